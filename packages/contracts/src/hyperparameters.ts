@@ -1,0 +1,84 @@
+import { z } from "zod";
+
+/**
+ * Fine-tune hyperparameters: one schema for the gateway (which rejects bad input with the
+ * field at fault) and the trainer (which re-validates what it receives). Ranges are wide
+ * enough for real work and narrow enough to refuse absurd values.
+ */
+
+export const OPTIMIZERS = ["ADAM", "SGD", "RMSPROP", "ADAGRAD"] as const;
+export const FREEZE_STRATEGIES = ["ALL_BASE", "FIRST_N", "NONE"] as const;
+export const METRIC_NAMES = ["loss", "accuracy", "valLoss", "valAccuracy"] as const;
+
+export const freezeSchema = z
+  .object({
+    /** ALL_BASE freezes every base layer (feature cache applies); FIRST_N the first `layers`; NONE trains all. */
+    strategy: z.enum(FREEZE_STRATEGIES),
+    layers: z.number().int().min(0).max(10_000).optional(),
+  })
+  .refine((f) => f.strategy !== "FIRST_N" || f.layers !== undefined, {
+    message: "FIRST_N needs `layers`, the number of base layers to freeze",
+    path: ["layers"],
+  });
+
+export const headSchema = z.object({
+  /** Units of an optional hidden dense layer before the classifier; 0 means none. */
+  hiddenUnits: z.number().int().min(0).max(4096).default(0),
+  dropout: z.number().min(0).max(0.9).default(0),
+});
+
+export const unfreezeStepSchema = z.object({
+  /** 1-based epoch at whose start the top `layers` base layers become trainable. */
+  epoch: z.number().int().min(1).max(1000),
+  layers: z.number().int().min(1).max(10_000),
+});
+
+export const earlyStoppingSchema = z.object({
+  monitor: z.enum(METRIC_NAMES).default("valLoss"),
+  patience: z.number().int().min(1).max(100).default(3),
+  minDelta: z.number().min(0).max(1).default(0),
+});
+
+export const hyperparametersSchema = z
+  .object({
+    epochs: z.number().int().min(1).max(1000),
+    batchSize: z.number().int().min(1).max(4096).default(32),
+    optimizer: z.enum(OPTIMIZERS).default("ADAM"),
+    learningRate: z.number().gt(0).max(1).default(0.001),
+    freeze: freezeSchema.default({ strategy: "ALL_BASE" }),
+    head: headSchema.default({ hiddenUnits: 0, dropout: 0 }),
+    unfreezeSchedule: z.array(unfreezeStepSchema).max(100).default([]),
+    earlyStopping: earlyStoppingSchema.nullable().default(null),
+    validationSplit: z.number().min(0).max(0.5).default(0.2),
+    seed: z
+      .number()
+      .int()
+      .min(0)
+      .max(2 ** 31 - 1)
+      .default(42),
+    /** Upper bound on training samples drawn (stratified) from the dataset; null uses all. */
+    maxSamples: z.number().int().min(10).max(10_000_000).nullable().default(null),
+    /** Layer to cut the base at; null means the layer before the base's classifier head. */
+    featureLayer: z.string().min(1).max(200).nullable().default(null),
+  })
+  .superRefine((hp, ctx) => {
+    for (const [i, step] of hp.unfreezeSchedule.entries()) {
+      if (step.epoch > hp.epochs) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["unfreezeSchedule", i, "epoch"],
+          message: `epoch ${step.epoch} is after the last epoch (${hp.epochs})`,
+        });
+      }
+    }
+    if (hp.earlyStopping?.monitor.startsWith("val") && hp.validationSplit === 0) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["earlyStopping", "monitor"],
+        message: "monitoring a validation metric needs validationSplit > 0",
+      });
+    }
+  });
+
+export type Hyperparameters = z.infer<typeof hyperparametersSchema>;
+export type HyperparametersInput = z.input<typeof hyperparametersSchema>;

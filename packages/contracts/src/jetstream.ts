@@ -1,0 +1,105 @@
+import {
+  AckPolicy,
+  DeliverPolicy,
+  type JetStreamManager,
+  jetstreamManager,
+  RetentionPolicy,
+  StorageType,
+} from "@nats-io/jetstream";
+import type { NatsConnection } from "@nats-io/transport-node";
+import { ALL_JOBS, ALL_RUN_EVENTS, jobsSubject, subjectToken } from "./subjects.ts";
+
+/** Stream, consumer and bucket names; part of the contract between gateway and trainers. */
+export const JOBS_STREAM = "GRAFT_JOBS";
+export const RUN_EVENTS_STREAM = "GRAFT_RUN_EVENTS";
+export const GATEWAY_INGEST_CONSUMER = "gateway-ingest";
+export const ARTIFACTS_BUCKET = "graft-artifacts";
+export const jobsConsumerName = (pool: string) => `jobs-${subjectToken(pool, "pool")}`;
+
+const nanos = (ms: number) => ms * 1_000_000;
+
+export interface JetStreamOptions {
+  /**
+   * How long a trainer may stay silent on a job before JetStream hands it to another.
+   * Trainers send in-progress acks well inside it.
+   * @default 30_000
+   */
+  jobAckWaitMs?: number;
+  /** Deliveries of a job before JetStream gives up; the trainer ends the run FAILED on the last. @default 5 */
+  jobMaxDeliver?: number;
+  /** How long run events are kept in the stream. @default 7 days */
+  runEventsMaxAgeMs?: number;
+  /** Storage of both streams; memory is for tests only. @default "file" */
+  storage?: "file" | "memory";
+}
+
+export const DEFAULT_JOB_ACK_WAIT_MS = 30_000;
+export const DEFAULT_JOB_MAX_DELIVER = 5;
+
+/** Creates (or updates to this configuration) the streams Graft needs. Safe to call from every process at start. */
+export async function ensureStreams(nc: NatsConnection, options: JetStreamOptions = {}): Promise<JetStreamManager> {
+  const jsm = await jetstreamManager(nc);
+  const storage = options.storage === "memory" ? StorageType.Memory : StorageType.File;
+  await upsertStream(jsm, {
+    name: JOBS_STREAM,
+    subjects: [ALL_JOBS],
+    retention: RetentionPolicy.Workqueue,
+    storage,
+    // Dedup window for Nats-Msg-Id = `${runId}.${dispatch}`: a retried publish never queues a job twice.
+    duplicate_window: nanos(10 * 60_000),
+  });
+  await upsertStream(jsm, {
+    name: RUN_EVENTS_STREAM,
+    subjects: [ALL_RUN_EVENTS],
+    retention: RetentionPolicy.Limits,
+    storage,
+    max_age: nanos(options.runEventsMaxAgeMs ?? 7 * 24 * 3_600_000),
+    duplicate_window: nanos(2 * 60_000),
+  });
+  return jsm;
+}
+
+/** The durable pull consumer a pool's trainers share. Idempotent. */
+export async function ensureJobsConsumer(jsm: JetStreamManager, pool: string, options: JetStreamOptions = {}) {
+  const config = {
+    durable_name: jobsConsumerName(pool),
+    filter_subject: jobsSubject(pool),
+    ack_policy: AckPolicy.Explicit,
+    ack_wait: nanos(options.jobAckWaitMs ?? DEFAULT_JOB_ACK_WAIT_MS),
+    max_deliver: options.jobMaxDeliver ?? DEFAULT_JOB_MAX_DELIVER,
+    // One job per trainer slot: trainers fetch only as many as they can run.
+    max_ack_pending: 10_000,
+  };
+  try {
+    return await jsm.consumers.add(JOBS_STREAM, config);
+  } catch {
+    return await jsm.consumers.update(JOBS_STREAM, config.durable_name, config);
+  }
+}
+
+/** The durable consumer that all gateway replicas share to persist run events. Idempotent. */
+export async function ensureIngestConsumer(jsm: JetStreamManager) {
+  const config = {
+    durable_name: GATEWAY_INGEST_CONSUMER,
+    filter_subject: ALL_RUN_EVENTS,
+    ack_policy: AckPolicy.Explicit,
+    deliver_policy: DeliverPolicy.All,
+    ack_wait: nanos(30_000),
+    max_ack_pending: 10_000,
+  };
+  try {
+    return await jsm.consumers.add(RUN_EVENTS_STREAM, config);
+  } catch {
+    return await jsm.consumers.update(RUN_EVENTS_STREAM, config.durable_name, config);
+  }
+}
+
+async function upsertStream(jsm: JetStreamManager, config: Parameters<JetStreamManager["streams"]["add"]>[0]) {
+  try {
+    await jsm.streams.add(config);
+  } catch (error) {
+    // Exists with another configuration: bring it to this one.
+    if (!(error instanceof Error) || !/already in use/i.test(error.message)) throw error;
+    await jsm.streams.update(config.name as string, config);
+  }
+}

@@ -1,0 +1,177 @@
+import { z } from "zod";
+import { hyperparametersSchema } from "./hyperparameters.ts";
+
+/**
+ * Message schemas for every NATS subject. Receivers validate with `parseMessage` and reject
+ * (log, never crash on) anything that does not fit.
+ */
+
+const id = z.string().regex(/^[A-Za-z0-9_-]{1,128}$/, "ids are letters, digits, '-' and '_'");
+const timestamp = z.iso.datetime({ offset: true });
+
+export const preprocessingSchema = z.object({
+  /** Pixel values are scaled from [0, 255] into this range before the model sees them. */
+  inputRange: z.tuple([z.number(), z.number()]),
+  /** Channels the model expects; greyscale images are repeated into 3 channels when 3. */
+  channels: z.union([z.literal(1), z.literal(3)]),
+});
+export type Preprocessing = z.infer<typeof preprocessingSchema>;
+
+export const datasetSourceSchema = z.discriminatedUnion("kind", [
+  z.object({ kind: z.literal("BUILTIN"), name: z.enum(["mnist", "mnist-0-4", "mnist-5-9"]) }),
+  z.object({ kind: z.literal("UPLOAD"), artifactKey: z.string().min(1) }),
+]);
+export type DatasetSource = z.infer<typeof datasetSourceSchema>;
+
+/** A fine-tune assignment on `graft.jobs.<pool>`. Immutable: redeliveries carry the same body. */
+export const jobMessageSchema = z.object({
+  runId: id,
+  projectId: id,
+  pool: id,
+  /** Id the child model will get; artifacts of the run are keyed by it. */
+  outputModelId: id,
+  baseModel: z.object({
+    id,
+    name: z.string(),
+    artifactKey: z.string().min(1),
+    inputShape: z.array(z.number().int().positive()),
+    labels: z.array(z.string()),
+    preprocessing: preprocessingSchema,
+    /** The base's feature layer (cut point) as recorded at registration; may be null. */
+    featureLayer: z.string().nullable(),
+  }),
+  dataset: z.object({
+    id,
+    name: z.string(),
+    source: datasetSourceSchema,
+    labels: z.array(z.string()).min(2),
+  }),
+  hyperparameters: hyperparametersSchema,
+  enqueuedAt: timestamp,
+});
+export type JobMessage = z.infer<typeof jobMessageSchema>;
+
+export const epochMetricsSchema = z.object({
+  loss: z.number(),
+  accuracy: z.number().nullable(),
+  valLoss: z.number().nullable(),
+  valAccuracy: z.number().nullable(),
+  learningRate: z.number(),
+  durationMs: z.number().nonnegative(),
+  samplesPerSecond: z.number().nonnegative(),
+  trainableParams: z.number().int().nonnegative(),
+  frozenLayers: z.number().int().nonnegative(),
+});
+export type EpochMetrics = z.infer<typeof epochMetricsSchema>;
+
+export const layerRecordSchema = z.object({
+  name: z.string(),
+  className: z.string(),
+  /** sha256 (hex) over the layer's weights in manifest order; null for layers without weights. */
+  weightHash: z.string().nullable(),
+  params: z.number().int().nonnegative(),
+  trainable: z.boolean(),
+});
+export type LayerRecord = z.infer<typeof layerRecordSchema>;
+
+export const TRAINING_PATHS = ["FEATURE_CACHE", "FULL"] as const;
+
+/**
+ * Every event carries the attempt (JetStream delivery count of the job) so the gateway can
+ * fence off a trainer that lost its job to a redelivery but has not noticed yet.
+ */
+const eventBase = { runId: id, attempt: z.number().int().min(1), trainerId: id, at: timestamp };
+
+export const runEventSchema = z.discriminatedUnion("type", [
+  z.object({ type: z.literal("assigned"), ...eventBase }),
+  z.object({
+    type: z.literal("started"),
+    ...eventBase,
+    backend: z.string(),
+    trainingPath: z.enum(TRAINING_PATHS),
+    /** Last epoch already stored before this attempt (0 when starting fresh). */
+    resumedFromEpoch: z.number().int().min(0),
+  }),
+  z.object({ type: z.literal("epoch"), ...eventBase, epoch: z.number().int().min(1), metrics: epochMetricsSchema }),
+  z.object({
+    type: z.literal("log"),
+    ...eventBase,
+    level: z.enum(["debug", "info", "warn", "error"]),
+    message: z.string().max(10_000),
+  }),
+  z.object({
+    type: z.literal("succeeded"),
+    ...eventBase,
+    trainingPath: z.enum(TRAINING_PATHS),
+    stoppedEarly: z.boolean(),
+    outputModel: z.object({
+      artifactKey: z.string().min(1),
+      sizeBytes: z.number().int().nonnegative(),
+      inputShape: z.array(z.number().int().positive()),
+      labels: z.array(z.string()),
+      featureLayer: z.string(),
+      layers: z.array(layerRecordSchema),
+    }),
+  }),
+  z.object({
+    type: z.literal("failed"),
+    ...eventBase,
+    error: z.object({ code: z.string(), message: z.string().max(10_000) }),
+    /** true when no retry is coming: the run ends FAILED. */
+    final: z.boolean(),
+  }),
+  z.object({ type: z.literal("cancelled"), ...eventBase }),
+]);
+export type RunEvent = z.infer<typeof runEventSchema>;
+export type RunEventType = RunEvent["type"];
+
+export const runControlSchema = z.object({
+  type: z.literal("cancel"),
+  runId: id,
+  reason: z.string().max(500).optional(),
+});
+export type RunControl = z.infer<typeof runControlSchema>;
+
+export const trainerControlSchema = z.object({ type: z.enum(["drain", "resume"]), trainerId: id });
+export type TrainerControl = z.infer<typeof trainerControlSchema>;
+
+export const TRAINER_STATUSES = ["IDLE", "BUSY", "DRAINING", "OFFLINE"] as const;
+
+export const heartbeatSchema = z.object({
+  trainerId: id,
+  at: timestamp,
+  status: z.enum(TRAINER_STATUSES),
+  currentRuns: z.array(id),
+  /** Process resident memory in bytes, for the fleet view. */
+  rssBytes: z.number().int().nonnegative(),
+  /** Sequence number per trainer process; lets receivers drop reordered heartbeats. */
+  seq: z.number().int().nonnegative(),
+});
+export type Heartbeat = z.infer<typeof heartbeatSchema>;
+
+/** Thrown by `parseMessage`; carries the subject and zod's flattened issues for the log. */
+export class InvalidMessageError extends Error {
+  override name = "InvalidMessageError";
+  constructor(
+    readonly subject: string,
+    readonly issues: unknown,
+    options?: { cause?: unknown },
+  ) {
+    super(`invalid message on ${subject}: ${JSON.stringify(issues)}`, options);
+  }
+}
+
+/** Decodes JSON bytes and validates them; throws InvalidMessageError with the reason. */
+export function parseMessage<S extends z.ZodType>(schema: S, subject: string, data: Uint8Array): z.infer<S> {
+  let json: unknown;
+  try {
+    json = JSON.parse(new TextDecoder().decode(data));
+  } catch (cause) {
+    throw new InvalidMessageError(subject, "not JSON", { cause });
+  }
+  const result = schema.safeParse(json);
+  if (!result.success) throw new InvalidMessageError(subject, z.flattenError(result.error));
+  return result.data;
+}
+
+export const encodeMessage = (value: unknown): Uint8Array => new TextEncoder().encode(JSON.stringify(value));

@@ -1,0 +1,293 @@
+import {
+  type AnyPgColumn,
+  bigint,
+  boolean,
+  doublePrecision,
+  index,
+  integer,
+  jsonb,
+  pgEnum,
+  pgTable,
+  primaryKey,
+  text,
+  timestamp,
+  uniqueIndex,
+  uuid,
+} from "drizzle-orm/pg-core";
+
+/**
+ * The lineage store. Ids are UUIDs made by the database; every row a user can see belongs to
+ * a project, except built-in models and datasets (projectId null), which every project sees.
+ */
+
+const createdAt = () => timestamp("created_at", { withTimezone: true }).notNull().defaultNow();
+
+export const modelKind = pgEnum("model_kind", ["BASE", "FINE_TUNED"]);
+export const runStatus = pgEnum("run_status", ["QUEUED", "ASSIGNED", "RUNNING", "SUCCEEDED", "FAILED", "CANCELLED"]);
+export const trainerStatus = pgEnum("trainer_status", ["IDLE", "BUSY", "DRAINING", "OFFLINE"]);
+
+export const projects = pgTable("projects", {
+  id: uuid("id").primaryKey().defaultRandom(),
+  name: text("name").notNull().unique(),
+  createdAt: createdAt(),
+});
+
+/** API keys are stored as sha256 hashes; `prefix` is shown to people to tell keys apart. */
+export const apiKeys = pgTable(
+  "api_keys",
+  {
+    id: uuid("id").primaryKey().defaultRandom(),
+    projectId: uuid("project_id")
+      .notNull()
+      .references(() => projects.id, { onDelete: "cascade" }),
+    name: text("name").notNull(),
+    prefix: text("prefix").notNull(),
+    hash: text("hash").notNull(),
+    createdAt: createdAt(),
+    lastUsedAt: timestamp("last_used_at", { withTimezone: true }),
+    revokedAt: timestamp("revoked_at", { withTimezone: true }),
+  },
+  (t) => [uniqueIndex("api_keys_hash_idx").on(t.hash), index("api_keys_project_idx").on(t.projectId)],
+);
+
+/** Secrets trainers present to join the fleet; hashed like API keys. */
+export const joinTokens = pgTable(
+  "join_tokens",
+  {
+    id: uuid("id").primaryKey().defaultRandom(),
+    name: text("name").notNull(),
+    hash: text("hash").notNull(),
+    createdAt: createdAt(),
+    revokedAt: timestamp("revoked_at", { withTimezone: true }),
+  },
+  (t) => [uniqueIndex("join_tokens_hash_idx").on(t.hash)],
+);
+
+/** Objects in the artifact store, keyed by ids (never by user strings). */
+export const artifacts = pgTable(
+  "artifacts",
+  {
+    key: text("key").primaryKey(),
+    projectId: uuid("project_id").references(() => projects.id, { onDelete: "cascade" }),
+    kind: text("kind").notNull(),
+    sizeBytes: bigint("size_bytes", { mode: "number" }).notNull(),
+    sha256: text("sha256").notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [index("artifacts_project_idx").on(t.projectId)],
+);
+
+/** Files posted to /uploads, waiting to be turned into a model or dataset. */
+export const uploads = pgTable("uploads", {
+  id: uuid("id").primaryKey().defaultRandom(),
+  projectId: uuid("project_id")
+    .notNull()
+    .references(() => projects.id, { onDelete: "cascade" }),
+  artifactKey: text("artifact_key").notNull(),
+  sizeBytes: bigint("size_bytes", { mode: "number" }).notNull(),
+  sha256: text("sha256").notNull(),
+  createdAt: createdAt(),
+  consumedAt: timestamp("consumed_at", { withTimezone: true }),
+});
+
+export type LayerRow = {
+  index: number;
+  name: string;
+  className: string;
+  params: number;
+  weightHash: string | null;
+  trainable: boolean;
+};
+
+export const models = pgTable(
+  "models",
+  {
+    id: uuid("id").primaryKey().defaultRandom(),
+    projectId: uuid("project_id").references(() => projects.id, { onDelete: "cascade" }),
+    name: text("name").notNull(),
+    kind: modelKind("kind").notNull(),
+    parentId: uuid("parent_id").references((): AnyPgColumn => models.id, { onDelete: "restrict" }),
+    /** Root of this model's tree; lets a whole tree be read with one indexed lookup. */
+    rootId: uuid("root_id"),
+    depth: integer("depth").notNull().default(0),
+    producedByRunId: uuid("produced_by_run_id"),
+    architecture: text("architecture").notNull(),
+    task: text("task").notNull(),
+    inputShape: jsonb("input_shape").$type<number[]>().notNull(),
+    labels: jsonb("labels").$type<string[]>().notNull(),
+    preprocessing: jsonb("preprocessing").$type<{ inputRange: [number, number]; channels: 1 | 3 }>().notNull(),
+    featureLayer: text("feature_layer"),
+    layers: jsonb("layers").$type<LayerRow[]>().notNull(),
+    paramCount: bigint("param_count", { mode: "number" }).notNull(),
+    sizeBytes: bigint("size_bytes", { mode: "number" }).notNull(),
+    artifactKey: text("artifact_key").notNull(),
+    provenance: jsonb("provenance").$type<Record<string, unknown>>(),
+    verifiedLineage: boolean("verified_lineage"),
+    builtinKey: text("builtin_key"),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    index("models_parent_idx").on(t.parentId),
+    index("models_root_idx").on(t.rootId),
+    index("models_project_created_idx").on(t.projectId, t.createdAt, t.id),
+    uniqueIndex("models_builtin_key_idx").on(t.builtinKey),
+  ],
+);
+
+export type DatasetSourceRow =
+  | { kind: "BUILTIN"; name: "mnist" | "mnist-0-4" | "mnist-5-9" }
+  | { kind: "UPLOAD"; artifactKey: string };
+
+export const datasets = pgTable(
+  "datasets",
+  {
+    id: uuid("id").primaryKey().defaultRandom(),
+    projectId: uuid("project_id").references(() => projects.id, { onDelete: "cascade" }),
+    name: text("name").notNull(),
+    version: integer("version").notNull().default(1),
+    task: text("task").notNull(),
+    labels: jsonb("labels").$type<string[]>().notNull(),
+    classCounts: jsonb("class_counts").$type<number[]>().notNull(),
+    sampleCount: integer("sample_count").notNull(),
+    sampleShape: jsonb("sample_shape").$type<number[]>().notNull(),
+    source: jsonb("source").$type<DatasetSourceRow>().notNull(),
+    sha256: text("sha256"),
+    builtinKey: text("builtin_key"),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    uniqueIndex("datasets_project_name_version_idx").on(t.projectId, t.name, t.version),
+    uniqueIndex("datasets_builtin_key_idx").on(t.builtinKey),
+  ],
+);
+
+export const experiments = pgTable(
+  "experiments",
+  {
+    id: uuid("id").primaryKey().defaultRandom(),
+    projectId: uuid("project_id")
+      .notNull()
+      .references(() => projects.id, { onDelete: "cascade" }),
+    name: text("name").notNull(),
+    description: text("description"),
+    objectiveMetric: text("objective_metric").notNull().default("valAccuracy"),
+    objectiveDirection: text("objective_direction").notNull().default("DESC"),
+    createdAt: createdAt(),
+  },
+  (t) => [uniqueIndex("experiments_project_name_idx").on(t.projectId, t.name)],
+);
+
+export const trainers = pgTable(
+  "trainers",
+  {
+    id: uuid("id").primaryKey().defaultRandom(),
+    name: text("name").notNull(),
+    host: text("host").notNull(),
+    pool: text("pool").notNull(),
+    backend: text("backend").notNull(),
+    devices: jsonb("devices").$type<string[]>().notNull(),
+    labels: jsonb("labels").$type<string[]>().notNull(),
+    cpuCount: integer("cpu_count").notNull(),
+    memoryBytes: bigint("memory_bytes", { mode: "number" }).notNull(),
+    maxConcurrentRuns: integer("max_concurrent_runs").notNull(),
+    status: trainerStatus("status").notNull().default("IDLE"),
+    tokenHash: text("token_hash").notNull(),
+    currentRuns: jsonb("current_runs").$type<string[]>().notNull().default([]),
+    lastHeartbeatAt: timestamp("last_heartbeat_at", { withTimezone: true }),
+    registeredAt: timestamp("registered_at", { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [index("trainers_status_idx").on(t.status)],
+);
+
+export const runs = pgTable(
+  "runs",
+  {
+    id: uuid("id").primaryKey().defaultRandom(),
+    projectId: uuid("project_id")
+      .notNull()
+      .references(() => projects.id, { onDelete: "cascade" }),
+    name: text("name"),
+    experimentId: uuid("experiment_id").references(() => experiments.id, { onDelete: "set null" }),
+    baseModelId: uuid("base_model_id")
+      .notNull()
+      .references(() => models.id),
+    datasetId: uuid("dataset_id")
+      .notNull()
+      .references(() => datasets.id),
+    pool: text("pool").notNull(),
+    status: runStatus("status").notNull().default("QUEUED"),
+    // Typed columns for what people filter and sort by; the whole document in `hyperparameters`.
+    epochs: integer("epochs").notNull(),
+    batchSize: integer("batch_size").notNull(),
+    optimizer: text("optimizer").notNull(),
+    learningRate: doublePrecision("learning_rate").notNull(),
+    freezeStrategy: text("freeze_strategy").notNull(),
+    seed: integer("seed").notNull(),
+    hyperparameters: jsonb("hyperparameters").$type<Record<string, unknown>>().notNull(),
+    /** Attempt whose events are accepted; events of older attempts are fenced off. */
+    currentAttempt: integer("current_attempt").notNull().default(0),
+    attemptCount: integer("attempt_count").notNull().default(0),
+    trainerId: uuid("trainer_id").references(() => trainers.id, { onDelete: "set null" }),
+    trainingPath: text("training_path"),
+    /** Allocated at start so the trainer can key the child's artifacts by it. */
+    outputModelId: uuid("output_model_id").notNull(),
+    outputModelCreated: boolean("output_model_created").notNull().default(false),
+    error: jsonb("error").$type<{ code: string; message: string }>(),
+    lastEpoch: integer("last_epoch").notNull().default(0),
+    bestValAccuracy: doublePrecision("best_val_accuracy"),
+    bestValLoss: doublePrecision("best_val_loss"),
+    queuedAt: timestamp("queued_at", { withTimezone: true }).notNull().defaultNow(),
+    assignedAt: timestamp("assigned_at", { withTimezone: true }),
+    startedAt: timestamp("started_at", { withTimezone: true }),
+    finishedAt: timestamp("finished_at", { withTimezone: true }),
+  },
+  (t) => [
+    index("runs_project_queued_idx").on(t.projectId, t.queuedAt, t.id),
+    index("runs_project_status_idx").on(t.projectId, t.status),
+    index("runs_experiment_idx").on(t.experimentId),
+    index("runs_base_model_idx").on(t.baseModelId),
+    index("runs_dataset_idx").on(t.datasetId),
+    index("runs_trainer_idx").on(t.trainerId),
+    uniqueIndex("runs_output_model_idx").on(t.outputModelId),
+  ],
+);
+
+export const runEpochs = pgTable(
+  "run_epochs",
+  {
+    runId: uuid("run_id")
+      .notNull()
+      .references(() => runs.id, { onDelete: "cascade" }),
+    epoch: integer("epoch").notNull(),
+    attempt: integer("attempt").notNull(),
+    loss: doublePrecision("loss").notNull(),
+    accuracy: doublePrecision("accuracy"),
+    valLoss: doublePrecision("val_loss"),
+    valAccuracy: doublePrecision("val_accuracy"),
+    learningRate: doublePrecision("learning_rate").notNull(),
+    durationMs: doublePrecision("duration_ms").notNull(),
+    samplesPerSecond: doublePrecision("samples_per_second").notNull(),
+    trainableParams: bigint("trainable_params", { mode: "number" }).notNull(),
+    frozenLayers: integer("frozen_layers").notNull(),
+    recordedAt: timestamp("recorded_at", { withTimezone: true }).notNull().defaultNow(),
+  },
+  // (run, epoch) is the idempotency key of ingest: a redelivered epoch event changes nothing.
+  (t) => [primaryKey({ columns: [t.runId, t.epoch] })],
+);
+
+export const runAttempts = pgTable(
+  "run_attempts",
+  {
+    runId: uuid("run_id")
+      .notNull()
+      .references(() => runs.id, { onDelete: "cascade" }),
+    attempt: integer("attempt").notNull(),
+    trainerId: uuid("trainer_id").references(() => trainers.id, { onDelete: "set null" }),
+    status: text("status").notNull(),
+    resumedFromEpoch: integer("resumed_from_epoch").notNull().default(0),
+    error: text("error"),
+    startedAt: timestamp("started_at", { withTimezone: true }).notNull().defaultNow(),
+    endedAt: timestamp("ended_at", { withTimezone: true }),
+  },
+  (t) => [primaryKey({ columns: [t.runId, t.attempt] })],
+);
