@@ -7,3 +7,4 @@ export * from "./hyperparameters.ts";
 export * from "./jetstream.ts";
 export * from "./messages.ts";
 export * from "./subjects.ts";
+export * from "./updates.ts";

@@ -107,6 +107,11 @@ export const runEventSchema = z.discriminatedUnion("type", [
     outputModel: z.object({
       artifactKey: z.string().min(1),
       sizeBytes: z.number().int().nonnegative(),
+      /** sha256 (hex) the artifact store reported for the saved model; recorded in the artifacts table. */
+      sha256: z
+        .string()
+        .regex(/^[0-9a-f]{64}$/)
+        .optional(),
       inputShape: z.array(z.number().int().positive()),
       labels: z.array(z.string()),
       featureLayer: z.string(),

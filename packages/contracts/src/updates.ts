@@ -1,0 +1,56 @@
+import { z } from "zod";
+import { SUBJECT_ROOT, subjectToken } from "./subjects.ts";
+
+/**
+ * Core-NATS notifications the gateway publishes after it has stored (and fenced) an event,
+ * so every gateway replica can feed its own GraphQL subscribers. Not for trainers.
+ */
+
+/** Stored run events of one run, as GraphQL `RunEvent`s. */
+export const runUpdatesSubject = (runId: string) => `${SUBJECT_ROOT}.runs.${subjectToken(runId, "run id")}.updates`;
+export const ALL_RUN_UPDATES = `${SUBJECT_ROOT}.runs.*.updates`;
+
+/** Changes of one trainer (registered, heartbeat, status, stale). */
+export const trainerUpdatesSubject = (trainerId: string) =>
+  `${SUBJECT_ROOT}.trainers.${subjectToken(trainerId, "trainer id")}.updates`;
+export const ALL_TRAINER_UPDATES = `${SUBJECT_ROOT}.trainers.*.updates`;
+
+const id = z.string().regex(/^[A-Za-z0-9_-]{1,128}$/);
+const timestamp = z.iso.datetime({ offset: true });
+
+export const RUN_STATUSES = ["QUEUED", "ASSIGNED", "RUNNING", "SUCCEEDED", "FAILED", "CANCELLED"] as const;
+export const RUN_UPDATE_KINDS = ["STATUS", "EPOCH", "LOG"] as const;
+export const TRAINER_UPDATE_KINDS = ["REGISTERED", "HEARTBEAT", "STATUS_CHANGED", "STALE"] as const;
+
+export const runUpdateSchema = z.object({
+  kind: z.enum(RUN_UPDATE_KINDS),
+  runId: id,
+  status: z.enum(RUN_STATUSES),
+  attempt: z.number().int().nullable(),
+  epoch: z
+    .object({
+      epoch: z.number().int(),
+      attempt: z.number().int(),
+      loss: z.number(),
+      accuracy: z.number().nullable(),
+      valLoss: z.number().nullable(),
+      valAccuracy: z.number().nullable(),
+      learningRate: z.number(),
+      durationMs: z.number(),
+      samplesPerSecond: z.number(),
+      trainableParams: z.number().int(),
+      frozenLayers: z.number().int(),
+      recordedAt: timestamp,
+    })
+    .nullable(),
+  message: z.string().nullable(),
+  at: timestamp,
+});
+export type RunUpdate = z.infer<typeof runUpdateSchema>;
+
+export const trainerUpdateSchema = z.object({
+  kind: z.enum(TRAINER_UPDATE_KINDS),
+  trainerId: id,
+  at: timestamp,
+});
+export type TrainerUpdate = z.infer<typeof trainerUpdateSchema>;
