@@ -13,7 +13,6 @@ import { ALL_JOBS, ALL_RUN_EVENTS, jobsSubject, subjectToken } from "./subjects.
 export const JOBS_STREAM = "GRAFT_JOBS";
 export const RUN_EVENTS_STREAM = "GRAFT_RUN_EVENTS";
 export const GATEWAY_INGEST_CONSUMER = "gateway-ingest";
-export const ARTIFACTS_BUCKET = "graft-artifacts";
 export const jobsConsumerName = (pool: string) => `jobs-${subjectToken(pool, "pool")}`;
 
 const nanos = (ms: number) => ms * 1_000_000;

@@ -1,0 +1,34 @@
+/**
+ * Public API of @graft/artifacts: the artifact store (NATS Object Store), keys derived from
+ * ids, and the file formats Graft accepts (tfjs LayersModel, zips of image class folders),
+ * all parsed as data with limits. Add exports here with intention.
+ */
+export { InvalidDatasetError, InvalidModelError, UnsafeArchiveError } from "./errors.ts";
+export {
+  type DecodedImage,
+  decodeImage,
+  type ImageFolder,
+  type ImageFolderLimits,
+  readImageFolderZip,
+  validateImageFolder,
+} from "./images.ts";
+export { checkpointKey, datasetArtifactKey, modelArtifactKey, uploadArtifactKey } from "./keys.ts";
+export {
+  consolidate,
+  type ModelArtifact,
+  type ModelLimits,
+  type ParsedModel,
+  parseModelArtifact,
+  parseModelFiles,
+  WEIGHTS_FILE,
+  type WeightSpec,
+} from "./model-format.ts";
+export { getModel, putModel } from "./model-store.ts";
+export {
+  ARTIFACTS_BUCKET,
+  type ArtifactStore,
+  type ArtifactStoreOptions,
+  openArtifactStore,
+  sha256Hex,
+} from "./store.ts";
+export { unzipSafely, type ZipLimits } from "./zip.ts";

@@ -1,0 +1,17 @@
+/**
+ * Artifact keys are derived from ids only, never from user-given names or paths, so no
+ * upload can address another object (MLflow's path-traversal CVEs came from the opposite).
+ */
+const ID = /^[A-Za-z0-9_-]{1,128}$/;
+
+function checkedId(id: string, role: string): string {
+  if (!ID.test(id)) throw new TypeError(`invalid ${role} for an artifact key: ${JSON.stringify(id)}`);
+  return id;
+}
+
+/** Prefix of a model's objects: `<key>/model.json` and `<key>/weights.bin`. */
+export const modelArtifactKey = (modelId: string) => `models/${checkedId(modelId, "model id")}`;
+export const datasetArtifactKey = (datasetId: string) => `datasets/${checkedId(datasetId, "dataset id")}.zip`;
+export const uploadArtifactKey = (uploadId: string) => `uploads/${checkedId(uploadId, "upload id")}`;
+/** Latest checkpoint of a run (one object, overwritten each epoch). */
+export const checkpointKey = (runId: string) => `checkpoints/${checkedId(runId, "run id")}`;

@@ -1,0 +1,43 @@
+import { createHash } from "node:crypto";
+import { StorageType } from "@nats-io/jetstream";
+import type { NatsConnection } from "@nats-io/nats-core";
+import { type ObjectStore, Objm } from "@nats-io/obj";
+
+export const ARTIFACTS_BUCKET = "graft-artifacts";
+
+/** The artifact store: a NATS JetStream Object Store bucket (S3-compatible stores can sit behind the same shape). */
+export interface ArtifactStore {
+  put(key: string, bytes: Uint8Array): Promise<{ sizeBytes: number; sha256: string }>;
+  get(key: string): Promise<Uint8Array | null>;
+  delete(key: string): Promise<void>;
+}
+
+export interface ArtifactStoreOptions {
+  /** "memory" is for tests. @default "file" */
+  storage?: "file" | "memory";
+}
+
+export const sha256Hex = (bytes: Uint8Array) => createHash("sha256").update(bytes).digest("hex");
+
+/** Opens (creating when missing) the artifacts bucket. */
+export async function openArtifactStore(
+  nc: NatsConnection,
+  options: ArtifactStoreOptions = {},
+): Promise<ArtifactStore> {
+  const bucket: ObjectStore = await new Objm(nc).create(ARTIFACTS_BUCKET, {
+    storage: options.storage === "memory" ? StorageType.Memory : StorageType.File,
+  });
+  return {
+    async put(key, bytes) {
+      await bucket.putBlob({ name: key }, bytes);
+      return { sizeBytes: bytes.byteLength, sha256: sha256Hex(bytes) };
+    },
+    async get(key) {
+      const blob = await bucket.getBlob(key);
+      return blob && new Uint8Array(blob.buffer, blob.byteOffset, blob.byteLength);
+    },
+    async delete(key) {
+      await bucket.delete(key);
+    },
+  };
+}

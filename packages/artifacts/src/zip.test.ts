@@ -1,0 +1,79 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { deflateSync, strToU8, zipSync } from "fflate";
+import { PNG } from "pngjs";
+import {
+  InvalidDatasetError,
+  readImageFolderZip,
+  UnsafeArchiveError,
+  unzipSafely,
+  validateImageFolder,
+} from "./index.ts";
+
+test("refuses entries that could escape their directory", () => {
+  const hostile = [
+    "../evil.txt",
+    "a/../../evil.txt",
+    "/etc/passwd",
+    "C:/windows/evil",
+    "a\\..\\evil",
+    "%2e%2e%2fevil",
+    "%252e%252e%252fevil",
+    "model.json#../../x",
+    "file:///etc/passwd",
+    "./hidden",
+  ];
+  for (const name of hostile) {
+    const zip = zipSync({ [name]: strToU8("x") });
+    assert.throws(() => unzipSafely(zip), UnsafeArchiveError, name);
+  }
+});
+
+test("refuses archives whose sizes exceed the limits before inflating them", () => {
+  const zip = zipSync({ "a.bin": new Uint8Array(1_000_000) });
+  assert.throws(() => unzipSafely(zip, { maxEntryBytes: 1000 }), /larger than 1000 bytes/);
+  assert.throws(() => unzipSafely(zip, { maxTotalBytes: 1000 }), /more than 1000 bytes/);
+  const many = zipSync(Object.fromEntries(Array.from({ length: 5 }, (_, i) => [`f${i}`, strToU8("x")])));
+  assert.throws(() => unzipSafely(many, { maxEntries: 4 }), /more than 4 entries/);
+  assert.throws(() => unzipSafely(deflateSync(strToU8("not a zip"))), /not a readable zip/);
+});
+
+function png(width: number, height: number, value: number): Uint8Array {
+  const image = new PNG({ width, height });
+  image.data.fill(value);
+  return new Uint8Array(PNG.sync.write(image));
+}
+
+test("reads class folders, optionally under one top folder, and decodes every image", () => {
+  const zip = zipSync({
+    "digits/cats/1.png": png(4, 3, 10),
+    "digits/cats/2.png": png(4, 3, 20),
+    "digits/dogs/1.png": png(5, 2, 30),
+    "__MACOSX/digits/._x": strToU8("junk"),
+  });
+  const folder = readImageFolderZip(zip);
+  assert.deepEqual(folder.labels, ["cats", "dogs"]);
+  assert.deepEqual(folder.classCounts, [2, 1]);
+  assert.deepEqual(
+    folder.samples.map((s) => [s.label, s.path]),
+    [
+      [0, "cats/1.png"],
+      [0, "cats/2.png"],
+      [1, "dogs/1.png"],
+    ],
+  );
+  assert.deepEqual(validateImageFolder(folder), { maxWidth: 5, maxHeight: 3, grey: true });
+});
+
+test("rejects datasets with one class, stray files or undecodable images", () => {
+  assert.throws(() => readImageFolderZip(zipSync({ "cats/1.png": png(2, 2, 1) })), /at least 2 are needed/);
+  assert.throws(
+    () => readImageFolderZip(zipSync({ "cats/1.png": png(2, 2, 1), "dogs/run.sh": strToU8("rm -rf /") })),
+    /only .png, .jpg and .jpeg/,
+  );
+  const broken = readImageFolderZip(zipSync({ "cats/1.png": png(2, 2, 1), "dogs/1.jpg": strToU8("not an image") }));
+  assert.throws(
+    () => validateImageFolder(broken),
+    (error: unknown) => error instanceof InvalidDatasetError && error.entry === "dogs/1.jpg",
+  );
+});
