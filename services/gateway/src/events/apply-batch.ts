@@ -1,0 +1,287 @@
+import type { RunEvent, RunUpdate } from "@graft/contracts";
+import { artifacts, type Db, models, runAttempts, runEpochs, runs, trainers } from "@graft/db";
+import { eq, inArray, sql } from "drizzle-orm";
+import { toLayerRows, verifyLineage } from "./lineage.ts";
+import { type AttemptState, applyEvent, type RunContext, type RunState } from "./run-state.ts";
+
+/** What happened to each event of a batch, in input order. */
+export type Verdict = { stored: true } | { stored: false; reason: string; unknownRun?: boolean };
+
+export interface BatchResult {
+  verdicts: Verdict[];
+  /** Notifications for subscribers: only events that were stored and passed the fence, in order. */
+  updates: RunUpdate[];
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+type Tx = Parameters<Parameters<Db["transaction"]>[0]>[0];
+type SucceededEvent = Extract<RunEvent, { type: "succeeded" }>;
+type EpochEvent = Extract<RunEvent, { type: "epoch" }>;
+
+interface RunMeta {
+  projectId: string;
+  name: string | null;
+  baseModelId: string;
+  datasetId: string;
+  outputModelId: string;
+  outputModelCreated: boolean;
+}
+
+/**
+ * Persists a batch of validated run events in one transaction. The batch's runs are locked
+ * (in id order, so replicas never deadlock), events are applied through the fenced state
+ * machine, epochs go in with one multi-row INSERT ... ON CONFLICT DO NOTHING.
+ */
+export async function applyBatch(db: Db, events: readonly RunEvent[], now = new Date()): Promise<BatchResult> {
+  const runIds = [...new Set(events.map((e) => e.runId).filter((id) => UUID.test(id)))].sort();
+  if (runIds.length === 0) return { verdicts: events.map(unknownRun), updates: [] };
+  return await db.transaction(async (tx) => {
+    const { contexts, metas } = await loadRuns(tx, runIds);
+    const knownTrainers = await loadTrainers(tx, events);
+    const trainer = (id: string) => (knownTrainers.has(id.toLowerCase()) ? id.toLowerCase() : null);
+
+    const verdicts: Verdict[] = [];
+    type Pending = { update: RunUpdate; epochKey?: string };
+    const pending: Pending[] = [];
+    const epochRows = new Map<string, typeof runEpochs.$inferInsert>();
+    const succeeded: SucceededEvent[] = [];
+
+    for (const event of events) {
+      const ctx = UUID.test(event.runId) ? contexts.get(event.runId.toLowerCase()) : undefined;
+      if (!ctx) {
+        verdicts.push(unknownRun());
+        continue;
+      }
+      const outcome = applyEvent(ctx, event, trainer, now);
+      if (outcome.kind === "dropped") {
+        verdicts.push({ stored: false, reason: outcome.reason });
+        continue;
+      }
+      verdicts.push({ stored: true });
+      const base = { runId: ctx.run.id, status: ctx.run.status, attempt: event.attempt, at: event.at };
+      if (outcome.kind === "epoch" && event.type === "epoch") {
+        const key = `${ctx.run.id}:${event.epoch}`;
+        if (!epochRows.has(key)) epochRows.set(key, epochRow(ctx.run.id, event));
+        const update = { ...base, kind: "EPOCH" as const, epoch: null, message: null };
+        pending.push({ update, epochKey: key });
+      } else if (outcome.kind === "applied" && outcome.announce) {
+        pending.push({ update: { ...base, kind: outcome.announce, epoch: null, message: outcome.message } });
+      }
+      if (event.type === "succeeded" && outcome.kind === "applied") succeeded.push(event);
+    }
+
+    const inserted = await insertEpochs(tx, [...epochRows.values()]);
+    for (const ctx of contexts.values()) {
+      await writeRun(tx, ctx, inserted.get(ctx.run.id) ?? []);
+      await writeAttempts(tx, ctx);
+    }
+    for (const event of succeeded) {
+      const ctx = contexts.get(event.runId.toLowerCase());
+      const meta = metas.get(event.runId.toLowerCase());
+      if (ctx && meta && !meta.outputModelCreated) await createChildModel(tx, ctx.run, meta, event);
+    }
+
+    // Each stored epoch is announced once: a duplicate (redelivery, second Nats-Msg-Id) is silent.
+    const announced = new Set<string>();
+    const stored = epochRowsByKey(inserted);
+    const updates: RunUpdate[] = [];
+    for (const p of pending) {
+      if (p.epochKey === undefined) {
+        updates.push(p.update);
+        continue;
+      }
+      const row = stored.get(p.epochKey);
+      if (!row || announced.has(p.epochKey)) continue;
+      announced.add(p.epochKey);
+      updates.push({ ...p.update, epoch: epochPayload(row) });
+    }
+    return { verdicts, updates };
+  });
+}
+
+const unknownRun = (): Verdict => ({ stored: false, reason: "no such run", unknownRun: true });
+
+async function loadRuns(tx: Tx, runIds: string[]) {
+  const rows = await tx.select().from(runs).where(inArray(runs.id, runIds)).orderBy(runs.id).for("update");
+  const attemptRows = await tx.select().from(runAttempts).where(inArray(runAttempts.runId, runIds));
+  const contexts = new Map<string, RunContext>();
+  const metas = new Map<string, RunMeta>();
+  for (const r of rows) {
+    const run: RunState = {
+      id: r.id,
+      status: r.status,
+      currentAttempt: r.currentAttempt,
+      attemptCount: r.attemptCount,
+      trainerId: r.trainerId,
+      trainingPath: r.trainingPath,
+      assignedAt: r.assignedAt,
+      startedAt: r.startedAt,
+      finishedAt: r.finishedAt,
+      error: r.error,
+    };
+    const attempts = new Map<number, AttemptState>();
+    for (const a of attemptRows) if (a.runId === r.id) attempts.set(a.attempt, { ...a });
+    contexts.set(r.id, { run, attempts, runChanged: false, changedAttempts: new Set() });
+    metas.set(r.id, {
+      projectId: r.projectId,
+      name: r.name,
+      baseModelId: r.baseModelId,
+      datasetId: r.datasetId,
+      outputModelId: r.outputModelId,
+      outputModelCreated: r.outputModelCreated,
+    });
+  }
+  return { contexts, metas };
+}
+
+async function loadTrainers(tx: Tx, events: readonly RunEvent[]): Promise<Set<string>> {
+  const ids = [...new Set(events.map((e) => e.trainerId.toLowerCase()).filter((id) => UUID.test(id)))];
+  if (ids.length === 0) return new Set();
+  const rows = await tx.select({ id: trainers.id }).from(trainers).where(inArray(trainers.id, ids));
+  return new Set(rows.map((r) => r.id));
+}
+
+function epochRow(runId: string, event: EpochEvent): typeof runEpochs.$inferInsert {
+  return { runId, epoch: event.epoch, attempt: event.attempt, ...event.metrics };
+}
+
+type EpochRow = typeof runEpochs.$inferSelect;
+
+async function insertEpochs(tx: Tx, rows: (typeof runEpochs.$inferInsert)[]): Promise<Map<string, EpochRow[]>> {
+  const byRun = new Map<string, EpochRow[]>();
+  if (rows.length === 0) return byRun;
+  const inserted = await tx.insert(runEpochs).values(rows).onConflictDoNothing().returning();
+  for (const row of inserted) {
+    const list = byRun.get(row.runId) ?? [];
+    list.push(row);
+    byRun.set(row.runId, list);
+  }
+  return byRun;
+}
+
+function epochRowsByKey(inserted: Map<string, EpochRow[]>): Map<string, EpochRow> {
+  const map = new Map<string, EpochRow>();
+  for (const rows of inserted.values()) for (const r of rows) map.set(`${r.runId}:${r.epoch}`, r);
+  return map;
+}
+
+export function epochPayload(row: EpochRow): NonNullable<RunUpdate["epoch"]> {
+  return {
+    epoch: row.epoch,
+    attempt: row.attempt,
+    loss: row.loss,
+    accuracy: row.accuracy,
+    valLoss: row.valLoss,
+    valAccuracy: row.valAccuracy,
+    learningRate: row.learningRate,
+    durationMs: row.durationMs,
+    samplesPerSecond: row.samplesPerSecond,
+    trainableParams: row.trainableParams,
+    frozenLayers: row.frozenLayers,
+    recordedAt: row.recordedAt.toISOString(),
+  };
+}
+
+async function writeRun(tx: Tx, ctx: RunContext, inserted: EpochRow[]): Promise<void> {
+  if (!ctx.runChanged && inserted.length === 0) return;
+  const { run } = ctx;
+  const set: Record<string, unknown> = {};
+  if (ctx.runChanged) {
+    Object.assign(set, {
+      status: run.status,
+      currentAttempt: run.currentAttempt,
+      attemptCount: run.attemptCount,
+      trainerId: run.trainerId,
+      trainingPath: run.trainingPath,
+      assignedAt: run.assignedAt,
+      startedAt: run.startedAt,
+      finishedAt: run.finishedAt,
+      error: run.error,
+    });
+  }
+  if (inserted.length > 0) {
+    // max/min over what is stored: commutative, so batches may land in any order.
+    const last = Math.max(...inserted.map((r) => r.epoch));
+    set.lastEpoch = sql`greatest(${runs.lastEpoch}, ${last})`;
+    const accs = inserted.map((r) => r.valAccuracy).filter((v): v is number => v !== null);
+    const losses = inserted.map((r) => r.valLoss).filter((v): v is number => v !== null);
+    if (accs.length > 0) set.bestValAccuracy = sql`greatest(${runs.bestValAccuracy}, ${Math.max(...accs)})`;
+    if (losses.length > 0) set.bestValLoss = sql`least(${runs.bestValLoss}, ${Math.min(...losses)})`;
+  }
+  await tx
+    .update(runs)
+    .set(set as Partial<typeof runs.$inferInsert>)
+    .where(eq(runs.id, run.id));
+}
+
+async function writeAttempts(tx: Tx, ctx: RunContext): Promise<void> {
+  if (ctx.changedAttempts.size === 0) return;
+  const rows = [...ctx.changedAttempts].flatMap((n) => {
+    const a = ctx.attempts.get(n);
+    return a ? [{ runId: ctx.run.id, ...a }] : [];
+  });
+  await tx
+    .insert(runAttempts)
+    .values(rows)
+    .onConflictDoUpdate({
+      target: [runAttempts.runId, runAttempts.attempt],
+      set: {
+        trainerId: sql`excluded.trainer_id`,
+        status: sql`excluded.status`,
+        resumedFromEpoch: sql`excluded.resumed_from_epoch`,
+        error: sql`excluded.error`,
+        endedAt: sql`excluded.ended_at`,
+      },
+    });
+}
+
+/** The fine-tuned child: a new node under the base model, keyed by the id the run reserved. */
+async function createChildModel(tx: Tx, run: RunState, meta: RunMeta, event: SucceededEvent): Promise<void> {
+  const [parent] = await tx.select().from(models).where(eq(models.id, meta.baseModelId));
+  if (!parent) throw new Error(`base model ${meta.baseModelId} of run ${run.id} is missing`);
+  const out = event.outputModel;
+  const layers = toLayerRows(out.layers);
+  await tx
+    .insert(models)
+    .values({
+      id: meta.outputModelId,
+      projectId: meta.projectId,
+      name: `${parent.name} / ${meta.name ?? `run ${run.id.slice(0, 8)}`}`,
+      kind: "FINE_TUNED",
+      parentId: parent.id,
+      rootId: parent.rootId ?? parent.id,
+      depth: parent.depth + 1,
+      producedByRunId: run.id,
+      architecture: parent.architecture,
+      task: parent.task,
+      inputShape: out.inputShape,
+      labels: out.labels,
+      preprocessing: parent.preprocessing,
+      featureLayer: out.featureLayer,
+      layers,
+      paramCount: layers.reduce((sum, l) => sum + l.params, 0),
+      sizeBytes: out.sizeBytes,
+      artifactKey: out.artifactKey,
+      provenance: {
+        runId: run.id,
+        datasetId: meta.datasetId,
+        trainingPath: event.trainingPath,
+        stoppedEarly: event.stoppedEarly,
+        attempt: event.attempt,
+      },
+      verifiedLineage: verifyLineage(parent.layers, out.layers),
+    })
+    .onConflictDoNothing();
+  await tx
+    .insert(artifacts)
+    .values({
+      key: out.artifactKey,
+      projectId: meta.projectId,
+      kind: "model",
+      sizeBytes: out.sizeBytes,
+      // The digest is optional in the event; "" records it as unknown rather than inventing one.
+      sha256: out.sha256 ?? "",
+    })
+    .onConflictDoNothing();
+  await tx.update(runs).set({ outputModelCreated: true }).where(eq(runs.id, run.id));
+}

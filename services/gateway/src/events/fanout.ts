@@ -1,0 +1,123 @@
+import {
+  ALL_TRAINER_UPDATES,
+  parseMessage,
+  runUpdateSchema,
+  runUpdatesSubject,
+  trainerUpdateSchema,
+} from "@graft/contracts";
+import type { NatsConnection, Subscription } from "@nats-io/transport-node";
+import { Mailbox } from "./mailbox.ts";
+import { type RunEventPayload, runEventFromWire, type TrainerEventPayload, trainerEventFromWire } from "./payloads.ts";
+
+/**
+ * Feeds this replica's subscribers from core-NATS notifications. Plain subscriptions, no
+ * queue group: every replica hears every notification. A run's subject is subscribed while
+ * at least one local subscriber watches it, so a replica only receives runs it serves.
+ * LOG lines may be dropped for a lagging subscriber; STATUS and EPOCH never are (see Mailbox).
+ */
+export class RunFanout {
+  readonly #topics = new Map<
+    string,
+    { sub: Subscription; boxes: Set<Mailbox<RunEventPayload>>; ready: Promise<void> }
+  >();
+
+  constructor(
+    private readonly nc: NatsConnection,
+    private readonly log: (line: string) => void,
+  ) {}
+
+  subscribe(runId: string): AsyncIterableIterator<RunEventPayload, undefined> {
+    const subject = runUpdatesSubject(runId);
+    let topic = this.#topics.get(runId);
+    if (!topic) {
+      const boxes = new Set<Mailbox<RunEventPayload>>();
+      const sub = this.nc.subscribe(subject, {
+        callback: (error, msg) => {
+          if (error) return this.log(`fanout: ${subject}: ${error.message}`);
+          let payload: RunEventPayload;
+          try {
+            payload = runEventFromWire(parseMessage(runUpdateSchema, msg.subject, msg.data));
+          } catch (e) {
+            return this.log(`fanout: rejected update: ${(e as Error).message}`);
+          }
+          for (const box of boxes) box.push(payload);
+        },
+      });
+      // Subscribers start receiving once the server has the subscription.
+      const ready = this.nc.flush();
+      ready.catch(() => {});
+      topic = { sub, boxes, ready };
+      this.#topics.set(runId, topic);
+    }
+    const current = topic;
+    const box: Mailbox<RunEventPayload> = new Mailbox({
+      droppable: (e) => e.kind === "LOG",
+      ready: current.ready,
+      onClose: () => {
+        current.boxes.delete(box);
+        if (current.boxes.size === 0 && this.#topics.get(runId) === current) {
+          this.#topics.delete(runId);
+          current.sub.unsubscribe();
+        }
+      },
+    });
+    current.boxes.add(box);
+    return box;
+  }
+
+  /** Local subscribers per run, for tests and metrics. */
+  subscriberCount(runId: string): number {
+    return this.#topics.get(runId)?.boxes.size ?? 0;
+  }
+
+  get subscribedRuns(): number {
+    return this.#topics.size;
+  }
+
+  close(): void {
+    for (const topic of [...this.#topics.values()]) for (const box of [...topic.boxes]) box.close();
+  }
+}
+
+/** Every trainer change to every local trainer subscriber; HEARTBEATs may be dropped for a lagging one. */
+export class TrainerFanout {
+  readonly #boxes = new Set<Mailbox<TrainerEventPayload>>();
+  readonly #sub: Subscription;
+  readonly #ready: Promise<void>;
+
+  constructor(nc: NatsConnection, log: (line: string) => void) {
+    this.#sub = nc.subscribe(ALL_TRAINER_UPDATES, {
+      callback: (error, msg) => {
+        if (error) return log(`fanout: ${ALL_TRAINER_UPDATES}: ${error.message}`);
+        let payload: TrainerEventPayload;
+        try {
+          payload = trainerEventFromWire(parseMessage(trainerUpdateSchema, msg.subject, msg.data));
+        } catch (e) {
+          return log(`fanout: rejected update: ${(e as Error).message}`);
+        }
+        for (const box of this.#boxes) box.push(payload);
+      },
+    });
+    this.#ready = nc.flush();
+    this.#ready.catch(() => {});
+  }
+
+  subscribe(): AsyncIterableIterator<TrainerEventPayload, undefined> {
+    const box: Mailbox<TrainerEventPayload> = new Mailbox({
+      droppable: (e) => e.kind === "HEARTBEAT",
+      ready: this.#ready,
+      onClose: () => this.#boxes.delete(box),
+    });
+    this.#boxes.add(box);
+    return box;
+  }
+
+  get subscriberCount(): number {
+    return this.#boxes.size;
+  }
+
+  close(): void {
+    for (const box of [...this.#boxes]) box.close();
+    this.#sub.unsubscribe();
+  }
+}

@@ -1,0 +1,128 @@
+import {
+  ensureIngestConsumer,
+  ensureStreams,
+  GATEWAY_INGEST_CONSUMER,
+  type JetStreamOptions,
+  parseMessage,
+  RUN_EVENTS_STREAM,
+  type RunEvent,
+  type RunUpdate,
+  runEventSchema,
+} from "@graft/contracts";
+import type { Db } from "@graft/db";
+import { type ConsumerMessages, type JsMsg, jetstream, jetstreamManager } from "@nats-io/jetstream";
+import type { NatsConnection } from "@nats-io/transport-node";
+import { applyBatch, type Verdict } from "./apply-batch.ts";
+
+export interface IngestOptions {
+  db: Db;
+  nc: NatsConnection;
+  log: (line: string) => void;
+  /** Called after commit with the stored, fenced events. */
+  onStored: (updates: RunUpdate[]) => void;
+  /** Largest number of events written in one transaction. @default 500 */
+  maxBatch?: number;
+  jetStream?: JetStreamOptions;
+}
+
+export interface Ingest {
+  stop(): Promise<void>;
+}
+
+/** Redelivery delay after a failed write (database down): grows with each delivery, capped. */
+export const retryDelayMs = (deliveryCount: number) => Math.min(500 * 2 ** Math.max(0, deliveryCount - 1), 30_000);
+
+/**
+ * Pulls run events from the durable consumer every gateway replica shares and persists them.
+ * Batches form on their own: while one transaction runs, the next messages queue in the
+ * iterator and go together into the next one. Acks go out only after commit.
+ */
+export async function startIngest(options: IngestOptions): Promise<Ingest> {
+  const { db, nc, log, onStored } = options;
+  const maxBatch = options.maxBatch ?? 500;
+  const jsm = await ensureStreams(nc, options.jetStream).catch(async (error: unknown) => {
+    // Another process may have created the streams with other settings (e.g. memory storage): use them.
+    const jsm = await jetstreamManager(nc);
+    await jsm.streams.info(RUN_EVENTS_STREAM).catch(() => {
+      throw error;
+    });
+    return jsm;
+  });
+  await ensureIngestConsumer(jsm);
+  const consumer = await jetstream(nc).consumers.get(RUN_EVENTS_STREAM, GATEWAY_INGEST_CONSUMER);
+  const messages: ConsumerMessages = await consumer.consume({ max_messages: maxBatch * 2 });
+
+  const handle = async (batch: JsMsg[]) => {
+    const parsed: { msg: JsMsg; event: RunEvent }[] = [];
+    for (const msg of batch) {
+      try {
+        parsed.push({ msg, event: parseMessage(runEventSchema, msg.subject, msg.data) });
+      } catch (error) {
+        log(`ingest: rejected message ${msg.seq} on ${msg.subject}: ${(error as Error).message}`);
+        msg.term("invalid run event");
+      }
+    }
+    if (parsed.length > 0) await persist(parsed);
+  };
+
+  const persist = async (items: { msg: JsMsg; event: RunEvent }[]): Promise<void> => {
+    try {
+      const { verdicts, updates } = await applyBatch(
+        db,
+        items.map((i) => i.event),
+      );
+      for (const [i, item] of items.entries()) settle(item.msg, item.event, verdicts[i]);
+      if (updates.length > 0) onStored(updates);
+    } catch (error) {
+      if (items.length > 1) {
+        // One bad event must not hold the others back: retry them one by one.
+        for (const item of items) await persist([item]);
+        return;
+      }
+      const [item] = items;
+      if (!item) return;
+      const delay = retryDelayMs(item.msg.info.deliveryCount);
+      log(
+        `ingest: storing ${item.event.type} of run ${item.event.runId} failed (redelivery in ${delay} ms): ${describe(error)}`,
+      );
+      item.msg.nak(delay);
+    }
+  };
+
+  const settle = (msg: JsMsg, event: RunEvent, verdict: Verdict | undefined) => {
+    if (verdict && !verdict.stored) {
+      log(`ingest: dropped ${event.type} of run ${event.runId} attempt ${event.attempt}: ${verdict.reason}`);
+      if (verdict.unknownRun) {
+        msg.term(verdict.reason);
+        return;
+      }
+    }
+    msg.ack();
+  };
+
+  const loop = (async () => {
+    let batch: JsMsg[] = [];
+    for await (const msg of messages) {
+      batch.push(msg);
+      if (messages.getPending() > 0 && batch.length < maxBatch) continue;
+      const current = batch;
+      batch = [];
+      await handle(current).catch((error: unknown) => log(`ingest: ${describe(error)}`));
+    }
+  })();
+
+  return {
+    async stop() {
+      await messages.close().catch(() => {});
+      await loop.catch(() => {});
+    },
+  };
+}
+
+function describe(error: unknown): string {
+  if (error instanceof Error) {
+    const cause = error.cause instanceof Error ? ` (${error.cause.message})` : "";
+    return `${error.message}${cause}`;
+  }
+  return String(error);
+}

@@ -1,0 +1,24 @@
+import type { LayerRecord } from "@graft/contracts";
+import type { LayerRow } from "@graft/db";
+
+/**
+ * A child has verified lineage when every layer it kept frozen (trainable = false, with
+ * weights) hashes exactly like the parent's layer of the same name: the fine-tune provably
+ * left the backbone untouched. null when nothing with weights was frozen (nothing to verify).
+ */
+export function verifyLineage(parentLayers: readonly LayerRow[], childLayers: readonly LayerRecord[]): boolean | null {
+  const frozen = childLayers.filter((l) => !l.trainable && l.weightHash !== null);
+  if (frozen.length === 0) return null;
+  const parentHashes = new Map(parentLayers.map((l) => [l.name, l.weightHash]));
+  return frozen.every((l) => parentHashes.get(l.name) === l.weightHash);
+}
+
+export const toLayerRows = (layers: readonly LayerRecord[]): LayerRow[] =>
+  layers.map((l, index) => ({
+    index,
+    name: l.name,
+    className: l.className,
+    params: l.params,
+    weightHash: l.weightHash,
+    trainable: l.trainable,
+  }));

@@ -1,0 +1,136 @@
+/**
+ * One subscriber's queue: an AsyncIterableIterator with a bounded buffer. Over `softLimit`
+ * the oldest droppable item (a LOG line) is discarded; items that carry state (STATUS,
+ * EPOCH) are kept until `hardLimit`, past which the subscriber is ended with
+ * SlowSubscriberError: a client that far behind should resubscribe and re-read the run.
+ */
+
+export class SlowSubscriberError extends Error {
+  override name = "SlowSubscriberError";
+  constructor(readonly buffered: number) {
+    super(`subscriber fell ${buffered} events behind and was disconnected; resubscribe and re-read the state`);
+  }
+}
+
+export interface MailboxOptions<T> {
+  /** @default 256 */
+  softLimit?: number;
+  /** @default 10_000 */
+  hardLimit?: number;
+  /** Items that may be discarded when the subscriber lags. */
+  droppable?: (item: T) => boolean;
+  /** Awaited before the first item is handed out (e.g. until the NATS subscription is live). */
+  ready?: Promise<void>;
+  /** Called once when the iterator ends for any reason. */
+  onClose?: () => void;
+}
+
+type Waiter<T> = { resolve: (r: IteratorResult<T, undefined>) => void; reject: (e: unknown) => void };
+
+export class Mailbox<T> implements AsyncIterableIterator<T, undefined> {
+  #items: T[] = [];
+  #waiters: Waiter<T>[] = [];
+  #closed = false;
+  #error: Error | undefined;
+  #ready: Promise<void> | undefined;
+  #dropped = 0;
+  readonly #soft: number;
+  readonly #hard: number;
+  readonly #droppable: (item: T) => boolean;
+  readonly #onClose: (() => void) | undefined;
+
+  constructor(options: MailboxOptions<T> = {}) {
+    this.#soft = options.softLimit ?? 256;
+    this.#hard = options.hardLimit ?? 10_000;
+    this.#droppable = options.droppable ?? (() => false);
+    this.#onClose = options.onClose;
+    this.#ready = options.ready;
+  }
+
+  /** Items discarded so far because the subscriber lagged. */
+  get dropped(): number {
+    return this.#dropped;
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  push(item: T): void {
+    if (this.#closed) return;
+    const waiter = this.#waiters.shift();
+    if (waiter) {
+      waiter.resolve({ value: item, done: false });
+      return;
+    }
+    this.#items.push(item);
+    if (this.#items.length <= this.#soft) return;
+    const victim = this.#items.findIndex(this.#droppable);
+    if (victim >= 0) {
+      this.#items.splice(victim, 1);
+      this.#dropped++;
+    } else if (this.#items.length > this.#hard) {
+      this.fail(new SlowSubscriberError(this.#items.length));
+    }
+  }
+
+  /** Ends the iterator with an error delivered to the consumer's next `next()`. */
+  fail(error: Error): void {
+    if (this.#closed) return;
+    this.#items = [];
+    this.#error = error;
+    const waiters = this.#waiters.splice(0);
+    this.#finish();
+    const [first, ...rest] = waiters;
+    if (first) {
+      this.#error = undefined;
+      first.reject(error);
+    }
+    for (const w of rest) w.resolve({ value: undefined, done: true });
+  }
+
+  async next(): Promise<IteratorResult<T, undefined>> {
+    if (this.#ready) {
+      const ready = this.#ready;
+      this.#ready = undefined;
+      await ready;
+    }
+    const item = this.#items.shift();
+    if (item !== undefined) return { value: item, done: false };
+    if (this.#error) {
+      const error = this.#error;
+      this.#error = undefined;
+      throw error;
+    }
+    if (this.#closed) return { value: undefined, done: true };
+    return await new Promise((resolve, reject) => this.#waiters.push({ resolve, reject }));
+  }
+
+  async return(): Promise<IteratorResult<T, undefined>> {
+    this.close();
+    return { value: undefined, done: true };
+  }
+
+  async throw(error?: unknown): Promise<IteratorResult<T, undefined>> {
+    this.close();
+    if (error !== undefined) throw error;
+    return { value: undefined, done: true };
+  }
+
+  /** Ends the iterator; pending and future `next()` calls report done. */
+  close(): void {
+    if (this.#closed) return;
+    this.#items = [];
+    for (const w of this.#waiters.splice(0)) w.resolve({ value: undefined, done: true });
+    this.#finish();
+  }
+
+  [Symbol.asyncIterator](): this {
+    return this;
+  }
+
+  #finish(): void {
+    this.#closed = true;
+    this.#onClose?.();
+  }
+}
