@@ -1,0 +1,61 @@
+import { hostname } from "node:os";
+import { DEFAULT_JOB_ACK_WAIT_MS, subjectToken } from "@graft/contracts";
+import { z } from "zod";
+
+/** The trainer's configuration from the environment; nothing else in the service reads process.env. */
+
+const BACKENDS = ["tensorflow-gpu", "tensorflow", "wasm", "cpu"] as const;
+
+const poolName = z.string().refine((value) => {
+  try {
+    subjectToken(value, "pool");
+    return true;
+  } catch {
+    return false;
+  }
+}, "pool names are letters, digits, '-' and '_'");
+
+const defaultName = () => `${hostname().replace(/[^A-Za-z0-9_-]/g, "-")}-${process.pid}`.slice(0, 128);
+
+export const envSchema = z.object({
+  GATEWAY_URL: z.url({ protocol: /^https?$/ }),
+  NATS_URL: z.string().min(1),
+  GRAFT_JOIN_TOKEN: z.string().min(1),
+  TRAINER_NAME: z.string().min(1).max(200).default(defaultName),
+  TRAINER_POOL: poolName.default("default"),
+  TRAINER_LABELS: z
+    .string()
+    .default("")
+    .transform((value) =>
+      value
+        .split(",")
+        .map((label) => label.trim())
+        .filter(Boolean),
+    ),
+  TRAINER_MAX_CONCURRENT_RUNS: z.coerce.number().int().min(1).max(64).default(1),
+  TRAINER_BACKEND: z.enum(BACKENDS).optional(),
+  TRAINER_HEARTBEAT_MS: z.coerce.number().int().min(100).max(60_000).default(2_000),
+  /** Must equal the jobs consumer's ack wait (the gateway's setting); in-progress acks go out at a third of it. */
+  TRAINER_JOB_ACK_WAIT_MS: z.coerce.number().int().min(1_000).max(3_600_000).default(DEFAULT_JOB_ACK_WAIT_MS),
+});
+
+export type TrainerEnv = z.infer<typeof envSchema>;
+
+export class InvalidEnvError extends Error {
+  override name = "InvalidEnvError";
+  constructor(readonly issues: Record<string, string[] | undefined>) {
+    super(
+      `invalid trainer environment:\n${Object.entries(issues)
+        .map(([key, messages]) => `  ${key}: ${(messages ?? []).join("; ")}`)
+        .join("\n")}`,
+    );
+  }
+}
+
+export function readEnv(source: NodeJS.ProcessEnv = process.env): TrainerEnv {
+  // Empty strings count as unset, as in most .env tooling.
+  const cleaned = Object.fromEntries(Object.entries(source).filter(([, value]) => value !== ""));
+  const result = envSchema.safeParse(cleaned);
+  if (!result.success) throw new InvalidEnvError(z.flattenError(result.error).fieldErrors);
+  return result.data;
+}

@@ -1,0 +1,55 @@
+import { readEnv } from "./env.ts";
+import { startTrainerNode } from "./node/node.ts";
+
+/**
+ * `npm run trainer`: one trainer node configured from the environment. SIGTERM/SIGINT stop
+ * it gracefully (running jobs finish their epoch and go back to the pool); a second signal
+ * exits at once.
+ */
+const log = (line: string) => console.log(`[trainer] ${line}`);
+
+async function main(): Promise<number> {
+  const env = readEnv();
+  const node = await startTrainerNode({
+    gatewayUrl: env.GATEWAY_URL,
+    natsUrl: env.NATS_URL,
+    joinToken: env.GRAFT_JOIN_TOKEN,
+    name: env.TRAINER_NAME,
+    pool: env.TRAINER_POOL,
+    labels: env.TRAINER_LABELS,
+    maxConcurrentRuns: env.TRAINER_MAX_CONCURRENT_RUNS,
+    backend: env.TRAINER_BACKEND,
+    heartbeatMs: env.TRAINER_HEARTBEAT_MS,
+    jobAckWaitMs: env.TRAINER_JOB_ACK_WAIT_MS,
+    log,
+  });
+  console.log(`Trainer ${node.name} (${node.id}) on backend ${node.backend}`);
+
+  let signals = 0;
+  const onSignal = (signal: NodeJS.Signals) => {
+    signals++;
+    if (signals > 1) {
+      log(`${signal} again: exiting now`);
+      process.exit(1);
+    }
+    log(`${signal}: finishing the current epoch, then leaving`);
+    void node.stop();
+  };
+  process.on("SIGTERM", onSignal);
+  process.on("SIGINT", onSignal);
+  await node.closed;
+  return 0;
+}
+
+// A job's stray rejection is logged, never fatal: other runs on this node keep going.
+process.on("unhandledRejection", (reason) =>
+  log(`unhandled rejection: ${reason instanceof Error ? reason.stack : reason}`),
+);
+
+main().then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    console.error(`[trainer] ${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}`);
+    process.exit(1);
+  },
+);

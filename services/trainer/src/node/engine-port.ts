@@ -1,0 +1,50 @@
+import type { ArtifactStore, ModelArtifact, ParsedModel } from "@graft/artifacts";
+import type { DatasetSource, EpochMetrics, Hyperparameters, Preprocessing } from "@graft/contracts";
+
+/**
+ * The part of the engine (../engine) the node drives. Declared here structurally so the
+ * node depends on behaviour, not on TensorFlow types, and tests can hand in the real engine
+ * loaded however they like.
+ */
+export interface EngineModel {
+  readonly layers: readonly { readonly name: string; readonly trainable: boolean }[];
+  dispose(): unknown;
+}
+
+export interface FineTuneResult {
+  model: EngineModel;
+  trainingPath: "FEATURE_CACHE" | "FULL";
+  featureLayer: string;
+  stoppedEarly: boolean;
+  epochsCompleted: number;
+}
+
+export interface Engine {
+  initBackend(
+    forced?: string,
+  ): { backend: string; devices: string[] } | Promise<{ backend: string; devices: string[] }>;
+  loadModel(source: { kind: "artifact"; artifact: ModelArtifact }): Promise<EngineModel>;
+  loadDataset(source: DatasetSource, options: { store: ArtifactStore }): Promise<unknown>;
+  fineTune(options: {
+    base: EngineModel;
+    preprocessing: Preprocessing;
+    featureLayer: string | null;
+    // biome-ignore lint/suspicious/noExplicitAny: the dataset is opaque to the node and passed through.
+    dataset: any;
+    hyperparameters: Hyperparameters;
+    resume?: { completedEpochs: number; checkpoint: Uint8Array };
+    signal?: AbortSignal;
+    onEpoch?: (epoch: number, metrics: EpochMetrics, checkpoint: () => Promise<Uint8Array>) => Promise<void>;
+    onBatch?: () => void;
+  }): Promise<FineTuneResult>;
+  exportModel(
+    // biome-ignore lint/suspicious/noExplicitAny: the engine's own model type.
+    model: any,
+    options: { frozenLayerNames: string[] },
+  ): Promise<{ artifact: ModelArtifact; parsed: ParsedModel }>;
+}
+
+/** Loads the real engine; kept lazy so TensorFlow only loads in processes that train. */
+export async function loadEngine(): Promise<Engine> {
+  return (await import("../engine/index.ts")) as unknown as Engine;
+}

@@ -1,0 +1,35 @@
+import { encodeMessage, type RunEvent, runEventSchema, runEventsSubject } from "@graft/contracts";
+import type { JetStreamClient } from "@nats-io/jetstream";
+
+type Body<E> = E extends RunEvent ? Omit<E, "runId" | "attempt" | "trainerId" | "at"> : never;
+export type RunEventBody = Body<RunEvent>;
+
+/**
+ * Publishes one attempt's events with JetStream, awaiting the stream's ack so nothing the
+ * node moves on from is lost. Message ids make a retried publish land once:
+ * `${runId}.${attempt}.epoch.${n}` for epochs, `${runId}.${attempt}.${type}` otherwise.
+ */
+export function runEventPublisher(js: JetStreamClient, ids: { runId: string; attempt: number; trainerId: string }) {
+  const subject = runEventsSubject(ids.runId);
+  return async function publish(body: RunEventBody): Promise<void> {
+    const event = runEventSchema.parse({ ...body, ...ids, at: new Date().toISOString() });
+    const msgID =
+      event.type === "epoch"
+        ? `${ids.runId}.${ids.attempt}.epoch.${event.epoch}`
+        : event.type === "log"
+          ? undefined
+          : `${ids.runId}.${ids.attempt}.${event.type}`;
+    let delay = 250;
+    for (let tries = 1; ; tries++) {
+      try {
+        await js.publish(subject, encodeMessage(event), msgID ? { msgID } : {});
+        return;
+      } catch (error) {
+        // NATS may be reconnecting; a few retries ride that out, then the job fails transiently.
+        if (tries >= 6) throw error;
+        await new Promise((resolve) => setTimeout(resolve, delay));
+        delay = Math.min(delay * 2, 4_000);
+      }
+    }
+  };
+}

@@ -1,0 +1,305 @@
+import { type ArtifactStore, getModel, modelArtifactKey, putModel } from "@graft/artifacts";
+import {
+  InvalidMessageError,
+  type JobMessage,
+  jobMessageSchema,
+  parseMessage,
+  runControlSchema,
+  runControlSubject,
+} from "@graft/contracts";
+import type { JetStreamClient, JsMsg } from "@nats-io/jetstream";
+import type { NatsConnection } from "@nats-io/transport-node";
+import { type Checkpoint, deleteCheckpoint, loadCheckpoint, saveCheckpoint } from "./checkpoint.ts";
+import type { Engine, EngineModel } from "./engine-port.ts";
+import { JobStoppedError, PermanentJobError, type StopReason } from "./errors.ts";
+import { classifyFailure, retryDelayMs } from "./failures.ts";
+import { keepJobAlive } from "./keep-alive.ts";
+import { type RunEventBody, runEventPublisher } from "./run-events.ts";
+
+export interface JobDeps {
+  nc: NatsConnection;
+  js: JetStreamClient;
+  store: ArtifactStore;
+  engine: Engine;
+  trainerId: string;
+  backend: string;
+  ackWaitMs: number;
+  /** The consumer's max_deliver; the delivery that reaches it is the last chance. */
+  maxDeliver: number;
+  log: (line: string) => void;
+}
+
+export type JobPhase = "loading" | "training" | "finishing";
+
+/** A job this node holds; the worker keeps these to report current runs and to hand back on stop. */
+export interface JobHandle {
+  readonly seq: number;
+  runId: string | undefined;
+  phase: JobPhase;
+  /** Stop at the next epoch boundary (or now, before training) and give the job back to the pool. */
+  handBack(): void;
+  readonly done: Promise<void>;
+}
+
+export function startJob(msg: JsMsg, deps: JobDeps): JobHandle {
+  const controller = new AbortController();
+  let handBackAfterEpoch = false;
+  const handle: JobHandle = {
+    seq: msg.seq,
+    runId: undefined,
+    phase: "loading",
+    handBack() {
+      if (handle.phase === "training") handBackAfterEpoch = true;
+      else if (handle.phase === "loading") stop(controller, { kind: "hand-back" });
+    },
+    done: Promise.resolve(),
+  };
+  (handle as { done: Promise<void> }).done = runJob(msg, deps, handle, controller, () => handBackAfterEpoch).catch(
+    (error: unknown) => deps.log(`job ${msg.seq}: unexpected error ${(error as Error).stack ?? error}`),
+  );
+  return handle;
+}
+
+const stop = (controller: AbortController, reason: StopReason) => {
+  if (!controller.signal.aborted) controller.abort(reason);
+};
+
+function stopReasonOf(signal: AbortSignal): StopReason | undefined {
+  return signal.aborted ? (signal.reason as StopReason) : undefined;
+}
+
+function throwIfStopped(signal: AbortSignal) {
+  const reason = stopReasonOf(signal);
+  if (reason) throw new JobStoppedError(reason);
+}
+
+async function runJob(
+  msg: JsMsg,
+  deps: JobDeps,
+  handle: JobHandle,
+  controller: AbortController,
+  handBackRequested: () => boolean,
+): Promise<void> {
+  const attempt = msg.info.deliveryCount;
+  const keepAlive = keepJobAlive(msg, deps.ackWaitMs);
+  try {
+    let job: JobMessage;
+    try {
+      job = parseMessage(jobMessageSchema, msg.subject, msg.data);
+    } catch (error) {
+      await rejectInvalidJob(msg, deps, attempt, error);
+      return;
+    }
+    handle.runId = job.runId;
+    const publish = runEventPublisher(deps.js, { runId: job.runId, attempt, trainerId: deps.trainerId });
+    // Subscribe before announcing the assignment: a cancel the gateway sends in answer to
+    // `assigned` (or any time later) must find us listening.
+    const control = deps.nc.subscribe(runControlSubject(job.runId), {
+      callback: (error, message) => {
+        if (error) return;
+        const parsed = runControlSchema.safeParse(safeJson(message.data));
+        if (!parsed.success || parsed.data.runId !== job.runId) {
+          deps.log(`run ${job.runId}: ignored invalid control message`);
+          return;
+        }
+        deps.log(`run ${job.runId}: cancel requested${parsed.data.reason ? ` (${parsed.data.reason})` : ""}`);
+        stop(controller, { kind: "cancel", reason: parsed.data.reason });
+      },
+    });
+    try {
+      await deps.nc.flush();
+      await execute(job, attempt, msg, deps, handle, controller, handBackRequested, keepAlive.touch, publish);
+    } finally {
+      control.unsubscribe();
+    }
+  } finally {
+    keepAlive.stop();
+  }
+}
+
+async function execute(
+  job: JobMessage,
+  attempt: number,
+  msg: JsMsg,
+  deps: JobDeps,
+  handle: JobHandle,
+  controller: AbortController,
+  handBackRequested: () => boolean,
+  touch: () => void,
+  publish: (body: RunEventBody) => Promise<void>,
+): Promise<void> {
+  const { signal } = controller;
+  const hp = job.hyperparameters;
+  const models: EngineModel[] = [];
+  deps.log(`run ${job.runId}: attempt ${attempt} assigned`);
+  try {
+    await publish({ type: "assigned" });
+    throwIfStopped(signal);
+
+    const artifact = await getModel(deps.store, job.baseModel.artifactKey);
+    if (!artifact) {
+      throw new PermanentJobError("MODEL_NOT_FOUND", `base model artifact ${job.baseModel.artifactKey} is missing`);
+    }
+    const base = await deps.engine.loadModel({ kind: "artifact", artifact });
+    models.push(base);
+    throwIfStopped(signal);
+    const dataset = await deps.engine.loadDataset(job.dataset.source, { store: deps.store });
+    throwIfStopped(signal);
+
+    const checkpoint = await loadCheckpoint(deps.store, job.runId);
+    const history: Checkpoint["epochs"] = checkpoint?.epochs ?? [];
+    // A killed attempt may have stored a checkpoint without getting its epoch event out; this
+    // attempt re-announces them (the gateway stores each epoch once, whoever reports it).
+    for (const { epoch, metrics } of history) await publish({ type: "epoch", epoch, metrics });
+
+    const trainingPath =
+      hp.freeze.strategy === "ALL_BASE" && hp.unfreezeSchedule.length === 0 ? "FEATURE_CACHE" : "FULL";
+    await publish({
+      type: "started",
+      backend: deps.backend,
+      trainingPath,
+      resumedFromEpoch: checkpoint?.completedEpochs ?? 0,
+    });
+    if (checkpoint) deps.log(`run ${job.runId}: resuming after epoch ${checkpoint.completedEpochs}`);
+
+    handle.phase = "training";
+    const result = await deps.engine.fineTune({
+      base,
+      preprocessing: job.baseModel.preprocessing,
+      featureLayer: hp.featureLayer ?? job.baseModel.featureLayer,
+      dataset,
+      hyperparameters: hp,
+      ...(checkpoint ? { resume: { completedEpochs: checkpoint.completedEpochs, checkpoint: checkpoint.engine } } : {}),
+      signal,
+      onBatch: touch,
+      onEpoch: async (epoch, metrics, takeCheckpoint) => {
+        touch();
+        history.push({ epoch, metrics });
+        // Checkpoint before the event: an announced epoch is always resumable.
+        const engine = await takeCheckpoint();
+        await saveCheckpoint(deps.store, job.runId, { completedEpochs: epoch, attempt, epochs: history, engine });
+        await publish({ type: "epoch", epoch, metrics });
+        touch();
+        if (handBackRequested() && epoch < hp.epochs) stop(controller, { kind: "hand-back" });
+      },
+    });
+    models.push(result.model);
+    handle.phase = "finishing";
+    touch();
+
+    const frozenLayerNames = result.model.layers.filter((layer) => !layer.trainable).map((layer) => layer.name);
+    const { artifact: output, parsed } = await deps.engine.exportModel(result.model, { frozenLayerNames });
+    const artifactKey = modelArtifactKey(job.outputModelId);
+    const { sizeBytes } = await putModel(deps.store, artifactKey, output);
+    touch();
+    await publish({
+      type: "succeeded",
+      trainingPath: result.trainingPath,
+      stoppedEarly: result.stoppedEarly,
+      outputModel: {
+        artifactKey,
+        sizeBytes,
+        inputShape: parsed.inputShape,
+        labels: job.dataset.labels,
+        featureLayer: result.featureLayer,
+        layers: parsed.layers,
+      },
+    });
+    await finalAck(msg);
+    await deleteCheckpoint(deps.store, job.runId);
+    deps.log(`run ${job.runId}: succeeded after ${result.epochsCompleted} epochs (${result.trainingPath})`);
+  } catch (error) {
+    await settleFailure(error, job, attempt, msg, deps, signal, publish);
+  } finally {
+    for (const model of models.reverse()) {
+      try {
+        model.dispose();
+      } catch {
+        // The child shares the base's layers; the second dispose may find them gone.
+      }
+    }
+  }
+}
+
+async function settleFailure(
+  error: unknown,
+  job: JobMessage,
+  attempt: number,
+  msg: JsMsg,
+  deps: JobDeps,
+  signal: AbortSignal,
+  publish: (body: RunEventBody) => Promise<void>,
+): Promise<void> {
+  const stopped = stopReasonOf(signal) ?? (error instanceof JobStoppedError ? error.reason : undefined);
+  try {
+    if (stopped?.kind === "cancel") {
+      await publish({ type: "cancelled" });
+      await finalAck(msg);
+      await deleteCheckpoint(deps.store, job.runId);
+      deps.log(`run ${job.runId}: cancelled`);
+      return;
+    }
+    if (stopped?.kind === "hand-back") {
+      await publish({
+        type: "failed",
+        error: { code: "TRAINER_STOPPED", message: "the trainer stopped; another trainer resumes from the checkpoint" },
+        final: false,
+      });
+      // No delay: another trainer should pick it up at once.
+      msg.nak();
+      deps.log(`run ${job.runId}: handed back to the pool`);
+      return;
+    }
+    const failure = classifyFailure(error);
+    const final = !failure.retryable || attempt >= deps.maxDeliver;
+    await publish({ type: "failed", error: { code: failure.code, message: failure.message }, final });
+    if (final) {
+      msg.term(`${failure.code}: ${failure.message}`.slice(0, 200));
+      await deleteCheckpoint(deps.store, job.runId);
+    } else {
+      msg.nak(retryDelayMs(attempt));
+    }
+    deps.log(
+      `run ${job.runId}: attempt ${attempt} failed (${failure.code}${final ? ", final" : ", will retry"}): ${failure.message}`,
+    );
+  } catch (publishError) {
+    // Could not report (NATS down?): leave the job unacked; JetStream redelivers it after the ack wait.
+    deps.log(`run ${job.runId}: could not settle the job: ${(publishError as Error).message}`);
+  }
+}
+
+/** An ack we wait for: the job must not come back once the run has ended. */
+async function finalAck(msg: JsMsg): Promise<void> {
+  try {
+    if (!(await msg.ackAck({ timeout: 5_000 }))) msg.ack();
+  } catch {
+    msg.ack();
+  }
+}
+
+/**
+ * A job that does not fit the schema can never run: terminate it so JetStream stops
+ * delivering it, and when its run id is readable end the run FAILED so it does not wait forever.
+ */
+async function rejectInvalidJob(msg: JsMsg, deps: JobDeps, attempt: number, error: unknown): Promise<void> {
+  const reason = error instanceof InvalidMessageError ? error.message : String(error);
+  deps.log(`job ${msg.seq} on ${msg.subject} rejected: ${reason}`);
+  const runId = (safeJson(msg.data) as { runId?: unknown } | undefined)?.runId;
+  if (typeof runId === "string" && /^[A-Za-z0-9_-]{1,128}$/.test(runId)) {
+    try {
+      const publish = runEventPublisher(deps.js, { runId, attempt, trainerId: deps.trainerId });
+      await publish({ type: "failed", error: { code: "INVALID_JOB", message: reason.slice(0, 2_000) }, final: true });
+    } catch (publishError) {
+      deps.log(`job ${msg.seq}: could not report the invalid job: ${(publishError as Error).message}`);
+    }
+  }
+  msg.term("invalid job message");
+}
+
+function safeJson(data: Uint8Array): unknown {
+  try {
+    return JSON.parse(new TextDecoder().decode(data));
+  } catch {
+    return undefined;
+  }
+}
