@@ -1,0 +1,107 @@
+import type { Command } from "commander";
+import type { StartFineTuneInput } from "../client/operations.ts";
+import { METRICS, OPTIMIZERS } from "../constants.ts";
+import { contextOf } from "../context.ts";
+import { paint, print, printJson } from "../output.ts";
+import { decimal, type Freeze, freeze, integer, oneOf } from "../parse.ts";
+import { resolveDataset, resolveExperimentId, resolveModel } from "../resolve.ts";
+import { watchRun } from "../watch.ts";
+
+interface FinetuneOptions {
+  base: string;
+  dataset: string;
+  name?: string;
+  epochs: number;
+  batchSize?: number;
+  optimizer?: (typeof OPTIMIZERS)[number];
+  lr?: number;
+  freeze?: Freeze;
+  hiddenUnits?: number;
+  dropout?: number;
+  earlyStopping?: number | true;
+  monitor?: (typeof METRICS)[number];
+  validationSplit?: number;
+  seed?: number;
+  maxSamples?: number;
+  featureLayer?: string;
+  pool?: string;
+  experiment?: string;
+  watch?: boolean;
+}
+
+export function finetuneCommand(program: Command): void {
+  program
+    .command("finetune")
+    .description("start a fine-tune of a base model on a dataset (names or ids)")
+    .requiredOption("--base <model>", "base model name or id")
+    .requiredOption("--dataset <dataset>", "dataset name or id")
+    .option("--name <name>", "run name")
+    .option("--epochs <n>", "epochs", integer(1, 1000), 5)
+    .option("--batch-size <n>", "batch size", integer(1, 4096))
+    .option(
+      "--optimizer <name>",
+      "adam, sgd, rmsprop or adagrad",
+      oneOf(OPTIMIZERS, (v) => v.toUpperCase()),
+    )
+    .option("--lr <rate>", "learning rate", decimal(1e-9, 1))
+    .option("--freeze <spec>", "all (default), none or first:N", freeze)
+    .option("--hidden-units <n>", "hidden dense units in the new head (0 = none)", integer(0, 4096))
+    .option("--dropout <p>", "dropout before the classifier", decimal(0, 0.9))
+    .option(
+      "--early-stopping [patience]",
+      "stop after <patience> epochs without improvement (default 3)",
+      integer(1, 100),
+    )
+    .option("--monitor <metric>", "metric early stopping watches", oneOf(METRICS))
+    .option("--validation-split <f>", "share of samples held out", decimal(0, 0.5))
+    .option("--seed <n>", "random seed", integer(0, 2 ** 31 - 1))
+    .option("--max-samples <n>", "cap on training samples (stratified)", integer(10, 10_000_000))
+    .option("--feature-layer <name>", "layer to cut the base at")
+    .option("--pool <pool>", "trainer pool")
+    .option("--experiment <experiment>", "experiment name or id")
+    .option("--watch", "follow the run to its end (exit 1 if it fails)")
+    .action(async (opts: FinetuneOptions, command: Command) => {
+      const ctx = contextOf(command);
+      const client = ctx.client();
+      const [base, dataset, experimentId] = await Promise.all([
+        resolveModel(client, opts.base),
+        resolveDataset(client, opts.dataset),
+        opts.experiment ? resolveExperimentId(client, opts.experiment) : undefined,
+      ]);
+      const input: StartFineTuneInput = {
+        baseModelId: base.id,
+        datasetId: dataset.id,
+        experimentId,
+        name: opts.name,
+        pool: opts.pool,
+        epochs: opts.epochs,
+        batchSize: opts.batchSize,
+        optimizer: opts.optimizer,
+        learningRate: opts.lr,
+        freeze: opts.freeze,
+        head:
+          opts.hiddenUnits !== undefined || opts.dropout !== undefined
+            ? { hiddenUnits: opts.hiddenUnits, dropout: opts.dropout }
+            : undefined,
+        earlyStopping:
+          opts.earlyStopping !== undefined
+            ? { patience: opts.earlyStopping === true ? 3 : opts.earlyStopping, monitor: opts.monitor }
+            : undefined,
+        validationSplit: opts.validationSplit,
+        seed: opts.seed,
+        maxSamples: opts.maxSamples,
+        featureLayer: opts.featureLayer,
+      };
+      const run = await client.startFineTune(input);
+      if (!opts.watch) {
+        if (ctx.json) return printJson(run);
+        return print(
+          `Started run ${run.id} (${run.status}): ${base.name} on ${dataset.name}, ${run.hyperparameters.epochs} epochs`,
+        );
+      }
+      if (!ctx.json) print(`Started run ${paint(run.id, "bold")}: ${base.name} on ${dataset.name}`);
+      const final = await watchRun(client, run.id, { json: ctx.json });
+      if (ctx.json) return print(JSON.stringify({ type: "result", run: final }));
+      print(`Output model: ${final.outputModel ? `${final.outputModel.name} (${final.outputModel.id})` : "-"}`);
+    });
+}

@@ -1,0 +1,167 @@
+import type { Command } from "commander";
+import type { ModelTree } from "../client/operations.ts";
+import { contextOf } from "../context.ts";
+import { UsageError } from "../errors.ts";
+import { bytes, fixed, paint, print, printJson, table } from "../output.ts";
+import { decimal, list } from "../parse.ts";
+import { resolveModel } from "../resolve.ts";
+
+const lineageMark = (verified: boolean | null) => (verified === null ? "" : verified ? "verified" : "UNVERIFIED");
+
+export function modelsCommand(program: Command): void {
+  const models = program.command("models").description("base and fine-tuned models");
+
+  models
+    .command("list")
+    .description("list models")
+    .option("--kind <kind>", "BASE or FINE_TUNED")
+    .option("--name <text>", "name contains")
+    .action(async (opts: { kind?: string; name?: string }, command: Command) => {
+      const ctx = contextOf(command);
+      const kind = opts.kind?.toUpperCase();
+      if (kind && kind !== "BASE" && kind !== "FINE_TUNED")
+        throw new UsageError("--kind is BASE or FINE_TUNED", "kind");
+      const items = await ctx
+        .client()
+        .models({ kind: kind as "BASE" | "FINE_TUNED" | undefined, nameContains: opts.name });
+      if (ctx.json) return printJson(items);
+      print(
+        table(
+          ["ID", "NAME", "KIND", "ARCHITECTURE", "PARENT", "PARAMS", "SIZE", "LINEAGE"],
+          items.map((m) => [
+            m.id,
+            m.name,
+            m.kind,
+            m.architecture,
+            m.parent?.name ?? "-",
+            String(m.paramCount),
+            bytes(m.sizeBytes),
+            lineageMark(m.verifiedLineage),
+          ]),
+        ),
+      );
+    });
+
+  models
+    .command("show <model>")
+    .description("a model's details and layers (name or id)")
+    .action(async (ref: string, _opts: unknown, command: Command) => {
+      const ctx = contextOf(command);
+      const client = ctx.client();
+      const model = await client.model((await resolveModel(client, ref, "model")).id);
+      if (!model) throw new UsageError(`model ${ref} disappeared`, "model");
+      if (ctx.json) return printJson(model);
+      print(`${paint(model.name, "bold")}  ${model.id}`);
+      print(`kind:          ${model.kind}${model.parent ? ` (parent ${model.parent.name} ${model.parent.id})` : ""}`);
+      print(`architecture:  ${model.architecture}   task: ${model.task}`);
+      print(`input shape:   [${model.inputShape.join(", ")}]   range [${model.preprocessing.inputRange.join(", ")}]`);
+      print(`labels:        ${model.labels.join(", ")}`);
+      print(
+        `params:        ${model.paramCount}   size: ${bytes(model.sizeBytes)}   feature layer: ${model.featureLayer ?? "-"}`,
+      );
+      if (model.producedBy) print(`produced by:   run ${model.producedBy.id} (${model.producedBy.status})`);
+      if (model.bestMetric !== null) print(`best valAcc:   ${fixed(model.bestMetric)}`);
+      if (model.verifiedLineage !== null) print(`lineage:       ${lineageMark(model.verifiedLineage)}`);
+      if (model.children.length) print(`children:      ${model.children.map((c) => c.name).join(", ")}`);
+      print("");
+      print(
+        table(
+          ["#", "LAYER", "CLASS", "PARAMS", "TRAINABLE", "WEIGHT HASH"],
+          model.layers.map((l) => [
+            String(l.index),
+            l.name,
+            l.className,
+            String(l.params),
+            l.trainable ? "yes" : "frozen",
+            l.weightHash?.slice(0, 12) ?? "-",
+          ]),
+        ),
+      );
+    });
+
+  models
+    .command("tree <model>")
+    .description("the lineage tree below a model, with its ancestors")
+    .option("--depth <n>", "levels below the model", (v) => Number.parseInt(v, 10))
+    .action(async (ref: string, opts: { depth?: number }, command: Command) => {
+      const ctx = contextOf(command);
+      const client = ctx.client();
+      const tree = await client.modelTree((await resolveModel(client, ref, "model")).id, opts.depth);
+      if (!tree) throw new UsageError(`model ${ref} disappeared`, "model");
+      if (ctx.json) return printJson(tree);
+      print(renderTree(tree));
+    });
+
+  models
+    .command("register")
+    .description("register a base model: a zip of model.json + weights (--file) or a model.json URL (--url)")
+    .requiredOption("--name <name>", "model name")
+    .option("--file <zip>", "zip of a tfjs LayersModel (model.json + weight shards)")
+    .option("--url <url>", "http(s) URL of a model.json")
+    .option("--labels <a,b,c>", "class labels, comma-separated", list)
+    .option("--input-range <min,max>", "pixel range the model expects", (v) => list(v).map(decimal(-1e6, 1e6)))
+    .option("--feature-layer <name>", "layer to attach new heads after")
+    .option("--task <task>", "task", "image-classification")
+    .action(
+      async (
+        opts: {
+          name: string;
+          file?: string;
+          url?: string;
+          labels?: string[];
+          inputRange?: number[];
+          featureLayer?: string;
+          task: string;
+        },
+        command: Command,
+      ) => {
+        const ctx = contextOf(command);
+        if (Boolean(opts.file) === Boolean(opts.url))
+          throw new UsageError("give exactly one of --file or --url", "file");
+        if (opts.inputRange && opts.inputRange.length !== 2)
+          throw new UsageError("--input-range is min,max", "input-range");
+        const client = ctx.client();
+        const uploadId = opts.file ? (await client.uploadFile(opts.file)).uploadId : undefined;
+        const model = await client.registerModel({
+          name: opts.name,
+          uploadId,
+          url: opts.url,
+          task: opts.task,
+          labels: opts.labels,
+          inputRange: opts.inputRange,
+          featureLayer: opts.featureLayer,
+        });
+        if (ctx.json) return printJson(model);
+        print(`Registered ${model.name} (${model.id}): ${model.architecture}, ${model.paramCount} params`);
+      },
+    );
+}
+
+function renderTree(tree: ModelTree): string {
+  const lines: string[] = [];
+  if (tree.ancestors.length) lines.push(paint(`ancestors: ${tree.ancestors.map((a) => a.name).join(" > ")}`, "gray"));
+  const children = new Map<string, ModelTree["descendants"]>();
+  for (const d of tree.descendants) {
+    const parent = d.parent?.id ?? "";
+    children.set(parent, [...(children.get(parent) ?? []), d]);
+  }
+  const label = (m: {
+    name: string;
+    id: string;
+    kind: string;
+    bestMetric: number | null;
+    verifiedLineage: boolean | null;
+  }) =>
+    `${m.name} (${m.id}) ${m.kind}${m.bestMetric !== null ? ` valAcc=${fixed(m.bestMetric)}` : ""}${m.verifiedLineage === false ? " UNVERIFIED" : ""}`;
+  lines.push(label(tree));
+  const walk = (id: string, prefix: string) => {
+    const kids = children.get(id) ?? [];
+    kids.forEach((kid, i) => {
+      const last = i === kids.length - 1;
+      lines.push(`${prefix}${last ? "└── " : "├── "}${label(kid)}`);
+      walk(kid.id, `${prefix}${last ? "    " : "│   "}`);
+    });
+  };
+  walk(tree.id, "");
+  return lines.join("\n");
+}

@@ -1,0 +1,185 @@
+import type { Command } from "commander";
+import type { RunDetail, RunSummary } from "../client/operations.ts";
+import { RUN_STATUSES } from "../constants.ts";
+import { contextOf } from "../context.ts";
+import { UsageError } from "../errors.ts";
+import { fixed, paint, print, printJson, status, table } from "../output.ts";
+import { integer, list } from "../parse.ts";
+import { resolveExperimentId } from "../resolve.ts";
+import { watchRun } from "../watch.ts";
+
+const ORDERS = {
+  queued: "QUEUED_AT",
+  finished: "FINISHED_AT",
+  "val-accuracy": "BEST_VAL_ACCURACY",
+  "val-loss": "BEST_VAL_LOSS",
+} as const;
+
+const when = (iso: string | null) => (iso ? iso.replace("T", " ").slice(0, 19) : "-");
+
+function runRow(r: RunSummary): string[] {
+  return [
+    r.id,
+    status(r.status),
+    r.baseModel.name,
+    r.dataset.name,
+    r.hyperparameters.freezeStrategy,
+    String(r.hyperparameters.epochs),
+    fixed(r.bestEpoch?.valAccuracy),
+    r.trainer?.name ?? "-",
+    when(r.queuedAt),
+  ];
+}
+
+export function runsCommand(program: Command): void {
+  const runs = program.command("runs").description("fine-tune runs");
+
+  runs
+    .command("list")
+    .description("list runs, newest first")
+    .option("--status <list>", `comma-separated: ${RUN_STATUSES.join(",")}`, (v) => list(v).map((s) => s.toUpperCase()))
+    .option("--experiment <experiment>", "experiment name or id")
+    .option("--limit <n>", "how many", integer(1, 500), 50)
+    .option("--order <field>", `${Object.keys(ORDERS).join(", ")}`, "queued")
+    .action(
+      async (opts: { status?: string[]; experiment?: string; limit: number; order: string }, command: Command) => {
+        const ctx = contextOf(command);
+        const bad = opts.status?.find((s) => !(RUN_STATUSES as readonly string[]).includes(s));
+        if (bad) throw new UsageError(`unknown status ${bad}; expected ${RUN_STATUSES.join(", ")}`, "status");
+        const field = ORDERS[opts.order as keyof typeof ORDERS];
+        if (!field)
+          throw new UsageError(`unknown order ${opts.order}; expected ${Object.keys(ORDERS).join(", ")}`, "order");
+        const client = ctx.client();
+        const experimentId = opts.experiment ? await resolveExperimentId(client, opts.experiment) : undefined;
+        const result = await client.runs({
+          filter: { status: opts.status as RunSummary["status"][] | undefined, experimentId },
+          first: opts.limit,
+          orderBy: { field, direction: field === "BEST_VAL_LOSS" ? "ASC" : "DESC" },
+        });
+        if (ctx.json) return printJson(result);
+        print(
+          table(
+            ["ID", "STATUS", "BASE", "DATASET", "FREEZE", "EPOCHS", "BEST VAL ACC", "TRAINER", "QUEUED"],
+            result.runs.map(runRow),
+          ),
+        );
+        if (result.totalCount > result.runs.length)
+          print(paint(`${result.runs.length} of ${result.totalCount} runs`, "gray"));
+      },
+    );
+
+  runs
+    .command("show <run>")
+    .description("a run's hyperparameters, attempts and epochs")
+    .action(async (id: string, _opts: unknown, command: Command) => {
+      const ctx = contextOf(command);
+      const run = await getRun(ctx.client(), id);
+      if (ctx.json) return printJson(run);
+      printRun(run);
+    });
+
+  runs
+    .command("watch <run>")
+    .description("follow a run's epochs until it ends (exit 1 if it fails)")
+    .action(async (id: string, _opts: unknown, command: Command) => {
+      const ctx = contextOf(command);
+      const final = await watchRun(ctx.client(), id, { json: ctx.json });
+      if (ctx.json) return print(JSON.stringify({ type: "result", run: final }));
+      print(`Output model: ${final.outputModel ? `${final.outputModel.name} (${final.outputModel.id})` : "-"}`);
+    });
+
+  runs
+    .command("cancel <run>")
+    .description("cancel a queued or running run")
+    .action(async (id: string, _opts: unknown, command: Command) => {
+      const ctx = contextOf(command);
+      const run = await ctx.client().cancelRun(id);
+      if (ctx.json) return printJson(run);
+      print(`Run ${run.id}: ${status(run.status)}`);
+    });
+
+  runs
+    .command("compare <runs...>")
+    .description("runs side by side: hyperparameters and best epoch")
+    .action(async (ids: string[], _opts: unknown, command: Command) => {
+      const ctx = contextOf(command);
+      if (ids.length < 2) throw new UsageError("compare needs at least two run ids", "runs");
+      const client = ctx.client();
+      const items = await Promise.all(ids.map((id) => getRun(client, id)));
+      if (ctx.json) return printJson(items);
+      const rows: [string, (r: RunDetail) => string][] = [
+        ["status", (r) => status(r.status)],
+        ["base", (r) => r.baseModel.name],
+        ["dataset", (r) => r.dataset.name],
+        ["epochs", (r) => String(r.hyperparameters.epochs)],
+        ["batch size", (r) => String(r.hyperparameters.batchSize)],
+        ["optimizer", (r) => r.hyperparameters.optimizer],
+        ["learning rate", (r) => String(r.hyperparameters.learningRate)],
+        [
+          "freeze",
+          (r) =>
+            `${r.hyperparameters.freezeStrategy}${r.hyperparameters.freezeLayers !== null ? `:${r.hyperparameters.freezeLayers}` : ""}`,
+        ],
+        ["training path", (r) => r.trainingPath ?? "-"],
+        ["best epoch", (r) => (r.bestEpoch ? String(r.bestEpoch.epoch) : "-")],
+        ["best val acc", (r) => fixed(r.bestEpoch?.valAccuracy)],
+        ["best val loss", (r) => fixed(r.bestEpoch?.valLoss)],
+        ["final loss", (r) => fixed(r.epochs.at(-1)?.loss)],
+        [
+          "samples/s",
+          (r) =>
+            r.epochs.length
+              ? String(Math.round(r.epochs.reduce((s, e) => s + e.samplesPerSecond, 0) / r.epochs.length))
+              : "-",
+        ],
+        ["output model", (r) => r.outputModel?.name ?? "-"],
+      ];
+      print(
+        table(
+          ["", ...items.map((r) => r.id)],
+          rows.map(([label, get]) => [label, ...items.map(get)]),
+        ),
+      );
+    });
+}
+
+async function getRun(client: ReturnType<ReturnType<typeof contextOf>["client"]>, id: string): Promise<RunDetail> {
+  const run = await client.run(id);
+  if (!run) throw new UsageError(`no run with id ${id}`, "run");
+  return run;
+}
+
+function printRun(run: RunDetail): void {
+  const hp = run.hyperparameters;
+  print(`${paint(run.name ?? run.id, "bold")}  ${run.id}  ${status(run.status)}`);
+  print(
+    `base ${run.baseModel.name} -> dataset ${run.dataset.name}   pool ${run.pool}   trainer ${run.trainer?.name ?? "-"}`,
+  );
+  print(
+    `epochs ${hp.epochs}  batch ${hp.batchSize}  ${hp.optimizer} lr ${hp.learningRate}  freeze ${hp.freezeStrategy}${hp.freezeLayers !== null ? `:${hp.freezeLayers}` : ""}  path ${run.trainingPath ?? "-"}`,
+  );
+  print(
+    `queued ${when(run.queuedAt)}  started ${when(run.startedAt)}  finished ${when(run.finishedAt)}  attempts ${run.attemptCount}`,
+  );
+  if (run.error) print(paint(`error ${run.error.code}: ${run.error.message}`, "red"));
+  if (run.outputModel) print(`output model ${run.outputModel.name} (${run.outputModel.id})`);
+  if (run.epochs.length) {
+    print("");
+    print(
+      table(
+        ["EPOCH", "LOSS", "ACC", "VAL LOSS", "VAL ACC", "LR", "MS", "SAMPLES/S", "ATTEMPT"],
+        run.epochs.map((e) => [
+          String(e.epoch),
+          fixed(e.loss),
+          fixed(e.accuracy),
+          fixed(e.valLoss),
+          fixed(e.valAccuracy),
+          String(e.learningRate),
+          String(Math.round(e.durationMs)),
+          String(Math.round(e.samplesPerSecond)),
+          String(e.attempt),
+        ]),
+      ),
+    );
+  }
+}

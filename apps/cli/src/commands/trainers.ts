@@ -1,0 +1,48 @@
+import type { Command } from "commander";
+import { TRAINER_STATUSES } from "../constants.ts";
+import { contextOf } from "../context.ts";
+import { print, printJson, status, table } from "../output.ts";
+import { oneOf } from "../parse.ts";
+
+export function trainersCommand(program: Command): void {
+  const trainers = program.command("trainers").description("trainer nodes");
+
+  trainers
+    .command("list")
+    .description("list trainer nodes")
+    .option(
+      "--status <status>",
+      TRAINER_STATUSES.join(", "),
+      oneOf(TRAINER_STATUSES, (v) => v.toUpperCase()),
+    )
+    .action(async (opts: { status?: (typeof TRAINER_STATUSES)[number] }, command: Command) => {
+      const ctx = contextOf(command);
+      const items = await ctx.client().trainers(opts.status);
+      if (ctx.json) return printJson(items);
+      print(
+        table(
+          ["ID", "NAME", "HOST", "POOL", "BACKEND", "STATUS", "RUNS", "LAST HEARTBEAT"],
+          items.map((t) => [
+            t.id,
+            t.name,
+            t.host,
+            t.pool,
+            t.backend,
+            status(t.status),
+            `${t.currentRuns.length}/${t.maxConcurrentRuns}`,
+            t.lastHeartbeatAt?.replace("T", " ").slice(0, 19) ?? "-",
+          ]),
+        ),
+      );
+    });
+
+  trainers
+    .command("drain <trainer>")
+    .description("let a trainer finish its runs and take no new ones")
+    .action(async (id: string, _opts: unknown, command: Command) => {
+      const ctx = contextOf(command);
+      const trainer = await ctx.client().drainTrainer(id);
+      if (ctx.json) return printJson(trainer);
+      print(`Trainer ${trainer.name} (${trainer.id}): ${status(trainer.status)}`);
+    });
+}

@@ -1,0 +1,21 @@
+import type { Command } from "commander";
+import { GraftClient } from "./client/client.ts";
+import { loadCredentials } from "./config.ts";
+
+export interface Context {
+  json: boolean;
+  client(): GraftClient;
+}
+
+/** Global options live on the root command; every action reads them through here. */
+export function contextOf(command: Command): Context {
+  const opts = command.optsWithGlobals() as { json?: boolean };
+  let client: GraftClient | undefined;
+  return {
+    json: Boolean(opts.json),
+    client() {
+      client ??= new GraftClient(loadCredentials());
+      return client;
+    },
+  };
+}

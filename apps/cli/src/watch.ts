@@ -1,0 +1,104 @@
+import type { GraftClient } from "./client/client.ts";
+import { isTerminal } from "./client/client.ts";
+import type { EpochMetrics, RunDetail, RunStatus } from "./client/operations.ts";
+import { RunEndedBadlyError } from "./errors.ts";
+import { fixed, paint, progressBar, status } from "./output.ts";
+
+export interface WatchOptions {
+  json: boolean;
+  /** Safety net for a missed subscription event: the run is re-read this often. @default 3000 */
+  pollMs?: number;
+}
+
+type Update = { status?: RunStatus; epoch?: EpochMetrics; message?: string | null };
+
+/**
+ * Follows a run to its end: live events over graphql-ws, plus a periodic read of the run so a
+ * dropped socket or an event published before the subscription began cannot stall the watch.
+ * Resolves with the final run; throws RunEndedBadlyError when it FAILED or was CANCELLED.
+ */
+export async function watchRun(client: GraftClient, runId: string, options: WatchOptions): Promise<RunDetail> {
+  const out = process.stdout;
+  const tty = Boolean(out.isTTY) && !options.json;
+  const seen = new Map<number, EpochMetrics>();
+  let current: RunStatus = "QUEUED";
+  let totalEpochs = 0;
+  let barShown = false;
+
+  const emit = (update: Update) => {
+    if (update.epoch && !seen.has(update.epoch.epoch)) {
+      seen.set(update.epoch.epoch, update.epoch);
+      if (options.json) out.write(`${JSON.stringify({ type: "epoch", runId, ...update.epoch })}\n`);
+      else {
+        const e = update.epoch;
+        const line = `epoch ${e.epoch}/${totalEpochs} ${progressBar(seen.size, totalEpochs)} loss ${fixed(e.loss)} acc ${fixed(e.accuracy)} val_loss ${fixed(e.valLoss)} val_acc ${fixed(e.valAccuracy)} ${Math.round(e.samplesPerSecond)} samples/s`;
+        // On a terminal the bar redraws in place; in a log every epoch keeps its own line.
+        out.write(tty ? `\r\u001b[2K${line}` : `${line}\n`);
+        barShown = tty;
+      }
+    }
+    if (update.status && update.status !== current) {
+      current = update.status;
+      if (options.json)
+        out.write(`${JSON.stringify({ type: "status", runId, status: current, message: update.message ?? null })}\n`);
+      else {
+        if (barShown) out.write("\n");
+        barShown = false;
+        out.write(
+          `${paint("run", "gray")} ${runId} ${status(current)}${update.message ? `: ${update.message}` : ""}\n`,
+        );
+      }
+    }
+  };
+
+  const absorb = (run: RunDetail) => {
+    totalEpochs = run.hyperparameters.epochs;
+    for (const epoch of [...run.epochs].sort((a, b) => a.epoch - b.epoch)) emit({ epoch });
+    emit({ status: run.status, message: run.error?.message });
+  };
+
+  const read = async () => {
+    const run = await client.run(runId);
+    if (!run) throw new RunEndedBadlyError(runId, "MISSING", "the run no longer exists");
+    return run;
+  };
+
+  const abort = new AbortController();
+  const done = new Promise<void>((resolve, reject) => {
+    const timer = setInterval(() => {
+      read()
+        .then((run) => {
+          absorb(run);
+          if (isTerminal(run.status)) resolve();
+        })
+        .catch(reject);
+    }, options.pollMs ?? 3000);
+    abort.signal.addEventListener("abort", () => clearInterval(timer), { once: true });
+  });
+
+  const live = (async () => {
+    try {
+      for await (const event of client.runEvents(runId, abort.signal)) {
+        if (event.epoch) emit({ epoch: event.epoch });
+        if (event.kind === "STATUS" && !isTerminal(event.status))
+          emit({ status: event.status, message: event.message });
+        // A terminal event is confirmed by re-reading the run, which also carries its output model.
+        if (isTerminal(event.status)) return;
+      }
+    } catch {
+      // the poll keeps the watch going without the socket
+      await done;
+    }
+  })();
+
+  try {
+    absorb(await read());
+    if (!isTerminal(current)) await Promise.race([live, done]);
+  } finally {
+    abort.abort();
+  }
+  const final = await read();
+  absorb(final);
+  if (final.status !== "SUCCEEDED") throw new RunEndedBadlyError(runId, final.status, final.error?.message);
+  return final;
+}
