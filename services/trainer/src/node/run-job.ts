@@ -254,7 +254,8 @@ async function settleFailure(
     const final = !failure.retryable || attempt >= deps.maxDeliver;
     await publish({ type: "failed", error: { code: failure.code, message: failure.message }, final });
     if (final) {
-      msg.term(`${failure.code}: ${failure.message}`.slice(0, 200));
+      // No reason string: nats-server 2.9 ignores a `+TERM` that carries one.
+      msg.term();
       await deleteCheckpoint(deps.store, job.runId);
     } else {
       msg.nak(retryDelayMs(attempt));
@@ -293,7 +294,7 @@ async function rejectInvalidJob(msg: JsMsg, deps: JobDeps, attempt: number, erro
       deps.log(`job ${msg.seq}: could not report the invalid job: ${(publishError as Error).message}`);
     }
   }
-  msg.term("invalid job message");
+  msg.term();
 }
 
 function safeJson(data: Uint8Array): unknown {

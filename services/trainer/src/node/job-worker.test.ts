@@ -1,0 +1,134 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { openArtifactStore } from "@graft/artifacts";
+import {
+  encodeMessage,
+  ensureJobsConsumer,
+  ensureStreams,
+  JOBS_STREAM,
+  jobsConsumerName,
+  jobsSubject,
+  RUN_EVENTS_STREAM,
+  type RunEvent,
+  runEventsSubject,
+} from "@graft/contracts";
+import { startNatsServer } from "@graft/natsd";
+import { jetstream } from "@nats-io/jetstream";
+import { connect } from "@nats-io/transport-node";
+import type { Engine } from "./engine-port.ts";
+import { startJobWorker } from "./job-worker.ts";
+
+const untouchableEngine = new Proxy({} as Engine, {
+  get: (_target, key) => () => {
+    throw new Error(`engine.${String(key)} must not be called for an invalid job`);
+  },
+});
+
+async function waitFor<T>(probe: () => Promise<T | undefined>, what: string, timeoutMs = 10_000): Promise<T> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+test("terminates invalid jobs, fails their run when the run id is readable, and keeps pulling", async () => {
+  const nats = await startNatsServer();
+  const nc = await connect({ servers: nats.url });
+  const logs: string[] = [];
+  let worker: ReturnType<typeof startJobWorker> | undefined;
+  try {
+    const jsm = await ensureStreams(nc, { storage: "memory" });
+    await ensureJobsConsumer(jsm, "p1", { jobAckWaitMs: 4_000 });
+    const js = jetstream(nc);
+    worker = startJobWorker({
+      nc,
+      js,
+      store: await openArtifactStore(nc, { storage: "memory" }),
+      engine: untouchableEngine,
+      trainerId: "trainer-1",
+      backend: "cpu",
+      ackWaitMs: 4_000,
+      maxDeliver: 5,
+      log: (line) => logs.push(line),
+      pool: "p1",
+      maxConcurrentRuns: 1,
+    });
+
+    await js.publish(jobsSubject("p1"), new TextEncoder().encode("not json"));
+    await js.publish(
+      jobsSubject("p1"),
+      encodeMessage({ runId: "run-bad-hp", projectId: "p", hyperparameters: { epochs: -3 } }),
+    );
+    await js.publish(jobsSubject("p1"), encodeMessage({ runId: "../etc", hyperparameters: {} }));
+
+    const consumerIdle = async () => {
+      const info = await jsm.consumers.info(JOBS_STREAM, jobsConsumerName("p1"));
+      return info.num_pending === 0 && info.num_ack_pending === 0 && info.delivered.consumer_seq === 3
+        ? info
+        : undefined;
+    };
+    const info = await waitFor(consumerIdle, "all three jobs to be terminated");
+    assert.equal(info.num_redelivered, 0, "a terminated job is never redelivered");
+    // Work-queue retention: a terminated job leaves the stream.
+    assert.equal((await jsm.streams.info(JOBS_STREAM)).state.messages, 0);
+
+    const stored = await jsm.streams.getMessage(RUN_EVENTS_STREAM, { last_by_subj: runEventsSubject("run-bad-hp") });
+    const event = stored?.json<RunEvent>();
+    assert.equal(event?.type, "failed");
+    assert.ok(event?.type === "failed" && event.final && event.error.code === "INVALID_JOB", JSON.stringify(event));
+    assert.equal(event?.attempt, 1);
+    assert.equal((await jsm.streams.info(RUN_EVENTS_STREAM)).state.messages, 1, "no event for an unreadable run id");
+    assert.equal(logs.filter((line) => line.includes("rejected")).length, 3, logs.join("\n"));
+    assert.deepEqual(worker.currentRuns(), []);
+  } finally {
+    await worker?.stop();
+    await nc.close();
+    await nats.stop();
+  }
+});
+
+test("a draining worker takes no job until it resumes", async () => {
+  const nats = await startNatsServer();
+  const nc = await connect({ servers: nats.url });
+  let worker: ReturnType<typeof startJobWorker> | undefined;
+  try {
+    const jsm = await ensureStreams(nc, { storage: "memory" });
+    await ensureJobsConsumer(jsm, "p2", { jobAckWaitMs: 4_000 });
+    const js = jetstream(nc);
+    worker = startJobWorker({
+      nc,
+      js,
+      store: await openArtifactStore(nc, { storage: "memory" }),
+      engine: untouchableEngine,
+      trainerId: "trainer-2",
+      backend: "cpu",
+      ackWaitMs: 4_000,
+      maxDeliver: 5,
+      log: () => {},
+      pool: "p2",
+      maxConcurrentRuns: 1,
+    });
+    worker.setDraining(true);
+    // Let a pull that was already open expire so the drain is fully in force.
+    await new Promise((resolve) => setTimeout(resolve, 2_500));
+    await js.publish(jobsSubject("p2"), encodeMessage({ junk: true }));
+    await new Promise((resolve) => setTimeout(resolve, 3_000));
+    let info = await jsm.consumers.info(JOBS_STREAM, jobsConsumerName("p2"));
+    assert.equal(info.delivered.consumer_seq, 0, "draining worker pulled a job");
+    assert.equal(info.num_pending, 1);
+
+    worker.setDraining(false);
+    info = await waitFor(async () => {
+      const i = await jsm.consumers.info(JOBS_STREAM, jobsConsumerName("p2"));
+      return i.num_pending === 0 && i.num_ack_pending === 0 ? i : undefined;
+    }, "the job to be taken after resume");
+    assert.equal(info.delivered.consumer_seq, 1);
+  } finally {
+    await worker?.stop();
+    await nc.close();
+    await nats.stop();
+  }
+});
