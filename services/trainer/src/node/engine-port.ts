@@ -1,4 +1,4 @@
-import type { ArtifactStore, ModelArtifact, ParsedModel } from "@graft/artifacts";
+import type { ModelArtifact, ParsedModel } from "@graft/artifacts";
 import type { DatasetSource, EpochMetrics, Hyperparameters, Preprocessing } from "@graft/contracts";
 
 /**
@@ -17,6 +17,8 @@ export interface FineTuneResult {
   featureLayer: string;
   stoppedEarly: boolean;
   epochsCompleted: number;
+  /** Base layers still frozen at the end (their hashes must equal the parent's). */
+  frozenLayerNames?: string[];
 }
 
 export interface Engine {
@@ -24,8 +26,12 @@ export interface Engine {
     forced?: string,
   ): { backend: string; devices: string[] } | Promise<{ backend: string; devices: string[] }>;
   loadModel(source: { kind: "artifact"; artifact: ModelArtifact }): Promise<EngineModel>;
-  loadDataset(source: DatasetSource, options: { store: ArtifactStore }): Promise<unknown>;
+  loadDataset(
+    source: DatasetSource,
+    options: { readArtifact: (key: string) => Promise<Uint8Array | null>; imageSize?: [number, number] },
+  ): Promise<unknown>;
   fineTune(options: {
+    /** Consumed by the engine: only the returned model is disposed afterwards. */
     base: EngineModel;
     preprocessing: Preprocessing;
     featureLayer: string | null;
@@ -46,5 +52,7 @@ export interface Engine {
 
 /** Loads the real engine; kept lazy so TensorFlow only loads in processes that train. */
 export async function loadEngine(): Promise<Engine> {
-  return (await import("../engine/index.ts")) as unknown as Engine;
+  // Assigned without a cast so the typecheck proves the real engine fits this port.
+  const engine: Engine = await import("../engine/index.ts");
+  return engine;
 }

@@ -143,7 +143,11 @@ async function execute(
     const base = await deps.engine.loadModel({ kind: "artifact", artifact });
     models.push(base);
     throwIfStopped(signal);
-    const dataset = await deps.engine.loadDataset(job.dataset.source, { store: deps.store });
+    const [height, width] = job.baseModel.inputShape;
+    const dataset = await deps.engine.loadDataset(job.dataset.source, {
+      readArtifact: (key) => deps.store.get(key),
+      ...(height && width ? { imageSize: [height, width] as [number, number] } : {}),
+    });
     throwIfStopped(signal);
 
     const checkpoint = await loadCheckpoint(deps.store, job.runId);
@@ -163,6 +167,7 @@ async function execute(
     if (checkpoint) deps.log(`run ${job.runId}: resuming after epoch ${checkpoint.completedEpochs}`);
 
     handle.phase = "training";
+    models.length = 0; // fineTune consumes the base; from here only its result is ours to dispose.
     const result = await deps.engine.fineTune({
       base,
       preprocessing: job.baseModel.preprocessing,
@@ -187,7 +192,8 @@ async function execute(
     handle.phase = "finishing";
     touch();
 
-    const frozenLayerNames = result.model.layers.filter((layer) => !layer.trainable).map((layer) => layer.name);
+    const frozenLayerNames =
+      result.frozenLayerNames ?? result.model.layers.filter((layer) => !layer.trainable).map((layer) => layer.name);
     const { artifact: output, parsed } = await deps.engine.exportModel(result.model, { frozenLayerNames });
     const artifactKey = modelArtifactKey(job.outputModelId);
     const { sizeBytes } = await putModel(deps.store, artifactKey, output);
@@ -211,13 +217,7 @@ async function execute(
   } catch (error) {
     await settleFailure(error, job, attempt, msg, deps, signal, publish);
   } finally {
-    for (const model of models.reverse()) {
-      try {
-        model.dispose();
-      } catch {
-        // The child shares the base's layers; the second dispose may find them gone.
-      }
-    }
+    for (const model of models) model.dispose();
   }
 }
 
