@@ -1,0 +1,130 @@
+"use client";
+import { type FormEvent, useState } from "react";
+import { Empty, ErrorBox, Loading, PageHeader } from "@/components/states.tsx";
+import { GraphQLRequestError, gql } from "@/lib/client/graphql.ts";
+import { useQuery } from "@/lib/client/use-query.ts";
+import { formatCount, formatDate } from "@/lib/format.ts";
+import { CreateDatasetDocument, DatasetsDocument } from "@/lib/graphql.generated.ts";
+import { uploadZip } from "./upload.ts";
+
+export function DatasetsView() {
+  const { data, error, loading, refetch } = useQuery(DatasetsDocument, {});
+  return (
+    <>
+      <PageHeader title="Datasets" />
+      <UploadForm onCreated={refetch} />
+      {error ? <ErrorBox error={error} retry={refetch} /> : null}
+      {!data ? (
+        loading ? (
+          <Loading label="Loading datasets…" />
+        ) : null
+      ) : data.datasets.length === 0 ? (
+        <Empty>No datasets yet. Upload a zip of class folders above.</Empty>
+      ) : (
+        <div className="table-wrap">
+          <table className="table" data-testid="datasets">
+            <thead>
+              <tr>
+                <th>Name</th>
+                <th className="num">Version</th>
+                <th className="num">Samples</th>
+                <th>Classes (samples per class)</th>
+                <th>Shape</th>
+                <th>Source</th>
+                <th>Created</th>
+              </tr>
+            </thead>
+            <tbody>
+              {data.datasets.map((d) => (
+                <tr key={d.id}>
+                  <td>
+                    <strong>{d.name}</strong>
+                    <div className="muted mono">{d.sha256 ? d.sha256.slice(0, 12) : ""}</div>
+                  </td>
+                  <td className="num">{d.version}</td>
+                  <td className="num">{formatCount(d.sampleCount)}</td>
+                  <td>
+                    <div className="class-bars">
+                      {d.labels.map((label, i) => (
+                        <span key={label} className="class-chip" title={`${label}: ${d.classCounts[i] ?? 0} samples`}>
+                          {label} <span className="muted">{d.classCounts[i] ?? 0}</span>
+                        </span>
+                      ))}
+                    </div>
+                  </td>
+                  <td>{d.sampleShape.join("×")}</td>
+                  <td>{d.builtin ? "built-in" : "uploaded"}</td>
+                  <td>{formatDate(d.createdAt)}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+    </>
+  );
+}
+
+function UploadForm({ onCreated }: { onCreated: () => void }) {
+  const [progress, setProgress] = useState<number | null>(null);
+  const [message, setMessage] = useState<{ kind: "ok" | "error"; text: string } | null>(null);
+
+  async function submit(event: FormEvent<HTMLFormElement>) {
+    event.preventDefault();
+    const form = event.currentTarget;
+    const formData = new FormData(form);
+    const name = String(formData.get("datasetName") ?? "").trim();
+    const file = formData.get("datasetZip");
+    if (!name) return setMessage({ kind: "error", text: "Enter a dataset name" });
+    if (!(file instanceof File) || file.size === 0) return setMessage({ kind: "error", text: "Choose a .zip file" });
+    setMessage(null);
+    setProgress(0);
+    try {
+      const upload = await uploadZip(file, setProgress);
+      const { createDataset } = await gql(CreateDatasetDocument, { input: { name, uploadId: upload.uploadId } });
+      setMessage({ kind: "ok", text: `Created dataset ${createDataset.name}` });
+      form.reset();
+      onCreated();
+    } catch (e) {
+      const text = e instanceof GraphQLRequestError || e instanceof Error ? e.message : String(e);
+      setMessage({ kind: "error", text });
+    } finally {
+      setProgress(null);
+    }
+  }
+
+  return (
+    <form className="panel" onSubmit={submit} aria-labelledby="upload-title">
+      <h2 id="upload-title">Upload a dataset</h2>
+      <p className="muted" style={{ marginTop: 0 }}>
+        A .zip with one folder per class, each holding PNG or JPEG images.
+      </p>
+      <div className="filters">
+        <div className="field">
+          <label htmlFor="datasetName">Name</label>
+          <input id="datasetName" name="datasetName" maxLength={100} />
+        </div>
+        <div className="field">
+          <label htmlFor="datasetZip">Zip file</label>
+          <input id="datasetZip" name="datasetZip" type="file" accept=".zip,application/zip" />
+        </div>
+        <button className="button" type="submit" disabled={progress !== null}>
+          {progress !== null ? "Uploading…" : "Upload"}
+        </button>
+        {progress !== null ? (
+          <progress value={progress} max={1} aria-label="Upload progress">
+            {Math.round(progress * 100)}%
+          </progress>
+        ) : null}
+      </div>
+      {message ? (
+        <p
+          className={message.kind === "error" ? "error-text" : "ok-text"}
+          role={message.kind === "error" ? "alert" : "status"}
+        >
+          {message.text}
+        </p>
+      ) : null}
+    </form>
+  );
+}

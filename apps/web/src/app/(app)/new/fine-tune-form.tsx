@@ -1,0 +1,296 @@
+"use client";
+import { useRouter, useSearchParams } from "next/navigation";
+import { type FormEvent, type ReactNode, useEffect, useState } from "react";
+import { ErrorBox, Loading, PageHeader } from "@/components/states.tsx";
+import { GraphQLRequestError, gql } from "@/lib/client/graphql.ts";
+import { useQuery } from "@/lib/client/use-query.ts";
+import { NewFineTuneOptionsDocument, StartFineTuneDocument } from "@/lib/graphql.generated.ts";
+import {
+  controlForField,
+  DEFAULT_VALUES,
+  FormInputError,
+  type FormValues,
+  toStartFineTuneInput,
+} from "./form-input.ts";
+
+type FieldErrors = Partial<Record<keyof FormValues, string>>;
+
+export function FineTuneForm() {
+  const params = useSearchParams();
+  const router = useRouter();
+  const options = useQuery(NewFineTuneOptionsDocument, {});
+  const [values, setValues] = useState<FormValues>(() => ({
+    ...DEFAULT_VALUES,
+    baseModelId: params.get("baseModelId") ?? "",
+    datasetId: params.get("datasetId") ?? "",
+    experimentId: params.get("experimentId") ?? "",
+  }));
+  const [errors, setErrors] = useState<FieldErrors>({});
+  const [formError, setFormError] = useState<string | null>(null);
+  const [submitting, setSubmitting] = useState(false);
+
+  // Preselect the first choices once options arrive, so the form is submittable at once.
+  useEffect(() => {
+    const data = options.data;
+    if (!data) return;
+    setValues((v) => ({
+      ...v,
+      baseModelId: v.baseModelId || data.models.edges[0]?.node.id || "",
+      datasetId: v.datasetId || data.datasets[0]?.id || "",
+    }));
+  }, [options.data]);
+
+  function set<K extends keyof FormValues>(key: K, value: FormValues[K]) {
+    setValues((v) => ({ ...v, [key]: value }));
+    setErrors((e) => ({ ...e, [key]: undefined }));
+  }
+
+  async function submit(event: FormEvent) {
+    event.preventDefault();
+    setErrors({});
+    setFormError(null);
+    let input: ReturnType<typeof toStartFineTuneInput>;
+    try {
+      input = toStartFineTuneInput(values);
+    } catch (e) {
+      if (e instanceof FormInputError) {
+        setErrors({ [e.control]: e.message });
+        focusControl(e.control);
+        return;
+      }
+      throw e;
+    }
+    setSubmitting(true);
+    try {
+      const result = await gql(StartFineTuneDocument, { input });
+      router.push(`/runs/${result.startFineTune.id}`);
+    } catch (e) {
+      setSubmitting(false);
+      if (!(e instanceof GraphQLRequestError)) {
+        setFormError(String(e));
+        return;
+      }
+      const next: FieldErrors = {};
+      const unplaced: string[] = [];
+      for (const err of e.errors) {
+        const field = typeof err.extensions?.field === "string" ? err.extensions.field : undefined;
+        const control = err.extensions?.code === "BAD_USER_INPUT" ? controlForField(field) : null;
+        if (control && !next[control]) next[control] = err.message;
+        else unplaced.push(err.message);
+      }
+      setErrors(next);
+      if (unplaced.length) setFormError(unplaced.join("; "));
+      const first = Object.keys(next)[0] as keyof FormValues | undefined;
+      if (first) focusControl(first);
+    }
+  }
+
+  if (!options.data) {
+    return (
+      <>
+        <PageHeader title="New fine-tune" />
+        {options.error ? <ErrorBox error={options.error} retry={options.refetch} /> : <Loading />}
+      </>
+    );
+  }
+  const { models, datasets, experiments } = options.data;
+  const field = (control: keyof FormValues, label: string, input: ReactNode, hint?: string) => (
+    <Field control={control} label={label} error={errors[control]} hint={hint}>
+      {input}
+    </Field>
+  );
+  const text = (control: keyof FormValues, extra: Record<string, string> = {}) => (
+    <input
+      id={control}
+      name={control}
+      value={String(values[control])}
+      onChange={(e) => set(control, e.target.value as never)}
+      aria-invalid={errors[control] ? true : undefined}
+      aria-describedby={errors[control] ? `${control}-error` : undefined}
+      {...extra}
+    />
+  );
+
+  return (
+    <>
+      <PageHeader title="New fine-tune" />
+      <form onSubmit={submit} noValidate aria-label="New fine-tune">
+        {formError ? <ErrorBox error={formError} /> : null}
+        <fieldset className="panel">
+          <legend>What to train</legend>
+          <div className="form-grid">
+            {field(
+              "baseModelId",
+              "Base model",
+              <select id="baseModelId" value={values.baseModelId} onChange={(e) => set("baseModelId", e.target.value)}>
+                <option value="">Choose…</option>
+                {models.edges.map(({ node }) => (
+                  <option key={node.id} value={node.id}>
+                    {node.name} ({node.kind === "BASE" ? node.architecture : "fine-tuned"})
+                  </option>
+                ))}
+              </select>,
+            )}
+            {field(
+              "datasetId",
+              "Dataset",
+              <select id="datasetId" value={values.datasetId} onChange={(e) => set("datasetId", e.target.value)}>
+                <option value="">Choose…</option>
+                {datasets.map((d) => (
+                  <option key={d.id} value={d.id}>
+                    {d.name} v{d.version} ({d.sampleCount.toLocaleString("en-US")} samples, {d.labels.length} classes)
+                  </option>
+                ))}
+              </select>,
+            )}
+            {field(
+              "experimentId",
+              "Experiment",
+              <select
+                id="experimentId"
+                value={values.experimentId}
+                onChange={(e) => set("experimentId", e.target.value)}
+              >
+                <option value="">None</option>
+                {experiments.map((x) => (
+                  <option key={x.id} value={x.id}>
+                    {x.name}
+                  </option>
+                ))}
+              </select>,
+            )}
+            {field("name", "Run name", text("name", { placeholder: "optional" }))}
+            {field("pool", "Trainer pool", text("pool"))}
+            {field("maxSamples", "Max samples", text("maxSamples", { inputMode: "numeric", placeholder: "all" }))}
+          </div>
+        </fieldset>
+        <fieldset className="panel">
+          <legend>Freezing and head</legend>
+          <div className="form-grid">
+            {field(
+              "freezeStrategy",
+              "Freeze strategy",
+              <select
+                id="freezeStrategy"
+                value={values.freezeStrategy}
+                onChange={(e) => set("freezeStrategy", e.target.value as FormValues["freezeStrategy"])}
+              >
+                <option value="ALL_BASE">All base layers (feature cache)</option>
+                <option value="FIRST_N">First N layers</option>
+                <option value="NONE">None (train everything)</option>
+              </select>,
+            )}
+            {field(
+              "freezeLayers",
+              "Layers to freeze (FIRST_N)",
+              text("freezeLayers", {
+                inputMode: "numeric",
+                ...(values.freezeStrategy === "FIRST_N" ? {} : { disabled: "" }),
+              }),
+            )}
+            {field("featureLayer", "Feature layer", text("featureLayer", { placeholder: "model default" }))}
+            {field(
+              "headHiddenUnits",
+              "Head hidden units",
+              text("headHiddenUnits", { inputMode: "numeric" }),
+              "0 = none",
+            )}
+            {field("headDropout", "Head dropout", text("headDropout", { inputMode: "decimal" }))}
+            {field(
+              "unfreezeSchedule",
+              "Unfreeze schedule",
+              text("unfreezeSchedule", { placeholder: "e.g. 3:2, 5:4" }),
+              "epoch:layers, comma-separated",
+            )}
+          </div>
+        </fieldset>
+        <fieldset className="panel">
+          <legend>Optimisation</legend>
+          <div className="form-grid">
+            {field(
+              "optimizer",
+              "Optimizer",
+              <select
+                id="optimizer"
+                value={values.optimizer}
+                onChange={(e) => set("optimizer", e.target.value as FormValues["optimizer"])}
+              >
+                {(["ADAM", "SGD", "RMSPROP", "ADAGRAD"] as const).map((o) => (
+                  <option key={o} value={o}>
+                    {o}
+                  </option>
+                ))}
+              </select>,
+            )}
+            {field("learningRate", "Learning rate", text("learningRate", { inputMode: "decimal" }))}
+            {field("epochs", "Epochs", text("epochs", { inputMode: "numeric" }))}
+            {field("batchSize", "Batch size", text("batchSize", { inputMode: "numeric" }))}
+            {field("validationSplit", "Validation split", text("validationSplit", { inputMode: "decimal" }))}
+            {field("seed", "Seed", text("seed", { inputMode: "numeric" }))}
+          </div>
+        </fieldset>
+        <fieldset className="panel">
+          <legend>Early stopping</legend>
+          <div className="form-grid">
+            <div className="field span-3">
+              <label className="checkbox" htmlFor="earlyStopping">
+                <input
+                  id="earlyStopping"
+                  type="checkbox"
+                  checked={values.earlyStopping}
+                  onChange={(e) => set("earlyStopping", e.target.checked)}
+                />
+                Stop early when the monitored metric stops improving
+              </label>
+            </div>
+            {values.earlyStopping ? (
+              <>
+                {field(
+                  "esMonitor",
+                  "Monitor",
+                  <select
+                    id="esMonitor"
+                    value={values.esMonitor}
+                    onChange={(e) => set("esMonitor", e.target.value as FormValues["esMonitor"])}
+                  >
+                    {(["valLoss", "valAccuracy", "loss", "accuracy"] as const).map((m) => (
+                      <option key={m} value={m}>
+                        {m}
+                      </option>
+                    ))}
+                  </select>,
+                )}
+                {field("esPatience", "Patience (epochs)", text("esPatience", { inputMode: "numeric" }))}
+                {field("esMinDelta", "Min delta", text("esMinDelta", { inputMode: "decimal" }))}
+              </>
+            ) : null}
+          </div>
+        </fieldset>
+        <div className="page-actions">
+          <button className="button" type="submit" disabled={submitting}>
+            {submitting ? "Starting…" : "Start fine-tune"}
+          </button>
+        </div>
+      </form>
+    </>
+  );
+}
+
+function Field(props: { control: string; label: string; error?: string; hint?: string; children: ReactNode }) {
+  return (
+    <div className={`field${props.error ? " field-error" : ""}`} data-field={props.control}>
+      <label htmlFor={props.control}>{props.label}</label>
+      {props.children}
+      {props.hint && !props.error ? <span className="field-hint">{props.hint}</span> : null}
+      {props.error ? (
+        <span className="field-message" id={`${props.control}-error`} role="alert">
+          {props.error}
+        </span>
+      ) : null}
+    </div>
+  );
+}
+
+function focusControl(control: string) {
+  requestAnimationFrame(() => document.getElementById(control)?.focus());
+}

@@ -1,0 +1,213 @@
+"use client";
+import Link from "next/link";
+import { useCallback, useEffect, useMemo, useRef, useState } from "react";
+import { MetricChart } from "@/components/metric-charts.tsx";
+import { ErrorBox, Loading, PageHeader } from "@/components/states.tsx";
+import { LineageMark, StatusBadge } from "@/components/status-badge.tsx";
+import { gql } from "@/lib/client/graphql.ts";
+import { useEvents } from "@/lib/client/use-events.ts";
+import { useQuery } from "@/lib/client/use-query.ts";
+import { formatDuration, formatMetric, formatPercent } from "@/lib/format.ts";
+import { CancelRunDocument, RunDocument, type RunEventsSubscription, type RunStatus } from "@/lib/graphql.generated.ts";
+import { type EpochMap, epochRow, FULL_EPOCHS_LIMIT, rowsFromRun, SERIES_POINTS, sortedRows } from "./epochs.ts";
+import { HyperparameterList } from "./hyperparameter-list.tsx";
+import { StatusTimeline } from "./status-timeline.tsx";
+
+const TERMINAL: RunStatus[] = ["SUCCEEDED", "FAILED", "CANCELLED"];
+
+export function RunView({ id }: { id: string }) {
+  const [full, setFull] = useState(true);
+  const { data, error, loading, refetch } = useQuery(RunDocument, { id, full, maxPoints: SERIES_POINTS });
+  const [rows, setRows] = useState<EpochMap>(new Map());
+  const [liveStatus, setLiveStatus] = useState<RunStatus | null>(null);
+  const [cancelError, setCancelError] = useState<string | null>(null);
+  const [cancelling, setCancelling] = useState(false);
+  const run = data?.run ?? null;
+
+  useEffect(() => {
+    if (run && run.hyperparameters.epochs > FULL_EPOCHS_LIMIT && full) setFull(false);
+  }, [run, full]);
+
+  // Merge the query's rows into what the stream already delivered: whichever arrived first, no epoch is lost.
+  useEffect(() => {
+    if (!run) return;
+    setRows((previous) => {
+      const merged = new Map(previous);
+      for (const [epoch, row] of rowsFromRun(run)) merged.set(epoch, { ...merged.get(epoch), ...row });
+      return merged;
+    });
+    setLiveStatus(null);
+  }, [run]);
+
+  const refetchSoon = useRef<ReturnType<typeof setTimeout> | null>(null);
+  const scheduleRefetch = useCallback(() => {
+    if (refetchSoon.current) clearTimeout(refetchSoon.current);
+    refetchSoon.current = setTimeout(() => void refetch(), 300);
+  }, [refetch]);
+
+  const status = liveStatus ?? run?.status ?? null;
+  const streaming = status === null || !TERMINAL.includes(status);
+  const streamState = useEvents<RunEventsSubscription>(
+    streaming ? `/api/events?runId=${encodeURIComponent(id)}` : null,
+    (event) => {
+      const e = event.runEvents;
+      setLiveStatus(e.status);
+      const epoch = e.epoch;
+      if (epoch) {
+        setRows((previous) => new Map(previous).set(epoch.epoch, epochRow(epoch)));
+      }
+      if (e.kind === "STATUS") scheduleRefetch();
+    },
+    scheduleRefetch,
+  );
+
+  const chartRows = useMemo(() => sortedRows(rows), [rows]);
+
+  async function cancel() {
+    setCancelling(true);
+    setCancelError(null);
+    try {
+      const result = await gql(CancelRunDocument, { id });
+      setLiveStatus(result.cancelRun.status);
+      scheduleRefetch();
+    } catch (e) {
+      setCancelError(e instanceof Error ? e.message : String(e));
+    } finally {
+      setCancelling(false);
+    }
+  }
+
+  if (!run) {
+    return (
+      <>
+        <PageHeader title="Run" />
+        {error ? (
+          <ErrorBox error={error} retry={refetch} />
+        ) : loading ? (
+          <Loading label="Loading run…" />
+        ) : (
+          <ErrorBox error={`No run with id ${id}.`} />
+        )}
+      </>
+    );
+  }
+
+  const hp = run.hyperparameters;
+  return (
+    <>
+      <PageHeader
+        title={
+          <>
+            {run.name ?? `Run ${run.id}`} <StatusBadge status={status ?? run.status} />
+          </>
+        }
+      >
+        {streaming ? (
+          <span className="live-dot" data-state={streamState}>
+            {streamState === "live" ? "live" : streamState}
+          </span>
+        ) : null}
+        {status && !TERMINAL.includes(status) ? (
+          <button type="button" className="button button-danger" onClick={cancel} disabled={cancelling}>
+            {cancelling ? "Cancelling…" : "Cancel run"}
+          </button>
+        ) : null}
+      </PageHeader>
+      {cancelError ? <ErrorBox error={cancelError} /> : null}
+      {error ? <ErrorBox error={error} retry={refetch} /> : null}
+      {run.error ? (
+        <div className="state state-error" role="alert" data-testid="run-error">
+          <strong>{run.error.code}</strong>: {run.error.message}
+        </div>
+      ) : null}
+      <div className="grid-4">
+        <Summary label="Epochs" value={`${rows.size} / ${hp.epochs}`} testId="epoch-progress" />
+        <Summary label="Best val accuracy" value={formatPercent(run.bestEpoch?.valAccuracy)} />
+        <Summary label="Best val loss" value={formatMetric(run.bestEpoch?.valLoss)} />
+        <Summary label="Duration" value={formatDuration(run.startedAt ?? run.queuedAt, run.finishedAt)} />
+      </div>
+      <section className="grid-2" aria-label="Metrics">
+        <MetricChart
+          id="loss"
+          title="Loss"
+          rows={chartRows}
+          series={[
+            { key: "loss", label: "loss", color: "#2563eb" },
+            { key: "valLoss", label: "val loss", color: "#f97316" },
+          ]}
+        />
+        <MetricChart
+          id="accuracy"
+          title="Accuracy"
+          rows={chartRows}
+          yDomain={[0, 1]}
+          series={[
+            { key: "accuracy", label: "accuracy", color: "#2563eb" },
+            { key: "valAccuracy", label: "val accuracy", color: "#f97316" },
+          ]}
+        />
+        <MetricChart
+          id="learning-rate"
+          title="Learning rate"
+          rows={chartRows}
+          series={[{ key: "learningRate", label: "learning rate", color: "#16a34a" }]}
+        />
+        <MetricChart
+          id="throughput"
+          title="Samples / s"
+          rows={chartRows}
+          series={[{ key: "samplesPerSecond", label: "samples/s", color: "#9333ea" }]}
+        />
+      </section>
+      <div className="grid-2" style={{ marginTop: 16 }}>
+        <section className="panel" aria-labelledby="run-setup">
+          <h2 id="run-setup">Setup</h2>
+          <dl className="kv">
+            <dt>Base model</dt>
+            <dd>
+              <Link href={`/models/${run.baseModel.id}`}>{run.baseModel.name}</Link>{" "}
+              <span className="muted">{run.baseModel.architecture}</span>
+            </dd>
+            <dt>Dataset</dt>
+            <dd>{run.dataset.name}</dd>
+            <dt>Experiment</dt>
+            <dd>{run.experiment?.name ?? "—"}</dd>
+            <dt>Pool</dt>
+            <dd>{run.pool}</dd>
+            <dt>Training path</dt>
+            <dd>{run.trainingPath ?? "—"}</dd>
+            <dt>Output model</dt>
+            <dd data-testid="output-model">
+              {run.outputModel ? (
+                <>
+                  <Link href={`/models/${run.outputModel.id}`}>{run.outputModel.name}</Link>{" "}
+                  <LineageMark verified={run.outputModel.verifiedLineage} />{" "}
+                  <Link href={`/models?focus=${run.outputModel.id}`}>in lineage</Link>
+                </>
+              ) : (
+                "—"
+              )}
+            </dd>
+          </dl>
+          <h2 style={{ marginTop: 18 }}>Hyperparameters</h2>
+          <HyperparameterList hp={hp} />
+        </section>
+        <section className="panel" aria-labelledby="run-timeline">
+          <h2 id="run-timeline">Status timeline</h2>
+          <StatusTimeline run={run} status={status ?? run.status} />
+        </section>
+      </div>
+    </>
+  );
+}
+
+function Summary({ label, value, testId }: { label: string; value: string; testId?: string }) {
+  return (
+    <div className="stat">
+      <div className="stat-label">{label}</div>
+      <div className="stat-value" data-testid={testId}>
+        {value}
+      </div>
+    </div>
+  );
+}

@@ -1,0 +1,77 @@
+import { RunEventsDocument, TrainerEventsDocument } from "@/lib/graphql.generated.ts";
+import { sessionApiKey } from "@/lib/server/session.ts";
+import { subscribeGateway } from "@/lib/server/subscribe.ts";
+
+export const dynamic = "force-dynamic";
+
+const ID_PATTERN = /^[A-Za-z0-9_-]{1,128}$/;
+// Proxies and browsers drop idle streams; a comment line keeps the connection open.
+const KEEPALIVE_MS = 15_000;
+
+/**
+ * Server-Sent Events relay of one gateway subscription: `?runId=<id>` for runEvents, or
+ * `?topic=trainers` for trainerEvents. Each event is the subscription's `data` as JSON.
+ */
+export async function GET(request: Request): Promise<Response> {
+  const key = await sessionApiKey();
+  if (!key) return new Response("Log in with an API key", { status: 401 });
+  const params = new URL(request.url).searchParams;
+  const runId = params.get("runId");
+  let query: string;
+  let variables: Record<string, unknown> = {};
+  if (runId !== null) {
+    if (!ID_PATTERN.test(runId)) return new Response("Bad runId", { status: 400 });
+    query = RunEventsDocument.toString();
+    variables = { runId };
+  } else if (params.get("topic") === "trainers") {
+    query = TrainerEventsDocument.toString();
+  } else {
+    return new Response("Pass ?runId=<id> or ?topic=trainers", { status: 400 });
+  }
+
+  const encoder = new TextEncoder();
+  let stop = () => {};
+  const stream = new ReadableStream<Uint8Array>({
+    start(controller) {
+      let closed = false;
+      const send = (chunk: string) => {
+        if (closed) return;
+        try {
+          controller.enqueue(encoder.encode(chunk));
+        } catch {
+          closed = true;
+        }
+      };
+      send("retry: 2000\n: connected\n\n");
+      const keepalive = setInterval(() => send(": keepalive\n\n"), KEEPALIVE_MS);
+      const dispose = subscribeGateway(query, variables, key, {
+        next: (data) => send(`data: ${JSON.stringify(data)}\n\n`),
+        error: (message) => send(`event: gateway-error\ndata: ${JSON.stringify({ message })}\n\n`),
+        complete: () => send("event: complete\ndata: {}\n\n"),
+      });
+      stop = () => {
+        if (closed) return;
+        closed = true;
+        clearInterval(keepalive);
+        dispose();
+        try {
+          controller.close();
+        } catch {
+          // already closed by the client going away
+        }
+      };
+      request.signal.addEventListener("abort", () => stop());
+    },
+    cancel() {
+      stop();
+    },
+  });
+  return new Response(stream, {
+    headers: {
+      "content-type": "text/event-stream; charset=utf-8",
+      "cache-control": "no-store, no-transform",
+      connection: "keep-alive",
+      "x-accel-buffering": "no",
+    },
+  });
+}

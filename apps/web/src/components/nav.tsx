@@ -1,0 +1,46 @@
+"use client";
+import Link from "next/link";
+import { usePathname } from "next/navigation";
+
+const LINKS = [
+  { href: "/", label: "Overview" },
+  { href: "/runs", label: "Runs" },
+  { href: "/new", label: "New fine-tune" },
+  { href: "/models", label: "Models" },
+  { href: "/datasets", label: "Datasets" },
+  { href: "/trainers", label: "Trainers" },
+] as const;
+
+function isActive(pathname: string, href: string): boolean {
+  return href === "/" ? pathname === "/" : pathname === href || pathname.startsWith(`${href}/`);
+}
+
+export function Nav() {
+  const pathname = usePathname();
+  async function logout() {
+    await fetch("/api/login", { method: "DELETE" });
+    window.location.assign("/login");
+  }
+  return (
+    <nav className="nav" aria-label="Main">
+      <Link href="/" className="brand">
+        <span className="brand-mark" aria-hidden="true">
+          ⟟
+        </span>
+        Graft
+      </Link>
+      <ul>
+        {LINKS.map((link) => (
+          <li key={link.href}>
+            <Link href={link.href} aria-current={isActive(pathname, link.href) ? "page" : undefined}>
+              {link.label}
+            </Link>
+          </li>
+        ))}
+      </ul>
+      <button type="button" className="nav-logout" onClick={logout}>
+        Log out
+      </button>
+    </nav>
+  );
+}
