@@ -1,0 +1,123 @@
+import { readFile } from "node:fs/promises";
+import { createRequire } from "node:module";
+import { consolidate, type ModelArtifact } from "@graft/artifacts";
+import { UnknownBuiltinError } from "./datasets.ts";
+
+/**
+ * Built-in base models. Their bytes come from this repository (digits-cnn, produced by the
+ * seeded script services/trainer/scripts/pretrain-digits-cnn.ts) or from an installed npm
+ * dependency (mobilenet-v2 from nsfwjs); neither needs the network.
+ */
+
+export type BuiltinModelKey = "digits-cnn" | "mobilenet-v2";
+
+export interface BuiltinModel {
+  key: BuiltinModelKey;
+  name: string;
+  description: string;
+  architecture: string;
+  task: "image-classification";
+  labels: string[];
+  /** Without the batch dimension. */
+  inputShape: number[];
+  preprocessing: { inputRange: [number, number]; channels: 1 | 3 };
+  featureLayer: string;
+  provenance: Record<string, unknown>;
+  /** The model as Graft stores it: model.json naming one weights.bin, plus its bytes. */
+  load(): Promise<ModelArtifact>;
+}
+
+const require = createRequire(import.meta.url);
+const DIGITS_DIR = new URL("../models/digits-cnn/", import.meta.url);
+
+async function loadDigitsCnn(): Promise<ModelArtifact> {
+  const modelJson = JSON.parse(await readFile(new URL("model.json", DIGITS_DIR), "utf8"));
+  const weights = new Uint8Array(await readFile(new URL("weights.bin", DIGITS_DIR)));
+  return consolidate({ modelJson, weights });
+}
+
+interface NsfwModelModule {
+  MobileNetV2Model: {
+    modelJson(): Promise<{ default: Record<string, unknown> }>;
+    weightBundles: (() => Promise<{ default: string }>)[];
+  };
+}
+
+/** nsfwjs bundles model.json as a JS object and the single weight shard as base64. */
+async function loadMobileNetV2(): Promise<ModelArtifact> {
+  const { MobileNetV2Model } = require("nsfwjs/models/mobilenet_v2") as NsfwModelModule;
+  const modelJson = (await MobileNetV2Model.modelJson()).default;
+  const bundle = MobileNetV2Model.weightBundles[0];
+  if (!bundle) throw new Error("nsfwjs MobileNetV2 has no weight bundle");
+  const base64 = (await bundle()).default;
+  const weights = new Uint8Array(Buffer.from(base64, "base64"));
+  return consolidate({ modelJson: structuredClone(modelJson), weights });
+}
+
+function packageVersion(name: string): string {
+  try {
+    return (require(`${name}/package.json`) as { version: string }).version;
+  } catch {
+    // nsfwjs's exports map hides package.json; read it beside the resolved entry instead.
+    const entry = require.resolve(name);
+    const root = entry.slice(0, entry.lastIndexOf(`/node_modules/${name}/`) + `/node_modules/${name}/`.length);
+    return (require(`${root}package.json`) as { version: string }).version;
+  }
+}
+
+async function digitsProvenance(): Promise<Record<string, unknown>> {
+  try {
+    return JSON.parse(await readFile(new URL("provenance.json", DIGITS_DIR), "utf8"));
+  } catch {
+    return {};
+  }
+}
+
+export const BUILTIN_MODELS: BuiltinModel[] = [
+  {
+    key: "digits-cnn",
+    name: "digits-cnn",
+    description: "Small CNN pre-trained on MNIST digits 0-4 by a seeded script in this repository",
+    architecture: "digits-cnn (conv8-pool-conv16-pool-dense32-dense5)",
+    task: "image-classification",
+    labels: ["0", "1", "2", "3", "4"],
+    inputShape: [28, 28, 1],
+    preprocessing: { inputRange: [0, 1], channels: 1 },
+    featureLayer: "features",
+    provenance: {
+      script: "services/trainer/scripts/pretrain-digits-cnn.ts",
+      files: "packages/catalog/models/digits-cnn/{model.json,weights.bin,provenance.json}",
+      data: "mnist-0-4",
+      ...(await digitsProvenance()),
+    },
+    load: loadDigitsCnn,
+  },
+  {
+    key: "mobilenet-v2",
+    name: "mobilenet-v2",
+    description: "MobileNetV2 (224x224 RGB) trained by the nsfw_model project; 5 classes",
+    architecture: "MobileNetV2",
+    task: "image-classification",
+    labels: ["Drawing", "Hentai", "Neutral", "Porn", "Sexy"],
+    inputShape: [224, 224, 3],
+    preprocessing: { inputRange: [0, 1], channels: 3 },
+    featureLayer: "flatten_1",
+    provenance: {
+      package: "nsfwjs",
+      packageVersion: packageVersion("nsfwjs"),
+      packagePath: "nsfwjs/models/mobilenet_v2 (dist/models/mobilenet_v2, weights uint8-quantized)",
+      packageRepository: "https://github.com/infinitered/nsfwjs",
+      packageLicense: "MIT",
+      upstream: "https://github.com/GantMan/nsfw_model (Keras MobileNetV2 fine-tuned for NSFW classes)",
+      upstreamLicense: "MIT",
+      preprocessing: "pixels / 255 (nsfwjs core.js), bilinear resize to 224x224",
+    },
+    load: loadMobileNetV2,
+  },
+];
+
+export function builtinModel(key: string): BuiltinModel {
+  const found = BUILTIN_MODELS.find((m) => m.key === key);
+  if (!found) throw new UnknownBuiltinError("model", key);
+  return found;
+}

@@ -1,0 +1,313 @@
+import type { EpochMetrics, Hyperparameters, Preprocessing } from "@graft/contracts";
+import * as tf from "@tensorflow/tfjs";
+import { type BackendInfo, initBackend } from "./backend.ts";
+import { encodeCheckpoint, restoreCheckpoint } from "./checkpoint.ts";
+import {
+  applyFreeze,
+  type CutModel,
+  countTrainableParams,
+  cutAndAttachHead,
+  freezeBatchNormStatistics,
+  unfreezeTop,
+} from "./cut.ts";
+import { FineTuneCancelledError, IncompatibleDatasetError } from "./errors.ts";
+import { EarlyStopping } from "./metrics.ts";
+import { type LabeledImages, preprocessBatch } from "./preprocess.ts";
+import { seededRandom, shuffleInPlace } from "./random.ts";
+import { stratifiedSplit } from "./split.ts";
+
+export type TrainingPath = "FEATURE_CACHE" | "FULL";
+
+export interface FineTuneOptions {
+  /** Consumed: its layers become the child's. Dispose only the returned model. */
+  base: tf.LayersModel;
+  preprocessing: Preprocessing;
+  /** The base's recorded cut point; hyperparameters.featureLayer overrides it; null = guess. */
+  featureLayer: string | null;
+  dataset: LabeledImages;
+  hyperparameters: Hyperparameters;
+  resume?: { completedEpochs: number; checkpoint: Uint8Array };
+  signal?: AbortSignal;
+  onEpoch?: (epoch: number, metrics: EpochMetrics, checkpoint: () => Promise<Uint8Array>) => Promise<void>;
+  /** Called after every batch; the event loop gets a turn right after it. */
+  onBatch?: () => void;
+  /** Samples per forward pass when extracting features or validating. @default 32 */
+  inferenceBatchSize?: number;
+}
+
+export interface FineTuneResult {
+  model: tf.LayersModel;
+  trainingPath: TrainingPath;
+  featureLayer: string;
+  stoppedEarly: boolean;
+  epochsCompleted: number;
+  /** Base layers still frozen at the end: their weights equal the parent's. */
+  frozenLayerNames: string[];
+  /** The backend that trained, e.g. "wasm" or "wasm (gradients on cpu)". */
+  backend: string;
+}
+
+const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+/**
+ * Fine-tunes `base` on `dataset`: cuts it at the feature layer, attaches a new head, freezes
+ * per strategy and trains with a seeded, stratified split. With every base layer frozen and
+ * no unfreeze schedule, the backbone runs once over all samples (feature cache) and only the
+ * head trains; otherwise every batch runs through the whole model (FULL).
+ */
+export async function fineTune(options: FineTuneOptions): Promise<FineTuneResult> {
+  const { base, dataset, hyperparameters: hp, signal } = options;
+  const backend = (await initBackend()) as BackendInfo;
+  checkDataset(dataset);
+  throwIfAborted(signal);
+  const numClasses = dataset.labelNames.length;
+  const inputShape = (base.inputs[0] as tf.SymbolicTensor).shape.slice(1) as number[];
+  const cut = cutAndAttachHead(base, hp.featureLayer ?? options.featureLayer, numClasses, hp.head, hp.seed);
+  const runner = new Runner(options, cut, inputShape, backend);
+  try {
+    return await runner.run();
+  } catch (error) {
+    cut.child.dispose();
+    throw error;
+  } finally {
+    runner.dispose();
+  }
+}
+
+function throwIfAborted(signal: AbortSignal | undefined) {
+  if (signal?.aborted) throw new FineTuneCancelledError({ cause: signal.reason });
+}
+
+function checkDataset(d: LabeledImages) {
+  const [n, h, w, c] = d.shape;
+  if (d.labelNames.length < 2) throw new IncompatibleDatasetError("a classifier needs at least 2 labels");
+  if (n < 2 || d.labels.length !== n) throw new IncompatibleDatasetError(`${d.labels.length} labels for ${n} images`);
+  if (d.images.length !== n * h * w * c)
+    throw new IncompatibleDatasetError(`pixel buffer holds ${d.images.length} values, shape needs ${n * h * w * c}`);
+  if (c !== 1 && c !== 3) throw new IncompatibleDatasetError(`images have ${c} channels; 1 or 3 expected`);
+  for (const label of d.labels)
+    if (label < 0 || label >= d.labelNames.length)
+      throw new IncompatibleDatasetError(`label index ${label} is out of range`);
+}
+
+function makeOptimizer(hp: Hyperparameters): tf.Optimizer {
+  switch (hp.optimizer) {
+    case "SGD":
+      return tf.train.sgd(hp.learningRate);
+    case "RMSPROP":
+      return tf.train.rmsprop(hp.learningRate);
+    case "ADAGRAD":
+      return tf.train.adagrad(hp.learningRate);
+    default:
+      return tf.train.adam(hp.learningRate);
+  }
+}
+
+class Runner {
+  private readonly hp: Hyperparameters;
+  private readonly path: TrainingPath;
+  private readonly split;
+  private readonly optimizer: tf.Optimizer;
+  private frozen: Set<string>;
+  private trainFeatures: tf.Tensor2D | null = null;
+  private valFeatures: tf.Tensor2D | null = null;
+  private trainingBackend: string;
+
+  constructor(
+    private readonly options: FineTuneOptions,
+    private readonly cut: CutModel,
+    private readonly inputShape: number[],
+    private readonly backend: BackendInfo,
+  ) {
+    this.hp = options.hyperparameters;
+    freezeBatchNormStatistics(cut.baseLayers);
+    this.frozen = applyFreeze(cut.baseLayers, this.hp.freeze);
+    this.path =
+      this.hp.freeze.strategy === "ALL_BASE" && this.hp.unfreezeSchedule.length === 0 ? "FEATURE_CACHE" : "FULL";
+    this.trainingBackend = backend.inferenceBackend;
+    this.split = stratifiedSplit(
+      options.dataset.labels,
+      options.dataset.labelNames.length,
+      this.hp.validationSplit,
+      this.hp.seed,
+      this.hp.maxSamples,
+    );
+    if (this.split.train.length === 0) throw new IncompatibleDatasetError("no training samples after the split");
+    this.optimizer = makeOptimizer(this.hp);
+  }
+
+  private get model(): tf.LayersModel {
+    return this.path === "FEATURE_CACHE" ? this.cut.head : this.cut.child;
+  }
+
+  private compile() {
+    this.model.compile({ optimizer: this.optimizer, loss: "categoricalCrossentropy", metrics: ["accuracy"] });
+  }
+
+  async run(): Promise<FineTuneResult> {
+    const { hp, options } = this;
+    let startEpoch = 1;
+    if (options.resume) {
+      restoreCheckpoint(this.cut.child, options.resume.checkpoint);
+      startEpoch = options.resume.completedEpochs + 1;
+      for (const step of hp.unfreezeSchedule)
+        if (step.epoch < startEpoch) this.frozen = unfreezeTop(this.cut.baseLayers, this.frozen, step.layers);
+    }
+    if (this.path === "FEATURE_CACHE" && startEpoch <= hp.epochs) await this.cacheFeatures();
+    await tf.setBackend(this.trainingBackend);
+    this.compile();
+
+    const earlyStopping = hp.earlyStopping ? new EarlyStopping(hp.earlyStopping) : null;
+    let stoppedEarly = false;
+    let epochsCompleted = Math.min(startEpoch - 1, hp.epochs);
+    for (let epoch = startEpoch; epoch <= hp.epochs; epoch++) {
+      let recompile = false;
+      for (const step of hp.unfreezeSchedule)
+        if (step.epoch === epoch) {
+          this.frozen = unfreezeTop(this.cut.baseLayers, this.frozen, step.layers);
+          recompile = true;
+        }
+      if (recompile) this.compile();
+      const metrics = await this.epoch(epoch);
+      epochsCompleted = epoch;
+      await options.onEpoch?.(epoch, metrics, () => encodeCheckpoint(this.cut.child, epoch));
+      if (earlyStopping?.update(metrics)) {
+        stoppedEarly = epoch < hp.epochs;
+        break;
+      }
+    }
+    await tf.setBackend(this.backend.inferenceBackend);
+    return {
+      model: this.cut.child,
+      trainingPath: this.path,
+      featureLayer: this.cut.featureLayer,
+      stoppedEarly,
+      epochsCompleted,
+      frozenLayerNames: this.cut.baseLayers.filter((l) => this.frozen.has(l.name)).map((l) => l.name),
+      backend:
+        this.trainingBackend === this.backend.inferenceBackend
+          ? this.backend.backend
+          : `${this.backend.backend} (gradients on ${this.trainingBackend})`,
+    };
+  }
+
+  /** One pass of the frozen backbone over every sample, on the fast inference backend. */
+  private async cacheFeatures() {
+    await tf.setBackend(this.backend.inferenceBackend);
+    const batchSize = this.options.inferenceBatchSize ?? 32;
+    const extract = async (indices: Int32Array) => {
+      const dims = (this.cut.backbone.outputs[0] as tf.SymbolicTensor).shape[1] as number;
+      const out = new Float32Array(indices.length * dims);
+      for (let start = 0; start < indices.length; start += batchSize) {
+        throwIfAborted(this.options.signal);
+        const batch = indices.subarray(start, start + batchSize);
+        const x = preprocessBatch(this.options.dataset, batch, this.inputShape, this.options.preprocessing);
+        const features = this.cut.backbone.predict(x) as tf.Tensor;
+        out.set(await features.data(), start * dims);
+        tf.dispose([x, features]);
+        this.options.onBatch?.();
+        await yieldToEventLoop();
+      }
+      return tf.tensor2d(out, [indices.length, dims]);
+    };
+    this.trainFeatures = await extract(this.split.train);
+    this.valFeatures = this.split.validation.length > 0 ? await extract(this.split.validation) : null;
+  }
+
+  private oneHot(indices: ArrayLike<number>): tf.Tensor2D {
+    const labels = Int32Array.from(indices, (i) => this.options.dataset.labels[i] as number);
+    return tf.tidy(
+      () => tf.oneHot(tf.tensor1d(labels, "int32"), this.options.dataset.labelNames.length) as tf.Tensor2D,
+    );
+  }
+
+  /** Inputs and one-hot targets for positions `positions` of the train or validation part. */
+  private batch(part: "train" | "validation", positions: Int32Array): { x: tf.Tensor; y: tf.Tensor2D } {
+    const indices = positions.map((p) => this.split[part][p] as number);
+    const y = this.oneHot(indices);
+    const cached = part === "train" ? this.trainFeatures : this.valFeatures;
+    if (cached) return { x: tf.tidy(() => tf.gather(cached, tf.tensor1d(positions, "int32"))), y };
+    return { x: preprocessBatch(this.options.dataset, indices, this.inputShape, this.options.preprocessing), y };
+  }
+
+  private async epoch(epoch: number): Promise<EpochMetrics> {
+    const { hp, options } = this;
+    const started = performance.now();
+    const order = Int32Array.from({ length: this.split.train.length }, (_, i) => i);
+    shuffleInPlace(order, seededRandom(hp.seed * 1000 + epoch));
+    let lossSum = 0;
+    let accSum = 0;
+    for (let start = 0; start < order.length; start += hp.batchSize) {
+      throwIfAborted(options.signal);
+      const { x, y } = this.batch("train", order.subarray(start, start + hp.batchSize));
+      try {
+        const [loss, acc] = await this.trainOnBatch(x, y);
+        lossSum += (loss as number) * (y.shape[0] as number);
+        accSum += (acc as number) * (y.shape[0] as number);
+      } finally {
+        tf.dispose([x, y]);
+      }
+      options.onBatch?.();
+      await yieldToEventLoop();
+    }
+    const trainMs = performance.now() - started;
+    const validation = await this.validate();
+    const durationMs = performance.now() - started;
+    return {
+      loss: lossSum / order.length,
+      accuracy: accSum / order.length,
+      valLoss: validation?.loss ?? null,
+      valAccuracy: validation?.accuracy ?? null,
+      learningRate: hp.learningRate,
+      durationMs: Math.round(durationMs),
+      samplesPerSecond: order.length / Math.max(trainMs / 1000, 1e-6),
+      trainableParams: countTrainableParams(this.cut.child),
+      frozenLayers: this.frozen.size,
+    };
+  }
+
+  /**
+   * Trains on the fast inference backend until a kernel it lacks is needed (WASM has no
+   * conv filter gradients), then moves the rest of the run to the training backend. A
+   * failed step throws before the optimizer writes, so the retry starts from equal weights.
+   */
+  private async trainOnBatch(x: tf.Tensor, y: tf.Tensor): Promise<[number, number]> {
+    try {
+      return (await this.model.trainOnBatch(x, y)) as [number, number];
+    } catch (error) {
+      const missingKernel = error instanceof Error && /Kernel '.+' not registered for backend/.test(error.message);
+      if (!missingKernel || this.trainingBackend === this.backend.trainingBackend) throw error;
+      this.trainingBackend = this.backend.trainingBackend;
+      await tf.setBackend(this.trainingBackend);
+      return (await this.model.trainOnBatch(x, y)) as [number, number];
+    }
+  }
+
+  private async validate(): Promise<{ loss: number; accuracy: number } | null> {
+    const count = this.split.validation.length;
+    if (count === 0) return null;
+    const batchSize = this.options.inferenceBatchSize ?? 32;
+    let lossSum = 0;
+    let correct = 0;
+    for (let start = 0; start < count; start += batchSize) {
+      throwIfAborted(this.options.signal);
+      const positions = Int32Array.from({ length: Math.min(batchSize, count - start) }, (_, i) => start + i);
+      const { x, y } = this.batch("validation", positions);
+      const [loss, hits] = tf.tidy(() => {
+        const p = this.model.predict(x) as tf.Tensor2D;
+        return [tf.metrics.categoricalCrossentropy(y, p).sum(), tf.metrics.categoricalAccuracy(y, p).sum()];
+      });
+      lossSum += (await (loss as tf.Tensor).data())[0] as number;
+      correct += (await (hits as tf.Tensor).data())[0] as number;
+      tf.dispose([x, y, loss, hits]);
+      this.options.onBatch?.();
+      await yieldToEventLoop();
+    }
+    return { loss: lossSum / count, accuracy: correct / count };
+  }
+
+  dispose() {
+    tf.dispose([this.trainFeatures, this.valFeatures].filter((t) => t !== null));
+    this.optimizer.dispose();
+  }
+}
