@@ -1,0 +1,297 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { constants } from "node:os";
+import { fileURLToPath } from "node:url";
+import { createTestDatabaseTarget } from "@graft/db";
+import { type Gateway, startGateway } from "@graft/gateway";
+import { type NatsServer, startNatsServer } from "@graft/natsd";
+
+/**
+ * Test helpers for trainer nodes: a real trainer as a child process (so `kill -9` is a real
+ * crash), and a tiny GraphQL client for driving the gateway the way users do.
+ */
+
+const ROOT = fileURLToPath(new URL("../..", import.meta.url));
+
+export interface TrainerProcessOptions {
+  gatewayUrl: string;
+  natsUrl: string;
+  joinToken: string;
+  name: string;
+  /** @default "default" */
+  pool?: string;
+  /** Extra environment (TRAINER_JOB_ACK_WAIT_MS, TRAINER_HEARTBEAT_MS, ...). */
+  env?: Record<string, string>;
+  /** Echo the trainer's output to the test's stderr (handy when a test fails). @default false */
+  echo?: boolean;
+}
+
+export interface TrainerProcess {
+  pid: number;
+  kill(signal?: NodeJS.Signals): void;
+  /** Exit code; 128 + signal number when killed by a signal. */
+  stopped: Promise<number>;
+  output(): string;
+  /** Resolves with the first output line matching `pattern`, or rejects after `timeoutMs` showing the output. */
+  waitForOutput(pattern: RegExp, timeoutMs?: number): Promise<string>;
+}
+
+export function startTrainerProcess(options: TrainerProcessOptions): TrainerProcess {
+  const child: ChildProcess = spawn(process.execPath, ["--import", "tsx", "services/trainer/src/main.ts"], {
+    cwd: ROOT,
+    env: {
+      ...process.env,
+      GATEWAY_URL: options.gatewayUrl,
+      NATS_URL: options.natsUrl,
+      GRAFT_JOIN_TOKEN: options.joinToken,
+      TRAINER_NAME: options.name,
+      TRAINER_POOL: options.pool ?? "default",
+      ...options.env,
+    },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let output = "";
+  const listeners = new Set<() => void>();
+  const onData = (chunk: Buffer) => {
+    output += chunk.toString();
+    if (options.echo) process.stderr.write(`[${options.name}] ${chunk}`);
+    for (const listener of listeners) listener();
+  };
+  child.stdout?.on("data", onData);
+  child.stderr?.on("data", onData);
+  const stopped = new Promise<number>((resolve) => {
+    child.once("exit", (code, signal) => {
+      resolve(code ?? 128 + (signal ? (constants.signals[signal] ?? 0) : 0));
+      for (const listener of listeners) listener();
+    });
+  });
+  if (child.pid === undefined) throw new Error(`could not start the trainer ${options.name}`);
+
+  return {
+    pid: child.pid,
+    kill(signal = "SIGTERM") {
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+    },
+    stopped,
+    output: () => output,
+    waitForOutput(pattern, timeoutMs = 60_000) {
+      return new Promise((resolve, reject) => {
+        const check = () => {
+          const line = output.split("\n").find((l) => pattern.test(l));
+          if (line !== undefined) return finish(() => resolve(line));
+          if (child.exitCode !== null || child.signalCode !== null) {
+            finish(() => reject(new Error(`trainer ${options.name} exited before printing ${pattern}:\n${output}`)));
+          }
+        };
+        const timer = setTimeout(
+          () =>
+            finish(() =>
+              reject(new Error(`trainer ${options.name} printed no ${pattern} in ${timeoutMs} ms:\n${output}`)),
+            ),
+          timeoutMs,
+        );
+        const finish = (settle: () => void) => {
+          clearTimeout(timer);
+          listeners.delete(check);
+          settle();
+        };
+        listeners.add(check);
+        check();
+      });
+    },
+  };
+}
+
+/** Stops trainers: SIGTERM, then SIGKILL for any still alive after `graceMs`. */
+export async function stopTrainers(trainers: TrainerProcess[], graceMs = 15_000): Promise<void> {
+  for (const trainer of trainers) trainer.kill("SIGTERM");
+  await Promise.all(
+    trainers.map(async (trainer) => {
+      const timer = setTimeout(() => trainer.kill("SIGKILL"), graceMs);
+      await trainer.stopped;
+      clearTimeout(timer);
+    }),
+  );
+}
+
+export class GraphQLRequestError extends Error {
+  override name = "GraphQLRequestError";
+  constructor(readonly errors: { message: string; extensions?: { code?: string } }[]) {
+    super(errors.map((e) => `${e.message} (${e.extensions?.code ?? "no code"})`).join("; "));
+  }
+}
+
+/** POSTs one GraphQL operation with the API key; returns `data` or throws GraphQLRequestError. */
+export async function graphql<T = Record<string, unknown>>(
+  gateway: { url: string; apiKey: string },
+  query: string,
+  variables: Record<string, unknown> = {},
+): Promise<T> {
+  const response = await fetch(gateway.url, {
+    method: "POST",
+    headers: { "content-type": "application/json", authorization: `Bearer ${gateway.apiKey}` },
+    body: JSON.stringify({ query, variables }),
+  });
+  const body = (await response.json()) as { data?: T; errors?: GraphQLRequestError["errors"] };
+  if (body.errors?.length) throw new GraphQLRequestError(body.errors);
+  if (!body.data) throw new Error(`gateway answered HTTP ${response.status} without data`);
+  return body.data;
+}
+
+/** Polls `probe` until it returns a value other than undefined; the error says what never happened. */
+export async function eventually<T>(
+  probe: () => Promise<T | undefined>,
+  what: string,
+  timeoutMs = 60_000,
+  everyMs = 250,
+): Promise<T> {
+  const until = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const value = await probe();
+      if (value !== undefined) return value;
+    } catch (error) {
+      last = error;
+    }
+    if (Date.now() > until) {
+      throw new Error(
+        `timed out after ${timeoutMs} ms waiting for ${what}${last ? ` (last error: ${String(last)})` : ""}`,
+      );
+    }
+    await new Promise((resolve) => setTimeout(resolve, everyMs));
+  }
+}
+
+/** Short ack wait for tests: a killed trainer's job comes back after 4 s instead of 30 s. */
+export const TEST_ACK_WAIT_MS = 4_000;
+
+export interface Stack {
+  nats: NatsServer;
+  gateway: Gateway;
+  /** Environment for trainers of this stack (short ack wait and heartbeat). */
+  trainerEnv: Record<string, string>;
+  trainer(name: string, options?: { pool?: string; env?: Record<string, string> }): TrainerProcess;
+  ids(): Promise<{ digitsCnn: string; mnist59: string }>;
+  stop(): Promise<void>;
+}
+
+/** nats-server + gateway (PGlite, or a fresh PostgreSQL database when DATABASE_URL is set) + trainers on demand. */
+export async function startStack(): Promise<Stack> {
+  const nats = await startNatsServer();
+  const target = await createTestDatabaseTarget();
+  const started: TrainerProcess[] = [];
+  let gateway: Gateway;
+  try {
+    gateway = await startGateway({
+      port: 0,
+      natsUrl: nats.url,
+      databaseUrl: target.databaseUrl,
+      pgliteDir: target.pgliteDir,
+      builtinModels: ["digits-cnn"],
+      memoryStorage: true,
+      trainerOfflineAfterMs: 6_000,
+    });
+  } catch (error) {
+    await target.cleanup();
+    await nats.stop();
+    throw error;
+  }
+  const trainerEnv = { TRAINER_JOB_ACK_WAIT_MS: String(TEST_ACK_WAIT_MS), TRAINER_HEARTBEAT_MS: "1000" };
+  return {
+    nats,
+    gateway,
+    trainerEnv,
+    trainer(name, options = {}) {
+      const trainer = startTrainerProcess({
+        gatewayUrl: gateway.url,
+        natsUrl: nats.url,
+        joinToken: gateway.joinToken,
+        name,
+        pool: options.pool,
+        env: { ...trainerEnv, ...options.env },
+        echo: process.env.GRAFT_TEST_ECHO === "1",
+      });
+      started.push(trainer);
+      return trainer;
+    },
+    async ids() {
+      const data = await graphql<{
+        models: { edges: { node: { id: string; name: string } }[] };
+        datasets: { id: string; name: string }[];
+      }>(gateway, "{ models(first: 50) { edges { node { id name } } } datasets { id name } }");
+      const digitsCnn = data.models.edges.find((e) => e.node.name === "digits-cnn")?.node.id;
+      const mnist59 = data.datasets.find((d) => d.name === "MNIST 5-9")?.id;
+      if (!digitsCnn || !mnist59) throw new Error(`built-ins not seeded: ${JSON.stringify(data)}`);
+      return { digitsCnn, mnist59 };
+    },
+    async stop() {
+      await stopTrainers(started);
+      await gateway.stop();
+      await target.cleanup();
+      await nats.stop();
+    },
+  };
+}
+
+export const RUN_FIELDS = `id status attemptCount trainingPath
+  trainer { id name }
+  epochs { epoch attempt loss accuracy valAccuracy }
+  attempts { attempt status resumedFromEpoch error trainer { name } }
+  error { code message }
+  outputModel { id kind verifiedLineage parent { id } layers { name trainable weightHash } }`;
+
+export interface RunView {
+  id: string;
+  status: string;
+  attemptCount: number;
+  trainingPath: string | null;
+  trainer: { id: string; name: string } | null;
+  epochs: { epoch: number; attempt: number; loss: number; accuracy: number | null; valAccuracy: number | null }[];
+  attempts: {
+    attempt: number;
+    status: string;
+    resumedFromEpoch: number;
+    error: string | null;
+    trainer: { name: string } | null;
+  }[];
+  error: { code: string; message: string } | null;
+  outputModel: {
+    id: string;
+    kind: string;
+    verifiedLineage: boolean | null;
+    parent: { id: string } | null;
+    layers: { name: string; trainable: boolean; weightHash: string | null }[];
+  } | null;
+}
+
+export async function startFineTune(gateway: Gateway, input: Record<string, unknown>): Promise<RunView> {
+  const data = await graphql<{ startFineTune: RunView }>(
+    gateway,
+    `mutation($input: StartFineTuneInput!) { startFineTune(input: $input) { ${RUN_FIELDS} } }`,
+    { input },
+  );
+  return data.startFineTune;
+}
+
+export async function getRun(gateway: Gateway, id: string): Promise<RunView> {
+  const data = await graphql<{ run: RunView | null }>(gateway, `query($id: ID!) { run(id: $id) { ${RUN_FIELDS} } }`, {
+    id,
+  });
+  if (!data.run) throw new Error(`run ${id} not found`);
+  return data.run;
+}
+
+const TERMINAL = new Set(["SUCCEEDED", "FAILED", "CANCELLED"]);
+
+/** Waits until the run has ended and returns it. */
+export async function waitForRunEnd(gateway: Gateway, id: string, timeoutMs = 120_000): Promise<RunView> {
+  return await eventually(
+    async () => {
+      const run = await getRun(gateway, id);
+      return TERMINAL.has(run.status) ? run : undefined;
+    },
+    `run ${id} to end`,
+    timeoutMs,
+    500,
+  );
+}

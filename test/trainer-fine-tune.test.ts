@@ -1,0 +1,107 @@
+import assert from "node:assert/strict";
+import { after, before, test } from "node:test";
+import {
+  eventually,
+  graphql,
+  type Stack,
+  startFineTune,
+  startStack,
+  type TrainerProcess,
+  waitForRunEnd,
+} from "./support/trainer.ts";
+
+let stack: Stack;
+let ids: { digitsCnn: string; mnist59: string };
+let alpha: TrainerProcess;
+
+before(async () => {
+  stack = await startStack();
+  ids = await stack.ids();
+  alpha = stack.trainer("alpha");
+  await alpha.waitForOutput(/^Trainer alpha \(.+\) on backend \S+/);
+});
+
+after(async () => {
+  await stack?.stop();
+});
+
+const tinyFineTune = () => ({
+  baseModelId: ids.digitsCnn,
+  datasetId: ids.mnist59,
+  epochs: 2,
+  batchSize: 32,
+  maxSamples: 300,
+  freeze: { strategy: "ALL_BASE" },
+});
+
+test("a registered trainer heartbeats and shows in the fleet", async () => {
+  const trainer = await eventually(async () => {
+    const { trainers } = await graphql<{
+      trainers: { name: string; status: string; backend: string; cpuCount: number; lastHeartbeatAt: string | null }[];
+    }>(stack.gateway, "{ trainers { name status backend cpuCount lastHeartbeatAt } }");
+    return trainers.find((t) => t.name === "alpha" && t.lastHeartbeatAt !== null);
+  }, "alpha to heartbeat");
+  assert.equal(trainer.status, "IDLE");
+  assert.ok(trainer.cpuCount >= 1);
+  assert.match(alpha.output(), new RegExp(`on backend ${trainer.backend}`));
+});
+
+test("fine-tunes digits-cnn on mnist-5-9 to SUCCEEDED with two epochs and a verified child in lineage", async () => {
+  const queued = await startFineTune(stack.gateway, tinyFineTune());
+  assert.equal(queued.status, "QUEUED");
+  const run = await waitForRunEnd(stack.gateway, queued.id);
+  assert.equal(run.status, "SUCCEEDED", JSON.stringify(run.error) + alpha.output());
+  assert.deepEqual(
+    run.epochs.map((e) => e.epoch),
+    [1, 2],
+  );
+  for (const epoch of run.epochs) assert.ok(Number.isFinite(epoch.loss), `epoch ${epoch.epoch} loss ${epoch.loss}`);
+  assert.equal(run.attemptCount, 1);
+  assert.equal(run.trainingPath, "FEATURE_CACHE");
+  assert.equal(run.trainer?.name, "alpha");
+
+  const child = run.outputModel;
+  assert.ok(child, "the run recorded its output model");
+  assert.equal(child.kind, "FINE_TUNED");
+  assert.equal(child.parent?.id, ids.digitsCnn);
+  assert.equal(child.verifiedLineage, true);
+  assert.ok(
+    child.layers.some((l) => !l.trainable && l.weightHash),
+    "frozen base layers are recorded",
+  );
+
+  const { model } = await graphql<{ model: { children: { id: string }[] } }>(
+    stack.gateway,
+    "query($id: ID!) { model(id: $id) { children { id } } }",
+    { id: ids.digitsCnn },
+  );
+  assert.ok(
+    model.children.some((c) => c.id === child.id),
+    "the child appears under its base",
+  );
+});
+
+test("two trainers in one pool each take one of two runs", async () => {
+  const beta = stack.trainer("beta");
+  await beta.waitForOutput(/^Trainer beta /);
+  // Both must be pulling before the jobs go out.
+  await eventually(async () => {
+    const { trainers } = await graphql<{
+      trainers: { name: string; status: string; lastHeartbeatAt: string | null }[];
+    }>(stack.gateway, "{ trainers { name status lastHeartbeatAt } }");
+    return trainers.filter((t) => t.status === "IDLE" && t.lastHeartbeatAt).length >= 2 ? true : undefined;
+  }, "alpha and beta to be idle");
+
+  const slower = { ...tinyFineTune(), epochs: 3, freeze: { strategy: "NONE" } };
+  const [first, second] = await Promise.all([
+    startFineTune(stack.gateway, slower),
+    startFineTune(stack.gateway, slower),
+  ]);
+  const runs = await Promise.all([first, second].map((r) => waitForRunEnd(stack.gateway, r.id, 180_000)));
+  for (const run of runs) {
+    assert.equal(run.status, "SUCCEEDED", JSON.stringify(run.error));
+    assert.equal(run.attemptCount, 1);
+    assert.equal(run.trainingPath, "FULL");
+  }
+  assert.deepEqual(runs.map((r) => r.trainer?.name).sort(), ["alpha", "beta"]);
+});
