@@ -1,0 +1,114 @@
+import assert from "node:assert/strict";
+import { after, before, test } from "node:test";
+import { modelArtifactKey, openArtifactStore } from "@graft/artifacts";
+import { connect } from "@nats-io/transport-node";
+import {
+  eventually,
+  getRun,
+  graphql,
+  type Stack,
+  startFineTune,
+  startStack,
+  type TrainerProcess,
+  waitForRunEnd,
+} from "./support/trainer.ts";
+
+let stack: Stack;
+let ids: { digitsCnn: string; mnist59: string };
+let solo: TrainerProcess;
+let soloId: string;
+
+before(async () => {
+  stack = await startStack();
+  ids = await stack.ids();
+  solo = stack.trainer("solo");
+  const line = await solo.waitForOutput(/^Trainer solo \((.+)\) on backend/);
+  soloId = /\((.+)\)/.exec(line)?.[1] as string;
+});
+
+after(async () => {
+  await stack?.stop();
+});
+
+const fineTune = (overrides: Record<string, unknown> = {}) => ({
+  baseModelId: ids.digitsCnn,
+  datasetId: ids.mnist59,
+  epochs: 2,
+  batchSize: 32,
+  maxSamples: 200,
+  freeze: { strategy: "ALL_BASE" },
+  ...overrides,
+});
+
+async function trainerStatus(): Promise<string | undefined> {
+  const { trainer } = await graphql<{ trainer: { status: string } | null }>(
+    stack.gateway,
+    "query($id: ID!) { trainer(id: $id) { status } }",
+    { id: soloId },
+  );
+  return trainer?.status;
+}
+
+test("a corrupt base model artifact fails the run at once with a readable error; the trainer keeps working", async () => {
+  const nc = await connect({ servers: stack.nats.url });
+  const store = await openArtifactStore(nc, { storage: "memory" });
+  const weightsKey = `${modelArtifactKey(ids.digitsCnn)}/weights.bin`;
+  const original = await store.get(weightsKey);
+  assert.ok(original, `no stored weights at ${weightsKey}`);
+  try {
+    await store.put(weightsKey, original.slice(0, Math.floor(original.byteLength / 2)));
+    const queued = await startFineTune(stack.gateway, fineTune());
+    const run = await waitForRunEnd(stack.gateway, queued.id);
+    assert.equal(run.status, "FAILED");
+    assert.equal(run.error?.code, "CORRUPT_MODEL", JSON.stringify(run.error));
+    assert.match(run.error?.message ?? "", /weights|corrupt/i);
+    assert.equal(run.attemptCount, 1, "a corrupt model is not retried");
+    assert.equal(run.epochs.length, 0);
+  } finally {
+    await store.put(weightsKey, original);
+    await nc.close();
+  }
+  assert.equal(solo.output().includes("unhandled"), false, solo.output());
+  const next = await waitForRunEnd(stack.gateway, (await startFineTune(stack.gateway, fineTune())).id);
+  assert.equal(next.status, "SUCCEEDED", JSON.stringify(next.error));
+  assert.equal(next.trainer?.name, "solo");
+});
+
+test("cancelRun stops a running fine-tune: CANCELLED, and the trainer is free again", async () => {
+  const queued = await startFineTune(
+    stack.gateway,
+    fineTune({ epochs: 50, freeze: { strategy: "NONE" }, maxSamples: 400 }),
+  );
+  await eventually(
+    async () => ((await getRun(stack.gateway, queued.id)).epochs.length >= 1 ? true : undefined),
+    "the first epoch",
+    120_000,
+    100,
+  );
+  await graphql(stack.gateway, "mutation($id: ID!) { cancelRun(id: $id) { id } }", { id: queued.id });
+  const run = await waitForRunEnd(stack.gateway, queued.id, 60_000);
+  assert.equal(run.status, "CANCELLED");
+  assert.ok(run.epochs.length < 50, `ran ${run.epochs.length} epochs`);
+  assert.equal(run.outputModel, null);
+  await eventually(async () => ((await trainerStatus()) === "IDLE" ? true : undefined), "solo to be idle again");
+});
+
+test("a drained trainer takes no new job", async () => {
+  const { drainTrainer } = await graphql<{ drainTrainer: { status: string } }>(
+    stack.gateway,
+    "mutation($id: ID!) { drainTrainer(id: $id) { status } }",
+    { id: soloId },
+  );
+  assert.equal(drainTrainer.status, "DRAINING");
+  await solo.waitForOutput(/draining: taking no new jobs/, 10_000);
+  // A pull opened before the drain may still be waiting; let it expire.
+  await new Promise((resolve) => setTimeout(resolve, 2_500));
+  const queued = await startFineTune(stack.gateway, fineTune());
+  await new Promise((resolve) => setTimeout(resolve, 5_000));
+  const run = await getRun(stack.gateway, queued.id);
+  assert.equal(run.status, "QUEUED");
+  assert.equal(run.attemptCount, 0);
+  // Heartbeats keep saying DRAINING, so the gateway does not flip it back.
+  assert.equal(await trainerStatus(), "DRAINING");
+  await graphql(stack.gateway, "mutation($id: ID!) { cancelRun(id: $id) { id } }", { id: queued.id });
+});

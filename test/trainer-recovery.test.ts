@@ -1,0 +1,122 @@
+import assert from "node:assert/strict";
+import { after, before, test } from "node:test";
+import {
+  eventually,
+  getRun,
+  graphql,
+  type RunView,
+  type Stack,
+  startFineTune,
+  startStack,
+  type TrainerProcess,
+  waitForRunEnd,
+} from "./support/trainer.ts";
+
+/**
+ * A trainer that dies (kill -9) or leaves (SIGTERM) mid-run loses nothing: the job goes to
+ * the other trainer, which resumes from the last checkpointed epoch.
+ */
+
+let stack: Stack;
+let ids: { digitsCnn: string; mnist59: string };
+const trainers = new Map<string, TrainerProcess>();
+
+before(async () => {
+  stack = await startStack();
+  ids = await stack.ids();
+  for (const name of ["red", "blue"]) trainers.set(name, stack.trainer(name));
+  await Promise.all([...trainers.values()].map((t) => t.waitForOutput(/^Trainer \S+ \(.+\) on backend/)));
+});
+
+after(async () => {
+  await stack?.stop();
+});
+
+// FULL path (nothing frozen) so each epoch takes long enough to interrupt.
+const slowFineTune = () => ({
+  baseModelId: ids.digitsCnn,
+  datasetId: ids.mnist59,
+  epochs: 4,
+  batchSize: 16,
+  maxSamples: 600,
+  freeze: { strategy: "NONE" },
+});
+
+async function startAndWaitForFirstEpoch(): Promise<RunView> {
+  await ensureIdle([...trainers.keys()]);
+  const queued = await startFineTune(stack.gateway, slowFineTune());
+  const run = await eventually(
+    async () => {
+      const r = await getRun(stack.gateway, queued.id);
+      return r.epochs.length >= 1 ? r : undefined;
+    },
+    "the first epoch",
+    120_000,
+    100,
+  );
+  assert.ok(run.status === "RUNNING" || run.status === "ASSIGNED", `run already ${run.status}: training too fast`);
+  assert.ok(run.trainer, "the run has a trainer");
+  return run;
+}
+
+async function ensureIdle(names: string[]) {
+  await eventually(
+    async () => {
+      const { trainers: fleet } = await graphql<{ trainers: { name: string; status: string }[] }>(
+        stack.gateway,
+        "{ trainers { name status } }",
+      );
+      return names.every((n) => fleet.find((t) => t.name === n)?.status === "IDLE") ? true : undefined;
+    },
+    `${names.join(", ")} to be idle`,
+  );
+}
+
+function assertEachEpochOnce(run: RunView, epochs: number) {
+  assert.deepEqual(
+    run.epochs.map((e) => e.epoch),
+    Array.from({ length: epochs }, (_, i) => i + 1),
+  );
+}
+
+test("kill -9 of a trainer mid-run: the other resumes from the checkpoint and the run succeeds", async () => {
+  const running = await startAndWaitForFirstEpoch();
+  const victimName = running.trainer?.name as string;
+  const victim = trainers.get(victimName) as TrainerProcess;
+  const survivorName = victimName === "red" ? "blue" : "red";
+  victim.kill("SIGKILL");
+  assert.equal(await victim.stopped, 137);
+  trainers.delete(victimName);
+
+  const run = await waitForRunEnd(stack.gateway, running.id, 180_000);
+  assert.equal(run.status, "SUCCEEDED", JSON.stringify(run.error));
+  assertEachEpochOnce(run, 4);
+  assert.equal(run.attemptCount, 2);
+  const last = run.attempts.find((a) => a.attempt === 2);
+  assert.equal(last?.trainer?.name, survivorName);
+  assert.ok((last?.resumedFromEpoch ?? 0) >= 1, `attempt 2 resumed from epoch ${last?.resumedFromEpoch}`);
+  assert.equal(run.trainer?.name, survivorName);
+  assert.equal(run.outputModel?.verifiedLineage ?? null, null, "nothing frozen, nothing to verify");
+  assert.equal(run.outputModel?.parent?.id, ids.digitsCnn);
+
+  // The crashed trainer comes back under the same name and works again.
+  trainers.set(victimName, stack.trainer(victimName));
+  await trainers.get(victimName)?.waitForOutput(/^Trainer \S+ \(.+\) on backend/);
+});
+
+test("SIGTERM mid-run hands the job back at the epoch boundary and the trainer exits 0", async () => {
+  const running = await startAndWaitForFirstEpoch();
+  const leaverName = running.trainer?.name as string;
+  const leaver = trainers.get(leaverName) as TrainerProcess;
+  leaver.kill("SIGTERM");
+  assert.equal(await leaver.stopped, 0, leaver.output());
+  trainers.delete(leaverName);
+
+  const run = await waitForRunEnd(stack.gateway, running.id, 180_000);
+  assert.equal(run.status, "SUCCEEDED", JSON.stringify(run.error));
+  assertEachEpochOnce(run, 4);
+  assert.equal(run.attemptCount, 2);
+  const first = run.attempts.find((a) => a.attempt === 1);
+  assert.match(first?.error ?? "", /stopped|TRAINER_STOPPED/i);
+  assert.notEqual(run.trainer?.name, leaverName);
+});
