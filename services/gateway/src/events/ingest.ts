@@ -59,7 +59,8 @@ export async function startIngest(options: IngestOptions): Promise<Ingest> {
         parsed.push({ msg, event: parseMessage(runEventSchema, msg.subject, msg.data) });
       } catch (error) {
         log(`ingest: rejected message ${msg.seq} on ${msg.subject}: ${(error as Error).message}`);
-        msg.term("invalid run event");
+        // No reason argument: `+TERM <reason>` needs nats-server 2.10.4+.
+        msg.term();
       }
     }
     if (parsed.length > 0) await persist(parsed);
@@ -93,7 +94,7 @@ export async function startIngest(options: IngestOptions): Promise<Ingest> {
     if (verdict && !verdict.stored) {
       log(`ingest: dropped ${event.type} of run ${event.runId} attempt ${event.attempt}: ${verdict.reason}`);
       if (verdict.unknownRun) {
-        msg.term(verdict.reason);
+        msg.term();
         return;
       }
     }

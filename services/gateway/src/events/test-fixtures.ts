@@ -1,0 +1,256 @@
+/**
+ * Shared setup for the event plane's tests and benchmarks: a real nats-server, a real
+ * database (PGlite, or PostgreSQL when DATABASE_URL is set) and rows for one run.
+ */
+import { randomUUID } from "node:crypto";
+import { encodeMessage, type LayerRecord, type RunEvent, runEventsSubject } from "@graft/contracts";
+import { createTestDatabase, type Db, datasets, models, projects, runs, type TestDatabase, trainers } from "@graft/db";
+import { startNatsServer } from "@graft/natsd";
+import { jetstream } from "@nats-io/jetstream";
+import { connect, type NatsConnection } from "@nats-io/transport-node";
+import { type EventPlane, type EventPlaneOptions, startEventPlane } from "./index.ts";
+
+export const BASE_LAYERS: LayerRecord[] = [
+  { name: "conv1", className: "Conv2D", weightHash: "a".repeat(64), params: 320, trainable: false },
+  { name: "pool1", className: "MaxPooling2D", weightHash: null, params: 0, trainable: false },
+  { name: "dense1", className: "Dense", weightHash: "b".repeat(64), params: 1000, trainable: false },
+  { name: "head", className: "Dense", weightHash: "c".repeat(64), params: 50, trainable: true },
+];
+
+export interface Harness {
+  db: Db;
+  database: TestDatabase;
+  /** The gateway's connection (event plane). */
+  nc: NatsConnection;
+  /** Another process's connection (a trainer). */
+  trainerNc: NatsConnection;
+  natsUrl: string;
+  plane: EventPlane | undefined;
+  logs: string[];
+  startPlane(options?: Partial<EventPlaneOptions>): Promise<EventPlane>;
+  publish(event: RunEvent, msgID?: string): Promise<void>;
+  publishRaw(runId: string, bytes: Uint8Array): Promise<void>;
+  cleanup(): Promise<void>;
+}
+
+export async function setup(): Promise<Harness> {
+  const server = await startNatsServer();
+  let database: TestDatabase;
+  let nc: NatsConnection;
+  let trainerNc: NatsConnection;
+  try {
+    database = await createTestDatabase();
+  } catch (error) {
+    await server.stop();
+    throw error;
+  }
+  try {
+    nc = await connect({ servers: server.url });
+    trainerNc = await connect({ servers: server.url });
+  } catch (error) {
+    await database.close();
+    await server.stop();
+    throw error;
+  }
+  const js = jetstream(trainerNc);
+  const logs: string[] = [];
+  const h: Harness = {
+    db: database.db,
+    database,
+    nc,
+    trainerNc,
+    natsUrl: server.url,
+    plane: undefined,
+    logs,
+    async startPlane(options = {}) {
+      h.plane = await startEventPlane({ db: database.db, nc, log: (l) => logs.push(l), ...options });
+      return h.plane;
+    },
+    async publish(event, msgID = randomUUID()) {
+      await js.publish(runEventsSubject(event.runId), encodeMessage(event), { msgID });
+    },
+    async publishRaw(runId, bytes) {
+      await js.publish(runEventsSubject(runId), bytes);
+    },
+    async cleanup() {
+      await h.plane?.stop();
+      await trainerNc.close();
+      await nc.close();
+      await database.close();
+      await server.stop();
+    },
+  };
+  return h;
+}
+
+export interface SeededRun {
+  projectId: string;
+  baseModelId: string;
+  datasetId: string;
+  runId: string;
+  outputModelId: string;
+  trainerId: string;
+}
+
+/** A project, a base model with BASE_LAYERS, a dataset, a registered trainer and one QUEUED run. */
+export async function seedRun(db: Db, runCount = 1): Promise<SeededRun & { runIds: string[] }> {
+  const [project] = await db
+    .insert(projects)
+    .values({ name: `p-${randomUUID()}` })
+    .returning();
+  if (!project) throw new Error("seed: no project");
+  const [base] = await db
+    .insert(models)
+    .values({
+      projectId: project.id,
+      name: "digits",
+      kind: "BASE",
+      architecture: "cnn",
+      task: "image-classification",
+      inputShape: [28, 28, 1],
+      labels: ["0", "1"],
+      preprocessing: { inputRange: [0, 1], channels: 1 },
+      featureLayer: "dense1",
+      layers: BASE_LAYERS.map((l, index) => ({ index, ...l })),
+      paramCount: 1370,
+      sizeBytes: 5480,
+      artifactKey: `models/${randomUUID()}`,
+    })
+    .returning();
+  const [dataset] = await db
+    .insert(datasets)
+    .values({
+      projectId: project.id,
+      name: "tiny",
+      task: "image-classification",
+      labels: ["0", "1"],
+      classCounts: [5, 5],
+      sampleCount: 10,
+      sampleShape: [28, 28, 1],
+      source: { kind: "BUILTIN", name: "mnist" },
+    })
+    .returning();
+  const [trainer] = await db
+    .insert(trainers)
+    .values({
+      name: "t1",
+      host: "localhost",
+      pool: "default",
+      backend: "cpu",
+      devices: [],
+      labels: [],
+      cpuCount: 2,
+      memoryBytes: 1e9,
+      maxConcurrentRuns: 1,
+      tokenHash: "x",
+    })
+    .returning();
+  if (!base || !dataset || !trainer) throw new Error("seed: insert returned nothing");
+  const runRows = await db
+    .insert(runs)
+    .values(
+      Array.from({ length: runCount }, () => ({
+        projectId: project.id,
+        baseModelId: base.id,
+        datasetId: dataset.id,
+        pool: "default",
+        epochs: 3,
+        batchSize: 8,
+        optimizer: "ADAM",
+        learningRate: 0.001,
+        freezeStrategy: "ALL_BASE",
+        seed: 1,
+        hyperparameters: {},
+        outputModelId: randomUUID(),
+      })),
+    )
+    .returning();
+  const [run] = runRows;
+  if (!run) throw new Error("seed: no run");
+  return {
+    projectId: project.id,
+    baseModelId: base.id,
+    datasetId: dataset.id,
+    runId: run.id,
+    runIds: runRows.map((r) => r.id),
+    outputModelId: run.outputModelId,
+    trainerId: trainer.id,
+  };
+}
+
+const metrics = (epoch: number) => ({
+  loss: 1 / epoch,
+  accuracy: 0.5 + epoch / 100,
+  valLoss: 1.2 / epoch,
+  valAccuracy: 0.4 + epoch / 100,
+  learningRate: 0.001,
+  durationMs: 10,
+  samplesPerSecond: 100,
+  trainableParams: 50,
+  frozenLayers: 3,
+});
+
+/** Builders for trainer events of one run. */
+export function events(s: { runId: string; trainerId: string }, attempt = 1) {
+  const base = { runId: s.runId, trainerId: s.trainerId, attempt, at: new Date().toISOString() };
+  return {
+    assigned: (): RunEvent => ({ type: "assigned", ...base }),
+    started: (resumedFromEpoch = 0): RunEvent => ({
+      type: "started",
+      ...base,
+      backend: "cpu",
+      trainingPath: "FEATURE_CACHE",
+      resumedFromEpoch,
+    }),
+    epoch: (epoch: number): RunEvent => ({ type: "epoch", ...base, epoch, metrics: metrics(epoch) }),
+    log: (message: string): RunEvent => ({ type: "log", ...base, level: "info", message }),
+    succeeded: (layers: LayerRecord[] = BASE_LAYERS): RunEvent => ({
+      type: "succeeded",
+      ...base,
+      trainingPath: "FEATURE_CACHE",
+      stoppedEarly: false,
+      outputModel: {
+        artifactKey: `models/${randomUUID()}`,
+        sizeBytes: 1234,
+        sha256: "d".repeat(64),
+        inputShape: [28, 28, 1],
+        labels: ["0", "1"],
+        featureLayer: "dense1",
+        layers,
+      },
+    }),
+    failed: (final: boolean): RunEvent => ({
+      type: "failed",
+      ...base,
+      error: { code: "OOM", message: "out of memory" },
+      final,
+    }),
+    cancelled: (): RunEvent => ({ type: "cancelled", ...base }),
+  };
+}
+
+/** Polls until `check` returns a truthy value; fails with `what` after `timeoutMs`. */
+export async function waitFor<T>(what: string, check: () => Promise<T> | T, timeoutMs = 10_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+/** Reads `n` items from an iterator, failing after `timeoutMs`. */
+export async function take<T>(it: AsyncIterator<T>, n: number, timeoutMs = 10_000): Promise<T[]> {
+  const out: T[] = [];
+  const timeout = new Promise<never>((_, reject) => {
+    const t = setTimeout(() => reject(new Error(`got ${out.length} of ${n} events in ${timeoutMs} ms`)), timeoutMs);
+    t.unref();
+  });
+  while (out.length < n) {
+    const r = await Promise.race([it.next(), timeout]);
+    if (r.done) throw new Error(`iterator ended after ${out.length} of ${n} events`);
+    out.push(r.value);
+  }
+  return out;
+}
