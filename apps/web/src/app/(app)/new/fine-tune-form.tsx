@@ -73,10 +73,20 @@ export function FineTuneForm() {
       const next: FieldErrors = {};
       const unplaced: string[] = [];
       for (const err of e.errors) {
-        const field = typeof err.extensions?.field === "string" ? err.extensions.field : undefined;
-        const control = err.extensions?.code === "BAD_USER_INPUT" ? controlForField(field) : null;
-        if (control && !next[control]) next[control] = err.message;
-        else unplaced.push(err.message);
+        if (err.extensions?.code !== "BAD_USER_INPUT") {
+          unplaced.push(err.message);
+          continue;
+        }
+        // Every zod issue comes back in `issues`; `field` alone names the first.
+        const issues = Array.isArray(err.extensions.issues)
+          ? (err.extensions.issues as { field?: unknown; message?: unknown }[])
+          : [{ field: err.extensions.field, message: err.message }];
+        for (const issue of issues) {
+          const message = String(issue.message ?? err.message);
+          const control = controlForField(typeof issue.field === "string" ? issue.field : undefined);
+          if (control && !next[control]) next[control] = message;
+          else if (!control) unplaced.push(message);
+        }
       }
       setErrors(next);
       if (unplaced.length) setFormError(unplaced.join("; "));

@@ -1,0 +1,236 @@
+import assert from "node:assert/strict";
+import { after, before, test } from "node:test";
+import { type Gateway, startGateway } from "@graft/gateway";
+import { type NatsServer, startNatsServer } from "@graft/natsd";
+import type { Browser, BrowserContext, Page } from "playwright-core";
+import {
+  ensureWebBuild,
+  launchChromium,
+  screenshot,
+  startWebServer,
+  type WebServer,
+} from "../apps/web/testing/index.ts";
+import {
+  MARK_DOCUMENT,
+  READ_COOKIE,
+  READ_MARK,
+  READ_POINTS,
+  recordChartPoints,
+} from "../apps/web/testing/page-scripts.ts";
+import { eventually, graphql, startTrainerProcess, stopTrainers, type TrainerProcess } from "./support/trainer.ts";
+
+// The whole platform, for real: nats-server, the gateway, a trainer process, the production
+// dashboard build and Debian's chromium. One platform serves the flows below, in order.
+let nats: NatsServer;
+let gateway: Gateway;
+let trainer: TrainerProcess;
+let web: WebServer;
+let browser: Browser;
+let context: BrowserContext;
+let page: Page;
+let firstRunId = "";
+let childModelId = "";
+
+const TRAINER_NAME = "web-trainer";
+
+before(async () => {
+  ensureWebBuild((line) => process.stderr.write(`${line}\n`));
+  nats = await startNatsServer();
+  gateway = await startGateway({
+    port: 0,
+    natsUrl: nats.url,
+    memoryStorage: true,
+    trainerOfflineAfterMs: 4000,
+    builtinModels: ["digits-cnn"],
+  });
+  trainer = startTrainerProcess({
+    gatewayUrl: gateway.url,
+    natsUrl: nats.url,
+    joinToken: gateway.joinToken,
+    name: TRAINER_NAME,
+    env: { TRAINER_HEARTBEAT_MS: "1000" },
+  });
+  await trainer.waitForOutput(/^Trainer /m, 120_000);
+  web = await startWebServer({ graphqlUrl: gateway.url });
+  browser = await launchChromium();
+  context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  page = await context.newPage();
+});
+
+after(async () => {
+  await browser?.close();
+  await web?.stop();
+  if (trainer) await stopTrainers([trainer], 5000);
+  await gateway?.stop();
+  await nats?.stop();
+});
+
+async function ids(): Promise<{ model: string; dataset: string }> {
+  const data = await graphql<{
+    models: { edges: { node: { id: string; name: string } }[] };
+    datasets: { id: string; name: string }[];
+  }>(gateway, "{ models(filter: { kind: BASE }) { edges { node { id name } } } datasets { id name } }");
+  const model = data.models.edges.find((e) => e.node.name.includes("digits"))?.node.id;
+  const dataset = data.datasets.find((d) => d.name.includes("5-9"))?.id;
+  assert.ok(model && dataset, `digits-cnn and mnist-5-9 should be seeded: ${JSON.stringify(data)}`);
+  return { model, dataset };
+}
+
+test("asks for an API key, refuses a wrong one and keeps the right one in an http-only cookie", async () => {
+  await page.goto(`${web.url}/runs`);
+  await page.waitForURL(/\/login/);
+  await screenshot(page, "login");
+  await page.getByLabel("API key").fill("not-a-key");
+  await page.getByRole("button", { name: "Log in" }).click();
+  await page
+    .getByRole("alert")
+    .filter({ hasText: /did not accept/ })
+    .waitFor();
+
+  await page.getByLabel("API key").fill(gateway.apiKey);
+  await page.getByRole("button", { name: "Log in" }).click();
+  await page.getByRole("heading", { name: "Overview" }).waitFor();
+  const cookies = await context.cookies();
+  const session = cookies.find((c) => c.value === gateway.apiKey);
+  assert.ok(session, "the key should be stored in a cookie");
+  assert.equal(session.httpOnly, true);
+  const visible = await page.evaluate<string>(READ_COOKIE);
+  assert.ok(!visible.includes(gateway.apiKey), "client JS must not see the key");
+  await page.getByRole("heading", { name: "Trainers" }).waitFor();
+  await page.getByText(TRAINER_NAME).first().waitFor();
+  await screenshot(page, "overview");
+});
+
+test("shows the server's BAD_USER_INPUT next to the field at fault", async () => {
+  const { model, dataset } = await ids();
+  await page.goto(`${web.url}/new`);
+  await page.getByLabel("Base model").selectOption(model);
+  await page.getByLabel("Dataset").selectOption(dataset);
+  await page.getByLabel("Max samples").fill("200");
+  await page.getByLabel("Epochs").fill("4");
+  await page.getByLabel("Learning rate").fill("5");
+  await page.getByRole("button", { name: "Start fine-tune" }).click();
+  const message = page.locator('[data-field="learningRate"] .field-message');
+  await message.waitFor();
+  assert.match((await message.textContent()) ?? "", /1|big|learning/i);
+  assert.match(page.url(), /\/new/, "a refused run must not navigate away");
+  await screenshot(page, "new-fine-tune-error");
+  const runs = await graphql<{ runs: { totalCount: number } }>(gateway, "{ runs { totalCount } }");
+  assert.equal(runs.runs.totalCount, 0, "a refused fine-tune creates no run");
+});
+
+test("starts a fine-tune from the form; its charts gain points live and it reaches SUCCEEDED", async () => {
+  // Record every point count the loss chart shows, from the first paint on.
+  await page.addInitScript({ content: recordChartPoints("chart-loss") });
+  const { model, dataset } = await ids();
+  await page.goto(`${web.url}/new?baseModelId=${model}&datasetId=${dataset}`);
+  await page.getByLabel("Max samples").fill("200");
+  await page.getByLabel("Epochs").fill("4");
+  await page.getByLabel("Learning rate").fill("0.01");
+  await page.getByLabel("Run name").fill("web-first");
+  await page.getByRole("button", { name: "Start fine-tune" }).click();
+  await page.waitForURL(/\/runs\/[^/]+$/);
+  firstRunId = page.url().split("/").pop() ?? "";
+  await page.evaluate(MARK_DOCUMENT);
+  await page.locator('[data-status="SUCCEEDED"]').first().waitFor({ timeout: 180_000 });
+  await page.locator('[data-testid="chart-loss"][data-points="4"]').waitFor({ timeout: 30_000 });
+  const seen = await page.evaluate<number[]>(READ_POINTS);
+  const sameDocument = await page.evaluate<boolean>(READ_MARK);
+  assert.equal(sameDocument, true, "the page must update without a reload");
+  assert.ok(
+    seen.some((n) => n > 0 && n < 4),
+    `the chart should have shown partial progress before the end; saw ${JSON.stringify(seen)}`,
+  );
+  await page.locator('[data-testid="output-model"] a').first().waitFor();
+  childModelId =
+    ((await page.locator('[data-testid="output-model"] a').first().getAttribute("href")) ?? "").split("/").pop() ?? "";
+  assert.ok(childModelId, "a succeeded run links its output model");
+  await screenshot(page, "run");
+});
+
+test("finds the new child under its base in the lineage graph and opens its model page", async () => {
+  await page.goto(`${web.url}/models?focus=${childModelId}`);
+  const node = page.locator(`[data-testid="lineage-node"][data-model-id="${childModelId}"]`);
+  await node.waitFor();
+  const baseNode = page
+    .locator('[data-testid="lineage-node"]')
+    .filter({ hasText: /digits/i })
+    .first();
+  const [childBox, baseBox] = [await node.boundingBox(), await baseNode.boundingBox()];
+  assert.ok(childBox && baseBox && childBox.y > baseBox.y, "the child sits below its base");
+  await screenshot(page, "lineage");
+  await node.click();
+  await page.waitForURL(new RegExp(`/models/${childModelId}$`));
+  await page
+    .locator('[data-testid="model-parent"] a')
+    .filter({ hasText: /digits/i })
+    .waitFor();
+  await page.locator('[data-testid="layers"]').getByText("frozen").first().waitFor();
+  await screenshot(page, "model");
+});
+
+test("compares two runs: overlaid curves and only the differing hyperparameters", async () => {
+  const { model, dataset } = await ids();
+  const started = await graphql<{ startFineTune: { id: string } }>(
+    gateway,
+    "mutation($input: StartFineTuneInput!) { startFineTune(input: $input) { id } }",
+    {
+      input: {
+        baseModelId: model,
+        datasetId: dataset,
+        name: "web-second",
+        epochs: 4,
+        maxSamples: 200,
+        learningRate: 0.003,
+      },
+    },
+  );
+  const secondId = started.startFineTune.id;
+  await eventually(
+    async () => {
+      const r = await graphql<{ run: { status: string } }>(gateway, "query($id: ID!) { run(id: $id) { status } }", {
+        id: secondId,
+      });
+      if (r.run.status === "FAILED") throw new Error("second run failed");
+      return r.run.status === "SUCCEEDED" ? true : undefined;
+    },
+    "the second run to succeed",
+    180_000,
+  );
+
+  await page.goto(`${web.url}/runs?status=SUCCEEDED`);
+  await page.locator(`tr[data-run-id="${firstRunId}"]`).waitFor();
+  await page.locator(`tr[data-run-id="${secondId}"]`).waitFor();
+  await screenshot(page, "runs");
+  await page.locator(`tr[data-run-id="${firstRunId}"] input[type=checkbox]`).check();
+  await page.locator(`tr[data-run-id="${secondId}"] input[type=checkbox]`).check();
+  await page.getByRole("link", { name: /Compare selected \(2\)/ }).click();
+  await page.waitForURL(/\/compare\?ids=/);
+  const diff = page.locator('[data-testid="hp-diff"]');
+  await diff.waitFor();
+  const diffText = (await diff.textContent()) ?? "";
+  assert.match(diffText, /Learning rate/);
+  assert.doesNotMatch(diffText, /Batch size/, "equal hyperparameters are not listed");
+  assert.equal(await page.locator('[data-testid="best-epochs"] tbody tr').count(), 2);
+  await page.locator('[data-testid="chart-compare-valAccuracy"][data-points="4"]').waitFor();
+  await screenshot(page, "compare");
+});
+
+test("lists datasets with their classes", async () => {
+  await page.goto(`${web.url}/datasets`);
+  await page.locator('[data-testid="datasets"]').getByText(/mnist/i).first().waitFor();
+  await screenshot(page, "datasets");
+});
+
+test("shows a trainer go OFFLINE live after it is killed", async () => {
+  await page.goto(`${web.url}/trainers`);
+  const row = page.locator(`tr[data-trainer-name="${TRAINER_NAME}"]`);
+  await row.and(page.locator('[data-status="IDLE"]')).waitFor();
+  await page.evaluate(MARK_DOCUMENT);
+  await screenshot(page, "trainers");
+  trainer.kill("SIGKILL");
+  await trainer.stopped;
+  await row.and(page.locator('[data-status="OFFLINE"]')).waitFor({ timeout: 30_000 });
+  assert.equal(await page.evaluate<boolean>(READ_MARK), true, "OFFLINE arrives through the live stream, not a reload");
+  await screenshot(page, "trainers-offline");
+});
