@@ -1,0 +1,26 @@
+import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
+
+/** Secrets are stored only as sha256 hex; the plain value is shown once. */
+export const hashSecret = (secret: string) => createHash("sha256").update(secret, "utf8").digest("hex");
+
+export const generateSecret = (prefix: string) => `${prefix}${randomBytes(32).toString("base64url")}`;
+
+export const API_KEY_PREFIX = "graft_";
+export const JOIN_TOKEN_PREFIX = "graftjoin_";
+export const TRAINER_TOKEN_PREFIX = "grafttrainer_";
+
+/** The part of a key shown to people to tell keys apart; never enough to use it. */
+export const displayPrefix = (secret: string) => secret.slice(0, 10);
+
+export function sameHash(a: string, b: string): boolean {
+  const x = Buffer.from(a, "hex");
+  const y = Buffer.from(b, "hex");
+  return x.length === y.length && timingSafeEqual(x, y);
+}
+
+/** `Bearer <token>` -> token; undefined for anything else. */
+export function bearerToken(header: string | undefined | null): string | undefined {
+  if (!header) return undefined;
+  const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
+  return match?.[1];
+}

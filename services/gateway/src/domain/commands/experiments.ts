@@ -1,0 +1,39 @@
+import { experiments } from "@graft/db";
+import type { Caller, DomainDeps } from "../deps.ts";
+import { BadUserInputError, ConflictError } from "../errors.ts";
+import { checkName } from "../input.ts";
+import type { ExperimentRow } from "../rows.ts";
+
+export interface CreateExperimentInput {
+  name: string;
+  description?: string | null;
+  objectiveMetric?: "loss" | "accuracy" | "valLoss" | "valAccuracy" | null;
+  objectiveDirection?: "ASC" | "DESC" | null;
+}
+
+export class ExperimentCommands {
+  constructor(
+    private readonly deps: DomainDeps,
+    private readonly caller: Caller,
+  ) {}
+
+  async create(input: CreateExperimentInput): Promise<ExperimentRow> {
+    const name = checkName(input.name, "input.name");
+    if (input.description && input.description.length > 10_000) {
+      throw new BadUserInputError("input.description", "input.description is longer than 10000 characters");
+    }
+    const [row] = await this.deps.db
+      .insert(experiments)
+      .values({
+        projectId: this.caller.projectId,
+        name,
+        description: input.description ?? null,
+        objectiveMetric: input.objectiveMetric ?? "valAccuracy",
+        objectiveDirection: input.objectiveDirection ?? "DESC",
+      })
+      .onConflictDoNothing()
+      .returning();
+    if (!row) throw new ConflictError(`an experiment named ${JSON.stringify(name)} already exists`);
+    return row;
+  }
+}

@@ -1,0 +1,152 @@
+import { randomUUID } from "node:crypto";
+import {
+  InvalidModelError,
+  type ParsedModel,
+  parseModelFiles,
+  UnsafeArchiveError,
+  unzipSafely,
+} from "@graft/artifacts";
+import type { Caller, DomainDeps } from "../deps.ts";
+import { BadUserInputError } from "../errors.ts";
+import { checkName } from "../input.ts";
+import type { ModelRow } from "../rows.ts";
+import { storeBaseModel } from "../store-base-model.ts";
+import { Uploads } from "../uploads.ts";
+import { fetchModelFiles, UrlFetchError } from "../url-fetch.ts";
+
+export interface RegisterModelInput {
+  name: string;
+  uploadId?: string | null;
+  url?: string | null;
+  task?: string | null;
+  labels?: readonly string[] | null;
+  inputRange?: readonly number[] | null;
+  featureLayer?: string | null;
+  provenance?: unknown;
+}
+
+export class ModelCommands {
+  constructor(
+    private readonly deps: DomainDeps,
+    private readonly caller: Caller,
+  ) {}
+
+  /** A BASE model from an uploaded zip or a URL, parsed as data (never executed). */
+  async register(input: RegisterModelInput): Promise<ModelRow> {
+    const name = checkName(input.name, "input.name");
+    const task = checkName(input.task ?? "image-classification", "input.task");
+    if ((input.uploadId ? 1 : 0) + (input.url ? 1 : 0) !== 1) {
+      throw new BadUserInputError(input.url ? "input.url" : "input.uploadId", "give exactly one of uploadId and url");
+    }
+    const inputRange = this.inputRange(input.inputRange);
+    if (input.provenance !== undefined && input.provenance !== null) {
+      if (typeof input.provenance !== "object" || Array.isArray(input.provenance)) {
+        throw new BadUserInputError("input.provenance", "input.provenance must be a JSON object");
+      }
+      if (JSON.stringify(input.provenance).length > 64_000) {
+        throw new BadUserInputError("input.provenance", "input.provenance is larger than 64 kB");
+      }
+    }
+
+    const uploads = new Uploads(this.deps, this.caller);
+    let parsed: ParsedModel;
+    let uploadId: string | null = null;
+    const field = input.url ? "input.url" : "input.uploadId";
+    try {
+      if (input.uploadId) {
+        const upload = await uploads.read(input.uploadId, "input.uploadId");
+        uploadId = upload.id;
+        parsed = parseModelFiles(modelFilesOfZip(unzipSafely(upload.bytes)));
+      } else {
+        const files = await fetchModelFiles(input.url as string, {
+          allowPrivate: this.deps.options.allowPrivateUrls,
+          maxBytes: this.deps.options.maxFetchBytes,
+          timeoutMs: this.deps.options.fetchTimeoutMs,
+        });
+        parsed = parseModelFiles(files);
+      }
+    } catch (error) {
+      if (error instanceof InvalidModelError || error instanceof UnsafeArchiveError || error instanceof UrlFetchError) {
+        throw new BadUserInputError(field, error.message, undefined, { cause: error });
+      }
+      throw error;
+    }
+
+    const channels = parsed.inputShape.at(-1);
+    if (task === "image-classification" && (parsed.inputShape.length !== 3 || (channels !== 1 && channels !== 3))) {
+      throw new BadUserInputError(
+        field,
+        `an image classifier must take [height, width, 1|3] inputs; this model takes [${parsed.inputShape.join(", ")}]`,
+      );
+    }
+    const labels = this.labels(input.labels, parsed.outputUnits);
+    const featureLayer = input.featureLayer ?? parsed.featureLayer;
+    if (input.featureLayer && !parsed.layers.some((l) => l.name === input.featureLayer)) {
+      throw new BadUserInputError(
+        "input.featureLayer",
+        `the model has no layer named ${JSON.stringify(input.featureLayer)}`,
+      );
+    }
+    const row = await storeBaseModel(this.deps, parsed, {
+      id: randomUUID(),
+      projectId: this.caller.projectId,
+      name,
+      task,
+      labels,
+      preprocessing: { inputRange, channels: channels === 1 ? 1 : 3 },
+      featureLayer,
+      provenance: {
+        ...((input.provenance as Record<string, unknown> | null | undefined) ?? {}),
+        source: input.url ? { kind: "url", url: input.url } : { kind: "upload", uploadId },
+      },
+    });
+    if (uploadId) await uploads.consume(uploadId);
+    return row;
+  }
+
+  private inputRange(value: readonly number[] | null | undefined): [number, number] {
+    if (value === null || value === undefined) return [0, 1];
+    const [min, max] = value;
+    if (
+      value.length !== 2 ||
+      min === undefined ||
+      max === undefined ||
+      !(min < max) ||
+      Math.abs(min) > 1e6 ||
+      Math.abs(max) > 1e6
+    ) {
+      throw new BadUserInputError("input.inputRange", "input.inputRange must be [min, max] with min < max");
+    }
+    return [min, max];
+  }
+
+  private labels(given: readonly string[] | null | undefined, outputUnits: number | null): string[] {
+    if (given) {
+      if (given.length > 10_000)
+        throw new BadUserInputError("input.labels", "input.labels has more than 10000 entries");
+      const labels = given.map((l, i) => checkName(l, `input.labels.${i}`));
+      if (outputUnits !== null && labels.length !== outputUnits) {
+        throw new BadUserInputError(
+          "input.labels",
+          `input.labels has ${labels.length} entries but the model's output has ${outputUnits} units`,
+        );
+      }
+      return labels;
+    }
+    return outputUnits === null ? [] : Array.from({ length: outputUnits }, (_, i) => String(i));
+  }
+}
+
+/** model.json and its shards from a zip, at the top or all under one folder. */
+function modelFilesOfZip(entries: Map<string, Uint8Array>): Map<string, Uint8Array> {
+  const jsonPath = [...entries.keys()]
+    .filter((p) => p === "model.json" || p.endsWith("/model.json"))
+    .sort((a, b) => a.length - b.length)[0];
+  if (jsonPath === undefined) throw new InvalidModelError("the zip holds no model.json");
+  const dir = jsonPath.slice(0, jsonPath.length - "model.json".length);
+  const files = new Map<string, Uint8Array>();
+  for (const [path, bytes] of entries) {
+    if (path.startsWith(dir) && !path.slice(dir.length).includes("/")) files.set(path.slice(dir.length), bytes);
+  }
+  return files;
+}

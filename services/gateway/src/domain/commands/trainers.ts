@@ -1,0 +1,102 @@
+import { encodeMessage, subjectToken, trainerControlSubject, trainerUpdatesSubject } from "@graft/contracts";
+import { joinTokens, trainers } from "@graft/db";
+import { and, eq, isNull } from "drizzle-orm";
+import { generateSecret, hashSecret, TRAINER_TOKEN_PREFIX } from "../../auth/secrets.ts";
+import type { Caller, DomainDeps } from "../deps.ts";
+import { BadUserInputError, NotFoundError, UnauthenticatedError } from "../errors.ts";
+import { checkId } from "../ids.ts";
+import { checkName } from "../input.ts";
+import type { TrainerRow } from "../rows.ts";
+
+export interface RegisterTrainerInput {
+  joinToken: string;
+  name: string;
+  host: string;
+  pool?: string | null;
+  backend: string;
+  devices: readonly string[];
+  labels?: readonly string[] | null;
+  cpuCount: number;
+  memoryBytes: number;
+  maxConcurrentRuns?: number | null;
+}
+
+export class TrainerCommands {
+  constructor(
+    private readonly deps: DomainDeps,
+    private readonly caller: Caller | null,
+  ) {}
+
+  /** Joins the fleet with a join token (no API key); the token given back is shown once. */
+  async register(input: RegisterTrainerInput): Promise<{ trainer: TrainerRow; trainerToken: string }> {
+    const [token] = await this.deps.db
+      .select({ id: joinTokens.id })
+      .from(joinTokens)
+      .where(and(eq(joinTokens.hash, hashSecret(input.joinToken)), isNull(joinTokens.revokedAt)));
+    if (!token) throw new UnauthenticatedError("invalid join token");
+    const pool = input.pool ?? "default";
+    try {
+      subjectToken(pool, "pool");
+    } catch (cause) {
+      throw new BadUserInputError("input.pool", "input.pool must be 1-128 letters, digits, '-' or '_'", undefined, {
+        cause,
+      });
+    }
+    const maxConcurrentRuns = input.maxConcurrentRuns ?? 1;
+    if (!Number.isInteger(maxConcurrentRuns) || maxConcurrentRuns < 1 || maxConcurrentRuns > 64) {
+      throw new BadUserInputError("input.maxConcurrentRuns", "input.maxConcurrentRuns must be between 1 and 64");
+    }
+    if (!Number.isInteger(input.cpuCount) || input.cpuCount < 1) {
+      throw new BadUserInputError("input.cpuCount", "input.cpuCount must be a positive integer");
+    }
+    if (!Number.isFinite(input.memoryBytes) || input.memoryBytes < 0) {
+      throw new BadUserInputError("input.memoryBytes", "input.memoryBytes must be a non-negative number");
+    }
+    const list = (values: readonly string[], field: string) => {
+      if (values.length > 64) throw new BadUserInputError(field, `${field} has more than 64 entries`);
+      return values.map((v, i) => checkName(v, `${field}.${i}`));
+    };
+    const trainerToken = generateSecret(TRAINER_TOKEN_PREFIX);
+    const [trainer] = await this.deps.db
+      .insert(trainers)
+      .values({
+        name: checkName(input.name, "input.name"),
+        host: checkName(input.host, "input.host"),
+        pool,
+        backend: checkName(input.backend, "input.backend"),
+        devices: list(input.devices, "input.devices"),
+        labels: list(input.labels ?? [], "input.labels"),
+        cpuCount: input.cpuCount,
+        memoryBytes: Math.round(input.memoryBytes),
+        maxConcurrentRuns,
+        tokenHash: hashSecret(trainerToken),
+        lastHeartbeatAt: new Date(),
+      })
+      .returning();
+    if (!trainer) throw new Error("insert into trainers returned nothing");
+    this.announce(trainer.id, "REGISTERED");
+    return { trainer, trainerToken };
+  }
+
+  /** Stops a trainer taking new jobs; it finishes what it runs. */
+  async drain(id: string): Promise<TrainerRow> {
+    if (!this.caller) throw new UnauthenticatedError("missing API key: send `Authorization: Bearer <api key>`");
+    const trainerId = checkId("trainer", id);
+    const [trainer] = await this.deps.db
+      .update(trainers)
+      .set({ status: "DRAINING" })
+      .where(eq(trainers.id, trainerId))
+      .returning();
+    if (!trainer) throw new NotFoundError("trainer", id);
+    this.deps.nc.publish(trainerControlSubject(trainerId), encodeMessage({ type: "drain", trainerId }));
+    this.announce(trainerId, "STATUS_CHANGED");
+    return trainer;
+  }
+
+  private announce(trainerId: string, kind: "REGISTERED" | "STATUS_CHANGED") {
+    this.deps.nc.publish(
+      trainerUpdatesSubject(trainerId),
+      encodeMessage({ kind, trainerId, at: new Date().toISOString() }),
+    );
+  }
+}

@@ -1,0 +1,41 @@
+import type { ArtifactStore } from "@graft/artifacts";
+import type { Db } from "@graft/db";
+import type { JetStreamClient } from "@nats-io/jetstream";
+import type { NatsConnection } from "@nats-io/transport-node";
+
+/**
+ * What the event plane (src/events) offers the rest of the gateway. Declared here so the
+ * domain and resolvers depend on this shape, not on how the events are carried.
+ */
+export interface EventPlanePort {
+  subscribeRunEvents(runId: string): AsyncIterableIterator<unknown>;
+  subscribeTrainerEvents(): AsyncIterableIterator<{ kind: string; trainerId: string; at: string | Date }>;
+  /** Tells subscribers that the domain changed a run's status itself (e.g. cancelled while queued). */
+  publishRunUpdate(runId: string): Promise<void> | void;
+  stop(): Promise<void>;
+}
+
+export interface DomainOptions {
+  /** Fetch model URLs that resolve to private, loopback or link-local addresses. @default false */
+  allowPrivateUrls: boolean;
+  /** Largest model download (model.json + shards) in bytes. */
+  maxFetchBytes: number;
+  /** Time limit of a whole model download. */
+  fetchTimeoutMs: number;
+}
+
+/** Everything the domain touches, passed explicitly. */
+export interface DomainDeps {
+  db: Db;
+  nc: NatsConnection;
+  js: JetStreamClient;
+  store: ArtifactStore;
+  events: EventPlanePort | null;
+  log: (line: string) => void;
+  options: DomainOptions;
+}
+
+/** The caller every domain call is scoped to. */
+export interface Caller {
+  projectId: string;
+}

@@ -1,0 +1,74 @@
+/**
+ * Errors the domain throws on purpose. formatError turns them into `extensions.code`
+ * (+ `field` / `issues`); anything else is masked as INTERNAL_SERVER_ERROR.
+ */
+export const ErrorCode = {
+  BAD_USER_INPUT: "BAD_USER_INPUT",
+  NOT_FOUND: "NOT_FOUND",
+  UNAUTHENTICATED: "UNAUTHENTICATED",
+  FORBIDDEN: "FORBIDDEN",
+  CONFLICT: "CONFLICT",
+  /** startFineTune stored the run but could not publish its job; the run is FAILED. */
+  DISPATCH_FAILED: "DISPATCH_FAILED",
+} as const;
+export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
+
+export abstract class DomainError extends Error {
+  abstract readonly code: ErrorCode;
+  /** Extra `extensions` entries safe to show the caller. */
+  extensions(): Record<string, unknown> {
+    return {};
+  }
+}
+
+export interface InputIssue {
+  field: string;
+  message: string;
+}
+
+export class BadUserInputError extends DomainError {
+  override name = "BadUserInputError";
+  readonly code = ErrorCode.BAD_USER_INPUT;
+  constructor(
+    /** Path of the argument at fault, e.g. `input.learningRate`. */
+    readonly field: string,
+    message: string,
+    readonly issues: InputIssue[] = [{ field, message }],
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+  override extensions() {
+    return { field: this.field, issues: this.issues };
+  }
+}
+
+export class NotFoundError extends DomainError {
+  override name = "NotFoundError";
+  readonly code = ErrorCode.NOT_FOUND;
+  constructor(
+    readonly entity: string,
+    readonly id: string,
+    readonly field?: string,
+  ) {
+    super(`${entity} ${JSON.stringify(id)} not found`);
+  }
+  override extensions() {
+    return this.field === undefined ? {} : { field: this.field };
+  }
+}
+
+export class UnauthenticatedError extends DomainError {
+  override name = "UnauthenticatedError";
+  readonly code = ErrorCode.UNAUTHENTICATED;
+}
+
+export class ForbiddenError extends DomainError {
+  override name = "ForbiddenError";
+  readonly code = ErrorCode.FORBIDDEN;
+}
+
+export class ConflictError extends DomainError {
+  override name = "ConflictError";
+  readonly code = ErrorCode.CONFLICT;
+}

@@ -1,0 +1,50 @@
+import { DatasetCommands } from "./commands/datasets.ts";
+import { ExperimentCommands } from "./commands/experiments.ts";
+import { ModelCommands } from "./commands/models.ts";
+import { RunCommands } from "./commands/runs.ts";
+import { TrainerCommands } from "./commands/trainers.ts";
+import { DatasetQueries } from "./datasets.ts";
+import type { Caller, DomainDeps } from "./deps.ts";
+import { UnauthenticatedError } from "./errors.ts";
+import { ExperimentQueries } from "./experiments.ts";
+import { ModelQueries } from "./models.ts";
+import { RunQueries } from "./runs.ts";
+import { TrainerQueries } from "./trainers.ts";
+
+/**
+ * The domain as one request sees it: reads and commands scoped to the caller. Without a
+ * caller (no API key) only `trainers.register` (join token) works; the rest throw
+ * UNAUTHENTICATED.
+ */
+export function createDomain(deps: DomainDeps, caller: Caller | null) {
+  const scoped = <T>(make: (caller: Caller) => T): T => {
+    if (caller) return make(caller);
+    return new Proxy({} as object, {
+      get() {
+        throw new UnauthenticatedError("missing API key: send `Authorization: Bearer <api key>`");
+      },
+    }) as T;
+  };
+  const models = scoped((c) => new ModelQueries(deps.db, c));
+  const datasets = scoped((c) => new DatasetQueries(deps.db, c));
+  const experiments = scoped((c) => new ExperimentQueries(deps.db, c));
+  const runs = scoped((c) => new RunQueries(deps.db, c));
+  const trainers = new TrainerQueries(deps.db);
+  return {
+    caller,
+    models,
+    datasets,
+    experiments,
+    runs,
+    trainers,
+    modelCommands: scoped((c) => new ModelCommands(deps, c)),
+    datasetCommands: scoped((c) => new DatasetCommands(deps, c)),
+    experimentCommands: scoped((c) => new ExperimentCommands(deps, c)),
+    runCommands: scoped((c) => new RunCommands(deps, c, { models, datasets, experiments, runs })),
+    trainerCommands: new TrainerCommands(deps, caller),
+  };
+}
+
+export type Domain = ReturnType<typeof createDomain>;
+export type { Caller, DomainDeps, DomainOptions, EventPlanePort } from "./deps.ts";
+export * from "./errors.ts";

@@ -1,0 +1,23 @@
+import type { z } from "zod";
+import { BadUserInputError } from "./errors.ts";
+
+/** Validates with zod; failures become BAD_USER_INPUT with the first issue's path as `field`. */
+export function parseInput<S extends z.ZodType>(schema: S, value: unknown, prefix: string): z.infer<S> {
+  const result = schema.safeParse(value);
+  if (result.success) return result.data;
+  const issues = result.error.issues.map((issue) => ({
+    field: [prefix, ...issue.path.map(String)].join("."),
+    message: issue.message,
+  }));
+  const first = issues[0] ?? { field: prefix, message: "invalid input" };
+  throw new BadUserInputError(first.field, `${first.field}: ${first.message}`, issues, { cause: result.error });
+}
+
+/** Display names: trimmed, 1-200 characters, no control characters. They never become paths or keys. */
+export function checkName(value: string, field: string): string {
+  const name = value.trim();
+  if (name.length === 0 || name.length > 200) throw new BadUserInputError(field, `${field} must be 1-200 characters`);
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: refusing control characters is the point
+  if (/[\u0000-\u001f\u007f]/.test(name)) throw new BadUserInputError(field, `${field} contains control characters`);
+  return name;
+}

@@ -1,0 +1,10 @@
+import type { datasets, experiments, models, runAttempts, runEpochs, runs, trainers } from "@graft/db";
+
+/** Rows as the domain hands them to resolvers. */
+export type ModelRow = typeof models.$inferSelect;
+export type DatasetRow = typeof datasets.$inferSelect;
+export type ExperimentRow = typeof experiments.$inferSelect;
+export type RunRow = typeof runs.$inferSelect;
+export type TrainerRow = typeof trainers.$inferSelect;
+export type EpochRow = typeof runEpochs.$inferSelect;
+export type AttemptRow = typeof runAttempts.$inferSelect;

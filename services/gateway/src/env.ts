@@ -1,0 +1,40 @@
+import { homedir } from "node:os";
+import { resolve } from "node:path";
+import { z } from "zod";
+
+const bool = z
+  .enum(["true", "false", "1", "0", ""])
+  .optional()
+  .transform((v) => v === "true" || v === "1");
+const optional = z
+  .string()
+  .optional()
+  .transform((v) => (v === undefined || v === "" ? undefined : v));
+
+/** Every variable the gateway reads; documented in .env.example. The only reader of process.env. */
+export const envSchema = z.object({
+  /** Where local data lives (PGlite, saved local key). @default ./.graft */
+  GRAFT_HOME: z.string().default("./.graft"),
+  GATEWAY_PORT: z.coerce.number().int().min(0).max(65535).default(4000),
+  /** Interface to listen on. @default 127.0.0.1 */
+  GATEWAY_HOST: z.string().default("127.0.0.1"),
+  NATS_URL: optional,
+  /** PostgreSQL; PGlite under GRAFT_HOME/pglite when unset. */
+  DATABASE_URL: optional,
+  GRAFT_BOOTSTRAP_KEY: optional,
+  GRAFT_JOIN_TOKEN: optional,
+  GRAFT_ALLOW_PRIVATE_URLS: bool,
+  GRAFT_MAX_UPLOAD_BYTES: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(256 * 2 ** 20),
+  GRAFT_TRAINER_OFFLINE_AFTER_MS: z.coerce.number().int().positive().optional(),
+});
+
+export type GatewayEnv = z.infer<typeof envSchema>;
+
+export function readEnv(source: NodeJS.ProcessEnv = process.env): GatewayEnv {
+  const env = envSchema.parse(source);
+  return { ...env, GRAFT_HOME: resolve(env.GRAFT_HOME.replace(/^~(?=$|\/)/, homedir())) };
+}

@@ -1,0 +1,27 @@
+import type { ApolloServerPlugin } from "@apollo/server";
+import { GraphQLError, type OperationDefinitionNode } from "graphql";
+import type { GraphQLContext } from "./context.ts";
+
+/** The only operation allowed without an API key: a trainer joining with its join token. */
+export function isKeylessOperation(operation: OperationDefinitionNode | null | undefined): boolean {
+  if (operation?.operation !== "mutation") return false;
+  const fields = operation.selectionSet.selections;
+  return (
+    fields.length > 0 &&
+    fields.every((s) => s.kind === "Field" && (s.name.value === "registerTrainer" || s.name.value === "__typename"))
+  );
+}
+
+/** Refuses every HTTP operation without a valid API key, before any resolver runs (401). */
+export const requireApiKey: ApolloServerPlugin<GraphQLContext> = {
+  async requestDidStart() {
+    return {
+      async didResolveOperation({ contextValue, operation }) {
+        if (contextValue.viewer || isKeylessOperation(operation)) return;
+        throw new GraphQLError(contextValue.authError?.message ?? "missing API key", {
+          extensions: { code: "UNAUTHENTICATED", http: { status: 401 } },
+        });
+      },
+    };
+  },
+};

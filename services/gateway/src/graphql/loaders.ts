@@ -1,0 +1,30 @@
+import DataLoader from "dataloader";
+import type { Domain } from "../domain/index.ts";
+import type { AttemptRow, DatasetRow, EpochRow, ExperimentRow, ModelRow, RunRow, TrainerRow } from "../domain/rows.ts";
+
+const byKey = <V>(load: (ids: readonly string[]) => Promise<Map<string, V>>) =>
+  new DataLoader<string, V | null>(async (ids) => {
+    const found = await load(ids);
+    return ids.map((id) => found.get(id) ?? null);
+  });
+
+const listsBy = <V>(load: (ids: readonly string[]) => Promise<Map<string, V[]>>) =>
+  new DataLoader<string, V[]>(async (ids) => {
+    const found = await load(ids);
+    return ids.map((id) => found.get(id) ?? []);
+  });
+
+/** One set per request, so a list of N runs costs one query per relation, not N. */
+export function createLoaders(domain: Domain) {
+  return {
+    model: byKey<ModelRow>((ids) => domain.models.byIds(ids)),
+    dataset: byKey<DatasetRow>((ids) => domain.datasets.byIds(ids)),
+    experiment: byKey<ExperimentRow>((ids) => domain.experiments.byIds(ids)),
+    run: byKey<RunRow>((ids) => domain.runs.byIds(ids)),
+    trainer: byKey<TrainerRow>((ids) => domain.trainers.byIds(ids)),
+    epochs: listsBy<EpochRow>((ids) => domain.runs.epochsOf(ids)),
+    attempts: listsBy<AttemptRow>((ids) => domain.runs.attemptsOf(ids)),
+  };
+}
+
+export type Loaders = ReturnType<typeof createLoaders>;

@@ -1,0 +1,26 @@
+import type { Resolvers } from "../resolvers.generated.ts";
+import { DateTimeScalar, JSONScalar } from "../scalars.ts";
+import { Layer, Model } from "./model.ts";
+import { Mutation } from "./mutation.ts";
+import { Query } from "./query.ts";
+import { EpochMetrics, Experiment, Hyperparameters, Run, RunAttempt } from "./run.ts";
+import { RunEvent, Subscription, TrainerEvent } from "./subscription.ts";
+import { Trainer } from "./trainer.ts";
+
+export const resolvers: Resolvers = {
+  DateTime: DateTimeScalar,
+  JSON: JSONScalar,
+  Query,
+  Mutation,
+  Subscription,
+  Model,
+  Layer,
+  Run,
+  Hyperparameters,
+  EpochMetrics,
+  RunAttempt,
+  Experiment,
+  Trainer,
+  TrainerEvent,
+  RunEvent,
+};

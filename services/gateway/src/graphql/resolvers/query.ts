@@ -1,0 +1,19 @@
+import { UnauthenticatedError } from "../../domain/errors.ts";
+import type { QueryResolvers } from "../resolvers.generated.ts";
+
+export const Query: QueryResolvers = {
+  models: (_, { filter, first, after }, { domain }) => domain.models.page(filter, first, after),
+  model: (_, { id }, { domain }) => domain.models.get(id),
+  datasets: (_, __, { domain }) => domain.datasets.list(),
+  dataset: (_, { id }, { domain }) => domain.datasets.get(id),
+  experiments: (_, __, { domain }) => domain.experiments.list(),
+  experiment: (_, { id }, { domain }) => domain.experiments.get(id),
+  runs: (_, { filter, first, after, orderBy }, { domain }) => domain.runs.page(filter, first, after, orderBy),
+  run: (_, { id }, { domain }) => domain.runs.get(id),
+  trainers: (_, { status }, { domain }) => domain.trainers.list(status),
+  trainer: (_, { id }, { domain }) => domain.trainers.get(id),
+  viewer: (_, __, { viewer }) => {
+    if (!viewer) throw new UnauthenticatedError("missing API key");
+    return { projectId: viewer.projectId, projectName: viewer.projectName };
+  },
+};

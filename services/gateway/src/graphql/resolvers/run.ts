@@ -1,0 +1,53 @@
+import { NotFoundError } from "../../domain/errors.ts";
+import type { MetricName } from "../../domain/runs.ts";
+import type {
+  EpochMetricsResolvers,
+  ExperimentResolvers,
+  HyperparametersResolvers,
+  RunAttemptResolvers,
+  RunResolvers,
+} from "../resolvers.generated.ts";
+
+export const Run: RunResolvers = {
+  baseModel: async (r, _, { loaders }) =>
+    (await loaders.model.load(r.baseModelId)) ?? Promise.reject(new NotFoundError("model", r.baseModelId)),
+  dataset: async (r, _, { loaders }) =>
+    (await loaders.dataset.load(r.datasetId)) ?? Promise.reject(new NotFoundError("dataset", r.datasetId)),
+  experiment: (r, _, { loaders }) => (r.experimentId ? loaders.experiment.load(r.experimentId) : null),
+  hyperparameters: (r) => r.hyperparameters as never,
+  epochs: (r, _, { loaders }) => loaders.epochs.load(r.id),
+  series: (r, { metric, maxPoints }, { domain }) => domain.runs.series(r.id, metric as MetricName, maxPoints ?? 2000),
+  bestEpoch: (r, { metric }, { domain }) => domain.runs.bestEpoch(r.id, (metric ?? "valAccuracy") as MetricName),
+  trainer: (r, _, { loaders }) => (r.trainerId ? loaders.trainer.load(r.trainerId) : null),
+  attempts: (r, _, { loaders }) => loaders.attempts.load(r.id),
+  trainingPath: (r) => (r.trainingPath === "FEATURE_CACHE" || r.trainingPath === "FULL" ? r.trainingPath : null),
+  outputModel: (r, _, { loaders }) => (r.outputModelCreated ? loaders.model.load(r.outputModelId) : null),
+  error: (r) => r.error ?? null,
+};
+
+export const Hyperparameters: HyperparametersResolvers = {
+  freezeStrategy: (h) => h.freeze.strategy,
+  freezeLayers: (h) => h.freeze.layers ?? null,
+  headHiddenUnits: (h) => h.head.hiddenUnits,
+  headDropout: (h) => h.head.dropout,
+  earlyStopping: (h) => h.earlyStopping,
+  raw: (h) => h,
+};
+
+export const EpochMetrics: EpochMetricsResolvers = {};
+
+export const RunAttempt: RunAttemptResolvers = {
+  trainer: (a, _, { loaders }) => (a.trainerId ? loaders.trainer.load(a.trainerId) : null),
+};
+
+export const Experiment: ExperimentResolvers = {
+  objectiveMetric: (e) => e.objectiveMetric as MetricName,
+  objectiveDirection: (e) => (e.objectiveDirection === "ASC" ? "ASC" : "DESC"),
+  runs: (e, { first, after }, { domain }) => domain.runs.page({ experimentId: e.id }, first, after),
+  bestRun: (e, _, { domain }) =>
+    domain.runs.bestOfExperiment(
+      e.id,
+      e.objectiveMetric as MetricName,
+      e.objectiveDirection === "ASC" ? "ASC" : "DESC",
+    ),
+};

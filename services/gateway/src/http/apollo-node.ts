@@ -1,0 +1,86 @@
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { type ApolloServer, type BaseContext, HeaderMap } from "@apollo/server";
+
+/** Largest GraphQL request body; real operations are a few kB. */
+const MAX_BODY_BYTES = 1024 * 1024;
+
+export class BodyTooLargeError extends Error {
+  override name = "BodyTooLargeError";
+  constructor(readonly limit: number) {
+    super(`request body is larger than ${limit} bytes`);
+  }
+}
+
+/** Reads a body up to `limit` bytes; rejects with BodyTooLargeError past it, without buffering more. */
+export async function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
+  const declared = Number(req.headers["content-length"] ?? 0);
+  if (declared > limit) throw new BodyTooLargeError(limit);
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.byteLength;
+    if (size > limit) throw new BodyTooLargeError(limit);
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks);
+}
+
+/**
+ * Apollo Server on plain node:http (no framework): the integration contract is
+ * executeHTTPGraphQLRequest with a HeaderMap and a parsed body.
+ */
+export async function handleGraphQL<C extends BaseContext>(
+  apollo: ApolloServer<C>,
+  req: IncomingMessage,
+  res: ServerResponse,
+  context: () => Promise<C>,
+): Promise<void> {
+  const headers = new HeaderMap();
+  for (const [key, value] of Object.entries(req.headers)) {
+    if (value !== undefined) headers.set(key, Array.isArray(value) ? value.join(", ") : value);
+  }
+  let body: unknown;
+  if (req.method === "POST") {
+    let raw: Buffer;
+    try {
+      raw = await readBody(req, MAX_BODY_BYTES);
+    } catch (error) {
+      if (error instanceof BodyTooLargeError) return sendJson(res, 413, { errors: [{ message: error.message }] });
+      throw error;
+    }
+    const type = headers.get("content-type") ?? "";
+    if (type.startsWith("application/json") || type.startsWith("application/graphql-response+json")) {
+      try {
+        body = raw.byteLength === 0 ? undefined : JSON.parse(raw.toString("utf8"));
+      } catch {
+        return sendJson(res, 400, {
+          errors: [{ message: "request body is not valid JSON", extensions: { code: "BAD_REQUEST" } }],
+        });
+      }
+    } else {
+      body = raw.toString("utf8");
+    }
+  }
+  const url = new URL(req.url ?? "/", "http://localhost");
+  const response = await apollo.executeHTTPGraphQLRequest({
+    httpGraphQLRequest: { method: (req.method ?? "GET").toUpperCase(), headers, search: url.search, body },
+    context,
+  });
+  for (const [key, value] of response.headers) res.setHeader(key, value);
+  res.statusCode = response.status ?? 200;
+  if (response.body.kind === "complete") {
+    res.end(response.body.string);
+    return;
+  }
+  for await (const chunk of response.body.asyncIterator) res.write(chunk);
+  res.end();
+}
+
+export function sendJson(res: ServerResponse, status: number, value: unknown): void {
+  const text = JSON.stringify(value);
+  res.writeHead(status, {
+    "content-type": "application/json; charset=utf-8",
+    "content-length": Buffer.byteLength(text),
+  });
+  res.end(text);
+}

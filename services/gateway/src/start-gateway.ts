@@ -1,0 +1,236 @@
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { ApolloServer } from "@apollo/server";
+import { ApolloServerPluginDrainHttpServer } from "@apollo/server/plugin/drainHttpServer";
+import { ApolloArmor } from "@escape.tech/graphql-armor";
+import { openArtifactStore } from "@graft/artifacts";
+import type { BuiltinModelKey } from "@graft/catalog";
+import { ensureStreams } from "@graft/contracts";
+import { createDatabase } from "@graft/db";
+import { jetstream } from "@nats-io/jetstream";
+import { connect } from "@nats-io/transport-node";
+import { sql } from "drizzle-orm";
+import { authenticate } from "./auth/authenticate.ts";
+import { bootstrapLocal, createProject } from "./auth/bootstrap.ts";
+import type { DomainDeps } from "./domain/deps.ts";
+import { createDomain } from "./domain/index.ts";
+import { seedBuiltins } from "./domain/seed.ts";
+import { startEventPlane } from "./events/index.ts";
+import { requireApiKey } from "./graphql/auth-plugin.ts";
+import type { GraphQLContext } from "./graphql/context.ts";
+import { createFormatError } from "./graphql/format-error.ts";
+import { createLoaders } from "./graphql/loaders.ts";
+import { createSchema } from "./graphql/schema.ts";
+import { attachWebSockets } from "./graphql/ws.ts";
+import { handleGraphQL, sendJson } from "./http/apollo-node.ts";
+import { handleUpload } from "./http/uploads.ts";
+
+export interface GatewayConfig {
+  /** TCP port; 0 picks a free one. @default 4000 */
+  port?: number;
+  /** @default "127.0.0.1" */
+  host?: string;
+  natsUrl: string;
+  /** PostgreSQL connection string; wins over pgliteDir. */
+  databaseUrl?: string;
+  /** PGlite data directory; PGlite in memory when neither this nor databaseUrl is set. */
+  pgliteDir?: string;
+  /** The local project's API key; a fresh one is made (and returned) when absent. */
+  bootstrapKey?: string;
+  /** The join token trainers present; a fresh one is made (and returned) when absent. */
+  joinToken?: string;
+  /** A trainer silent this long is marked OFFLINE. @default 10_000 */
+  trainerOfflineAfterMs?: number;
+  /** Let registerModel fetch URLs on private/loopback addresses (tests, closed networks). @default false */
+  allowPrivateUrls?: boolean;
+  /** Largest POST /uploads body. @default 256 MiB */
+  maxUploadBytes?: number;
+  /** Built-in models to seed. @default every model in @graft/catalog */
+  builtinModels?: readonly BuiltinModelKey[];
+  /** JetStream and object store in memory (tests). @default false */
+  memoryStorage?: boolean;
+  /** @default no logging */
+  log?: (line: string) => void;
+}
+
+export interface Gateway {
+  url: string;
+  wsUrl: string;
+  baseUrl: string;
+  apiKey: string;
+  joinToken: string;
+  /** Makes another project with its own API key (tests, admin scripts). */
+  createProject(name: string): Promise<{ projectId: string; apiKey: string }>;
+  stop(): Promise<void>;
+}
+
+const GRAPHQL_PATH = "/graphql";
+
+/** Starts the GraphQL gateway: database, NATS, event plane, Apollo + graphql-ws on one port. */
+export async function startGateway(config: GatewayConfig): Promise<Gateway> {
+  const log = config.log ?? (() => {});
+  const cleanups: [string, () => Promise<unknown>][] = [];
+  const cleanup = async () => {
+    for (const [what, fn] of cleanups.reverse()) {
+      log(`gateway: stopping ${what}`);
+      await fn().catch((error: unknown) => log(`gateway: stopping ${what}: ${String(error)}`));
+    }
+    log("gateway: stopped");
+  };
+  try {
+    const t0 = Date.now();
+    const phase = (what: string) => log(`gateway: ${what} (${Date.now() - t0} ms)`);
+    const database = await createDatabase({ url: config.databaseUrl, pgliteDir: config.pgliteDir, log });
+    cleanups.push(["database", () => database.close()]);
+    const { db } = database;
+    phase(`database ready (${database.driver})`);
+    const nc = await connect({ servers: config.natsUrl, name: "graft-gateway", maxReconnectAttempts: -1 });
+    cleanups.push(["NATS connection", () => nc.drain()]);
+    const storage = config.memoryStorage ? "memory" : "file";
+    await ensureStreams(nc, { storage });
+    const store = await openArtifactStore(nc, { storage });
+    const credentials = await bootstrapLocal(db, { apiKey: config.bootstrapKey, joinToken: config.joinToken });
+    phase("NATS ready");
+    await seedBuiltins({ db, store, log }, config.builtinModels);
+    phase("built-ins seeded");
+    const events = await startEventPlane({
+      db,
+      nc,
+      log,
+      trainerOfflineAfterMs: config.trainerOfflineAfterMs,
+      jetStream: { storage },
+    });
+    cleanups.push(["event plane", () => events.stop()]);
+
+    const deps: DomainDeps = {
+      db,
+      nc,
+      js: jetstream(nc),
+      store,
+      events,
+      log,
+      options: {
+        allowPrivateUrls: config.allowPrivateUrls ?? false,
+        maxFetchBytes: 512 * 2 ** 20,
+        fetchTimeoutMs: 60_000,
+      },
+    };
+    const contextFor = (viewer: GraphQLContext["viewer"], authError: Error | null = null): GraphQLContext => {
+      const domain = createDomain(deps, viewer);
+      return { viewer, authError, domain, loaders: createLoaders(domain), events };
+    };
+
+    const schema = createSchema();
+    const armor = new ApolloArmor({
+      maxDepth: { n: 12 },
+      maxAliases: { n: 15 },
+      costLimit: { maxCost: 5000 },
+      maxTokens: { n: 2000 },
+      maxDirectives: { n: 20 },
+      blockFieldSuggestion: { enabled: true },
+    }).protect();
+    const httpServer = createServer();
+    const apollo = new ApolloServer<GraphQLContext>({
+      schema,
+      ...armor,
+      plugins: [...armor.plugins, requireApiKey, ApolloServerPluginDrainHttpServer({ httpServer })],
+      allowBatchedHttpRequests: false,
+      csrfPrevention: true,
+      includeStacktraceInErrorResponses: false,
+      formatError: createFormatError(log),
+    });
+    await apollo.start();
+    // apollo.stop() also closes the HTTP server (drain plugin); websockets are closed before it.
+    cleanups.push(["Apollo and HTTP", () => apollo.stop()]);
+    const ws = attachWebSockets({
+      server: httpServer,
+      path: GRAPHQL_PATH,
+      schema,
+      validationRules: armor.validationRules,
+      authenticateWith: (authorization) => authenticate(db, authorization),
+      context: (viewer) => contextFor(viewer),
+      log,
+    });
+    cleanups.push(["websockets", () => ws.close()]);
+
+    const ready = async () => {
+      await db.execute(sql`select 1`);
+      if (nc.isClosed()) throw new Error("NATS connection closed");
+      await nc.flush();
+    };
+    httpServer.on("request", (req: IncomingMessage, res: ServerResponse) => {
+      route(req, res).catch((error: unknown) => {
+        log(
+          `http: ${req.method} ${req.url}: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`,
+        );
+        if (!res.headersSent) sendJson(res, 500, { error: "internal server error" });
+        else res.destroy();
+      });
+    });
+    const route = async (req: IncomingMessage, res: ServerResponse) => {
+      const path = new URL(req.url ?? "/", "http://localhost").pathname;
+      if (path === GRAPHQL_PATH) {
+        return handleGraphQL(apollo, req, res, async () => {
+          try {
+            return contextFor(await authenticate(db, req.headers.authorization));
+          } catch (error) {
+            return contextFor(null, error instanceof Error ? error : new Error(String(error)));
+          }
+        });
+      }
+      if (path === "/uploads") return handleUpload(deps, config.maxUploadBytes ?? 256 * 2 ** 20, req, res);
+      if (path === "/healthz") return sendJson(res, 200, { status: "ok" });
+      if (path === "/readyz") {
+        try {
+          await withTimeout(ready(), 2_000);
+          return sendJson(res, 200, { status: "ready" });
+        } catch (error) {
+          return sendJson(res, 503, {
+            status: "unavailable",
+            reason: error instanceof Error ? error.message : String(error),
+          });
+        }
+      }
+      sendJson(res, 404, { error: "not found" });
+    };
+
+    await new Promise<void>((resolve, reject) => {
+      httpServer.once("error", reject);
+      httpServer.listen(config.port ?? 4000, config.host ?? "127.0.0.1", () => resolve());
+    });
+    const { port } = httpServer.address() as AddressInfo;
+    const host = config.host && config.host !== "0.0.0.0" && config.host !== "::" ? config.host : "127.0.0.1";
+    const baseUrl = `http://${host.includes(":") ? `[${host}]` : host}:${port}`;
+    log(`gateway: listening on ${baseUrl}${GRAPHQL_PATH}`);
+    let stopped: Promise<void> | undefined;
+    return {
+      url: `${baseUrl}${GRAPHQL_PATH}`,
+      wsUrl: `${baseUrl.replace(/^http/, "ws")}${GRAPHQL_PATH}`,
+      baseUrl,
+      apiKey: credentials.apiKey,
+      joinToken: credentials.joinToken,
+      createProject: (name) => createProject(db, name),
+      stop: () => {
+        stopped ??= cleanup();
+        return stopped;
+      },
+    };
+  } catch (error) {
+    await cleanup();
+    throw error;
+  }
+}
+
+async function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([
+      promise,
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms);
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
