@@ -107,7 +107,10 @@ export const models = pgTable(
     name: text("name").notNull(),
     kind: modelKind("kind").notNull(),
     parentId: uuid("parent_id").references((): AnyPgColumn => models.id, { onDelete: "restrict" }),
-    /** Root of this model's tree; lets a whole tree be read with one indexed lookup. */
+    /**
+     * Root of this model's tree (a base model is its own root); lets a whole tree be read with
+     * one indexed lookup. Filled in with `depth` by a trigger on insert, from the parent row.
+     */
     rootId: uuid("root_id"),
     depth: integer("depth").notNull().default(0),
     producedByRunId: uuid("produced_by_run_id"),
@@ -243,8 +246,9 @@ export const runs = pgTable(
   },
   (t) => [
     index("runs_project_queued_idx").on(t.projectId, t.queuedAt, t.id),
-    index("runs_project_status_idx").on(t.projectId, t.status),
-    index("runs_experiment_idx").on(t.experimentId),
+    // Status and experiment filters keep the page order, so a filtered page is one index range scan.
+    index("runs_project_status_idx").on(t.projectId, t.status, t.queuedAt, t.id),
+    index("runs_experiment_idx").on(t.experimentId, t.queuedAt, t.id),
     index("runs_base_model_idx").on(t.baseModelId),
     index("runs_dataset_idx").on(t.datasetId),
     index("runs_trainer_idx").on(t.trainerId),
