@@ -6,7 +6,9 @@ import { IncompatibleDatasetError } from "./errors.ts";
 import type { LabeledImages } from "./preprocess.ts";
 
 export interface LoadDatasetOptions {
-  /** The artifact store (or anything with its `get`); needed for UPLOAD sources. */
+  /** Reads an artifact's bytes; needed for UPLOAD sources (or pass `store`). */
+  readArtifact?: (key: string) => Promise<Uint8Array | null>;
+  /** The artifact store (anything with its `get`); used when readArtifact is absent. */
   store?: { get(key: string): Promise<Uint8Array | null> };
   /** Height and width every uploaded image is resized to; defaults to the first image's, capped at 224. */
   imageSize?: [number, number];
@@ -18,8 +20,10 @@ export async function loadDataset(source: DatasetSource, options: LoadDatasetOpt
     const pixels = await loadBuiltinDatasetPixels(source.name);
     return { images: pixels.images, shape: pixels.shape, labels: pixels.labels, labelNames: pixels.labelNames };
   }
-  if (!options.store) throw new IncompatibleDatasetError("no artifact store to read the upload from");
-  const bytes = await options.store.get(source.artifactKey);
+  const store = options.store;
+  const read = options.readArtifact ?? (store ? (key: string) => store.get(key) : undefined);
+  if (!read) throw new IncompatibleDatasetError("no artifact store to read the upload from");
+  const bytes = await read(source.artifactKey);
   if (!bytes) throw new IncompatibleDatasetError(`dataset artifact ${source.artifactKey} is missing`);
   return imageFolderZipToImages(bytes, options.imageSize);
 }

@@ -1,0 +1,57 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { zipSync } from "fflate";
+import { PNG } from "pngjs";
+import { initBackend } from "./backend.ts";
+import { imageFolderZipToImages, loadDataset } from "./dataset.ts";
+import { IncompatibleDatasetError } from "./errors.ts";
+
+await initBackend();
+
+function png(width: number, height: number, value: number): Uint8Array {
+  const image = new PNG({ width, height });
+  image.data.fill(value);
+  for (let i = 3; i < image.data.length; i += 4) image.data[i] = 255;
+  return new Uint8Array(PNG.sync.write(image));
+}
+
+test("an uploaded zip of class folders becomes RGB images of one size", async () => {
+  const zip = zipSync({
+    "cats/a.png": png(10, 10, 200),
+    "cats/b.png": png(20, 16, 100),
+    "dogs/c.png": png(10, 10, 0),
+  });
+  const store = { get: async (key: string) => (key === "uploads/u1" ? zip : null) };
+  const data = await loadDataset({ kind: "UPLOAD", artifactKey: "uploads/u1" }, { store });
+  assert.deepEqual(data.labelNames, ["cats", "dogs"]);
+  assert.deepEqual(data.shape, [3, 10, 10, 3]);
+  assert.deepEqual(Array.from(data.labels).sort(), [0, 0, 1]);
+  const first = data.labels.indexOf(0);
+  assert.equal(data.images[first * 300], 200);
+  await assert.rejects(
+    loadDataset({ kind: "UPLOAD", artifactKey: "uploads/none" }, { store }),
+    IncompatibleDatasetError,
+  );
+});
+
+test("an undecodable image in an upload fails with an error naming the file", () => {
+  const zip = zipSync({
+    "cats/a.png": png(8, 8, 10),
+    "dogs/broken.png": new Uint8Array([0x89, 0x50, 0x4e, 0x47, 1, 2, 3, 4, 5]),
+  });
+  assert.throws(
+    () => imageFolderZipToImages(zip),
+    (error: unknown) => {
+      assert.ok(error instanceof IncompatibleDatasetError);
+      assert.match(error.message, /dogs\/broken\.png/);
+      assert.equal(error.retryable, false);
+      return true;
+    },
+  );
+});
+
+test("the built-in halves carry their own label names", async () => {
+  const data = await loadDataset({ kind: "BUILTIN", name: "mnist-0-4" });
+  assert.deepEqual(data.labelNames, ["0", "1", "2", "3", "4"]);
+  assert.equal(data.shape[0], 1001 + 1127 + 991 + 1032 + 980);
+});

@@ -1,0 +1,188 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import type { EpochMetrics } from "@graft/contracts";
+import * as tf from "@tensorflow/tfjs";
+import { initBackend } from "./backend.ts";
+import { loadDataset } from "./dataset.ts";
+import { FineTuneCancelledError } from "./errors.ts";
+import { exportModel } from "./export.ts";
+import { fineTune } from "./fine-tune.ts";
+import { changedFrozenLayers, hp, loadBuiltin } from "./test-helpers.ts";
+
+await initBackend();
+const mnist59 = await loadDataset({ kind: "BUILTIN", name: "mnist-5-9" });
+const CHANCE = 1 / 5;
+
+test("digits-cnn FULL fine-tune with FIRST_N freezing learns mnist-5-9 and keeps frozen layers bit-identical", async () => {
+  const { meta, parsed: parent, base } = await loadBuiltin("digits-cnn");
+  const epochs: [number, EpochMetrics][] = [];
+  const result = await fineTune({
+    base,
+    preprocessing: meta.preprocessing,
+    featureLayer: meta.featureLayer,
+    dataset: mnist59,
+    hyperparameters: hp({ maxSamples: 300, freeze: { strategy: "FIRST_N", layers: 4 } }),
+    onEpoch: async (epoch, metrics) => {
+      epochs.push([epoch, metrics]);
+    },
+  });
+  assert.equal(result.trainingPath, "FULL");
+  assert.equal(result.featureLayer, "features");
+  assert.deepEqual(result.frozenLayerNames, ["conv1", "pool1", "conv2", "pool2"]);
+  assert.deepEqual(
+    epochs.map(([e]) => e),
+    [1, 2],
+  );
+  for (const [, m] of epochs) {
+    assert.ok(Number.isFinite(m.loss) && m.valLoss !== null && Number.isFinite(m.valLoss));
+    assert.ok(m.samplesPerSecond > 0 && m.durationMs > 0);
+    assert.equal(m.frozenLayers, 4);
+    // features (3136*32+32) + new head (32*5+5) train; the convs do not.
+    assert.equal(m.trainableParams, 3136 * 32 + 32 + 32 * 5 + 5);
+  }
+  const last = epochs.at(-1)?.[1] as EpochMetrics;
+  assert.ok((last.valAccuracy as number) > CHANCE + 0.3, `valAccuracy ${last.valAccuracy} is far above chance`);
+
+  const { parsed: child } = await exportModel(result.model, { frozenLayerNames: result.frozenLayerNames });
+  assert.deepEqual(changedFrozenLayers(parent, child, result.frozenLayerNames), []);
+  const hash = (p: typeof parent, name: string) => p.layers.find((l) => l.name === name)?.weightHash;
+  assert.notEqual(hash(child, "features"), hash(parent, "features"), "the trainable feature layer moved");
+  assert.equal(child.layers.find((l) => l.name === "conv1")?.trainable, false);
+  assert.equal(child.outputUnits, 5);
+  result.model.dispose();
+});
+
+test("ALL_BASE freezing trains through the feature cache, learns, and leaks no tensors", async () => {
+  const before = tf.memory().numTensors;
+  const { meta, parsed: parent, base } = await loadBuiltin("digits-cnn");
+  const losses: number[] = [];
+  let accuracy = 0;
+  const result = await fineTune({
+    base,
+    preprocessing: meta.preprocessing,
+    featureLayer: null,
+    dataset: mnist59,
+    hyperparameters: hp({
+      maxSamples: 300,
+      epochs: 3,
+      featureLayer: "features",
+      head: { hiddenUnits: 16, dropout: 0.1 },
+    }),
+    onEpoch: async (_, m) => {
+      losses.push(m.loss);
+      accuracy = m.valAccuracy as number;
+      assert.equal(m.trainableParams, 32 * 16 + 16 + 16 * 5 + 5);
+    },
+  });
+  assert.equal(result.trainingPath, "FEATURE_CACHE");
+  assert.equal(result.frozenLayerNames.length, 6);
+  assert.ok((losses.at(-1) as number) < (losses[0] as number), `loss falls: ${losses}`);
+  assert.ok(accuracy > CHANCE + 0.3, `valAccuracy ${accuracy}`);
+  const { parsed: child } = await exportModel(result.model, { frozenLayerNames: result.frozenLayerNames });
+  assert.deepEqual(changedFrozenLayers(parent, child, result.frozenLayerNames), []);
+  assert.deepEqual(
+    child.layers.slice(-3).map((l) => l.name),
+    ["graft_head_hidden", "graft_head_dropout", "graft_head_output"],
+  );
+  result.model.dispose();
+  assert.equal(tf.memory().numTensors, before, "every tensor is released");
+});
+
+test("an unfreeze schedule makes the top base layers trainable at its epoch", async () => {
+  const { meta, base } = await loadBuiltin("digits-cnn");
+  const frozen: number[] = [];
+  const result = await fineTune({
+    base,
+    preprocessing: meta.preprocessing,
+    featureLayer: meta.featureLayer,
+    dataset: mnist59,
+    hyperparameters: hp({ maxSamples: 100, unfreezeSchedule: [{ epoch: 2, layers: 2 }] }),
+    onEpoch: async (_, m) => {
+      frozen.push(m.frozenLayers);
+    },
+  });
+  assert.equal(result.trainingPath, "FULL");
+  assert.deepEqual(frozen, [6, 4]);
+  assert.deepEqual(result.frozenLayerNames, ["conv1", "pool1", "conv2", "pool2"]);
+  result.model.dispose();
+});
+
+test("aborting the signal stops mid-epoch with FineTuneCancelledError", async () => {
+  const { meta, base } = await loadBuiltin("digits-cnn");
+  const controller = new AbortController();
+  let batches = 0;
+  let epochs = 0;
+  await assert.rejects(
+    fineTune({
+      base,
+      preprocessing: meta.preprocessing,
+      featureLayer: meta.featureLayer,
+      dataset: mnist59,
+      hyperparameters: hp({ maxSamples: 300, batchSize: 16, freeze: { strategy: "NONE" } }),
+      signal: controller.signal,
+      onBatch: () => {
+        if (++batches === 3) controller.abort();
+      },
+      onEpoch: async () => {
+        epochs++;
+      },
+    }),
+    FineTuneCancelledError,
+  );
+  assert.equal(batches, 3, "no batch runs after the abort");
+  assert.equal(epochs, 0);
+});
+
+test("resume restores the checkpoint and continues at the next epoch", async () => {
+  const first = await loadBuiltin("digits-cnn");
+  let checkpoint: Uint8Array | undefined;
+  const settings = hp({ maxSamples: 100, epochs: 2, freeze: { strategy: "FIRST_N", layers: 4 } });
+  const a = await fineTune({
+    base: first.base,
+    preprocessing: first.meta.preprocessing,
+    featureLayer: first.meta.featureLayer,
+    dataset: mnist59,
+    hyperparameters: { ...settings, epochs: 1 },
+    onEpoch: async (_, __, save) => {
+      checkpoint = await save();
+    },
+  });
+  const { parsed: atCheckpoint } = await exportModel(a.model);
+  a.model.dispose();
+  assert.ok(checkpoint);
+
+  // Nothing left to train: the model must be exactly the checkpoint.
+  const second = await loadBuiltin("digits-cnn");
+  const restored = await fineTune({
+    base: second.base,
+    preprocessing: second.meta.preprocessing,
+    featureLayer: second.meta.featureLayer,
+    dataset: mnist59,
+    hyperparameters: { ...settings, epochs: 1 },
+    resume: { completedEpochs: 1, checkpoint },
+  });
+  assert.equal(restored.epochsCompleted, 1);
+  const { parsed: restoredParsed } = await exportModel(restored.model);
+  assert.deepEqual(
+    restoredParsed.layers.map((l) => l.weightHash),
+    atCheckpoint.layers.map((l) => l.weightHash),
+  );
+  restored.model.dispose();
+
+  const third = await loadBuiltin("digits-cnn");
+  const seen: number[] = [];
+  const resumed = await fineTune({
+    base: third.base,
+    preprocessing: third.meta.preprocessing,
+    featureLayer: third.meta.featureLayer,
+    dataset: mnist59,
+    hyperparameters: settings,
+    resume: { completedEpochs: 1, checkpoint },
+    onEpoch: async (epoch) => {
+      seen.push(epoch);
+    },
+  });
+  assert.deepEqual(seen, [2]);
+  assert.equal(resumed.epochsCompleted, 2);
+  resumed.model.dispose();
+});
