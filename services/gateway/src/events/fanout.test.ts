@@ -1,0 +1,55 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { startNatsServer } from "@graft/natsd";
+import { connect } from "@nats-io/transport-node";
+import { RunFanout } from "./fanout.ts";
+import { publishRunUpdates } from "./notify.ts";
+
+const runId = "4b0e0a56-7c1a-4c3e-9d44-3f1f2f0d1a11";
+const update = (n: number) => ({
+  kind: "LOG" as const,
+  runId,
+  status: "RUNNING" as const,
+  attempt: 1,
+  epoch: null,
+  message: `line ${n}`,
+  at: new Date().toISOString(),
+});
+
+test("every local subscriber of a run hears its updates; the NATS subscription lives only while someone listens", async () => {
+  const server = await startNatsServer();
+  const nc = await connect({ servers: server.url });
+  const other = await connect({ servers: server.url });
+  try {
+    const fanout = new RunFanout(nc, () => {});
+    const a = fanout.subscribe(runId);
+    const b = fanout.subscribe(runId);
+    const elsewhere = fanout.subscribe("5b0e0a56-7c1a-4c3e-9d44-3f1f2f0d1a11");
+    assert.equal(fanout.subscribedRuns, 2);
+    const firstA = a.next();
+    const firstB = b.next();
+    await nc.flush();
+    publishRunUpdates(other, [update(1)]);
+    const [ra, rb] = await Promise.all([firstA, firstB]);
+    assert.equal(ra.value?.message, "line 1");
+    assert.equal(rb.value?.message, "line 1");
+    assert.ok(ra.value?.at instanceof Date);
+
+    await a.return?.();
+    assert.equal(fanout.subscriberCount(runId), 1);
+    await b.return?.();
+    assert.equal(fanout.subscriberCount(runId), 0);
+    await elsewhere.return?.();
+    assert.equal(fanout.subscribedRuns, 0, "no NATS subscription is left behind");
+    assert.equal(nc.stats().inMsgs, 1);
+    publishRunUpdates(other, [update(2)]);
+    await other.flush();
+    await nc.flush();
+    assert.equal(nc.stats().inMsgs, 1, "an unwatched run's updates are not received");
+    assert.throws(() => fanout.subscribe("bad.id"), { name: "InvalidSubjectTokenError" });
+  } finally {
+    await other.close();
+    await nc.close();
+    await server.stop();
+  }
+});
