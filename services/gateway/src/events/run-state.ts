@@ -121,7 +121,9 @@ function adoptAttempt(ctx: RunContext, attempt: number, trainerId: string | null
   for (const a of ctx.attempts.values()) {
     if (a.attempt < attempt && !ENDED_ATTEMPT.has(a.status)) setAttempt(ctx, a, { status: "LOST", endedAt: now });
   }
-  setRun(ctx, { currentAttempt: attempt, attemptCount: ctx.run.attemptCount + 1, status: "QUEUED" });
+  // Attempts are delivery counts: jumping from 0 to 2 means delivery 1 happened unseen.
+  const attemptCount = Math.max(ctx.run.attemptCount + 1, attempt);
+  setRun(ctx, { currentAttempt: attempt, attemptCount, status: "QUEUED" });
   ensureAttempt(ctx, attempt, trainerId, now);
 }
 
