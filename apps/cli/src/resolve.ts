@@ -1,6 +1,6 @@
 import type { GraftClient } from "./client/client.ts";
 import { GraftApiError } from "./client/errors.ts";
-import type { Dataset, ModelSummary } from "./client/operations.ts";
+import type { ModelSummary, Ref } from "./client/operations.ts";
 
 // "digits-cnn", "Digits CNN" and "digits_cnn" all name the same thing on a command line.
 const slug = (text: string) =>
@@ -30,10 +30,10 @@ export async function resolveModel(client: GraftClient, ref: string, field = "ba
   return pick("model", ref, await client.models(), field);
 }
 
-export async function resolveDataset(client: GraftClient, ref: string, field = "dataset"): Promise<Dataset> {
-  return pick("dataset", ref, await client.datasets(), field);
+export async function resolveDataset(client: GraftClient, ref: string, field = "dataset"): Promise<Ref> {
+  return pick("dataset", ref, await client.datasetRefs(), field);
 }
 
 export async function resolveExperimentId(client: GraftClient, ref: string): Promise<string> {
-  return pick("experiment", ref, await client.experiments(), "experiment").id;
+  return pick("experiment", ref, await client.experimentRefs(), "experiment").id;
 }

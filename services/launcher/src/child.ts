@@ -86,8 +86,8 @@ export class Child {
     });
   }
 
-  /** SIGTERM, then SIGKILL after `graceMs`. */
-  async stop(graceMs = 10_000): Promise<void> {
+  /** SIGTERM, then SIGKILL after `graceMs` (generous: a killed gateway may leave PGlite mid-write). */
+  async stop(graceMs = 20_000): Promise<void> {
     if (!this.running) return;
     this.process.kill("SIGTERM");
     const timer = setTimeout(() => this.process.kill("SIGKILL"), graceMs);

@@ -18,9 +18,6 @@ const schema = z.object({
   GATEWAY_PORT: port(4000),
   WEB_PORT: port(3000),
   NATS_PORT: port(4222),
-  /** The first API key; generated once and kept in GRAFT_HOME/secrets.json when unset. */
-  GRAFT_BOOTSTRAP_KEY: z.string().min(16).optional(),
-  GRAFT_JOIN_TOKEN: z.string().min(16).optional(),
   /** 0 skips the dashboard. */
   GRAFT_WEB: flag,
   GRAFT_TRAINERS: z.coerce.number().int().min(0).max(32).default(2),

@@ -6,7 +6,6 @@ import { fileURLToPath } from "node:url";
 import { freePort, type NatsServer, startNatsServer } from "@graft/natsd";
 import { Child, type ChildSpec } from "./child.ts";
 import type { LauncherEnv } from "./env.ts";
-import { localSecrets } from "./secrets.ts";
 
 const root = fileURLToPath(new URL("../../../", import.meta.url));
 const tsx = import.meta.resolve("tsx");
@@ -67,10 +66,6 @@ export async function startLocalPlatform(env: LauncherEnv, log: (line: string) =
 
   try {
     mkdirSync(env.graftHome, { recursive: true });
-    const secrets = localSecrets(env.graftHome, {
-      bootstrapKey: env.GRAFT_BOOTSTRAP_KEY,
-      joinToken: env.GRAFT_JOIN_TOKEN,
-    });
 
     let natsUrl = env.NATS_URL;
     if (!natsUrl) {
@@ -93,8 +88,8 @@ export async function startLocalPlatform(env: LauncherEnv, log: (line: string) =
         env: {
           ...base,
           GATEWAY_PORT: String(await pickPort(env.GATEWAY_PORT)),
-          GRAFT_BOOTSTRAP_KEY: secrets.bootstrapKey,
-          GRAFT_JOIN_TOKEN: secrets.joinToken,
+          // The gateway keeps the local API key and join token under GRAFT_HOME (0600), so a
+          // restart prints the same ones; GRAFT_BOOTSTRAP_KEY / GRAFT_JOIN_TOKEN pass through.
           ...(env.DATABASE_URL ? { DATABASE_URL: env.DATABASE_URL } : {}),
         },
       },
@@ -103,7 +98,7 @@ export async function startLocalPlatform(env: LauncherEnv, log: (line: string) =
     // First start migrates and seeds the catalog: give it time on a slow machine.
     const graphqlUrl = await gateway.waitFor(/GraphQL:\s*(\S+)/, 180_000);
     const apiKey = await gateway.waitFor(/API key:\s*(\S+)/, 10_000);
-    const joinToken = await gateway.waitFor(/Join token:\s*(\S+)/, 10_000).catch(() => secrets.joinToken);
+    const joinToken = await gateway.waitFor(/Join token:\s*(\S+)/, 10_000);
 
     const [, trainerArgs] = tsService("services/trainer/src/main.ts");
     for (let i = 1; i <= env.GRAFT_TRAINERS; i++) {

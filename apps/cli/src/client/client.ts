@@ -93,6 +93,15 @@ export class GraftClient {
     return (await this.request("Datasets")).datasets;
   }
 
+  /** Ids and names only: enough to resolve a name given on a command line. */
+  async datasetRefs(): Promise<T.Ref[]> {
+    return (await this.request("DatasetRefs")).datasets;
+  }
+
+  async experimentRefs(): Promise<T.Ref[]> {
+    return (await this.request("ExperimentRefs")).experiments;
+  }
+
   async createDataset(name: string, uploadId: string) {
     return (await this.request("CreateDataset", { input: { name, uploadId } })).createDataset;
   }

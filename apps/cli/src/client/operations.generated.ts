@@ -183,6 +183,16 @@ export type ModelTreeQueryVariables = Exact<{
 
 export type ModelTreeQuery = { model: { id: string, name: string, kind: ModelKind, verifiedLineage: boolean | null, bestMetric: number | null, parent: { id: string } | null, ancestors: Array<{ id: string, name: string }>, descendants: Array<{ id: string, name: string, kind: ModelKind, verifiedLineage: boolean | null, bestMetric: number | null, parent: { id: string } | null }> } | null };
 
+export type DatasetRefsQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type DatasetRefsQuery = { datasets: Array<{ id: string, name: string }> };
+
+export type ExperimentRefsQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type ExperimentRefsQuery = { experiments: Array<{ id: string, name: string }> };
+
 export type DatasetsQueryVariables = Exact<{ [key: string]: never; }>;
 
 

@@ -7,6 +7,8 @@ export interface Operations {
   Model: [G.ModelQueryVariables, G.ModelQuery];
   ModelTree: [G.ModelTreeQueryVariables, G.ModelTreeQuery];
   Datasets: [G.DatasetsQueryVariables, G.DatasetsQuery];
+  DatasetRefs: [G.DatasetRefsQueryVariables, G.DatasetRefsQuery];
+  ExperimentRefs: [G.ExperimentRefsQueryVariables, G.ExperimentRefsQuery];
   Experiments: [G.ExperimentsQueryVariables, G.ExperimentsQuery];
   Runs: [G.RunsQueryVariables, G.RunsQuery];
   Run: [G.RunQueryVariables, G.RunQuery];
@@ -27,6 +29,7 @@ export type ModelSummary = G.ModelsQuery["models"]["edges"][number]["node"];
 export type ModelDetail = NonNullable<G.ModelQuery["model"]>;
 export type ModelTree = NonNullable<G.ModelTreeQuery["model"]>;
 export type Dataset = G.DatasetsQuery["datasets"][number];
+export type Ref = { id: string; name: string };
 export type Experiment = G.ExperimentsQuery["experiments"][number];
 export type RunSummary = G.RunsQuery["runs"]["edges"][number]["node"];
 export type RunDetail = NonNullable<G.RunQuery["run"]>;

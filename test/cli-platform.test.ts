@@ -1,0 +1,157 @@
+// The `graft` CLI against a real local platform: nats-server, the gateway (PGlite, or
+// PostgreSQL when DATABASE_URL is set) and a trainer process training real TensorFlow.js.
+import assert from "node:assert/strict";
+import { mkdtempSync, rmSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, test } from "node:test";
+import { type CliResult, graft } from "./support/cli.ts";
+import { type Stack, startStack } from "./support/trainer.ts";
+
+let stack: Stack;
+let env: Record<string, string>;
+let home: string;
+
+before(async () => {
+  stack = await startStack();
+  home = mkdtempSync(join(tmpdir(), "graft-cli-home-"));
+  env = {
+    GRAFT_URL: stack.gateway.url,
+    GRAFT_API_KEY: stack.gateway.apiKey,
+    HOME: home,
+    XDG_CONFIG_HOME: join(home, ".config"),
+  };
+  await stack.trainer("cli-trainer").waitForOutput(/^Trainer cli-trainer \(.+\) on backend \S+/);
+});
+
+after(async () => {
+  await stack?.stop();
+  if (home) rmSync(home, { recursive: true, force: true });
+});
+
+const show = (r: CliResult) => `exit ${r.code}\nstdout:\n${r.stdout}\nstderr:\n${r.stderr}`;
+let finishedRunId: string | undefined;
+
+test("graft finetune --watch trains to SUCCEEDED, showing each epoch, and names the output model", async () => {
+  const r = await graft(
+    ["finetune", "--base", "digits-cnn", "--dataset", "mnist-5-9", "--epochs", "2", "--max-samples", "200", "--watch"],
+    env,
+  );
+  assert.equal(r.code, 0, show(r));
+  assert.match(r.stdout, /epoch 1\/2 \[#+-*\] loss \d/);
+  assert.match(r.stdout, /epoch 2\/2 \[#{24}\] loss \d/);
+  assert.match(r.stdout, /SUCCEEDED/);
+  const runId = /Started run (\S+):/.exec(r.stdout)?.[1];
+  assert.ok(runId, show(r));
+  assert.match(r.stdout, /Output model: .+ \(.+\)/);
+  finishedRunId = runId;
+});
+
+test("graft runs list --json is machine-readable and includes the finished run", async () => {
+  assert.ok(finishedRunId, "the finetune test ran first");
+  const r = await graft(["runs", "list", "--json"], env);
+  assert.equal(r.code, 0, show(r));
+  const parsed = JSON.parse(r.stdout) as {
+    runs: { id: string; status: string; bestEpoch: { epoch: number } | null }[];
+    totalCount: number;
+  };
+  const run = parsed.runs.find((x) => x.id === finishedRunId);
+  assert.ok(run, r.stdout);
+  assert.equal(run.status, "SUCCEEDED");
+  assert.ok(parsed.totalCount >= 1);
+});
+
+test("graft runs show and models tree show the run's epochs and the new child under its base", async () => {
+  assert.ok(finishedRunId);
+  const shown = await graft(["runs", "show", finishedRunId], env);
+  assert.equal(shown.code, 0, show(shown));
+  assert.match(shown.stdout, /EPOCH\s+LOSS/);
+  assert.match(shown.stdout, /^2\s+\d/m);
+  const tree = await graft(["models", "tree", "digits-cnn"], env);
+  assert.equal(tree.code, 0, show(tree));
+  assert.match(tree.stdout, /^digits-cnn \(.+\) BASE/m);
+  assert.match(tree.stdout, /└── .+ FINE_TUNED/);
+});
+
+test("a bad flag is a usage error: exit 2, with what was expected, and nothing is sent", async () => {
+  const before = JSON.parse((await graft(["runs", "list", "--json"], env)).stdout).totalCount as number;
+  const badNumber = await graft(
+    ["finetune", "--base", "digits-cnn", "--dataset", "mnist-5-9", "--epochs", "lots"],
+    env,
+  );
+  assert.equal(badNumber.code, 2, show(badNumber));
+  assert.match(badNumber.stderr, /--epochs <n>.*'lots' is invalid\. expected an integer/);
+  const badFreeze = await graft(
+    ["finetune", "--base", "digits-cnn", "--dataset", "mnist-5-9", "--freeze", "half"],
+    env,
+  );
+  assert.equal(badFreeze.code, 2, show(badFreeze));
+  assert.match(badFreeze.stderr, /expected all, none or first:N/);
+  const unknown = await graft(["runs", "list", "--colour"], env);
+  assert.equal(unknown.code, 2, show(unknown));
+  assert.match(unknown.stderr, /unknown option '--colour'/);
+  const after = JSON.parse((await graft(["runs", "list", "--json"], env)).stdout).totalCount as number;
+  assert.equal(after, before);
+});
+
+test("gateway errors are shown with their code and field; unknown names are NOT_FOUND", async () => {
+  const missing = await graft(["finetune", "--base", "digits-cnn", "--dataset", "no-such-data", "--epochs", "1"], env);
+  assert.equal(missing.code, 1, show(missing));
+  assert.match(missing.stderr, /error NOT_FOUND \(field dataset\): no dataset named or with id "no-such-data"/);
+  const invalid = await graft(
+    [
+      "finetune",
+      "--base",
+      "digits-cnn",
+      "--dataset",
+      "mnist-5-9",
+      "--epochs",
+      "1",
+      "--validation-split",
+      "0",
+      "--early-stopping",
+      "2",
+      "--monitor",
+      "valLoss",
+    ],
+    env,
+  );
+  assert.equal(invalid.code, 1, show(invalid));
+  assert.match(invalid.stderr, /error BAD_USER_INPUT \(field [^)]*\): /);
+});
+
+test("a wrong API key exits 3; login saves a working key in a 0600 file", async () => {
+  const wrong = await graft(["models", "list"], { ...env, GRAFT_API_KEY: "graft_wrong_key_0000000000000000" });
+  assert.equal(wrong.code, 3, show(wrong));
+  assert.match(wrong.stderr, /UNAUTHENTICATED/);
+
+  const noCreds = { HOME: home, XDG_CONFIG_HOME: join(home, ".config") };
+  const before = await graft(["models", "list"], noCreds);
+  assert.equal(before.code, 3, show(before));
+  assert.match(before.stderr, /not logged in/);
+
+  const badLogin = await graft(
+    ["login", "--url", stack.gateway.url, "--api-key", "graft_wrong_key_0000000000000000"],
+    noCreds,
+  );
+  assert.equal(badLogin.code, 3, show(badLogin));
+  const login = await graft(["login", "--url", stack.gateway.url, "--api-key", stack.gateway.apiKey], noCreds);
+  assert.equal(login.code, 0, show(login));
+  assert.equal(statSync(join(home, ".config", "graft", "config.json")).mode & 0o777, 0o600);
+  const listed = await graft(["models", "list", "--json"], noCreds);
+  assert.equal(listed.code, 0, show(listed));
+  assert.ok((JSON.parse(listed.stdout) as { name: string }[]).some((m) => m.name === "digits-cnn"));
+});
+
+test("trainers list shows the trainer node; experiments create and list round-trip", async () => {
+  const trainers = await graft(["trainers", "list", "--json"], env);
+  assert.equal(trainers.code, 0, show(trainers));
+  assert.ok((JSON.parse(trainers.stdout) as { name: string }[]).some((t) => t.name === "cli-trainer"));
+  const created = await graft(["experiments", "create", "cli-exp", "--metric", "valLoss"], env);
+  assert.equal(created.code, 0, show(created));
+  const listed = await graft(["experiments", "list", "--json"], env);
+  const exp = (JSON.parse(listed.stdout) as { name: string; objectiveDirection: string }[]).find(
+    (e) => e.name === "cli-exp",
+  );
+  assert.equal(exp?.objectiveDirection, "ASC");
+});
