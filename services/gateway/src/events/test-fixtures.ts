@@ -93,11 +93,17 @@ export interface SeededRun {
 }
 
 /** A project, a base model with BASE_LAYERS, a dataset, a registered trainer and one QUEUED run. */
-export async function seedRun(db: Db, runCount = 1): Promise<SeededRun & { runIds: string[] }> {
-  const [project] = await db
-    .insert(projects)
-    .values({ name: `p-${randomUUID()}` })
-    .returning();
+export async function seedRun(
+  db: Db,
+  options: { runCount?: number; projectId?: string } = {},
+): Promise<SeededRun & { runIds: string[] }> {
+  const runCount = options.runCount ?? 1;
+  const [project] = options.projectId
+    ? [{ id: options.projectId }]
+    : await db
+        .insert(projects)
+        .values({ name: `p-${randomUUID()}` })
+        .returning();
   if (!project) throw new Error("seed: no project");
   const [base] = await db
     .insert(models)

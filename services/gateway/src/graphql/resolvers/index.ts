@@ -3,7 +3,7 @@ import { DateTimeScalar, JSONScalar } from "../scalars.ts";
 import { Layer, Model } from "./model.ts";
 import { Mutation } from "./mutation.ts";
 import { Query } from "./query.ts";
-import { EpochMetrics, Experiment, Hyperparameters, Run, RunAttempt } from "./run.ts";
+import { Dataset, EpochMetrics, Experiment, Hyperparameters, Run, RunAttempt } from "./run.ts";
 import { RunEvent, Subscription, TrainerEvent } from "./subscription.ts";
 import { Trainer } from "./trainer.ts";
 
@@ -20,6 +20,7 @@ export const resolvers: Resolvers = {
   EpochMetrics,
   RunAttempt,
   Experiment,
+  Dataset,
   Trainer,
   TrainerEvent,
   RunEvent,

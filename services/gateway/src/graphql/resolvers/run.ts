@@ -1,6 +1,7 @@
 import { NotFoundError } from "../../domain/errors.ts";
 import type { MetricName } from "../../domain/runs.ts";
 import type {
+  DatasetResolvers,
   EpochMetricsResolvers,
   ExperimentResolvers,
   HyperparametersResolvers,
@@ -50,4 +51,8 @@ export const Experiment: ExperimentResolvers = {
       e.objectiveMetric as MetricName,
       e.objectiveDirection === "ASC" ? "ASC" : "DESC",
     ),
+};
+
+export const Dataset: DatasetResolvers = {
+  builtin: (d) => d.projectId === null,
 };
