@@ -1,0 +1,173 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { modelArtifactKey, openArtifactStore } from "@graft/artifacts";
+import {
+  encodeMessage,
+  ensureJobsConsumer,
+  ensureStreams,
+  JOBS_STREAM,
+  type JobMessage,
+  jobsConsumerName,
+  jobsSubject,
+  RUN_EVENTS_STREAM,
+  type RunEvent,
+  runEventsSubject,
+} from "@graft/contracts";
+import { startNatsServer } from "@graft/natsd";
+import { jetstream } from "@nats-io/jetstream";
+import { connect } from "@nats-io/transport-node";
+import type { Engine } from "./engine-port.ts";
+import { startJobWorker } from "./job-worker.ts";
+
+const job = (runId: string): JobMessage => ({
+  runId,
+  projectId: "project-1",
+  pool: "retry",
+  outputModelId: `${runId}-out`,
+  baseModel: {
+    id: "base-1",
+    name: "base",
+    artifactKey: modelArtifactKey("base-1"),
+    inputShape: [28, 28, 1],
+    labels: ["a", "b"],
+    preprocessing: { inputRange: [0, 1], channels: 1 },
+    featureLayer: null,
+  },
+  dataset: { id: "ds-1", name: "mnist-5-9", source: { kind: "BUILTIN", name: "mnist-5-9" }, labels: ["5", "6"] },
+  hyperparameters: {
+    epochs: 1,
+    batchSize: 32,
+    optimizer: "ADAM",
+    learningRate: 0.001,
+    freeze: { strategy: "ALL_BASE" },
+    head: { hiddenUnits: 0, dropout: 0 },
+    unfreezeSchedule: [],
+    earlyStopping: null,
+    validationSplit: 0.2,
+    seed: 42,
+    maxSamples: null,
+    featureLayer: null,
+  },
+  enqueuedAt: new Date().toISOString(),
+});
+
+/** An engine whose model loading fails the way `failure(runId, attempt)` says; nothing else is reached. */
+function failingEngine(failure: (call: number) => Error): Engine & { calls: number } {
+  const engine = {
+    calls: 0,
+    initBackend: () => ({ backend: "cpu", devices: [] }),
+    loadModel: async () => {
+      engine.calls++;
+      throw failure(engine.calls);
+    },
+    loadDataset: async () => {
+      throw new Error("unreachable");
+    },
+    fineTune: async () => {
+      throw new Error("unreachable");
+    },
+    exportModel: async () => {
+      throw new Error("unreachable");
+    },
+  };
+  return engine;
+}
+
+async function withWorker(engine: Engine, maxDeliver: number, body: (h: Harness) => Promise<void>) {
+  const nats = await startNatsServer();
+  const nc = await connect({ servers: nats.url });
+  const jsm = await ensureStreams(nc, { storage: "memory" });
+  await ensureJobsConsumer(jsm, "retry", { jobAckWaitMs: 4_000, jobMaxDeliver: maxDeliver });
+  const store = await openArtifactStore(nc, { storage: "memory" });
+  // Any stored model.json will do: the engine under test fails before reading it.
+  await store.put(`${modelArtifactKey("base-1")}/model.json`, new TextEncoder().encode("{}"));
+  const js = jetstream(nc);
+  const worker = startJobWorker({
+    nc,
+    js,
+    store,
+    engine,
+    trainerId: "trainer-r",
+    backend: "cpu",
+    ackWaitMs: 4_000,
+    maxDeliver,
+    log: () => {},
+    pool: "retry",
+    maxConcurrentRuns: 1,
+  });
+  const events = async (runId: string): Promise<RunEvent[]> => {
+    const out: RunEvent[] = [];
+    const info = await jsm.streams.info(RUN_EVENTS_STREAM);
+    for (let seq = info.state.first_seq; seq <= info.state.last_seq && info.state.messages > 0; seq++) {
+      const stored = await jsm.streams.getMessage(RUN_EVENTS_STREAM, { seq });
+      if (stored?.subject === runEventsSubject(runId)) out.push(stored.json<RunEvent>());
+    }
+    return out;
+  };
+  const jobsLeft = async () => {
+    const i = await jsm.consumers.info(JOBS_STREAM, jobsConsumerName("retry"));
+    return i.num_pending + i.num_ack_pending;
+  };
+  try {
+    await body({
+      publishJob: (runId) => js.publish(jobsSubject("retry"), encodeMessage(job(runId))),
+      events,
+      jobsLeft,
+    });
+  } finally {
+    await worker.stop();
+    await nc.close();
+    await nats.stop();
+  }
+}
+
+interface Harness {
+  publishJob(runId: string): Promise<unknown>;
+  events(runId: string): Promise<RunEvent[]>;
+  jobsLeft(): Promise<number>;
+}
+
+async function until(probe: () => Promise<boolean>, what: string, timeoutMs = 20_000) {
+  const end = Date.now() + timeoutMs;
+  while (!(await probe())) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+const failures = (events: RunEvent[]) =>
+  events.flatMap((e) => (e.type === "failed" ? [{ attempt: e.attempt, final: e.final, code: e.error.code }] : []));
+
+test("a transient failure is retried on a new attempt; the last allowed delivery fails the run for good", async () => {
+  const engine = failingEngine(() => new Error("NATS hiccup while loading"));
+  await withWorker(engine, 2, async (h) => {
+    await h.publishJob("run-flaky");
+    await until(async () => failures(await h.events("run-flaky")).length === 2, "two failed events");
+    assert.deepEqual(failures(await h.events("run-flaky")), [
+      { attempt: 1, final: false, code: "TRAINING_ERROR" },
+      { attempt: 2, final: true, code: "TRAINING_ERROR" },
+    ]);
+    await until(async () => (await h.jobsLeft()) === 0, "the job to be terminated");
+    assert.equal(engine.calls, 2);
+    const assigned = (await h.events("run-flaky")).filter((e) => e.type === "assigned").map((e) => e.attempt);
+    assert.deepEqual(assigned, [1, 2]);
+  });
+});
+
+test("a non-retryable failure ends the run on the first attempt", async () => {
+  const corrupt = Object.assign(new Error("corrupt model: weights too short"), {
+    name: "CorruptModelError",
+    retryable: false,
+    code: "CORRUPT_MODEL",
+  });
+  const engine = failingEngine(() => corrupt);
+  await withWorker(engine, 5, async (h) => {
+    await h.publishJob("run-corrupt");
+    await until(async () => failures(await h.events("run-corrupt")).length === 1, "a failed event");
+    await until(async () => (await h.jobsLeft()) === 0, "the job to be terminated");
+    // Give a wrong redelivery the chance to show up.
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    assert.deepEqual(failures(await h.events("run-corrupt")), [{ attempt: 1, final: true, code: "CORRUPT_MODEL" }]);
+    assert.equal(engine.calls, 1);
+  });
+});
