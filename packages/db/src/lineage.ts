@@ -1,0 +1,124 @@
+import { and, asc, eq, ne, type SQL, sql } from "drizzle-orm";
+import type { Db } from "./client.ts";
+import { models } from "./schema.ts";
+import { isUuid, type Visibility, visibleAlias, visibleRows } from "./visibility.ts";
+
+export type ModelRow = typeof models.$inferSelect;
+
+/** A model and how many generations it is from the model asked about (parent = 1). */
+export interface LineageEntry {
+  model: ModelRow;
+  distance: number;
+}
+
+/** Guards recursion against a cycle that only hand-edited rows could create. */
+const MAX_GENERATIONS = 100_000;
+
+/**
+ * The model's parent, grandparent, ... up to its root: nearest first (distance 1 = parent).
+ * Empty for a base model and for a model the project cannot see.
+ */
+export async function ancestors(db: Db, visibility: Visibility, modelId: string): Promise<LineageEntry[]> {
+  if (!isUuid(modelId)) return [];
+  const walk = sql`(
+    with recursive up(id, parent_id, distance) as (
+      select m.parent_id, p.parent_id, 1
+        from ${models} m join ${models} p on p.id = m.parent_id
+       where m.id = ${modelId}::uuid and ${visibleAlias(visibility, "m")} and ${visibleAlias(visibility, "p")}
+      union all
+      select m.id, m.parent_id, up.distance + 1
+        from ${models} m join up on m.id = up.parent_id
+       where ${visibleAlias(visibility, "m")} and up.distance < ${MAX_GENERATIONS}
+    ) select id, distance from up
+  ) as lineage`;
+  return joined(db, walk, asc(sql`lineage.distance`));
+}
+
+export interface DescendantsOptions {
+  /** Generations below the model to include (1 = children only). @default every generation */
+  maxDepth?: number;
+}
+
+/**
+ * The whole subtree below the model, any depth, ordered by distance then creation. A model's
+ * descendants share its root_id and are deeper, so for a root (the common case: "everything
+ * fine-tuned from this base") this is one indexed range read instead of a recursive walk.
+ */
+export async function descendants(
+  db: Db,
+  visibility: Visibility,
+  modelId: string,
+  options: DescendantsOptions = {},
+): Promise<LineageEntry[]> {
+  if (!isUuid(modelId)) return [];
+  const maxDepth = Math.min(options.maxDepth ?? MAX_GENERATIONS, MAX_GENERATIONS);
+  if (!Number.isInteger(maxDepth) || maxDepth < 1) return [];
+  const [start] = await db
+    .select({ rootId: models.rootId, depth: models.depth })
+    .from(models)
+    .where(and(eq(models.id, modelId), visibleRows(visibility, models.projectId)));
+  if (start === undefined) return [];
+
+  const subtree =
+    start.rootId === modelId
+      ? sql`(
+          select m.id, m.depth - ${start.depth}::int as distance from ${models} m
+           where m.root_id = ${modelId}::uuid and m.id <> ${modelId}::uuid
+             and m.depth <= ${start.depth + maxDepth}::int and ${visibleAlias(visibility, "m")}
+        ) as lineage`
+      : sql`(
+          with recursive down(id, distance) as (
+            select m.id, 1 from ${models} m where m.parent_id = ${modelId}::uuid and ${visibleAlias(visibility, "m")}
+            union all
+            select m.id, down.distance + 1 from ${models} m join down on m.parent_id = down.id
+             where ${visibleAlias(visibility, "m")} and down.distance < ${maxDepth}::int
+          ) select id, distance from down
+        ) as lineage`;
+  return joined(db, subtree, asc(sql`lineage.distance`), asc(models.createdAt), asc(models.id));
+}
+
+/** Direct children, oldest first. */
+export async function children(db: Db, visibility: Visibility, modelId: string): Promise<ModelRow[]> {
+  if (!isUuid(modelId)) return [];
+  return db
+    .select()
+    .from(models)
+    .where(and(eq(models.parentId, modelId), visibleRows(visibility, models.projectId)))
+    .orderBy(asc(models.createdAt), asc(models.id));
+}
+
+/** Other children of the model's parent, oldest first; empty for a base model. */
+export async function siblings(db: Db, visibility: Visibility, modelId: string): Promise<ModelRow[]> {
+  if (!isUuid(modelId)) return [];
+  const [self] = await db
+    .select({ parentId: models.parentId })
+    .from(models)
+    .where(and(eq(models.id, modelId), visibleRows(visibility, models.projectId)));
+  if (self?.parentId == null) return [];
+  return db
+    .select()
+    .from(models)
+    .where(and(eq(models.parentId, self.parentId), ne(models.id, modelId), visibleRows(visibility, models.projectId)))
+    .orderBy(asc(models.createdAt), asc(models.id));
+}
+
+/**
+ * The lineage columns of a new child of `parent`. The insert trigger computes the same values
+ * from the database, so this is for callers that want them before the insert returns.
+ */
+export function lineageFieldsForChild(parent: Pick<ModelRow, "id" | "rootId" | "depth">): {
+  parentId: string;
+  rootId: string;
+  depth: number;
+} {
+  return { parentId: parent.id, rootId: parent.rootId ?? parent.id, depth: parent.depth + 1 };
+}
+
+async function joined(db: Db, lineage: SQL, ...orderBy: SQL[]): Promise<LineageEntry[]> {
+  const rows = await db
+    .select({ model: models, distance: sql<number>`lineage.distance`.mapWith(Number) })
+    .from(models)
+    .innerJoin(lineage, sql`lineage.id = ${models.id}`)
+    .orderBy(...orderBy);
+  return rows;
+}
