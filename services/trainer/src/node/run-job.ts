@@ -14,6 +14,7 @@ import type { Engine, EngineModel } from "./engine-port.ts";
 import { JobStoppedError, PermanentJobError, type StopReason } from "./errors.ts";
 import { classifyFailure, retryDelayMs } from "./failures.ts";
 import { keepJobAlive } from "./keep-alive.ts";
+import { loadOutputRecord, type SucceededBody, saveOutputRecord } from "./output-record.ts";
 import { type RunEventBody, runEventPublisher } from "./run-events.ts";
 
 export interface JobDeps {
@@ -134,6 +135,15 @@ async function execute(
   deps.log(`run ${job.runId}: attempt ${attempt} assigned`);
   try {
     await publish({ type: "assigned" });
+    const finished = await loadOutputRecord(deps.store, job.outputModelId);
+    if (finished) {
+      // An earlier attempt saved the child but its report or ack got lost: report it again.
+      await publish(finished);
+      await finalAck(msg);
+      await deleteCheckpoint(deps.store, job.runId);
+      deps.log(`run ${job.runId}: already trained by an earlier attempt; reported its result again`);
+      return;
+    }
     throwIfStopped(signal);
 
     const artifact = await getModel(deps.store, job.baseModel.artifactKey);
@@ -197,8 +207,7 @@ async function execute(
     const { artifact: output, parsed } = await deps.engine.exportModel(result.model, { frozenLayerNames });
     const artifactKey = modelArtifactKey(job.outputModelId);
     const { sizeBytes } = await putModel(deps.store, artifactKey, output);
-    touch();
-    await publish({
+    const succeeded: SucceededBody = {
       type: "succeeded",
       trainingPath: result.trainingPath,
       stoppedEarly: result.stoppedEarly,
@@ -210,7 +219,10 @@ async function execute(
         featureLayer: result.featureLayer,
         layers: parsed.layers,
       },
-    });
+    };
+    await saveOutputRecord(deps.store, job.outputModelId, succeeded);
+    touch();
+    await publish(succeeded);
     await finalAck(msg);
     await deleteCheckpoint(deps.store, job.runId);
     deps.log(`run ${job.runId}: succeeded after ${result.epochsCompleted} epochs (${result.trainingPath})`);
