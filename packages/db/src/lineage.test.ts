@@ -24,7 +24,10 @@ before(async () => {
   P = visibleToProject(p);
   Q = visibleToProject(q);
   let t = Date.parse("2026-01-01T00:00:00Z");
-  const at = () => new Date((t += 1000));
+  const at = () => {
+    t += 1000;
+    return new Date(t);
+  };
   id.base = await insertModel(db, { name: "base", projectId: null, createdAt: at() });
   id.a1 = await insertModel(db, { name: "a1", projectId: p, parentId: id.base, createdAt: at() });
   id.a2 = await insertModel(db, { name: "a2", projectId: p, parentId: id.base, createdAt: at() });
