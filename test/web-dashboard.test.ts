@@ -1,10 +1,14 @@
 import assert from "node:assert/strict";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { type Gateway, startGateway } from "@graft/gateway";
 import { type NatsServer, startNatsServer } from "@graft/natsd";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import {
   ensureWebBuild,
+  imageFolderZip,
   launchChromium,
   screenshot,
   startWebServer,
@@ -216,15 +220,33 @@ test("compares two runs: overlaid curves and only the differing hyperparameters"
   await screenshot(page, "compare");
 });
 
-test("lists datasets with their classes", async () => {
+test("uploads a zip of class folders with progress and lists the new dataset", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "graft-web-"));
+  const zipPath = join(dir, "shapes.zip");
+  writeFileSync(zipPath, imageFolderZip(["circle", "square"], 4));
   await page.goto(`${web.url}/datasets`);
   await page.locator('[data-testid="datasets"]').getByText(/mnist/i).first().waitFor();
+  await page.getByLabel("Name").fill("web-shapes");
+  await page.getByLabel("Zip file").setInputFiles(zipPath);
+  await page.getByRole("button", { name: "Upload" }).click();
+  await page.getByRole("status").filter({ hasText: "Created dataset web-shapes" }).waitFor();
+  const row = page.locator('[data-testid="datasets"] tr').filter({ hasText: "web-shapes" });
+  await row.waitFor();
+  assert.match((await row.textContent()) ?? "", /circle\s*4/);
   await screenshot(page, "datasets");
+  rmSync(dir, { recursive: true, force: true });
 });
 
 test("shows a trainer go OFFLINE live after it is killed", async () => {
   await page.goto(`${web.url}/trainers`);
-  const row = page.locator(`tr[data-trainer-name="${TRAINER_NAME}"]`);
+  const live = await eventually(async () => {
+    const { trainers } = await graphql<{ trainers: { id: string; name: string; status: string }[] }>(
+      gateway,
+      "{ trainers { id name status } }",
+    );
+    return trainers.find((t) => t.name === TRAINER_NAME && t.status === "IDLE");
+  }, "the trainer to be IDLE");
+  const row = page.locator(`tr[data-trainer-id="${live.id}"]`);
   await row.and(page.locator('[data-status="IDLE"]')).waitFor();
   await page.evaluate(MARK_DOCUMENT);
   await screenshot(page, "trainers");

@@ -10,7 +10,7 @@ const gateway = await startGateway({
   natsUrl: nats.url,
   memoryStorage: true,
   trainerOfflineAfterMs: 5000,
-  builtinModels: ["digits-cnn"],
+  builtinModels: process.env.DEV_MODELS === "none" ? [] : ["digits-cnn"],
 });
 const trainer = startTrainerProcess({
   gatewayUrl: gateway.url,

@@ -25,7 +25,7 @@ export function Nav() {
     <nav className="nav" aria-label="Main">
       <Link href="/" className="brand">
         <span className="brand-mark" aria-hidden="true">
-          ⟟
+          G
         </span>
         Graft
       </Link>

@@ -146,7 +146,11 @@ export type ViewerQueryVariables = Exact<{ [key: string]: never; }>;
 
 export type ViewerQuery = { viewer: { projectId: string, projectName: string } };
 
-export type OverviewQueryVariables = Exact<{ [key: string]: never; }>;
+export type OverviewQueryVariables = Exact<{
+  activeFirst?: number | null | undefined;
+  failedFirst?: number | null | undefined;
+  modelsFirst?: number | null | undefined;
+}>;
 
 
 export type OverviewQuery = { active: { totalCount: number, edges: Array<{ node: { id: string, name: string | null, status: RunStatus, pool: string, queuedAt: string, finishedAt: string | null, attemptCount: number, epochs: Array<{ epoch: number }>, baseModel: { id: string, name: string }, dataset: { id: string, name: string }, experiment: { id: string, name: string } | null, trainer: { id: string, name: string } | null, hyperparameters: { epochs: number }, bestEpoch: { epoch: number, valAccuracy: number | null, valLoss: number | null } | null } }> }, failed: { totalCount: number, edges: Array<{ node: { id: string, name: string | null, status: RunStatus, pool: string, queuedAt: string, finishedAt: string | null, attemptCount: number, error: { code: string, message: string } | null, baseModel: { id: string, name: string }, dataset: { id: string, name: string }, experiment: { id: string, name: string } | null, trainer: { id: string, name: string } | null, hyperparameters: { epochs: number }, bestEpoch: { epoch: number, valAccuracy: number | null, valLoss: number | null } | null } }> }, trainers: Array<{ id: string, name: string, status: TrainerStatus, backend: string, lastHeartbeatAt: string | null }>, recentModels: { totalCount: number, edges: Array<{ node: { id: string, name: string, kind: ModelKind, architecture: string, createdAt: string, verifiedLineage: boolean | null, bestMetric: number | null } }> } };
@@ -161,10 +165,12 @@ export type RunsQueryVariables = Exact<{
 
 export type RunsQuery = { runs: { totalCount: number, pageInfo: { hasNextPage: boolean, endCursor: string | null }, edges: Array<{ cursor: string, node: { id: string, name: string | null, status: RunStatus, pool: string, queuedAt: string, finishedAt: string | null, attemptCount: number, baseModel: { id: string, name: string }, dataset: { id: string, name: string }, experiment: { id: string, name: string } | null, trainer: { id: string, name: string } | null, hyperparameters: { epochs: number }, bestEpoch: { epoch: number, valAccuracy: number | null, valLoss: number | null } | null } }> } };
 
-export type FilterOptionsQueryVariables = Exact<{ [key: string]: never; }>;
+export type FilterOptionsQueryVariables = Exact<{
+  modelsFirst?: number | null | undefined;
+}>;
 
 
-export type FilterOptionsQuery = { models: { edges: Array<{ node: { id: string, name: string, kind: ModelKind } }> }, datasets: Array<{ id: string, name: string, version: number, builtin: boolean, labels: Array<string>, sampleCount: number }>, experiments: Array<{ id: string, name: string }>, trainers: Array<{ id: string, name: string, pool: string, status: TrainerStatus }> };
+export type FilterOptionsQuery = { models: { edges: Array<{ node: { id: string, name: string, kind: ModelKind } }> }, datasets: Array<{ id: string, name: string, version: number, labels: Array<string>, sampleCount: number }>, experiments: Array<{ id: string, name: string }>, trainers: Array<{ id: string, name: string, pool: string, status: TrainerStatus }> };
 
 export type RunQueryVariables = Exact<{
   id: string;
@@ -189,10 +195,12 @@ export type CancelRunMutationVariables = Exact<{
 
 export type CancelRunMutation = { cancelRun: { id: string, status: RunStatus } };
 
-export type NewFineTuneOptionsQueryVariables = Exact<{ [key: string]: never; }>;
+export type NewFineTuneOptionsQueryVariables = Exact<{
+  modelsFirst?: number | null | undefined;
+}>;
 
 
-export type NewFineTuneOptionsQuery = { models: { edges: Array<{ node: { id: string, name: string, kind: ModelKind, architecture: string, featureLayer: string | null, layers: Array<{ index: number }> } }> }, datasets: Array<{ id: string, name: string, version: number, builtin: boolean, sampleCount: number, labels: Array<string> }>, experiments: Array<{ id: string, name: string }> };
+export type NewFineTuneOptionsQuery = { models: { edges: Array<{ node: { id: string, name: string, kind: ModelKind, architecture: string, featureLayer: string | null, layers: Array<{ index: number }> } }> }, datasets: Array<{ id: string, name: string, version: number, sampleCount: number, labels: Array<string> }>, experiments: Array<{ id: string, name: string }> };
 
 export type StartFineTuneMutationVariables = Exact<{
   input: StartFineTuneInput;
@@ -208,7 +216,9 @@ export type CreateExperimentMutationVariables = Exact<{
 
 export type CreateExperimentMutation = { createExperiment: { id: string, name: string } };
 
-export type LineageQueryVariables = Exact<{ [key: string]: never; }>;
+export type LineageQueryVariables = Exact<{
+  basesFirst?: number | null | undefined;
+}>;
 
 
 export type LineageQuery = { models: { edges: Array<{ node: { id: string, name: string, kind: ModelKind, architecture: string, bestMetric: number | null, verifiedLineage: boolean | null, descendants: Array<{ id: string, name: string, kind: ModelKind, architecture: string, bestMetric: number | null, verifiedLineage: boolean | null, parent: { id: string } | null }> } }> } };
@@ -235,7 +245,7 @@ export type DrainTrainerMutation = { drainTrainer: { id: string, name: string, h
 export type DatasetsQueryVariables = Exact<{ [key: string]: never; }>;
 
 
-export type DatasetsQuery = { datasets: Array<{ id: string, name: string, version: number, task: string, labels: Array<string>, sampleCount: number, classCounts: Array<number>, sampleShape: Array<number>, builtin: boolean, sha256: string | null, createdAt: string }> };
+export type DatasetsQuery = { datasets: Array<{ id: string, name: string, version: number, task: string, labels: Array<string>, sampleCount: number, classCounts: Array<number>, sampleShape: Array<number>, sha256: string | null, createdAt: string }> };
 
 export type CreateDatasetMutationVariables = Exact<{
   input: CreateDatasetInput;
@@ -381,8 +391,8 @@ export const ViewerDocument = new TypedDocumentString(`
 }
     `) as unknown as TypedDocumentString<ViewerQuery, ViewerQueryVariables>;
 export const OverviewDocument = new TypedDocumentString(`
-    query Overview {
-  active: runs(filter: {status: [QUEUED, ASSIGNED, RUNNING]}, first: 20) {
+    query Overview($activeFirst: Int = 20, $failedFirst: Int = 5, $modelsFirst: Int = 8) {
+  active: runs(filter: {status: [QUEUED, ASSIGNED, RUNNING]}, first: $activeFirst) {
     totalCount
     edges {
       node {
@@ -393,7 +403,7 @@ export const OverviewDocument = new TypedDocumentString(`
       }
     }
   }
-  failed: runs(filter: {status: [FAILED]}, first: 5) {
+  failed: runs(filter: {status: [FAILED]}, first: $failedFirst) {
     totalCount
     edges {
       node {
@@ -412,7 +422,7 @@ export const OverviewDocument = new TypedDocumentString(`
     backend
     lastHeartbeatAt
   }
-  recentModels: models(first: 8) {
+  recentModels: models(first: $modelsFirst) {
     totalCount
     edges {
       node {
@@ -510,8 +520,8 @@ export const RunsDocument = new TypedDocumentString(`
   }
 }`) as unknown as TypedDocumentString<RunsQuery, RunsQueryVariables>;
 export const FilterOptionsDocument = new TypedDocumentString(`
-    query FilterOptions {
-  models(first: 200) {
+    query FilterOptions($modelsFirst: Int = 200) {
+  models(first: $modelsFirst) {
     edges {
       node {
         id
@@ -524,7 +534,6 @@ export const FilterOptionsDocument = new TypedDocumentString(`
     id
     name
     version
-    builtin
     labels
     sampleCount
   }
@@ -731,8 +740,8 @@ export const CancelRunDocument = new TypedDocumentString(`
 }
     `) as unknown as TypedDocumentString<CancelRunMutation, CancelRunMutationVariables>;
 export const NewFineTuneOptionsDocument = new TypedDocumentString(`
-    query NewFineTuneOptions {
-  models(first: 200) {
+    query NewFineTuneOptions($modelsFirst: Int = 200) {
+  models(first: $modelsFirst) {
     edges {
       node {
         id
@@ -750,7 +759,6 @@ export const NewFineTuneOptionsDocument = new TypedDocumentString(`
     id
     name
     version
-    builtin
     sampleCount
     labels
   }
@@ -776,8 +784,8 @@ export const CreateExperimentDocument = new TypedDocumentString(`
 }
     `) as unknown as TypedDocumentString<CreateExperimentMutation, CreateExperimentMutationVariables>;
 export const LineageDocument = new TypedDocumentString(`
-    query Lineage {
-  models(filter: {kind: BASE}, first: 100) {
+    query Lineage($basesFirst: Int = 100) {
+  models(filter: {kind: BASE}, first: $basesFirst) {
     edges {
       node {
         id
@@ -930,7 +938,6 @@ export const DatasetsDocument = new TypedDocumentString(`
     sampleCount
     classCounts
     sampleShape
-    builtin
     sha256
     createdAt
   }

@@ -6,6 +6,7 @@ import { LineageMark, StatusBadge } from "@/components/status-badge.tsx";
 import { useQuery } from "@/lib/client/use-query.ts";
 import { formatDate, formatPercent } from "@/lib/format.ts";
 import { OverviewDocument } from "@/lib/graphql.generated.ts";
+import { byLiveness } from "@/lib/trainer-order.ts";
 
 // Active runs progress between epochs; a light poll keeps the overview current without one stream per run.
 const REFRESH_MS = 3000;
@@ -97,12 +98,15 @@ export function Overview() {
             </Empty>
           ) : (
             <ul className="plain-list">
-              {data.trainers.map((t) => (
-                <li key={t.id}>
-                  <StatusBadge status={t.status} /> <Link href="/trainers">{t.name}</Link>{" "}
-                  <span className="muted">{t.backend}</span>
-                </li>
-              ))}
+              {[...data.trainers]
+                .sort(byLiveness)
+                .slice(0, 8)
+                .map((t) => (
+                  <li key={t.id}>
+                    <StatusBadge status={t.status} /> <Link href="/trainers">{t.name}</Link>{" "}
+                    <span className="muted">{t.backend}</span>
+                  </li>
+                ))}
             </ul>
           )}
         </section>

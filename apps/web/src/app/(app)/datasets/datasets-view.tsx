@@ -30,7 +30,6 @@ export function DatasetsView() {
                 <th className="num">Samples</th>
                 <th>Classes (samples per class)</th>
                 <th>Shape</th>
-                <th>Source</th>
                 <th>Created</th>
               </tr>
             </thead>
@@ -53,7 +52,6 @@ export function DatasetsView() {
                     </div>
                   </td>
                   <td>{d.sampleShape.join("×")}</td>
-                  <td>{d.builtin ? "built-in" : "uploaded"}</td>
                   <td>{formatDate(d.createdAt)}</td>
                 </tr>
               ))}

@@ -8,6 +8,7 @@ import { useEvents } from "@/lib/client/use-events.ts";
 import { useQuery } from "@/lib/client/use-query.ts";
 import { formatAge, formatBytes } from "@/lib/format.ts";
 import { DrainTrainerDocument, type TrainerEventsSubscription, TrainersDocument } from "@/lib/graphql.generated.ts";
+import { byLiveness } from "@/lib/trainer-order.ts";
 
 function useNow(intervalMs: number): number {
   const [now, setNow] = useState(() => Date.now());
@@ -88,7 +89,7 @@ export function TrainersView() {
               </tr>
             </thead>
             <tbody>
-              {data.trainers.map((t) => (
+              {[...data.trainers].sort(byLiveness).map((t) => (
                 <tr key={t.id} data-trainer-id={t.id} data-trainer-name={t.name} data-status={t.status}>
                   <td>
                     <strong>{t.name}</strong>
