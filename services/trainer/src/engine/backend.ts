@@ -1,13 +1,14 @@
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import * as tf from "@tensorflow/tfjs";
+import { bridgeMissingWasmKernels } from "./wasm-bridge.ts";
 
 /**
  * Picks the fastest TensorFlow.js backend this host can run. The native bindings
  * (tfjs-node-gpu, tfjs-node) are optional: their install downloads libtensorflow, which
- * fails on hosts without that download, so they are loaded only when present. Otherwise the
- * WASM backend runs forward passes (feature extraction) and the CPU backend the training,
- * since WASM lacks several gradient kernels.
+ * fails on hosts without that download, so they are loaded only when present. Otherwise
+ * WASM runs everything, with the kernels it lacks (several gradients) bridged to the CPU
+ * backend's implementations.
  */
 
 export type BackendName = "tensorflow-gpu" | "tensorflow" | "wasm" | "cpu";
@@ -19,6 +20,8 @@ export interface BackendInfo {
   inferenceBackend: string;
   /** tfjs backend for training (gradients). */
   trainingBackend: string;
+  /** Kernels that run on the CPU backend for lack of a WASM one. */
+  bridgedKernels?: string[];
 }
 
 export class BackendUnavailableError extends Error {
@@ -83,10 +86,17 @@ async function activate(name: BackendName): Promise<BackendInfo> {
     wasm.setWasmPaths(`${join(dist, "/")}`);
     if (!(await tf.setBackend("wasm"))) throw new BackendUnavailableError("wasm");
     await tf.ready();
-    // Training stays on CPU: WASM has no kernels for several gradients (e.g. conv filters).
+    // WASM lacks some gradient kernels (e.g. Conv2DBackpropFilter): bridge them to CPU ones.
     await tf.setBackend("cpu");
+    const bridged = bridgeMissingWasmKernels();
     await tf.setBackend("wasm");
-    return { backend: "wasm", devices: [`wasm+cpu: ${cpuDevice}`], inferenceBackend: "wasm", trainingBackend: "cpu" };
+    return {
+      backend: "wasm",
+      devices: [`wasm: ${cpuDevice}`],
+      inferenceBackend: "wasm",
+      trainingBackend: "wasm",
+      bridgedKernels: bridged,
+    };
   }
   if (!(await tf.setBackend("cpu"))) throw new BackendUnavailableError("cpu");
   await tf.ready();

@@ -186,3 +186,37 @@ test("resume restores the checkpoint and continues at the next epoch", async () 
   assert.equal(resumed.epochsCompleted, 2);
   resumed.model.dispose();
 });
+
+test("early stopping ends the run when the monitored metric stops improving", async () => {
+  const { meta, base } = await loadBuiltin("digits-cnn");
+  const seen: number[] = [];
+  const result = await fineTune({
+    base,
+    preprocessing: meta.preprocessing,
+    featureLayer: meta.featureLayer,
+    dataset: mnist59,
+    // No epoch can cut the loss by a whole nat after the first: patience 1 stops at epoch 2.
+    hyperparameters: hp({ maxSamples: 100, epochs: 6, earlyStopping: { monitor: "loss", patience: 1, minDelta: 1 } }),
+    onEpoch: async (epoch) => {
+      seen.push(epoch);
+    },
+  });
+  assert.deepEqual(seen, [1, 2]);
+  assert.equal(result.stoppedEarly, true);
+  assert.equal(result.epochsCompleted, 2);
+  result.model.dispose();
+});
+
+test("a feature layer that is not a vector is refused before training", async () => {
+  const { meta, base } = await loadBuiltin("digits-cnn");
+  await assert.rejects(
+    fineTune({
+      base,
+      preprocessing: meta.preprocessing,
+      featureLayer: "conv2",
+      dataset: mnist59,
+      hyperparameters: hp({ maxSamples: 100 }),
+    }),
+    /not a feature vector/,
+  );
+});

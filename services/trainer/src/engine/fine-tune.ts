@@ -31,6 +31,11 @@ export interface FineTuneOptions {
   onEpoch?: (epoch: number, metrics: EpochMetrics, checkpoint: () => Promise<Uint8Array>) => Promise<void>;
   /** Called after every batch; the event loop gets a turn right after it. */
   onBatch?: () => void;
+  /**
+   * Use the feature cache when every base layer is frozen; false re-runs the frozen backbone
+   * on every batch (for benchmarks; the result is the same). @default true
+   */
+  featureCache?: boolean;
   /** Samples per forward pass when extracting features or validating. @default 32 */
   inferenceBatchSize?: number;
 }
@@ -57,20 +62,26 @@ const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resol
  */
 export async function fineTune(options: FineTuneOptions): Promise<FineTuneResult> {
   const { base, dataset, hyperparameters: hp, signal } = options;
-  const backend = (await initBackend()) as BackendInfo;
-  checkDataset(dataset);
-  throwIfAborted(signal);
-  const numClasses = dataset.labelNames.length;
-  const inputShape = (base.inputs[0] as tf.SymbolicTensor).shape.slice(1) as number[];
-  const cut = cutAndAttachHead(base, hp.featureLayer ?? options.featureLayer, numClasses, hp.head, hp.seed);
-  const runner = new Runner(options, cut, inputShape, backend);
+  let cut: CutModel | undefined;
+  let runner: Runner | undefined;
   try {
+    const backend = await initBackend();
+    checkDataset(dataset);
+    throwIfAborted(signal);
+    const inputShape = (base.inputs[0] as tf.SymbolicTensor).shape.slice(1) as number[];
+    cut = cutAndAttachHead(base, hp.featureLayer ?? options.featureLayer, dataset.labelNames.length, hp.head, hp.seed);
+    // The base's own head is not part of the child: free it now.
+    const kept = new Set(cut.child.layers);
+    for (const layer of base.layers) if (!kept.has(layer)) layer.dispose();
+    runner = new Runner(options, cut, inputShape, backend);
     return await runner.run();
   } catch (error) {
-    cut.child.dispose();
+    (cut?.child ?? base).dispose();
     throw error;
   } finally {
-    runner.dispose();
+    runner?.dispose();
+    // Head layers are shared with the child, which keeps them alive; only this wrapper goes.
+    cut?.head.dispose();
   }
 }
 
@@ -123,7 +134,9 @@ class Runner {
     freezeBatchNormStatistics(cut.baseLayers);
     this.frozen = applyFreeze(cut.baseLayers, this.hp.freeze);
     this.path =
-      this.hp.freeze.strategy === "ALL_BASE" && this.hp.unfreezeSchedule.length === 0 ? "FEATURE_CACHE" : "FULL";
+      this.hp.freeze.strategy === "ALL_BASE" && this.hp.unfreezeSchedule.length === 0 && options.featureCache !== false
+        ? "FEATURE_CACHE"
+        : "FULL";
     this.trainingBackend = backend.inferenceBackend;
     this.split = stratifiedSplit(
       options.dataset.labels,
