@@ -156,19 +156,14 @@ test("finds the new child under its base in the lineage graph and opens its mode
   await page.goto(`${web.url}/models?focus=${childModelId}`);
   const node = page.locator(`[data-testid="lineage-node"][data-model-id="${childModelId}"]`);
   await node.waitFor();
-  const baseNode = page
-    .locator('[data-testid="lineage-node"]')
-    .filter({ hasText: /digits/i })
-    .first();
+  const { model } = await ids();
+  const baseNode = page.locator(`[data-testid="lineage-node"][data-model-id="${model}"]`);
   const [childBox, baseBox] = [await node.boundingBox(), await baseNode.boundingBox()];
   assert.ok(childBox && baseBox && childBox.y > baseBox.y, "the child sits below its base");
   await screenshot(page, "lineage");
   await node.click();
   await page.waitForURL(new RegExp(`/models/${childModelId}$`));
-  await page
-    .locator('[data-testid="model-parent"] a')
-    .filter({ hasText: /digits/i })
-    .waitFor();
+  await page.locator(`[data-testid="model-parent"] a[href="/models/${model}"]`).waitFor();
   await page.locator('[data-testid="layers"]').getByText("frozen").first().waitFor();
   await screenshot(page, "model");
 });

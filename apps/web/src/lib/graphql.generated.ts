@@ -245,7 +245,7 @@ export type DrainTrainerMutation = { drainTrainer: { id: string, name: string, h
 export type DatasetsQueryVariables = Exact<{ [key: string]: never; }>;
 
 
-export type DatasetsQuery = { datasets: Array<{ id: string, name: string, version: number, task: string, labels: Array<string>, sampleCount: number, classCounts: Array<number>, sampleShape: Array<number>, sha256: string | null, createdAt: string }> };
+export type DatasetsQuery = { datasets: Array<{ id: string, name: string, version: number, task: string, labels: Array<string>, sampleCount: number, classCounts: Array<number>, sampleShape: Array<number>, builtin: boolean, sha256: string | null, createdAt: string }> };
 
 export type CreateDatasetMutationVariables = Exact<{
   input: CreateDatasetInput;
@@ -938,6 +938,7 @@ export const DatasetsDocument = new TypedDocumentString(`
     sampleCount
     classCounts
     sampleShape
+    builtin
     sha256
     createdAt
   }

@@ -30,6 +30,7 @@ export function DatasetsView() {
                 <th className="num">Samples</th>
                 <th>Classes (samples per class)</th>
                 <th>Shape</th>
+                <th>Source</th>
                 <th>Created</th>
               </tr>
             </thead>
@@ -52,6 +53,7 @@ export function DatasetsView() {
                     </div>
                   </td>
                   <td>{d.sampleShape.join("×")}</td>
+                  <td>{d.builtin ? "built-in" : "uploaded"}</td>
                   <td>{formatDate(d.createdAt)}</td>
                 </tr>
               ))}
