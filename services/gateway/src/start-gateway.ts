@@ -130,6 +130,7 @@ export async function startGateway(config: GatewayConfig): Promise<Gateway> {
       blockFieldSuggestion: { enabled: true },
     }).protect();
     const httpServer = createServer();
+    const formatError = createFormatError(log);
     const apollo = new ApolloServer<GraphQLContext>({
       schema,
       ...armor,
@@ -137,7 +138,7 @@ export async function startGateway(config: GatewayConfig): Promise<Gateway> {
       allowBatchedHttpRequests: false,
       csrfPrevention: true,
       includeStacktraceInErrorResponses: false,
-      formatError: createFormatError(log),
+      formatError,
     });
     await apollo.start();
     // apollo.stop() also closes the HTTP server (drain plugin); websockets are closed before it.
@@ -149,6 +150,7 @@ export async function startGateway(config: GatewayConfig): Promise<Gateway> {
       validationRules: armor.validationRules,
       authenticateWith: (authorization) => authenticate(db, authorization),
       context: (viewer) => contextFor(viewer),
+      formatError,
       log,
     });
     cleanups.push(["websockets", () => ws.close()]);

@@ -1,5 +1,12 @@
 import type { Server } from "node:http";
-import { type GraphQLSchema, specifiedRules, type ValidationRule, validate } from "graphql";
+import {
+  type GraphQLError,
+  type GraphQLFormattedError,
+  type GraphQLSchema,
+  specifiedRules,
+  type ValidationRule,
+  validate,
+} from "graphql";
 import { useServer } from "graphql-ws/use/ws";
 import { WebSocketServer } from "ws";
 import type { Viewer } from "../auth/authenticate.ts";
@@ -21,8 +28,11 @@ export function attachWebSockets(options: {
   validationRules: ValidationRule[];
   authenticateWith: (authorization: string | undefined) => Promise<Viewer>;
   context: (viewer: Viewer) => GraphQLContext;
+  formatError: (formatted: GraphQLFormattedError, error: unknown) => GraphQLFormattedError;
   log: (line: string) => void;
 }) {
+  // graphql-ws does not go through Apollo, so its errors get the same formatting here.
+  const format = (errors: readonly GraphQLError[]) => errors.map((e) => options.formatError(e.toJSON(), e));
   const wss = new WebSocketServer({ server: options.server, path: options.path, maxPayload: 1024 * 1024 });
   const rules = [...specifiedRules, ...options.validationRules];
   const disposable = useServer<Record<string, unknown> | undefined, ConnectionExtra>(
@@ -41,6 +51,9 @@ export function attachWebSockets(options: {
           return false;
         }
       },
+      onNext: (_ctx, _id, _payload, _args, result) =>
+        result.errors ? { ...result, errors: format(result.errors) } : undefined,
+      onError: (_ctx, _id, _payload, errors) => format(errors),
       context: (ctx) => {
         const viewer = ctx.extra.viewer;
         if (!viewer) throw new UnauthenticatedError("missing API key");
