@@ -1,0 +1,35 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import * as tf from "@tensorflow/tfjs";
+import { initBackend } from "./backend.ts";
+
+test("without native TensorFlow the engine runs on WASM with the missing gradient kernels bridged", async () => {
+  const info = await initBackend();
+  assert.equal(info.backend, "wasm");
+  assert.equal(tf.getBackend(), "wasm");
+  assert.ok(info.bridgedKernels?.includes("Conv2DBackpropFilter"));
+  assert.equal(await initBackend(), info, "the choice is made once per process");
+});
+
+test("a conv filter gradient on WASM equals the CPU backend's", async () => {
+  await initBackend();
+  const gradient = () =>
+    tf.tidy(() => {
+      const x = tf.tensor4d(
+        Array.from({ length: 2 * 5 * 5 * 2 }, (_, i) => Math.sin(i)),
+        [2, 5, 5, 2],
+      );
+      const f = tf.tensor4d(
+        Array.from({ length: 3 * 3 * 2 * 4 }, (_, i) => Math.cos(i)),
+        [3, 3, 2, 4],
+      );
+      const g = tf.grad((filter: tf.Tensor4D) => tf.conv2d(x, filter, 1, "same").square().sum())(f);
+      return Array.from(g.dataSync());
+    });
+  const onWasm = gradient();
+  await tf.setBackend("cpu");
+  const onCpu = gradient();
+  await tf.setBackend("wasm");
+  assert.equal(onWasm.length, 72);
+  for (const [i, v] of onWasm.entries()) assert.ok(Math.abs(v - (onCpu[i] as number)) < 1e-3, `element ${i}`);
+});
