@@ -1,14 +1,13 @@
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
-import { type Gateway, startGateway } from "@graft/gateway";
-import { type NatsServer, startNatsServer } from "@graft/natsd";
+import { fileURLToPath } from "node:url";
+import type { Gateway } from "@graft/gateway";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import {
   ensureWebBuild,
-  imageFolderZip,
   launchChromium,
   screenshot,
   startWebServer,
@@ -21,35 +20,69 @@ import {
   READ_POINTS,
   recordChartPoints,
 } from "../apps/web/testing/page-scripts.ts";
+import { imageFolderZip, tinyModel, zipFiles } from "./support/fixtures.ts";
+import { type GatewaySetup, setup } from "./support/gateway.ts";
 import { eventually, graphql, startTrainerProcess, stopTrainers, type TrainerProcess } from "./support/trainer.ts";
 
-// The whole platform, for real: nats-server, the gateway, a trainer process, the production
-// dashboard build and Debian's chromium. One platform serves the flows below, in order.
-let nats: NatsServer;
+// The whole platform, for real: nats-server, the gateway (PGlite, or PostgreSQL when
+// DATABASE_URL is set), a trainer process, the production dashboard build and Debian's
+// chromium. One platform serves the flows below, in order.
+let platform: GatewaySetup;
 let gateway: Gateway;
 let trainer: TrainerProcess;
 let web: WebServer;
 let browser: Browser;
 let context: BrowserContext;
 let page: Page;
+let base = { model: "", dataset: "" };
 let firstRunId = "";
 let childModelId = "";
 
 const TRAINER_NAME = "web-trainer";
+// The pre-trained digits-cnn is a committed artifact; until it exists, a tiny 28x28x1 model
+// registered through the public API stands in as the base.
+const DIGITS_CNN = fileURLToPath(new URL("../packages/catalog/models/digits-cnn/model.json", import.meta.url));
+
+async function registerBase(): Promise<string> {
+  if (existsSync(DIGITS_CNN)) {
+    const data = await platform.gqlData<{ models: { edges: { node: { id: string; name: string } }[] } }>(
+      "{ models(filter: { kind: BASE }) { edges { node { id name } } } }",
+    );
+    const id = data.models.edges.find((e) => /digits/i.test(e.node.name))?.node.id;
+    assert.ok(id, `digits-cnn should be seeded: ${JSON.stringify(data)}`);
+    return id;
+  }
+  const upload = await platform.upload(zipFiles(tinyModel({ size: 28, channels: 1, classes: 5 }).files));
+  assert.equal(upload.status, 201, JSON.stringify(upload.body));
+  const data = await platform.gqlData<{ registerModel: { id: string } }>(
+    `mutation($input: RegisterModelInput!) { registerModel(input: $input) { id } }`,
+    {
+      input: {
+        name: "tiny-digits",
+        uploadId: upload.body.uploadId,
+        labels: ["0", "1", "2", "3", "4"],
+        featureLayer: "features",
+      },
+    },
+  );
+  return data.registerModel.id;
+}
 
 before(async () => {
   ensureWebBuild((line) => process.stderr.write(`${line}\n`));
-  nats = await startNatsServer();
-  gateway = await startGateway({
-    port: 0,
-    natsUrl: nats.url,
-    memoryStorage: true,
+  platform = await setup({
     trainerOfflineAfterMs: 4000,
-    builtinModels: ["digits-cnn"],
+    builtinModels: existsSync(DIGITS_CNN) ? ["digits-cnn"] : [],
   });
+  gateway = platform.gateway;
+  const model = await registerBase();
+  const { datasets } = await platform.gqlData<{ datasets: { id: string; name: string }[] }>("{ datasets { id name } }");
+  const dataset = datasets.find((d) => d.name.includes("5-9"))?.id;
+  assert.ok(dataset, `mnist-5-9 should be seeded: ${JSON.stringify(datasets)}`);
+  base = { model, dataset };
   trainer = startTrainerProcess({
     gatewayUrl: gateway.url,
-    natsUrl: nats.url,
+    natsUrl: platform.nats.url,
     joinToken: gateway.joinToken,
     name: TRAINER_NAME,
     env: { TRAINER_HEARTBEAT_MS: "1000" },
@@ -65,19 +98,11 @@ after(async () => {
   await browser?.close();
   await web?.stop();
   if (trainer) await stopTrainers([trainer], 5000);
-  await gateway?.stop();
-  await nats?.stop();
+  await platform?.cleanup();
 });
 
 async function ids(): Promise<{ model: string; dataset: string }> {
-  const data = await graphql<{
-    models: { edges: { node: { id: string; name: string } }[] };
-    datasets: { id: string; name: string }[];
-  }>(gateway, "{ models(filter: { kind: BASE }) { edges { node { id name } } } datasets { id name } }");
-  const model = data.models.edges.find((e) => e.node.name.includes("digits"))?.node.id;
-  const dataset = data.datasets.find((d) => d.name.includes("5-9"))?.id;
-  assert.ok(model && dataset, `digits-cnn and mnist-5-9 should be seeded: ${JSON.stringify(data)}`);
-  return { model, dataset };
+  return base;
 }
 
 test("asks for an API key, refuses a wrong one and keeps the right one in an http-only cookie", async () => {
