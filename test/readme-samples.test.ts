@@ -49,6 +49,7 @@ before(async () => {
     HOME: home,
     XDG_CONFIG_HOME: join(home, ".config"),
     NO_COLOR: "1",
+    NPM_CONFIG_UPDATE_NOTIFIER: "false",
   };
   await stack.trainer("readme-trainer").waitForOutput(/^Trainer readme-trainer \(.+\) on backend/);
 });
