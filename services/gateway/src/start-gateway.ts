@@ -137,6 +137,8 @@ export async function startGateway(config: GatewayConfig): Promise<Gateway> {
       plugins: [...armor.plugins, requireApiKey, ApolloServerPluginDrainHttpServer({ httpServer })],
       allowBatchedHttpRequests: false,
       csrfPrevention: true,
+      // The process owner (main.ts, a launcher, a test) decides when to stop, not Apollo.
+      stopOnTerminationSignals: false,
       includeStacktraceInErrorResponses: false,
       formatError,
     });
