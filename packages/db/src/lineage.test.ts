@@ -157,3 +157,15 @@ test("ids that are not UUIDs find nothing instead of failing the query", async (
   assert.deepEqual(await siblings(database.db, P, "x"), []);
   assert.throws(() => visibleToProject("not-a-uuid"), TypeError);
 });
+
+test("lineage rows decode exactly like a plain select of the same models", async () => {
+  const viaLineage = (await descendants(database.db, P, String(id.base))).map((e) => e.model);
+  const plain = await database.db.select().from(models);
+  for (const model of viaLineage) {
+    assert.deepEqual(
+      model,
+      plain.find((m) => m.id === model.id),
+    );
+  }
+  assert.ok(viaLineage[0]?.createdAt instanceof Date);
+});

@@ -1,5 +1,6 @@
-import { and, asc, eq, ne, type SQL, sql } from "drizzle-orm";
+import { and, asc, eq, getTableColumns, ne, type SQL, sql } from "drizzle-orm";
 import type { Db } from "./client.ts";
+import { rowsOf } from "./rows.ts";
 import { models } from "./schema.ts";
 import { isUuid, type Visibility, visibleAlias, visibleRows } from "./visibility.ts";
 
@@ -31,7 +32,7 @@ export async function ancestors(db: Db, visibility: Visibility, modelId: string)
        where ${visibleAlias(visibility, "m")} and up.distance < ${MAX_GENERATIONS}
     ) select id, distance from up
   ) as lineage`;
-  return joined(db, walk, asc(sql`lineage.distance`));
+  return joined(db, walk, sql`lineage.distance`);
 }
 
 export interface DescendantsOptions {
@@ -74,7 +75,7 @@ export async function descendants(
              where ${visibleAlias(visibility, "m")} and down.distance < ${maxDepth}::int
           ) select id, distance from down
         ) as lineage`;
-  return joined(db, subtree, asc(sql`lineage.distance`), asc(models.createdAt), asc(models.id));
+  return joined(db, subtree, sql`lineage.distance`, sql`m.created_at`, sql`m.id`);
 }
 
 /** Direct children, oldest first. */
@@ -114,11 +115,30 @@ export function lineageFieldsForChild(parent: Pick<ModelRow, "id" | "rootId" | "
   return { parentId: parent.id, rootId: parent.rootId ?? parent.id, depth: parent.depth + 1 };
 }
 
+/**
+ * Reads the lineage rows as one JSON document instead of row by row: a subtree can be
+ * thousands of wide rows, and decoding them field by field (PGlite above all) costs several
+ * times more than one JSON.parse. Values then go through each column's own decoder, so the
+ * rows equal what `db.select().from(models)` returns.
+ */
 async function joined(db: Db, lineage: SQL, ...orderBy: SQL[]): Promise<LineageEntry[]> {
-  const rows = await db
-    .select({ model: models, distance: sql<number>`lineage.distance`.mapWith(Number) })
-    .from(models)
-    .innerJoin(lineage, sql`lineage.id = ${models.id}`)
-    .orderBy(...orderBy);
-  return rows;
+  const [row] = rowsOf<{ doc: string | null }>(
+    await db.execute(sql`
+      select json_agg(json_build_array(lineage.distance, m) order by ${sql.join(orderBy, sql`, `)})::text as doc
+        from ${models} m join ${lineage} on lineage.id = m.id`),
+  );
+  if (row?.doc == null) return [];
+  const entries = JSON.parse(row.doc) as [number, Record<string, unknown>][];
+  return entries.map(([distance, raw]) => ({ model: decodeModel(raw), distance }));
+}
+
+const MODEL_COLUMNS = Object.entries(getTableColumns(models));
+
+function decodeModel(raw: Record<string, unknown>): ModelRow {
+  const model: Record<string, unknown> = {};
+  for (const [key, column] of MODEL_COLUMNS) {
+    const value = raw[column.name];
+    model[key] = value === null || value === undefined ? null : column.mapFromDriverValue(value);
+  }
+  return model as ModelRow;
 }

@@ -1,0 +1,165 @@
+/**
+ * Read paths against the 50 ms p95 target: a page of 50 runs out of 100,000 (keyset), the
+ * lineage subtree of a 10,000-model tree's root, and a 1,000,000-point metric series reduced
+ * to 2,000 points. On PGlite, and also on PostgreSQL when DATABASE_URL is set.
+ *
+ *   npx tsx bench/reads.bench.ts [--runs 100000] [--models 10000] [--points 1000000] [--iterations 40]
+ */
+import { parseArgs } from "node:util";
+import {
+  createDatabase,
+  createTestDatabaseTarget,
+  type Db,
+  descendants,
+  encodeCursor,
+  reduceEpochSeries,
+  rowsOf,
+  runsPage,
+  visibleToProject,
+} from "@graft/db";
+import { sql } from "drizzle-orm";
+
+const { values } = parseArgs({
+  options: {
+    runs: { type: "string", default: "100000" },
+    models: { type: "string", default: "10000" },
+    points: { type: "string", default: "1000000" },
+    iterations: { type: "string", default: "40" },
+  },
+});
+const RUNS = Number(values.runs);
+const MODELS = Number(values.models);
+const POINTS = Number(values.points);
+const ITERATIONS = Number(values.iterations);
+const TARGET_MS = 50;
+const BRANCHING = 4;
+
+// Ids derive from the row number so parents can be named in the same INSERT ... SELECT.
+const modelId = (n: ReturnType<typeof sql>) => sql`md5('bench-model-' || (${n}))::uuid`;
+const PROJECT = "00000000-0000-4000-8000-000000000001";
+const DATASET = "00000000-0000-4000-8000-000000000002";
+const SERIES_RUN = "00000000-0000-4000-8000-000000000003";
+
+async function seed(db: Db): Promise<{ rootId: string }> {
+  const timed = async (label: string, work: () => Promise<unknown>) => {
+    const started = performance.now();
+    await work();
+    console.log(`  seeded ${label} in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+  };
+  await db.execute(sql`insert into projects (id, name) values (${PROJECT}::uuid, 'bench')`);
+  await db.execute(sql`insert into datasets (id, project_id, name, task, labels, class_counts, sample_count, sample_shape, source)
+    values (${DATASET}::uuid, null, 'bench', 'image-classification', '["0","1"]', '[1,1]', 2, '[28,28,1]', '{"kind":"BUILTIN","name":"mnist"}')`);
+
+  const modelColumns = sql`id, project_id, name, kind, parent_id, architecture, task, input_shape, labels,
+    preprocessing, layers, param_count, size_bytes, artifact_key`;
+  const modelValues = (n: ReturnType<typeof sql>, project: ReturnType<typeof sql>, parent: ReturnType<typeof sql>) =>
+    sql`${modelId(n)}, ${project}, 'm' || (${n}), ${parent}::model_kind, ${parent === NO_PARENT ? sql`null` : modelId(sql`((${n}) - 1) / ${BRANCHING}`)},
+      'digits-cnn', 'image-classification', '[28,28,1]', '["0","1"]', '{"inputRange":[0,1],"channels":1}', '[]', 10, 40, 'models/' || (${n})`;
+  const NO_PARENT = sql`'BASE'`;
+  await timed(`a ${MODELS}-model lineage tree (${BRANCHING} children per model)`, async () => {
+    await db.execute(
+      sql`insert into models (${modelColumns}) select ${modelValues(sql`0`, sql`null::uuid`, NO_PARENT)}`,
+    );
+    // One INSERT per generation: the lineage trigger reads each row's parent, so parents go first.
+    for (let lo = 1, width = BRANCHING; lo < MODELS; lo += width, width *= BRANCHING) {
+      const hi = Math.min(lo + width - 1, MODELS - 1);
+      await db.execute(sql`insert into models (${modelColumns})
+        select ${modelValues(sql`i`, sql`${PROJECT}::uuid`, sql`'FINE_TUNED'`)} from generate_series(${lo}::int, ${hi}::int) as i`);
+    }
+  });
+
+  await timed(`${RUNS} runs`, () =>
+    db.execute(sql`insert into runs (id, project_id, base_model_id, dataset_id, pool, status, epochs, batch_size, optimizer,
+        learning_rate, freeze_strategy, seed, hyperparameters, output_model_id, best_val_accuracy, queued_at)
+      select case when i = 0 then ${SERIES_RUN}::uuid else gen_random_uuid() end, ${PROJECT}::uuid, ${modelId(sql`0`)},
+        ${DATASET}::uuid, 'default', (array['QUEUED','RUNNING','SUCCEEDED','FAILED'])[1 + i % 4]::run_status, 10, 32, 'adam',
+        0.001, 'ALL', i, '{}', gen_random_uuid(), case when i % 3 = 0 then null else (i % 1000) / 1000.0 end,
+        timestamptz '2026-01-01' + (i / 2) * interval '1 second'
+      from generate_series(0, ${RUNS - 1}::int) as i`),
+  );
+
+  await timed(`a ${POINTS}-point metric series`, async () => {
+    const chunk = 250_000;
+    for (let lo = 1; lo <= POINTS; lo += chunk) {
+      const hi = Math.min(lo + chunk - 1, POINTS);
+      await db.execute(sql`insert into run_epochs (run_id, epoch, attempt, loss, accuracy, val_loss, val_accuracy,
+          learning_rate, duration_ms, samples_per_second, trainable_params, frozen_layers)
+        select ${SERIES_RUN}::uuid, e, 1, 1.0 / e + (e % 7) * 0.01, 0.5, 1.0 / e, 0.5, 0.001, 10, 100, 10, 1
+        from generate_series(${lo}::int, ${hi}::int) as e`);
+    }
+  });
+  await db.execute(sql`analyze`);
+  return { rootId: rowsOf<{ id: string }>(await db.execute(sql`select ${modelId(sql`0`)}::text as id`))[0]?.id ?? "" };
+}
+
+async function measure(label: string, work: (i: number) => Promise<unknown>): Promise<void> {
+  for (let i = 0; i < 3; i++) await work(i);
+  const samples: number[] = [];
+  for (let i = 0; i < ITERATIONS; i++) {
+    const started = performance.now();
+    await work(i);
+    samples.push(performance.now() - started);
+  }
+  samples.sort((a, b) => a - b);
+  const at = (q: number) => samples[Math.min(samples.length - 1, Math.floor(q * samples.length))] ?? Number.NaN;
+  const p95 = at(0.95);
+  console.log(
+    `  ${label.padEnd(44)} p50 ${at(0.5).toFixed(1).padStart(7)} ms   p95 ${p95.toFixed(1).padStart(7)} ms   p95/target ${(p95 / TARGET_MS).toFixed(2)} (target ${TARGET_MS} ms)`,
+  );
+}
+
+async function bench(name: string, db: Db): Promise<void> {
+  console.log(`\n${name}`);
+  const { rootId } = await seed(db);
+  const visibility = visibleToProject(PROJECT);
+
+  // Cursors at random depths, so pages deep in the list are measured, not only the first.
+  const positions = rowsOf<{ value: string; id: string }>(
+    await db.execute(sql`select queued_at::text as value, id::text as id from runs where project_id = ${PROJECT}::uuid
+      order by queued_at desc, id desc offset floor(random() * ${RUNS - 100})::int limit 1`),
+  );
+  const cursors: (string | null)[] = [null];
+  for (let i = 0; i < 9; i++) {
+    const [row] = rowsOf<{ value: string; id: string }>(
+      await db.execute(sql`select queued_at::text as value, id::text as id from runs tablesample system (1) limit 1`),
+    );
+    const position = row ?? positions[0];
+    if (position) cursors.push(encodeCursor({ field: "QUEUED_AT", direction: "DESC", ...position }));
+  }
+
+  let pageSize = 0;
+  await measure("page of 50 runs (keyset, queuedAt desc)", async (i) => {
+    const page = await runsPage(db, { projectId: PROJECT, first: 50, after: cursors[i % cursors.length] ?? null });
+    pageSize = page.edges.length;
+  });
+  let subtree = 0;
+  await measure(`lineage subtree of the root`, async () => {
+    subtree = (await descendants(db, visibility, rootId)).length;
+  });
+  let points = 0;
+  await measure(`${POINTS}-point series reduced to 2000`, async () => {
+    points = (await reduceEpochSeries(db, SERIES_RUN, "loss", 2000)).length;
+  });
+  console.log(`  (last page held ${pageSize} runs, subtree ${subtree} models, series ${points} points)`);
+}
+
+const pglite = await createDatabase();
+try {
+  await bench("PGlite (in memory)", pglite.db);
+} finally {
+  await pglite.close();
+}
+
+if (process.env.DATABASE_URL) {
+  const target = await createTestDatabaseTarget();
+  try {
+    const postgres = await createDatabase({ url: target.databaseUrl });
+    try {
+      await bench("PostgreSQL (DATABASE_URL, fresh database)", postgres.db);
+    } finally {
+      await postgres.close();
+    }
+  } finally {
+    await target.cleanup();
+  }
+}
