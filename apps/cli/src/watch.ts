@@ -75,6 +75,8 @@ export async function watchRun(client: GraftClient, runId: string, options: Watc
     }, options.pollMs ?? 3000);
     abort.signal.addEventListener("abort", () => clearInterval(timer), { once: true });
   });
+  // A poll still in flight when the watch ends must not surface as an unhandled rejection.
+  done.catch(() => {});
 
   const live = (async () => {
     try {
