@@ -155,3 +155,36 @@ test("trainers list shows the trainer node; experiments create and list round-tr
   );
   assert.equal(exp?.objectiveDirection, "ASC");
 });
+
+test("graft datasets upload posts a zip of class folders and creates a dataset; a corrupt zip is refused", async () => {
+  const { zipSync } = await import("fflate");
+  const { PNG } = await import("pngjs");
+  const png = (shade: number) => {
+    const image = new PNG({ width: 28, height: 28 });
+    image.data.fill(shade);
+    for (let i = 3; i < image.data.length; i += 4) image.data[i] = 255;
+    return new Uint8Array(PNG.sync.write(image));
+  };
+  const files: Record<string, Uint8Array> = {};
+  for (let i = 0; i < 6; i++) {
+    files[`dark/${i}.png`] = png(10 + i);
+    files[`light/${i}.png`] = png(240 - i);
+  }
+  const zipPath = join(home, "shades.zip");
+  const { writeFileSync } = await import("node:fs");
+  writeFileSync(zipPath, zipSync(files));
+  const r = await graft(["datasets", "upload", zipPath, "--name", "shades", "--json"], env);
+  assert.equal(r.code, 0, show(r));
+  const dataset = JSON.parse(r.stdout) as { name: string; labels: string[]; sampleCount: number };
+  assert.equal(dataset.name, "shades");
+  assert.deepEqual([...dataset.labels].sort(), ["dark", "light"]);
+  assert.equal(dataset.sampleCount, 12);
+
+  const junk = join(home, "junk.zip");
+  writeFileSync(junk, "not a zip at all");
+  const bad = await graft(["datasets", "upload", junk, "--name", "junk"], env);
+  assert.equal(bad.code, 1, show(bad));
+  assert.match(bad.stderr, /^error [A-Z_]+/m);
+  const listed = await graft(["datasets", "list", "--json"], env);
+  assert.ok(!(JSON.parse(listed.stdout) as { name: string }[]).some((d) => d.name === "junk"));
+});
