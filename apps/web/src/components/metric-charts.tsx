@@ -67,6 +67,7 @@ function formatTick(value: number): string {
   if (value === 0) return "0";
   const abs = Math.abs(value);
   if (abs >= 1000) return `${(value / 1000).toFixed(1)}k`;
-  if (abs < 0.01) return value.toExponential(0);
-  return Number(value.toPrecision(3)).toString();
+  if (abs < 0.01) return value.toExponential(1);
+  // Four significant digits keep ticks distinct on flat curves (a loss moving in its third decimal).
+  return Number(value.toPrecision(4)).toString();
 }

@@ -28,7 +28,8 @@ export function ModelView({ id }: { id: string }) {
   const ranked = [...model.siblings.filter((s) => s.id !== model.id), { ...model, children: undefined }]
     .map((s) => ({ id: s.id, name: s.name, bestMetric: s.bestMetric, verifiedLineage: s.verifiedLineage }))
     .sort((a, b) => (b.bestMetric ?? -1) - (a.bestMetric ?? -1));
-  const trained = model.layers.filter((l) => l.trainable).length;
+  const weighted = model.layers.filter((l) => l.params > 0);
+  const trained = weighted.filter((l) => l.trainable).length;
 
   return (
     <>
@@ -138,9 +139,7 @@ export function ModelView({ id }: { id: string }) {
         <h2 id="model-layers">
           Layers{" "}
           <span className="muted">
-            {fineTuned
-              ? `${trained} trained, ${model.layers.length - trained} frozen`
-              : `${model.layers.length} layers`}
+            {fineTuned ? `${trained} trained, ${weighted.length - trained} frozen` : `${model.layers.length} layers`}
           </span>
         </h2>
         <table className="table" data-testid="layers">
@@ -166,9 +165,13 @@ export function ModelView({ id }: { id: string }) {
                 <td className="num">{formatCount(l.params)}</td>
                 {fineTuned ? (
                   <td>
-                    <span className={`badge ${l.trainable ? "badge-running" : ""}`}>
-                      {l.trainable ? "trained" : "frozen"}
-                    </span>
+                    {l.params === 0 ? (
+                      <span className="muted">no weights</span>
+                    ) : (
+                      <span className={`badge ${l.trainable ? "badge-running" : ""}`}>
+                        {l.trainable ? "trained" : "frozen"}
+                      </span>
+                    )}
                   </td>
                 ) : null}
                 <td className="mono muted">{l.weightHash ? l.weightHash.slice(0, 16) : "—"}</td>

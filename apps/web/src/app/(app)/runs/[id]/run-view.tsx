@@ -150,12 +150,14 @@ export function RunView({ id }: { id: string }) {
           id="learning-rate"
           title="Learning rate"
           rows={chartRows}
+          yDomain={[0, "auto"]}
           series={[{ key: "learningRate", label: "learning rate", color: "#16a34a" }]}
         />
         <MetricChart
           id="throughput"
           title="Samples / s"
           rows={chartRows}
+          yDomain={[0, "auto"]}
           series={[{ key: "samplesPerSecond", label: "samples/s", color: "#9333ea" }]}
         />
       </section>
