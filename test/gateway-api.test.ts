@@ -391,6 +391,15 @@ test("lineage on a 3-level tree: parent, children, ancestors, descendants, sibli
   assert.equal(run.bestEpoch.epoch, 2);
   assert.equal(run.trainer.id, registerTrainer.trainer.id);
 
+  const plotted = await s.gqlData<{ run: { series: unknown[]; full: unknown[] } }>(
+    "query ($id: ID!) { run(id: $id) { series(metric: valAccuracy, maxPoints: 1) { epoch min max last } full: series(metric: valAccuracy) { epoch last } } }",
+    { id: child.runId },
+  );
+  assert.deepEqual(plotted.run.series, [{ epoch: 2, min: 0.5, max: 0.75, last: 0.75 }]);
+  assert.deepEqual(plotted.run.full, [
+    { epoch: 1, last: 0.5 },
+    { epoch: 2, last: 0.75 },
+  ]);
   const other = await s.gateway.createProject("lineage-other");
   const hidden = await s.gql("query ($id: ID!) { model(id: $id) { id } }", { id: child.modelId }, other.apiKey);
   assert.deepEqual(codes(hidden), ["NOT_FOUND"]);

@@ -1,5 +1,14 @@
-import { type Db, models, rowsOf } from "@graft/db";
-import { and, count, eq, ilike, inArray, ne, type SQL, sql } from "drizzle-orm";
+import {
+  ancestors,
+  children,
+  type Db,
+  descendants,
+  models,
+  siblings,
+  type Visibility,
+  visibleToProject,
+} from "@graft/db";
+import { and, count, eq, ilike, inArray, type SQL, sql } from "drizzle-orm";
 import { decodeCursor, encodeCursor, type Page, pageSize } from "./cursor.ts";
 import type { Caller } from "./deps.ts";
 import { NotFoundError } from "./errors.ts";
@@ -23,10 +32,14 @@ const NEWEST_FIRST: KeysetOrder = {
 
 /** Reads of the lineage tree, scoped to what the caller may see. */
 export class ModelQueries {
+  private readonly visibility: Visibility;
+
   constructor(
     private readonly db: Db,
     private readonly caller: Caller,
-  ) {}
+  ) {
+    this.visibility = visibleToProject(caller.projectId);
+  }
 
   async byIds(ids: readonly string[]): Promise<Map<string, ModelRow>> {
     const valid = ids.filter(isUuid);
@@ -84,63 +97,24 @@ export class ModelQueries {
     };
   }
 
-  async children(model: ModelRow): Promise<ModelRow[]> {
-    return await this.db
-      .select()
-      .from(models)
-      .where(and(eq(models.parentId, model.id), visibleTo(this.caller, models.projectId)))
-      .orderBy(models.createdAt, models.id);
+  children(model: ModelRow): Promise<ModelRow[]> {
+    return children(this.db, this.visibility, model.id);
   }
 
-  async siblings(model: ModelRow): Promise<ModelRow[]> {
-    if (model.parentId === null) return [];
-    return await this.db
-      .select()
-      .from(models)
-      .where(
-        and(eq(models.parentId, model.parentId), ne(models.id, model.id), visibleTo(this.caller, models.projectId)),
-      )
-      .orderBy(models.createdAt, models.id);
+  siblings(model: ModelRow): Promise<ModelRow[]> {
+    return siblings(this.db, this.visibility, model.id);
   }
 
   /** Parent first, root last. */
   async ancestors(model: ModelRow): Promise<ModelRow[]> {
-    const found = rowsOf<{ id: string; depth: number }>(
-      await this.db.execute(sql`
-        with recursive up(id, parent_id, depth) as (
-          select id, parent_id, 1 from ${models} where id = ${model.parentId}::uuid
-          union all
-          select m.id, m.parent_id, up.depth + 1 from ${models} m join up on m.id = up.parent_id where up.depth < 10000
-        )
-        select id, depth from up`),
-    );
-    return this.inOrder(found);
+    return (await ancestors(this.db, this.visibility, model.id)).map((e) => e.model);
   }
 
-  /** Breadth-first: children, then grandchildren, ... down to `maxDepth` levels. */
+  /** Nearest generation first, down to `maxDepth` levels. */
   async descendants(model: ModelRow, maxDepth?: number | null): Promise<ModelRow[]> {
-    const limit = maxDepth ?? 10_000;
-    if (limit < 1) return [];
-    const found = rowsOf<{ id: string; depth: number }>(
-      await this.db.execute(sql`
-        with recursive down(id, depth) as (
-          select id, 1 from ${models} where parent_id = ${model.id}::uuid
-          union all
-          select m.id, down.depth + 1 from ${models} m join down on m.parent_id = down.id where down.depth < ${limit}
-        )
-        select id, depth from down`),
-    );
-    return this.inOrder(found);
-  }
-
-  private async inOrder(found: { id: string; depth: number }[]): Promise<ModelRow[]> {
-    const byId = await this.byIds(found.map((f) => f.id));
-    return [...found]
-      .sort((a, b) => Number(a.depth) - Number(b.depth))
-      .flatMap((f) => {
-        const row = byId.get(f.id);
-        return row ? [row] : [];
-      });
+    if (maxDepth !== null && maxDepth !== undefined && maxDepth < 1) return [];
+    const found = await descendants(this.db, this.visibility, model.id, maxDepth ? { maxDepth } : {});
+    return found.map((e) => e.model);
   }
 }
 

@@ -1,12 +1,23 @@
-import { type Db, rowsOf, runAttempts, runEpochs, runs } from "@graft/db";
-import { and, asc, count, eq, inArray, type SQL, sql } from "drizzle-orm";
-import { decodeCursor, encodeCursor, type Page, pageSize } from "./cursor.ts";
+import {
+  countRuns,
+  type Db,
+  type SortDirection as Direction,
+  InvalidCursorError,
+  InvalidPageRequestError,
+  InvalidSeriesRequestError,
+  type RunOrderField,
+  reduceEpochSeries,
+  runAttempts,
+  runEpochs,
+  runs,
+  runsPage,
+} from "@graft/db";
+import { and, asc, eq, inArray, type SQL, sql } from "drizzle-orm";
+import type { Page } from "./cursor.ts";
 import type { Caller } from "./deps.ts";
 import { BadUserInputError, NotFoundError } from "./errors.ts";
 import { checkId, isUuid } from "./ids.ts";
-import { keysetAfter, keysetOrderBy, sortText } from "./keyset.ts";
 import type { AttemptRow, EpochRow, RunRow } from "./rows.ts";
-import { type Direction, type RunOrderField, runOrder } from "./run-orders.ts";
 
 export type MetricName = "loss" | "accuracy" | "valLoss" | "valAccuracy";
 export type RunStatus = RunRow["status"];
@@ -28,8 +39,6 @@ export const METRIC_COLUMNS = {
 
 /** Losses are better low, accuracies high. */
 export const higherIsBetter = (metric: MetricName) => metric === "accuracy" || metric === "valAccuracy";
-
-const NO_PAGE: Page<never> = { edges: [], pageInfo: { hasNextPage: false, endCursor: null }, totalCount: 0 };
 
 /** Reads of runs and their metrics, scoped to the caller's project. */
 export class RunQueries {
@@ -64,40 +73,19 @@ export class RunQueries {
     after?: string | null,
     orderBy?: { field: RunOrderField; direction: Direction } | null,
   ): Promise<Page<RunRow>> {
-    const limit = pageSize(first);
-    const order = runOrder(orderBy?.field, orderBy?.direction);
-    const where: SQL[] = [this.mine()];
-    for (const key of ["baseModelId", "datasetId", "experimentId", "trainerId"] as const) {
-      const value = filter?.[key];
-      if (value === undefined || value === null) continue;
-      if (!isUuid(value)) return NO_PAGE;
-      where.push(eq(runs[key], value));
+    const input = { projectId: this.caller.projectId, filter, first, after, orderBy };
+    try {
+      const [page, totalCount] = await Promise.all([runsPage(this.db, input), countRuns(this.db, input)]);
+      return { ...page, totalCount };
+    } catch (error) {
+      if (error instanceof InvalidCursorError)
+        throw new BadUserInputError("after", error.message, undefined, { cause: error });
+      if (error instanceof InvalidPageRequestError) {
+        const field = /^filter\.(\w+)/.exec(error.message)?.[0] ?? "first";
+        throw new BadUserInputError(field, error.message, undefined, { cause: error });
+      }
+      throw error;
     }
-    if (filter?.status && filter.status.length > 0) where.push(inArray(runs.status, [...filter.status]));
-    const [total] = await this.db
-      .select({ n: count() })
-      .from(runs)
-      .where(and(...where));
-    const paged = [...where];
-    if (after) {
-      const key = decodeCursor(after, order.name);
-      paged.push(keysetAfter(order, runs.id, key.value, key.id));
-    }
-    const rows = await this.db
-      .select({ row: runs, sort: sortText(order) })
-      .from(runs)
-      .where(and(...paged))
-      .orderBy(...keysetOrderBy(order, runs.id))
-      .limit(limit + 1);
-    const edges = rows.slice(0, limit).map(({ row, sort }) => ({
-      cursor: encodeCursor({ order: order.name, value: sort, id: row.id }),
-      node: row,
-    }));
-    return {
-      edges,
-      pageInfo: { hasNextPage: rows.length > limit, endCursor: edges.at(-1)?.cursor ?? null },
-      totalCount: total?.n ?? 0,
-    };
   }
 
   /** Epochs of runs the caller may see (callers pass ids of runs already checked). */
@@ -142,19 +130,14 @@ export class RunQueries {
 
   /** Per bucket of consecutive epochs: min, max and last value; at most `maxPoints` buckets. */
   async series(runId: string, metric: MetricName, maxPoints = 2000) {
-    if (!Number.isInteger(maxPoints) || maxPoints < 1 || maxPoints > 10_000) {
-      throw new BadUserInputError("maxPoints", "maxPoints must be between 1 and 10000");
+    try {
+      return await reduceEpochSeries(this.db, runId, metric, maxPoints);
+    } catch (error) {
+      if (error instanceof InvalidSeriesRequestError) {
+        throw new BadUserInputError("maxPoints", error.message, undefined, { cause: error });
+      }
+      throw error;
     }
-    const column = METRIC_COLUMNS[metric];
-    return rowsOf<{ epoch: number; min: number; max: number; last: number }>(
-      await this.db.execute(sql`
-        select max(epoch)::int as epoch, min(v) as min, max(v) as max, (array_agg(v order by epoch desc))[1] as last
-        from (
-          select ${runEpochs.epoch} as epoch, ${column} as v, ntile(${maxPoints}::int) over (order by ${runEpochs.epoch}) as bucket
-          from ${runEpochs} where ${runEpochs.runId} = ${runId}::uuid and ${column} is not null
-        ) t
-        group by bucket order by epoch`),
-    ).map((p) => ({ epoch: Number(p.epoch), min: Number(p.min), max: Number(p.max), last: Number(p.last) }));
   }
 
   /** The run with the best objective value in an experiment. */
