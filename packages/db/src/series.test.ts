@@ -88,3 +88,41 @@ test("bad requests get a typed error; unknown runs an empty series", async () =>
   assert.deepEqual(await reduceEpochSeries(database.db, crypto.randomUUID(), "loss", 10), []);
   assert.deepEqual(await reduceEpochSeries(database.db, "nope", "loss", 10), []);
 });
+
+test("long series merge 32-epoch summary blocks, kept exact across inserts and duplicates", async () => {
+  const { db } = database;
+  const projectId = await insertProject(db, "long");
+  const baseModelId = await insertModel(db, { name: "long", projectId: null });
+  const longRun = await insertRun(db, { projectId, baseModelId, datasetId: await insertDataset(db, projectId) });
+  const loss = (e: number) => ((e * 37) % 101) / 10;
+  const valAccuracy = (e: number) => (e >= 60 && e <= 70 ? null : ((e * 13) % 17) / 17);
+  const row = (e: number) => ({ ...epochRow(e, loss(e)), runId: longRun, valAccuracy: valAccuracy(e) });
+  // Two batches meeting inside a block, then a redelivered epoch with absurd values.
+  await db.insert(runEpochs).values(Array.from({ length: 40 }, (_, i) => row(i + 1)));
+  await db.insert(runEpochs).values(Array.from({ length: 60 }, (_, i) => row(i + 41)));
+  await db
+    .insert(runEpochs)
+    .values({ ...row(50), loss: 1e9, valAccuracy: -1 })
+    .onConflictDoNothing();
+
+  // Expected: buckets of two 32-epoch blocks (epochs 1-63, 64-100), null epochs skipped.
+  const expected = (value: (e: number) => number | null) => {
+    const buckets = new Map<number, { epoch: number; min: number; max: number; last: number }>();
+    for (let e = 1; e <= 100; e++) {
+      const v = value(e);
+      if (v === null) continue;
+      const key = Math.floor(Math.floor(e / 32) / 2);
+      const b = buckets.get(key);
+      buckets.set(
+        key,
+        b
+          ? { epoch: e, min: Math.min(b.min, v), max: Math.max(b.max, v), last: v }
+          : { epoch: e, min: v, max: v, last: v },
+      );
+    }
+    return [...buckets.values()];
+  };
+  assert.deepEqual(await reduceEpochSeries(db, longRun, "loss", 2), expected(loss));
+  assert.deepEqual(await reduceEpochSeries(db, longRun, "valAccuracy", 3), expected(valAccuracy));
+  assert.equal((await reduceEpochSeries(db, longRun, "valAccuracy", 3))[0]?.epoch, 59);
+});
