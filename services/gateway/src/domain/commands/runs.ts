@@ -181,8 +181,10 @@ export class RunCommands {
           error: { code: "DISPATCH_FAILED", message: "the job could not be published to NATS" },
         })
         .where(eq(runs.id, runId));
+      await this.announce(runId);
       throw new DispatchFailedError(runId, { cause });
     }
+    await this.announce(runId);
     return run;
   }
 
@@ -211,8 +213,17 @@ export class RunCommands {
     await this.removeQueuedJob(run.id, run.pool).catch((error: unknown) =>
       this.deps.log(`cancelRun: could not remove the queued job of ${run.id}: ${String(error)}`),
     );
-    await this.deps.events?.publishRunUpdate(run.id);
+    await this.announce(run.id);
     return cancelled;
+  }
+
+  /** Subscribers hear of status changes the domain makes itself; a failure here only loses that notice. */
+  private async announce(runId: string): Promise<void> {
+    try {
+      await this.deps.events?.publishRunUpdate(runId);
+    } catch (error) {
+      this.deps.log(`run ${runId}: could not announce its status: ${String(error)}`);
+    }
   }
 
   /** Deletes the run's job from the work queue so no trainer picks up a cancelled run. */
