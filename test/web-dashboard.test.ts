@@ -222,7 +222,9 @@ test("compares two runs: overlaid curves and only the differing hyperparameters"
     180_000,
   );
 
-  await page.goto(`${web.url}/runs?status=SUCCEEDED`);
+  await page.goto(`${web.url}/runs`);
+  await page.getByLabel("Status", { exact: true }).selectOption("SUCCEEDED");
+  await page.waitForURL(/[?&]status=SUCCEEDED/);
   await page.locator(`tr[data-run-id="${firstRunId}"]`).waitFor();
   await page.locator(`tr[data-run-id="${secondId}"]`).waitFor();
   await screenshot(page, "runs");
@@ -275,4 +277,32 @@ test("shows a trainer go OFFLINE live after it is killed", async () => {
   await row.and(page.locator('[data-status="OFFLINE"]')).waitFor({ timeout: 30_000 });
   assert.equal(await page.evaluate<boolean>(READ_MARK), true, "OFFLINE arrives through the live stream, not a reload");
   await screenshot(page, "trainers-offline");
+});
+
+test("cancels a queued run from its page", async () => {
+  const { model, dataset } = await ids();
+  // No trainer serves this pool, so the run waits in QUEUED until cancelled.
+  const started = await graphql<{ startFineTune: { id: string } }>(
+    gateway,
+    "mutation($input: StartFineTuneInput!) { startFineTune(input: $input) { id } }",
+    {
+      input: {
+        baseModelId: model,
+        datasetId: dataset,
+        name: "web-cancel",
+        epochs: 2,
+        maxSamples: 200,
+        pool: "web-idle",
+      },
+    },
+  );
+  await page.goto(`${web.url}/runs/${started.startFineTune.id}`);
+  await page.locator('h1 [data-status="QUEUED"]').waitFor();
+  await page.getByRole("button", { name: "Cancel run" }).click();
+  await page.locator('h1 [data-status="CANCELLED"]').waitFor({ timeout: 30_000 });
+  const { run } = await graphql<{ run: { status: string } }>(gateway, "query($id: ID!) { run(id: $id) { status } }", {
+    id: started.startFineTune.id,
+  });
+  assert.equal(run.status, "CANCELLED");
+  await screenshot(page, "run-cancelled");
 });
