@@ -37,8 +37,8 @@ test("digits-cnn FULL fine-tune with FIRST_N freezing learns mnist-5-9 and keeps
     assert.ok(Number.isFinite(m.loss) && m.valLoss !== null && Number.isFinite(m.valLoss));
     assert.ok(m.samplesPerSecond > 0 && m.durationMs > 0);
     assert.equal(m.frozenLayers, 4);
-    // features (3136*32+32) + new head (32*5+5) train; the convs do not.
-    assert.equal(m.trainableParams, 3136 * 32 + 32 + 32 * 5 + 5);
+    // features (5*5*16 inputs -> 32) + new head (32 -> 5) train; the convs do not.
+    assert.equal(m.trainableParams, 400 * 32 + 32 + 32 * 5 + 5);
   }
   const last = epochs.at(-1)?.[1] as EpochMetrics;
   assert.ok((last.valAccuracy as number) > CHANCE + 0.3, `valAccuracy ${last.valAccuracy} is far above chance`);

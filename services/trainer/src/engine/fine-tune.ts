@@ -118,7 +118,7 @@ class Runner {
   private readonly hp: Hyperparameters;
   private readonly path: TrainingPath;
   private readonly split;
-  private readonly optimizer: tf.Optimizer;
+  private optimizer: tf.Optimizer;
   private frozen: Set<string>;
   private trainFeatures: tf.Tensor2D | null = null;
   private valFeatures: tf.Tensor2D | null = null;
@@ -180,7 +180,12 @@ class Runner {
           this.frozen = unfreezeTop(this.cut.baseLayers, this.frozen, step.layers);
           recompile = true;
         }
-      if (recompile) this.compile();
+      if (recompile) {
+        // tfjs optimizers keep their moments by variable position: a new trainable set needs a new one.
+        this.optimizer.dispose();
+        this.optimizer = makeOptimizer(hp);
+        this.compile();
+      }
       const metrics = await this.epoch(epoch);
       epochsCompleted = epoch;
       await options.onEpoch?.(epoch, metrics, () => encodeCheckpoint(this.cut.child, epoch));
