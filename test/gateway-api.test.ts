@@ -287,9 +287,18 @@ test("lineage on a 3-level tree: parent, children, ancestors, descendants, sibli
     model: { layers: { name: string; className: string; weightHash: string | null; params: number }[] };
   }>("query ($id: ID!) { model(id: $id) { layers { name className weightHash params } } }", { id: root.id });
   const dataset = await createDataset("lineage-data", ["p", "q"]);
-  const fineTune = async (baseId: string, layers: typeof full.model.layers) => {
+  const { createExperiment } = await s.gqlData<{ createExperiment: { id: string } }>(
+    'mutation { createExperiment(input: { name: "lineage-exp" }) { id } }',
+  );
+  const fineTune = async (baseId: string, layers: typeof full.model.layers, valAccuracies?: number[]) => {
     const { startFineTune } = await s.gqlData<{ startFineTune: { id: string } }>(START, {
-      input: { baseModelId: baseId, datasetId: dataset.id, epochs: 2, pool: "lineage" },
+      input: {
+        baseModelId: baseId,
+        datasetId: dataset.id,
+        epochs: 2,
+        pool: "lineage",
+        experimentId: createExperiment.id,
+      },
     });
     const job = await lastJob("lineage");
     await completeRun({
@@ -301,6 +310,7 @@ test("lineage on a 3-level tree: parent, children, ancestors, descendants, sibli
       featureLayer: "features",
       inputShape: [8, 8, 1],
       labels: ["p", "q"],
+      valAccuracies,
     });
     for (let i = 0; i < 200; i++) {
       const { run } = await s.gqlData<{ run: { status: string; outputModel: { id: string } | null } }>(
@@ -313,7 +323,7 @@ test("lineage on a 3-level tree: parent, children, ancestors, descendants, sibli
     throw new Error("the ingest never created the child model");
   };
   const child = await fineTune(root.id, full.model.layers);
-  const sibling = await fineTune(root.id, full.model.layers);
+  const sibling = await fineTune(root.id, full.model.layers, [0.6, 0.9]);
   const grandchild = await fineTune(child.modelId, full.model.layers);
 
   const { model } = await s.gqlData<{
@@ -400,6 +410,16 @@ test("lineage on a 3-level tree: parent, children, ancestors, descendants, sibli
     { epoch: 1, last: 0.5 },
     { epoch: 2, last: 0.75 },
   ]);
+  const best = await s.gqlData<{ experiment: { bestRun: { id: string } } }>(
+    "query ($id: ID!) { experiment(id: $id) { bestRun { id } } }",
+    { id: createExperiment.id },
+  );
+  assert.equal(best.experiment.bestRun.id, sibling.runId);
+  const ranked = await s.gqlData<{ runs: { edges: { node: { id: string } }[] } }>(
+    "query ($e: ID!) { runs(filter: { experimentId: $e }, orderBy: { field: BEST_VAL_ACCURACY, direction: DESC }) { edges { node { id } } } }",
+    { e: createExperiment.id },
+  );
+  assert.equal(ranked.runs.edges[0]?.node.id, sibling.runId);
   const other = await s.gateway.createProject("lineage-other");
   const hidden = await s.gql("query ($id: ID!) { model(id: $id) { id } }", { id: child.modelId }, other.apiKey);
   assert.deepEqual(codes(hidden), ["NOT_FOUND"]);
