@@ -1,5 +1,5 @@
 import type { RunEvent, RunUpdate } from "@graft/contracts";
-import { artifacts, type Db, models, runAttempts, runEpochs, runs, trainers } from "@graft/db";
+import { artifacts, type Db, models, rowsOf, runAttempts, type runEpochs, runs, trainers } from "@graft/db";
 import { eq, inArray, sql } from "drizzle-orm";
 import { toLayerRows, verifyLineage } from "./lineage.ts";
 import { type AttemptState, applyEvent, type RunContext, type RunState } from "./run-state.ts";
@@ -71,8 +71,9 @@ export async function applyBatch(db: Db, events: readonly RunEvent[], now = new 
     }
 
     const inserted = await insertEpochs(tx, [...epochRows.values()]);
+    await writeEpochSummaries(tx, inserted);
     for (const ctx of contexts.values()) {
-      await writeRun(tx, ctx, inserted.get(ctx.run.id) ?? []);
+      await writeRun(tx, ctx);
       await writeAttempts(tx, ctx);
     }
     for (const event of succeeded) {
@@ -147,14 +148,48 @@ function epochRow(runId: string, event: EpochEvent): typeof runEpochs.$inferInse
 
 type EpochRow = typeof runEpochs.$inferSelect;
 
+/**
+ * One INSERT for the whole batch with the rows as a single JSON parameter: building a
+ * 13-parameters-per-row statement costs more CPU than the database spends storing it.
+ * Only rows that were not there yet come back, so duplicates are neither counted nor announced.
+ */
 async function insertEpochs(tx: Tx, rows: (typeof runEpochs.$inferInsert)[]): Promise<Map<string, EpochRow[]>> {
   const byRun = new Map<string, EpochRow[]>();
   if (rows.length === 0) return byRun;
-  const inserted = await tx.insert(runEpochs).values(rows).onConflictDoNothing().returning();
-  for (const row of inserted) {
-    const list = byRun.get(row.runId) ?? [];
-    list.push(row);
-    byRun.set(row.runId, list);
+  const result = await tx.execute(sql`
+    INSERT INTO run_epochs (run_id, epoch, attempt, loss, accuracy, val_loss, val_accuracy, learning_rate,
+                            duration_ms, samples_per_second, trainable_params, frozen_layers)
+    SELECT "runId", epoch, attempt, loss, accuracy, "valLoss", "valAccuracy", "learningRate",
+           "durationMs", "samplesPerSecond", "trainableParams", "frozenLayers"
+    FROM json_to_recordset(${JSON.stringify(rows)}::json) AS x(
+      "runId" uuid, epoch integer, attempt integer, loss double precision, accuracy double precision,
+      "valLoss" double precision, "valAccuracy" double precision, "learningRate" double precision,
+      "durationMs" double precision, "samplesPerSecond" double precision, "trainableParams" bigint,
+      "frozenLayers" integer)
+    ON CONFLICT (run_id, epoch) DO NOTHING
+    RETURNING run_id, epoch, recorded_at`);
+  const input = new Map(rows.map((r) => [`${r.runId}:${r.epoch}`, r]));
+  for (const stored of rowsOf<{ run_id: string; epoch: number; recorded_at: Date | string }>(result)) {
+    const row = input.get(`${stored.run_id}:${stored.epoch}`);
+    if (!row) continue;
+    const full: EpochRow = {
+      runId: stored.run_id,
+      epoch: row.epoch,
+      attempt: row.attempt,
+      loss: row.loss,
+      accuracy: row.accuracy ?? null,
+      valLoss: row.valLoss ?? null,
+      valAccuracy: row.valAccuracy ?? null,
+      learningRate: row.learningRate,
+      durationMs: row.durationMs,
+      samplesPerSecond: row.samplesPerSecond,
+      trainableParams: row.trainableParams,
+      frozenLayers: row.frozenLayers,
+      recordedAt: new Date(stored.recorded_at),
+    };
+    const list = byRun.get(full.runId) ?? [];
+    list.push(full);
+    byRun.set(full.runId, list);
   }
   return byRun;
 }
@@ -182,12 +217,13 @@ export function epochPayload(row: EpochRow): NonNullable<RunUpdate["epoch"]> {
   };
 }
 
-async function writeRun(tx: Tx, ctx: RunContext, inserted: EpochRow[]): Promise<void> {
-  if (!ctx.runChanged && inserted.length === 0) return;
+/** Status and attempt fields of runs whose state machine moved. */
+async function writeRun(tx: Tx, ctx: RunContext): Promise<void> {
+  if (!ctx.runChanged) return;
   const { run } = ctx;
-  const set: Record<string, unknown> = {};
-  if (ctx.runChanged) {
-    Object.assign(set, {
+  await tx
+    .update(runs)
+    .set({
       status: run.status,
       currentAttempt: run.currentAttempt,
       attemptCount: run.attemptCount,
@@ -197,21 +233,32 @@ async function writeRun(tx: Tx, ctx: RunContext, inserted: EpochRow[]): Promise<
       startedAt: run.startedAt,
       finishedAt: run.finishedAt,
       error: run.error,
-    });
-  }
-  if (inserted.length > 0) {
-    // max/min over what is stored: commutative, so batches may land in any order.
-    const last = Math.max(...inserted.map((r) => r.epoch));
-    set.lastEpoch = sql`greatest(${runs.lastEpoch}, ${last})`;
-    const accs = inserted.map((r) => r.valAccuracy).filter((v): v is number => v !== null);
-    const losses = inserted.map((r) => r.valLoss).filter((v): v is number => v !== null);
-    if (accs.length > 0) set.bestValAccuracy = sql`greatest(${runs.bestValAccuracy}, ${Math.max(...accs)})`;
-    if (losses.length > 0) set.bestValLoss = sql`least(${runs.bestValLoss}, ${Math.min(...losses)})`;
-  }
-  await tx
-    .update(runs)
-    .set(set as Partial<typeof runs.$inferInsert>)
+    })
     .where(eq(runs.id, run.id));
+}
+
+/**
+ * lastEpoch / best metrics of every run that got new epochs, in one UPDATE. max/min over
+ * what was stored is commutative, so batches may land in any order; greatest() and least()
+ * skip NULLs, so a batch without validation metrics keeps the stored best.
+ */
+async function writeEpochSummaries(tx: Tx, inserted: Map<string, EpochRow[]>): Promise<void> {
+  if (inserted.size === 0) return;
+  const values = [...inserted].map(([runId, rows]) => {
+    const accs = rows.map((r) => r.valAccuracy).filter((v): v is number => v !== null);
+    const losses = rows.map((r) => r.valLoss).filter((v): v is number => v !== null);
+    const last = Math.max(...rows.map((r) => r.epoch));
+    const acc = accs.length > 0 ? Math.max(...accs) : null;
+    const loss = losses.length > 0 ? Math.min(...losses) : null;
+    return sql`(${runId}::uuid, ${last}::integer, ${acc}::double precision, ${loss}::double precision)`;
+  });
+  await tx.execute(sql`
+    UPDATE runs SET
+      last_epoch = greatest(runs.last_epoch, v.last),
+      best_val_accuracy = greatest(runs.best_val_accuracy, v.acc),
+      best_val_loss = least(runs.best_val_loss, v.loss)
+    FROM (VALUES ${sql.join(values, sql`, `)}) AS v(id, last, acc, loss)
+    WHERE runs.id = v.id`);
 }
 
 async function writeAttempts(tx: Tx, ctx: RunContext): Promise<void> {

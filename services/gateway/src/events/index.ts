@@ -26,7 +26,7 @@ export interface EventPlaneOptions {
   trainerOfflineAfterMs?: number;
   /** Passed to ensureStreams when this process is the first to create them. */
   jetStream?: JetStreamOptions;
-  /** Largest number of run events stored in one transaction. @default 500 */
+  /** Largest number of run events stored in one transaction. @default 1000 */
   ingestMaxBatch?: number;
 }
 

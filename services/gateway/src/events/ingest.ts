@@ -20,7 +20,7 @@ export interface IngestOptions {
   log: (line: string) => void;
   /** Called after commit with the stored, fenced events. */
   onStored: (updates: RunUpdate[]) => void;
-  /** Largest number of events written in one transaction. @default 500 */
+  /** Largest number of events written in one transaction. @default 1000 */
   maxBatch?: number;
   jetStream?: JetStreamOptions;
 }
@@ -39,7 +39,7 @@ export const retryDelayMs = (deliveryCount: number) => Math.min(500 * 2 ** Math.
  */
 export async function startIngest(options: IngestOptions): Promise<Ingest> {
   const { db, nc, log, onStored } = options;
-  const maxBatch = options.maxBatch ?? 500;
+  const maxBatch = options.maxBatch ?? 1000;
   const jsm = await ensureStreams(nc, options.jetStream).catch(async (error: unknown) => {
     // Another process may have created the streams with other settings (e.g. memory storage): use them.
     const jsm = await jetstreamManager(nc);
@@ -101,16 +101,38 @@ export async function startIngest(options: IngestOptions): Promise<Ingest> {
     msg.ack();
   };
 
-  const loop = (async () => {
-    let batch: JsMsg[] = [];
+  // The reader queues what JetStream delivers; the writer stores whatever has queued up since
+  // its last transaction. (The iterator's own pending count includes flow-control entries,
+  // so it cannot tell when a batch is complete.)
+  const queue: JsMsg[] = [];
+  let wake: (() => void) | undefined;
+  let drained: (() => void) | undefined;
+  let reading = true;
+  const reader = (async () => {
     for await (const msg of messages) {
-      batch.push(msg);
-      if (messages.getPending() > 0 && batch.length < maxBatch) continue;
-      const current = batch;
-      batch = [];
-      await handle(current).catch((error: unknown) => log(`ingest: ${describe(error)}`));
+      queue.push(msg);
+      wake?.();
+      if (queue.length >= maxBatch * 4) await new Promise<void>((r) => (drained = r));
+    }
+  })().finally(() => {
+    reading = false;
+    wake?.();
+  });
+  const writer = (async () => {
+    for (;;) {
+      if (queue.length === 0) {
+        if (!reading) return;
+        await new Promise<void>((r) => (wake = r));
+        wake = undefined;
+        continue;
+      }
+      const batch = queue.splice(0, maxBatch);
+      drained?.();
+      drained = undefined;
+      await handle(batch).catch((error: unknown) => log(`ingest: ${describe(error)}`));
     }
   })();
+  const loop = Promise.all([reader, writer]);
 
   return {
     async stop() {

@@ -1,0 +1,102 @@
+/**
+ * Ingest against the >= 0.5 target: N epoch events published to JetStream (as trainers do)
+ * and stored by the gateway's ingest consumer, against a raw multi-row INSERT of the same
+ * rows on the same database. Checks that nothing was lost or stored twice.
+ * PGlite by default; PostgreSQL when DATABASE_URL is set.
+ *
+ *   npx tsx bench/ingest.bench.ts [--events 20000] [--runs 20]
+ */
+import { parseArgs } from "node:util";
+import { encodeMessage, type RunEvent, runEventsSubject } from "@graft/contracts";
+import { runEpochs, runs } from "@graft/db";
+import { jetstream } from "@nats-io/jetstream";
+import { count, inArray, sql } from "drizzle-orm";
+import { events, seedRun, setup } from "../services/gateway/src/events/test-fixtures.ts";
+
+const { values } = parseArgs({
+  options: { events: { type: "string", default: "20000" }, runs: { type: "string", default: "20" } },
+});
+const RUNS = Number(values.runs);
+const EPOCHS = Math.ceil(Number(values.events) / RUNS);
+const N = RUNS * EPOCHS;
+
+const h = await setup();
+try {
+  const viaNats = await seedRun(h.db, { runCount: RUNS });
+  const raw = await seedRun(h.db, { runCount: RUNS });
+  const rawJson = await seedRun(h.db, { runCount: RUNS });
+  const stored = async (ids: string[]) =>
+    (await h.db.select({ n: count() }).from(runEpochs).where(inArray(runEpochs.runId, ids)))[0]?.n ?? 0;
+  const eventsFor = (runIds: string[]): RunEvent[] => {
+    const out: RunEvent[] = [];
+    // Interleaved like concurrent trainers: epoch 1 of every run, then epoch 2, ...
+    for (let epoch = 1; epoch <= EPOCHS; epoch++) {
+      for (const runId of runIds) out.push(events({ runId, trainerId: viaNats.trainerId }).epoch(epoch));
+    }
+    return out;
+  };
+
+  const rowsFor = (runIds: string[]) =>
+    eventsFor(runIds).map((e) => {
+      if (e.type !== "epoch") throw new Error("unreachable");
+      return { runId: e.runId, epoch: e.epoch, attempt: e.attempt, ...e.metrics };
+    });
+
+  // Baseline 1: the same rows through Drizzle's multi-row INSERT, 1,000 rows per statement.
+  const rawRows = rowsFor(raw.runIds);
+  const rawStart = performance.now();
+  for (let i = 0; i < rawRows.length; i += 1000) await h.db.insert(runEpochs).values(rawRows.slice(i, i + 1000));
+  const rawMs = performance.now() - rawStart;
+
+  // Baseline 2: the statement shape ingest itself uses (rows as one JSON parameter), 1,000 rows each.
+  const jsonRows = rowsFor(rawJson.runIds);
+  const jsonStart = performance.now();
+  for (let i = 0; i < jsonRows.length; i += 1000) {
+    await h.db.execute(sql`
+      INSERT INTO run_epochs (run_id, epoch, attempt, loss, accuracy, val_loss, val_accuracy, learning_rate,
+                              duration_ms, samples_per_second, trainable_params, frozen_layers)
+      SELECT "runId", epoch, attempt, loss, accuracy, "valLoss", "valAccuracy", "learningRate",
+             "durationMs", "samplesPerSecond", "trainableParams", "frozenLayers"
+      FROM json_to_recordset(${JSON.stringify(jsonRows.slice(i, i + 1000))}::json) AS x(
+        "runId" uuid, epoch integer, attempt integer, loss double precision, accuracy double precision,
+        "valLoss" double precision, "valAccuracy" double precision, "learningRate" double precision,
+        "durationMs" double precision, "samplesPerSecond" double precision, "trainableParams" bigint,
+        "frozenLayers" integer)`);
+  }
+  const jsonMs = performance.now() - jsonStart;
+
+  // Through NATS: publish (acked by JetStream, 1,000 in flight) while the ingest consumer stores.
+  await h.startPlane();
+  const js = jetstream(h.trainerNc);
+  const natsEvents = eventsFor(viaNats.runIds);
+  const start = performance.now();
+  for (let i = 0; i < natsEvents.length; i += 1000) {
+    await Promise.all(
+      natsEvents.slice(i, i + 1000).map((e) => js.publish(runEventsSubject(e.runId), encodeMessage(e))),
+    );
+  }
+  const publishedMs = performance.now() - start;
+  while ((await stored(viaNats.runIds)) < N) await new Promise((r) => setTimeout(r, 20));
+  const ingestMs = performance.now() - start;
+
+  // Nothing lost, nothing twice, run summaries up to date.
+  const storedCount = await stored(viaNats.runIds);
+  const summaries = await h.db.select({ lastEpoch: runs.lastEpoch }).from(runs).where(inArray(runs.id, viaNats.runIds));
+  const complete = storedCount === N && summaries.every((s) => s.lastEpoch === EPOCHS);
+
+  const rate = (ms: number) => Math.round(N / (ms / 1000));
+  const driver = h.database.driver;
+  console.log(`database: ${driver}; ${N} epoch events over ${RUNS} runs`);
+  console.log(`raw multi-row INSERT (Drizzle values): ${rate(rawMs)} points/s (${rawMs.toFixed(0)} ms)`);
+  console.log(`raw multi-row INSERT (JSON recordset): ${rate(jsonMs)} points/s (${jsonMs.toFixed(0)} ms)`);
+  console.log(
+    `NATS -> ingest -> database:            ${rate(ingestMs)} points/s (${ingestMs.toFixed(0)} ms; publishing took ${publishedMs.toFixed(0)} ms)`,
+  );
+  console.log(
+    `ratio: ${(rawMs / ingestMs).toFixed(2)} vs Drizzle values, ${(jsonMs / ingestMs).toFixed(2)} vs JSON recordset (target >= 0.5)`,
+  );
+  console.log(`stored ${storedCount} of ${N}, run summaries ${complete ? "complete" : "INCOMPLETE"}`);
+  if (!complete) process.exitCode = 1;
+} finally {
+  await h.cleanup();
+}
