@@ -240,6 +240,9 @@ test("compares two runs: overlaid curves and only the differing hyperparameters"
   assert.equal(await page.locator('[data-testid="best-epochs"] tbody tr').count(), 2);
   await page.locator('[data-testid="chart-compare-valAccuracy"][data-points="4"]').waitFor();
   await screenshot(page, "compare");
+  await page.goto(`${web.url}/`);
+  await page.getByRole("link", { name: "web-first" }).first().waitFor();
+  await screenshot(page, "overview-with-runs");
 });
 
 test("uploads a zip of class folders with progress and lists the new dataset", async () => {
