@@ -77,7 +77,7 @@ test("a corrupt base model artifact fails the run at once with a readable error;
 test("cancelRun stops a running fine-tune: CANCELLED, and the trainer is free again", async () => {
   const queued = await startFineTune(
     stack.gateway,
-    fineTune({ epochs: 50, freeze: { strategy: "NONE" }, maxSamples: 400 }),
+    fineTune({ epochs: 50, freeze: { strategy: "NONE" }, maxSamples: 40, batchSize: 8 }),
   );
   await eventually(
     async () => ((await getRun(stack.gateway, queued.id)).epochs.length >= 1 ? true : undefined),

@@ -32,13 +32,14 @@ after(async () => {
   await stack?.stop();
 });
 
-// FULL path (nothing frozen) so each epoch takes long enough to interrupt.
+// FULL path with nothing frozen: conv gradients on the CPU make even 40 samples take
+// seconds per epoch, long enough to interrupt between epochs.
 const slowFineTune = () => ({
   baseModelId: ids.digitsCnn,
   datasetId: ids.mnist59,
   epochs: 4,
-  batchSize: 16,
-  maxSamples: 600,
+  batchSize: 8,
+  maxSamples: 40,
   freeze: { strategy: "NONE" },
 });
 
@@ -66,7 +67,8 @@ async function ensureIdle(names: string[]) {
         stack.gateway,
         "{ trainers { name status } }",
       );
-      return names.every((n) => fleet.find((t) => t.name === n)?.status === "IDLE") ? true : undefined;
+      // A restarted trainer registers anew; its dead predecessor of the same name stays OFFLINE.
+      return names.every((n) => fleet.some((t) => t.name === n && t.status === "IDLE")) ? true : undefined;
     },
     `${names.join(", ")} to be idle`,
   );
