@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import { eq } from "drizzle-orm";
-import { ancestors, children, descendants, type LineageEntry, siblings } from "./lineage.ts";
+import { ancestors, children, descendantNodes, descendants, type LineageEntry, siblings } from "./lineage.ts";
 import { models } from "./schema.ts";
 import { insertModel, insertProject } from "./test-fixtures.ts";
 import { createTestDatabase, type TestDatabase } from "./testing.ts";
@@ -168,4 +168,23 @@ test("lineage rows decode exactly like a plain select of the same models", async
     );
   }
   assert.ok(viaLineage[0]?.createdAt instanceof Date);
+});
+
+test("descendant nodes give the same subtree, order and distances as full descendants", async () => {
+  for (const [from, maxDepth] of [
+    [id.base, undefined],
+    [id.a1, undefined],
+    [id.base, 2],
+  ] as const) {
+    const nodes = await descendantNodes(database.db, P, String(from), { maxDepth });
+    const full = await descendants(database.db, P, String(from), { maxDepth });
+    assert.deepEqual(
+      nodes.map((n) => `${n.name}@${n.distance}<${n.parentId}`),
+      full.map((e) => `${e.model.name}@${e.distance}<${e.model.parentId}`),
+    );
+  }
+  assert.deepEqual(
+    (await descendantNodes(database.db, Q, String(id.base))).map((n) => n.name),
+    ["q1"],
+  );
 });

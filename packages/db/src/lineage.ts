@@ -51,31 +51,78 @@ export async function descendants(
   modelId: string,
   options: DescendantsOptions = {},
 ): Promise<LineageEntry[]> {
-  if (!isUuid(modelId)) return [];
+  const subtree = await subtreeOf(db, visibility, modelId, options);
+  if (subtree === null) return [];
+  return joined(db, subtree, sql`lineage.distance`, sql`m.created_at`, sql`m.id`);
+}
+
+/** The lineage shape of a model without its heavy columns (layers, labels, provenance...). */
+export interface LineageNode {
+  id: string;
+  parentId: string | null;
+  projectId: string | null;
+  name: string;
+  kind: ModelRow["kind"];
+  createdAt: Date;
+  distance: number;
+}
+
+/**
+ * Same subtree and order as `descendants`, but only the tree's shape: for drawing a large
+ * tree, where full rows (per-layer records of every model) would be most of the cost.
+ */
+export async function descendantNodes(
+  db: Db,
+  visibility: Visibility,
+  modelId: string,
+  options: DescendantsOptions = {},
+): Promise<LineageNode[]> {
+  const subtree = await subtreeOf(db, visibility, modelId, options);
+  if (subtree === null) return [];
+  return db
+    .select({
+      id: models.id,
+      parentId: models.parentId,
+      projectId: models.projectId,
+      name: models.name,
+      kind: models.kind,
+      createdAt: models.createdAt,
+      distance: sql<number>`lineage.distance`.mapWith(Number),
+    })
+    .from(models)
+    .innerJoin(subtree, sql`lineage.id = ${models.id}`)
+    .orderBy(sql`lineage.distance`, asc(models.createdAt), asc(models.id));
+}
+
+/** A derived table `lineage(id, distance)` of the visible subtree, or null if there is none. */
+async function subtreeOf(
+  db: Db,
+  visibility: Visibility,
+  modelId: string,
+  options: DescendantsOptions,
+): Promise<SQL | null> {
+  if (!isUuid(modelId)) return null;
   const maxDepth = Math.min(options.maxDepth ?? MAX_GENERATIONS, MAX_GENERATIONS);
-  if (!Number.isInteger(maxDepth) || maxDepth < 1) return [];
+  if (!Number.isInteger(maxDepth) || maxDepth < 1) return null;
   const [start] = await db
     .select({ rootId: models.rootId, depth: models.depth })
     .from(models)
     .where(and(eq(models.id, modelId), visibleRows(visibility, models.projectId)));
-  if (start === undefined) return [];
-
-  const subtree =
-    start.rootId === modelId
-      ? sql`(
-          select m.id, m.depth - ${start.depth}::int as distance from ${models} m
-           where m.root_id = ${modelId}::uuid and m.id <> ${modelId}::uuid
-             and m.depth <= ${start.depth + maxDepth}::int and ${visibleAlias(visibility, "m")}
-        ) as lineage`
-      : sql`(
-          with recursive down(id, distance) as (
-            select m.id, 1 from ${models} m where m.parent_id = ${modelId}::uuid and ${visibleAlias(visibility, "m")}
-            union all
-            select m.id, down.distance + 1 from ${models} m join down on m.parent_id = down.id
-             where ${visibleAlias(visibility, "m")} and down.distance < ${maxDepth}::int
-          ) select id, distance from down
-        ) as lineage`;
-  return joined(db, subtree, sql`lineage.distance`, sql`m.created_at`, sql`m.id`);
+  if (start === undefined) return null;
+  return start.rootId === modelId
+    ? sql`(
+        select m.id, m.depth - ${start.depth}::int as distance from ${models} m
+         where m.root_id = ${modelId}::uuid and m.id <> ${modelId}::uuid
+           and m.depth <= ${start.depth + maxDepth}::int and ${visibleAlias(visibility, "m")}
+      ) as lineage`
+    : sql`(
+        with recursive down(id, distance) as (
+          select m.id, 1 from ${models} m where m.parent_id = ${modelId}::uuid and ${visibleAlias(visibility, "m")}
+          union all
+          select m.id, down.distance + 1 from ${models} m join down on m.parent_id = down.id
+           where ${visibleAlias(visibility, "m")} and down.distance < ${maxDepth}::int
+        ) select id, distance from down
+      ) as lineage`;
 }
 
 /** Direct children, oldest first. */

@@ -53,6 +53,8 @@ export async function reduceEpochSeries(
   }
   if (!isUuid(runId)) return [];
   const value = sql.raw(column);
+  // "last" is max(array[epoch, value])[2]: arrays compare element-wise, so the pair with the
+  // latest epoch wins without sorting each bucket (epochs are exact in float8).
   // Two index probes on (run_id, epoch) rather than min()/max() over the whole series.
   const [bounds] = rowsOf<{ lo: number | null; hi: number | null }>(
     await db.execute(sql`select
@@ -68,7 +70,7 @@ export async function reduceEpochSeries(
     width < SERIES_BLOCK_EPOCHS
       ? await db.execute(sql`
           select max(epoch) as epoch, min(${value}) as min, max(${value}) as max,
-                 (array_agg(${value} order by epoch desc))[1] as last
+                 (max(array[epoch::float8, ${value}]))[2] as last
             from ${runEpochs}
            where run_id = ${runId}::uuid and ${value} is not null
            group by (epoch - ${lo}::int) / ${width}::int
@@ -89,7 +91,7 @@ function reduceBlocks(db: Db, runId: string, column: string, lo: number, hi: num
   const last = sql.raw(`${column}_last`);
   return db.execute(sql`
     select max(${lastEpoch}) as epoch, min(${min}) as min, max(${max}) as max,
-           (array_agg(${last} order by ${lastEpoch} desc))[1] as last
+           (max(array[${lastEpoch}::float8, ${last}]))[2] as last
       from ${runEpochBlocks}
      where run_id = ${runId}::uuid and ${lastEpoch} is not null
      group by (block - ${firstBlock}::int) / ${blocksPerBucket}::int
