@@ -188,3 +188,56 @@ test("graft datasets upload posts a zip of class folders and creates a dataset; 
   const listed = await graft(["datasets", "list", "--json"], env);
   assert.ok(!(JSON.parse(listed.stdout) as { name: string }[]).some((d) => d.name === "junk"));
 });
+
+test("graft trainer start joins this machine as a trainer node and leaves on Ctrl-C", async () => {
+  const { spawn } = await import("node:child_process");
+  const child = spawn(
+    process.execPath,
+    [
+      "apps/cli/bin/graft.mjs",
+      "trainer",
+      "start",
+      "--gateway",
+      stack.gateway.url,
+      "--nats",
+      stack.nats.url,
+      "--join-token",
+      stack.gateway.joinToken,
+      "--name",
+      "cli-started",
+      "--labels",
+      "cli,test",
+    ],
+    {
+      cwd: new URL("..", import.meta.url).pathname,
+      env: { ...process.env, ...stack.trainerEnv },
+      stdio: ["ignore", "pipe", "pipe"],
+    },
+  );
+  let output = "";
+  const exited = new Promise<number>((resolve) => child.once("exit", (code) => resolve(code ?? 1)));
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no trainer start in 120 s:\n${output}`)), 120_000);
+    const onData = (chunk: Buffer) => {
+      output += chunk;
+      if (/Trainer cli-started \(.+\) on backend/.test(output)) {
+        clearTimeout(timer);
+        resolve();
+      }
+    };
+    child.stdout.on("data", onData);
+    child.stderr.on("data", onData);
+  });
+  try {
+    const listed = await graft(["trainers", "list", "--json"], env);
+    const node = (JSON.parse(listed.stdout) as { name: string; labels: string[] }[]).find(
+      (t) => t.name === "cli-started",
+    );
+    assert.deepEqual(node?.labels, ["cli", "test"]);
+  } finally {
+    child.kill("SIGINT");
+    const timer = setTimeout(() => child.kill("SIGKILL"), 30_000);
+    assert.equal(await exited, 0, output);
+    clearTimeout(timer);
+  }
+});

@@ -61,8 +61,9 @@ export function trainerCommand(program: Command): void {
       if (opts.backend) env.TRAINER_BACKEND = opts.backend;
 
       const tsx = import.meta.resolve("tsx");
-      const child = spawn(process.execPath, ["--import", tsx, trainerMain], { env, stdio: "inherit" });
-      // The trainer drains on SIGINT/SIGTERM itself; the CLI only passes the signal on.
+      // Own process group: a terminal's Ctrl-C reaches the trainer once, through the CLI, and
+      // the trainer drains (finishes its epoch) instead of seeing the signal twice.
+      const child = spawn(process.execPath, ["--import", tsx, trainerMain], { env, stdio: "inherit", detached: true });
       const forward = (signal: NodeJS.Signals) => child.kill(signal);
       process.on("SIGINT", forward);
       process.on("SIGTERM", forward);
