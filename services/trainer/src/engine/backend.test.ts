@@ -23,7 +23,12 @@ test("a conv filter gradient on WASM equals the CPU backend's", async () => {
         Array.from({ length: 3 * 3 * 2 * 4 }, (_, i) => Math.cos(i)),
         [3, 3, 2, 4],
       );
-      const g = tf.grad((filter: tf.Tensor4D) => tf.conv2d(x, filter, 1, "same").square().sum())(f);
+      const g = tf.grad((filter: tf.Tensor) =>
+        tf
+          .conv2d(x, filter as tf.Tensor4D, 1, "same")
+          .square()
+          .sum(),
+      )(f);
       return Array.from(g.dataSync());
     });
   const onWasm = gradient();

@@ -12,6 +12,7 @@ import {
 } from "./cut.ts";
 import { FineTuneCancelledError, IncompatibleDatasetError } from "./errors.ts";
 import { EarlyStopping } from "./metrics.ts";
+import { accumulatedStep, microBatchSize } from "./micro-batch.ts";
 import { type LabeledImages, preprocessBatch } from "./preprocess.ts";
 import { seededRandom, shuffleInPlace } from "./random.ts";
 import { stratifiedSplit } from "./split.ts";
@@ -123,6 +124,7 @@ class Runner {
   private trainFeatures: tf.Tensor2D | null = null;
   private valFeatures: tf.Tensor2D | null = null;
   private trainingBackend: string;
+  private readonly microBatch: number;
 
   constructor(
     private readonly options: FineTuneOptions,
@@ -147,6 +149,7 @@ class Runner {
     );
     if (this.split.train.length === 0) throw new IncompatibleDatasetError("no training samples after the split");
     this.optimizer = makeOptimizer(this.hp);
+    this.microBatch = this.path === "FULL" ? microBatchSize(cut.child, this.hp.batchSize) : this.hp.batchSize;
   }
 
   private get model(): tf.LayersModel {
@@ -291,13 +294,15 @@ class Runner {
    */
   private async trainOnBatch(x: tf.Tensor, y: tf.Tensor): Promise<[number, number]> {
     try {
+      if (this.microBatch < (x.shape[0] as number))
+        return accumulatedStep(this.model, this.optimizer, x, y, this.microBatch);
       return (await this.model.trainOnBatch(x, y)) as [number, number];
     } catch (error) {
       const missingKernel = error instanceof Error && /Kernel '.+' not registered for backend/.test(error.message);
       if (!missingKernel || this.trainingBackend === this.backend.trainingBackend) throw error;
       this.trainingBackend = this.backend.trainingBackend;
       await tf.setBackend(this.trainingBackend);
-      return (await this.model.trainOnBatch(x, y)) as [number, number];
+      return this.trainOnBatch(x, y);
     }
   }
 
