@@ -262,7 +262,7 @@ test("uploads a zip of class folders with progress and lists the new dataset", a
   rmSync(dir, { recursive: true, force: true });
 });
 
-test("shows a trainer go OFFLINE live after it is killed", async () => {
+test("drains a trainer, then shows it go OFFLINE live after it is killed", async () => {
   await page.goto(`${web.url}/trainers`);
   const live = await eventually(async () => {
     const { trainers } = await graphql<{ trainers: { id: string; name: string; status: string }[] }>(
@@ -275,6 +275,9 @@ test("shows a trainer go OFFLINE live after it is killed", async () => {
   await row.and(page.locator('[data-status="IDLE"]')).waitFor();
   await page.evaluate(MARK_DOCUMENT);
   await screenshot(page, "trainers");
+  await page.getByRole("button", { name: `Drain ${TRAINER_NAME}` }).click();
+  await row.and(page.locator('[data-status="DRAINING"]')).waitFor();
+  await trainer.waitForOutput(/draining: taking no new jobs/, 30_000);
   trainer.kill("SIGKILL");
   await trainer.stopped;
   await row.and(page.locator('[data-status="OFFLINE"]')).waitFor({ timeout: 30_000 });
