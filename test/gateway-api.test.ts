@@ -527,6 +527,19 @@ test("uploads: stored with size and sha256, 413 when too large, 401 without a ke
   assert.equal(ok.body.sha256, "039058c6f2c0cb492c533b0a4d14ef77cc0f78abccced5287d84a1a2011cfb81");
   const big = await s.upload(new Uint8Array(64 * 1024 + 1));
   assert.equal(big.status, 413);
+  // Streamed without a content-length: refused once the limit is crossed, nothing stored.
+  const chunked = await fetch(`${s.gateway.baseUrl}/uploads`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${s.gateway.apiKey}` },
+    body: new ReadableStream({
+      start(controller) {
+        for (let i = 0; i < 4; i++) controller.enqueue(new Uint8Array(32 * 1024));
+        controller.close();
+      },
+    }),
+    duplex: "half",
+  } as RequestInit);
+  assert.equal(chunked.status, 413);
   const anonymous = await s.upload(new Uint8Array([1]), null);
   assert.equal(anonymous.status, 401);
   const health = await fetch(`${s.gateway.baseUrl}/healthz`);

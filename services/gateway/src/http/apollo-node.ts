@@ -11,18 +11,50 @@ export class BodyTooLargeError extends Error {
   }
 }
 
-/** Reads a body up to `limit` bytes; rejects with BodyTooLargeError past it, without buffering more. */
-export async function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
+/**
+ * Reads a body up to `limit` bytes; rejects with BodyTooLargeError past it without buffering
+ * more. The request is left readable (not destroyed), so the caller can still answer 413.
+ */
+export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
   const declared = Number(req.headers["content-length"] ?? 0);
-  if (declared > limit) throw new BodyTooLargeError(limit);
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.byteLength;
-    if (size > limit) throw new BodyTooLargeError(limit);
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks);
+  if (declared > limit) return Promise.reject(new BodyTooLargeError(limit));
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const onData = (chunk: Buffer) => {
+      size += chunk.byteLength;
+      if (size > limit) {
+        cleanup();
+        chunks.length = 0;
+        reject(new BodyTooLargeError(limit));
+        return;
+      }
+      chunks.push(chunk);
+    };
+    const onEnd = () => {
+      cleanup();
+      resolve(Buffer.concat(chunks));
+    };
+    const onError = (error: Error) => {
+      cleanup();
+      reject(error);
+    };
+    const cleanup = () => {
+      req.off("data", onData);
+      req.off("end", onEnd);
+      req.off("error", onError);
+    };
+    req.on("data", onData);
+    req.on("end", onEnd);
+    req.on("error", onError);
+  });
+}
+
+/** After refusing a body: discard what the client still sends for a while, then cut it off. */
+export function discardRest(req: IncomingMessage, res: ServerResponse): void {
+  res.setHeader("connection", "close");
+  req.resume();
+  setTimeout(() => req.destroy(), 5_000).unref();
 }
 
 /**
@@ -45,7 +77,10 @@ export async function handleGraphQL<C extends BaseContext>(
     try {
       raw = await readBody(req, MAX_BODY_BYTES);
     } catch (error) {
-      if (error instanceof BodyTooLargeError) return sendJson(res, 413, { errors: [{ message: error.message }] });
+      if (error instanceof BodyTooLargeError) {
+        discardRest(req, res);
+        return sendJson(res, 413, { errors: [{ message: error.message }] });
+      }
       throw error;
     }
     const type = headers.get("content-type") ?? "";

@@ -3,7 +3,7 @@ import { authenticate } from "../auth/authenticate.ts";
 import type { DomainDeps } from "../domain/deps.ts";
 import { UnauthenticatedError } from "../domain/errors.ts";
 import { Uploads } from "../domain/uploads.ts";
-import { BodyTooLargeError, readBody, sendJson } from "./apollo-node.ts";
+import { BodyTooLargeError, discardRest, readBody, sendJson } from "./apollo-node.ts";
 
 /**
  * POST /uploads: the raw body (a zip) goes to the artifact store under an id-derived key.
@@ -35,8 +35,7 @@ export async function handleUpload(
     bytes = await readBody(req, maxBytes);
   } catch (error) {
     if (error instanceof BodyTooLargeError) {
-      // The rest of the body is never read: the connection closes after this answer.
-      res.setHeader("connection", "close");
+      discardRest(req, res);
       return sendJson(res, 413, { error: error.message, code: "PAYLOAD_TOO_LARGE", limit: maxBytes });
     }
     throw error;
