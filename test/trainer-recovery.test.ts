@@ -93,10 +93,10 @@ test("kill -9 of a trainer mid-run: the other resumes from the checkpoint and th
   const run = await waitForRunEnd(stack.gateway, running.id, 180_000);
   assert.equal(run.status, "SUCCEEDED", JSON.stringify(run.error));
   assertEachEpochOnce(run, 4);
-  assert.equal(run.attemptCount, 2);
-  const last = run.attempts.find((a) => a.attempt === 2);
+  assert.ok(run.attemptCount >= 2, `attemptCount ${run.attemptCount}`);
+  const last = run.attempts.find((a) => a.attempt === run.attemptCount);
   assert.equal(last?.trainer?.name, survivorName);
-  assert.ok((last?.resumedFromEpoch ?? 0) >= 1, `attempt 2 resumed from epoch ${last?.resumedFromEpoch}`);
+  assert.ok((last?.resumedFromEpoch ?? 0) >= 1, `last attempt resumed from epoch ${last?.resumedFromEpoch}`);
   assert.equal(run.trainer?.name, survivorName);
   assert.equal(run.outputModel?.verifiedLineage ?? null, null, "nothing frozen, nothing to verify");
   assert.equal(run.outputModel?.parent?.id, ids.digitsCnn);

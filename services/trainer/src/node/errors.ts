@@ -39,7 +39,11 @@ export class PermanentJobError extends Error {
 }
 
 /** Why a run's training was interrupted on purpose. */
-export type StopReason = { kind: "cancel"; reason?: string } | { kind: "hand-back" };
+export type StopReason =
+  | { kind: "cancel"; reason?: string }
+  | { kind: "hand-back" }
+  /** JetStream redelivered the job (we looked dead): a newer attempt owns the run now. */
+  | { kind: "superseded"; by: number };
 
 /** Thrown inside a job when its AbortSignal fired, carrying why. */
 export class JobStoppedError extends Error {
@@ -48,6 +52,13 @@ export class JobStoppedError extends Error {
     readonly reason: StopReason,
     options?: { cause?: unknown },
   ) {
-    super(reason.kind === "cancel" ? "run cancelled" : "trainer stopping: job handed back", options);
+    super(
+      reason.kind === "cancel"
+        ? "run cancelled"
+        : reason.kind === "hand-back"
+          ? "trainer stopping: job handed back"
+          : `attempt ${reason.by} took over the run`,
+      options,
+    );
   }
 }

@@ -34,12 +34,9 @@ export function classifyFailure(error: unknown): Classified {
 
 function describe(error: unknown): string {
   if (!(error instanceof Error)) return String(error).slice(0, 2_000);
-  const cause =
-    error.cause instanceof Error &&
-    !error.message.includes(error.cause.message) &&
-    !error.cause.message.includes(error.message)
-      ? `: ${error.cause.message}`
-      : "";
+  // Typed errors (with a code) already word their cause; generic ones get it appended.
+  const typed = typeof (error as { code?: unknown }).code === "string";
+  const cause = !typed && error.cause instanceof Error ? `: ${error.cause.message}` : "";
   return `${error.message}${cause}`.slice(0, 2_000);
 }
 

@@ -6,6 +6,8 @@ import {
   parseMessage,
   runControlSchema,
   runControlSubject,
+  runEventSchema,
+  runEventsSubject,
 } from "@graft/contracts";
 import type { JetStreamClient, JsMsg } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
@@ -107,11 +109,25 @@ async function runJob(
         stop(controller, { kind: "cancel", reason: parsed.data.reason });
       },
     });
+    // A newer delivery of this job means JetStream gave up on us (we looked stalled). Its
+    // `assigned` event reaches core subscribers too: stop, and neither report nor ack, so the
+    // newer attempt keeps the job (a late ack would remove it from the queue under it).
+    const takeover = deps.nc.subscribe(runEventsSubject(job.runId), {
+      callback: (error, message) => {
+        if (error) return;
+        const event = runEventSchema.safeParse(safeJson(message.data));
+        if (event.success && event.data.type === "assigned" && event.data.attempt > attempt) {
+          deps.log(`run ${job.runId}: attempt ${event.data.attempt} took over from attempt ${attempt}; stopping`);
+          stop(controller, { kind: "superseded", by: event.data.attempt });
+        }
+      },
+    });
     try {
       await deps.nc.flush();
       await execute(job, attempt, msg, deps, handle, controller, handBackRequested, keepAlive.touch, publish);
     } finally {
       control.unsubscribe();
+      takeover.unsubscribe();
     }
   } finally {
     keepAlive.stop();
@@ -207,6 +223,7 @@ async function execute(
     const { artifact: output, parsed } = await deps.engine.exportModel(result.model, { frozenLayerNames });
     const artifactKey = modelArtifactKey(job.outputModelId);
     const { sizeBytes } = await putModel(deps.store, artifactKey, output);
+    if (stopReasonOf(signal)?.kind === "superseded") throw new JobStoppedError(stopReasonOf(signal) as StopReason);
     const succeeded: SucceededBody = {
       type: "succeeded",
       trainingPath: result.trainingPath,
@@ -249,6 +266,10 @@ async function settleFailure(
       await finalAck(msg);
       await deleteCheckpoint(deps.store, job.runId);
       deps.log(`run ${job.runId}: cancelled`);
+      return;
+    }
+    if (stopped?.kind === "superseded") {
+      deps.log(`run ${job.runId}: attempt ${attempt} abandoned to attempt ${stopped.by}`);
       return;
     }
     if (stopped?.kind === "hand-back") {
