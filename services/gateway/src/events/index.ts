@@ -85,6 +85,8 @@ export async function startEventPlane(options: EventPlaneOptions): Promise<Event
 }
 
 async function currentStatus(db: Db, runId: string): Promise<RunUpdate | undefined> {
+  // Not a UUID: no such run (and PostgreSQL would reject the comparison).
+  if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(runId)) return undefined;
   const [run] = await db
     .select({ status: runs.status, attempt: runs.currentAttempt, error: runs.error })
     .from(runs)
