@@ -241,3 +241,31 @@ test("graft trainer start joins this machine as a trainer node and leaves on Ctr
     clearTimeout(timer);
   }
 });
+
+test("the typed client's runEvents subscription delivers a cancel live and then ends", async () => {
+  const { GraftClient } = await import("@graft/cli/client");
+  const client = new GraftClient({ url: stack.gateway.url, apiKey: stack.gateway.apiKey });
+  const [base] = await client.models({ nameContains: "digits-cnn" });
+  const dataset = (await client.datasetRefs()).find((d) => d.name === "MNIST 5-9");
+  assert.ok(base && dataset);
+  // No trainer serves this pool, so nothing but the cancel can change the run.
+  const run = await client.startFineTune({
+    baseModelId: base.id,
+    datasetId: dataset.id,
+    epochs: 1,
+    pool: "nobody-here",
+  });
+  const events: { kind: string; status: string }[] = [];
+  const consumed = (async () => {
+    for await (const event of client.runEvents(run.id)) events.push({ kind: event.kind, status: event.status });
+  })();
+  await new Promise((resolve) => setTimeout(resolve, 1500));
+  assert.equal((await client.cancelRun(run.id)).status, "CANCELLED");
+  await Promise.race([
+    consumed,
+    new Promise((_, reject) =>
+      setTimeout(() => reject(new Error(`no CANCELLED event: ${JSON.stringify(events)}`)), 20_000),
+    ),
+  ]);
+  assert.deepEqual(events.at(-1), { kind: "STATUS", status: "CANCELLED" });
+});
