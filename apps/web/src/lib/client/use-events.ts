@@ -5,7 +5,7 @@ export type StreamState = "connecting" | "live" | "reconnecting";
 
 /**
  * Listens to the dashboard's /api/events SSE relay. The browser's EventSource reconnects by
- * itself; callers refetch on `onOpen` so nothing sent during a gap is missed.
+ * itself; callers refetch in `onOpen` so nothing sent during a gap is missed.
  */
 export function useEvents<T>(path: string | null, onEvent: (data: T) => void, onOpen?: () => void): StreamState {
   const [state, setState] = useState<StreamState>("connecting");
@@ -15,11 +15,10 @@ export function useEvents<T>(path: string | null, onEvent: (data: T) => void, on
   useEffect(() => {
     if (!path) return;
     const source = new EventSource(path);
-    let opened = false;
+    // Refetch on every open, the first included: anything sent before the stream was up is not lost.
     source.onopen = () => {
       setState("live");
-      if (opened) handlers.current.onOpen?.();
-      opened = true;
+      handlers.current.onOpen?.();
     };
     source.onerror = () => setState("reconnecting");
     source.onmessage = (message) => {
