@@ -33,6 +33,16 @@ export interface DatabaseOptions {
   log?: (line: string) => void;
 }
 
+const pgliteDbs = new WeakSet<Db>();
+
+/**
+ * Whether `db` runs on PGlite. PGlite decodes results field by field in WebAssembly, so
+ * queries returning thousands of rows read them as one JSON document there instead.
+ */
+export function usesPglite(db: Db): boolean {
+  return pgliteDbs.has(db);
+}
+
 /** Opens the database and applies pending migrations before returning it. */
 export async function createDatabase(options: DatabaseOptions = {}): Promise<Database> {
   return options.url === undefined ? openPglite(options.pgliteDir) : openPostgres(options);
@@ -58,8 +68,10 @@ export async function openPglite(dataDir: string | undefined, template?: Blob): 
     await client.close().catch(() => {});
     throw error;
   }
+  const db = drizzlePglite({ client, schema }) as unknown as Db;
+  pgliteDbs.add(db);
   return {
-    db: drizzlePglite({ client, schema }) as unknown as Db,
+    db,
     driver: "pglite",
     close: async () => {
       if (!client.closed) await client.close();

@@ -1,5 +1,5 @@
 import { and, asc, eq, getTableColumns, ne, type SQL, sql } from "drizzle-orm";
-import type { Db } from "./client.ts";
+import { type Db, usesPglite } from "./client.ts";
 import { rowsOf } from "./rows.ts";
 import { models } from "./schema.ts";
 import { isUuid, type Visibility, visibleAlias, visibleRows } from "./visibility.ts";
@@ -32,7 +32,7 @@ export async function ancestors(db: Db, visibility: Visibility, modelId: string)
        where ${visibleAlias(visibility, "m")} and up.distance < ${MAX_GENERATIONS}
     ) select id, distance from up
   ) as lineage`;
-  return joined(db, walk, sql`lineage.distance`);
+  return joined(db, walk);
 }
 
 export interface DescendantsOptions {
@@ -53,7 +53,7 @@ export async function descendants(
 ): Promise<LineageEntry[]> {
   const subtree = await subtreeOf(db, visibility, modelId, options);
   if (subtree === null) return [];
-  return joined(db, subtree, sql`lineage.distance`, sql`m.created_at`, sql`m.id`);
+  return joined(db, subtree);
 }
 
 /** The lineage shape of a model without its heavy columns (layers, labels, provenance...). */
@@ -79,19 +79,41 @@ export async function descendantNodes(
 ): Promise<LineageNode[]> {
   const subtree = await subtreeOf(db, visibility, modelId, options);
   if (subtree === null) return [];
-  return db
-    .select({
-      id: models.id,
-      parentId: models.parentId,
-      projectId: models.projectId,
-      name: models.name,
-      kind: models.kind,
-      createdAt: models.createdAt,
-      distance: sql<number>`lineage.distance`.mapWith(Number),
-    })
-    .from(models)
-    .innerJoin(subtree, sql`lineage.id = ${models.id}`)
-    .orderBy(sql`lineage.distance`, asc(models.createdAt), asc(models.id));
+  if (!usesPglite(db)) {
+    return db
+      .select({
+        id: models.id,
+        parentId: models.parentId,
+        projectId: models.projectId,
+        name: models.name,
+        kind: models.kind,
+        createdAt: models.createdAt,
+        distance: sql<number>`lineage.distance`.mapWith(Number),
+      })
+      .from(models)
+      .innerJoin(subtree, sql`lineage.id = ${models.id}`)
+      .orderBy(sql`lineage.distance`, asc(models.createdAt), asc(models.id));
+  }
+  // One JSON array of compact tuples: decoding 10,000 rows field by field costs more than the query.
+  const [row] = rowsOf<{ doc: string | null }>(
+    await db.execute(sql`
+      select json_agg(json_build_array(m.id, m.parent_id, m.project_id, m.name, m.kind, m.created_at, lineage.distance)
+                      order by lineage.distance, m.created_at, m.id)::text as doc
+        from ${models} m join ${subtree} on lineage.id = m.id`),
+  );
+  if (row?.doc == null) return [];
+  const createdAt = models.createdAt;
+  return (
+    JSON.parse(row.doc) as [string, string | null, string | null, string, ModelRow["kind"], string, number][]
+  ).map(([id, parentId, projectId, name, kind, created, distance]) => ({
+    id,
+    parentId,
+    projectId,
+    name,
+    kind,
+    createdAt: createdAt.mapFromDriverValue(created) as Date,
+    distance,
+  }));
 }
 
 /** A derived table `lineage(id, distance)` of the visible subtree, or null if there is none. */
@@ -163,15 +185,23 @@ export function lineageFieldsForChild(parent: Pick<ModelRow, "id" | "rootId" | "
 }
 
 /**
- * Reads the lineage rows as one JSON document instead of row by row: a subtree can be
- * thousands of wide rows, and decoding them field by field (PGlite above all) costs several
- * times more than one JSON.parse. Values then go through each column's own decoder, so the
- * rows equal what `db.select().from(models)` returns.
+ * The lineage's full rows, by distance, then age, then id. On PGlite they are read as one
+ * JSON document: it decodes results field by field in WebAssembly, so thousands of wide rows
+ * cost several times one JSON.parse. Values then go through each column's own decoder, so
+ * the rows equal what `db.select().from(models)` returns.
  */
-async function joined(db: Db, lineage: SQL, ...orderBy: SQL[]): Promise<LineageEntry[]> {
+async function joined(db: Db, lineage: SQL): Promise<LineageEntry[]> {
+  if (!usesPglite(db)) {
+    // node-postgres decodes rows fast; building the JSON server-side would cost more there.
+    return db
+      .select({ model: models, distance: sql<number>`lineage.distance`.mapWith(Number) })
+      .from(models)
+      .innerJoin(lineage, sql`lineage.id = ${models.id}`)
+      .orderBy(sql`lineage.distance`, asc(models.createdAt), asc(models.id));
+  }
   const [row] = rowsOf<{ doc: string | null }>(
     await db.execute(sql`
-      select json_agg(json_build_array(lineage.distance, m) order by ${sql.join(orderBy, sql`, `)})::text as doc
+      select json_agg(json_build_array(lineage.distance, m) order by lineage.distance, m.created_at, m.id)::text as doc
         from ${models} m join ${lineage} on lineage.id = m.id`),
   );
   if (row?.doc == null) return [];
