@@ -269,3 +269,63 @@ test("the typed client's runEvents subscription delivers a cancel live and then 
   ]);
   assert.deepEqual(events.at(-1), { kind: "STATUS", status: "CANCELLED" });
 });
+
+test("graft models register takes a zip of a tfjs model and shows it as a BASE model", async () => {
+  const { zipSync } = await import("fflate");
+  const { readFileSync, writeFileSync } = await import("node:fs");
+  const dir = new URL("../packages/catalog/models/digits-cnn/", import.meta.url);
+  const zipPath = join(home, "my-digits.zip");
+  writeFileSync(
+    zipPath,
+    zipSync({
+      "model.json": new Uint8Array(readFileSync(new URL("model.json", dir))),
+      "weights.bin": new Uint8Array(readFileSync(new URL("weights.bin", dir))),
+    }),
+  );
+  const r = await graft(
+    ["models", "register", "--name", "my-digits", "--file", zipPath, "--labels", "0,1,2,3,4", "--json"],
+    env,
+  );
+  assert.equal(r.code, 0, show(r));
+  const model = JSON.parse(r.stdout) as { id: string; kind: string; labels: string[]; paramCount: number };
+  assert.equal(model.kind, "BASE");
+  assert.deepEqual(model.labels, ["0", "1", "2", "3", "4"]);
+  assert.ok(model.paramCount > 0);
+  const shown = await graft(["models", "show", "my-digits"], env);
+  assert.equal(shown.code, 0, show(shown));
+  assert.match(shown.stdout, /^my-digits\s+\S+$/m);
+  assert.match(shown.stdout, /LAYER\s+CLASS\s+PARAMS/);
+});
+
+test("graft runs cancel, runs compare and trainers drain act on real runs and trainers", async () => {
+  assert.ok(finishedRunId);
+  const started = await graft(
+    ["finetune", "--base", "digits-cnn", "--dataset", "mnist-5-9", "--epochs", "1", "--pool", "nobody-here", "--json"],
+    env,
+  );
+  assert.equal(started.code, 0, show(started));
+  const queuedId = (JSON.parse(started.stdout) as { id: string }).id;
+  const cancelled = await graft(["runs", "cancel", queuedId], env);
+  assert.equal(cancelled.code, 0, show(cancelled));
+  assert.match(cancelled.stdout, /CANCELLED/);
+  const watched = await graft(["runs", "watch", queuedId], env);
+  assert.equal(watched.code, 1, "watching a cancelled run ends with exit 1");
+  assert.match(watched.stderr, /cancelled/);
+
+  const compared = await graft(["runs", "compare", finishedRunId, queuedId], env);
+  assert.equal(compared.code, 0, show(compared));
+  assert.match(compared.stdout, /^status\s+SUCCEEDED\s+CANCELLED$/m);
+  assert.match(compared.stdout, /^epochs\s+2\s+1$/m);
+  const one = await graft(["runs", "compare", finishedRunId], env);
+  assert.equal(one.code, 2, show(one));
+
+  const listed = JSON.parse((await graft(["trainers", "list", "--json"], env)).stdout) as {
+    id: string;
+    name: string;
+  }[];
+  const trainer = listed.find((t) => t.name === "cli-trainer");
+  assert.ok(trainer);
+  const drained = await graft(["trainers", "drain", trainer.id], env);
+  assert.equal(drained.code, 0, show(drained));
+  assert.match(drained.stdout, /DRAINING|OFFLINE/);
+});
