@@ -31,7 +31,7 @@ export function trainerCommand(program: Command): void {
     .option("--pool <pool>", 'pool to take jobs from (default "default")')
     .option("--labels <a,b>", "labels, comma-separated", list)
     .option("--max-concurrent-runs <n>", "runs at once", integer(1, 64))
-    .option("--backend <backend>", "force a TensorFlow.js backend (tensorflow, wasm, cpu)")
+    .option("--backend <backend>", "force a TensorFlow.js backend (tensorflow-gpu, tensorflow, wasm, cpu)")
     .action(async (opts: TrainerStartOptions) => {
       const gateway = opts.gateway ?? process.env.GATEWAY_URL ?? process.env.GRAFT_URL;
       if (!gateway) throw new UsageError("the gateway URL is needed (--gateway http://host:4000/graphql)", "gateway");
