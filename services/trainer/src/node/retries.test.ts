@@ -110,6 +110,7 @@ async function withWorker(engine: Engine, maxDeliver: number, body: (h: Harness)
   };
   try {
     await body({
+      natsUrl: nats.url,
       publishJob: (runId) => js.publish(jobsSubject("retry"), encodeMessage(job(runId))),
       events,
       jobsLeft,
@@ -122,6 +123,7 @@ async function withWorker(engine: Engine, maxDeliver: number, body: (h: Harness)
 }
 
 interface Harness {
+  natsUrl: string;
   publishJob(runId: string): Promise<unknown>;
   events(runId: string): Promise<RunEvent[]>;
   jobsLeft(): Promise<number>;
@@ -169,5 +171,48 @@ test("a non-retryable failure ends the run on the first attempt", async () => {
     await new Promise((resolve) => setTimeout(resolve, 1_500));
     assert.deepEqual(failures(await h.events("run-corrupt")), [{ attempt: 1, final: true, code: "CORRUPT_MODEL" }]);
     assert.equal(engine.calls, 1);
+  });
+});
+
+test("a trainer whose job was handed to a newer attempt stops without reporting or acking", async () => {
+  let aborted: unknown;
+  const engine: Engine = {
+    initBackend: () => ({ backend: "cpu", devices: [] }),
+    loadModel: async () => ({ layers: [], dispose: () => {} }),
+    loadDataset: async () => ({}),
+    // Trains until told to stop, as the real engine does at its next batch.
+    fineTune: (options) =>
+      new Promise((_, reject) => {
+        options.signal?.addEventListener("abort", () => {
+          aborted = options.signal?.reason;
+          reject(new Error("fine-tune cancelled"));
+        });
+      }),
+    exportModel: async () => {
+      throw new Error("unreachable");
+    },
+  };
+  await withWorker(engine, 5, async (h) => {
+    await h.publishJob("run-taken");
+    await until(async () => (await h.events("run-taken")).some((e) => e.type === "started"), "the run to start");
+    // What another trainer's delivery of the same job announces.
+    const nc = await connect({ servers: h.natsUrl });
+    await jetstream(nc).publish(
+      runEventsSubject("run-taken"),
+      encodeMessage({
+        type: "assigned",
+        runId: "run-taken",
+        attempt: 2,
+        trainerId: "other",
+        at: new Date().toISOString(),
+      }),
+    );
+    await nc.close();
+    await until(async () => aborted !== undefined, "the training to be stopped");
+    assert.deepEqual(aborted, { kind: "superseded", by: 2 });
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    const types = (await h.events("run-taken")).filter((e) => e.attempt === 1).map((e) => e.type);
+    assert.deepEqual(types, ["assigned", "started"], "attempt 1 reports nothing after the takeover");
+    assert.equal(await h.jobsLeft(), 1, "the job is neither acked nor terminated by the superseded attempt");
   });
 });
