@@ -86,6 +86,19 @@ test("registerTrainer needs only the join token; drainTrainer needs an API key",
     );
     assert.deepEqual(codes(badPool), ["BAD_USER_INPUT"]);
     assert.equal(badPool.errors?.[0]?.extensions?.field, "input.pool");
+
+    // The same host and name joining again (a restart, or a retried registration) is the same
+    // trainer: same id, back to IDLE, a fresh token; no second row.
+    const again = await gqlData<{ registerTrainer: { trainer: { id: string; status: string }; trainerToken: string } }>(
+      register,
+      { token: gateway.joinToken },
+      null,
+    );
+    assert.equal(again.registerTrainer.trainer.id, id);
+    assert.equal(again.registerTrainer.trainer.status, "IDLE");
+    assert.notEqual(again.registerTrainer.trainerToken, joined.data?.registerTrainer.trainerToken);
+    const fleet = await gqlData<{ trainers: { id: string }[] }>("{ trainers { id } }", {});
+    assert.equal(fleet.trainers.length, 1);
   } finally {
     await cleanup();
   }

@@ -199,7 +199,11 @@ export const trainers = pgTable(
     lastHeartbeatAt: timestamp("last_heartbeat_at", { withTimezone: true }),
     registeredAt: timestamp("registered_at", { withTimezone: true }).notNull().defaultNow(),
   },
-  (t) => [index("trainers_status_idx").on(t.status)],
+  (t) => [
+    index("trainers_status_idx").on(t.status),
+    // A trainer that restarts (or retries a registration whose answer it lost) keeps its identity.
+    uniqueIndex("trainers_host_name_idx").on(t.host, t.name),
+  ],
 );
 
 export const runs = pgTable(

@@ -19,6 +19,9 @@ export const envSchema = z.object({
   /** Interface to listen on. @default 127.0.0.1 */
   GATEWAY_HOST: z.string().default("127.0.0.1"),
   NATS_URL: optional,
+  /** Credentials for a NATS server that requires them. */
+  NATS_USER: optional,
+  NATS_PASSWORD: optional,
   /** PostgreSQL; PGlite under GRAFT_HOME/pglite when unset. */
   DATABASE_URL: optional,
   GRAFT_BOOTSTRAP_KEY: optional,

@@ -18,6 +18,7 @@ try {
     port: env.GATEWAY_PORT,
     host: env.GATEWAY_HOST,
     natsUrl: env.NATS_URL ?? (nats as NatsServer).url,
+    ...(env.NATS_USER ? { natsCredentials: { user: env.NATS_USER, pass: env.NATS_PASSWORD ?? "" } } : {}),
     ...(env.DATABASE_URL ? { databaseUrl: env.DATABASE_URL } : { pgliteDir: join(env.GRAFT_HOME, "pglite") }),
     bootstrapKey: env.GRAFT_BOOTSTRAP_KEY ?? (await localSecret(env.GRAFT_HOME, "local-api-key")),
     joinToken: env.GRAFT_JOIN_TOKEN ?? (await localSecret(env.GRAFT_HOME, "join-token")),

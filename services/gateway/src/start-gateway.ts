@@ -31,6 +31,8 @@ export interface GatewayConfig {
   /** @default "127.0.0.1" */
   host?: string;
   natsUrl: string;
+  /** NATS user and password, when the server requires them (docker-compose does). */
+  natsCredentials?: { user: string; pass: string };
   /** PostgreSQL connection string; wins over pgliteDir. */
   databaseUrl?: string;
   /** PGlite data directory; PGlite in memory when neither this nor databaseUrl is set. */
@@ -84,7 +86,12 @@ export async function startGateway(config: GatewayConfig): Promise<Gateway> {
     cleanups.push(["database", () => database.close()]);
     const { db } = database;
     phase(`database ready (${database.driver})`);
-    const nc = await connect({ servers: config.natsUrl, name: "graft-gateway", maxReconnectAttempts: -1 });
+    const nc = await connect({
+      servers: config.natsUrl,
+      name: "graft-gateway",
+      maxReconnectAttempts: -1,
+      ...config.natsCredentials,
+    });
     cleanups.push(["NATS connection", () => nc.drain()]);
     const storage = config.memoryStorage ? "memory" : "file";
     await ensureStreams(nc, { storage });

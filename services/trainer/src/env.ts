@@ -20,6 +20,9 @@ const defaultName = () => `${hostname().replace(/[^A-Za-z0-9_-]/g, "-")}-${proce
 export const envSchema = z.object({
   GATEWAY_URL: z.url({ protocol: /^https?$/ }),
   NATS_URL: z.string().min(1),
+  /** Credentials for a NATS server that requires them. */
+  NATS_USER: z.string().optional(),
+  NATS_PASSWORD: z.string().optional(),
   GRAFT_JOIN_TOKEN: z.string().min(1),
   TRAINER_NAME: z.string().min(1).max(200).default(defaultName),
   TRAINER_POOL: poolName.default("default"),

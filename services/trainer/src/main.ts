@@ -13,6 +13,7 @@ async function main(): Promise<number> {
   const node = await startTrainerNode({
     gatewayUrl: env.GATEWAY_URL,
     natsUrl: env.NATS_URL,
+    ...(env.NATS_USER ? { natsCredentials: { user: env.NATS_USER, pass: env.NATS_PASSWORD ?? "" } } : {}),
     joinToken: env.GRAFT_JOIN_TOKEN,
     name: env.TRAINER_NAME,
     pool: env.TRAINER_POOL,

@@ -22,6 +22,8 @@ export interface TrainerNodeConfig {
   /** GraphQL endpoint of the gateway, e.g. http://127.0.0.1:4000/graphql. */
   gatewayUrl: string;
   natsUrl: string;
+  /** NATS user and password, when the server requires them (docker-compose does). */
+  natsCredentials?: { user: string; pass: string };
   joinToken: string;
   /** @default `${hostname}-${pid}` */
   name?: string;
@@ -73,7 +75,12 @@ export async function startTrainerNode(config: TrainerNodeConfig): Promise<Train
   const engine = config.engine ?? (await loadEngine());
   const { backend, devices } = await engine.initBackend(config.backend);
 
-  const nc = await connect({ servers: config.natsUrl, name: `graft-trainer-${name}`, maxReconnectAttempts: -1 });
+  const nc = await connect({
+    servers: config.natsUrl,
+    name: `graft-trainer-${name}`,
+    maxReconnectAttempts: -1,
+    ...config.natsCredentials,
+  });
   try {
     const jsm = await prepareJetStream(nc, pool, ackWaitMs);
     const consumerInfo = await jsm.consumers.info(JOBS_STREAM, jobsConsumerName(pool));

@@ -1,6 +1,6 @@
 import { encodeMessage, subjectToken, trainerControlSubject, trainerUpdatesSubject } from "@graft/contracts";
 import { joinTokens, trainers } from "@graft/db";
-import { and, eq, isNull } from "drizzle-orm";
+import { and, eq, isNull, sql } from "drizzle-orm";
 import { generateSecret, hashSecret, TRAINER_TOKEN_PREFIX } from "../../auth/secrets.ts";
 import type { Caller, DomainDeps } from "../deps.ts";
 import { BadUserInputError, NotFoundError, UnauthenticatedError } from "../errors.ts";
@@ -71,6 +71,23 @@ export class TrainerCommands {
         maxConcurrentRuns,
         tokenHash: hashSecret(trainerToken),
         lastHeartbeatAt: new Date(),
+      })
+      // Same host and name = the same node coming back: keep its id, refresh the rest.
+      .onConflictDoUpdate({
+        target: [trainers.host, trainers.name],
+        set: {
+          pool: sql`excluded.pool`,
+          backend: sql`excluded.backend`,
+          devices: sql`excluded.devices`,
+          labels: sql`excluded.labels`,
+          cpuCount: sql`excluded.cpu_count`,
+          memoryBytes: sql`excluded.memory_bytes`,
+          maxConcurrentRuns: sql`excluded.max_concurrent_runs`,
+          tokenHash: sql`excluded.token_hash`,
+          status: "IDLE",
+          currentRuns: [],
+          lastHeartbeatAt: sql`excluded.last_heartbeat_at`,
+        },
       })
       .returning();
     if (!trainer) throw new Error("insert into trainers returned nothing");

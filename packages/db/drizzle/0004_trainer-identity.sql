@@ -1,0 +1,1 @@
+CREATE UNIQUE INDEX "trainers_host_name_idx" ON "trainers" USING btree ("host","name");
