@@ -2,10 +2,18 @@
  * Fan-out against the p99 <= 100 ms target: one run watched by 1,000 graphql-ws subscribers
  * (1,000 websocket connections) of a gateway running as its own process. Latency is from a
  * trainer's JetStream publish of an epoch event to its receipt by each subscriber, through
- * ingest, the database and the core-NATS notification. Publisher and subscribers share this
- * process's clock. PGlite by default; PostgreSQL when DATABASE_URL is set.
+ * ingest, the database and the core-NATS notification. The subscribers live in `--workers`
+ * child processes (default 1; more only pay on a machine with cores to spare) so that decoding 1,000 messages does not queue behind the
+ * publisher's and the measurement's own work; every process stamps with the machine's
+ * monotonic clock (process.hrtime), so stamps compare across processes. `--workers 0` keeps
+ * all clients in this process (the old layout). The report splits the latency into ingest
+ * (publish -> the stored event's core-NATS notification, heard here) and fan-out (that
+ * notification -> each receipt), and gives the per-event spread from first to last receipt,
+ * which is the gateway's serial per-subscriber cost plus the clients' decode time.
+ * PGlite by default; PostgreSQL when DATABASE_URL is set.
  *
- *   npx tsx bench/fanout.bench.ts [--subscribers 1000] [--epochs 30] [--interval 100]
+ *   npx tsx bench/fanout.bench.ts [--subscribers 1000] [--epochs 30] [--interval 100] [--workers 1]
+ *   (FANOUT_GATEWAY_NODE_ARGS adds node flags to the gateway process, e.g. --cpu-prof.)
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
@@ -25,142 +33,278 @@ const { values } = parseArgs({
     subscribers: { type: "string", default: "1000" },
     epochs: { type: "string", default: "30" },
     interval: { type: "string", default: "100" },
+    workers: { type: "string", default: "1" },
+    // Internal: run as one client process.
+    worker: { type: "string" },
+    url: { type: "string" },
+    run: { type: "string" },
   },
 });
 const SUBSCRIBERS = Number(values.subscribers);
 const EPOCHS = Number(values.epochs);
 const INTERVAL_MS = Number(values.interval);
+const WORKERS = Number(values.workers);
 const API_KEY = "graft_fanout_bench_key_0123456789abcdef";
 const root = new URL("..", import.meta.url).pathname;
+/** The machine's monotonic clock in ms, comparable across processes. */
+const now = () => Number(process.hrtime.bigint()) / 1e6;
 
-const nats = await startNatsServer();
-const target = await createTestDatabaseTarget();
-const home = await mkdtemp(join(tmpdir(), "graft-fanout-"));
-let gateway: ChildProcess | undefined;
-const clients: Client[] = [];
-const trainerNc = await connect({ servers: nats.url });
-try {
-  const started = await startGatewayProcess({
-    GRAFT_HOME: home,
-    GATEWAY_PORT: "0",
-    NATS_URL: nats.url,
-    ...(target.databaseUrl ? { DATABASE_URL: target.databaseUrl } : { DATABASE_URL: "" }),
-    GRAFT_BOOTSTRAP_KEY: API_KEY,
-    GRAFT_JOIN_TOKEN: "graft_join_fanout_bench_0123456789",
-  });
-  gateway = started.child;
-  const runId = await startRun(started.url);
+type FromWorker =
+  | { type: "live"; count: number }
+  | { type: "receipts"; epochs: number[]; at: number[] }
+  | { type: "done" };
 
-  // Subscribers connect in waves so the gateway's API-key checks are not one burst.
-  const publishedAt = new Map<number, number>();
-  const latencies: number[] = [];
-  const heardLog = new Set<number>();
-  for (let i = 0; i < SUBSCRIBERS; i++) {
-    const client = createClient({
-      url: started.url.replace(/^http/, "ws"),
-      webSocketImpl: WebSocket,
-      connectionParams: { authorization: `Bearer ${API_KEY}` },
-      retryAttempts: 0,
-    });
-    clients.push(client);
-    client.subscribe<{ runEvents: { kind: string; epoch: { epoch: number } | null } }>(
-      { query: "subscription ($id: ID!) { runEvents(runId: $id) { kind epoch { epoch } } }", variables: { id: runId } },
-      {
-        next: (r) => {
-          const event = r.data?.runEvents;
-          if (event?.kind === "LOG") heardLog.add(i);
-          const sent = event?.epoch ? publishedAt.get(event.epoch.epoch) : undefined;
-          if (sent !== undefined) latencies.push(performance.now() - sent);
+/** Client side: `count` graphql-ws subscribers; receipt stamps of EPOCH events, per subscriber. */
+function startClients(url: string, runId: string, count: number, onLog: (i: number) => void) {
+  const clients: Client[] = [];
+  const epochs: number[] = [];
+  const at: number[] = [];
+  const open = async () => {
+    for (let i = 0; i < count; i++) {
+      const client = createClient({
+        url: url.replace(/^http/, "ws"),
+        webSocketImpl: WebSocket,
+        connectionParams: { authorization: `Bearer ${API_KEY}` },
+        retryAttempts: 0,
+      });
+      clients.push(client);
+      client.subscribe<{ runEvents: { kind: string; epoch: { epoch: number } | null } }>(
+        {
+          query: "subscription ($id: ID!) { runEvents(runId: $id) { kind epoch { epoch } } }",
+          variables: { id: runId },
         },
-        error: (e) => console.error(`subscriber ${i}: ${String(e)}`),
-        complete: () => {},
-      },
-    );
-    if (i % 100 === 99) await new Promise((r) => setTimeout(r, 200));
-  }
+        {
+          next: (r) => {
+            const received = now();
+            const event = r.data?.runEvents;
+            if (event?.kind === "LOG") onLog(i);
+            if (event?.epoch) {
+              epochs.push(event.epoch.epoch);
+              at.push(received);
+            }
+          },
+          error: (e) => console.error(`subscriber ${i}: ${String(e)}`),
+          complete: () => {},
+        },
+      );
+      // Subscribers connect in waves so the gateway's API-key checks are not one burst.
+      if (i % 100 === 99) await new Promise((r) => setTimeout(r, 200));
+    }
+  };
+  return { clients, epochs, at, open, dispose: () => Promise.all(clients.map((c) => c.dispose())) };
+}
 
-  // The stored-event notification itself, to split the latency into ingest and fan-out.
-  const storedLatencies: number[] = [];
-  trainerNc.subscribe(runUpdatesSubject(runId), {
-    callback: (_, msg) => {
-      const update = JSON.parse(msg.string()) as { epoch: { epoch: number } | null };
-      const sent = update.epoch ? publishedAt.get(update.epoch.epoch) : undefined;
-      if (sent !== undefined) storedLatencies.push(performance.now() - sent);
-    },
+if (values.worker !== undefined) {
+  const count = Number(values.worker);
+  const heard = new Set<number>();
+  const side = startClients(String(values.url), String(values.run), count, (i) => {
+    if (heard.has(i)) return;
+    heard.add(i);
+    process.send?.({ type: "live", count: heard.size } satisfies FromWorker);
   });
-  const js = jetstream(trainerNc);
-  const trainerId = "00000000-0000-4000-8000-00000000feed";
-  const base = { runId, attempt: 1, trainerId };
-  const publish = (event: RunEvent) => js.publish(runEventsSubject(runId), encodeMessage(event));
-  const readyBy = Date.now() + 120_000;
-  while (heardLog.size < SUBSCRIBERS) {
-    if (Date.now() > readyBy) throw new Error(`only ${heardLog.size} of ${SUBSCRIBERS} subscribers became live`);
-    await publish({ type: "log", ...base, at: new Date().toISOString(), level: "info", message: "warm-up" });
-    await new Promise((r) => setTimeout(r, 500));
-  }
+  // Receipts stream to the parent as they come, so a worker's end does not lose them.
+  let sent = 0;
+  const flush = () => {
+    if (side.epochs.length === sent) return;
+    process.send?.({
+      type: "receipts",
+      epochs: side.epochs.slice(sent),
+      at: side.at.slice(sent),
+    } satisfies FromWorker);
+    sent = side.epochs.length;
+  };
+  const timer = setInterval(flush, 250);
+  process.on("message", async (m: { type: string }) => {
+    if (m.type !== "report") return;
+    clearInterval(timer);
+    flush();
+    process.send?.({ type: "done" } satisfies FromWorker, () => process.disconnect());
+    await side.dispose();
+  });
+  await side.open();
+} else {
+  await main();
+}
 
-  for (let epoch = 1; epoch <= EPOCHS; epoch++) {
-    publishedAt.set(epoch, performance.now());
-    await publish({
-      type: "epoch",
-      ...base,
-      at: new Date().toISOString(),
-      epoch,
-      metrics: {
-        loss: 1 / epoch,
-        accuracy: 0.9,
-        valLoss: 1 / epoch,
-        valAccuracy: 0.9,
-        learningRate: 0.001,
-        durationMs: 100,
-        samplesPerSecond: 1000,
-        trainableParams: 1000,
-        frozenLayers: 3,
+async function main() {
+  const nats = await startNatsServer();
+  const target = await createTestDatabaseTarget();
+  const home = await mkdtemp(join(tmpdir(), "graft-fanout-"));
+  let gateway: ChildProcess | undefined;
+  const workers: ChildProcess[] = [];
+  let local: ReturnType<typeof startClients> | undefined;
+  const trainerNc = await connect({ servers: nats.url });
+  try {
+    const started = await startGatewayProcess({
+      GRAFT_HOME: home,
+      GATEWAY_PORT: "0",
+      NATS_URL: nats.url,
+      ...(target.databaseUrl ? { DATABASE_URL: target.databaseUrl } : { DATABASE_URL: "" }),
+      GRAFT_BOOTSTRAP_KEY: API_KEY,
+      GRAFT_JOIN_TOKEN: "graft_join_fanout_bench_0123456789",
+    });
+    gateway = started.child;
+    const runId = await startRun(started.url);
+
+    // Receipts come back from the clients at the end: [epoch, monotonic ms] pairs.
+    const receipts: { epochs: number[]; at: number[] }[] = [];
+    const liveIn: number[] = [];
+    const reported: Promise<void>[] = [];
+    if (WORKERS > 0) {
+      for (let w = 0; w < WORKERS; w++) {
+        const count = Math.floor(SUBSCRIBERS / WORKERS) + (w < SUBSCRIBERS % WORKERS ? 1 : 0);
+        const child = spawn(
+          process.execPath,
+          [
+            "--import",
+            "tsx",
+            new URL(import.meta.url).pathname,
+            "--worker",
+            String(count),
+            "--url",
+            started.url,
+            "--run",
+            runId,
+          ],
+          { cwd: root, stdio: ["ignore", "inherit", "inherit", "ipc"] },
+        );
+        workers.push(child);
+        liveIn.push(0);
+        reported.push(
+          new Promise<void>((resolve) => {
+            child.on("message", (m: FromWorker) => {
+              if (m.type === "live") liveIn[w] = m.count;
+              else if (m.type === "receipts") receipts.push(m);
+              else resolve();
+            });
+            child.once("exit", (code) => {
+              if (code) console.error(`client process ${w} exited with ${code}`);
+              resolve();
+            });
+          }),
+        );
+      }
+    } else {
+      const heard = new Set<number>();
+      liveIn.push(0);
+      local = startClients(started.url, runId, SUBSCRIBERS, (i) => {
+        heard.add(i);
+        liveIn[0] = heard.size;
+      });
+      void local.open();
+    }
+    const live = () => liveIn.reduce((a, b) => a + b, 0);
+
+    // The stored-event notification itself, to split the latency into ingest and fan-out.
+    const publishedAt = new Map<number, number>();
+    const storedAt = new Map<number, number>();
+    trainerNc.subscribe(runUpdatesSubject(runId), {
+      callback: (_, msg) => {
+        const heardAt = now();
+        const update = JSON.parse(msg.string()) as { epoch: { epoch: number } | null };
+        if (update.epoch) storedAt.set(update.epoch.epoch, heardAt);
       },
     });
-    await new Promise((r) => setTimeout(r, INTERVAL_MS));
-  }
-  const expected = SUBSCRIBERS * EPOCHS;
-  const doneBy = Date.now() + 30_000;
-  while (latencies.length < expected && Date.now() < doneBy) await new Promise((r) => setTimeout(r, 50));
+    const js = jetstream(trainerNc);
+    const trainerId = "00000000-0000-4000-8000-00000000feed";
+    const base = { runId, attempt: 1, trainerId };
+    const publish = (event: RunEvent) => js.publish(runEventsSubject(runId), encodeMessage(event));
+    const readyBy = Date.now() + 120_000;
+    while (live() < SUBSCRIBERS) {
+      if (Date.now() > readyBy) throw new Error(`only ${live()} of ${SUBSCRIBERS} subscribers became live`);
+      await publish({ type: "log", ...base, at: new Date().toISOString(), level: "info", message: "warm-up" });
+      await new Promise((r) => setTimeout(r, 500));
+    }
 
-  latencies.sort((a, b) => a - b);
-  const pct = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))] ?? NaN;
-  console.log(
-    `database: ${target.driver}; ${SUBSCRIBERS} subscribers x ${EPOCHS} epoch events, ${INTERVAL_MS} ms apart`,
-  );
-  console.log(`received ${latencies.length} of ${expected}`);
-  console.log(
-    `publish -> receipt: p50 ${pct(50).toFixed(1)} ms, p99 ${pct(99).toFixed(1)} ms, max ${pct(100).toFixed(1)} ms (target p99 <= 100 ms)`,
-  );
-  storedLatencies.sort((a, b) => a - b);
-  const stored = (p: number) => storedLatencies[Math.floor((p / 100) * (storedLatencies.length - 1))] ?? NaN;
-  console.log(
-    `of which publish -> stored and announced (ingest): p50 ${stored(50).toFixed(1)} ms, p99 ${stored(99).toFixed(1)} ms`,
-  );
-  if (latencies.length < expected) process.exitCode = 1;
-} finally {
-  await Promise.all(clients.map((c) => c.dispose()));
-  await trainerNc.close();
-  if (gateway && gateway.exitCode === null) {
-    const exited = new Promise((r) => gateway?.once("exit", r));
-    gateway.kill("SIGTERM");
-    const timer = setTimeout(() => gateway?.kill("SIGKILL"), 10_000);
-    await exited;
-    clearTimeout(timer);
+    for (let epoch = 1; epoch <= EPOCHS; epoch++) {
+      publishedAt.set(epoch, now());
+      await publish({
+        type: "epoch",
+        ...base,
+        at: new Date().toISOString(),
+        epoch,
+        metrics: {
+          loss: 1 / epoch,
+          accuracy: 0.9,
+          valLoss: 1 / epoch,
+          valAccuracy: 0.9,
+          learningRate: 0.001,
+          durationMs: 100,
+          samplesPerSecond: 1000,
+          trainableParams: 1000,
+          frozenLayers: 3,
+        },
+      });
+      await new Promise((r) => setTimeout(r, INTERVAL_MS));
+    }
+    // Let the last event arrive everywhere before collecting.
+    await new Promise((r) => setTimeout(r, 2_000));
+    if (local) receipts.push({ epochs: local.epochs, at: local.at });
+    else {
+      for (const w of workers) w.send({ type: "report" });
+      await Promise.race([Promise.all(reported), new Promise((r) => setTimeout(r, 30_000))]);
+    }
+
+    const total: number[] = [];
+    const fanout: number[] = [];
+    const first = new Map<number, number>();
+    const last = new Map<number, number>();
+    for (const r of receipts) {
+      r.epochs.forEach((epoch, k) => {
+        const at = r.at[k] as number;
+        const sent = publishedAt.get(epoch);
+        const stored = storedAt.get(epoch);
+        if (sent !== undefined) total.push(at - sent);
+        if (stored !== undefined) fanout.push(at - stored);
+        first.set(epoch, Math.min(first.get(epoch) ?? Infinity, at));
+        last.set(epoch, Math.max(last.get(epoch) ?? -Infinity, at));
+      });
+    }
+    const ingest = [...storedAt].flatMap(([e, at]) => {
+      const sent = publishedAt.get(e);
+      return sent === undefined ? [] : [at - sent];
+    });
+    const spread = [...first].map(([e, f]) => (last.get(e) as number) - f);
+    const pct = (xs: number[], p: number) => {
+      const sorted = [...xs].sort((a, b) => a - b);
+      return (sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN).toFixed(1);
+    };
+    const line = (xs: number[]) => `p50 ${pct(xs, 50)} ms, p99 ${pct(xs, 99)} ms, max ${pct(xs, 100)} ms`;
+    const expected = SUBSCRIBERS * EPOCHS;
+    console.log(
+      `database: ${target.driver}; ${SUBSCRIBERS} subscribers (${WORKERS > 0 ? `${WORKERS} client processes` : "in the bench process"}) x ${EPOCHS} epoch events, ${INTERVAL_MS} ms apart`,
+    );
+    console.log(`received ${total.length} of ${expected}`);
+    console.log(`publish -> receipt: ${line(total)} (target p99 <= 100 ms)`);
+    console.log(`  publish -> stored and announced (ingest): ${line(ingest)}`);
+    console.log(`  announced -> receipt (fan-out): ${line(fanout)}`);
+    console.log(`  first -> last receipt of one event (spread): ${line(spread)}`);
+    if (total.length < expected) process.exitCode = 1;
+  } finally {
+    await local?.dispose();
+    for (const w of workers) if (w.exitCode === null) w.kill("SIGTERM");
+    await trainerNc.close();
+    if (gateway && gateway.exitCode === null) {
+      const exited = new Promise((r) => gateway?.once("exit", r));
+      gateway.kill("SIGTERM");
+      const timer = setTimeout(() => gateway?.kill("SIGKILL"), 10_000);
+      await exited;
+      clearTimeout(timer);
+    }
+    await nats.stop();
+    await target.cleanup();
+    await rm(home, { recursive: true, force: true });
   }
-  await nats.stop();
-  await target.cleanup();
-  await rm(home, { recursive: true, force: true });
 }
 
 async function startGatewayProcess(env: Record<string, string>): Promise<{ url: string; child: ChildProcess }> {
-  const child = spawn(process.execPath, ["--import", "tsx", "services/gateway/src/main.ts"], {
+  // FANOUT_GATEWAY_NODE_ARGS, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof", to profile the gateway.
+  const nodeArgs = process.env.FANOUT_GATEWAY_NODE_ARGS?.split(" ").filter(Boolean) ?? [];
+  const child = spawn(process.execPath, [...nodeArgs, "--import", "tsx", "services/gateway/src/main.ts"], {
     cwd: root,
     env: { ...process.env, ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
-  gateway = child;
   let output = "";
   child.stderr?.on("data", (d: Buffer) => {
     output += d.toString();
