@@ -3,8 +3,9 @@
  * (1,000 websocket connections) of a gateway running as its own process. Latency is from a
  * trainer's JetStream publish of an epoch event to its receipt by each subscriber, through
  * ingest, the database and the core-NATS notification. The subscribers live in `--workers`
- * child processes (default 1; more only pay on a machine with cores to spare) so that decoding 1,000 messages does not queue behind the
- * publisher's and the measurement's own work; every process stamps with the machine's
+ * child processes (default 1; more only pay off with cores to spare) so that decoding 1,000
+ * messages does not queue behind the publisher's and the measurement's own work; every
+ * process stamps with the machine's
  * monotonic clock (process.hrtime), so stamps compare across processes. `--workers 0` keeps
  * all clients in this process (the old layout). The report splits the latency into ingest
  * (publish -> the stored event's core-NATS notification, heard here) and fan-out (that

@@ -139,7 +139,8 @@ export async function seedRun(
   const [trainer] = await db
     .insert(trainers)
     .values({
-      name: "t1",
+      // Trainers are unique by host+name; each seeded run gets its own.
+      name: `t-${randomUUID().slice(0, 8)}`,
       host: "localhost",
       pool: "default",
       backend: "cpu",
