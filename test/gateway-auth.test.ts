@@ -92,7 +92,6 @@ test("registerTrainer needs only the join token; drainTrainer needs an API key",
     const again = await gqlData<{ registerTrainer: { trainer: { id: string; status: string }; trainerToken: string } }>(
       register,
       { token: gateway.joinToken },
-      null,
     );
     assert.equal(again.registerTrainer.trainer.id, id);
     assert.equal(again.registerTrainer.trainer.status, "IDLE");
