@@ -1,26 +1,43 @@
-/** A model whose files cannot be loaded (bad JSON, missing or short weights, unknown layers). */
-export class CorruptModelError extends Error {
-  override name = "CorruptModelError";
+/**
+ * A job failure that no retry can fix: the node ends the run FAILED at once with `code`
+ * instead of handing the job back. `reason` is the part a person reads.
+ */
+abstract class PermanentJobError extends Error {
   readonly retryable = false;
-  readonly code = "CORRUPT_MODEL";
+  abstract readonly code: string;
   constructor(
     readonly reason: string,
+    prefix: string,
     options?: { cause?: unknown },
   ) {
-    super(`corrupt model: ${reason}`, options);
+    super(`${prefix}: ${reason}`, options);
+  }
+}
+
+/** A model whose files cannot be loaded (bad JSON, missing or short weights, unknown layers). */
+export class CorruptModelError extends PermanentJobError {
+  override name = "CorruptModelError";
+  readonly code = "CORRUPT_MODEL";
+  constructor(reason: string, options?: { cause?: unknown }) {
+    super(reason, "corrupt model", options);
   }
 }
 
 /** A dataset that does not fit the job: too few classes or samples, undecodable images, a bad cut point. */
-export class IncompatibleDatasetError extends Error {
+export class IncompatibleDatasetError extends PermanentJobError {
   override name = "IncompatibleDatasetError";
-  readonly retryable = false;
   readonly code = "INCOMPATIBLE_DATASET";
-  constructor(
-    readonly reason: string,
-    options?: { cause?: unknown },
-  ) {
-    super(`incompatible dataset: ${reason}`, options);
+  constructor(reason: string, options?: { cause?: unknown }) {
+    super(reason, "incompatible dataset", options);
+  }
+}
+
+/** Hyperparameters that cannot apply to this base (unknown feature layer, FIRST_N beyond the base...). */
+export class InvalidFineTuneError extends PermanentJobError {
+  override name = "InvalidFineTuneError";
+  readonly code = "INVALID_HYPERPARAMETERS";
+  constructor(reason: string, options?: { cause?: unknown }) {
+    super(reason, "invalid fine-tune", options);
   }
 }
 
@@ -31,18 +48,5 @@ export class FineTuneCancelledError extends Error {
   readonly code = "CANCELLED";
   constructor(options?: { cause?: unknown }) {
     super("fine-tune cancelled", options);
-  }
-}
-
-/** Hyperparameters that cannot apply to this base (unknown feature layer, FIRST_N beyond the base...). */
-export class InvalidFineTuneError extends Error {
-  override name = "InvalidFineTuneError";
-  readonly retryable = false;
-  readonly code = "INVALID_HYPERPARAMETERS";
-  constructor(
-    readonly reason: string,
-    options?: { cause?: unknown },
-  ) {
-    super(`invalid fine-tune: ${reason}`, options);
   }
 }
