@@ -1,6 +1,6 @@
 /**
  * Public API of @graft/artifacts: the artifact store (NATS Object Store), keys derived from
- * ids, and the file formats Graft accepts (tfjs LayersModel, zips of image class folders),
+ * ids, and the file formats Graft accepts (tfjs LayersModel with an optional tokenizer, zips of image class folders, CSV/JSONL text datasets),
  * all parsed as data with limits. Add exports here with intention.
  */
 export { InvalidDatasetError, InvalidModelError, UnsafeArchiveError } from "./errors.ts";
@@ -31,4 +31,11 @@ export {
   openArtifactStore,
   sha256Hex,
 } from "./store.ts";
+export {
+  encodeTextDatasetJsonl,
+  readTextDataset,
+  sampleTexts,
+  type TextDataset,
+  type TextDatasetLimits,
+} from "./text-dataset.ts";
 export { unzipSafely, type ZipLimits } from "./zip.ts";
