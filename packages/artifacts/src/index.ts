@@ -3,6 +3,7 @@
  * ids, and the file formats Graft accepts (tfjs LayersModel with an optional tokenizer, zips of image class folders, CSV/JSONL text datasets),
  * all parsed as data with limits. Add exports here with intention.
  */
+export { CUSTOM_LAYER_CLASSES, CUSTOM_LAYER_CONFIGS, type CustomLayerClass } from "./custom-layers.ts";
 export { InvalidDatasetError, InvalidModelError, UnsafeArchiveError } from "./errors.ts";
 export {
   type DecodedImage,
@@ -23,7 +24,7 @@ export {
   WEIGHTS_FILE,
   type WeightSpec,
 } from "./model-format.ts";
-export { getModel, putModel } from "./model-store.ts";
+export { getModel, MODEL_FILES, putModel } from "./model-store.ts";
 export {
   ARTIFACTS_BUCKET,
   type ArtifactStore,
@@ -38,4 +39,13 @@ export {
   type TextDataset,
   type TextDatasetLimits,
 } from "./text-dataset.ts";
+export {
+  type LoadedTokenizer,
+  loadTokenizer,
+  type ParsedTokenizer,
+  parseTokenizer,
+  TOKENIZER_FILE,
+  type TokenizerLimits,
+  toTokenSequence,
+} from "./tokenizer.ts";
 export { unzipSafely, type ZipLimits } from "./zip.ts";

@@ -182,8 +182,7 @@ function readCsv(content: string, collector: Collector, limits: Limits) {
       max_record_size: limits.maxTextChars * 2 + limits.maxLabelChars * 2 + 1000,
       // One more than allowed, so "too many rows" is told apart from "exactly the limit".
       to: limits.maxRows + 2,
-      info: true,
-      on_record: ({ record, info }: { record: string[]; info: { lines: number } }) => {
+      on_record: (record, context) => {
         if (textColumn < 0) {
           const header = record.map((h) => h.trim().toLowerCase());
           textColumn = header.indexOf("text");
@@ -192,7 +191,7 @@ function readCsv(content: string, collector: Collector, limits: Limits) {
             throw new InvalidDatasetError("the CSV header must name a `text` and a `label` column", "line 1");
           return null;
         }
-        collector.add(record[textColumn], record[labelColumn], info.lines);
+        collector.add(record[textColumn], record[labelColumn], context.lines);
         return null;
       },
     });

@@ -6,5 +6,6 @@
 export * from "./hyperparameters.ts";
 export * from "./jetstream.ts";
 export * from "./messages.ts";
+export * from "./preprocessing.ts";
 export * from "./subjects.ts";
 export * from "./updates.ts";

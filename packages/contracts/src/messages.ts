@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { hyperparametersSchema } from "./hyperparameters.ts";
+import { BUILTIN_DATASET_KEYS, preprocessingSchema } from "./preprocessing.ts";
 
 /**
  * Message schemas for every NATS subject. Receivers validate with `parseMessage` and reject
@@ -9,16 +10,8 @@ import { hyperparametersSchema } from "./hyperparameters.ts";
 const id = z.string().regex(/^[A-Za-z0-9_-]{1,128}$/, "ids are letters, digits, '-' and '_'");
 const timestamp = z.iso.datetime({ offset: true });
 
-export const preprocessingSchema = z.object({
-  /** Pixel values are scaled from [0, 255] into this range before the model sees them. */
-  inputRange: z.tuple([z.number(), z.number()]),
-  /** Channels the model expects; greyscale images are repeated into 3 channels when 3. */
-  channels: z.union([z.literal(1), z.literal(3)]),
-});
-export type Preprocessing = z.infer<typeof preprocessingSchema>;
-
 export const datasetSourceSchema = z.discriminatedUnion("kind", [
-  z.object({ kind: z.literal("BUILTIN"), name: z.enum(["mnist", "mnist-0-4", "mnist-5-9"]) }),
+  z.object({ kind: z.literal("BUILTIN"), name: z.enum(BUILTIN_DATASET_KEYS) }),
   z.object({ kind: z.literal("UPLOAD"), artifactKey: z.string().min(1) }),
 ]);
 export type DatasetSource = z.infer<typeof datasetSourceSchema>;
@@ -116,6 +109,11 @@ export const runEventSchema = z.discriminatedUnion("type", [
       labels: z.array(z.string()),
       featureLayer: z.string(),
       layers: z.array(layerRecordSchema),
+      /** Text models: sha256 of the tokenizer stored with the child (inherited from the base). */
+      tokenizerSha256: z
+        .string()
+        .regex(/^[0-9a-f]{64}$/)
+        .optional(),
     }),
   }),
   z.object({

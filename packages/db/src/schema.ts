@@ -99,6 +99,18 @@ export type LayerRow = {
   trainable: boolean;
 };
 
+/** How samples become input: image scaling, or text tokenization (validated by @graft/contracts' schema). */
+export type PreprocessingRow =
+  | { inputRange: [number, number]; channels: 1 | 3 }
+  | {
+      kind: "text";
+      sequenceLength: number;
+      padding: "START" | "END";
+      truncation: "START" | "END";
+      padTokenId: number;
+      tokenizerSha256: string;
+    };
+
 export const models = pgTable(
   "models",
   {
@@ -118,7 +130,7 @@ export const models = pgTable(
     task: text("task").notNull(),
     inputShape: jsonb("input_shape").$type<number[]>().notNull(),
     labels: jsonb("labels").$type<string[]>().notNull(),
-    preprocessing: jsonb("preprocessing").$type<{ inputRange: [number, number]; channels: 1 | 3 }>().notNull(),
+    preprocessing: jsonb("preprocessing").$type<PreprocessingRow>().notNull(),
     featureLayer: text("feature_layer"),
     layers: jsonb("layers").$type<LayerRow[]>().notNull(),
     paramCount: bigint("param_count", { mode: "number" }).notNull(),
@@ -138,8 +150,8 @@ export const models = pgTable(
 );
 
 export type DatasetSourceRow =
-  | { kind: "BUILTIN"; name: "mnist" | "mnist-0-4" | "mnist-5-9" }
-  | { kind: "UPLOAD"; artifactKey: string };
+  // A key of @graft/catalog's built-in datasets (the job schema checks it).
+  { kind: "BUILTIN"; name: string } | { kind: "UPLOAD"; artifactKey: string };
 
 export const datasets = pgTable(
   "datasets",

@@ -1,4 +1,4 @@
-import { modelArtifactKey, type ParsedModel, putModel, sha256Hex } from "@graft/artifacts";
+import { MODEL_FILES, modelArtifactKey, type ParsedModel, putModel, sha256Hex } from "@graft/artifacts";
 import { artifacts, type Db, models } from "@graft/db";
 import type { DomainDeps } from "./deps.ts";
 import type { ModelRow } from "./rows.ts";
@@ -57,8 +57,7 @@ export async function storeBaseModel(
       return row;
     });
   } catch (error) {
-    await deps.store.delete(`${key}/model.json`).catch(() => {});
-    await deps.store.delete(`${key}/weights.bin`).catch(() => {});
+    for (const file of MODEL_FILES) await deps.store.delete(`${key}/${file}`).catch(() => {});
     throw error;
   }
 }
