@@ -13,7 +13,13 @@ export {
   readImageFolderZip,
   validateImageFolder,
 } from "./images.ts";
-export { checkpointKey, datasetArtifactKey, modelArtifactKey, uploadArtifactKey } from "./keys.ts";
+export {
+  checkpointKey,
+  datasetArtifactKey,
+  modelArtifactKey,
+  textDatasetArtifactKey,
+  uploadArtifactKey,
+} from "./keys.ts";
 export {
   consolidate,
   type ModelArtifact,

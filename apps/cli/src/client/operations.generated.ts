@@ -2,7 +2,10 @@
 type Exact<T extends { [key: string]: unknown }> = { [K in keyof T]: T[K] };
 /** Internal type. DO NOT USE DIRECTLY. */
 export type Incremental<T> = T | { [P in keyof T]?: P extends ' $fragmentName' | '__typename' ? T[P] : never };
-/** A dataset from an uploaded zip of class folders of PNG/JPEG images (see /uploads). */
+/**
+ * A dataset from an upload (see /uploads): a zip of class folders of PNG/JPEG images, or a
+ * UTF-8 CSV (header with `text` and `label` columns) or JSONL (`{"text", "label"}` per line).
+ */
 export type CreateDatasetInput = {
   name: string;
   uploadId: string;
@@ -64,14 +67,23 @@ export type Optimizer =
 /**
  * A base model from a tfjs LayersModel: either `uploadId` (a zip of model.json + weight
  * files posted to /uploads) or `url` (model.json over http(s); private addresses refused).
+ * A text model (task `text-classification`) brings its Hugging Face `tokenizer.json` in the
+ * zip or beside model.json at the URL, and takes [sequenceLength] token ids.
  */
 export type RegisterModelInput = {
   featureLayer?: string | null | undefined;
-  /** Pixel range the model expects; default [0, 1]. */
+  /** Images: pixel range the model expects; default [0, 1]. */
   inputRange?: Array<number> | null | undefined;
   labels?: Array<string> | null | undefined;
   name: string;
+  /** Text: the padding id; default the tokenizer's [PAD] or <pad>. */
+  padTokenId?: number | null | undefined;
   provenance?: unknown;
+  /** Text: where padding goes; default END. */
+  sequencePadding?: SequenceEnd | null | undefined;
+  /** Text: which end truncation cuts; default END (keeps the beginning). */
+  sequenceTruncation?: SequenceEnd | null | undefined;
+  /** `image-classification` or `text-classification`. */
   task?: string | null | undefined;
   uploadId?: string | null | undefined;
   url?: string | null | undefined;
@@ -108,6 +120,11 @@ export type RunStatus =
   | 'QUEUED'
   | 'RUNNING'
   | 'SUCCEEDED';
+
+/** Which end of a token sequence padding fills or truncation cuts. */
+export type SequenceEnd =
+  | 'END'
+  | 'START';
 
 export type SortDirection =
   | 'ASC'
@@ -173,7 +190,7 @@ export type ModelQueryVariables = Exact<{
 }>;
 
 
-export type ModelQuery = { model: { featureLayer: string | null, provenance: unknown, bestMetric: number | null, id: string, name: string, kind: ModelKind, architecture: string, task: string, inputShape: Array<number>, labels: Array<string>, paramCount: number, sizeBytes: number, verifiedLineage: boolean | null, createdAt: string, preprocessing: { inputRange: Array<number>, channels: number }, layers: Array<{ index: number, name: string, className: string, params: number, weightHash: string | null, trainable: boolean }>, producedBy: { id: string, status: RunStatus } | null, children: Array<{ id: string, name: string }>, parent: { id: string, name: string } | null } | null };
+export type ModelQuery = { model: { featureLayer: string | null, provenance: unknown, bestMetric: number | null, id: string, name: string, kind: ModelKind, architecture: string, task: string, inputShape: Array<number>, labels: Array<string>, paramCount: number, sizeBytes: number, verifiedLineage: boolean | null, createdAt: string, preprocessing: { kind: string, inputRange: Array<number> | null, channels: number | null, sequenceLength: number | null, padding: SequenceEnd | null, truncation: SequenceEnd | null, padTokenId: number | null, tokenizerSha256: string | null }, layers: Array<{ index: number, name: string, className: string, params: number, weightHash: string | null, trainable: boolean }>, producedBy: { id: string, status: RunStatus } | null, children: Array<{ id: string, name: string }>, parent: { id: string, name: string } | null } | null };
 
 export type ModelTreeQueryVariables = Exact<{
   id: string;
@@ -196,7 +213,7 @@ export type ExperimentRefsQuery = { experiments: Array<{ id: string, name: strin
 export type DatasetsQueryVariables = Exact<{ [key: string]: never; }>;
 
 
-export type DatasetsQuery = { datasets: Array<{ id: string, name: string, version: number, task: string, labels: Array<string>, sampleCount: number, classCounts: Array<number>, sampleShape: Array<number>, builtin: boolean, sha256: string | null, createdAt: string }> };
+export type DatasetsQuery = { datasets: Array<{ id: string, name: string, version: number, task: string, labels: Array<string>, sampleCount: number, classCounts: Array<number>, sampleShape: Array<number>, builtin: boolean, sha256: string | null, createdAt: string, classes: Array<{ label: string, count: number, sampleTexts: Array<string> }> }> };
 
 export type ExperimentsQueryVariables = Exact<{ [key: string]: never; }>;
 

@@ -54,7 +54,7 @@ export function modelsCommand(program: Command): void {
       print(`${paint(model.name, "bold")}  ${model.id}`);
       print(`kind:          ${model.kind}${model.parent ? ` (parent ${model.parent.name} ${model.parent.id})` : ""}`);
       print(`architecture:  ${model.architecture}   task: ${model.task}`);
-      print(`input shape:   [${model.inputShape.join(", ")}]   range [${model.preprocessing.inputRange.join(", ")}]`);
+      print(`input shape:   [${model.inputShape.join(", ")}]   ${describePreprocessing(model.preprocessing)}`);
       print(`labels:        ${model.labels.join(", ")}`);
       print(
         `params:        ${model.paramCount}   size: ${bytes(model.sizeBytes)}   feature layer: ${model.featureLayer ?? "-"}`,
@@ -164,4 +164,16 @@ function renderTree(tree: ModelTree): string {
   };
   walk(tree.id, "");
   return lines.join("\n");
+}
+
+function describePreprocessing(p: {
+  inputRange?: number[] | null;
+  sequenceLength?: number | null;
+  padding?: string | null;
+  truncation?: string | null;
+  tokenizerSha256?: string | null;
+}): string {
+  if (p.sequenceLength != null)
+    return `${p.sequenceLength} token ids, padding at ${p.padding}, truncation at ${p.truncation}, tokenizer ${p.tokenizerSha256?.slice(0, 12)}…`;
+  return `range [${(p.inputRange ?? []).join(", ")}]`;
 }

@@ -3,7 +3,10 @@ type Exact<T extends { [key: string]: unknown }> = { [K in keyof T]: T[K] };
 /** Internal type. DO NOT USE DIRECTLY. */
 export type Incremental<T> = T | { [P in keyof T]?: P extends ' $fragmentName' | '__typename' ? T[P] : never };
 import type { DocumentTypeDecoration } from '@graphql-typed-document-node/core';
-/** A dataset from an uploaded zip of class folders of PNG/JPEG images (see /uploads). */
+/**
+ * A dataset from an upload (see /uploads): a zip of class folders of PNG/JPEG images, or a
+ * UTF-8 CSV (header with `text` and `label` columns) or JSONL (`{"text", "label"}` per line).
+ */
 export type CreateDatasetInput = {
   name: string;
   uploadId: string;
@@ -87,6 +90,11 @@ export type RunStatus =
   | 'QUEUED'
   | 'RUNNING'
   | 'SUCCEEDED';
+
+/** Which end of a token sequence padding fills or truncation cuts. */
+export type SequenceEnd =
+  | 'END'
+  | 'START';
 
 export type SortDirection =
   | 'ASC'
@@ -228,7 +236,7 @@ export type ModelQueryVariables = Exact<{
 }>;
 
 
-export type ModelQuery = { model: { id: string, name: string, kind: ModelKind, architecture: string, task: string, inputShape: Array<number>, labels: Array<string>, featureLayer: string | null, paramCount: number, sizeBytes: number, provenance: unknown, verifiedLineage: boolean | null, bestMetric: number | null, createdAt: string, preprocessing: { inputRange: Array<number>, channels: number }, layers: Array<{ index: number, name: string, className: string, params: number, weightHash: string | null, trainable: boolean }>, parent: { id: string, name: string, kind: ModelKind } | null, children: Array<{ id: string, name: string, bestMetric: number | null, verifiedLineage: boolean | null }>, siblings: Array<{ id: string, name: string, bestMetric: number | null, verifiedLineage: boolean | null }>, producedBy: { id: string, name: string | null, status: RunStatus, experiment: { id: string, name: string, objectiveMetric: MetricName, objectiveDirection: SortDirection } | null, hyperparameters: { freezeStrategy: FreezeStrategy, freezeLayers: number | null, epochs: number } } | null } | null };
+export type ModelQuery = { model: { id: string, name: string, kind: ModelKind, architecture: string, task: string, inputShape: Array<number>, labels: Array<string>, featureLayer: string | null, paramCount: number, sizeBytes: number, provenance: unknown, verifiedLineage: boolean | null, bestMetric: number | null, createdAt: string, preprocessing: { kind: string, inputRange: Array<number> | null, channels: number | null, sequenceLength: number | null, padding: SequenceEnd | null, truncation: SequenceEnd | null, padTokenId: number | null, tokenizerSha256: string | null }, layers: Array<{ index: number, name: string, className: string, params: number, weightHash: string | null, trainable: boolean }>, parent: { id: string, name: string, kind: ModelKind } | null, children: Array<{ id: string, name: string, bestMetric: number | null, verifiedLineage: boolean | null }>, siblings: Array<{ id: string, name: string, bestMetric: number | null, verifiedLineage: boolean | null }>, producedBy: { id: string, name: string | null, status: RunStatus, experiment: { id: string, name: string, objectiveMetric: MetricName, objectiveDirection: SortDirection } | null, hyperparameters: { freezeStrategy: FreezeStrategy, freezeLayers: number | null, epochs: number } } | null } | null };
 
 export type TrainersQueryVariables = Exact<{ [key: string]: never; }>;
 
@@ -828,8 +836,14 @@ export const ModelDocument = new TypedDocumentString(`
     bestMetric
     createdAt
     preprocessing {
+      kind
       inputRange
       channels
+      sequenceLength
+      padding
+      truncation
+      padTokenId
+      tokenizerSha256
     }
     layers {
       index

@@ -1,5 +1,5 @@
 import type { Hyperparameters } from "@graft/contracts";
-import type { LayerRow } from "@graft/db";
+import type { LayerRow, PreprocessingRow } from "@graft/db";
 import type { AttemptRow, DatasetRow, EpochRow, ExperimentRow, ModelRow, RunRow, TrainerRow } from "../domain/rows.ts";
 
 /** What each GraphQL object type's resolvers receive as parent (codegen mappers). */
@@ -11,6 +11,7 @@ export type TrainerParent = TrainerRow;
 export type EpochParent = EpochRow;
 export type AttemptParent = AttemptRow;
 export type LayerParent = LayerRow;
+export type PreprocessingParent = PreprocessingRow;
 export type HyperparametersParent = Hyperparameters;
 export type TrainerEventParent = { kind: string; trainerId: string; at: string | Date };
 export type RunEventParent = {

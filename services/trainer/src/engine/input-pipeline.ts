@@ -2,7 +2,7 @@ import { isTextPreprocessing, type Preprocessing } from "@graft/contracts";
 import * as tf from "@tensorflow/tfjs";
 import { CorruptModelError, IncompatibleDatasetError } from "./errors.ts";
 import { type LabeledImages, preprocessBatch } from "./preprocess.ts";
-import { encodeTexts, type LabeledTexts } from "./text-input.ts";
+import { type LabeledTexts, textEncoder } from "./text-input.ts";
 
 /** What a fine-tune trains on: images (pixels) or texts, each with class labels. */
 export type TrainingData = LabeledImages | LabeledTexts;
@@ -19,7 +19,7 @@ export interface InputPipeline {
 
 /**
  * The pipeline the base's preprocessing calls for: images resized and scaled per batch,
- * or texts tokenized once up front and gathered per batch as int32 ids.
+ * or texts tokenized (once each) and stacked per batch as int32 ids.
  */
 export function createInputPipeline(
   data: TrainingData,
@@ -32,14 +32,11 @@ export function createInputPipeline(
     const length = preprocessing.sequenceLength;
     if (inputShape.length !== 1 || inputShape[0] !== length)
       throw new CorruptModelError(`the model takes [${inputShape}] but its preprocessing makes ${length} token ids`);
-    const ids = encodeTexts(data.texts, tokenizer, preprocessing);
+    const ids = textEncoder(data.texts, tokenizer, preprocessing);
     return {
       batch(indices) {
         const out = new Int32Array(indices.length * length);
-        for (let k = 0; k < indices.length; k++) {
-          const i = indices[k] as number;
-          out.set(ids.subarray(i * length, (i + 1) * length), k * length);
-        }
+        for (let k = 0; k < indices.length; k++) out.set(ids(indices[k] as number), k * length);
         return tf.tensor2d(out, [indices.length, length], "int32");
       },
     };

@@ -26,7 +26,7 @@ export function registerLinearSegmentSum(backendName: "cpu" | "wasm"): void {
     backendName,
     kernelFunc: ({ inputs, attrs, backend }) => {
       const { x, segmentIds } = inputs as unknown as { x: TensorInfo; segmentIds: TensorInfo };
-      const numSegments = attrs.numSegments as number;
+      const numSegments = attrs?.numSegments as number;
       const kernelBackend = backend as unknown as KernelBackend;
       const values = kernelBackend.readSync(x.dataId) as Float32Array | Int32Array;
       const ids = kernelBackend.readSync(segmentIds.dataId) as Int32Array;

@@ -10,19 +10,25 @@ export interface LabeledTexts {
 }
 
 /**
- * Every text of a dataset as token ids of the model's input length, encoded once with the
- * model's own tokenizer (which must be the one its preprocessing names). Returns n x length ids.
+ * Token ids of a dataset's texts at the model's input length, with the model's own
+ * tokenizer (which must be the one its preprocessing names). Each text is encoded the
+ * first time it is asked for and kept, so a subsample costs only its own texts.
  */
-export function encodeTexts(
+export function textEncoder(
   texts: readonly string[],
   tokenizerBytes: Uint8Array | undefined,
   preprocessing: TextPreprocessing,
-): Int32Array {
+): (index: number) => Int32Array {
   const tokenizer = textTokenizer(tokenizerBytes, preprocessing);
-  const length = preprocessing.sequenceLength;
-  const ids = new Int32Array(texts.length * length);
-  for (const [i, text] of texts.entries()) ids.set(toTokenSequence(tokenizer.encode(text), preprocessing), i * length);
-  return ids;
+  const encoded: (Int32Array | undefined)[] = new Array(texts.length);
+  return (index) => {
+    let ids = encoded[index];
+    if (!ids) {
+      ids = toTokenSequence(tokenizer.encode(texts[index] as string), preprocessing);
+      encoded[index] = ids;
+    }
+    return ids;
+  };
 }
 
 function textTokenizer(bytes: Uint8Array | undefined, preprocessing: TextPreprocessing): LoadedTokenizer {
