@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { constants } from "node:os";
 import { fileURLToPath } from "node:url";
+import type { BuiltinModelKey } from "@graft/catalog";
 import { createTestDatabaseTarget } from "@graft/db";
 import { type Gateway, startGateway } from "@graft/gateway";
 import { type NatsServer, startNatsServer } from "@graft/natsd";
@@ -180,7 +181,7 @@ export interface Stack {
 }
 
 /** nats-server + gateway (PGlite, or a fresh PostgreSQL database when DATABASE_URL is set) + trainers on demand. */
-export async function startStack(): Promise<Stack> {
+export async function startStack(options: { builtinModels?: BuiltinModelKey[] } = {}): Promise<Stack> {
   const nats = await startNatsServer();
   const target = await createTestDatabaseTarget();
   const started: TrainerProcess[] = [];
@@ -191,7 +192,7 @@ export async function startStack(): Promise<Stack> {
       natsUrl: nats.url,
       databaseUrl: target.databaseUrl,
       pgliteDir: target.pgliteDir,
-      builtinModels: ["digits-cnn"],
+      builtinModels: options.builtinModels ?? ["digits-cnn"],
       memoryStorage: true,
       trainerOfflineAfterMs: 6_000,
     });
