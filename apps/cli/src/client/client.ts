@@ -94,7 +94,7 @@ export class GraftClient {
   }
 
   /** Ids and names only: enough to resolve a name given on a command line. */
-  async datasetRefs(): Promise<T.Ref[]> {
+  async datasetRefs(): Promise<(T.Ref & { task: string })[]> {
     return (await this.request("DatasetRefs")).datasets;
   }
 

@@ -203,7 +203,7 @@ export type ModelTreeQuery = { model: { id: string, name: string, kind: ModelKin
 export type DatasetRefsQueryVariables = Exact<{ [key: string]: never; }>;
 
 
-export type DatasetRefsQuery = { datasets: Array<{ id: string, name: string }> };
+export type DatasetRefsQuery = { datasets: Array<{ id: string, name: string, task: string }> };
 
 export type ExperimentRefsQueryVariables = Exact<{ [key: string]: never; }>;
 

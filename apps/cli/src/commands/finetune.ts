@@ -2,6 +2,7 @@ import type { Command } from "commander";
 import type { StartFineTuneInput } from "../client/operations.ts";
 import { METRICS, OPTIMIZERS } from "../constants.ts";
 import { contextOf } from "../context.ts";
+import { UsageError } from "../errors.ts";
 import { paint, print, printJson } from "../output.ts";
 import { decimal, type Freeze, freeze, integer, oneOf } from "../parse.ts";
 import { resolveDataset, resolveExperimentId, resolveModel } from "../resolve.ts";
@@ -68,6 +69,12 @@ export function finetuneCommand(program: Command): void {
         resolveDataset(client, opts.dataset),
         opts.experiment ? resolveExperimentId(client, opts.experiment) : undefined,
       ]);
+      // A base reads one kind of data; say so before the gateway has to.
+      if (base.task !== dataset.task)
+        throw new UsageError(
+          `${base.name} is a ${base.task} model but ${dataset.name} is a ${dataset.task} dataset`,
+          "dataset",
+        );
       const input: StartFineTuneInput = {
         baseModelId: base.id,
         datasetId: dataset.id,
@@ -96,12 +103,15 @@ export function finetuneCommand(program: Command): void {
       if (!opts.watch) {
         if (ctx.json) return printJson(run);
         return print(
-          `Started run ${run.id} (${run.status}): ${base.name} on ${dataset.name}, ${run.hyperparameters.epochs} epochs`,
+          `Started run ${run.id} (${run.status}): ${base.name} on ${dataset.name} (${taskName(base.task)}), ${run.hyperparameters.epochs} epochs`,
         );
       }
-      if (!ctx.json) print(`Started run ${paint(run.id, "bold")}: ${base.name} on ${dataset.name}`);
+      if (!ctx.json)
+        print(`Started run ${paint(run.id, "bold")}: ${base.name} on ${dataset.name} (${taskName(base.task)})`);
       const final = await watchRun(client, run.id, { json: ctx.json });
       if (ctx.json) return print(JSON.stringify({ type: "result", run: final }));
       print(`Output model: ${final.outputModel ? `${final.outputModel.name} (${final.outputModel.id})` : "-"}`);
     });
 }
+
+const taskName = (task: string) => (task === "text-classification" ? "text" : "images");

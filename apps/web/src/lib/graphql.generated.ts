@@ -208,7 +208,7 @@ export type NewFineTuneOptionsQueryVariables = Exact<{
 }>;
 
 
-export type NewFineTuneOptionsQuery = { models: { edges: Array<{ node: { id: string, name: string, kind: ModelKind, architecture: string, featureLayer: string | null, layers: Array<{ index: number }> } }> }, datasets: Array<{ id: string, name: string, version: number, sampleCount: number, labels: Array<string> }>, experiments: Array<{ id: string, name: string }> };
+export type NewFineTuneOptionsQuery = { models: { edges: Array<{ node: { id: string, name: string, kind: ModelKind, task: string, architecture: string, featureLayer: string | null, layers: Array<{ index: number }> } }> }, datasets: Array<{ id: string, name: string, version: number, task: string, sampleCount: number, labels: Array<string> }>, experiments: Array<{ id: string, name: string }> };
 
 export type StartFineTuneMutationVariables = Exact<{
   input: StartFineTuneInput;
@@ -253,7 +253,7 @@ export type DrainTrainerMutation = { drainTrainer: { id: string, name: string, h
 export type DatasetsQueryVariables = Exact<{ [key: string]: never; }>;
 
 
-export type DatasetsQuery = { datasets: Array<{ id: string, name: string, version: number, task: string, labels: Array<string>, sampleCount: number, classCounts: Array<number>, sampleShape: Array<number>, builtin: boolean, sha256: string | null, createdAt: string }> };
+export type DatasetsQuery = { datasets: Array<{ id: string, name: string, version: number, task: string, labels: Array<string>, sampleCount: number, classCounts: Array<number>, sampleShape: Array<number>, builtin: boolean, sha256: string | null, createdAt: string, classes: Array<{ label: string, count: number, sampleTexts: Array<string> }> }> };
 
 export type CreateDatasetMutationVariables = Exact<{
   input: CreateDatasetInput;
@@ -755,6 +755,7 @@ export const NewFineTuneOptionsDocument = new TypedDocumentString(`
         id
         name
         kind
+        task
         architecture
         featureLayer
         layers {
@@ -767,6 +768,7 @@ export const NewFineTuneOptionsDocument = new TypedDocumentString(`
     id
     name
     version
+    task
     sampleCount
     labels
   }
@@ -951,6 +953,11 @@ export const DatasetsDocument = new TypedDocumentString(`
     labels
     sampleCount
     classCounts
+    classes {
+      label
+      count
+      sampleTexts
+    }
     sampleShape
     builtin
     sha256

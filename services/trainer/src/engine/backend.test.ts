@@ -69,3 +69,25 @@ test("the embedding gradient (UnsortedSegmentSum) adds each row into its id, on 
   assert.deepEqual(gradient(), expected);
   await tf.setBackend("wasm");
 });
+
+test("the Tile gradient sums the upstream gradient over every repetition", async () => {
+  await initBackend();
+  const grad = tf.tidy(() => {
+    const x = tf.tensor3d([1, 2], [1, 1, 2]);
+    const upstream = tf.tensor3d(
+      Array.from({ length: 2 * 3 * 4 }, (_, i) => i),
+      [2, 3, 4],
+    );
+    return tf
+      .grad((t: tf.Tensor) => tf.tile(t, [2, 3, 2]).mul(upstream).sum())(x)
+      .arraySync();
+  });
+  // Element (0, 0, k) of x appears at every (i, j, 2r + k): the sum of those upstream values.
+  const expected = [0, 1].map((k) => {
+    let sum = 0;
+    for (let i = 0; i < 2; i++)
+      for (let j = 0; j < 3; j++) for (let r = 0; r < 2; r++) sum += i * 12 + j * 4 + 2 * r + k;
+    return sum;
+  });
+  assert.deepEqual(grad, [[expected]]);
+});

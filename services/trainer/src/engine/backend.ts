@@ -2,6 +2,7 @@ import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import { registerLinearSegmentSum } from "./segment-sum.ts";
+import { registerFastTileGradient } from "./tile-gradient.ts";
 import { bridgeMissingWasmKernels } from "./wasm-bridge.ts";
 
 /**
@@ -53,6 +54,7 @@ export function currentBackend(): Promise<BackendInfo> | undefined {
 }
 
 async function choose(forced?: BackendName): Promise<BackendInfo> {
+  registerFastTileGradient();
   const order: BackendName[] = forced ? [forced] : ["tensorflow-gpu", "tensorflow", "wasm", "cpu"];
   let lastError: unknown;
   for (const name of order) {

@@ -9,6 +9,7 @@ export { encodeCheckpoint, restoreCheckpoint } from "./checkpoint.ts";
 export { defaultFeatureLayer } from "./cut.ts";
 export { imageFolderZipToImages, type LoadDatasetOptions, loadDataset, textDatasetToTexts } from "./dataset.ts";
 export { CorruptModelError, FineTuneCancelledError, IncompatibleDatasetError, InvalidFineTuneError } from "./errors.ts";
+export { type Evaluation, evaluate } from "./evaluate.ts";
 export { exportModel } from "./export.ts";
 export { type FineTuneOptions, type FineTuneResult, fineTune, type TrainingPath } from "./fine-tune.ts";
 export { isTextData, type TrainingData } from "./input-pipeline.ts";
