@@ -165,6 +165,8 @@ test("createDataset reads class folders; a bad zip is refused with the field at 
       ["MNIST", 10_000],
       ["MNIST 0-4", 1001 + 1127 + 991 + 1032 + 980],
       ["MNIST 5-9", 863 + 1014 + 1070 + 944 + 978],
+      ["SpamAssassin", 6046],
+      ["Brown genres", 19_277],
     ],
   );
 });
