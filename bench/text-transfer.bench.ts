@@ -10,9 +10,12 @@
  * copy, every layer trained (NONE), same learning rate and epochs as "fine-tuned".
  *
  *   npx tsx bench/text-transfer.bench.ts [--bases text-gru,text-transformer] [--small 100]
- *     [--small-epochs 10] [--full-epochs 3] [--write docs/text-transfer.md]
+ *     [--small-epochs 10] [--full-epochs 3] [--rows rows.jsonl] [--write docs/text-transfer.md]
+ *
+ * --rows appends each result to a JSON-lines file (so bases can be measured in separate
+ * processes); --write renders every row of that file (or of this run) as docs/text-transfer.md.
  */
-import { writeFile } from "node:fs/promises";
+import { appendFile, readFile, writeFile } from "node:fs/promises";
 import { parseArgs } from "node:util";
 import { builtinModel } from "@graft/catalog";
 import { hyperparametersSchema } from "@graft/contracts";
@@ -35,6 +38,7 @@ const { values } = parseArgs({
     "small-epochs": { type: "string", default: "10" },
     "full-epochs": { type: "string", default: "3" },
     seed: { type: "string", default: "7" },
+    rows: { type: "string" },
     write: { type: "string" },
   },
 });
@@ -95,15 +99,22 @@ for (const key of (values.bases as string).split(",")) {
       const row = `| ${key} | ${size.name} | ${arm} | ${size.epochs} | ${(100 * scored.accuracy).toFixed(1)}% | ${scored.loss.toFixed(3)} | ${seconds.toFixed(1)} s |`;
       console.log(row);
       rows.push(row);
+      if (values.rows) await appendFile(values.rows, `${JSON.stringify(row)}\n`);
     }
   }
 }
 
 const majority = Math.max(...[0, 1].map((c) => test.labels.filter((l) => l === c).length)) / test.labels.length;
+const allRows = values.rows
+  ? (await readFile(values.rows, "utf8"))
+      .split("\n")
+      .filter(Boolean)
+      .map((line) => JSON.parse(line) as string)
+  : rows;
 const table = [
   "| base | training data | arm | epochs | test accuracy | test loss | train time |",
   "| --- | --- | --- | --- | --- | --- | --- |",
-  ...rows,
+  ...allRows,
 ].join("\n");
 console.log(`\n${table}\n\nalways "ham": ${(100 * majority).toFixed(1)}%; backend ${backend.backend}`);
 if (values.write) {
