@@ -1,36 +1,39 @@
+import { isUuid } from "@graft/contracts";
 import { eq, isNull, or, type SQL, sql } from "drizzle-orm";
 import type { PgColumn } from "drizzle-orm/pg-core";
 
-declare const visibilityBrand: unique symbol;
+declare const scopeBrand: unique symbol;
 
 /**
- * Which rows a project may read: its own and the built-ins (projectId null). Scoped queries
- * take one as a required argument, so no caller can forget the project condition; it can
- * only be made by `visibleToProject`.
+ * The project a query runs for. Every project-scoped query takes one as a required argument,
+ * so no caller can forget the project condition; it can only be made by `projectScope`,
+ * which refuses anything that is not a project id.
  */
-export interface Visibility {
+export interface ProjectScope {
   readonly projectId: string;
-  readonly [visibilityBrand]: true;
+  readonly [scopeBrand]: true;
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
-export function visibleToProject(projectId: string): Visibility {
-  if (!UUID.test(projectId)) throw new TypeError(`project id must be a UUID, got ${JSON.stringify(projectId)}`);
-  return { projectId } as Visibility;
+export function projectScope(projectId: string): ProjectScope {
+  if (!isUuid(projectId)) throw new TypeError(`project id must be a UUID, got ${JSON.stringify(projectId)}`);
+  return { projectId: projectId.toLowerCase() } as ProjectScope;
 }
 
-/** `column = project OR column IS NULL`, for a table's nullable project_id column. */
-export function visibleRows(visibility: Visibility, projectId: PgColumn): SQL {
-  return or(eq(projectId, visibility.projectId), isNull(projectId)) as SQL;
+/**
+ * Rows the project may read: its own and the built-ins (project_id null), for tables that
+ * hold both (models, datasets).
+ */
+export function visibleRows(scope: ProjectScope, projectId: PgColumn): SQL {
+  return or(eq(projectId, scope.projectId), isNull(projectId)) as SQL;
 }
 
 /** The same condition on a raw SQL alias, for recursive queries. */
-export function visibleAlias(visibility: Visibility, alias: string): SQL {
+export function visibleAlias(scope: ProjectScope, alias: string): SQL {
   const column = sql.raw(`${alias}.project_id`);
-  return sql`(${column} = ${visibility.projectId}::uuid or ${column} is null)`;
+  return sql`(${column} = ${scope.projectId}::uuid or ${column} is null)`;
 }
 
-export function isUuid(value: string): boolean {
-  return UUID.test(value);
+/** Rows the project owns: what it may change, and all it may read of tables without built-ins (runs, experiments, uploads). */
+export function ownedRows(scope: ProjectScope, projectId: PgColumn): SQL {
+  return eq(projectId, scope.projectId);
 }
