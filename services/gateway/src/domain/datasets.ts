@@ -1,15 +1,15 @@
-import { type Db, datasets } from "@graft/db";
+import { isUuid } from "@graft/contracts";
+import { type Db, datasets, type ProjectScope, visibleRows } from "@graft/db";
 import { and, asc, inArray, sql } from "drizzle-orm";
-import type { Caller } from "./deps.ts";
 import { NotFoundError } from "./errors.ts";
-import { checkId, isUuid } from "./ids.ts";
+import { checkId } from "./ids.ts";
 import type { DatasetRow } from "./rows.ts";
-import { visibleTo } from "./visibility.ts";
 
+/** Reads of the datasets the project may see: its own and the built-ins. */
 export class DatasetQueries {
   constructor(
     private readonly db: Db,
-    private readonly caller: Caller,
+    private readonly scope: ProjectScope,
   ) {}
 
   async byIds(ids: readonly string[]): Promise<Map<string, DatasetRow>> {
@@ -18,7 +18,7 @@ export class DatasetQueries {
     const rows = await this.db
       .select()
       .from(datasets)
-      .where(and(inArray(datasets.id, valid), visibleTo(this.caller, datasets.projectId)));
+      .where(and(inArray(datasets.id, valid), visibleRows(this.scope, datasets.projectId)));
     return new Map(rows.map((r) => [r.id, r]));
   }
 
@@ -33,7 +33,7 @@ export class DatasetQueries {
     return await this.db
       .select()
       .from(datasets)
-      .where(visibleTo(this.caller, datasets.projectId))
+      .where(visibleRows(this.scope, datasets.projectId))
       .orderBy(sql`${datasets.projectId} is not null`, asc(datasets.createdAt), asc(datasets.id));
   }
 }

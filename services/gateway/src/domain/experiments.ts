@@ -1,14 +1,15 @@
-import { type Db, experiments } from "@graft/db";
-import { and, asc, eq, inArray } from "drizzle-orm";
-import type { Caller } from "./deps.ts";
+import { isUuid } from "@graft/contracts";
+import { type Db, experiments, ownedRows, type ProjectScope } from "@graft/db";
+import { and, asc, inArray } from "drizzle-orm";
 import { NotFoundError } from "./errors.ts";
-import { checkId, isUuid } from "./ids.ts";
+import { checkId } from "./ids.ts";
 import type { ExperimentRow } from "./rows.ts";
 
+/** Reads of the project's experiments (there are no built-in ones). */
 export class ExperimentQueries {
   constructor(
     private readonly db: Db,
-    private readonly caller: Caller,
+    private readonly scope: ProjectScope,
   ) {}
 
   async byIds(ids: readonly string[]): Promise<Map<string, ExperimentRow>> {
@@ -17,7 +18,7 @@ export class ExperimentQueries {
     const rows = await this.db
       .select()
       .from(experiments)
-      .where(and(inArray(experiments.id, valid), eq(experiments.projectId, this.caller.projectId)));
+      .where(and(inArray(experiments.id, valid), ownedRows(this.scope, experiments.projectId)));
     return new Map(rows.map((r) => [r.id, r]));
   }
 
@@ -31,7 +32,7 @@ export class ExperimentQueries {
     return await this.db
       .select()
       .from(experiments)
-      .where(eq(experiments.projectId, this.caller.projectId))
+      .where(ownedRows(this.scope, experiments.projectId))
       .orderBy(asc(experiments.createdAt), asc(experiments.id));
   }
 }

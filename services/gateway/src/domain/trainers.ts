@@ -1,10 +1,9 @@
+import { isUuid, type TrainerStatus } from "@graft/contracts";
 import { type Db, trainers } from "@graft/db";
 import { asc, eq, inArray } from "drizzle-orm";
 import { NotFoundError } from "./errors.ts";
-import { checkId, isUuid } from "./ids.ts";
+import { checkId } from "./ids.ts";
 import type { TrainerRow } from "./rows.ts";
-
-export type TrainerStatus = TrainerRow["status"];
 
 /** Trainers are fleet-wide: every project sees the same nodes. */
 export class TrainerQueries {

@@ -1,8 +1,8 @@
 import { encodeMessage, subjectToken, trainerControlSubject, trainerUpdatesSubject } from "@graft/contracts";
-import { joinTokens, trainers } from "@graft/db";
+import { joinTokens, type ProjectScope, trainers } from "@graft/db";
 import { and, eq, isNull, sql } from "drizzle-orm";
 import { generateSecret, hashSecret, TRAINER_TOKEN_PREFIX } from "../../auth/secrets.ts";
-import type { Caller, DomainDeps } from "../deps.ts";
+import type { DomainDeps } from "../deps.ts";
 import { BadUserInputError, NotFoundError, UnauthenticatedError } from "../errors.ts";
 import { checkId } from "../ids.ts";
 import { checkName } from "../input.ts";
@@ -24,7 +24,7 @@ export interface RegisterTrainerInput {
 export class TrainerCommands {
   constructor(
     private readonly deps: DomainDeps,
-    private readonly caller: Caller | null,
+    private readonly scope: ProjectScope | null,
   ) {}
 
   /** Joins the fleet with a join token (no API key); the token given back is shown once. */
@@ -97,7 +97,7 @@ export class TrainerCommands {
 
   /** Stops a trainer taking new jobs; it finishes what it runs. */
   async drain(id: string): Promise<TrainerRow> {
-    if (!this.caller) throw new UnauthenticatedError("missing API key: send `Authorization: Bearer <api key>`");
+    if (!this.scope) throw new UnauthenticatedError("missing API key: send `Authorization: Bearer <api key>`");
     const trainerId = checkId("trainer", id);
     const [trainer] = await this.deps.db
       .update(trainers)
