@@ -4,7 +4,7 @@ import { InvalidCursorError, InvalidPageRequestError } from "./errors.ts";
 import { countModels, type ModelsPageInput, modelsPage } from "./models-page.ts";
 import { runsPage } from "./runs-page.ts";
 import { type ProjectScope, projectScope } from "./scope.ts";
-import { insertDataset, insertModel, insertProject, insertRun } from "./test-fixtures.ts";
+import { insertDataset, insertModel, insertProject, insertRun, pageIds } from "./test-fixtures.ts";
 import { createTestDatabase, type TestDatabase } from "./testing.ts";
 
 let database: TestDatabase;
@@ -33,16 +33,8 @@ before(async () => {
 
 after(() => database.close());
 
-async function allPages(input: Omit<ModelsPageInput, "after">): Promise<string[][]> {
-  const pages: string[][] = [];
-  let after: string | null = null;
-  for (;;) {
-    const page = await modelsPage(database.db, scope, { ...input, after });
-    pages.push(page.edges.map((e) => e.node.id));
-    if (!page.pageInfo.hasNextPage) return pages;
-    after = page.pageInfo.endCursor;
-  }
-}
+const allPages = (input: Omit<ModelsPageInput, "after">) =>
+  pageIds((after) => modelsPage(database.db, scope, { ...input, after }));
 
 test("pages walk the project's models and the built-ins newest first, never another project's", async () => {
   const pages = await allPages({ first: 2 });

@@ -31,19 +31,13 @@ const NEWEST_FIRST: KeysetOrder = {
 export async function modelsPage(db: Db, scope: ProjectScope, input: ModelsPageInput = {}): Promise<Page<ModelRow>> {
   const where = filterConditions(scope, input.filter);
   return keysetPage({
+    db,
+    table: models,
     order: NEWEST_FIRST,
-    id: models.id,
     // A parent id that is not an id has no children: the page is empty, not an error.
     where: where ?? [sql`false`],
     first: input.first,
     after: input.after,
-    rows: ({ where, orderBy, limit, sortValue }) =>
-      db
-        .select({ node: models, sortValue })
-        .from(models)
-        .where(where)
-        .orderBy(...orderBy)
-        .limit(limit),
   });
 }
 

@@ -1,6 +1,7 @@
 import { isUuid } from "@graft/contracts";
 import { and, asc, desc, isNull, or, type SQL, sql } from "drizzle-orm";
-import type { PgColumn } from "drizzle-orm/pg-core";
+import type { PgColumn, PgTable } from "drizzle-orm/pg-core";
+import type { Db } from "./client.ts";
 import { InvalidCursorError, InvalidPageRequestError } from "./errors.ts";
 
 /**
@@ -68,27 +69,27 @@ export function pageSize(first: number | null | undefined): number {
   return size;
 }
 
-export interface KeysetPageRequest<T> {
+/** A table with a UUID `id`: the tie-breaker that makes every order total. */
+type KeyedTable = PgTable & { id: PgColumn };
+
+export interface KeysetPageRequest<T extends KeyedTable> {
+  db: Db;
+  table: T;
   order: KeysetOrder;
-  /** The table's id column: the tie-breaker that makes the order total. */
-  id: PgColumn;
   /** Scope and filter conditions; the page adds its own. */
   where: SQL[];
   first?: number | null;
   /** An `endCursor` / edge cursor of a previous page in the same order. */
   after?: string | null;
-  /** Runs the query: rows matching `where`, in `orderBy`, at most `limit`, each with `sortValue` selected. */
-  rows(query: {
-    where: SQL | undefined;
-    orderBy: SQL[];
-    limit: number;
-    sortValue: SQL<string | null>;
-  }): Promise<{ node: T; sortValue: string | null }[]>;
 }
 
-export async function keysetPage<T extends { id: string }>(request: KeysetPageRequest<T>): Promise<Page<T>> {
+/** One page of the table's rows matching `where`, in `order`, after the cursor. */
+export async function keysetPage<T extends KeyedTable>(
+  request: KeysetPageRequest<T>,
+): Promise<Page<T["$inferSelect"]>> {
   const first = pageSize(request.first);
-  const { order, id } = request;
+  const { db, table, order } = request;
+  const id = table.id;
   const where = [...request.where];
   if (request.after != null) {
     const cursor = decodeCursor(request.after);
@@ -97,13 +98,15 @@ export async function keysetPage<T extends { id: string }>(request: KeysetPageRe
     where.push(after(order, id, cursor));
   }
   const dir = order.direction === "ASC" ? asc : desc;
-  const rows = await request.rows({
-    where: and(...where),
+  // The sort value as PostgreSQL prints it, so the cursor holds it exactly (microseconds, shortest floats).
+  const sortValue = sql<string | null>`${order.column}::text`;
+  const rows = (await db
+    .select({ node: table, sortValue })
+    .from(table as PgTable)
+    .where(and(...where))
     // No NULLS LAST on a NOT NULL column: it would stop a backward index scan serving DESC.
-    orderBy: [order.nullable ? sql`${dir(order.column)} nulls last` : dir(order.column), dir(id)],
-    limit: first + 1,
-    sortValue: sql<string | null>`${order.column}::text`,
-  });
+    .orderBy(order.nullable ? sql`${dir(order.column)} nulls last` : dir(order.column), dir(id))
+    .limit(first + 1)) as unknown as { node: T["$inferSelect"] & { id: string }; sortValue: string | null }[];
   const edges = rows.slice(0, first).map(({ node, sortValue }) => ({
     cursor: encodeCursor({ order: order.name, value: sortValue, id: node.id }),
     node,

@@ -4,7 +4,7 @@ import { InvalidCursorError, InvalidPageRequestError } from "./errors.ts";
 import { decodeCursor, encodeCursor } from "./pagination.ts";
 import { countRuns, type RunsPageInput, runsPage } from "./runs-page.ts";
 import { type ProjectScope, projectScope } from "./scope.ts";
-import { insertDataset, insertModel, insertProject, insertRun } from "./test-fixtures.ts";
+import { insertDataset, insertModel, insertProject, insertRun, pageIds } from "./test-fixtures.ts";
 import { createTestDatabase, type TestDatabase } from "./testing.ts";
 
 let database: TestDatabase;
@@ -45,16 +45,8 @@ before(async () => {
 
 after(() => database.close());
 
-async function allPages(input: Omit<RunsPageInput, "after">): Promise<string[][]> {
-  const pages: string[][] = [];
-  let after: string | null = null;
-  for (;;) {
-    const page = await runsPage(database.db, scope, { ...input, after });
-    pages.push(page.edges.map((e) => e.node.id));
-    if (!page.pageInfo.hasNextPage) return pages;
-    after = page.pageInfo.endCursor;
-  }
-}
+const allPages = (input: Omit<RunsPageInput, "after">) =>
+  pageIds((after) => runsPage(database.db, scope, { ...input, after }));
 
 test("pages walk every run newest first, ties broken by id, without gaps or repeats", async () => {
   const pages = await allPages({ first: 3 });

@@ -48,18 +48,12 @@ export async function runsPage(db: Db, scope: ProjectScope, input: RunsPageInput
     throw new InvalidPageRequestError("orderBy", `unknown order ${JSON.stringify(input.orderBy)}`);
   }
   return keysetPage({
+    db,
+    table: runs,
     order: { name: `runs.${field}.${direction}`, ...sort, direction },
-    id: runs.id,
     where: [ownedRows(scope, runs.projectId), ...filterConditions(input.filter)],
     first: input.first,
     after: input.after,
-    rows: ({ where, orderBy, limit, sortValue }) =>
-      db
-        .select({ node: runs, sortValue })
-        .from(runs)
-        .where(where)
-        .orderBy(...orderBy)
-        .limit(limit),
   });
 }
 

@@ -25,35 +25,29 @@ export class PermanentJobError extends JobError {
   }
 }
 
+/** A permanent failure worded `<what>: <reason>`, `reason` being the part a person reads. */
+function dataError(code: RunErrorCode, what: string) {
+  return class extends PermanentJobError {
+    constructor(
+      readonly reason: string,
+      options?: { cause?: unknown },
+    ) {
+      super(code, `${what}: ${reason}`, options);
+    }
+  };
+}
+
 /** A model whose files cannot be loaded (bad JSON, missing or short weights, unknown layers). */
-export class CorruptModelError extends PermanentJobError {
+export class CorruptModelError extends dataError("CORRUPT_MODEL", "corrupt model") {
   override name = "CorruptModelError";
-  constructor(
-    readonly reason: string,
-    options?: { cause?: unknown },
-  ) {
-    super("CORRUPT_MODEL", `corrupt model: ${reason}`, options);
-  }
 }
 
 /** A dataset that does not fit the job: too few classes or samples, undecodable images, a bad cut point. */
-export class IncompatibleDatasetError extends PermanentJobError {
+export class IncompatibleDatasetError extends dataError("INCOMPATIBLE_DATASET", "incompatible dataset") {
   override name = "IncompatibleDatasetError";
-  constructor(
-    readonly reason: string,
-    options?: { cause?: unknown },
-  ) {
-    super("INCOMPATIBLE_DATASET", `incompatible dataset: ${reason}`, options);
-  }
 }
 
 /** Hyperparameters that cannot apply to this base (unknown feature layer, FIRST_N beyond the base...). */
-export class InvalidFineTuneError extends PermanentJobError {
+export class InvalidFineTuneError extends dataError("INVALID_HYPERPARAMETERS", "invalid fine-tune") {
   override name = "InvalidFineTuneError";
-  constructor(
-    readonly reason: string,
-    options?: { cause?: unknown },
-  ) {
-    super("INVALID_HYPERPARAMETERS", `invalid fine-tune: ${reason}`, options);
-  }
 }
