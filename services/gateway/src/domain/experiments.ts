@@ -1,8 +1,6 @@
-import { isUuid } from "@graft/contracts";
 import { type Db, experiments, ownedRows, type ProjectScope } from "@graft/db";
-import { and, asc, inArray } from "drizzle-orm";
-import { NotFoundError } from "./errors.ts";
-import { checkId } from "./ids.ts";
+import { asc } from "drizzle-orm";
+import { rowById, rowsByIds } from "./lookup.ts";
 import type { ExperimentRow } from "./rows.ts";
 
 /** Reads of the project's experiments (there are no built-in ones). */
@@ -12,20 +10,12 @@ export class ExperimentQueries {
     private readonly scope: ProjectScope,
   ) {}
 
-  async byIds(ids: readonly string[]): Promise<Map<string, ExperimentRow>> {
-    const valid = ids.filter(isUuid);
-    if (valid.length === 0) return new Map();
-    const rows = await this.db
-      .select()
-      .from(experiments)
-      .where(and(inArray(experiments.id, valid), ownedRows(this.scope, experiments.projectId)));
-    return new Map(rows.map((r) => [r.id, r]));
+  byIds(ids: readonly string[]): Promise<Map<string, ExperimentRow>> {
+    return rowsByIds(this.db, experiments, ids, ownedRows(this.scope, experiments.projectId));
   }
 
-  async get(id: string, field?: string): Promise<ExperimentRow> {
-    const found = (await this.byIds([checkId("experiment", id, field)])).get(id.toLowerCase());
-    if (!found) throw new NotFoundError("experiment", id, field);
-    return found;
+  get(id: string, field?: string): Promise<ExperimentRow> {
+    return rowById("experiment", id, field, (ids) => this.byIds(ids));
   }
 
   async list(): Promise<ExperimentRow[]> {

@@ -1,4 +1,3 @@
-import { isUuid } from "@graft/contracts";
 import {
   ancestors,
   children,
@@ -12,9 +11,7 @@ import {
   siblings,
   visibleRows,
 } from "@graft/db";
-import { and, inArray } from "drizzle-orm";
-import { NotFoundError } from "./errors.ts";
-import { checkId } from "./ids.ts";
+import { rowById, rowsByIds } from "./lookup.ts";
 import { type Connection, connection } from "./pages.ts";
 import type { ModelRow } from "./rows.ts";
 
@@ -25,20 +22,12 @@ export class ModelQueries {
     private readonly scope: ProjectScope,
   ) {}
 
-  async byIds(ids: readonly string[]): Promise<Map<string, ModelRow>> {
-    const valid = ids.filter(isUuid);
-    if (valid.length === 0) return new Map();
-    const rows = await this.db
-      .select()
-      .from(models)
-      .where(and(inArray(models.id, valid), visibleRows(this.scope, models.projectId)));
-    return new Map(rows.map((r) => [r.id, r]));
+  byIds(ids: readonly string[]): Promise<Map<string, ModelRow>> {
+    return rowsByIds(this.db, models, ids, visibleRows(this.scope, models.projectId));
   }
 
-  async get(id: string, field?: string): Promise<ModelRow> {
-    const found = (await this.byIds([checkId("model", id, field)])).get(id.toLowerCase());
-    if (!found) throw new NotFoundError("model", id, field);
-    return found;
+  get(id: string, field?: string): Promise<ModelRow> {
+    return rowById("model", id, field, (ids) => this.byIds(ids));
   }
 
   page(

@@ -1,4 +1,4 @@
-import { higherIsBetter, isUuid, type MetricName } from "@graft/contracts";
+import { higherIsBetter, type MetricName } from "@graft/contracts";
 import {
   countRuns,
   type Db,
@@ -15,8 +15,8 @@ import {
   type SortDirection,
 } from "@graft/db";
 import { and, asc, eq, inArray, sql } from "drizzle-orm";
-import { BadUserInputError, NotFoundError } from "./errors.ts";
-import { checkId } from "./ids.ts";
+import { BadUserInputError } from "./errors.ts";
+import { rowById, rowsByIds } from "./lookup.ts";
 import { type Connection, connection } from "./pages.ts";
 import type { AttemptRow, EpochRow, RunRow } from "./rows.ts";
 
@@ -34,20 +34,12 @@ export class RunQueries {
     private readonly scope: ProjectScope,
   ) {}
 
-  async byIds(ids: readonly string[]): Promise<Map<string, RunRow>> {
-    const valid = ids.filter(isUuid);
-    if (valid.length === 0) return new Map();
-    const rows = await this.db
-      .select()
-      .from(runs)
-      .where(and(inArray(runs.id, valid), ownedRows(this.scope, runs.projectId)));
-    return new Map(rows.map((r) => [r.id, r]));
+  byIds(ids: readonly string[]): Promise<Map<string, RunRow>> {
+    return rowsByIds(this.db, runs, ids, ownedRows(this.scope, runs.projectId));
   }
 
-  async get(id: string, field?: string): Promise<RunRow> {
-    const found = (await this.byIds([checkId("run", id, field)])).get(id.toLowerCase());
-    if (!found) throw new NotFoundError("run", id, field);
-    return found;
+  get(id: string, field?: string): Promise<RunRow> {
+    return rowById("run", id, field, (ids) => this.byIds(ids));
   }
 
   page(
@@ -64,27 +56,23 @@ export class RunQueries {
 
   /** Epochs of runs the caller may see (callers pass ids of runs already checked). */
   async epochsOf(runIds: readonly string[]): Promise<Map<string, EpochRow[]>> {
-    const grouped = new Map<string, EpochRow[]>(runIds.map((id) => [id, []]));
-    if (runIds.length === 0) return grouped;
+    if (runIds.length === 0) return new Map();
     const rows = await this.db
       .select()
       .from(runEpochs)
       .where(inArray(runEpochs.runId, [...runIds]))
       .orderBy(asc(runEpochs.runId), asc(runEpochs.epoch));
-    for (const row of rows) grouped.get(row.runId)?.push(row);
-    return grouped;
+    return groupByRun(runIds, rows);
   }
 
   async attemptsOf(runIds: readonly string[]): Promise<Map<string, AttemptRow[]>> {
-    const grouped = new Map<string, AttemptRow[]>(runIds.map((id) => [id, []]));
-    if (runIds.length === 0) return grouped;
+    if (runIds.length === 0) return new Map();
     const rows = await this.db
       .select()
       .from(runAttempts)
       .where(inArray(runAttempts.runId, [...runIds]))
       .orderBy(asc(runAttempts.runId), asc(runAttempts.attempt));
-    for (const row of rows) grouped.get(row.runId)?.push(row);
-    return grouped;
+    return groupByRun(runIds, rows);
   }
 
   async bestEpoch(runId: string, metric: MetricName): Promise<EpochRow | null> {
@@ -142,4 +130,11 @@ export class RunQueries {
       )
       .orderBy(asc(runs.queuedAt));
   }
+}
+
+/** Rows per run id, in the rows' order; every asked-for run gets a list, empty if it has no rows. */
+function groupByRun<R extends { runId: string }>(runIds: readonly string[], rows: readonly R[]): Map<string, R[]> {
+  const grouped = new Map<string, R[]>(runIds.map((id) => [id, []]));
+  for (const row of rows) grouped.get(row.runId)?.push(row);
+  return grouped;
 }

@@ -9,7 +9,6 @@ import {
   jobMessageSchema,
   jobsSubject,
   runControlSubject,
-  subjectToken,
 } from "@graft/contracts";
 import { type ProjectScope, runs } from "@graft/db";
 import { jetstreamManager } from "@nats-io/jetstream";
@@ -19,7 +18,7 @@ import type { DatasetQueries } from "../datasets.ts";
 import type { DomainDeps } from "../deps.ts";
 import { BadUserInputError, ConflictError, DomainError } from "../errors.ts";
 import type { ExperimentQueries } from "../experiments.ts";
-import { checkName, parseInput } from "../input.ts";
+import { checkName, checkPool, parseInput } from "../input.ts";
 import type { ModelQueries } from "../models.ts";
 import type { RunRow } from "../rows.ts";
 import type { RunQueries } from "../runs.ts";
@@ -95,14 +94,7 @@ export class RunCommands {
       }),
       "input",
     );
-    const pool = input.pool ?? "default";
-    try {
-      subjectToken(pool, "pool");
-    } catch (cause) {
-      throw new BadUserInputError("input.pool", "input.pool must be 1-128 letters, digits, '-' or '_'", undefined, {
-        cause,
-      });
-    }
+    const pool = checkPool(input.pool, "input.pool");
     const name = input.name === null || input.name === undefined ? null : checkName(input.name, "input.name");
     const base = await this.q.models.get(input.baseModelId, "input.baseModelId");
     const dataset = await this.q.datasets.get(input.datasetId, "input.datasetId");
