@@ -22,7 +22,7 @@ export const Run: RunResolvers = {
   trainer: (r, _, { loaders }) => (r.trainerId ? loaders.trainer.load(r.trainerId) : null),
   attempts: (r, _, { loaders }) => loaders.attempts.load(r.id),
   outputModel: (r, _, { loaders }) => (r.outputModelCreated ? loaders.model.load(r.outputModelId) : null),
-  // Read through the contract: a code stored by a newer trainer version reads as TRAINING_ERROR.
+  // Read through the contract: a code stored before run error codes were a closed list reads as TRAINING_ERROR.
   error: (r) => (r.error ? runErrorSchema.parse(r.error) : null),
 };
 
