@@ -16,7 +16,8 @@ export type Scalars = {
   /**
    * Graft public API. Schema-first: resolver and client types are generated from this file
    * (`npm run codegen`). Errors carry `extensions.code`: BAD_USER_INPUT (with
-   * `extensions.field`), NOT_FOUND, UNAUTHENTICATED, FORBIDDEN, CONFLICT, INTERNAL_SERVER_ERROR.
+   * `extensions.field`), NOT_FOUND, UNAUTHENTICATED, FORBIDDEN, CONFLICT, DISPATCH_FAILED,
+   * INTERNAL_SERVER_ERROR.
    * Every operation needs `Authorization: Bearer <api key>`; trainers join with a join token.
    */
   DateTime: { input: Date | string; output: Date | string; }
@@ -423,12 +424,25 @@ export type RunAttempt = {
   __typename?: 'RunAttempt';
   attempt: Scalars['Int']['output'];
   endedAt?: Maybe<Scalars['DateTime']['output']>;
+  /** `<RunErrorCode>: <message>` when the attempt failed. */
   error?: Maybe<Scalars['String']['output']>;
   resumedFromEpoch: Scalars['Int']['output'];
   startedAt: Scalars['DateTime']['output'];
-  status: Scalars['String']['output'];
+  status: RunAttemptStatus;
   trainer?: Maybe<Trainer>;
 };
+
+/**
+ * One delivery of a run's job to a trainer. LOST: a newer delivery took over before this one
+ * ended (its trainer looked stalled).
+ */
+export type RunAttemptStatus =
+  | 'ASSIGNED'
+  | 'CANCELLED'
+  | 'FAILED'
+  | 'LOST'
+  | 'RUNNING'
+  | 'SUCCEEDED';
 
 export type RunConnection = {
   __typename?: 'RunConnection';
@@ -445,9 +459,32 @@ export type RunEdge = {
 
 export type RunError = {
   __typename?: 'RunError';
-  code: Scalars['String']['output'];
+  code: RunErrorCode;
   message: Scalars['String']['output'];
 };
+
+/**
+ * Why a run failed. TRAINING_ERROR is anything unforeseen and is retried on another attempt;
+ * the others are final: the same job would fail the same way on any trainer.
+ */
+export type RunErrorCode =
+  /** The base model's (or a checkpoint's) files cannot be loaded. */
+  | 'CORRUPT_MODEL'
+  /** The gateway could not publish the job. */
+  | 'DISPATCH_FAILED'
+  /** The dataset does not fit the job: too few classes or samples, undecodable images, a bad cut point. */
+  | 'INCOMPATIBLE_DATASET'
+  /** The dataset's files are unreadable. */
+  | 'INVALID_DATASET'
+  /** The hyperparameters cannot apply to this base (unknown feature layer, FIRST_N beyond the base...). */
+  | 'INVALID_HYPERPARAMETERS'
+  /** The job message did not fit its schema. */
+  | 'INVALID_JOB'
+  /** The base model's artifact is missing from the store. */
+  | 'MODEL_NOT_FOUND'
+  /** The trainer stopped; the run goes back to the queue and resumes from its checkpoint. */
+  | 'TRAINER_STOPPED'
+  | 'TRAINING_ERROR';
 
 export type RunEvent = {
   __typename?: 'RunEvent';
@@ -701,9 +738,11 @@ export type ResolversTypes = {
   RegisterTrainerPayload: ResolverTypeWrapper<RegisterTrainerParent>;
   Run: ResolverTypeWrapper<RunParent>;
   RunAttempt: ResolverTypeWrapper<AttemptParent>;
+  RunAttemptStatus: RunAttemptStatus;
   RunConnection: ResolverTypeWrapper<Omit<RunConnection, 'edges'> & { edges: Array<ResolversTypes['RunEdge']> }>;
   RunEdge: ResolverTypeWrapper<Omit<RunEdge, 'node'> & { node: ResolversTypes['Run'] }>;
   RunError: ResolverTypeWrapper<RunError>;
+  RunErrorCode: RunErrorCode;
   RunEvent: ResolverTypeWrapper<RunEventParent>;
   RunEventKind: RunEventKind;
   RunFilter: RunFilter;
@@ -960,7 +999,7 @@ export type RunAttemptResolvers<ContextType = GraphQLContext, ParentType extends
   error?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   resumedFromEpoch?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   startedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
-  status?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  status?: Resolver<ResolversTypes['RunAttemptStatus'], ParentType, ContextType>;
   trainer?: Resolver<Maybe<ResolversTypes['Trainer']>, ParentType, ContextType>;
 };
 
@@ -976,7 +1015,7 @@ export type RunEdgeResolvers<ContextType = GraphQLContext, ParentType extends Re
 };
 
 export type RunErrorResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['RunError'] = ResolversParentTypes['RunError']> = {
-  code?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  code?: Resolver<ResolversTypes['RunErrorCode'], ParentType, ContextType>;
   message?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
 };
 
