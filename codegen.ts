@@ -36,6 +36,13 @@ const config: CodegenConfig = {
     },
     "packages/client/src/graphql.generated.ts": {
       documents: "packages/client/src/operations/*.graphql",
+      // Unsorted loading reads the files in whatever order they arrive; the output must not vary.
+      documentTransforms: [
+        {
+          transform: ({ documents }) =>
+            documents.toSorted((a, b) => (a.location ?? "").localeCompare(b.location ?? "")),
+        },
+      ],
       plugins: [header, "typescript-operations", "typed-document-node"],
       config: {
         // Each document is a string carrying its operation and only the fragments it uses,
