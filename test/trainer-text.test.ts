@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
+import { GraftApiError } from "@graft/client";
 import {
-  GraphQLRequestError,
   graphql,
   type Stack,
   startFineTune,
@@ -117,9 +117,9 @@ test("text and image models and datasets do not mix", async () => {
       () => assert.fail("the fine-tune was accepted"),
       (e: unknown) => e,
     );
-    assert.ok(error instanceof GraphQLRequestError, String(error));
-    assert.match(JSON.stringify(error.errors), /BAD_USER_INPUT/);
-    assert.match(JSON.stringify(error.errors), /does not match the base/);
+    assert.ok(error instanceof GraftApiError, String(error));
+    assert.equal(error.code, "BAD_USER_INPUT");
+    assert.match(error.message, /does not match the base/);
   };
   await refused({ baseModelId: ids.textGru, datasetId: ids.mnist59 });
   await refused({ baseModelId: ids.digitsCnn, datasetId: ids.spam });

@@ -7,8 +7,6 @@ import { TEXT_DATASETS, type TextBuiltinDataset } from "./text-datasets.ts";
  * data (checked by a test).
  */
 
-export type { BuiltinDatasetKey };
-
 export interface ImageBuiltinDataset {
   key: BuiltinDatasetKey;
   name: string;

@@ -1,3 +1,4 @@
+import { readFile } from "node:fs/promises";
 import type { Command } from "commander";
 import { contextOf } from "../context.ts";
 import { UsageError } from "../errors.ts";
@@ -57,7 +58,7 @@ export function datasetsCommand(program: Command): void {
     .action(async (file: string, opts: { name: string }, command: Command) => {
       const ctx = contextOf(command);
       const client = ctx.client();
-      const upload = await client.uploadFile(file);
+      const upload = await client.upload(await readFile(file));
       const dataset = await client.createDataset(opts.name, upload.uploadId);
       if (ctx.json) return printJson(dataset);
       print(

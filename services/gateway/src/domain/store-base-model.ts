@@ -1,5 +1,6 @@
 import { MODEL_FILES, modelArtifactKey, type ParsedModel, putModel, sha256Hex } from "@graft/artifacts";
-import { artifacts, type Db, models, type PreprocessingRow } from "@graft/db";
+import type { Preprocessing } from "@graft/contracts";
+import { artifacts, type Db, models } from "@graft/db";
 import type { DomainDeps } from "./deps.ts";
 import type { ModelRow } from "./rows.ts";
 
@@ -9,7 +10,7 @@ export interface BaseModelFields {
   name: string;
   task: string;
   labels: string[];
-  preprocessing: PreprocessingRow;
+  preprocessing: Preprocessing;
   featureLayer: string | null;
   provenance: Record<string, unknown> | null;
   builtinKey?: string;

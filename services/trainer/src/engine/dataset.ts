@@ -2,7 +2,7 @@ import { decodeImage, InvalidDatasetError, readImageFolderZip, readTextDataset }
 import { builtinDataset, loadBuiltinDatasetPixels, loadBuiltinDatasetTexts } from "@graft/catalog";
 import type { DatasetSource } from "@graft/contracts";
 import * as tf from "@tensorflow/tfjs";
-import { IncompatibleDatasetError } from "./errors.ts";
+import { IncompatibleDatasetError } from "../job-errors.ts";
 import type { TrainingData } from "./input-pipeline.ts";
 import type { LabeledImages } from "./preprocess.ts";
 import type { LabeledTexts } from "./text-input.ts";

@@ -4,14 +4,16 @@
  * cache, datasets, a re-initialized copy of a base (training from scratch), and export
  * with per-layer hashes.
  */
+
+export { CorruptModelError, IncompatibleDatasetError, InvalidFineTuneError } from "../job-errors.ts";
 export { type BackendInfo, type BackendName, BackendUnavailableError, currentBackend, initBackend } from "./backend.ts";
 export { encodeCheckpoint, restoreCheckpoint } from "./checkpoint.ts";
 export { defaultFeatureLayer } from "./cut.ts";
 export { imageFolderZipToImages, type LoadDatasetOptions, loadDataset, textDatasetToTexts } from "./dataset.ts";
-export { CorruptModelError, FineTuneCancelledError, IncompatibleDatasetError, InvalidFineTuneError } from "./errors.ts";
+export { FineTuneCancelledError } from "./errors.ts";
 export { type Evaluation, evaluate } from "./evaluate.ts";
 export { exportModel } from "./export.ts";
-export { type FineTuneOptions, type FineTuneResult, fineTune, type TrainingPath } from "./fine-tune.ts";
+export { type FineTuneOptions, type FineTuneResult, fineTune } from "./fine-tune.ts";
 export { isTextData, type TrainingData } from "./input-pipeline.ts";
 export { GRAFT_LAYERS } from "./layers/index.ts";
 export { loadModel, type ModelSource } from "./model-io.ts";

@@ -1,6 +1,6 @@
 import { isTextPreprocessing, type Preprocessing } from "@graft/contracts";
 import * as tf from "@tensorflow/tfjs";
-import { CorruptModelError, IncompatibleDatasetError } from "./errors.ts";
+import { CorruptModelError, IncompatibleDatasetError } from "../job-errors.ts";
 import { type LabeledImages, preprocessBatch } from "./preprocess.ts";
 import { type LabeledTexts, textEncoder } from "./text-input.ts";
 

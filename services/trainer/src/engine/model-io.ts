@@ -9,7 +9,7 @@ import {
   TOKENIZER_FILE,
 } from "@graft/artifacts";
 import * as tf from "@tensorflow/tfjs";
-import { CorruptModelError } from "./errors.ts";
+import { CorruptModelError } from "../job-errors.ts";
 // Registers Graft's custom layers, so text transformers deserialize.
 import "./layers/index.ts";
 

@@ -1,6 +1,6 @@
 import { type LoadedTokenizer, loadTokenizer, toTokenSequence } from "@graft/artifacts";
 import type { TextPreprocessing } from "@graft/contracts";
-import { CorruptModelError } from "./errors.ts";
+import { CorruptModelError } from "../job-errors.ts";
 
 /** Texts as the engine receives them: one string per sample, labels indexing labelNames. */
 export interface LabeledTexts {

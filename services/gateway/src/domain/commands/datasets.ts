@@ -10,9 +10,9 @@ import {
   UnsafeArchiveError,
   validateImageFolder,
 } from "@graft/artifacts";
-import { artifacts, datasets } from "@graft/db";
+import { artifacts, datasets, ownedRows, type ProjectScope } from "@graft/db";
 import { and, eq, max } from "drizzle-orm";
-import type { Caller, DomainDeps } from "../deps.ts";
+import type { DomainDeps } from "../deps.ts";
 import { BadUserInputError } from "../errors.ts";
 import { checkName } from "../input.ts";
 import type { DatasetRow } from "../rows.ts";
@@ -38,7 +38,7 @@ const isZip = (bytes: Uint8Array) => bytes[0] === 0x50 && bytes[1] === 0x4b && b
 export class DatasetCommands {
   constructor(
     private readonly deps: DomainDeps,
-    private readonly caller: Caller,
+    private readonly scope: ProjectScope,
   ) {}
 
   /**
@@ -47,7 +47,7 @@ export class DatasetCommands {
    */
   async create(input: CreateDatasetInput): Promise<DatasetRow> {
     const name = checkName(input.name, "input.name");
-    const uploads = new Uploads(this.deps, this.caller);
+    const uploads = new Uploads(this.deps, this.scope);
     const upload = await uploads.read(input.uploadId, "input.uploadId");
     const id = randomUUID();
     let content: DatasetContent;
@@ -66,15 +66,13 @@ export class DatasetCommands {
         const [latest] = await tx
           .select({ version: max(datasets.version) })
           .from(datasets)
-          .where(and(eq(datasets.projectId, this.caller.projectId), eq(datasets.name, name)));
-        await tx
-          .insert(artifacts)
-          .values({ key, projectId: this.caller.projectId, kind: "dataset", sizeBytes, sha256 });
+          .where(and(ownedRows(this.scope, datasets.projectId), eq(datasets.name, name)));
+        await tx.insert(artifacts).values({ key, projectId: this.scope.projectId, kind: "dataset", sizeBytes, sha256 });
         const [inserted] = await tx
           .insert(datasets)
           .values({
             id,
-            projectId: this.caller.projectId,
+            projectId: this.scope.projectId,
             name,
             version: (latest?.version ?? 0) + 1,
             ...content.fields,

@@ -7,7 +7,8 @@ import {
   unzipSafely,
 } from "@graft/artifacts";
 import { type ImagePreprocessing, TASKS, type TextPreprocessing } from "@graft/contracts";
-import type { Caller, DomainDeps } from "../deps.ts";
+import type { ProjectScope } from "@graft/db";
+import type { DomainDeps } from "../deps.ts";
 import { BadUserInputError } from "../errors.ts";
 import { checkName } from "../input.ts";
 import type { ModelRow } from "../rows.ts";
@@ -34,7 +35,7 @@ export interface RegisterModelInput {
 export class ModelCommands {
   constructor(
     private readonly deps: DomainDeps,
-    private readonly caller: Caller,
+    private readonly scope: ProjectScope,
   ) {}
 
   /** A BASE model from an uploaded zip or a URL, parsed as data (never executed). */
@@ -56,7 +57,7 @@ export class ModelCommands {
       }
     }
 
-    const uploads = new Uploads(this.deps, this.caller);
+    const uploads = new Uploads(this.deps, this.scope);
     let parsed: ParsedModel;
     let uploadId: string | null = null;
     const field = input.url ? "input.url" : "input.uploadId";
@@ -95,7 +96,7 @@ export class ModelCommands {
     }
     const row = await storeBaseModel(this.deps, parsed, {
       id: randomUUID(),
-      projectId: this.caller.projectId,
+      projectId: this.scope.projectId,
       name,
       task,
       labels,
