@@ -1,11 +1,9 @@
 import assert from "node:assert/strict";
-import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
 import { after, before, test } from "node:test";
 import { JOBS_STREAM, type JobMessage, jobMessageSchema, jobsSubject } from "@graft/contracts";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { connect } from "@nats-io/transport-node";
-import { imageFolderZip, tinyModel, zipFiles } from "./support/fixtures.ts";
+import { imageFolderZip, serveFiles, tinyModel, zipFiles } from "./support/fixtures.ts";
 import { codes, type GatewaySetup, setup } from "./support/gateway.ts";
 import { completeRun } from "./support/run-events.ts";
 
@@ -77,17 +75,9 @@ test("registerModel from an uploaded zip stores a BASE model with its layers and
 
 test("registerModel fetches model.json and its shards from a URL", async () => {
   const { files } = tinyModel({ seed: 7 });
-  const server: Server = createServer((req, res) => {
-    const file = files.get((req.url ?? "").replace(/^\/m\//, ""));
-    if (!file) {
-      res.writeHead(404).end();
-      return;
-    }
-    res.writeHead(200).end(file);
-  });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const server = await serveFiles(() => files);
   try {
-    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/m/model.json`;
+    const url = server.url("model.json");
     const data = await s.gqlData<{
       registerModel: { name: string; layers: unknown[]; labels: string[]; provenance: { source: { url: string } } };
     }>(`mutation ($input: RegisterModelInput!) { registerModel(input: $input) { ${MODEL_FIELDS} } }`, {
@@ -103,7 +93,7 @@ test("registerModel fetches model.json and its shards from a URL", async () => {
     assert.deepEqual(codes(missing), ["BAD_USER_INPUT"]);
     assert.equal(missing.errors?.[0]?.extensions?.field, "input.url");
   } finally {
-    server.close();
+    await server.close();
   }
 });
 

@@ -1,11 +1,9 @@
 import assert from "node:assert/strict";
-import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
 import { after, before, test } from "node:test";
 import { sha256Hex } from "@graft/artifacts";
 import { builtinModel } from "@graft/catalog";
 import { strToU8 } from "fflate";
-import { zipFiles } from "./support/fixtures.ts";
+import { serveFiles, zipFiles } from "./support/fixtures.ts";
 import { codes, type GatewaySetup, setup } from "./support/gateway.ts";
 
 let s: GatewaySetup;
@@ -167,17 +165,9 @@ test("text model registrations without a usable tokenizer, or with image setting
 
 test("a text model registers by URL with tokenizer.json fetched beside model.json", async () => {
   let served = new Map(textGru);
-  const server: Server = createServer((req, res) => {
-    const file = served.get((req.url ?? "").replace(/^\/m\//, ""));
-    if (!file) {
-      res.writeHead(404).end();
-      return;
-    }
-    res.writeHead(200).end(file);
-  });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const server = await serveFiles(() => served);
   try {
-    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/m/model.json`;
+    const url = server.url("model.json");
     const { registerModel } = await s.gqlData<{ registerModel: { preprocessing: { tokenizerSha256: string } } }>(
       REGISTER,
       { input: { name: "gru-by-url", task: "text-classification", url } },
@@ -189,6 +179,6 @@ test("a text model registers by URL with tokenizer.json fetched beside model.jso
     assert.deepEqual(codes(missing), ["BAD_USER_INPUT"]);
     assert.equal(missing.errors?.[0]?.extensions?.field, "input.url");
   } finally {
-    await new Promise((resolve) => server.close(resolve));
+    await server.close();
   }
 });

@@ -54,4 +54,5 @@ export {
   type TokenizerLimits,
   toTokenSequence,
 } from "./tokenizer.ts";
+export { PAD_TOKEN, UNK_TOKEN, wordTokenizerJson } from "./word-tokenizer.ts";
 export { unzipSafely, type ZipLimits } from "./zip.ts";

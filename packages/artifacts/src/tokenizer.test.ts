@@ -9,6 +9,7 @@ import {
   parseTokenizer,
   sha256Hex,
   toTokenSequence,
+  wordTokenizerJson,
 } from "./index.ts";
 
 const special = (id: number, content: string) => ({
@@ -21,32 +22,11 @@ const special = (id: number, content: string) => ({
   special: true,
 });
 
+const VOCAB = { "[PAD]": 0, "[UNK]": 1, free: 2, money: 3, now: 4, "!": 5, meet: 6, "##ing": 7 };
+
 function wordPiece(overrides: Record<string, unknown> = {}, model: Record<string, unknown> = {}) {
-  return {
-    version: "1.0",
-    truncation: null,
-    padding: null,
-    added_tokens: [special(0, "[PAD]"), special(1, "[UNK]")],
-    normalizer: {
-      type: "BertNormalizer",
-      clean_text: true,
-      handle_chinese_chars: true,
-      strip_accents: true,
-      lowercase: true,
-    },
-    pre_tokenizer: { type: "BertPreTokenizer" },
-    post_processor: null,
-    decoder: null,
-    model: {
-      type: "WordPiece",
-      unk_token: "[UNK]",
-      continuing_subword_prefix: "##",
-      max_input_chars_per_word: 100,
-      vocab: { "[PAD]": 0, "[UNK]": 1, free: 2, money: 3, now: 4, "!": 5, meet: 6, "##ing": 7 },
-      ...model,
-    },
-    ...overrides,
-  };
+  const json = wordTokenizerJson(VOCAB);
+  return { ...json, decoder: null, ...overrides, model: { ...json.model, ...model } };
 }
 
 const bytes = (json: unknown) => new TextEncoder().encode(JSON.stringify(json));

@@ -4,8 +4,8 @@
  * seeded training loop, and the files Graft ships (model.json, weights.bin,
  * tokenizer.json, provenance.json).
  */
-import { mkdir, writeFile } from "node:fs/promises";
-import { loadTokenizer, sha256Hex, toTokenSequence } from "@graft/artifacts";
+import { writeFile } from "node:fs/promises";
+import { loadTokenizer, PAD_TOKEN, sha256Hex, toTokenSequence, UNK_TOKEN, wordTokenizerJson } from "@graft/artifacts";
 import { loadBuiltinDatasetTexts } from "@graft/catalog";
 import type { TextPreprocessing } from "@graft/contracts";
 import { Tokenizer } from "@huggingface/tokenizers";
@@ -13,6 +13,7 @@ import * as tf from "@tensorflow/tfjs";
 import { initBackend } from "../src/engine/backend.ts";
 import { seededRandom, shuffleInPlace } from "../src/engine/random.ts";
 import { stratifiedSplit } from "../src/engine/split.ts";
+import { writeModelFiles } from "./write-model-files.ts";
 
 export const PAD = "[PAD]";
 export const UNK = "[UNK]";
@@ -28,7 +29,7 @@ const special = (id: number, content: string) => ({
 });
 
 /** A tokenizer.json with BERT's normalizer and pre-tokenizer and no vocabulary yet. */
-function tokenizerJson(vocab: Record<string, number>) {
+function wordTokenizerJson(vocab: Record<string, number>) {
   return {
     version: "1.0",
     truncation: null,
@@ -60,7 +61,7 @@ function tokenizerJson(vocab: Record<string, number>) {
  * deterministic), split exactly as the tokenizer will split them, after [PAD]=0 and [UNK]=1.
  */
 export function buildWordTokenizer(texts: string[], vocabSize: number, minCount = 2): Uint8Array {
-  const splitter = new Tokenizer(tokenizerJson({ [PAD]: 0, [UNK]: 1 }), {});
+  const splitter = new Tokenizer(wordTokenizerJson({ [PAD]: 0, [UNK]: 1 }), {});
   const counts = new Map<string, number>();
   for (const text of texts) {
     const normalized = splitter.normalizer ? splitter.normalizer(text) : text;
@@ -74,7 +75,7 @@ export function buildWordTokenizer(texts: string[], vocabSize: number, minCount 
     .map(([word]) => word);
   const vocab: Record<string, number> = { [PAD]: 0, [UNK]: 1 };
   for (const [i, word] of words.entries()) vocab[word] = i + 2;
-  return new TextEncoder().encode(`${JSON.stringify(tokenizerJson(vocab))}\n`);
+  return new TextEncoder().encode(`${JSON.stringify(wordTokenizerJson(vocab))}\n`);
 }
 
 export interface PretrainConfig {
@@ -171,21 +172,7 @@ export async function pretrainTextBase(config: PretrainConfig): Promise<void> {
   const accuracy = await holdoutAccuracy();
 
   const out = new URL(`../../../packages/catalog/models/${config.key}/`, import.meta.url);
-  await mkdir(out, { recursive: true });
-  await model.save(
-    tf.io.withSaveHandler(async (artifacts) => {
-      const modelJson = {
-        format: "layers-model",
-        generatedBy: `TensorFlow.js tfjs-layers v${tf.version.tfjs}`,
-        convertedBy: null,
-        modelTopology: artifacts.modelTopology,
-        weightsManifest: [{ paths: ["weights.bin"], weights: artifacts.weightSpecs }],
-      };
-      await writeFile(new URL("model.json", out), `${JSON.stringify(modelJson)}\n`);
-      await writeFile(new URL("weights.bin", out), new Uint8Array(artifacts.weightData as ArrayBuffer));
-      return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: "JSON" } };
-    }),
-  );
+  await writeModelFiles(model, out);
   await writeFile(new URL("tokenizer.json", out), tokenizerBytes);
   const provenance = {
     script: config.script,

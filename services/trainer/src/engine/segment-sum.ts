@@ -1,16 +1,5 @@
 import * as tf from "@tensorflow/tfjs";
-
-type TensorInfo = { dataId: object; shape: number[]; dtype: tf.DataType };
-interface KernelBackend {
-  readSync(dataId: object): tf.backend_util.BackendValues;
-  makeOutput?(
-    shape: number[],
-    dtype: tf.DataType,
-    memoryOffset?: number,
-    values?: tf.backend_util.BackendValues,
-  ): TensorInfo;
-  makeTensorInfo?(shape: number[], dtype: tf.DataType, values?: tf.backend_util.BackendValues): TensorInfo;
-}
+import type { KernelBackend, TensorInfo } from "./kernel-backend.ts";
 
 /**
  * A linear-time UnsortedSegmentSum for the CPU and WASM backends. It is the gradient of
@@ -41,7 +30,6 @@ export function registerLinearSegmentSum(backendName: "cpu" | "wasm"): void {
         for (let k = 0; k < inner; k++) out[to + k] = (out[to + k] as number) + (values[from + k] as number);
       }
       const shape = [numSegments, ...x.shape.slice(segmentIds.shape.length)];
-      // The two backends name their "new tensor from values" methods differently.
       const made =
         backendName === "wasm"
           ? kernelBackend.makeOutput?.(shape, x.dtype, undefined, out)

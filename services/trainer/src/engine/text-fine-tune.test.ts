@@ -18,6 +18,14 @@ await initBackend();
 const loaded = await loadDataset({ kind: "BUILTIN", name: "spam-assassin" });
 assert.ok(isTextData(loaded));
 const spam: LabeledTexts = loaded;
+/** fineTune options for a loaded built-in text base: its model, preprocessing, cut point and tokenizer. */
+const fromBuiltin = ({ base, meta, artifact }: Awaited<ReturnType<typeof loadBuiltin>>) => ({
+  base,
+  preprocessing: meta.preprocessing,
+  featureLayer: meta.featureLayer,
+  ...(artifact.tokenizer ? { tokenizer: artifact.tokenizer } : {}),
+});
+
 /** Share of the larger class (ham) in the spam corpus: the accuracy of always saying "ham". */
 const MAJORITY = 4150 / 6046;
 
@@ -39,15 +47,13 @@ test("the text bases' tokenizers turn spam into ids their embeddings take", asyn
 });
 
 test("text-gru learns spam from frozen features (feature cache), and the child keeps the parent's layers and tokenizer", async () => {
-  const { meta, artifact, parsed: parent, base } = await loadBuiltin("text-gru");
+  const loaded = await loadBuiltin("text-gru");
+  const { artifact, parsed: parent } = loaded;
   const losses: number[] = [];
   let last: EpochMetrics | undefined;
   const result = await fineTune({
-    base,
-    preprocessing: meta.preprocessing,
-    featureLayer: meta.featureLayer,
+    ...fromBuiltin(loaded),
     dataset: spam,
-    tokenizer: artifact.tokenizer,
     hyperparameters: hp({ maxSamples: 400, epochs: 4, learningRate: 0.01 }),
     onEpoch: async (_, m) => {
       losses.push(m.loss);
@@ -78,14 +84,12 @@ test("text-gru learns spam from frozen features (feature cache), and the child k
 });
 
 test("text-transformer fine-tunes with FIRST_N: frozen embeddings stay bit-identical while its custom attention trains", async () => {
-  const { meta, artifact, parsed: parent, base } = await loadBuiltin("text-transformer");
+  const loaded = await loadBuiltin("text-transformer");
+  const { artifact, parsed: parent } = loaded;
   const frozen: number[] = [];
   const result = await fineTune({
-    base,
-    preprocessing: meta.preprocessing,
-    featureLayer: meta.featureLayer,
+    ...fromBuiltin(loaded),
     dataset: spam,
-    tokenizer: artifact.tokenizer,
     hyperparameters: hp({ maxSamples: 120, epochs: 2, freeze: { strategy: "FIRST_N", layers: 2 } }),
     onEpoch: async (_, m) => {
       frozen.push(m.frozenLayers);
@@ -111,11 +115,8 @@ test("a text fine-tune resumes from its checkpoint, and its unfreeze schedule ap
   const first = await loadBuiltin("text-gru");
   let checkpoint: Uint8Array | undefined;
   const a = await fineTune({
-    base: first.base,
-    preprocessing: first.meta.preprocessing,
-    featureLayer: first.meta.featureLayer,
+    ...fromBuiltin(first),
     dataset: spam,
-    tokenizer: first.artifact.tokenizer,
     hyperparameters: { ...settings, epochs: 1, unfreezeSchedule: [] },
     onEpoch: async (_, __, save) => {
       checkpoint = await save();
@@ -126,11 +127,8 @@ test("a text fine-tune resumes from its checkpoint, and its unfreeze schedule ap
   const second = await loadBuiltin("text-gru");
   const seen: [number, number][] = [];
   const resumed = await fineTune({
-    base: second.base,
-    preprocessing: second.meta.preprocessing,
-    featureLayer: second.meta.featureLayer,
+    ...fromBuiltin(second),
     dataset: spam,
-    tokenizer: second.artifact.tokenizer,
     hyperparameters: settings,
     resume: { completedEpochs: 1, checkpoint },
     onEpoch: async (epoch, m) => {
@@ -147,25 +145,12 @@ test("text and image bases refuse each other's data, and a swapped tokenizer is 
   const text = await loadBuiltin("text-gru");
   const mnist = await loadDataset({ kind: "BUILTIN", name: "mnist-5-9" });
   await assert.rejects(
-    fineTune({
-      base: text.base,
-      preprocessing: text.meta.preprocessing,
-      featureLayer: null,
-      dataset: mnist,
-      tokenizer: text.artifact.tokenizer,
-      hyperparameters: hp({ maxSamples: 50 }),
-    }),
+    fineTune({ ...fromBuiltin(text), dataset: mnist, hyperparameters: hp({ maxSamples: 50 }) }),
     IncompatibleDatasetError,
   );
   const image = await loadBuiltin("digits-cnn");
   await assert.rejects(
-    fineTune({
-      base: image.base,
-      preprocessing: image.meta.preprocessing,
-      featureLayer: null,
-      dataset: spam,
-      hyperparameters: hp({ maxSamples: 50 }),
-    }),
+    fineTune({ ...fromBuiltin(image), dataset: spam, hyperparameters: hp({ maxSamples: 50 }) }),
     IncompatibleDatasetError,
   );
   const other = await loadBuiltin("text-gru");
@@ -173,21 +158,15 @@ test("text and image bases refuse each other's data, and a swapped tokenizer is 
     new TextDecoder().decode(other.artifact.tokenizer).replace('"lowercase":true', '"lowercase":false'),
   );
   await assert.rejects(
-    fineTune({
-      base: other.base,
-      preprocessing: other.meta.preprocessing,
-      featureLayer: null,
-      dataset: spam,
-      tokenizer: swapped,
-      hyperparameters: hp({ maxSamples: 50 }),
-    }),
+    fineTune({ ...fromBuiltin(other), dataset: spam, tokenizer: swapped, hyperparameters: hp({ maxSamples: 50 }) }),
     (error: unknown) =>
       error instanceof CorruptModelError && /not the one the model was registered with/.test(error.message),
   );
 });
 
 test("a re-initialized copy has the base's architecture, fresh seeded weights, and trains from scratch", async () => {
-  const { meta, artifact, base } = await loadBuiltin("text-transformer");
+  const loaded = await loadBuiltin("text-transformer");
+  const { base } = loaded;
   const scratch = await reinitializedCopy(base, 11);
   const again = await reinitializedCopy(base, 11);
   const other = await reinitializedCopy(base, 12);
@@ -206,11 +185,8 @@ test("a re-initialized copy has the base's architecture, fresh seeded weights, a
   assert.deepEqual(s, s2, "the same seed gives the same weights");
   assert.notDeepEqual(s, o, "another seed gives other weights");
   const result = await fineTune({
-    base: scratch,
-    preprocessing: meta.preprocessing,
-    featureLayer: meta.featureLayer,
+    ...fromBuiltin({ ...loaded, base: scratch }),
     dataset: spam,
-    tokenizer: artifact.tokenizer,
     hyperparameters: hp({ maxSamples: 60, epochs: 1, freeze: { strategy: "NONE" } }),
   });
   assert.equal(result.frozenLayerNames.length, 0);
