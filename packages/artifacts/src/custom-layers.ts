@@ -16,15 +16,16 @@ import { z } from "zod";
 const size = (max: number) => z.number().int().min(1).max(max);
 const base = { name: z.string().min(1).max(200), trainable: z.boolean().optional() };
 
+/** Keys as model.json holds them: tfjs writes layer configs in snake_case. */
 export const CUSTOM_LAYER_CONFIGS = {
-  GraftPositionEmbedding: z.looseObject({ ...base, maxLength: size(4096), outputDim: size(4096) }),
+  GraftPositionEmbedding: z.looseObject({ ...base, max_length: size(4096), output_dim: size(4096) }),
   GraftSelfAttention: z.looseObject({
     ...base,
-    numHeads: size(64),
-    keyDim: size(1024),
-    padTokenId: z.number().int().min(0),
+    num_heads: size(64),
+    key_dim: size(1024),
+    pad_token_id: z.number().int().min(0),
   }),
-  GraftMaskedMeanPooling: z.looseObject({ ...base, padTokenId: z.number().int().min(0) }),
+  GraftMaskedMeanPooling: z.looseObject({ ...base, pad_token_id: z.number().int().min(0) }),
 } as const;
 
 export type CustomLayerClass = keyof typeof CUSTOM_LAYER_CONFIGS;

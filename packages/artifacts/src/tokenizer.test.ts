@@ -131,9 +131,9 @@ test("a tokenizer with more ids than the model's embedding is refused", () => {
 test("Graft's custom layers are checked by config; unknown Graft classes are refused", () => {
   const attention = (config: Record<string, unknown>) =>
     textModel(8, { class_name: "GraftSelfAttention", config: { name: "attention", ...config } });
-  assert.doesNotThrow(() => parseModelArtifact(attention({ numHeads: 4, keyDim: 16, padTokenId: 0 })));
+  assert.doesNotThrow(() => parseModelArtifact(attention({ num_heads: 4, key_dim: 16, pad_token_id: 0 })));
   assert.throws(
-    () => parseModelArtifact(attention({ numHeads: 10_000, keyDim: 16, padTokenId: 0 })),
+    () => parseModelArtifact(attention({ num_heads: 10_000, key_dim: 16, pad_token_id: 0 })),
     /GraftSelfAttention config/,
   );
   assert.throws(

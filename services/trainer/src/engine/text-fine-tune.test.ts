@@ -36,7 +36,7 @@ test("the text bases' tokenizers turn spam into ids their embeddings take", asyn
     const preprocessing = meta.preprocessing as TextPreprocessing;
     assert.equal(tokenizer.parsed.sha256, preprocessing.tokenizerSha256, key);
     assert.equal(parsed.tokenizer?.sha256, preprocessing.tokenizerSha256, key);
-    const ids = tokenizer.encode("Get FREE money now, click here!");
+    const ids = tokenizer.encode("Get FREE money now, come here!");
     assert.ok(ids.length >= 7, `${key}: one id per word and punctuation mark`);
     assert.ok(
       ids.every((id) => id > 1 && id < tokenizer.parsed.vocabSize),
