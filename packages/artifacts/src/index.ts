@@ -55,4 +55,4 @@ export {
   toTokenSequence,
 } from "./tokenizer.ts";
 export { PAD_TOKEN, UNK_TOKEN, wordTokenizerJson } from "./word-tokenizer.ts";
-export { unzipSafely, type ZipLimits } from "./zip.ts";
+export { isZipArchive, unzipSafely, type ZipLimits } from "./zip.ts";

@@ -1,4 +1,4 @@
-import { decodeImage, InvalidDatasetError, readImageFolderZip, readTextDataset } from "@graft/artifacts";
+import { decodeImage, InvalidDatasetError, isZipArchive, readImageFolderZip, readTextDataset } from "@graft/artifacts";
 import { builtinDataset, loadBuiltinDatasetPixels, loadBuiltinDatasetTexts } from "@graft/catalog";
 import type { DatasetSource } from "@graft/contracts";
 import * as tf from "@tensorflow/tfjs";
@@ -34,9 +34,8 @@ export async function loadDataset(source: DatasetSource, options: LoadDatasetOpt
   if (!read) throw new IncompatibleDatasetError("no artifact store to read the upload from");
   const bytes = await read(source.artifactKey);
   if (!bytes) throw new IncompatibleDatasetError(`dataset artifact ${source.artifactKey} is missing`);
-  // Zips (PK\x03\x04) hold image folders; anything else is a text dataset.
-  const isZip = bytes[0] === 0x50 && bytes[1] === 0x4b && bytes[2] === 0x03 && bytes[3] === 0x04;
-  return isZip ? imageFolderZipToImages(bytes, options.imageSize) : textDatasetToTexts(bytes);
+  // Zips hold image folders; anything else is a text dataset (stored as JSONL).
+  return isZipArchive(bytes) ? imageFolderZipToImages(bytes, options.imageSize) : textDatasetToTexts(bytes);
 }
 
 /** Re-reads a stored text dataset with the parser that accepted its upload. */

@@ -3,6 +3,7 @@ import {
   datasetArtifactKey,
   encodeTextDatasetJsonl,
   InvalidDatasetError,
+  isZipArchive,
   readImageFolderZip,
   readTextDataset,
   sampleTexts,
@@ -33,8 +34,6 @@ interface DatasetContent {
   >;
 }
 
-const isZip = (bytes: Uint8Array) => bytes[0] === 0x50 && bytes[1] === 0x4b && bytes[2] === 0x03 && bytes[3] === 0x04;
-
 export class DatasetCommands {
   constructor(
     private readonly deps: DomainDeps,
@@ -52,7 +51,7 @@ export class DatasetCommands {
     const id = randomUUID();
     let content: DatasetContent;
     try {
-      content = isZip(upload.bytes) ? imageDataset(id, upload.bytes) : textDataset(id, upload.bytes);
+      content = isZipArchive(upload.bytes) ? imageDataset(id, upload.bytes) : textDataset(id, upload.bytes);
     } catch (error) {
       if (error instanceof InvalidDatasetError || error instanceof UnsafeArchiveError) {
         throw new BadUserInputError("input.uploadId", error.message, undefined, { cause: error });
