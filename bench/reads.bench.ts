@@ -8,7 +8,6 @@
 import { parseArgs } from "node:util";
 import {
   createDatabase,
-  createTestDatabaseTarget,
   type Db,
   descendantNodes,
   descendants,
@@ -18,6 +17,7 @@ import {
   runsPage,
   visibleToProject,
 } from "@graft/db";
+import { createTestDatabaseTarget, testPostgresServer } from "@graft/db/testing";
 import { sql } from "drizzle-orm";
 
 const { values } = parseArgs({
@@ -154,8 +154,8 @@ try {
   await pglite.close();
 }
 
-if (process.env.DATABASE_URL) {
-  const target = await createTestDatabaseTarget();
+if (testPostgresServer()) {
+  const target = await createTestDatabaseTarget("postgres");
   try {
     const postgres = await createDatabase({ url: target.databaseUrl });
     try {

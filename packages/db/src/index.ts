@@ -38,10 +38,4 @@ export {
   type SeriesMetric,
   type SeriesPoint,
 } from "./series.ts";
-export {
-  createTestDatabase,
-  createTestDatabaseTarget,
-  type TestDatabase,
-  type TestDatabaseTarget,
-} from "./testing.ts";
 export { type Visibility, visibleRows, visibleToProject } from "./visibility.ts";
