@@ -73,7 +73,7 @@ let failedProcesses = 0;
 
 function runProcess(label, args) {
   const started = Date.now();
-  console.log(`▶ ${label}`);
+  console.log(`→ ${label}`);
   return new Promise((resolve) => {
     const child = spawn(process.execPath, args, {
       cwd: root,
