@@ -13,6 +13,7 @@ let env: Record<string, string>;
 let home: string;
 
 before(async () => {
+  await stack.ready;
   home = mkdtempSync(join(tmpdir(), "graft-cli-home-"));
   env = {
     GRAFT_URL: stack.gateway.url,

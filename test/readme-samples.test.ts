@@ -41,6 +41,7 @@ let env: Record<string, string>;
 let home: string;
 
 before(async () => {
+  await stack.ready;
   home = mkdtempSync(join(tmpdir(), "graft-readme-"));
   env = {
     GRAFT_URL: stack.gateway.url,

@@ -20,6 +20,11 @@ export interface StackTrainer extends TrainerProcess {
 }
 
 export interface Stack {
+  /**
+   * Resolves once the stack runs. Node 20 starts a file's root-level before() hooks together,
+   * so a hook of the test file that uses the stack awaits this first.
+   */
+  ready: Promise<void>;
   nats: NatsServer;
   gateway: Gateway;
   /** The built-in base model and dataset the trainer tests fine-tune. */
@@ -44,18 +49,33 @@ export interface Stack {
  */
 export function withStack(options: { trainers?: string[] } = {}): Stack {
   let state: RunningStack | undefined;
+  let started: (value: Promise<void>) => void = () => {};
+  const ready = new Promise<void>((resolve) => {
+    started = resolve;
+  });
+  // A failed start fails the before() hook below; this only keeps an unawaited `ready` quiet.
+  ready.catch(() => {});
   before(async () => {
-    state = await startStack();
-    await Promise.all((options.trainers ?? []).map((name) => state?.startTrainer(name)));
+    const starting = (async () => {
+      state = await startStack();
+      await Promise.all((options.trainers ?? []).map((name) => state?.startTrainer(name)));
+    })();
+    started(starting);
+    await starting;
   });
   after(async () => {
     await state?.stop();
   });
   const running = (): RunningStack => {
-    if (state === undefined) throw new Error("withStack: the stack is used before its before() hook ran");
+    if (state === undefined) {
+      throw new Error(
+        "withStack: the stack is not running yet (a before() hook that uses it must `await stack.ready`)",
+      );
+    }
     return state;
   };
   return {
+    ready,
     get nats() {
       return running().nats;
     },
@@ -73,7 +93,7 @@ export function withStack(options: { trainers?: string[] } = {}): Stack {
   };
 }
 
-interface RunningStack extends Stack {
+interface RunningStack extends Omit<Stack, "ready"> {
   stop(): Promise<void>;
 }
 
