@@ -6,9 +6,9 @@
 //   GRAFT_TEST_CONCURRENCY=1 npm test     one file at a time
 //
 // Two at a time, but never two "exclusive" files together: those train with TensorFlow.js
-// or drive the dashboard, and their ack waits and heartbeats are sized for a machine where
-// nothing else trains. Everything else (database, gateway, NATS and unit suites) runs
-// beside them. The dashboard is built once, first, beside the other work.
+// (some drive the dashboard too), and their ack waits and heartbeats are sized for a machine
+// where nothing else trains. Everything else (database, gateway, NATS, web proxy and unit
+// suites) runs beside them. The dashboard is built once, first, beside the other work.
 //
 // Database suites register themselves once per driver (@graft/db/testing's
 // describeEachDriver): PGlite always, PostgreSQL when DATABASE_URL names a server.
@@ -30,7 +30,6 @@ const EXCLUSIVE = [
   "services/trainer/src/engine/mobilenet.test.ts",
   "test/trainer-control.test.ts",
   "test/readme-samples.test.ts",
-  "test/web-proxy.test.ts",
   "test/trainer-fine-tune.test.ts",
   "services/trainer/src/engine/fine-tune.test.ts",
 ];

@@ -5,9 +5,6 @@ import type { Command } from "commander";
 import { UsageError } from "../errors.ts";
 import { integer, list } from "../parse.ts";
 
-// The trainer is its own package; its bin (`graft-trainer`) runs the node from the environment.
-const trainerBin = fileURLToPath(import.meta.resolve("@graft/trainer/bin"));
-
 interface TrainerStartOptions {
   gateway?: string;
   nats?: string;
@@ -61,6 +58,8 @@ export function trainerCommand(program: Command): void {
       if (opts.maxConcurrentRuns) env.TRAINER_MAX_CONCURRENT_RUNS = String(opts.maxConcurrentRuns);
       if (opts.backend) env.TRAINER_BACKEND = opts.backend;
 
+      // The trainer is its own package; its bin (`graft-trainer`) runs a node from the environment.
+      const trainerBin = fileURLToPath(import.meta.resolve("@graft/trainer/bin"));
       // Own process group: a terminal's Ctrl-C reaches the trainer once, through the CLI, and
       // the trainer drains (finishes its epoch) instead of seeing the signal twice.
       const child = spawn(process.execPath, [trainerBin], { env, stdio: "inherit", detached: true });
