@@ -64,7 +64,7 @@ const perDriver = (file) => readFileSync(join(root, file), "utf8").includes("des
 const shared = files
   .filter((f) => !EXCLUSIVE.includes(f))
   .sort((a, b) => Number(perDriver(b)) - Number(perDriver(a)) || a.localeCompare(b));
-const webBuild = files.some((f) => NEEDS_WEB_BUILD.has(f)) ? { name: "dashboard build", done: false } : null;
+const webBuild = files.some((f) => NEEDS_WEB_BUILD.has(f)) ? { done: false } : null;
 
 const totals = { pass: 0, fail: 0, skipped: 0, cancelled: 0, todo: 0 };
 const skippedSuites = [];
@@ -142,8 +142,9 @@ function nextJob() {
         });
     }
   }
-  const job = pendingJobs.shift();
-  if (job === undefined) return undefined;
+  const index = pendingJobs.findIndex((job) => job.run !== undefined || ready(job.file));
+  if (index < 0) return undefined;
+  const [job] = pendingJobs.splice(index, 1);
   return job.run ?? (() => runFile(job.file));
 }
 
