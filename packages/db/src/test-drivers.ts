@@ -1,7 +1,7 @@
 import { describe } from "node:test";
 
 /** The database drivers every database-sensitive suite runs on. */
-export const TEST_DRIVERS = ["pglite", "postgres"] as const;
+const TEST_DRIVERS = ["pglite", "postgres"] as const;
 export type TestDriver = (typeof TEST_DRIVERS)[number];
 
 const HOW_TO_ENABLE = "set DATABASE_URL (e.g. postgres:///postgres) to run it on PostgreSQL too";
@@ -16,7 +16,7 @@ export function testPostgresServer(): string | undefined {
 }
 
 /** Why a suite on `driver` cannot run here (a message for node:test's `skip`), or false. */
-export function driverSkipReason(driver: TestDriver): string | false {
+function driverSkipReason(driver: TestDriver): string | false {
   if (driver === "postgres" && testPostgresServer() === undefined)
     return `PostgreSQL is not configured: ${HOW_TO_ENABLE}`;
   return false;

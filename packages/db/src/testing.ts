@@ -2,8 +2,6 @@
  * Test API of @graft/db (`@graft/db/testing`): fresh databases per test on either driver,
  * the driver matrix that runs a suite on each, and small valid rows. Not for production code.
  */
-
-export { sweepStaleTestDatabases } from "./stale-test-databases.ts";
 export {
   createTestDatabase,
   createTestDatabaseTarget,
@@ -11,11 +9,5 @@ export {
   type TestDatabaseTarget,
   TestPostgresNotConfiguredError,
 } from "./test-database.ts";
-export {
-  describeEachDriver,
-  driverSkipReason,
-  TEST_DRIVERS,
-  type TestDriver,
-  testPostgresServer,
-} from "./test-drivers.ts";
+export { describeEachDriver, type TestDriver, testPostgresServer } from "./test-drivers.ts";
 export { insertDataset, insertModel, insertProject, insertRun } from "./test-fixtures.ts";
