@@ -9,13 +9,14 @@ import { parseArgs } from "node:util";
 import {
   createDatabase,
   type Db,
+  decodeCursor,
   descendantNodes,
   descendants,
   encodeCursor,
+  projectScope,
   reduceEpochSeries,
   rowsOf,
   runsPage,
-  visibleToProject,
 } from "@graft/db";
 import { createTestDatabaseTarget, testPostgresServer } from "@graft/db/testing";
 import { sql } from "drizzle-orm";
@@ -112,7 +113,7 @@ async function measure(label: string, work: (i: number) => Promise<unknown>): Pr
 async function bench(name: string, db: Db): Promise<void> {
   console.log(`\n${name}`);
   const { rootId } = await seed(db);
-  const visibility = visibleToProject(PROJECT);
+  const scope = projectScope(PROJECT);
 
   // Cursors at random depths, so pages deep in the list are measured, not only the first.
   const positions = rowsOf<{ value: string; id: string }>(
@@ -120,25 +121,27 @@ async function bench(name: string, db: Db): Promise<void> {
       order by queued_at desc, id desc offset floor(random() * ${RUNS - 100})::int limit 1`),
   );
   const cursors: (string | null)[] = [null];
+  // A real cursor of the order, moved to other rows: cursors are opaque, but the codec is public.
+  const first = decodeCursor(String((await runsPage(db, scope, { first: 1 })).pageInfo.endCursor));
   for (let i = 0; i < 9; i++) {
     const [row] = rowsOf<{ value: string; id: string }>(
       await db.execute(sql`select queued_at::text as value, id::text as id from runs tablesample system (1) limit 1`),
     );
     const position = row ?? positions[0];
-    if (position) cursors.push(encodeCursor({ field: "QUEUED_AT", direction: "DESC", ...position }));
+    if (position) cursors.push(encodeCursor({ ...first, ...position }));
   }
 
   let pageSize = 0;
   await measure("page of 50 runs (keyset, queuedAt desc)", async (i) => {
-    const page = await runsPage(db, { projectId: PROJECT, first: 50, after: cursors[i % cursors.length] ?? null });
+    const page = await runsPage(db, scope, { first: 50, after: cursors[i % cursors.length] ?? null });
     pageSize = page.edges.length;
   });
   let subtree = 0;
   await measure("lineage subtree of the root (shape)", async () => {
-    subtree = (await descendantNodes(db, visibility, rootId)).length;
+    subtree = (await descendantNodes(db, scope, rootId)).length;
   });
   await measure("lineage subtree of the root (full rows)", async () => {
-    subtree = (await descendants(db, visibility, rootId)).length;
+    subtree = (await descendants(db, scope, rootId)).length;
   });
   let points = 0;
   await measure(`${POINTS}-point series reduced to 2000`, async () => {

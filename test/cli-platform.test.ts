@@ -92,6 +92,21 @@ test("a bad flag is a usage error: exit 2, with what was expected, and nothing i
   assert.equal(after, before);
 });
 
+test("a flag out of the gateway's range is a usage error naming the flag (exit 2), and no run is made", async () => {
+  const before = JSON.parse((await graft(["runs", "list", "--json"], env)).stdout).totalCount as number;
+  const tooMany = await graft(["finetune", "--base", "digits-cnn", "--dataset", "mnist-5-9", "--epochs", "5000"], env);
+  assert.equal(tooMany.code, 2, show(tooMany));
+  assert.match(tooMany.stderr, /^usage error \(--epochs\): .*1000/m);
+  const split = await graft(
+    ["finetune", "--base", "digits-cnn", "--dataset", "mnist-5-9", "--epochs", "1", "--validation-split", "0.9"],
+    env,
+  );
+  assert.equal(split.code, 2, show(split));
+  assert.match(split.stderr, /^usage error \(--validation-split\): /m);
+  const after = JSON.parse((await graft(["runs", "list", "--json"], env)).stdout).totalCount as number;
+  assert.equal(after, before);
+});
+
 test("gateway errors are shown with their code and field; unknown names are NOT_FOUND", async () => {
   const missing = await graft(["finetune", "--base", "digits-cnn", "--dataset", "no-such-data", "--epochs", "1"], env);
   assert.equal(missing.code, 1, show(missing));
@@ -241,7 +256,7 @@ test("graft trainer start joins this machine as a trainer node and leaves on Ctr
 });
 
 test("the typed client's runEvents subscription delivers a cancel live and then ends", async () => {
-  const { GraftClient } = await import("@graft/cli/client");
+  const { GraftClient } = await import("@graft/client");
   const client = new GraftClient({ url: stack.gateway.url, apiKey: stack.gateway.apiKey });
   const [base] = await client.models({ nameContains: "digits-cnn" });
   const dataset = (await client.datasetRefs()).find((d) => d.name === "MNIST 5-9");

@@ -73,7 +73,7 @@ test("the README's TypeScript client sample runs as written", async () => {
   const dir = join(ROOT, "test-artifacts");
   mkdirSync(dir, { recursive: true });
   for (const [i, block] of blocks.entries()) {
-    // Inside the repository, so `@graft/cli/client` resolves like it does for a workspace.
+    // Inside the repository, so `@graft/client` resolves like it does for a workspace.
     const file = join(dir, `readme-sample-${process.pid}-${i}.ts`);
     writeFileSync(file, block);
     try {

@@ -1,3 +1,4 @@
+import { GraftFetcher, type GraphQLErrorItem, type GraphQLResponse } from "@graft/client";
 import { createTestDatabaseTarget, type TestDatabaseTarget, type TestDriver } from "@graft/db/testing";
 import { type Gateway, type GatewayConfig, startGateway } from "@graft/gateway";
 import { type NatsServer, startNatsServer } from "@graft/natsd";
@@ -10,17 +11,8 @@ import { type NatsServer, startNatsServer } from "@graft/natsd";
  *   try { ... } finally { await cleanup(); }
  */
 
-export interface GraphQLResult<T = Record<string, unknown>> {
-  status: number;
-  data: T | null | undefined;
-  errors: GraphQLErrorShape[] | undefined;
-}
-
-export interface GraphQLErrorShape {
-  message: string;
-  path?: (string | number)[];
-  extensions?: { code?: string; field?: string; [key: string]: unknown };
-}
+export type GraphQLResult<T = Record<string, unknown>> = GraphQLResponse<T>;
+export type GraphQLErrorShape = GraphQLErrorItem;
 
 export interface GatewaySetup {
   gateway: Gateway;
@@ -63,25 +55,11 @@ export async function setup(driver: TestDriver, config: Partial<GatewayConfig> =
     await nats.stop();
     throw error;
   }
-  const authHeader = (key: string | null | undefined): Record<string, string> => {
-    const value = key === undefined ? gateway.apiKey : key;
-    return value === null ? {} : { authorization: `Bearer ${value}` };
-  };
-  const gql = async <T>(query: string, variables: Record<string, unknown> = {}, key?: string | null) => {
-    const response = await fetch(gateway.url, {
-      method: "POST",
-      headers: { "content-type": "application/json", ...authHeader(key) },
-      body: JSON.stringify({ query, variables }),
-    });
-    const text = await response.text();
-    let body: { data?: T | null; errors?: GraphQLErrorShape[] };
-    try {
-      body = JSON.parse(text);
-    } catch {
-      throw new Error(`gateway answered HTTP ${response.status} with non-JSON: ${text.slice(0, 500)}`);
-    }
-    return { status: response.status, data: body.data, errors: body.errors };
-  };
+  // @graft/client as the local key (undefined), another key, or no key at all (null).
+  const client = (key: string | null | undefined) =>
+    new GraftFetcher({ url: gateway.url, apiKey: key === undefined ? gateway.apiKey : key, timeoutMs: null });
+  const gql = <T>(query: string, variables: Record<string, unknown> = {}, key?: string | null) =>
+    client(key).execute<T, Record<string, unknown>>(query, variables);
   return {
     gateway,
     nats,
@@ -94,10 +72,10 @@ export async function setup(driver: TestDriver, config: Partial<GatewayConfig> =
       return result.data;
     },
     async upload(bytes, key) {
-      const response = await fetch(`${gateway.baseUrl}/uploads`, {
-        method: "POST",
-        headers: { "content-type": "application/zip", ...authHeader(key) },
-        body: bytes as Uint8Array<ArrayBuffer>,
+      const uploads = client(key);
+      const response = await uploads.send(bytes as Uint8Array<ArrayBuffer>, {
+        url: uploads.uploadsUrl,
+        contentType: "application/zip",
       });
       return {
         status: response.status,

@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { constants } from "node:os";
 import { fileURLToPath } from "node:url";
+import { GraftFetcher } from "@graft/client";
 import type { Gateway } from "@graft/gateway";
 import { waitFor } from "@graft/testkit";
 
@@ -115,28 +116,16 @@ export async function stopTrainers(trainers: TrainerProcess[], graceMs = 15_000)
   );
 }
 
-export class GraphQLRequestError extends Error {
-  override name = "GraphQLRequestError";
-  constructor(readonly errors: { message: string; extensions?: { code?: string } }[]) {
-    super(errors.map((e) => `${e.message} (${e.extensions?.code ?? "no code"})`).join("; "));
-  }
-}
-
-/** POSTs one GraphQL operation with the API key; returns `data` or throws GraphQLRequestError. */
-export async function graphql<T = Record<string, unknown>>(
+/** POSTs one GraphQL operation with the API key through @graft/client; returns `data` or throws GraftApiError. */
+export function graphql<T = Record<string, unknown>>(
   gateway: { url: string; apiKey: string },
   query: string,
   variables: Record<string, unknown> = {},
 ): Promise<T> {
-  const response = await fetch(gateway.url, {
-    method: "POST",
-    headers: { "content-type": "application/json", authorization: `Bearer ${gateway.apiKey}` },
-    body: JSON.stringify({ query, variables }),
-  });
-  const body = (await response.json()) as { data?: T; errors?: GraphQLRequestError["errors"] };
-  if (body.errors?.length) throw new GraphQLRequestError(body.errors);
-  if (!body.data) throw new Error(`gateway answered HTTP ${response.status} without data`);
-  return body.data;
+  return new GraftFetcher({ url: gateway.url, apiKey: gateway.apiKey, timeoutMs: null }).request<T, unknown>(
+    query,
+    variables,
+  );
 }
 
 export const RUN_FIELDS = `id status attemptCount trainingPath

@@ -1,5 +1,5 @@
+import { GraftClient } from "@graft/client";
 import type { Command } from "commander";
-import { GraftClient } from "./client/client.ts";
 import { loadCredentials } from "./config.ts";
 
 export interface Context {

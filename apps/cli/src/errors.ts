@@ -1,11 +1,11 @@
-import { GraftApiError, GraftConnectionError } from "./client/errors.ts";
+import { GraftApiError, GraftConnectionError } from "@graft/client";
 
 /** A bad flag or argument, found before anything was sent. Exit code 2. */
 export class UsageError extends Error {
   override name = "UsageError";
   readonly field: string | undefined;
-  constructor(message: string, field?: string) {
-    super(message);
+  constructor(message: string, field?: string, options?: { cause?: unknown }) {
+    super(message, options);
     this.field = field;
   }
 }

@@ -1,3 +1,2 @@
-/** Public API of @graft/cli: the CLI as a function, plus the typed client (also at @graft/cli/client). */
-export * from "./client/index.ts";
+/** Public API of @graft/cli: the CLI as a function. Its typed client is @graft/client. */
 export { buildProgram, runCli } from "./program.ts";

@@ -1,9 +1,15 @@
+import { type FreezeInput, FreezeStrategy } from "@graft/client";
 import { InvalidArgumentError } from "commander";
 
-// Parsers for commander options: a bad value becomes a usage error (exit 2) that names the
-// expected form, before any request is sent.
+// Parsers for commander options check a value's form (a number, one of the choices) before
+// anything is sent; a bad one is a usage error (exit 2) that names the expected form. Where
+// the gateway owns a range (the hyperparameters), the parser checks form only and the
+// gateway's refusal becomes the same usage error (see flag-errors.ts).
 
-export function integer(min: number, max = Number.MAX_SAFE_INTEGER) {
+/** GraphQL's Int is 32-bit: anything larger could not even be sent. */
+const INT_MAX = 2 ** 31 - 1;
+
+export function integer(min = -INT_MAX - 1, max = INT_MAX) {
   return (value: string): number => {
     if (!/^-?\d+$/.test(value.trim())) throw new InvalidArgumentError(`expected an integer, got "${value}".`);
     const n = Number(value);
@@ -12,7 +18,7 @@ export function integer(min: number, max = Number.MAX_SAFE_INTEGER) {
   };
 }
 
-export function decimal(min: number, max: number) {
+export function decimal(min = -Number.MAX_VALUE, max = Number.MAX_VALUE) {
   return (value: string): number => {
     const n = Number(value);
     if (value.trim() === "" || !Number.isFinite(n))
@@ -32,18 +38,13 @@ export function oneOf<T extends string>(choices: readonly T[], map: (v: string) 
   };
 }
 
-export interface Freeze {
-  strategy: "ALL_BASE" | "FIRST_N" | "NONE";
-  layers?: number;
-}
-
 /** `all`, `none` or `first:N`. */
-export function freeze(value: string): Freeze {
+export function freeze(value: string): FreezeInput {
   const v = value.trim().toLowerCase();
-  if (v === "all") return { strategy: "ALL_BASE" };
-  if (v === "none") return { strategy: "NONE" };
+  if (v === "all") return { strategy: FreezeStrategy.AllBase };
+  if (v === "none") return { strategy: FreezeStrategy.None };
   const match = /^first:(\d+)$/.exec(v);
-  if (match) return { strategy: "FIRST_N", layers: Number(match[1]) };
+  if (match) return { strategy: FreezeStrategy.FirstN, layers: Number(match[1]) };
   throw new InvalidArgumentError(`expected all, none or first:N, got "${value}".`);
 }
 

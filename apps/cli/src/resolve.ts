@@ -1,6 +1,4 @@
-import type { GraftClient } from "./client/client.ts";
-import { GraftApiError } from "./client/errors.ts";
-import type { ModelSummary, Ref } from "./client/operations.ts";
+import { GraftApiError, type GraftClient, type ModelSummary, type Ref } from "@graft/client";
 
 // "digits-cnn", "Digits CNN" and "digits_cnn" all name the same thing on a command line.
 const slug = (text: string) =>

@@ -1,6 +1,4 @@
-import type { GraftClient } from "./client/client.ts";
-import { isTerminal } from "./client/client.ts";
-import type { EpochMetrics, RunDetail, RunStatus } from "./client/operations.ts";
+import { type EpochMetrics, type GraftClient, isTerminal, type RunDetail, RunStatus } from "@graft/client";
 import { RunEndedBadlyError } from "./errors.ts";
 import { fixed, paint, progressBar, status } from "./output.ts";
 
@@ -21,7 +19,7 @@ export async function watchRun(client: GraftClient, runId: string, options: Watc
   const out = process.stdout;
   const tty = Boolean(out.isTTY) && !options.json;
   const seen = new Map<number, EpochMetrics>();
-  let current: RunStatus = "QUEUED";
+  let current: RunStatus = RunStatus.Queued;
   let totalEpochs = 0;
   let barShown = false;
 
@@ -53,7 +51,7 @@ export async function watchRun(client: GraftClient, runId: string, options: Watc
 
   const absorb = (run: RunDetail) => {
     totalEpochs = run.hyperparameters.epochs;
-    for (const epoch of [...run.epochs].sort((a, b) => a.epoch - b.epoch)) emit({ epoch });
+    for (const epoch of [...(run.epochs ?? [])].sort((a, b) => a.epoch - b.epoch)) emit({ epoch });
     emit({ status: run.status, message: run.error?.message });
   };
 
@@ -101,6 +99,6 @@ export async function watchRun(client: GraftClient, runId: string, options: Watc
   }
   const final = await read();
   absorb(final);
-  if (final.status !== "SUCCEEDED") throw new RunEndedBadlyError(runId, final.status, final.error?.message);
+  if (final.status !== RunStatus.Succeeded) throw new RunEndedBadlyError(runId, final.status, final.error?.message);
   return final;
 }

@@ -5,6 +5,8 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 
 export const WEB_DIR = fileURLToPath(new URL("..", import.meta.url));
+// The dashboard bundles @graft/client's source: a change there is a change to the dashboard.
+const CLIENT_SRC = fileURLToPath(new URL("../../../packages/client/src", import.meta.url));
 export const NEXT_BIN = createRequire(join(WEB_DIR, "package.json")).resolve("next/dist/bin/next");
 
 export class WebBuildError extends Error {
@@ -37,6 +39,7 @@ export function ensureWebBuild(log: (line: string) => void = () => {}): void {
     newestMtime(join(WEB_DIR, "src")),
     newestMtime(join(WEB_DIR, "next.config.ts")),
     newestMtime(join(WEB_DIR, "package.json")),
+    newestMtime(CLIENT_SRC),
   );
   if (built !== null && built > sources) return;
   log("building the dashboard (next build)...");

@@ -1,11 +1,11 @@
+import { isIdToken } from "@graft/contracts";
+
 /**
  * Artifact keys are derived from ids only, never from user-given names or paths, so no
  * upload can address another object (MLflow's path-traversal CVEs came from the opposite).
  */
-const ID = /^[A-Za-z0-9_-]{1,128}$/;
-
 function checkedId(id: string, role: string): string {
-  if (!ID.test(id)) throw new TypeError(`invalid ${role} for an artifact key: ${JSON.stringify(id)}`);
+  if (!isIdToken(id)) throw new TypeError(`invalid ${role} for an artifact key: ${JSON.stringify(id)}`);
   return id;
 }
 

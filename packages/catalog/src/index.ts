@@ -5,7 +5,6 @@
 export {
   BUILTIN_DATASETS,
   type BuiltinDataset,
-  type BuiltinDatasetKey,
   builtinDataset,
   MNIST_DIGIT_COUNTS,
   UnknownBuiltinError,

@@ -1,5 +1,6 @@
 import { createRequire } from "node:module";
-import { type BuiltinDatasetKey, builtinDataset } from "./datasets.ts";
+import type { BuiltinDatasetKey } from "@graft/contracts";
+import { builtinDataset } from "./datasets.ts";
 
 export interface DatasetPixels {
   /** n*28*28 greyscale values 0..255, sample after sample. */

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { METRIC_NAMES } from "./metrics.ts";
 
 /**
  * Fine-tune hyperparameters: one schema for the gateway (which rejects bad input with the
@@ -7,8 +8,9 @@ import { z } from "zod";
  */
 
 export const OPTIMIZERS = ["ADAM", "SGD", "RMSPROP", "ADAGRAD"] as const;
+export type Optimizer = (typeof OPTIMIZERS)[number];
 export const FREEZE_STRATEGIES = ["ALL_BASE", "FIRST_N", "NONE"] as const;
-export const METRIC_NAMES = ["loss", "accuracy", "valLoss", "valAccuracy"] as const;
+export type FreezeStrategy = (typeof FREEZE_STRATEGIES)[number];
 
 export const freezeSchema = z
   .object({

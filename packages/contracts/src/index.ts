@@ -1,10 +1,16 @@
 /**
- * Public API of @graft/contracts: NATS subjects, stream names and message schemas shared
- * by the gateway and trainers. Add exports here with intention.
+ * Public API of @graft/contracts: the vocabulary Graft's processes share (statuses, metric
+ * names, error codes, id rules, the training-path rule), NATS subjects, stream names and
+ * message schemas. Add exports here with intention.
  */
 
+export * from "./error-codes.ts";
 export * from "./hyperparameters.ts";
+export * from "./ids.ts";
 export * from "./jetstream.ts";
 export * from "./messages.ts";
+export * from "./metrics.ts";
+export * from "./statuses.ts";
 export * from "./subjects.ts";
+export * from "./training-path.ts";
 export * from "./updates.ts";

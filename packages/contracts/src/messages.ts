@@ -1,12 +1,16 @@
 import { z } from "zod";
+import { runErrorSchema } from "./error-codes.ts";
 import { hyperparametersSchema } from "./hyperparameters.ts";
+import { idTokenSchema as id } from "./ids.ts";
+import { epochMetricsSchema } from "./metrics.ts";
+import { TRAINER_STATUSES } from "./statuses.ts";
+import { TRAINING_PATHS } from "./training-path.ts";
 
 /**
  * Message schemas for every NATS subject. Receivers validate with `parseMessage` and reject
  * (log, never crash on) anything that does not fit.
  */
 
-const id = z.string().regex(/^[A-Za-z0-9_-]{1,128}$/, "ids are letters, digits, '-' and '_'");
 const timestamp = z.iso.datetime({ offset: true });
 
 export const preprocessingSchema = z.object({
@@ -17,8 +21,12 @@ export const preprocessingSchema = z.object({
 });
 export type Preprocessing = z.infer<typeof preprocessingSchema>;
 
+/** The datasets every trainer can load without an artifact (@graft/catalog holds their data). */
+export const BUILTIN_DATASET_KEYS = ["mnist", "mnist-0-4", "mnist-5-9"] as const;
+export type BuiltinDatasetKey = (typeof BUILTIN_DATASET_KEYS)[number];
+
 export const datasetSourceSchema = z.discriminatedUnion("kind", [
-  z.object({ kind: z.literal("BUILTIN"), name: z.enum(["mnist", "mnist-0-4", "mnist-5-9"]) }),
+  z.object({ kind: z.literal("BUILTIN"), name: z.enum(BUILTIN_DATASET_KEYS) }),
   z.object({ kind: z.literal("UPLOAD"), artifactKey: z.string().min(1) }),
 ]);
 export type DatasetSource = z.infer<typeof datasetSourceSchema>;
@@ -51,19 +59,6 @@ export const jobMessageSchema = z.object({
 });
 export type JobMessage = z.infer<typeof jobMessageSchema>;
 
-export const epochMetricsSchema = z.object({
-  loss: z.number(),
-  accuracy: z.number().nullable(),
-  valLoss: z.number().nullable(),
-  valAccuracy: z.number().nullable(),
-  learningRate: z.number(),
-  durationMs: z.number().nonnegative(),
-  samplesPerSecond: z.number().nonnegative(),
-  trainableParams: z.number().int().nonnegative(),
-  frozenLayers: z.number().int().nonnegative(),
-});
-export type EpochMetrics = z.infer<typeof epochMetricsSchema>;
-
 export const layerRecordSchema = z.object({
   name: z.string(),
   className: z.string(),
@@ -73,8 +68,6 @@ export const layerRecordSchema = z.object({
   trainable: z.boolean(),
 });
 export type LayerRecord = z.infer<typeof layerRecordSchema>;
-
-export const TRAINING_PATHS = ["FEATURE_CACHE", "FULL"] as const;
 
 /**
  * Every event carries the attempt (JetStream delivery count of the job) so the gateway can
@@ -121,7 +114,7 @@ export const runEventSchema = z.discriminatedUnion("type", [
   z.object({
     type: z.literal("failed"),
     ...eventBase,
-    error: z.object({ code: z.string(), message: z.string().max(10_000) }),
+    error: runErrorSchema,
     /** true when no retry is coming: the run ends FAILED. */
     final: z.boolean(),
   }),
@@ -139,8 +132,6 @@ export type RunControl = z.infer<typeof runControlSchema>;
 
 export const trainerControlSchema = z.object({ type: z.enum(["drain", "resume"]), trainerId: id });
 export type TrainerControl = z.infer<typeof trainerControlSchema>;
-
-export const TRAINER_STATUSES = ["IDLE", "BUSY", "DRAINING", "OFFLINE"] as const;
 
 export const heartbeatSchema = z.object({
   trainerId: id,

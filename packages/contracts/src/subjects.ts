@@ -1,3 +1,5 @@
+import { isIdToken } from "./ids.ts";
+
 /**
  * NATS subject builders. Every subject Graft uses is built here, most general token
  * first and ids last, so wildcards such as `graft.runs.*.events` work.
@@ -14,11 +16,9 @@ export class InvalidSubjectTokenError extends Error {
   }
 }
 
-const TOKEN = /^[A-Za-z0-9_-]{1,128}$/;
-
 /** Validates one subject token; pool names, run ids and trainer ids all pass through here. */
 export function subjectToken(value: string, role: string): string {
-  if (!TOKEN.test(value)) throw new InvalidSubjectTokenError(value, role);
+  if (!isIdToken(value)) throw new InvalidSubjectTokenError(value, role);
   return value;
 }
 

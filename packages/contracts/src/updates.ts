@@ -1,4 +1,7 @@
 import { z } from "zod";
+import { idTokenSchema as id } from "./ids.ts";
+import { epochRecordSchema } from "./metrics.ts";
+import { RUN_STATUSES } from "./statuses.ts";
 import { SUBJECT_ROOT, subjectToken } from "./subjects.ts";
 
 /**
@@ -15,10 +18,8 @@ export const trainerUpdatesSubject = (trainerId: string) =>
   `${SUBJECT_ROOT}.trainers.${subjectToken(trainerId, "trainer id")}.updates`;
 export const ALL_TRAINER_UPDATES = `${SUBJECT_ROOT}.trainers.*.updates`;
 
-const id = z.string().regex(/^[A-Za-z0-9_-]{1,128}$/);
 const timestamp = z.iso.datetime({ offset: true });
 
-export const RUN_STATUSES = ["QUEUED", "ASSIGNED", "RUNNING", "SUCCEEDED", "FAILED", "CANCELLED"] as const;
 export const RUN_UPDATE_KINDS = ["STATUS", "EPOCH", "LOG"] as const;
 export const TRAINER_UPDATE_KINDS = ["REGISTERED", "HEARTBEAT", "STATUS_CHANGED", "STALE"] as const;
 
@@ -27,22 +28,7 @@ export const runUpdateSchema = z.object({
   runId: id,
   status: z.enum(RUN_STATUSES),
   attempt: z.number().int().nullable(),
-  epoch: z
-    .object({
-      epoch: z.number().int(),
-      attempt: z.number().int(),
-      loss: z.number(),
-      accuracy: z.number().nullable(),
-      valLoss: z.number().nullable(),
-      valAccuracy: z.number().nullable(),
-      learningRate: z.number(),
-      durationMs: z.number(),
-      samplesPerSecond: z.number(),
-      trainableParams: z.number().int(),
-      frozenLayers: z.number().int(),
-      recordedAt: timestamp,
-    })
-    .nullable(),
+  epoch: epochRecordSchema.nullable(),
   message: z.string().nullable(),
   at: timestamp,
 });

@@ -27,6 +27,18 @@ export class InvalidCursorError extends Error {
   }
 }
 
+/** A page request outside the policy (size, ordering) or with a malformed filter; `field` names the argument at fault. */
+export class InvalidPageRequestError extends Error {
+  override readonly name = "InvalidPageRequestError";
+
+  constructor(
+    readonly field: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
 function describe(cause: unknown): string {
   if (cause instanceof AggregateError && cause.errors.length > 0) return describe(cause.errors[0]);
   if (cause instanceof Error) return cause.message || cause.name;

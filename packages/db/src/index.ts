@@ -1,6 +1,11 @@
 // Public API of @graft/db: the lineage store's schema, client factory and queries.
 export { createDatabase, type Database, type DatabaseOptions, type Db } from "./client.ts";
-export { DatabaseMigrationError, DatabaseUnavailableError, InvalidCursorError } from "./errors.ts";
+export {
+  DatabaseMigrationError,
+  DatabaseUnavailableError,
+  InvalidCursorError,
+  InvalidPageRequestError,
+} from "./errors.ts";
 export {
   ancestors,
   children,
@@ -14,28 +19,31 @@ export {
   siblings,
 } from "./lineage.ts";
 export { migrationsFolder } from "./migrate.ts";
+export { countModels, type ModelFilter, type ModelsPageInput, modelsPage } from "./models-page.ts";
+export {
+  type CursorPosition,
+  DEFAULT_PAGE_SIZE,
+  decodeCursor,
+  encodeCursor,
+  MAX_PAGE_SIZE,
+  type Page,
+  type SortDirection,
+} from "./pagination.ts";
 export { rowsOf } from "./rows.ts";
 export {
   countRuns,
-  decodeCursor,
-  encodeCursor,
-  InvalidPageRequestError,
-  MAX_PAGE_SIZE,
   type RunFilter,
   type RunOrder,
   type RunOrderField,
   type RunRow,
-  type RunsPage,
   type RunsPageInput,
   runsPage,
-  type SortDirection,
 } from "./runs-page.ts";
 export * from "./schema.ts";
+export { ownedRows, type ProjectScope, projectScope, visibleRows } from "./scope.ts";
 export {
   InvalidSeriesRequestError,
   MAX_SERIES_POINTS,
   reduceEpochSeries,
-  type SeriesMetric,
   type SeriesPoint,
 } from "./series.ts";
-export { type Visibility, visibleRows, visibleToProject } from "./visibility.ts";

@@ -3,15 +3,15 @@ import { after, before, test } from "node:test";
 import { eq } from "drizzle-orm";
 import { ancestors, children, descendantNodes, descendants, type LineageEntry, siblings } from "./lineage.ts";
 import { models } from "./schema.ts";
+import { projectScope } from "./scope.ts";
 import { insertModel, insertProject } from "./test-fixtures.ts";
 import { createTestDatabase, describeEachDriver, type TestDatabase } from "./testing.ts";
-import { visibleToProject } from "./visibility.ts";
 
 describeEachDriver((driver) => {
   let database: TestDatabase;
   const id: Record<string, string> = {};
-  let P: ReturnType<typeof visibleToProject>;
-  let Q: ReturnType<typeof visibleToProject>;
+  let P: ReturnType<typeof projectScope>;
+  let Q: ReturnType<typeof projectScope>;
 
   // base (built-in) ─┬─ a1 ─┬─ a1a ── a1a1      (project P)
   //                  │      └─ a1b
@@ -22,8 +22,8 @@ describeEachDriver((driver) => {
     const { db } = database;
     const p = await insertProject(db, "p");
     const q = await insertProject(db, "q");
-    P = visibleToProject(p);
-    Q = visibleToProject(q);
+    P = projectScope(p);
+    Q = projectScope(q);
     let t = Date.parse("2026-01-01T00:00:00Z");
     const at = () => {
       t += 1000;
@@ -156,7 +156,7 @@ describeEachDriver((driver) => {
     assert.deepEqual(await ancestors(database.db, P, "../etc"), []);
     assert.deepEqual(await descendants(database.db, P, "x"), []);
     assert.deepEqual(await siblings(database.db, P, "x"), []);
-    assert.throws(() => visibleToProject("not-a-uuid"), TypeError);
+    assert.throws(() => projectScope("not-a-uuid"), TypeError);
   });
 
   test("lineage rows decode exactly like a plain select of the same models", async () => {

@@ -1,8 +1,9 @@
+import { isUuid } from "@graft/contracts";
 import { and, asc, eq, getTableColumns, ne, type SQL, sql } from "drizzle-orm";
 import { type Db, usesPglite } from "./client.ts";
 import { rowsOf } from "./rows.ts";
 import { models } from "./schema.ts";
-import { isUuid, type Visibility, visibleAlias, visibleRows } from "./visibility.ts";
+import { type ProjectScope, visibleAlias, visibleRows } from "./scope.ts";
 
 export type ModelRow = typeof models.$inferSelect;
 
@@ -19,17 +20,17 @@ const MAX_GENERATIONS = 100_000;
  * The model's parent, grandparent, ... up to its root: nearest first (distance 1 = parent).
  * Empty for a base model and for a model the project cannot see.
  */
-export async function ancestors(db: Db, visibility: Visibility, modelId: string): Promise<LineageEntry[]> {
+export async function ancestors(db: Db, scope: ProjectScope, modelId: string): Promise<LineageEntry[]> {
   if (!isUuid(modelId)) return [];
   const walk = sql`(
     with recursive up(id, parent_id, distance) as (
       select m.parent_id, p.parent_id, 1
         from ${models} m join ${models} p on p.id = m.parent_id
-       where m.id = ${modelId}::uuid and ${visibleAlias(visibility, "m")} and ${visibleAlias(visibility, "p")}
+       where m.id = ${modelId}::uuid and ${visibleAlias(scope, "m")} and ${visibleAlias(scope, "p")}
       union all
       select m.id, m.parent_id, up.distance + 1
         from ${models} m join up on m.id = up.parent_id
-       where ${visibleAlias(visibility, "m")} and up.distance < ${MAX_GENERATIONS}
+       where ${visibleAlias(scope, "m")} and up.distance < ${MAX_GENERATIONS}
     ) select id, distance from up
   ) as lineage`;
   return joined(db, walk);
@@ -47,11 +48,11 @@ export interface DescendantsOptions {
  */
 export async function descendants(
   db: Db,
-  visibility: Visibility,
+  scope: ProjectScope,
   modelId: string,
   options: DescendantsOptions = {},
 ): Promise<LineageEntry[]> {
-  const subtree = await subtreeOf(db, visibility, modelId, options);
+  const subtree = await subtreeOf(db, scope, modelId, options);
   if (subtree === null) return [];
   return joined(db, subtree);
 }
@@ -73,11 +74,11 @@ export interface LineageNode {
  */
 export async function descendantNodes(
   db: Db,
-  visibility: Visibility,
+  scope: ProjectScope,
   modelId: string,
   options: DescendantsOptions = {},
 ): Promise<LineageNode[]> {
-  const subtree = await subtreeOf(db, visibility, modelId, options);
+  const subtree = await subtreeOf(db, scope, modelId, options);
   if (subtree === null) return [];
   if (!usesPglite(db)) {
     return db
@@ -119,7 +120,7 @@ export async function descendantNodes(
 /** A derived table `lineage(id, distance)` of the visible subtree, or null if there is none. */
 async function subtreeOf(
   db: Db,
-  visibility: Visibility,
+  scope: ProjectScope,
   modelId: string,
   options: DescendantsOptions,
 ): Promise<SQL | null> {
@@ -129,46 +130,46 @@ async function subtreeOf(
   const [start] = await db
     .select({ rootId: models.rootId, depth: models.depth })
     .from(models)
-    .where(and(eq(models.id, modelId), visibleRows(visibility, models.projectId)));
+    .where(and(eq(models.id, modelId), visibleRows(scope, models.projectId)));
   if (start === undefined) return null;
   return start.rootId === modelId
     ? sql`(
         select m.id, m.depth - ${start.depth}::int as distance from ${models} m
          where m.root_id = ${modelId}::uuid and m.id <> ${modelId}::uuid
-           and m.depth <= ${start.depth + maxDepth}::int and ${visibleAlias(visibility, "m")}
+           and m.depth <= ${start.depth + maxDepth}::int and ${visibleAlias(scope, "m")}
       ) as lineage`
     : sql`(
         with recursive down(id, distance) as (
-          select m.id, 1 from ${models} m where m.parent_id = ${modelId}::uuid and ${visibleAlias(visibility, "m")}
+          select m.id, 1 from ${models} m where m.parent_id = ${modelId}::uuid and ${visibleAlias(scope, "m")}
           union all
           select m.id, down.distance + 1 from ${models} m join down on m.parent_id = down.id
-           where ${visibleAlias(visibility, "m")} and down.distance < ${maxDepth}::int
+           where ${visibleAlias(scope, "m")} and down.distance < ${maxDepth}::int
         ) select id, distance from down
       ) as lineage`;
 }
 
 /** Direct children, oldest first. */
-export async function children(db: Db, visibility: Visibility, modelId: string): Promise<ModelRow[]> {
+export async function children(db: Db, scope: ProjectScope, modelId: string): Promise<ModelRow[]> {
   if (!isUuid(modelId)) return [];
   return db
     .select()
     .from(models)
-    .where(and(eq(models.parentId, modelId), visibleRows(visibility, models.projectId)))
+    .where(and(eq(models.parentId, modelId), visibleRows(scope, models.projectId)))
     .orderBy(asc(models.createdAt), asc(models.id));
 }
 
 /** Other children of the model's parent, oldest first; empty for a base model. */
-export async function siblings(db: Db, visibility: Visibility, modelId: string): Promise<ModelRow[]> {
+export async function siblings(db: Db, scope: ProjectScope, modelId: string): Promise<ModelRow[]> {
   if (!isUuid(modelId)) return [];
   const [self] = await db
     .select({ parentId: models.parentId })
     .from(models)
-    .where(and(eq(models.id, modelId), visibleRows(visibility, models.projectId)));
+    .where(and(eq(models.id, modelId), visibleRows(scope, models.projectId)));
   if (self?.parentId == null) return [];
   return db
     .select()
     .from(models)
-    .where(and(eq(models.parentId, self.parentId), ne(models.id, modelId), visibleRows(visibility, models.projectId)))
+    .where(and(eq(models.parentId, self.parentId), ne(models.id, modelId), visibleRows(scope, models.projectId)))
     .orderBy(asc(models.createdAt), asc(models.id));
 }
 

@@ -1,20 +1,16 @@
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
-import { InvalidCursorError } from "./errors.ts";
-import {
-  countRuns,
-  decodeCursor,
-  encodeCursor,
-  InvalidPageRequestError,
-  type RunsPageInput,
-  runsPage,
-} from "./runs-page.ts";
-import { insertDataset, insertModel, insertProject, insertRun } from "./test-fixtures.ts";
+import { InvalidCursorError, InvalidPageRequestError } from "./errors.ts";
+import { decodeCursor, encodeCursor } from "./pagination.ts";
+import { countRuns, type RunsPageInput, runsPage } from "./runs-page.ts";
+import { type ProjectScope, projectScope } from "./scope.ts";
+import { insertDataset, insertModel, insertProject, insertRun, pageIds } from "./test-fixtures.ts";
 import { createTestDatabase, describeEachDriver, type TestDatabase } from "./testing.ts";
 
 describeEachDriver((driver) => {
   let database: TestDatabase;
   let projectId: string;
+  let scope: ProjectScope;
   let otherProjectId: string;
   /** Run ids in the default order: queuedAt desc, id desc. */
   let expectedOrder: string[];
@@ -24,6 +20,7 @@ describeEachDriver((driver) => {
     database = await createTestDatabase(driver);
     const { db } = database;
     projectId = await insertProject(db, "p");
+    scope = projectScope(projectId);
     otherProjectId = await insertProject(db, "q");
     const baseModelId = await insertModel(db, { name: "m", projectId: null });
     const datasetId = await insertDataset(db, null);
@@ -49,16 +46,8 @@ describeEachDriver((driver) => {
 
   after(() => database.close());
 
-  async function allPages(input: Omit<RunsPageInput, "projectId" | "after">): Promise<string[][]> {
-    const pages: string[][] = [];
-    let after: string | null = null;
-    for (;;) {
-      const page = await runsPage(database.db, { projectId, ...input, after });
-      pages.push(page.edges.map((e) => e.node.id));
-      if (!page.pageInfo.hasNextPage) return pages;
-      after = page.pageInfo.endCursor;
-    }
-  }
+  const allPages = (input: Omit<RunsPageInput, "after">) =>
+    pageIds((after) => runsPage(database.db, scope, { ...input, after }));
 
   test("pages walk every run newest first, ties broken by id, without gaps or repeats", async () => {
     const pages = await allPages({ first: 3 });
@@ -76,8 +65,8 @@ describeEachDriver((driver) => {
       failed,
       expectedOrder.filter((id) => failed.includes(id)),
     );
-    assert.equal(await countRuns(database.db, { projectId, filter: { status: ["FAILED"] } }), 3);
-    assert.equal(await countRuns(database.db, { projectId }), 7);
+    assert.equal(await countRuns(database.db, scope, { status: ["FAILED"] }), 3);
+    assert.equal(await countRuns(database.db, scope), 7);
     assert.deepEqual((await allPages({ filter: { status: [] } })).flat(), []);
   });
 
@@ -94,23 +83,23 @@ describeEachDriver((driver) => {
   });
 
   test("another project's runs never appear", async () => {
-    const other = await runsPage(database.db, { projectId: otherProjectId });
+    const other = await runsPage(database.db, projectScope(otherProjectId));
     assert.equal(other.edges.length, 1);
     assert.ok(!expectedOrder.includes(other.edges[0]?.node.id ?? ""));
   });
 
   test("foreign, tampered or mismatched cursors and bad sizes get typed errors", async () => {
-    await assert.rejects(runsPage(database.db, { projectId, after: "not a cursor" }), InvalidCursorError);
-    const page = await runsPage(database.db, { projectId, first: 1 });
+    await assert.rejects(runsPage(database.db, scope, { after: "not a cursor" }), InvalidCursorError);
+    const page = await runsPage(database.db, scope, { first: 1 });
     const cursor = String(page.pageInfo.endCursor);
     await assert.rejects(
-      runsPage(database.db, { projectId, after: cursor, orderBy: { field: "BEST_VAL_LOSS", direction: "DESC" } }),
+      runsPage(database.db, scope, { after: cursor, orderBy: { field: "BEST_VAL_LOSS", direction: "DESC" } }),
       InvalidCursorError,
     );
     const tampered = encodeCursor({ ...decodeCursor(cursor), value: "1); drop table runs; --" });
-    await assert.rejects(runsPage(database.db, { projectId, after: tampered }), InvalidCursorError);
-    await assert.rejects(runsPage(database.db, { projectId, first: 0 }), InvalidPageRequestError);
-    await assert.rejects(runsPage(database.db, { projectId, first: 501 }), InvalidPageRequestError);
-    await assert.rejects(runsPage(database.db, { projectId, filter: { datasetId: "x" } }), InvalidPageRequestError);
+    await assert.rejects(runsPage(database.db, scope, { after: tampered }), InvalidCursorError);
+    await assert.rejects(runsPage(database.db, scope, { first: 0 }), InvalidPageRequestError);
+    await assert.rejects(runsPage(database.db, scope, { first: 501 }), InvalidPageRequestError);
+    await assert.rejects(runsPage(database.db, scope, { filter: { datasetId: "x" } }), InvalidPageRequestError);
   });
 });

@@ -1,4 +1,17 @@
 import {
+  type DatasetSource,
+  type FreezeStrategy,
+  type LayerRecord,
+  type MetricName,
+  type Optimizer,
+  type Preprocessing,
+  RUN_STATUSES,
+  type RunAttemptStatus,
+  type RunError,
+  TRAINER_STATUSES,
+  type TrainingPath,
+} from "@graft/contracts";
+import {
   type AnyPgColumn,
   bigint,
   boolean,
@@ -14,6 +27,7 @@ import {
   uniqueIndex,
   uuid,
 } from "drizzle-orm/pg-core";
+import type { SortDirection } from "./pagination.ts";
 
 /**
  * The lineage store. Ids are UUIDs made by the database; every row a user can see belongs to
@@ -23,8 +37,8 @@ import {
 const createdAt = () => timestamp("created_at", { withTimezone: true }).notNull().defaultNow();
 
 export const modelKind = pgEnum("model_kind", ["BASE", "FINE_TUNED"]);
-export const runStatus = pgEnum("run_status", ["QUEUED", "ASSIGNED", "RUNNING", "SUCCEEDED", "FAILED", "CANCELLED"]);
-export const trainerStatus = pgEnum("trainer_status", ["IDLE", "BUSY", "DRAINING", "OFFLINE"]);
+export const runStatus = pgEnum("run_status", RUN_STATUSES);
+export const trainerStatus = pgEnum("trainer_status", TRAINER_STATUSES);
 
 export const projects = pgTable("projects", {
   id: uuid("id").primaryKey().defaultRandom(),
@@ -90,14 +104,8 @@ export const uploads = pgTable("uploads", {
   consumedAt: timestamp("consumed_at", { withTimezone: true }),
 });
 
-export type LayerRow = {
-  index: number;
-  name: string;
-  className: string;
-  params: number;
-  weightHash: string | null;
-  trainable: boolean;
-};
+/** A model's layer as stored: the trainer's record of it plus its position. */
+export type LayerRow = LayerRecord & { index: number };
 
 export const models = pgTable(
   "models",
@@ -118,7 +126,7 @@ export const models = pgTable(
     task: text("task").notNull(),
     inputShape: jsonb("input_shape").$type<number[]>().notNull(),
     labels: jsonb("labels").$type<string[]>().notNull(),
-    preprocessing: jsonb("preprocessing").$type<{ inputRange: [number, number]; channels: 1 | 3 }>().notNull(),
+    preprocessing: jsonb("preprocessing").$type<Preprocessing>().notNull(),
     featureLayer: text("feature_layer"),
     layers: jsonb("layers").$type<LayerRow[]>().notNull(),
     paramCount: bigint("param_count", { mode: "number" }).notNull(),
@@ -137,10 +145,6 @@ export const models = pgTable(
   ],
 );
 
-export type DatasetSourceRow =
-  | { kind: "BUILTIN"; name: "mnist" | "mnist-0-4" | "mnist-5-9" }
-  | { kind: "UPLOAD"; artifactKey: string };
-
 export const datasets = pgTable(
   "datasets",
   {
@@ -153,7 +157,7 @@ export const datasets = pgTable(
     classCounts: jsonb("class_counts").$type<number[]>().notNull(),
     sampleCount: integer("sample_count").notNull(),
     sampleShape: jsonb("sample_shape").$type<number[]>().notNull(),
-    source: jsonb("source").$type<DatasetSourceRow>().notNull(),
+    source: jsonb("source").$type<DatasetSource>().notNull(),
     sha256: text("sha256"),
     builtinKey: text("builtin_key"),
     createdAt: createdAt(),
@@ -173,8 +177,8 @@ export const experiments = pgTable(
       .references(() => projects.id, { onDelete: "cascade" }),
     name: text("name").notNull(),
     description: text("description"),
-    objectiveMetric: text("objective_metric").notNull().default("valAccuracy"),
-    objectiveDirection: text("objective_direction").notNull().default("DESC"),
+    objectiveMetric: text("objective_metric").$type<MetricName>().notNull().default("valAccuracy"),
+    objectiveDirection: text("objective_direction").$type<SortDirection>().notNull().default("DESC"),
     createdAt: createdAt(),
   },
   (t) => [uniqueIndex("experiments_project_name_idx").on(t.projectId, t.name)],
@@ -226,20 +230,20 @@ export const runs = pgTable(
     // Typed columns for what people filter and sort by; the whole document in `hyperparameters`.
     epochs: integer("epochs").notNull(),
     batchSize: integer("batch_size").notNull(),
-    optimizer: text("optimizer").notNull(),
+    optimizer: text("optimizer").$type<Optimizer>().notNull(),
     learningRate: doublePrecision("learning_rate").notNull(),
-    freezeStrategy: text("freeze_strategy").notNull(),
+    freezeStrategy: text("freeze_strategy").$type<FreezeStrategy>().notNull(),
     seed: integer("seed").notNull(),
     hyperparameters: jsonb("hyperparameters").$type<Record<string, unknown>>().notNull(),
     /** Attempt whose events are accepted; events of older attempts are fenced off. */
     currentAttempt: integer("current_attempt").notNull().default(0),
     attemptCount: integer("attempt_count").notNull().default(0),
     trainerId: uuid("trainer_id").references(() => trainers.id, { onDelete: "set null" }),
-    trainingPath: text("training_path"),
+    trainingPath: text("training_path").$type<TrainingPath>(),
     /** Allocated at start so the trainer can key the child's artifacts by it. */
     outputModelId: uuid("output_model_id").notNull(),
     outputModelCreated: boolean("output_model_created").notNull().default(false),
-    error: jsonb("error").$type<{ code: string; message: string }>(),
+    error: jsonb("error").$type<RunError>(),
     lastEpoch: integer("last_epoch").notNull().default(0),
     bestValAccuracy: doublePrecision("best_val_accuracy"),
     bestValLoss: doublePrecision("best_val_loss"),
@@ -260,6 +264,7 @@ export const runs = pgTable(
   ],
 );
 
+/** One stored epoch: which run, epoch and attempt, its `EpochMetrics` (one column each), and when it was stored. */
 export const runEpochs = pgTable(
   "run_epochs",
   {
@@ -291,7 +296,7 @@ export const runAttempts = pgTable(
       .references(() => runs.id, { onDelete: "cascade" }),
     attempt: integer("attempt").notNull(),
     trainerId: uuid("trainer_id").references(() => trainers.id, { onDelete: "set null" }),
-    status: text("status").notNull(),
+    status: text("status").$type<RunAttemptStatus>().notNull(),
     resumedFromEpoch: integer("resumed_from_epoch").notNull().default(0),
     error: text("error"),
     startedAt: timestamp("started_at", { withTimezone: true }).notNull().defaultNow(),

@@ -1,10 +1,8 @@
+import { isUuid, type MetricName } from "@graft/contracts";
 import { sql } from "drizzle-orm";
 import type { Db } from "./client.ts";
 import { rowsOf } from "./rows.ts";
 import { runEpochBlocks, runEpochs } from "./schema.ts";
-import { isUuid } from "./visibility.ts";
-
-export type SeriesMetric = "loss" | "accuracy" | "valLoss" | "valAccuracy";
 
 /** One bucket of consecutive epochs: `epoch` and `last` are those of its latest epoch. */
 export interface SeriesPoint {
@@ -15,12 +13,12 @@ export interface SeriesPoint {
 }
 
 // Fixed identifiers only: the metric name never reaches SQL as text.
-const METRIC_COLUMNS = {
+const METRIC_COLUMNS: Record<MetricName, string> = {
   loss: "loss",
   accuracy: "accuracy",
   valLoss: "val_loss",
   valAccuracy: "val_accuracy",
-} as const;
+};
 
 /** Epochs per run_epoch_blocks row (the trigger's `epoch >> 5`). */
 export const SERIES_BLOCK_EPOCHS = 32;
@@ -43,7 +41,7 @@ export const MAX_SERIES_POINTS = 10_000;
 export async function reduceEpochSeries(
   db: Db,
   runId: string,
-  metric: SeriesMetric,
+  metric: MetricName,
   maxPoints: number,
 ): Promise<SeriesPoint[]> {
   const column = Object.hasOwn(METRIC_COLUMNS, metric) ? METRIC_COLUMNS[metric] : undefined;

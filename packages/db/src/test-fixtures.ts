@@ -1,4 +1,5 @@
 import type { Db } from "./client.ts";
+import type { Page } from "./pagination.ts";
 import { datasets, models, projects, runs } from "./schema.ts";
 
 // Small valid rows for this package's tests; only the columns a test cares about vary.
@@ -75,9 +76,9 @@ export async function insertRun(
       status: fields.status ?? "QUEUED",
       epochs: 3,
       batchSize: 32,
-      optimizer: "adam",
+      optimizer: "ADAM",
       learningRate: 0.001,
-      freezeStrategy: "ALL",
+      freezeStrategy: "ALL_BASE",
       seed: 1,
       hyperparameters: {},
       outputModelId: crypto.randomUUID(),
@@ -87,4 +88,16 @@ export async function insertRun(
     .returning({ id: runs.id });
   if (row === undefined) throw new Error("run insert returned nothing");
   return row.id;
+}
+
+/** The ids of every page of a list, following `endCursor` from the first page to the last. */
+export async function pageIds(read: (after: string | null) => Promise<Page<{ id: string }>>): Promise<string[][]> {
+  const pages: string[][] = [];
+  let after: string | null = null;
+  for (;;) {
+    const page = await read(after);
+    pages.push(page.edges.map((e) => e.node.id));
+    if (!page.pageInfo.hasNextPage) return pages;
+    after = page.pageInfo.endCursor;
+  }
 }

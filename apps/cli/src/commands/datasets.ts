@@ -1,3 +1,4 @@
+import { readFile } from "node:fs/promises";
 import type { Command } from "commander";
 import { contextOf } from "../context.ts";
 import { print, printJson, table } from "../output.ts";
@@ -35,7 +36,7 @@ export function datasetsCommand(program: Command): void {
     .action(async (zip: string, opts: { name: string }, command: Command) => {
       const ctx = contextOf(command);
       const client = ctx.client();
-      const upload = await client.uploadFile(zip);
+      const upload = await client.upload(await readFile(zip));
       const dataset = await client.createDataset(opts.name, upload.uploadId);
       if (ctx.json) return printJson(dataset);
       print(

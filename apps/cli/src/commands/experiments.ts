@@ -1,5 +1,5 @@
+import { MetricName, SortDirection } from "@graft/client";
 import type { Command } from "commander";
-import { METRICS } from "../constants.ts";
 import { contextOf } from "../context.ts";
 import { fixed, print, printJson, table } from "../output.ts";
 import { oneOf } from "../parse.ts";
@@ -11,20 +11,26 @@ export function experimentsCommand(program: Command): void {
     .command("create <name>")
     .description("create an experiment")
     .option("--description <text>", "what it is for")
-    .option("--metric <metric>", `objective metric (${METRICS.join(", ")})`, oneOf(METRICS), "valAccuracy")
+    .option(
+      "--metric <metric>",
+      `objective metric (${Object.values(MetricName).join(", ")})`,
+      oneOf(Object.values(MetricName)),
+      MetricName.ValAccuracy,
+    )
     .option(
       "--direction <dir>",
       "ASC (minimise) or DESC (maximise)",
-      oneOf(["ASC", "DESC"] as const, (v) => v.toUpperCase()),
+      oneOf(Object.values(SortDirection), (v) => v.toUpperCase()),
     )
     .action(
       async (
         name: string,
-        opts: { description?: string; metric: (typeof METRICS)[number]; direction?: "ASC" | "DESC" },
+        opts: { description?: string; metric: MetricName; direction?: SortDirection },
         command: Command,
       ) => {
         const ctx = contextOf(command);
-        const direction = opts.direction ?? (opts.metric.toLowerCase().includes("loss") ? "ASC" : "DESC");
+        const direction =
+          opts.direction ?? (opts.metric.toLowerCase().includes("loss") ? SortDirection.Asc : SortDirection.Desc);
         const experiment = await ctx.client().createExperiment({
           name,
           description: opts.description,

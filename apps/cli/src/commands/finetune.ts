@@ -1,9 +1,9 @@
+import { type FreezeInput, MetricName, Optimizer, type StartFineTuneInput } from "@graft/client";
 import type { Command } from "commander";
-import type { StartFineTuneInput } from "../client/operations.ts";
-import { METRICS, OPTIMIZERS } from "../constants.ts";
 import { contextOf } from "../context.ts";
+import { type FlagsByField, withFlagErrors } from "../flag-errors.ts";
 import { paint, print, printJson } from "../output.ts";
-import { decimal, type Freeze, freeze, integer, oneOf } from "../parse.ts";
+import { decimal, freeze, integer, oneOf } from "../parse.ts";
 import { resolveDataset, resolveExperimentId, resolveModel } from "../resolve.ts";
 import { watchRun } from "../watch.ts";
 
@@ -13,13 +13,13 @@ interface FinetuneOptions {
   name?: string;
   epochs: number;
   batchSize?: number;
-  optimizer?: (typeof OPTIMIZERS)[number];
+  optimizer?: Optimizer;
   lr?: number;
-  freeze?: Freeze;
+  freeze?: FreezeInput;
   hiddenUnits?: number;
   dropout?: number;
   earlyStopping?: number | true;
-  monitor?: (typeof METRICS)[number];
+  monitor?: MetricName;
   validationSplit?: number;
   seed?: number;
   maxSamples?: number;
@@ -29,6 +29,21 @@ interface FinetuneOptions {
   watch?: boolean;
 }
 
+// The flags whose ranges the gateway checks (hyperparameters schema); its BAD_USER_INPUT on
+// one of these fields is a usage error naming the flag. Cross-field refusals (a validation
+// metric without a validation split) stay API errors: no single flag is wrong.
+const FLAGS: FlagsByField = {
+  "input.epochs": "--epochs",
+  "input.batchSize": "--batch-size",
+  "input.learningRate": "--lr",
+  "input.head.hiddenUnits": "--hidden-units",
+  "input.head.dropout": "--dropout",
+  "input.earlyStopping.patience": "--early-stopping",
+  "input.validationSplit": "--validation-split",
+  "input.seed": "--seed",
+  "input.maxSamples": "--max-samples",
+};
+
 export function finetuneCommand(program: Command): void {
   program
     .command("finetune")
@@ -36,26 +51,24 @@ export function finetuneCommand(program: Command): void {
     .requiredOption("--base <model>", "base model name or id")
     .requiredOption("--dataset <dataset>", "dataset name or id")
     .option("--name <name>", "run name")
-    .option("--epochs <n>", "epochs", integer(1, 1000), 5)
-    .option("--batch-size <n>", "batch size", integer(1, 4096))
+    .option("--epochs <n>", "epochs", integer(), 5)
+    .option("--batch-size <n>", "batch size", integer())
     .option(
       "--optimizer <name>",
-      "adam, sgd, rmsprop or adagrad",
-      oneOf(OPTIMIZERS, (v) => v.toUpperCase()),
+      Object.values(Optimizer)
+        .map((o) => o.toLowerCase())
+        .join(", "),
+      oneOf(Object.values(Optimizer), (v) => v.toUpperCase()),
     )
-    .option("--lr <rate>", "learning rate", decimal(1e-9, 1))
+    .option("--lr <rate>", "learning rate", decimal())
     .option("--freeze <spec>", "all (default), none or first:N", freeze)
-    .option("--hidden-units <n>", "hidden dense units in the new head (0 = none)", integer(0, 4096))
-    .option("--dropout <p>", "dropout before the classifier", decimal(0, 0.9))
-    .option(
-      "--early-stopping [patience]",
-      "stop after <patience> epochs without improvement (default 3)",
-      integer(1, 100),
-    )
-    .option("--monitor <metric>", "metric early stopping watches", oneOf(METRICS))
-    .option("--validation-split <f>", "share of samples held out", decimal(0, 0.5))
-    .option("--seed <n>", "random seed", integer(0, 2 ** 31 - 1))
-    .option("--max-samples <n>", "cap on training samples (stratified)", integer(10, 10_000_000))
+    .option("--hidden-units <n>", "hidden dense units in the new head (0 = none)", integer())
+    .option("--dropout <p>", "dropout before the classifier", decimal())
+    .option("--early-stopping [patience]", "stop after <patience> epochs without improvement (default 3)", integer())
+    .option("--monitor <metric>", "metric early stopping watches", oneOf(Object.values(MetricName)))
+    .option("--validation-split <f>", "share of samples held out", decimal())
+    .option("--seed <n>", "random seed", integer())
+    .option("--max-samples <n>", "cap on training samples (stratified)", integer())
     .option("--feature-layer <name>", "layer to cut the base at")
     .option("--pool <pool>", "trainer pool")
     .option("--experiment <experiment>", "experiment name or id")
@@ -92,7 +105,7 @@ export function finetuneCommand(program: Command): void {
         maxSamples: opts.maxSamples,
         featureLayer: opts.featureLayer,
       };
-      const run = await client.startFineTune(input);
+      const run = await withFlagErrors(FLAGS, () => client.startFineTune(input));
       if (!opts.watch) {
         if (ctx.json) return printJson(run);
         return print(

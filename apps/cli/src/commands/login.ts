@@ -1,6 +1,6 @@
 import { createInterface } from "node:readline/promises";
+import { GraftClient } from "@graft/client";
 import type { Command } from "commander";
-import { GraftClient } from "../client/client.ts";
 import { saveCredentials } from "../config.ts";
 import { contextOf } from "../context.ts";
 import { UsageError } from "../errors.ts";

@@ -1,5 +1,6 @@
+import { readFile } from "node:fs/promises";
+import type { ModelTree } from "@graft/client";
 import type { Command } from "commander";
-import type { ModelTree } from "../client/operations.ts";
 import { contextOf } from "../context.ts";
 import { UsageError } from "../errors.ts";
 import { bytes, fixed, paint, print, printJson, table } from "../output.ts";
@@ -121,7 +122,7 @@ export function modelsCommand(program: Command): void {
         if (opts.inputRange && opts.inputRange.length !== 2)
           throw new UsageError("--input-range is min,max", "input-range");
         const client = ctx.client();
-        const uploadId = opts.file ? (await client.uploadFile(opts.file)).uploadId : undefined;
+        const uploadId = opts.file ? (await client.upload(await readFile(opts.file))).uploadId : undefined;
         const model = await client.registerModel({
           name: opts.name,
           uploadId,

@@ -1,6 +1,5 @@
+import { type RunDetail, RunOrderField, RunStatus, type RunSummary, SortDirection } from "@graft/client";
 import type { Command } from "commander";
-import type { RunDetail, RunSummary } from "../client/operations.ts";
-import { RUN_STATUSES } from "../constants.ts";
 import { contextOf } from "../context.ts";
 import { UsageError } from "../errors.ts";
 import { fixed, paint, print, printJson, status, table } from "../output.ts";
@@ -9,11 +8,12 @@ import { resolveExperimentId } from "../resolve.ts";
 import { watchRun } from "../watch.ts";
 
 const ORDERS = {
-  queued: "QUEUED_AT",
-  finished: "FINISHED_AT",
-  "val-accuracy": "BEST_VAL_ACCURACY",
-  "val-loss": "BEST_VAL_LOSS",
+  queued: RunOrderField.QueuedAt,
+  finished: RunOrderField.FinishedAt,
+  "val-accuracy": RunOrderField.BestValAccuracy,
+  "val-loss": RunOrderField.BestValLoss,
 } as const;
+const RUN_STATUSES: readonly string[] = Object.values(RunStatus);
 
 const when = (iso: string | null) => (iso ? iso.replace("T", " ").slice(0, 19) : "-");
 
@@ -44,7 +44,7 @@ export function runsCommand(program: Command): void {
     .action(
       async (opts: { status?: string[]; experiment?: string; limit: number; order: string }, command: Command) => {
         const ctx = contextOf(command);
-        const bad = opts.status?.find((s) => !(RUN_STATUSES as readonly string[]).includes(s));
+        const bad = opts.status?.find((s) => !RUN_STATUSES.includes(s));
         if (bad) throw new UsageError(`unknown status ${bad}; expected ${RUN_STATUSES.join(", ")}`, "status");
         const field = ORDERS[opts.order as keyof typeof ORDERS];
         if (!field)
@@ -52,9 +52,9 @@ export function runsCommand(program: Command): void {
         const client = ctx.client();
         const experimentId = opts.experiment ? await resolveExperimentId(client, opts.experiment) : undefined;
         const result = await client.runs({
-          filter: { status: opts.status as RunSummary["status"][] | undefined, experimentId },
+          filter: { status: opts.status as RunStatus[] | undefined, experimentId },
           first: opts.limit,
-          orderBy: { field, direction: field === "BEST_VAL_LOSS" ? "ASC" : "DESC" },
+          orderBy: { field, direction: field === RunOrderField.BestValLoss ? SortDirection.Asc : SortDirection.Desc },
         });
         if (ctx.json) return printJson(result);
         print(
@@ -124,12 +124,12 @@ export function runsCommand(program: Command): void {
         ["best epoch", (r) => (r.bestEpoch ? String(r.bestEpoch.epoch) : "-")],
         ["best val acc", (r) => fixed(r.bestEpoch?.valAccuracy)],
         ["best val loss", (r) => fixed(r.bestEpoch?.valLoss)],
-        ["final loss", (r) => fixed(r.epochs.at(-1)?.loss)],
+        ["final loss", (r) => fixed(epochsOf(r).at(-1)?.loss)],
         [
           "samples/s",
           (r) =>
-            r.epochs.length
-              ? String(Math.round(r.epochs.reduce((s, e) => s + e.samplesPerSecond, 0) / r.epochs.length))
+            epochsOf(r).length
+              ? String(Math.round(epochsOf(r).reduce((s, e) => s + e.samplesPerSecond, 0) / epochsOf(r).length))
               : "-",
         ],
         ["output model", (r) => r.outputModel?.name ?? "-"],
@@ -142,6 +142,9 @@ export function runsCommand(program: Command): void {
       );
     });
 }
+
+// client.run() asks for every epoch; the type allows the dashboard's reduced-series variant.
+const epochsOf = (run: RunDetail) => run.epochs ?? [];
 
 async function getRun(client: ReturnType<ReturnType<typeof contextOf>["client"]>, id: string): Promise<RunDetail> {
   const run = await client.run(id);
@@ -163,12 +166,13 @@ function printRun(run: RunDetail): void {
   );
   if (run.error) print(paint(`error ${run.error.code}: ${run.error.message}`, "red"));
   if (run.outputModel) print(`output model ${run.outputModel.name} (${run.outputModel.id})`);
-  if (run.epochs.length) {
+  const epochs = epochsOf(run);
+  if (epochs.length) {
     print("");
     print(
       table(
         ["EPOCH", "LOSS", "ACC", "VAL LOSS", "VAL ACC", "LR", "MS", "SAMPLES/S", "ATTEMPT"],
-        run.epochs.map((e) => [
+        epochs.map((e) => [
           String(e.epoch),
           fixed(e.loss),
           fixed(e.accuracy),

@@ -1,5 +1,5 @@
+import { TrainerStatus } from "@graft/client";
 import type { Command } from "commander";
-import { TRAINER_STATUSES } from "../constants.ts";
 import { contextOf } from "../context.ts";
 import { print, printJson, status, table } from "../output.ts";
 import { oneOf } from "../parse.ts";
@@ -12,10 +12,10 @@ export function trainersCommand(program: Command): void {
     .description("list trainer nodes")
     .option(
       "--status <status>",
-      TRAINER_STATUSES.join(", "),
-      oneOf(TRAINER_STATUSES, (v) => v.toUpperCase()),
+      Object.values(TrainerStatus).join(", "),
+      oneOf(Object.values(TrainerStatus), (v) => v.toUpperCase()),
     )
-    .action(async (opts: { status?: (typeof TRAINER_STATUSES)[number] }, command: Command) => {
+    .action(async (opts: { status?: TrainerStatus }, command: Command) => {
       const ctx = contextOf(command);
       const items = await ctx.client().trainers(opts.status);
       if (ctx.json) return printJson(items);

@@ -1,31 +1,21 @@
-import { type Db, datasets } from "@graft/db";
-import { and, asc, inArray, sql } from "drizzle-orm";
-import type { Caller } from "./deps.ts";
-import { NotFoundError } from "./errors.ts";
-import { checkId, isUuid } from "./ids.ts";
+import { type Db, datasets, type ProjectScope, visibleRows } from "@graft/db";
+import { asc, sql } from "drizzle-orm";
+import { rowById, rowsByIds } from "./lookup.ts";
 import type { DatasetRow } from "./rows.ts";
-import { visibleTo } from "./visibility.ts";
 
+/** Reads of the datasets the project may see: its own and the built-ins. */
 export class DatasetQueries {
   constructor(
     private readonly db: Db,
-    private readonly caller: Caller,
+    private readonly scope: ProjectScope,
   ) {}
 
-  async byIds(ids: readonly string[]): Promise<Map<string, DatasetRow>> {
-    const valid = ids.filter(isUuid);
-    if (valid.length === 0) return new Map();
-    const rows = await this.db
-      .select()
-      .from(datasets)
-      .where(and(inArray(datasets.id, valid), visibleTo(this.caller, datasets.projectId)));
-    return new Map(rows.map((r) => [r.id, r]));
+  byIds(ids: readonly string[]): Promise<Map<string, DatasetRow>> {
+    return rowsByIds(this.db, datasets, ids, visibleRows(this.scope, datasets.projectId));
   }
 
-  async get(id: string, field?: string): Promise<DatasetRow> {
-    const found = (await this.byIds([checkId("dataset", id, field)])).get(id.toLowerCase());
-    if (!found) throw new NotFoundError("dataset", id, field);
-    return found;
+  get(id: string, field?: string): Promise<DatasetRow> {
+    return rowById("dataset", id, field, (ids) => this.byIds(ids));
   }
 
   /** Built-ins first, then the project's own, oldest first. */
@@ -33,7 +23,7 @@ export class DatasetQueries {
     return await this.db
       .select()
       .from(datasets)
-      .where(visibleTo(this.caller, datasets.projectId))
+      .where(visibleRows(this.scope, datasets.projectId))
       .orderBy(sql`${datasets.projectId} is not null`, asc(datasets.createdAt), asc(datasets.id));
   }
 }

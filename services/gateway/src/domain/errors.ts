@@ -1,20 +1,11 @@
+import type { ApiErrorCode } from "@graft/contracts";
+
 /**
  * Errors the domain throws on purpose. formatError turns them into `extensions.code`
  * (+ `field` / `issues`); anything else is masked as INTERNAL_SERVER_ERROR.
  */
-export const ErrorCode = {
-  BAD_USER_INPUT: "BAD_USER_INPUT",
-  NOT_FOUND: "NOT_FOUND",
-  UNAUTHENTICATED: "UNAUTHENTICATED",
-  FORBIDDEN: "FORBIDDEN",
-  CONFLICT: "CONFLICT",
-  /** startFineTune stored the run but could not publish its job; the run is FAILED. */
-  DISPATCH_FAILED: "DISPATCH_FAILED",
-} as const;
-export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
-
 export abstract class DomainError extends Error {
-  abstract readonly code: ErrorCode;
+  abstract readonly code: Exclude<ApiErrorCode, "INTERNAL_SERVER_ERROR">;
   /** Extra `extensions` entries safe to show the caller. */
   extensions(): Record<string, unknown> {
     return {};
@@ -28,7 +19,7 @@ export interface InputIssue {
 
 export class BadUserInputError extends DomainError {
   override name = "BadUserInputError";
-  readonly code = ErrorCode.BAD_USER_INPUT;
+  readonly code = "BAD_USER_INPUT";
   constructor(
     /** Path of the argument at fault, e.g. `input.learningRate`. */
     readonly field: string,
@@ -45,7 +36,7 @@ export class BadUserInputError extends DomainError {
 
 export class NotFoundError extends DomainError {
   override name = "NotFoundError";
-  readonly code = ErrorCode.NOT_FOUND;
+  readonly code = "NOT_FOUND";
   constructor(
     readonly entity: string,
     readonly id: string,
@@ -60,15 +51,15 @@ export class NotFoundError extends DomainError {
 
 export class UnauthenticatedError extends DomainError {
   override name = "UnauthenticatedError";
-  readonly code = ErrorCode.UNAUTHENTICATED;
+  readonly code = "UNAUTHENTICATED";
 }
 
 export class ForbiddenError extends DomainError {
   override name = "ForbiddenError";
-  readonly code = ErrorCode.FORBIDDEN;
+  readonly code = "FORBIDDEN";
 }
 
 export class ConflictError extends DomainError {
   override name = "ConflictError";
-  readonly code = ErrorCode.CONFLICT;
+  readonly code = "CONFLICT";
 }

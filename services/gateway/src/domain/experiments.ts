@@ -1,37 +1,28 @@
-import { type Db, experiments } from "@graft/db";
-import { and, asc, eq, inArray } from "drizzle-orm";
-import type { Caller } from "./deps.ts";
-import { NotFoundError } from "./errors.ts";
-import { checkId, isUuid } from "./ids.ts";
+import { type Db, experiments, ownedRows, type ProjectScope } from "@graft/db";
+import { asc } from "drizzle-orm";
+import { rowById, rowsByIds } from "./lookup.ts";
 import type { ExperimentRow } from "./rows.ts";
 
+/** Reads of the project's experiments (there are no built-in ones). */
 export class ExperimentQueries {
   constructor(
     private readonly db: Db,
-    private readonly caller: Caller,
+    private readonly scope: ProjectScope,
   ) {}
 
-  async byIds(ids: readonly string[]): Promise<Map<string, ExperimentRow>> {
-    const valid = ids.filter(isUuid);
-    if (valid.length === 0) return new Map();
-    const rows = await this.db
-      .select()
-      .from(experiments)
-      .where(and(inArray(experiments.id, valid), eq(experiments.projectId, this.caller.projectId)));
-    return new Map(rows.map((r) => [r.id, r]));
+  byIds(ids: readonly string[]): Promise<Map<string, ExperimentRow>> {
+    return rowsByIds(this.db, experiments, ids, ownedRows(this.scope, experiments.projectId));
   }
 
-  async get(id: string, field?: string): Promise<ExperimentRow> {
-    const found = (await this.byIds([checkId("experiment", id, field)])).get(id.toLowerCase());
-    if (!found) throw new NotFoundError("experiment", id, field);
-    return found;
+  get(id: string, field?: string): Promise<ExperimentRow> {
+    return rowById("experiment", id, field, (ids) => this.byIds(ids));
   }
 
   async list(): Promise<ExperimentRow[]> {
     return await this.db
       .select()
       .from(experiments)
-      .where(eq(experiments.projectId, this.caller.projectId))
+      .where(ownedRows(this.scope, experiments.projectId))
       .orderBy(asc(experiments.createdAt), asc(experiments.id));
   }
 }

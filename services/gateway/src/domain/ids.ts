@@ -1,8 +1,5 @@
+import { isUuid } from "@graft/contracts";
 import { BadUserInputError, NotFoundError } from "./errors.ts";
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
-export const isUuid = (id: string) => UUID.test(id);
 
 /**
  * Ids are database UUIDs; anything else cannot name a row. Answers NOT_FOUND like an absent

@@ -1,3 +1,4 @@
+import { type ProjectScope, projectScope } from "@graft/db";
 import { DatasetCommands } from "./commands/datasets.ts";
 import { ExperimentCommands } from "./commands/experiments.ts";
 import { ModelCommands } from "./commands/models.ts";
@@ -17,8 +18,9 @@ import { TrainerQueries } from "./trainers.ts";
  * UNAUTHENTICATED.
  */
 export function createDomain(deps: DomainDeps, caller: Caller | null) {
-  const scoped = <T>(make: (caller: Caller) => T): T => {
-    if (caller) return make(caller);
+  const scope = caller ? projectScope(caller.projectId) : null;
+  const scoped = <T>(make: (scope: ProjectScope) => T): T => {
+    if (scope) return make(scope);
     return new Proxy({} as object, {
       get() {
         throw new UnauthenticatedError("missing API key: send `Authorization: Bearer <api key>`");
@@ -41,7 +43,7 @@ export function createDomain(deps: DomainDeps, caller: Caller | null) {
     datasetCommands: scoped((c) => new DatasetCommands(deps, c)),
     experimentCommands: scoped((c) => new ExperimentCommands(deps, c)),
     runCommands: scoped((c) => new RunCommands(deps, c, { models, datasets, experiments, runs })),
-    trainerCommands: new TrainerCommands(deps, caller),
+    trainerCommands: new TrainerCommands(deps, scope),
   };
 }
 

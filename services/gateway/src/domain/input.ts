@@ -1,3 +1,4 @@
+import { isIdToken } from "@graft/contracts";
 import type { z } from "zod";
 import { BadUserInputError } from "./errors.ts";
 
@@ -20,4 +21,11 @@ export function checkName(value: string, field: string): string {
   // biome-ignore lint/suspicious/noControlCharactersInRegex: refusing control characters is the point
   if (/[\u0000-\u001f\u007f]/.test(name)) throw new BadUserInputError(field, `${field} contains control characters`);
   return name;
+}
+
+/** A trainer pool name (it becomes a NATS subject token); null or undefined is the default pool. */
+export function checkPool(value: string | null | undefined, field: string): string {
+  const pool = value ?? "default";
+  if (!isIdToken(pool)) throw new BadUserInputError(field, `${field} must be 1-128 letters, digits, '-' or '_'`);
+  return pool;
 }

@@ -1,116 +1,78 @@
+import { higherIsBetter, type MetricName } from "@graft/contracts";
 import {
   countRuns,
   type Db,
-  type SortDirection as Direction,
-  InvalidCursorError,
-  InvalidPageRequestError,
   InvalidSeriesRequestError,
-  type RunOrderField,
+  ownedRows,
+  type ProjectScope,
+  type RunFilter,
+  type RunOrder,
   reduceEpochSeries,
   runAttempts,
   runEpochs,
   runs,
   runsPage,
+  type SortDirection,
 } from "@graft/db";
-import { and, asc, eq, inArray, type SQL, sql } from "drizzle-orm";
-import type { Page } from "./cursor.ts";
-import type { Caller } from "./deps.ts";
-import { BadUserInputError, NotFoundError } from "./errors.ts";
-import { checkId, isUuid } from "./ids.ts";
+import { and, asc, eq, inArray, sql } from "drizzle-orm";
+import { BadUserInputError } from "./errors.ts";
+import { rowById, rowsByIds } from "./lookup.ts";
+import { type Connection, connection } from "./pages.ts";
 import type { AttemptRow, EpochRow, RunRow } from "./rows.ts";
 
-export type MetricName = "loss" | "accuracy" | "valLoss" | "valAccuracy";
-export type RunStatus = RunRow["status"];
-
-export interface RunFilter {
-  status?: readonly RunStatus[] | null;
-  baseModelId?: string | null;
-  datasetId?: string | null;
-  experimentId?: string | null;
-  trainerId?: string | null;
-}
-
-export const METRIC_COLUMNS = {
+const METRIC_COLUMNS = {
   loss: runEpochs.loss,
   accuracy: runEpochs.accuracy,
   valLoss: runEpochs.valLoss,
   valAccuracy: runEpochs.valAccuracy,
-} as const;
+} as const satisfies Record<MetricName, unknown>;
 
-/** Losses are better low, accuracies high. */
-export const higherIsBetter = (metric: MetricName) => metric === "accuracy" || metric === "valAccuracy";
-
-/** Reads of runs and their metrics, scoped to the caller's project. */
+/** Reads of runs and their metrics, scoped to the project (runs are never built-in). */
 export class RunQueries {
   constructor(
     private readonly db: Db,
-    private readonly caller: Caller,
+    private readonly scope: ProjectScope,
   ) {}
 
-  private mine(): SQL {
-    return eq(runs.projectId, this.caller.projectId);
+  byIds(ids: readonly string[]): Promise<Map<string, RunRow>> {
+    return rowsByIds(this.db, runs, ids, ownedRows(this.scope, runs.projectId));
   }
 
-  async byIds(ids: readonly string[]): Promise<Map<string, RunRow>> {
-    const valid = ids.filter(isUuid);
-    if (valid.length === 0) return new Map();
-    const rows = await this.db
-      .select()
-      .from(runs)
-      .where(and(inArray(runs.id, valid), this.mine()));
-    return new Map(rows.map((r) => [r.id, r]));
+  get(id: string, field?: string): Promise<RunRow> {
+    return rowById("run", id, field, (ids) => this.byIds(ids));
   }
 
-  async get(id: string, field?: string): Promise<RunRow> {
-    const found = (await this.byIds([checkId("run", id, field)])).get(id.toLowerCase());
-    if (!found) throw new NotFoundError("run", id, field);
-    return found;
-  }
-
-  async page(
+  page(
     filter: RunFilter | null | undefined,
     first?: number | null,
     after?: string | null,
-    orderBy?: { field: RunOrderField; direction: Direction } | null,
-  ): Promise<Page<RunRow>> {
-    const input = { projectId: this.caller.projectId, filter, first, after, orderBy };
-    try {
-      const [page, totalCount] = await Promise.all([runsPage(this.db, input), countRuns(this.db, input)]);
-      return { ...page, totalCount };
-    } catch (error) {
-      if (error instanceof InvalidCursorError)
-        throw new BadUserInputError("after", error.message, undefined, { cause: error });
-      if (error instanceof InvalidPageRequestError) {
-        const field = /^filter\.(\w+)/.exec(error.message)?.[0] ?? "first";
-        throw new BadUserInputError(field, error.message, undefined, { cause: error });
-      }
-      throw error;
-    }
+    orderBy?: RunOrder | null,
+  ): Promise<Connection<RunRow>> {
+    return connection(
+      runsPage(this.db, this.scope, { filter, first, after, orderBy }),
+      countRuns(this.db, this.scope, filter),
+    );
   }
 
   /** Epochs of runs the caller may see (callers pass ids of runs already checked). */
   async epochsOf(runIds: readonly string[]): Promise<Map<string, EpochRow[]>> {
-    const grouped = new Map<string, EpochRow[]>(runIds.map((id) => [id, []]));
-    if (runIds.length === 0) return grouped;
+    if (runIds.length === 0) return new Map();
     const rows = await this.db
       .select()
       .from(runEpochs)
       .where(inArray(runEpochs.runId, [...runIds]))
       .orderBy(asc(runEpochs.runId), asc(runEpochs.epoch));
-    for (const row of rows) grouped.get(row.runId)?.push(row);
-    return grouped;
+    return groupByRun(runIds, rows);
   }
 
   async attemptsOf(runIds: readonly string[]): Promise<Map<string, AttemptRow[]>> {
-    const grouped = new Map<string, AttemptRow[]>(runIds.map((id) => [id, []]));
-    if (runIds.length === 0) return grouped;
+    if (runIds.length === 0) return new Map();
     const rows = await this.db
       .select()
       .from(runAttempts)
       .where(inArray(runAttempts.runId, [...runIds]))
       .orderBy(asc(runAttempts.runId), asc(runAttempts.attempt));
-    for (const row of rows) grouped.get(row.runId)?.push(row);
-    return grouped;
+    return groupByRun(runIds, rows);
   }
 
   async bestEpoch(runId: string, metric: MetricName): Promise<EpochRow | null> {
@@ -141,25 +103,38 @@ export class RunQueries {
   }
 
   /** The run with the best objective value in an experiment. */
-  async bestOfExperiment(experimentId: string, metric: MetricName, direction: Direction): Promise<RunRow | null> {
+  async bestOfExperiment(experimentId: string, metric: MetricName, direction: SortDirection): Promise<RunRow | null> {
     const column = METRIC_COLUMNS[metric];
     const aggregate = direction === "DESC" ? sql`max(${column})` : sql`min(${column})`;
     const best = sql`(select ${aggregate} from ${runEpochs} where ${runEpochs.runId} = ${runs.id})`;
     const [row] = await this.db
       .select()
       .from(runs)
-      .where(and(this.mine(), eq(runs.experimentId, experimentId), sql`${best} is not null`))
+      .where(and(ownedRows(this.scope, runs.projectId), eq(runs.experimentId, experimentId), sql`${best} is not null`))
       .orderBy(direction === "DESC" ? sql`${best} desc` : sql`${best} asc`, asc(runs.queuedAt))
       .limit(1);
     return row ?? null;
   }
 
-  /** Runs a trainer holds now, among the caller's. */
+  /** Runs a trainer holds now, among the project's. */
   async currentOf(trainerId: string): Promise<RunRow[]> {
     return await this.db
       .select()
       .from(runs)
-      .where(and(this.mine(), eq(runs.trainerId, trainerId), inArray(runs.status, ["ASSIGNED", "RUNNING"])))
+      .where(
+        and(
+          ownedRows(this.scope, runs.projectId),
+          eq(runs.trainerId, trainerId),
+          inArray(runs.status, ["ASSIGNED", "RUNNING"]),
+        ),
+      )
       .orderBy(asc(runs.queuedAt));
   }
+}
+
+/** Rows per run id, in the rows' order; every asked-for run gets a list, empty if it has no rows. */
+function groupByRun<R extends { runId: string }>(runIds: readonly string[], rows: readonly R[]): Map<string, R[]> {
+  const grouped = new Map<string, R[]>(runIds.map((id) => [id, []]));
+  for (const row of rows) grouped.get(row.runId)?.push(row);
+  return grouped;
 }

@@ -1,26 +1,19 @@
+import type { TrainerStatus } from "@graft/contracts";
 import { type Db, trainers } from "@graft/db";
-import { asc, eq, inArray } from "drizzle-orm";
-import { NotFoundError } from "./errors.ts";
-import { checkId, isUuid } from "./ids.ts";
+import { asc, eq } from "drizzle-orm";
+import { rowById, rowsByIds } from "./lookup.ts";
 import type { TrainerRow } from "./rows.ts";
-
-export type TrainerStatus = TrainerRow["status"];
 
 /** Trainers are fleet-wide: every project sees the same nodes. */
 export class TrainerQueries {
   constructor(private readonly db: Db) {}
 
-  async byIds(ids: readonly string[]): Promise<Map<string, TrainerRow>> {
-    const valid = ids.filter(isUuid);
-    if (valid.length === 0) return new Map();
-    const rows = await this.db.select().from(trainers).where(inArray(trainers.id, valid));
-    return new Map(rows.map((r) => [r.id, r]));
+  byIds(ids: readonly string[]): Promise<Map<string, TrainerRow>> {
+    return rowsByIds(this.db, trainers, ids);
   }
 
-  async get(id: string, field?: string): Promise<TrainerRow> {
-    const found = (await this.byIds([checkId("trainer", id, field)])).get(id.toLowerCase());
-    if (!found) throw new NotFoundError("trainer", id, field);
-    return found;
+  get(id: string, field?: string): Promise<TrainerRow> {
+    return rowById("trainer", id, field, (ids) => this.byIds(ids));
   }
 
   async list(status?: TrainerStatus | null): Promise<TrainerRow[]> {

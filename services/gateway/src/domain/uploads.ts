@@ -1,8 +1,8 @@
 import { randomUUID } from "node:crypto";
 import { uploadArtifactKey } from "@graft/artifacts";
-import { artifacts, uploads } from "@graft/db";
+import { artifacts, ownedRows, type ProjectScope, uploads } from "@graft/db";
 import { and, eq, isNull } from "drizzle-orm";
-import type { Caller, DomainDeps } from "./deps.ts";
+import type { DomainDeps } from "./deps.ts";
 import { NotFoundError } from "./errors.ts";
 import { checkId } from "./ids.ts";
 
@@ -10,7 +10,7 @@ import { checkId } from "./ids.ts";
 export class Uploads {
   constructor(
     private readonly deps: DomainDeps,
-    private readonly caller: Caller,
+    private readonly scope: ProjectScope,
   ) {}
 
   async create(bytes: Uint8Array): Promise<{ uploadId: string; sizeBytes: number; sha256: string }> {
@@ -20,10 +20,10 @@ export class Uploads {
     try {
       await this.deps.db
         .insert(artifacts)
-        .values({ key, projectId: this.caller.projectId, kind: "upload", sizeBytes, sha256 });
+        .values({ key, projectId: this.scope.projectId, kind: "upload", sizeBytes, sha256 });
       await this.deps.db
         .insert(uploads)
-        .values({ id: uploadId, projectId: this.caller.projectId, artifactKey: key, sizeBytes, sha256 });
+        .values({ id: uploadId, projectId: this.scope.projectId, artifactKey: key, sizeBytes, sha256 });
     } catch (error) {
       await this.deps.store.delete(key).catch(() => {});
       throw error;
@@ -37,7 +37,7 @@ export class Uploads {
     const [row] = await this.deps.db
       .select()
       .from(uploads)
-      .where(and(eq(uploads.id, id), eq(uploads.projectId, this.caller.projectId), isNull(uploads.consumedAt)));
+      .where(and(eq(uploads.id, id), ownedRows(this.scope, uploads.projectId), isNull(uploads.consumedAt)));
     if (!row) throw new NotFoundError("upload", uploadId, field);
     const bytes = await this.deps.store.get(row.artifactKey);
     if (!bytes) throw new NotFoundError("upload", uploadId, field);

@@ -1,6 +1,6 @@
-import type { RunEvent, RunUpdate } from "@graft/contracts";
-import { artifacts, type Db, models, rowsOf, runAttempts, type runEpochs, runs, trainers } from "@graft/db";
-import { eq, inArray, sql } from "drizzle-orm";
+import { type EpochRecord, isUuid, type RunEvent, type RunUpdate } from "@graft/contracts";
+import { artifacts, type Db, models, rowsOf, runAttempts, runEpochs, runs, trainers } from "@graft/db";
+import { eq, getTableColumns, inArray, sql } from "drizzle-orm";
 import { toLayerRows, verifyLineage } from "./lineage.ts";
 import { type AttemptState, applyEvent, type RunContext, type RunState } from "./run-state.ts";
 
@@ -13,7 +13,6 @@ export interface BatchResult {
   updates: RunUpdate[];
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 type Tx = Parameters<Parameters<Db["transaction"]>[0]>[0];
 type SucceededEvent = Extract<RunEvent, { type: "succeeded" }>;
 type EpochEvent = Extract<RunEvent, { type: "epoch" }>;
@@ -33,7 +32,7 @@ interface RunMeta {
  * machine, epochs go in with one multi-row INSERT ... ON CONFLICT DO NOTHING.
  */
 export async function applyBatch(db: Db, events: readonly RunEvent[], now = new Date()): Promise<BatchResult> {
-  const runIds = [...new Set(events.map((e) => e.runId).filter((id) => UUID.test(id)))].sort();
+  const runIds = [...new Set(events.map((e) => e.runId).filter(isUuid))].sort();
   if (runIds.length === 0) return { verdicts: events.map(unknownRun), updates: [] };
   return await db.transaction(async (tx) => {
     const { contexts, metas } = await loadRuns(tx, runIds);
@@ -43,11 +42,11 @@ export async function applyBatch(db: Db, events: readonly RunEvent[], now = new 
     const verdicts: Verdict[] = [];
     type Pending = { update: RunUpdate; epochKey?: string };
     const pending: Pending[] = [];
-    const epochRows = new Map<string, typeof runEpochs.$inferInsert>();
+    const epochRows = new Map<string, NewEpochRow>();
     const succeeded: SucceededEvent[] = [];
 
     for (const event of events) {
-      const ctx = UUID.test(event.runId) ? contexts.get(event.runId.toLowerCase()) : undefined;
+      const ctx = isUuid(event.runId) ? contexts.get(event.runId.toLowerCase()) : undefined;
       if (!ctx) {
         verdicts.push(unknownRun());
         continue;
@@ -136,57 +135,55 @@ async function loadRuns(tx: Tx, runIds: string[]) {
 }
 
 async function loadTrainers(tx: Tx, events: readonly RunEvent[]): Promise<Set<string>> {
-  const ids = [...new Set(events.map((e) => e.trainerId.toLowerCase()).filter((id) => UUID.test(id)))];
+  const ids = [...new Set(events.map((e) => e.trainerId.toLowerCase()).filter(isUuid))];
   if (ids.length === 0) return new Set();
   const rows = await tx.select({ id: trainers.id }).from(trainers).where(inArray(trainers.id, ids));
   return new Set(rows.map((r) => r.id));
 }
 
-function epochRow(runId: string, event: EpochEvent): typeof runEpochs.$inferInsert {
+type EpochRow = typeof runEpochs.$inferSelect;
+/** An epoch row before the database stamps `recordedAt`. */
+type NewEpochRow = Omit<EpochRow, "recordedAt">;
+
+function epochRow(runId: string, event: EpochEvent): NewEpochRow {
   return { runId, epoch: event.epoch, attempt: event.attempt, ...event.metrics };
 }
 
-type EpochRow = typeof runEpochs.$inferSelect;
+// The columns the batch insert writes, taken from the table: (key, SQL name, SQL type) each.
+const INSERTED_COLUMNS = Object.entries(getTableColumns(runEpochs)).filter(([key]) => key !== "recordedAt");
+const INSERT_EPOCHS = {
+  target: sql.join(
+    INSERTED_COLUMNS.map(([, column]) => sql.identifier(column.name)),
+    sql`, `,
+  ),
+  fields: sql.join(
+    INSERTED_COLUMNS.map(([key]) => sql.identifier(key)),
+    sql`, `,
+  ),
+  record: sql.join(
+    INSERTED_COLUMNS.map(([key, column]) => sql`${sql.identifier(key)} ${sql.raw(column.getSQLType())}`),
+    sql`, `,
+  ),
+};
 
 /**
  * One INSERT for the whole batch with the rows as a single JSON parameter: building a
  * 13-parameters-per-row statement costs more CPU than the database spends storing it.
  * Only rows that were not there yet come back, so duplicates are neither counted nor announced.
  */
-async function insertEpochs(tx: Tx, rows: (typeof runEpochs.$inferInsert)[]): Promise<Map<string, EpochRow[]>> {
+async function insertEpochs(tx: Tx, rows: NewEpochRow[]): Promise<Map<string, EpochRow[]>> {
   const byRun = new Map<string, EpochRow[]>();
   if (rows.length === 0) return byRun;
   const result = await tx.execute(sql`
-    INSERT INTO run_epochs (run_id, epoch, attempt, loss, accuracy, val_loss, val_accuracy, learning_rate,
-                            duration_ms, samples_per_second, trainable_params, frozen_layers)
-    SELECT "runId", epoch, attempt, loss, accuracy, "valLoss", "valAccuracy", "learningRate",
-           "durationMs", "samplesPerSecond", "trainableParams", "frozenLayers"
-    FROM json_to_recordset(${JSON.stringify(rows)}::json) AS x(
-      "runId" uuid, epoch integer, attempt integer, loss double precision, accuracy double precision,
-      "valLoss" double precision, "valAccuracy" double precision, "learningRate" double precision,
-      "durationMs" double precision, "samplesPerSecond" double precision, "trainableParams" bigint,
-      "frozenLayers" integer)
+    INSERT INTO ${runEpochs} (${INSERT_EPOCHS.target})
+    SELECT ${INSERT_EPOCHS.fields} FROM json_to_recordset(${JSON.stringify(rows)}::json) AS x(${INSERT_EPOCHS.record})
     ON CONFLICT (run_id, epoch) DO NOTHING
     RETURNING run_id, epoch, recorded_at`);
   const input = new Map(rows.map((r) => [`${r.runId}:${r.epoch}`, r]));
   for (const stored of rowsOf<{ run_id: string; epoch: number; recorded_at: Date | string }>(result)) {
     const row = input.get(`${stored.run_id}:${stored.epoch}`);
     if (!row) continue;
-    const full: EpochRow = {
-      runId: stored.run_id,
-      epoch: row.epoch,
-      attempt: row.attempt,
-      loss: row.loss,
-      accuracy: row.accuracy ?? null,
-      valLoss: row.valLoss ?? null,
-      valAccuracy: row.valAccuracy ?? null,
-      learningRate: row.learningRate,
-      durationMs: row.durationMs,
-      samplesPerSecond: row.samplesPerSecond,
-      trainableParams: row.trainableParams,
-      frozenLayers: row.frozenLayers,
-      recordedAt: new Date(stored.recorded_at),
-    };
+    const full: EpochRow = { ...row, runId: stored.run_id, recordedAt: new Date(stored.recorded_at) };
     const list = byRun.get(full.runId) ?? [];
     list.push(full);
     byRun.set(full.runId, list);
@@ -200,21 +197,9 @@ function epochRowsByKey(inserted: Map<string, EpochRow[]>): Map<string, EpochRow
   return map;
 }
 
-export function epochPayload(row: EpochRow): NonNullable<RunUpdate["epoch"]> {
-  return {
-    epoch: row.epoch,
-    attempt: row.attempt,
-    loss: row.loss,
-    accuracy: row.accuracy,
-    valLoss: row.valLoss,
-    valAccuracy: row.valAccuracy,
-    learningRate: row.learningRate,
-    durationMs: row.durationMs,
-    samplesPerSecond: row.samplesPerSecond,
-    trainableParams: row.trainableParams,
-    frozenLayers: row.frozenLayers,
-    recordedAt: row.recordedAt.toISOString(),
-  };
+/** A stored epoch row as subscribers get it: the row without its run id, stamped in ISO time. */
+export function epochPayload({ runId: _, recordedAt, ...record }: EpochRow): EpochRecord {
+  return { ...record, recordedAt: recordedAt.toISOString() };
 }
 
 /** Status and attempt fields of runs whose state machine moved. */

@@ -4,7 +4,7 @@
  * announced on core NATS so every replica's GraphQL subscribers hear only stored events;
  * trainer heartbeats keep the fleet's liveness.
  */
-import { type JetStreamOptions, type RunUpdate, runUpdatesSubject } from "@graft/contracts";
+import { isUuid, type JetStreamOptions, type RunUpdate, runUpdatesSubject } from "@graft/contracts";
 import { type Db, runs } from "@graft/db";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { eq } from "drizzle-orm";
@@ -86,7 +86,7 @@ export async function startEventPlane(options: EventPlaneOptions): Promise<Event
 
 async function currentStatus(db: Db, runId: string): Promise<RunUpdate | undefined> {
   // Not a UUID: no such run (and PostgreSQL would reject the comparison).
-  if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(runId)) return undefined;
+  if (!isUuid(runId)) return undefined;
   const [run] = await db
     .select({ status: runs.status, attempt: runs.currentAttempt, error: runs.error })
     .from(runs)

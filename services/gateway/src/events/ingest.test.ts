@@ -277,7 +277,7 @@ describeEachDriver((driver) => {
       await waitFor("the consumer to drain", () => drained(h));
       let run = await runRow(h, s.runId);
       assert.equal(run.status, "QUEUED");
-      assert.deepEqual(run.error, { code: "OOM", message: "out of memory" });
+      assert.deepEqual(run.error, { code: "TRAINING_ERROR", message: "out of memory" });
       assert.equal(await epochCount(h, s.runId), 1, "the epoch of the current attempt is still stored");
       const a2 = events(s, 2);
       await h.publish(a2.epoch(2));

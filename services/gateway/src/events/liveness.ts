@@ -1,11 +1,10 @@
-import { ALL_TRAINER_HEARTBEATS, type Heartbeat, heartbeatSchema, parseMessage } from "@graft/contracts";
+import { ALL_TRAINER_HEARTBEATS, type Heartbeat, heartbeatSchema, isUuid, parseMessage } from "@graft/contracts";
 import { type Db, rowsOf } from "@graft/db";
 import type { NatsConnection, Subscription } from "@nats-io/transport-node";
 import { sql } from "drizzle-orm";
 import { publishTrainerUpdate } from "./notify.ts";
 
 export const HEARTBEATS_QUEUE = "gateway-heartbeats";
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export interface LivenessOptions {
   db: Db;
@@ -42,7 +41,7 @@ export function startLiveness({ db, nc, log, offlineAfterMs }: LivenessOptions):
   });
 
   const recordHeartbeat = async (hb: Heartbeat) => {
-    if (!UUID.test(hb.trainerId)) return;
+    if (!isUuid(hb.trainerId)) return;
     // A heartbeat may say OFFLINE only if a trainer lies; it is alive, so treat that as IDLE.
     const status = hb.status === "OFFLINE" ? "IDLE" : hb.status;
     const rows = rowsOf<{ id: string; old_status: string; status: string }>(

@@ -1,39 +1,19 @@
-import type { RunUpdate, TrainerUpdate } from "@graft/contracts";
-import type { RunStatus } from "./run-state.ts";
+import type { EpochRecord, RunUpdate, TrainerUpdate } from "@graft/contracts";
 
-/** A GraphQL `RunEvent`, as handed to subscription resolvers. */
-export interface RunEventPayload {
-  kind: "STATUS" | "EPOCH" | "LOG";
-  runId: string;
-  status: RunStatus;
-  attempt: number | null;
-  /** A GraphQL `EpochMetrics` when kind is EPOCH. */
-  epoch: EpochPayload | null;
-  message: string | null;
-  at: Date;
-}
+/**
+ * What subscription resolvers receive: the contracts' notifications with their timestamps as
+ * Dates. Derived from the wire types, so a field added there reaches subscribers unchanged.
+ */
+type WithDate<T, K extends keyof T> = Omit<T, K> & { [P in K]: Date };
 
-export interface EpochPayload {
-  epoch: number;
-  attempt: number;
-  loss: number;
-  accuracy: number | null;
-  valLoss: number | null;
-  valAccuracy: number | null;
-  learningRate: number;
-  durationMs: number;
-  samplesPerSecond: number;
-  trainableParams: number;
-  frozenLayers: number;
-  recordedAt: Date;
-}
+/** A GraphQL `EpochMetrics`, as carried by an EPOCH `RunEvent`. */
+export type EpochPayload = WithDate<EpochRecord, "recordedAt">;
+
+/** A GraphQL `RunEvent`. */
+export type RunEventPayload = WithDate<Omit<RunUpdate, "epoch">, "at"> & { epoch: EpochPayload | null };
 
 /** A trainer change; the GraphQL layer resolves `trainer` from `trainerId`. */
-export interface TrainerEventPayload {
-  kind: "REGISTERED" | "HEARTBEAT" | "STATUS_CHANGED" | "STALE";
-  trainerId: string;
-  at: Date;
-}
+export type TrainerEventPayload = WithDate<TrainerUpdate, "at">;
 
 export const runEventFromWire = (u: RunUpdate): RunEventPayload => ({
   ...u,

@@ -80,7 +80,7 @@ test("a retried run ends FAILED on its second attempt whatever order the attempt
         attempt: 2,
         attempts: 2,
         finishedAt: "1970-01-01T00:00:00.004Z",
-        error: { code: "OOM", message: "out of memory" },
+        error: { code: "TRAINING_ERROR", message: "out of memory" },
       }),
     ],
   );

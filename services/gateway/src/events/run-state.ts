@@ -1,4 +1,12 @@
-import type { RunEvent } from "@graft/contracts";
+import {
+  ENDED_RUN_ATTEMPT_STATUSES,
+  type RunAttemptStatus,
+  type RunError,
+  type RunEvent,
+  type RunStatus,
+  TERMINAL_RUN_STATUSES,
+  type TrainingPath,
+} from "@graft/contracts";
 
 /**
  * The state machine of one run under fencing, applied to a row the caller holds locked.
@@ -8,10 +16,7 @@ import type { RunEvent } from "@graft/contracts";
  * epochs stand on their own (they never wait for `started`).
  */
 
-export type RunStatus = "QUEUED" | "ASSIGNED" | "RUNNING" | "SUCCEEDED" | "FAILED" | "CANCELLED";
-export const TERMINAL: ReadonlySet<RunStatus> = new Set(["SUCCEEDED", "FAILED", "CANCELLED"]);
 const RANK: Record<RunStatus, number> = { QUEUED: 0, ASSIGNED: 1, RUNNING: 2, SUCCEEDED: 3, FAILED: 3, CANCELLED: 3 };
-const ENDED_ATTEMPT = new Set(["SUCCEEDED", "FAILED", "CANCELLED", "LOST"]);
 
 export interface RunState {
   id: string;
@@ -19,17 +24,17 @@ export interface RunState {
   currentAttempt: number;
   attemptCount: number;
   trainerId: string | null;
-  trainingPath: string | null;
+  trainingPath: TrainingPath | null;
   assignedAt: Date | null;
   startedAt: Date | null;
   finishedAt: Date | null;
-  error: { code: string; message: string } | null;
+  error: RunError | null;
 }
 
 export interface AttemptState {
   attempt: number;
   trainerId: string | null;
-  status: string;
+  status: RunAttemptStatus;
   resumedFromEpoch: number;
   error: string | null;
   startedAt: Date;
@@ -60,7 +65,7 @@ export function applyEvent(ctx: RunContext, event: RunEvent, trainer: TrainerLoo
     return { kind: "dropped", reason: `stale attempt ${event.attempt} (current ${run.currentAttempt})` };
   }
   if (event.attempt > run.currentAttempt) {
-    if (TERMINAL.has(run.status)) {
+    if (TERMINAL_RUN_STATUSES.has(run.status)) {
       return { kind: "dropped", reason: `attempt ${event.attempt} after the run ended ${run.status}` };
     }
     adoptAttempt(ctx, event.attempt, trainer(event.trainerId), now);
@@ -69,8 +74,8 @@ export function applyEvent(ctx: RunContext, event: RunEvent, trainer: TrainerLoo
   // An unregistered trainer id is not stored (foreign key), but never erases a known one.
   const trainerId = trainer(event.trainerId) ?? run.trainerId;
   const attempt = ensureAttempt(ctx, event.attempt, trainerId, at);
-  const attemptOpen = !ENDED_ATTEMPT.has(attempt.status);
-  const terminal = TERMINAL.has(run.status);
+  const attemptOpen = !ENDED_RUN_ATTEMPT_STATUSES.has(attempt.status);
+  const terminal = TERMINAL_RUN_STATUSES.has(run.status);
 
   switch (event.type) {
     case "assigned":
@@ -119,7 +124,8 @@ export function applyEvent(ctx: RunContext, event: RunEvent, trainer: TrainerLoo
 /** A newer delivery of the job took over: older open attempts are lost, the run waits for the new one's events. */
 function adoptAttempt(ctx: RunContext, attempt: number, trainerId: string | null, now: Date): void {
   for (const a of ctx.attempts.values()) {
-    if (a.attempt < attempt && !ENDED_ATTEMPT.has(a.status)) setAttempt(ctx, a, { status: "LOST", endedAt: now });
+    if (a.attempt < attempt && !ENDED_RUN_ATTEMPT_STATUSES.has(a.status))
+      setAttempt(ctx, a, { status: "LOST", endedAt: now });
   }
   // Attempts are delivery counts: jumping from 0 to 2 means delivery 1 happened unseen.
   const attemptCount = Math.max(ctx.run.attemptCount + 1, attempt);

@@ -157,7 +157,7 @@ export async function seedRun(
   const runRows = await db
     .insert(runs)
     .values(
-      Array.from({ length: runCount }, () => ({
+      Array.from({ length: runCount }, (): typeof runs.$inferInsert => ({
         projectId: project.id,
         baseModelId: base.id,
         datasetId: dataset.id,
@@ -230,7 +230,7 @@ export function events(s: { runId: string; trainerId: string }, attempt = 1) {
     failed: (final: boolean): RunEvent => ({
       type: "failed",
       ...base,
-      error: { code: "OOM", message: "out of memory" },
+      error: { code: "TRAINING_ERROR", message: "out of memory" },
       final,
     }),
     cancelled: (): RunEvent => ({ type: "cancelled", ...base }),

@@ -1,6 +1,7 @@
 import type { Hyperparameters } from "@graft/contracts";
 import type { LayerRow } from "@graft/db";
 import type { AttemptRow, DatasetRow, EpochRow, ExperimentRow, ModelRow, RunRow, TrainerRow } from "../domain/rows.ts";
+import type { RunEventPayload, TrainerEventPayload } from "../events/index.ts";
 
 /** What each GraphQL object type's resolvers receive as parent (codegen mappers). */
 export type ModelParent = ModelRow;
@@ -12,14 +13,6 @@ export type EpochParent = EpochRow;
 export type AttemptParent = AttemptRow;
 export type LayerParent = LayerRow;
 export type HyperparametersParent = Hyperparameters;
-export type TrainerEventParent = { kind: string; trainerId: string; at: string | Date };
-export type RunEventParent = {
-  kind: string;
-  runId: string;
-  status: string;
-  attempt: number | null;
-  epoch: (Omit<EpochRow, "runId" | "recordedAt"> & { recordedAt: string | Date }) | null;
-  message: string | null;
-  at: string | Date;
-};
+export type TrainerEventParent = TrainerEventPayload;
+export type RunEventParent = RunEventPayload;
 export type RegisterTrainerParent = { trainer: TrainerRow; trainerToken: string };

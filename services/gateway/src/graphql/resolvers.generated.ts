@@ -16,94 +16,37 @@ export type Scalars = {
   /**
    * Graft public API. Schema-first: resolver and client types are generated from this file
    * (`npm run codegen`). Errors carry `extensions.code`: BAD_USER_INPUT (with
-   * `extensions.field`), NOT_FOUND, UNAUTHENTICATED, FORBIDDEN, CONFLICT, INTERNAL_SERVER_ERROR.
+   * `extensions.field`), NOT_FOUND, UNAUTHENTICATED, FORBIDDEN, CONFLICT, DISPATCH_FAILED,
+   * INTERNAL_SERVER_ERROR.
    * Every operation needs `Authorization: Bearer <api key>`; trainers join with a join token.
    */
   DateTime: { input: Date | string; output: Date | string; }
   JSON: { input: unknown; output: unknown; }
 };
 
-/** A dataset from an uploaded zip of class folders of PNG/JPEG images (see /uploads). */
-export type CreateDatasetInput = {
-  name: Scalars['String']['input'];
-  uploadId: Scalars['ID']['input'];
-};
+export type ModelKind =
+  | 'BASE'
+  | 'FINE_TUNED';
 
-export type CreateExperimentInput = {
-  description?: InputMaybe<Scalars['String']['input']>;
-  name: Scalars['String']['input'];
-  objectiveDirection?: InputMaybe<SortDirection>;
-  objectiveMetric?: InputMaybe<MetricName>;
-};
+export type RunStatus =
+  | 'QUEUED'
+  | 'ASSIGNED'
+  | 'RUNNING'
+  | 'SUCCEEDED'
+  | 'FAILED'
+  | 'CANCELLED';
 
-export type Dataset = {
-  __typename?: 'Dataset';
-  builtin: Scalars['Boolean']['output'];
-  /** Samples per label, in the order of `labels`. */
-  classCounts: Array<Scalars['Int']['output']>;
-  createdAt: Scalars['DateTime']['output'];
-  id: Scalars['ID']['output'];
-  labels: Array<Scalars['String']['output']>;
-  name: Scalars['String']['output'];
-  sampleCount: Scalars['Int']['output'];
-  /** Image shape [height, width, channels] the samples are stored at. */
-  sampleShape: Array<Scalars['Int']['output']>;
-  sha256?: Maybe<Scalars['String']['output']>;
-  task: Scalars['String']['output'];
-  version: Scalars['Int']['output'];
-};
+export type TrainerStatus =
+  | 'IDLE'
+  | 'BUSY'
+  | 'DRAINING'
+  | 'OFFLINE';
 
-export type EarlyStopping = {
-  __typename?: 'EarlyStopping';
-  minDelta: Scalars['Float']['output'];
-  monitor: MetricName;
-  patience: Scalars['Int']['output'];
-};
-
-export type EarlyStoppingInput = {
-  minDelta?: InputMaybe<Scalars['Float']['input']>;
-  monitor?: InputMaybe<MetricName>;
-  patience?: InputMaybe<Scalars['Int']['input']>;
-};
-
-export type EpochMetrics = {
-  __typename?: 'EpochMetrics';
-  accuracy?: Maybe<Scalars['Float']['output']>;
-  attempt: Scalars['Int']['output'];
-  durationMs: Scalars['Float']['output'];
-  epoch: Scalars['Int']['output'];
-  frozenLayers: Scalars['Int']['output'];
-  learningRate: Scalars['Float']['output'];
-  loss: Scalars['Float']['output'];
-  recordedAt: Scalars['DateTime']['output'];
-  samplesPerSecond: Scalars['Float']['output'];
-  trainableParams: Scalars['Int']['output'];
-  valAccuracy?: Maybe<Scalars['Float']['output']>;
-  valLoss?: Maybe<Scalars['Float']['output']>;
-};
-
-export type Experiment = {
-  __typename?: 'Experiment';
-  bestRun?: Maybe<Run>;
-  createdAt: Scalars['DateTime']['output'];
-  description?: Maybe<Scalars['String']['output']>;
-  id: Scalars['ID']['output'];
-  name: Scalars['String']['output'];
-  objectiveDirection: SortDirection;
-  objectiveMetric: MetricName;
-  runs: RunConnection;
-};
-
-
-export type ExperimentRunsArgs = {
-  after?: InputMaybe<Scalars['String']['input']>;
-  first?: InputMaybe<Scalars['Int']['input']>;
-};
-
-export type FreezeInput = {
-  layers?: InputMaybe<Scalars['Int']['input']>;
-  strategy: FreezeStrategy;
-};
+export type Optimizer =
+  | 'ADAM'
+  | 'SGD'
+  | 'RMSPROP'
+  | 'ADAGRAD';
 
 export type FreezeStrategy =
   /** Freeze every base layer; the trainer caches base features and trains only the head. */
@@ -113,77 +56,78 @@ export type FreezeStrategy =
   /** Train every layer. */
   | 'NONE';
 
-export type HeadInput = {
-  dropout?: InputMaybe<Scalars['Float']['input']>;
-  hiddenUnits?: InputMaybe<Scalars['Int']['input']>;
+export type MetricName =
+  | 'loss'
+  | 'accuracy'
+  | 'valLoss'
+  | 'valAccuracy';
+
+export type SortDirection =
+  | 'ASC'
+  | 'DESC';
+
+export type TrainingPath =
+  | 'FEATURE_CACHE'
+  | 'FULL';
+
+export type PageInfo = {
+  __typename?: 'PageInfo';
+  hasNextPage: Scalars['Boolean']['output'];
+  endCursor?: Maybe<Scalars['String']['output']>;
 };
 
-export type Hyperparameters = {
-  __typename?: 'Hyperparameters';
-  batchSize: Scalars['Int']['output'];
-  earlyStopping?: Maybe<EarlyStopping>;
-  epochs: Scalars['Int']['output'];
-  featureLayer?: Maybe<Scalars['String']['output']>;
-  freezeLayers?: Maybe<Scalars['Int']['output']>;
-  freezeStrategy: FreezeStrategy;
-  headDropout: Scalars['Float']['output'];
-  headHiddenUnits: Scalars['Int']['output'];
-  learningRate: Scalars['Float']['output'];
-  maxSamples?: Maybe<Scalars['Int']['output']>;
-  optimizer: Optimizer;
-  /** The whole hyperparameter document as stored. */
-  raw: Scalars['JSON']['output'];
-  seed: Scalars['Int']['output'];
-  unfreezeSchedule: Array<UnfreezeStep>;
-  validationSplit: Scalars['Float']['output'];
+export type Preprocessing = {
+  __typename?: 'Preprocessing';
+  /** Pixel values [0, 255] are scaled into [min, max]. */
+  inputRange: Array<Scalars['Float']['output']>;
+  channels: Scalars['Int']['output'];
 };
 
 export type Layer = {
   __typename?: 'Layer';
-  className: Scalars['String']['output'];
   index: Scalars['Int']['output'];
   name: Scalars['String']['output'];
+  className: Scalars['String']['output'];
   params: Scalars['Int']['output'];
-  /** For fine-tuned models: whether the layer was trained (false = frozen). */
-  trainable: Scalars['Boolean']['output'];
   /** sha256 of the layer's weights; null for layers without weights. */
   weightHash?: Maybe<Scalars['String']['output']>;
+  /** For fine-tuned models: whether the layer was trained (false = frozen). */
+  trainable: Scalars['Boolean']['output'];
 };
-
-export type MetricName =
-  | 'accuracy'
-  | 'loss'
-  | 'valAccuracy'
-  | 'valLoss';
 
 export type Model = {
   __typename?: 'Model';
-  ancestors: Array<Model>;
+  id: Scalars['ID']['output'];
+  name: Scalars['String']['output'];
+  kind: ModelKind;
   architecture: Scalars['String']['output'];
-  /** Best value of `metric` over the epochs of the run that produced this model. */
-  bestMetric?: Maybe<Scalars['Float']['output']>;
-  children: Array<Model>;
-  createdAt: Scalars['DateTime']['output'];
-  descendants: Array<Model>;
+  task: Scalars['String']['output'];
+  inputShape: Array<Scalars['Int']['output']>;
+  labels: Array<Scalars['String']['output']>;
+  preprocessing: Preprocessing;
   /** The layer a new head is attached after. */
   featureLayer?: Maybe<Scalars['String']['output']>;
-  id: Scalars['ID']['output'];
-  inputShape: Array<Scalars['Int']['output']>;
-  kind: ModelKind;
-  labels: Array<Scalars['String']['output']>;
   layers: Array<Layer>;
-  name: Scalars['String']['output'];
   paramCount: Scalars['Int']['output'];
-  parent?: Maybe<Model>;
-  preprocessing: Preprocessing;
-  producedBy?: Maybe<Run>;
+  sizeBytes: Scalars['Int']['output'];
   /** Where the model came from (script, seed, data, upstream source). */
   provenance?: Maybe<Scalars['JSON']['output']>;
-  siblings: Array<Model>;
-  sizeBytes: Scalars['Int']['output'];
-  task: Scalars['String']['output'];
   /** true when every frozen layer's weights hash identically to the parent's. */
   verifiedLineage?: Maybe<Scalars['Boolean']['output']>;
+  parent?: Maybe<Model>;
+  children: Array<Model>;
+  ancestors: Array<Model>;
+  descendants: Array<Model>;
+  siblings: Array<Model>;
+  producedBy?: Maybe<Run>;
+  /** Best value of `metric` over the epochs of the run that produced this model. */
+  bestMetric?: Maybe<Scalars['Float']['output']>;
+  createdAt: Scalars['DateTime']['output'];
+};
+
+
+export type ModelDescendantsArgs = {
+  maxDepth?: InputMaybe<Scalars['Int']['input']>;
 };
 
 
@@ -191,9 +135,10 @@ export type ModelBestMetricArgs = {
   metric?: InputMaybe<MetricName>;
 };
 
-
-export type ModelDescendantsArgs = {
-  maxDepth?: InputMaybe<Scalars['Int']['input']>;
+export type ModelEdge = {
+  __typename?: 'ModelEdge';
+  cursor: Scalars['String']['output'];
+  node: Model;
 };
 
 export type ModelConnection = {
@@ -203,102 +148,271 @@ export type ModelConnection = {
   totalCount: Scalars['Int']['output'];
 };
 
-export type ModelEdge = {
-  __typename?: 'ModelEdge';
-  cursor: Scalars['String']['output'];
-  node: Model;
-};
-
 export type ModelFilter = {
   kind?: InputMaybe<ModelKind>;
-  nameContains?: InputMaybe<Scalars['String']['input']>;
   parentId?: InputMaybe<Scalars['ID']['input']>;
+  nameContains?: InputMaybe<Scalars['String']['input']>;
 };
 
-export type ModelKind =
-  | 'BASE'
-  | 'FINE_TUNED';
-
-export type Mutation = {
-  __typename?: 'Mutation';
-  cancelRun: Run;
-  createDataset: Dataset;
-  createExperiment: Experiment;
-  drainTrainer: Trainer;
-  registerModel: Model;
-  /** Join with a join token (no API key needed); the trainer gets its id and token. */
-  registerTrainer: RegisterTrainerPayload;
-  startFineTune: Run;
+export type Dataset = {
+  __typename?: 'Dataset';
+  id: Scalars['ID']['output'];
+  name: Scalars['String']['output'];
+  version: Scalars['Int']['output'];
+  task: Scalars['String']['output'];
+  labels: Array<Scalars['String']['output']>;
+  sampleCount: Scalars['Int']['output'];
+  /** Samples per label, in the order of `labels`. */
+  classCounts: Array<Scalars['Int']['output']>;
+  /** Image shape [height, width, channels] the samples are stored at. */
+  sampleShape: Array<Scalars['Int']['output']>;
+  builtin: Scalars['Boolean']['output'];
+  sha256?: Maybe<Scalars['String']['output']>;
+  createdAt: Scalars['DateTime']['output'];
 };
 
-
-export type MutationCancelRunArgs = {
-  id: Scalars['ID']['input'];
-};
-
-
-export type MutationCreateDatasetArgs = {
-  input: CreateDatasetInput;
-};
-
-
-export type MutationCreateExperimentArgs = {
-  input: CreateExperimentInput;
-};
-
-
-export type MutationDrainTrainerArgs = {
-  id: Scalars['ID']['input'];
+export type Experiment = {
+  __typename?: 'Experiment';
+  id: Scalars['ID']['output'];
+  name: Scalars['String']['output'];
+  description?: Maybe<Scalars['String']['output']>;
+  objectiveMetric: MetricName;
+  objectiveDirection: SortDirection;
+  runs: RunConnection;
+  bestRun?: Maybe<Run>;
+  createdAt: Scalars['DateTime']['output'];
 };
 
 
-export type MutationRegisterModelArgs = {
-  input: RegisterModelInput;
+export type ExperimentRunsArgs = {
+  first?: InputMaybe<Scalars['Int']['input']>;
+  after?: InputMaybe<Scalars['String']['input']>;
+};
+
+export type Hyperparameters = {
+  __typename?: 'Hyperparameters';
+  epochs: Scalars['Int']['output'];
+  batchSize: Scalars['Int']['output'];
+  optimizer: Optimizer;
+  learningRate: Scalars['Float']['output'];
+  freezeStrategy: FreezeStrategy;
+  freezeLayers?: Maybe<Scalars['Int']['output']>;
+  headHiddenUnits: Scalars['Int']['output'];
+  headDropout: Scalars['Float']['output'];
+  unfreezeSchedule: Array<UnfreezeStep>;
+  earlyStopping?: Maybe<EarlyStopping>;
+  validationSplit: Scalars['Float']['output'];
+  seed: Scalars['Int']['output'];
+  maxSamples?: Maybe<Scalars['Int']['output']>;
+  featureLayer?: Maybe<Scalars['String']['output']>;
+  /** The whole hyperparameter document as stored. */
+  raw: Scalars['JSON']['output'];
+};
+
+export type UnfreezeStep = {
+  __typename?: 'UnfreezeStep';
+  epoch: Scalars['Int']['output'];
+  layers: Scalars['Int']['output'];
+};
+
+export type EarlyStopping = {
+  __typename?: 'EarlyStopping';
+  monitor: MetricName;
+  patience: Scalars['Int']['output'];
+  minDelta: Scalars['Float']['output'];
+};
+
+export type EpochMetrics = {
+  __typename?: 'EpochMetrics';
+  epoch: Scalars['Int']['output'];
+  loss: Scalars['Float']['output'];
+  accuracy?: Maybe<Scalars['Float']['output']>;
+  valLoss?: Maybe<Scalars['Float']['output']>;
+  valAccuracy?: Maybe<Scalars['Float']['output']>;
+  learningRate: Scalars['Float']['output'];
+  durationMs: Scalars['Float']['output'];
+  samplesPerSecond: Scalars['Float']['output'];
+  trainableParams: Scalars['Int']['output'];
+  frozenLayers: Scalars['Int']['output'];
+  attempt: Scalars['Int']['output'];
+  recordedAt: Scalars['DateTime']['output'];
+};
+
+/**
+ * One delivery of a run's job to a trainer. LOST: a newer delivery took over before this one
+ * ended (its trainer looked stalled).
+ */
+export type RunAttemptStatus =
+  | 'ASSIGNED'
+  | 'RUNNING'
+  | 'SUCCEEDED'
+  | 'FAILED'
+  | 'CANCELLED'
+  | 'LOST';
+
+export type RunAttempt = {
+  __typename?: 'RunAttempt';
+  attempt: Scalars['Int']['output'];
+  trainer?: Maybe<Trainer>;
+  status: RunAttemptStatus;
+  startedAt: Scalars['DateTime']['output'];
+  endedAt?: Maybe<Scalars['DateTime']['output']>;
+  /** `<RunErrorCode>: <message>` when the attempt failed. */
+  error?: Maybe<Scalars['String']['output']>;
+  resumedFromEpoch: Scalars['Int']['output'];
+};
+
+/**
+ * Why a run failed. TRAINING_ERROR is anything unforeseen and is retried on another attempt;
+ * the others are final: the same job would fail the same way on any trainer.
+ */
+export type RunErrorCode =
+  | 'TRAINING_ERROR'
+  /** The base model's artifact is missing from the store. */
+  | 'MODEL_NOT_FOUND'
+  /** The base model's (or a checkpoint's) files cannot be loaded. */
+  | 'CORRUPT_MODEL'
+  /** The dataset's files are unreadable. */
+  | 'INVALID_DATASET'
+  /** The dataset does not fit the job: too few classes or samples, undecodable images, a bad cut point. */
+  | 'INCOMPATIBLE_DATASET'
+  /** The hyperparameters cannot apply to this base (unknown feature layer, FIRST_N beyond the base...). */
+  | 'INVALID_HYPERPARAMETERS'
+  /** The job message did not fit its schema. */
+  | 'INVALID_JOB'
+  /** The trainer stopped; the run goes back to the queue and resumes from its checkpoint. */
+  | 'TRAINER_STOPPED'
+  /** The gateway could not publish the job. */
+  | 'DISPATCH_FAILED';
+
+export type RunError = {
+  __typename?: 'RunError';
+  code: RunErrorCode;
+  message: Scalars['String']['output'];
+};
+
+/** A metric series reduced for plotting: per bucket, min, max and last value. */
+export type SeriesPoint = {
+  __typename?: 'SeriesPoint';
+  epoch: Scalars['Int']['output'];
+  min: Scalars['Float']['output'];
+  max: Scalars['Float']['output'];
+  last: Scalars['Float']['output'];
+};
+
+export type Run = {
+  __typename?: 'Run';
+  id: Scalars['ID']['output'];
+  name?: Maybe<Scalars['String']['output']>;
+  status: RunStatus;
+  baseModel: Model;
+  dataset: Dataset;
+  experiment?: Maybe<Experiment>;
+  hyperparameters: Hyperparameters;
+  pool: Scalars['String']['output'];
+  epochs: Array<EpochMetrics>;
+  /** Epoch metrics reduced to at most `maxPoints` buckets (for long series). */
+  series: Array<SeriesPoint>;
+  bestEpoch?: Maybe<EpochMetrics>;
+  trainer?: Maybe<Trainer>;
+  attempts: Array<RunAttempt>;
+  attemptCount: Scalars['Int']['output'];
+  trainingPath?: Maybe<TrainingPath>;
+  outputModel?: Maybe<Model>;
+  error?: Maybe<RunError>;
+  queuedAt: Scalars['DateTime']['output'];
+  assignedAt?: Maybe<Scalars['DateTime']['output']>;
+  startedAt?: Maybe<Scalars['DateTime']['output']>;
+  finishedAt?: Maybe<Scalars['DateTime']['output']>;
 };
 
 
-export type MutationRegisterTrainerArgs = {
-  input: RegisterTrainerInput;
+export type RunSeriesArgs = {
+  metric: MetricName;
+  maxPoints?: InputMaybe<Scalars['Int']['input']>;
 };
 
 
-export type MutationStartFineTuneArgs = {
-  input: StartFineTuneInput;
+export type RunBestEpochArgs = {
+  metric?: InputMaybe<MetricName>;
 };
 
-export type Optimizer =
-  | 'ADAGRAD'
-  | 'ADAM'
-  | 'RMSPROP'
-  | 'SGD';
-
-export type PageInfo = {
-  __typename?: 'PageInfo';
-  endCursor?: Maybe<Scalars['String']['output']>;
-  hasNextPage: Scalars['Boolean']['output'];
+export type RunEdge = {
+  __typename?: 'RunEdge';
+  cursor: Scalars['String']['output'];
+  node: Run;
 };
 
-export type Preprocessing = {
-  __typename?: 'Preprocessing';
-  channels: Scalars['Int']['output'];
-  /** Pixel values [0, 255] are scaled into [min, max]. */
-  inputRange: Array<Scalars['Float']['output']>;
+export type RunConnection = {
+  __typename?: 'RunConnection';
+  edges: Array<RunEdge>;
+  pageInfo: PageInfo;
+  totalCount: Scalars['Int']['output'];
+};
+
+export type RunFilter = {
+  status?: InputMaybe<Array<RunStatus>>;
+  baseModelId?: InputMaybe<Scalars['ID']['input']>;
+  datasetId?: InputMaybe<Scalars['ID']['input']>;
+  experimentId?: InputMaybe<Scalars['ID']['input']>;
+  trainerId?: InputMaybe<Scalars['ID']['input']>;
+};
+
+export type RunOrderField =
+  | 'QUEUED_AT'
+  | 'FINISHED_AT'
+  | 'BEST_VAL_ACCURACY'
+  | 'BEST_VAL_LOSS';
+
+export type RunOrder = {
+  field: RunOrderField;
+  direction: SortDirection;
+};
+
+export type Trainer = {
+  __typename?: 'Trainer';
+  id: Scalars['ID']['output'];
+  name: Scalars['String']['output'];
+  host: Scalars['String']['output'];
+  pool: Scalars['String']['output'];
+  backend: Scalars['String']['output'];
+  devices: Array<Scalars['String']['output']>;
+  labels: Array<Scalars['String']['output']>;
+  cpuCount: Scalars['Int']['output'];
+  memoryBytes: Scalars['Float']['output'];
+  maxConcurrentRuns: Scalars['Int']['output'];
+  status: TrainerStatus;
+  lastHeartbeatAt?: Maybe<Scalars['DateTime']['output']>;
+  currentRuns: Array<Run>;
+  registeredAt: Scalars['DateTime']['output'];
 };
 
 export type Query = {
   __typename?: 'Query';
-  dataset?: Maybe<Dataset>;
-  datasets: Array<Dataset>;
-  experiment?: Maybe<Experiment>;
-  experiments: Array<Experiment>;
-  model?: Maybe<Model>;
   models: ModelConnection;
-  run?: Maybe<Run>;
+  model?: Maybe<Model>;
+  datasets: Array<Dataset>;
+  dataset?: Maybe<Dataset>;
+  experiments: Array<Experiment>;
+  experiment?: Maybe<Experiment>;
   runs: RunConnection;
-  trainer?: Maybe<Trainer>;
+  run?: Maybe<Run>;
   trainers: Array<Trainer>;
+  trainer?: Maybe<Trainer>;
   /** The project the API key belongs to. */
   viewer: Viewer;
+};
+
+
+export type QueryModelsArgs = {
+  filter?: InputMaybe<ModelFilter>;
+  first?: InputMaybe<Scalars['Int']['input']>;
+  after?: InputMaybe<Scalars['String']['input']>;
+};
+
+
+export type QueryModelArgs = {
+  id: Scalars['ID']['input'];
 };
 
 
@@ -312,15 +426,11 @@ export type QueryExperimentArgs = {
 };
 
 
-export type QueryModelArgs = {
-  id: Scalars['ID']['input'];
-};
-
-
-export type QueryModelsArgs = {
-  after?: InputMaybe<Scalars['String']['input']>;
-  filter?: InputMaybe<ModelFilter>;
+export type QueryRunsArgs = {
+  filter?: InputMaybe<RunFilter>;
   first?: InputMaybe<Scalars['Int']['input']>;
+  after?: InputMaybe<Scalars['String']['input']>;
+  orderBy?: InputMaybe<RunOrder>;
 };
 
 
@@ -329,11 +439,8 @@ export type QueryRunArgs = {
 };
 
 
-export type QueryRunsArgs = {
-  after?: InputMaybe<Scalars['String']['input']>;
-  filter?: InputMaybe<RunFilter>;
-  first?: InputMaybe<Scalars['Int']['input']>;
-  orderBy?: InputMaybe<RunOrder>;
+export type QueryTrainersArgs = {
+  status?: InputMaybe<TrainerStatus>;
 };
 
 
@@ -341,9 +448,10 @@ export type QueryTrainerArgs = {
   id: Scalars['ID']['input'];
 };
 
-
-export type QueryTrainersArgs = {
-  status?: InputMaybe<TrainerStatus>;
+export type Viewer = {
+  __typename?: 'Viewer';
+  projectId: Scalars['ID']['output'];
+  projectName: Scalars['String']['output'];
 };
 
 /**
@@ -351,28 +459,82 @@ export type QueryTrainersArgs = {
  * files posted to /uploads) or `url` (model.json over http(s); private addresses refused).
  */
 export type RegisterModelInput = {
-  featureLayer?: InputMaybe<Scalars['String']['input']>;
-  /** Pixel range the model expects; default [0, 1]. */
-  inputRange?: InputMaybe<Array<Scalars['Float']['input']>>;
-  labels?: InputMaybe<Array<Scalars['String']['input']>>;
   name: Scalars['String']['input'];
-  provenance?: InputMaybe<Scalars['JSON']['input']>;
-  task?: InputMaybe<Scalars['String']['input']>;
   uploadId?: InputMaybe<Scalars['ID']['input']>;
   url?: InputMaybe<Scalars['String']['input']>;
+  task?: InputMaybe<Scalars['String']['input']>;
+  labels?: InputMaybe<Array<Scalars['String']['input']>>;
+  /** Pixel range the model expects; default [0, 1]. */
+  inputRange?: InputMaybe<Array<Scalars['Float']['input']>>;
+  featureLayer?: InputMaybe<Scalars['String']['input']>;
+  provenance?: InputMaybe<Scalars['JSON']['input']>;
+};
+
+/** A dataset from an uploaded zip of class folders of PNG/JPEG images (see /uploads). */
+export type CreateDatasetInput = {
+  name: Scalars['String']['input'];
+  uploadId: Scalars['ID']['input'];
+};
+
+export type CreateExperimentInput = {
+  name: Scalars['String']['input'];
+  description?: InputMaybe<Scalars['String']['input']>;
+  objectiveMetric?: InputMaybe<MetricName>;
+  objectiveDirection?: InputMaybe<SortDirection>;
+};
+
+export type FreezeInput = {
+  strategy: FreezeStrategy;
+  layers?: InputMaybe<Scalars['Int']['input']>;
+};
+
+export type HeadInput = {
+  hiddenUnits?: InputMaybe<Scalars['Int']['input']>;
+  dropout?: InputMaybe<Scalars['Float']['input']>;
+};
+
+export type UnfreezeStepInput = {
+  epoch: Scalars['Int']['input'];
+  layers: Scalars['Int']['input'];
+};
+
+export type EarlyStoppingInput = {
+  monitor?: InputMaybe<MetricName>;
+  patience?: InputMaybe<Scalars['Int']['input']>;
+  minDelta?: InputMaybe<Scalars['Float']['input']>;
+};
+
+export type StartFineTuneInput = {
+  baseModelId: Scalars['ID']['input'];
+  datasetId: Scalars['ID']['input'];
+  experimentId?: InputMaybe<Scalars['ID']['input']>;
+  name?: InputMaybe<Scalars['String']['input']>;
+  pool?: InputMaybe<Scalars['String']['input']>;
+  epochs: Scalars['Int']['input'];
+  batchSize?: InputMaybe<Scalars['Int']['input']>;
+  optimizer?: InputMaybe<Optimizer>;
+  learningRate?: InputMaybe<Scalars['Float']['input']>;
+  freeze?: InputMaybe<FreezeInput>;
+  head?: InputMaybe<HeadInput>;
+  unfreezeSchedule?: InputMaybe<Array<UnfreezeStepInput>>;
+  earlyStopping?: InputMaybe<EarlyStoppingInput>;
+  validationSplit?: InputMaybe<Scalars['Float']['input']>;
+  seed?: InputMaybe<Scalars['Int']['input']>;
+  maxSamples?: InputMaybe<Scalars['Int']['input']>;
+  featureLayer?: InputMaybe<Scalars['String']['input']>;
 };
 
 export type RegisterTrainerInput = {
-  backend: Scalars['String']['input'];
-  cpuCount: Scalars['Int']['input'];
-  devices: Array<Scalars['String']['input']>;
-  host: Scalars['String']['input'];
   joinToken: Scalars['String']['input'];
-  labels?: InputMaybe<Array<Scalars['String']['input']>>;
-  maxConcurrentRuns?: InputMaybe<Scalars['Int']['input']>;
-  memoryBytes: Scalars['Float']['input'];
   name: Scalars['String']['input'];
+  host: Scalars['String']['input'];
   pool?: InputMaybe<Scalars['String']['input']>;
+  backend: Scalars['String']['input'];
+  devices: Array<Scalars['String']['input']>;
+  labels?: InputMaybe<Array<Scalars['String']['input']>>;
+  cpuCount: Scalars['Int']['input'];
+  memoryBytes: Scalars['Float']['input'];
+  maxConcurrentRuns?: InputMaybe<Scalars['Int']['input']>;
 };
 
 export type RegisterTrainerPayload = {
@@ -382,147 +544,80 @@ export type RegisterTrainerPayload = {
   trainerToken: Scalars['String']['output'];
 };
 
-export type Run = {
-  __typename?: 'Run';
-  assignedAt?: Maybe<Scalars['DateTime']['output']>;
-  attemptCount: Scalars['Int']['output'];
-  attempts: Array<RunAttempt>;
-  baseModel: Model;
-  bestEpoch?: Maybe<EpochMetrics>;
-  dataset: Dataset;
-  epochs: Array<EpochMetrics>;
-  error?: Maybe<RunError>;
-  experiment?: Maybe<Experiment>;
-  finishedAt?: Maybe<Scalars['DateTime']['output']>;
-  hyperparameters: Hyperparameters;
-  id: Scalars['ID']['output'];
-  name?: Maybe<Scalars['String']['output']>;
-  outputModel?: Maybe<Model>;
-  pool: Scalars['String']['output'];
-  queuedAt: Scalars['DateTime']['output'];
-  /** Epoch metrics reduced to at most `maxPoints` buckets (for long series). */
-  series: Array<SeriesPoint>;
-  startedAt?: Maybe<Scalars['DateTime']['output']>;
-  status: RunStatus;
-  trainer?: Maybe<Trainer>;
-  trainingPath?: Maybe<TrainingPath>;
+export type Mutation = {
+  __typename?: 'Mutation';
+  registerModel: Model;
+  createDataset: Dataset;
+  createExperiment: Experiment;
+  startFineTune: Run;
+  cancelRun: Run;
+  /** Join with a join token (no API key needed); the trainer gets its id and token. */
+  registerTrainer: RegisterTrainerPayload;
+  drainTrainer: Trainer;
 };
 
 
-export type RunBestEpochArgs = {
-  metric?: InputMaybe<MetricName>;
+export type MutationRegisterModelArgs = {
+  input: RegisterModelInput;
 };
 
 
-export type RunSeriesArgs = {
-  maxPoints?: InputMaybe<Scalars['Int']['input']>;
-  metric: MetricName;
+export type MutationCreateDatasetArgs = {
+  input: CreateDatasetInput;
 };
 
-export type RunAttempt = {
-  __typename?: 'RunAttempt';
-  attempt: Scalars['Int']['output'];
-  endedAt?: Maybe<Scalars['DateTime']['output']>;
-  error?: Maybe<Scalars['String']['output']>;
-  resumedFromEpoch: Scalars['Int']['output'];
-  startedAt: Scalars['DateTime']['output'];
-  status: Scalars['String']['output'];
-  trainer?: Maybe<Trainer>;
+
+export type MutationCreateExperimentArgs = {
+  input: CreateExperimentInput;
 };
 
-export type RunConnection = {
-  __typename?: 'RunConnection';
-  edges: Array<RunEdge>;
-  pageInfo: PageInfo;
-  totalCount: Scalars['Int']['output'];
+
+export type MutationStartFineTuneArgs = {
+  input: StartFineTuneInput;
 };
 
-export type RunEdge = {
-  __typename?: 'RunEdge';
-  cursor: Scalars['String']['output'];
-  node: Run;
+
+export type MutationCancelRunArgs = {
+  id: Scalars['ID']['input'];
 };
 
-export type RunError = {
-  __typename?: 'RunError';
-  code: Scalars['String']['output'];
-  message: Scalars['String']['output'];
+
+export type MutationRegisterTrainerArgs = {
+  input: RegisterTrainerInput;
 };
 
-export type RunEvent = {
-  __typename?: 'RunEvent';
-  at: Scalars['DateTime']['output'];
-  attempt?: Maybe<Scalars['Int']['output']>;
-  epoch?: Maybe<EpochMetrics>;
-  kind: RunEventKind;
-  message?: Maybe<Scalars['String']['output']>;
-  runId: Scalars['ID']['output'];
-  status: RunStatus;
+
+export type MutationDrainTrainerArgs = {
+  id: Scalars['ID']['input'];
 };
 
 export type RunEventKind =
+  | 'STATUS'
   | 'EPOCH'
-  | 'LOG'
-  | 'STATUS';
+  | 'LOG';
 
-export type RunFilter = {
-  baseModelId?: InputMaybe<Scalars['ID']['input']>;
-  datasetId?: InputMaybe<Scalars['ID']['input']>;
-  experimentId?: InputMaybe<Scalars['ID']['input']>;
-  status?: InputMaybe<Array<RunStatus>>;
-  trainerId?: InputMaybe<Scalars['ID']['input']>;
+export type RunEvent = {
+  __typename?: 'RunEvent';
+  kind: RunEventKind;
+  runId: Scalars['ID']['output'];
+  status: RunStatus;
+  attempt?: Maybe<Scalars['Int']['output']>;
+  epoch?: Maybe<EpochMetrics>;
+  message?: Maybe<Scalars['String']['output']>;
+  at: Scalars['DateTime']['output'];
 };
 
-export type RunOrder = {
-  direction: SortDirection;
-  field: RunOrderField;
-};
+export type TrainerEventKind =
+  | 'REGISTERED'
+  | 'HEARTBEAT'
+  | 'STATUS_CHANGED'
+  | 'STALE';
 
-export type RunOrderField =
-  | 'BEST_VAL_ACCURACY'
-  | 'BEST_VAL_LOSS'
-  | 'FINISHED_AT'
-  | 'QUEUED_AT';
-
-export type RunStatus =
-  | 'ASSIGNED'
-  | 'CANCELLED'
-  | 'FAILED'
-  | 'QUEUED'
-  | 'RUNNING'
-  | 'SUCCEEDED';
-
-/** A metric series reduced for plotting: per bucket, min, max and last value. */
-export type SeriesPoint = {
-  __typename?: 'SeriesPoint';
-  epoch: Scalars['Int']['output'];
-  last: Scalars['Float']['output'];
-  max: Scalars['Float']['output'];
-  min: Scalars['Float']['output'];
-};
-
-export type SortDirection =
-  | 'ASC'
-  | 'DESC';
-
-export type StartFineTuneInput = {
-  baseModelId: Scalars['ID']['input'];
-  batchSize?: InputMaybe<Scalars['Int']['input']>;
-  datasetId: Scalars['ID']['input'];
-  earlyStopping?: InputMaybe<EarlyStoppingInput>;
-  epochs: Scalars['Int']['input'];
-  experimentId?: InputMaybe<Scalars['ID']['input']>;
-  featureLayer?: InputMaybe<Scalars['String']['input']>;
-  freeze?: InputMaybe<FreezeInput>;
-  head?: InputMaybe<HeadInput>;
-  learningRate?: InputMaybe<Scalars['Float']['input']>;
-  maxSamples?: InputMaybe<Scalars['Int']['input']>;
-  name?: InputMaybe<Scalars['String']['input']>;
-  optimizer?: InputMaybe<Optimizer>;
-  pool?: InputMaybe<Scalars['String']['input']>;
-  seed?: InputMaybe<Scalars['Int']['input']>;
-  unfreezeSchedule?: InputMaybe<Array<UnfreezeStepInput>>;
-  validationSplit?: InputMaybe<Scalars['Float']['input']>;
+export type TrainerEvent = {
+  __typename?: 'TrainerEvent';
+  kind: TrainerEventKind;
+  trainer: Trainer;
+  at: Scalars['DateTime']['output'];
 };
 
 export type Subscription = {
@@ -534,64 +629,6 @@ export type Subscription = {
 
 export type SubscriptionRunEventsArgs = {
   runId: Scalars['ID']['input'];
-};
-
-export type Trainer = {
-  __typename?: 'Trainer';
-  backend: Scalars['String']['output'];
-  cpuCount: Scalars['Int']['output'];
-  currentRuns: Array<Run>;
-  devices: Array<Scalars['String']['output']>;
-  host: Scalars['String']['output'];
-  id: Scalars['ID']['output'];
-  labels: Array<Scalars['String']['output']>;
-  lastHeartbeatAt?: Maybe<Scalars['DateTime']['output']>;
-  maxConcurrentRuns: Scalars['Int']['output'];
-  memoryBytes: Scalars['Float']['output'];
-  name: Scalars['String']['output'];
-  pool: Scalars['String']['output'];
-  registeredAt: Scalars['DateTime']['output'];
-  status: TrainerStatus;
-};
-
-export type TrainerEvent = {
-  __typename?: 'TrainerEvent';
-  at: Scalars['DateTime']['output'];
-  kind: TrainerEventKind;
-  trainer: Trainer;
-};
-
-export type TrainerEventKind =
-  | 'HEARTBEAT'
-  | 'REGISTERED'
-  | 'STALE'
-  | 'STATUS_CHANGED';
-
-export type TrainerStatus =
-  | 'BUSY'
-  | 'DRAINING'
-  | 'IDLE'
-  | 'OFFLINE';
-
-export type TrainingPath =
-  | 'FEATURE_CACHE'
-  | 'FULL';
-
-export type UnfreezeStep = {
-  __typename?: 'UnfreezeStep';
-  epoch: Scalars['Int']['output'];
-  layers: Scalars['Int']['output'];
-};
-
-export type UnfreezeStepInput = {
-  epoch: Scalars['Int']['input'];
-  layers: Scalars['Int']['input'];
-};
-
-export type Viewer = {
-  __typename?: 'Viewer';
-  projectId: Scalars['ID']['output'];
-  projectName: Scalars['String']['output'];
 };
 
 
@@ -667,217 +704,170 @@ export type DirectiveResolverFn<TResult = Record<PropertyKey, never>, TParent = 
 
 /** Mapping between all available schema types and the resolvers types */
 export type ResolversTypes = {
+  DateTime: ResolverTypeWrapper<Scalars['DateTime']['output']>;
+  JSON: ResolverTypeWrapper<Scalars['JSON']['output']>;
+  ModelKind: ModelKind;
+  RunStatus: RunStatus;
+  TrainerStatus: TrainerStatus;
+  Optimizer: Optimizer;
+  FreezeStrategy: FreezeStrategy;
+  MetricName: MetricName;
+  SortDirection: SortDirection;
+  TrainingPath: TrainingPath;
+  PageInfo: ResolverTypeWrapper<PageInfo>;
   Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
+  String: ResolverTypeWrapper<Scalars['String']['output']>;
+  Preprocessing: ResolverTypeWrapper<Preprocessing>;
+  Float: ResolverTypeWrapper<Scalars['Float']['output']>;
+  Int: ResolverTypeWrapper<Scalars['Int']['output']>;
+  Layer: ResolverTypeWrapper<LayerParent>;
+  Model: ResolverTypeWrapper<ModelParent>;
+  ID: ResolverTypeWrapper<Scalars['ID']['output']>;
+  ModelEdge: ResolverTypeWrapper<Omit<ModelEdge, 'node'> & { node: ResolversTypes['Model'] }>;
+  ModelConnection: ResolverTypeWrapper<Omit<ModelConnection, 'edges'> & { edges: Array<ResolversTypes['ModelEdge']> }>;
+  ModelFilter: ModelFilter;
+  Dataset: ResolverTypeWrapper<DatasetParent>;
+  Experiment: ResolverTypeWrapper<ExperimentParent>;
+  Hyperparameters: ResolverTypeWrapper<HyperparametersParent>;
+  UnfreezeStep: ResolverTypeWrapper<UnfreezeStep>;
+  EarlyStopping: ResolverTypeWrapper<EarlyStopping>;
+  EpochMetrics: ResolverTypeWrapper<EpochParent>;
+  RunAttemptStatus: RunAttemptStatus;
+  RunAttempt: ResolverTypeWrapper<AttemptParent>;
+  RunErrorCode: RunErrorCode;
+  RunError: ResolverTypeWrapper<RunError>;
+  SeriesPoint: ResolverTypeWrapper<SeriesPoint>;
+  Run: ResolverTypeWrapper<RunParent>;
+  RunEdge: ResolverTypeWrapper<Omit<RunEdge, 'node'> & { node: ResolversTypes['Run'] }>;
+  RunConnection: ResolverTypeWrapper<Omit<RunConnection, 'edges'> & { edges: Array<ResolversTypes['RunEdge']> }>;
+  RunFilter: RunFilter;
+  RunOrderField: RunOrderField;
+  RunOrder: RunOrder;
+  Trainer: ResolverTypeWrapper<TrainerParent>;
+  Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
+  Viewer: ResolverTypeWrapper<Viewer>;
+  RegisterModelInput: RegisterModelInput;
   CreateDatasetInput: CreateDatasetInput;
   CreateExperimentInput: CreateExperimentInput;
-  Dataset: ResolverTypeWrapper<DatasetParent>;
-  DateTime: ResolverTypeWrapper<Scalars['DateTime']['output']>;
-  EarlyStopping: ResolverTypeWrapper<EarlyStopping>;
-  EarlyStoppingInput: EarlyStoppingInput;
-  EpochMetrics: ResolverTypeWrapper<EpochParent>;
-  Experiment: ResolverTypeWrapper<ExperimentParent>;
-  Float: ResolverTypeWrapper<Scalars['Float']['output']>;
   FreezeInput: FreezeInput;
-  FreezeStrategy: FreezeStrategy;
   HeadInput: HeadInput;
-  Hyperparameters: ResolverTypeWrapper<HyperparametersParent>;
-  ID: ResolverTypeWrapper<Scalars['ID']['output']>;
-  Int: ResolverTypeWrapper<Scalars['Int']['output']>;
-  JSON: ResolverTypeWrapper<Scalars['JSON']['output']>;
-  Layer: ResolverTypeWrapper<LayerParent>;
-  MetricName: MetricName;
-  Model: ResolverTypeWrapper<ModelParent>;
-  ModelConnection: ResolverTypeWrapper<Omit<ModelConnection, 'edges'> & { edges: Array<ResolversTypes['ModelEdge']> }>;
-  ModelEdge: ResolverTypeWrapper<Omit<ModelEdge, 'node'> & { node: ResolversTypes['Model'] }>;
-  ModelFilter: ModelFilter;
-  ModelKind: ModelKind;
-  Mutation: ResolverTypeWrapper<Record<PropertyKey, never>>;
-  Optimizer: Optimizer;
-  PageInfo: ResolverTypeWrapper<PageInfo>;
-  Preprocessing: ResolverTypeWrapper<Preprocessing>;
-  Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
-  RegisterModelInput: RegisterModelInput;
+  UnfreezeStepInput: UnfreezeStepInput;
+  EarlyStoppingInput: EarlyStoppingInput;
+  StartFineTuneInput: StartFineTuneInput;
   RegisterTrainerInput: RegisterTrainerInput;
   RegisterTrainerPayload: ResolverTypeWrapper<RegisterTrainerParent>;
-  Run: ResolverTypeWrapper<RunParent>;
-  RunAttempt: ResolverTypeWrapper<AttemptParent>;
-  RunConnection: ResolverTypeWrapper<Omit<RunConnection, 'edges'> & { edges: Array<ResolversTypes['RunEdge']> }>;
-  RunEdge: ResolverTypeWrapper<Omit<RunEdge, 'node'> & { node: ResolversTypes['Run'] }>;
-  RunError: ResolverTypeWrapper<RunError>;
-  RunEvent: ResolverTypeWrapper<RunEventParent>;
+  Mutation: ResolverTypeWrapper<Record<PropertyKey, never>>;
   RunEventKind: RunEventKind;
-  RunFilter: RunFilter;
-  RunOrder: RunOrder;
-  RunOrderField: RunOrderField;
-  RunStatus: RunStatus;
-  SeriesPoint: ResolverTypeWrapper<SeriesPoint>;
-  SortDirection: SortDirection;
-  StartFineTuneInput: StartFineTuneInput;
-  String: ResolverTypeWrapper<Scalars['String']['output']>;
-  Subscription: ResolverTypeWrapper<Record<PropertyKey, never>>;
-  Trainer: ResolverTypeWrapper<TrainerParent>;
-  TrainerEvent: ResolverTypeWrapper<TrainerEventParent>;
+  RunEvent: ResolverTypeWrapper<RunEventParent>;
   TrainerEventKind: TrainerEventKind;
-  TrainerStatus: TrainerStatus;
-  TrainingPath: TrainingPath;
-  UnfreezeStep: ResolverTypeWrapper<UnfreezeStep>;
-  UnfreezeStepInput: UnfreezeStepInput;
-  Viewer: ResolverTypeWrapper<Viewer>;
+  TrainerEvent: ResolverTypeWrapper<TrainerEventParent>;
+  Subscription: ResolverTypeWrapper<Record<PropertyKey, never>>;
 };
 
 /** Mapping between all available schema types and the resolvers parents */
 export type ResolversParentTypes = {
-  Boolean: Scalars['Boolean']['output'];
-  CreateDatasetInput: CreateDatasetInput;
-  CreateExperimentInput: CreateExperimentInput;
-  Dataset: DatasetParent;
   DateTime: Scalars['DateTime']['output'];
-  EarlyStopping: EarlyStopping;
-  EarlyStoppingInput: EarlyStoppingInput;
-  EpochMetrics: EpochParent;
-  Experiment: ExperimentParent;
-  Float: Scalars['Float']['output'];
-  FreezeInput: FreezeInput;
-  HeadInput: HeadInput;
-  Hyperparameters: HyperparametersParent;
-  ID: Scalars['ID']['output'];
-  Int: Scalars['Int']['output'];
   JSON: Scalars['JSON']['output'];
+  PageInfo: PageInfo;
+  Boolean: Scalars['Boolean']['output'];
+  String: Scalars['String']['output'];
+  Preprocessing: Preprocessing;
+  Float: Scalars['Float']['output'];
+  Int: Scalars['Int']['output'];
   Layer: LayerParent;
   Model: ModelParent;
-  ModelConnection: Omit<ModelConnection, 'edges'> & { edges: Array<ResolversParentTypes['ModelEdge']> };
+  ID: Scalars['ID']['output'];
   ModelEdge: Omit<ModelEdge, 'node'> & { node: ResolversParentTypes['Model'] };
+  ModelConnection: Omit<ModelConnection, 'edges'> & { edges: Array<ResolversParentTypes['ModelEdge']> };
   ModelFilter: ModelFilter;
-  Mutation: Record<PropertyKey, never>;
-  PageInfo: PageInfo;
-  Preprocessing: Preprocessing;
-  Query: Record<PropertyKey, never>;
-  RegisterModelInput: RegisterModelInput;
-  RegisterTrainerInput: RegisterTrainerInput;
-  RegisterTrainerPayload: RegisterTrainerParent;
-  Run: RunParent;
+  Dataset: DatasetParent;
+  Experiment: ExperimentParent;
+  Hyperparameters: HyperparametersParent;
+  UnfreezeStep: UnfreezeStep;
+  EarlyStopping: EarlyStopping;
+  EpochMetrics: EpochParent;
   RunAttempt: AttemptParent;
-  RunConnection: Omit<RunConnection, 'edges'> & { edges: Array<ResolversParentTypes['RunEdge']> };
-  RunEdge: Omit<RunEdge, 'node'> & { node: ResolversParentTypes['Run'] };
   RunError: RunError;
-  RunEvent: RunEventParent;
+  SeriesPoint: SeriesPoint;
+  Run: RunParent;
+  RunEdge: Omit<RunEdge, 'node'> & { node: ResolversParentTypes['Run'] };
+  RunConnection: Omit<RunConnection, 'edges'> & { edges: Array<ResolversParentTypes['RunEdge']> };
   RunFilter: RunFilter;
   RunOrder: RunOrder;
-  SeriesPoint: SeriesPoint;
-  StartFineTuneInput: StartFineTuneInput;
-  String: Scalars['String']['output'];
-  Subscription: Record<PropertyKey, never>;
   Trainer: TrainerParent;
-  TrainerEvent: TrainerEventParent;
-  UnfreezeStep: UnfreezeStep;
-  UnfreezeStepInput: UnfreezeStepInput;
+  Query: Record<PropertyKey, never>;
   Viewer: Viewer;
-};
-
-export type DatasetResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['Dataset'] = ResolversParentTypes['Dataset']> = {
-  builtin?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
-  classCounts?: Resolver<Array<ResolversTypes['Int']>, ParentType, ContextType>;
-  createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
-  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
-  labels?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
-  name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
-  sampleCount?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
-  sampleShape?: Resolver<Array<ResolversTypes['Int']>, ParentType, ContextType>;
-  sha256?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
-  task?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
-  version?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  RegisterModelInput: RegisterModelInput;
+  CreateDatasetInput: CreateDatasetInput;
+  CreateExperimentInput: CreateExperimentInput;
+  FreezeInput: FreezeInput;
+  HeadInput: HeadInput;
+  UnfreezeStepInput: UnfreezeStepInput;
+  EarlyStoppingInput: EarlyStoppingInput;
+  StartFineTuneInput: StartFineTuneInput;
+  RegisterTrainerInput: RegisterTrainerInput;
+  RegisterTrainerPayload: RegisterTrainerParent;
+  Mutation: Record<PropertyKey, never>;
+  RunEvent: RunEventParent;
+  TrainerEvent: TrainerEventParent;
+  Subscription: Record<PropertyKey, never>;
 };
 
 export interface DateTimeScalarConfig extends GraphQLScalarTypeConfig<ResolversTypes['DateTime'], any> {
   name: 'DateTime';
 }
 
-export type EarlyStoppingResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['EarlyStopping'] = ResolversParentTypes['EarlyStopping']> = {
-  minDelta?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
-  monitor?: Resolver<ResolversTypes['MetricName'], ParentType, ContextType>;
-  patience?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
-};
-
-export type EpochMetricsResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['EpochMetrics'] = ResolversParentTypes['EpochMetrics']> = {
-  accuracy?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
-  attempt?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
-  durationMs?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
-  epoch?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
-  frozenLayers?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
-  learningRate?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
-  loss?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
-  recordedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
-  samplesPerSecond?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
-  trainableParams?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
-  valAccuracy?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
-  valLoss?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
-};
-
-export type ExperimentResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['Experiment'] = ResolversParentTypes['Experiment']> = {
-  bestRun?: Resolver<Maybe<ResolversTypes['Run']>, ParentType, ContextType>;
-  createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
-  description?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
-  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
-  name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
-  objectiveDirection?: Resolver<ResolversTypes['SortDirection'], ParentType, ContextType>;
-  objectiveMetric?: Resolver<ResolversTypes['MetricName'], ParentType, ContextType>;
-  runs?: Resolver<ResolversTypes['RunConnection'], ParentType, ContextType, RequireFields<ExperimentRunsArgs, 'first'>>;
-};
-
-export type HyperparametersResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['Hyperparameters'] = ResolversParentTypes['Hyperparameters']> = {
-  batchSize?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
-  earlyStopping?: Resolver<Maybe<ResolversTypes['EarlyStopping']>, ParentType, ContextType>;
-  epochs?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
-  featureLayer?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
-  freezeLayers?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
-  freezeStrategy?: Resolver<ResolversTypes['FreezeStrategy'], ParentType, ContextType>;
-  headDropout?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
-  headHiddenUnits?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
-  learningRate?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
-  maxSamples?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
-  optimizer?: Resolver<ResolversTypes['Optimizer'], ParentType, ContextType>;
-  raw?: Resolver<ResolversTypes['JSON'], ParentType, ContextType>;
-  seed?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
-  unfreezeSchedule?: Resolver<Array<ResolversTypes['UnfreezeStep']>, ParentType, ContextType>;
-  validationSplit?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
-};
-
 export interface JsonScalarConfig extends GraphQLScalarTypeConfig<ResolversTypes['JSON'], any> {
   name: 'JSON';
 }
 
+export type PageInfoResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['PageInfo'] = ResolversParentTypes['PageInfo']> = {
+  hasNextPage?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  endCursor?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+};
+
+export type PreprocessingResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['Preprocessing'] = ResolversParentTypes['Preprocessing']> = {
+  inputRange?: Resolver<Array<ResolversTypes['Float']>, ParentType, ContextType>;
+  channels?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+};
+
 export type LayerResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['Layer'] = ResolversParentTypes['Layer']> = {
-  className?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   index?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  className?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   params?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
-  trainable?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
   weightHash?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  trainable?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
 };
 
 export type ModelResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['Model'] = ResolversParentTypes['Model']> = {
-  ancestors?: Resolver<Array<ResolversTypes['Model']>, ParentType, ContextType>;
-  architecture?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
-  bestMetric?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType, RequireFields<ModelBestMetricArgs, 'metric'>>;
-  children?: Resolver<Array<ResolversTypes['Model']>, ParentType, ContextType>;
-  createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
-  descendants?: Resolver<Array<ResolversTypes['Model']>, ParentType, ContextType, Partial<ModelDescendantsArgs>>;
-  featureLayer?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
-  inputShape?: Resolver<Array<ResolversTypes['Int']>, ParentType, ContextType>;
-  kind?: Resolver<ResolversTypes['ModelKind'], ParentType, ContextType>;
-  labels?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
-  layers?: Resolver<Array<ResolversTypes['Layer']>, ParentType, ContextType>;
   name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
-  paramCount?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
-  parent?: Resolver<Maybe<ResolversTypes['Model']>, ParentType, ContextType>;
-  preprocessing?: Resolver<ResolversTypes['Preprocessing'], ParentType, ContextType>;
-  producedBy?: Resolver<Maybe<ResolversTypes['Run']>, ParentType, ContextType>;
-  provenance?: Resolver<Maybe<ResolversTypes['JSON']>, ParentType, ContextType>;
-  siblings?: Resolver<Array<ResolversTypes['Model']>, ParentType, ContextType>;
-  sizeBytes?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  kind?: Resolver<ResolversTypes['ModelKind'], ParentType, ContextType>;
+  architecture?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   task?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  inputShape?: Resolver<Array<ResolversTypes['Int']>, ParentType, ContextType>;
+  labels?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
+  preprocessing?: Resolver<ResolversTypes['Preprocessing'], ParentType, ContextType>;
+  featureLayer?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  layers?: Resolver<Array<ResolversTypes['Layer']>, ParentType, ContextType>;
+  paramCount?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  sizeBytes?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  provenance?: Resolver<Maybe<ResolversTypes['JSON']>, ParentType, ContextType>;
   verifiedLineage?: Resolver<Maybe<ResolversTypes['Boolean']>, ParentType, ContextType>;
+  parent?: Resolver<Maybe<ResolversTypes['Model']>, ParentType, ContextType>;
+  children?: Resolver<Array<ResolversTypes['Model']>, ParentType, ContextType>;
+  ancestors?: Resolver<Array<ResolversTypes['Model']>, ParentType, ContextType>;
+  descendants?: Resolver<Array<ResolversTypes['Model']>, ParentType, ContextType, Partial<ModelDescendantsArgs>>;
+  siblings?: Resolver<Array<ResolversTypes['Model']>, ParentType, ContextType>;
+  producedBy?: Resolver<Maybe<ResolversTypes['Run']>, ParentType, ContextType>;
+  bestMetric?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType, RequireFields<ModelBestMetricArgs, 'metric'>>;
+  createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+};
+
+export type ModelEdgeResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['ModelEdge'] = ResolversParentTypes['ModelEdge']> = {
+  cursor?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  node?: Resolver<ResolversTypes['Model'], ParentType, ContextType>;
 };
 
 export type ModelConnectionResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['ModelConnection'] = ResolversParentTypes['ModelConnection']> = {
@@ -886,82 +876,124 @@ export type ModelConnectionResolvers<ContextType = GraphQLContext, ParentType ex
   totalCount?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
 };
 
-export type ModelEdgeResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['ModelEdge'] = ResolversParentTypes['ModelEdge']> = {
-  cursor?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
-  node?: Resolver<ResolversTypes['Model'], ParentType, ContextType>;
-};
-
-export type MutationResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['Mutation'] = ResolversParentTypes['Mutation']> = {
-  cancelRun?: Resolver<ResolversTypes['Run'], ParentType, ContextType, RequireFields<MutationCancelRunArgs, 'id'>>;
-  createDataset?: Resolver<ResolversTypes['Dataset'], ParentType, ContextType, RequireFields<MutationCreateDatasetArgs, 'input'>>;
-  createExperiment?: Resolver<ResolversTypes['Experiment'], ParentType, ContextType, RequireFields<MutationCreateExperimentArgs, 'input'>>;
-  drainTrainer?: Resolver<ResolversTypes['Trainer'], ParentType, ContextType, RequireFields<MutationDrainTrainerArgs, 'id'>>;
-  registerModel?: Resolver<ResolversTypes['Model'], ParentType, ContextType, RequireFields<MutationRegisterModelArgs, 'input'>>;
-  registerTrainer?: Resolver<ResolversTypes['RegisterTrainerPayload'], ParentType, ContextType, RequireFields<MutationRegisterTrainerArgs, 'input'>>;
-  startFineTune?: Resolver<ResolversTypes['Run'], ParentType, ContextType, RequireFields<MutationStartFineTuneArgs, 'input'>>;
-};
-
-export type PageInfoResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['PageInfo'] = ResolversParentTypes['PageInfo']> = {
-  endCursor?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
-  hasNextPage?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
-};
-
-export type PreprocessingResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['Preprocessing'] = ResolversParentTypes['Preprocessing']> = {
-  channels?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
-  inputRange?: Resolver<Array<ResolversTypes['Float']>, ParentType, ContextType>;
-};
-
-export type QueryResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['Query'] = ResolversParentTypes['Query']> = {
-  dataset?: Resolver<Maybe<ResolversTypes['Dataset']>, ParentType, ContextType, RequireFields<QueryDatasetArgs, 'id'>>;
-  datasets?: Resolver<Array<ResolversTypes['Dataset']>, ParentType, ContextType>;
-  experiment?: Resolver<Maybe<ResolversTypes['Experiment']>, ParentType, ContextType, RequireFields<QueryExperimentArgs, 'id'>>;
-  experiments?: Resolver<Array<ResolversTypes['Experiment']>, ParentType, ContextType>;
-  model?: Resolver<Maybe<ResolversTypes['Model']>, ParentType, ContextType, RequireFields<QueryModelArgs, 'id'>>;
-  models?: Resolver<ResolversTypes['ModelConnection'], ParentType, ContextType, RequireFields<QueryModelsArgs, 'first'>>;
-  run?: Resolver<Maybe<ResolversTypes['Run']>, ParentType, ContextType, RequireFields<QueryRunArgs, 'id'>>;
-  runs?: Resolver<ResolversTypes['RunConnection'], ParentType, ContextType, RequireFields<QueryRunsArgs, 'first'>>;
-  trainer?: Resolver<Maybe<ResolversTypes['Trainer']>, ParentType, ContextType, RequireFields<QueryTrainerArgs, 'id'>>;
-  trainers?: Resolver<Array<ResolversTypes['Trainer']>, ParentType, ContextType, Partial<QueryTrainersArgs>>;
-  viewer?: Resolver<ResolversTypes['Viewer'], ParentType, ContextType>;
-};
-
-export type RegisterTrainerPayloadResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['RegisterTrainerPayload'] = ResolversParentTypes['RegisterTrainerPayload']> = {
-  trainer?: Resolver<ResolversTypes['Trainer'], ParentType, ContextType>;
-  trainerToken?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
-};
-
-export type RunResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['Run'] = ResolversParentTypes['Run']> = {
-  assignedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
-  attemptCount?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
-  attempts?: Resolver<Array<ResolversTypes['RunAttempt']>, ParentType, ContextType>;
-  baseModel?: Resolver<ResolversTypes['Model'], ParentType, ContextType>;
-  bestEpoch?: Resolver<Maybe<ResolversTypes['EpochMetrics']>, ParentType, ContextType, Partial<RunBestEpochArgs>>;
-  dataset?: Resolver<ResolversTypes['Dataset'], ParentType, ContextType>;
-  epochs?: Resolver<Array<ResolversTypes['EpochMetrics']>, ParentType, ContextType>;
-  error?: Resolver<Maybe<ResolversTypes['RunError']>, ParentType, ContextType>;
-  experiment?: Resolver<Maybe<ResolversTypes['Experiment']>, ParentType, ContextType>;
-  finishedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
-  hyperparameters?: Resolver<ResolversTypes['Hyperparameters'], ParentType, ContextType>;
+export type DatasetResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['Dataset'] = ResolversParentTypes['Dataset']> = {
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
-  name?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
-  outputModel?: Resolver<Maybe<ResolversTypes['Model']>, ParentType, ContextType>;
-  pool?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
-  queuedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
-  series?: Resolver<Array<ResolversTypes['SeriesPoint']>, ParentType, ContextType, RequireFields<RunSeriesArgs, 'maxPoints' | 'metric'>>;
-  startedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
-  status?: Resolver<ResolversTypes['RunStatus'], ParentType, ContextType>;
-  trainer?: Resolver<Maybe<ResolversTypes['Trainer']>, ParentType, ContextType>;
-  trainingPath?: Resolver<Maybe<ResolversTypes['TrainingPath']>, ParentType, ContextType>;
+  name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  version?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  task?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  labels?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
+  sampleCount?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  classCounts?: Resolver<Array<ResolversTypes['Int']>, ParentType, ContextType>;
+  sampleShape?: Resolver<Array<ResolversTypes['Int']>, ParentType, ContextType>;
+  builtin?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  sha256?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+};
+
+export type ExperimentResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['Experiment'] = ResolversParentTypes['Experiment']> = {
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  description?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  objectiveMetric?: Resolver<ResolversTypes['MetricName'], ParentType, ContextType>;
+  objectiveDirection?: Resolver<ResolversTypes['SortDirection'], ParentType, ContextType>;
+  runs?: Resolver<ResolversTypes['RunConnection'], ParentType, ContextType, RequireFields<ExperimentRunsArgs, 'first'>>;
+  bestRun?: Resolver<Maybe<ResolversTypes['Run']>, ParentType, ContextType>;
+  createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+};
+
+export type HyperparametersResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['Hyperparameters'] = ResolversParentTypes['Hyperparameters']> = {
+  epochs?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  batchSize?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  optimizer?: Resolver<ResolversTypes['Optimizer'], ParentType, ContextType>;
+  learningRate?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+  freezeStrategy?: Resolver<ResolversTypes['FreezeStrategy'], ParentType, ContextType>;
+  freezeLayers?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
+  headHiddenUnits?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  headDropout?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+  unfreezeSchedule?: Resolver<Array<ResolversTypes['UnfreezeStep']>, ParentType, ContextType>;
+  earlyStopping?: Resolver<Maybe<ResolversTypes['EarlyStopping']>, ParentType, ContextType>;
+  validationSplit?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+  seed?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  maxSamples?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
+  featureLayer?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  raw?: Resolver<ResolversTypes['JSON'], ParentType, ContextType>;
+};
+
+export type UnfreezeStepResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['UnfreezeStep'] = ResolversParentTypes['UnfreezeStep']> = {
+  epoch?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  layers?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+};
+
+export type EarlyStoppingResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['EarlyStopping'] = ResolversParentTypes['EarlyStopping']> = {
+  monitor?: Resolver<ResolversTypes['MetricName'], ParentType, ContextType>;
+  patience?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  minDelta?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+};
+
+export type EpochMetricsResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['EpochMetrics'] = ResolversParentTypes['EpochMetrics']> = {
+  epoch?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  loss?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+  accuracy?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
+  valLoss?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
+  valAccuracy?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
+  learningRate?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+  durationMs?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+  samplesPerSecond?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+  trainableParams?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  frozenLayers?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  attempt?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  recordedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
 };
 
 export type RunAttemptResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['RunAttempt'] = ResolversParentTypes['RunAttempt']> = {
   attempt?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  trainer?: Resolver<Maybe<ResolversTypes['Trainer']>, ParentType, ContextType>;
+  status?: Resolver<ResolversTypes['RunAttemptStatus'], ParentType, ContextType>;
+  startedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   endedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
   error?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   resumedFromEpoch?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
-  startedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
-  status?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+};
+
+export type RunErrorResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['RunError'] = ResolversParentTypes['RunError']> = {
+  code?: Resolver<ResolversTypes['RunErrorCode'], ParentType, ContextType>;
+  message?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+};
+
+export type SeriesPointResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['SeriesPoint'] = ResolversParentTypes['SeriesPoint']> = {
+  epoch?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  min?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+  max?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+  last?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+};
+
+export type RunResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['Run'] = ResolversParentTypes['Run']> = {
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  name?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  status?: Resolver<ResolversTypes['RunStatus'], ParentType, ContextType>;
+  baseModel?: Resolver<ResolversTypes['Model'], ParentType, ContextType>;
+  dataset?: Resolver<ResolversTypes['Dataset'], ParentType, ContextType>;
+  experiment?: Resolver<Maybe<ResolversTypes['Experiment']>, ParentType, ContextType>;
+  hyperparameters?: Resolver<ResolversTypes['Hyperparameters'], ParentType, ContextType>;
+  pool?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  epochs?: Resolver<Array<ResolversTypes['EpochMetrics']>, ParentType, ContextType>;
+  series?: Resolver<Array<ResolversTypes['SeriesPoint']>, ParentType, ContextType, RequireFields<RunSeriesArgs, 'metric' | 'maxPoints'>>;
+  bestEpoch?: Resolver<Maybe<ResolversTypes['EpochMetrics']>, ParentType, ContextType, Partial<RunBestEpochArgs>>;
   trainer?: Resolver<Maybe<ResolversTypes['Trainer']>, ParentType, ContextType>;
+  attempts?: Resolver<Array<ResolversTypes['RunAttempt']>, ParentType, ContextType>;
+  attemptCount?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  trainingPath?: Resolver<Maybe<ResolversTypes['TrainingPath']>, ParentType, ContextType>;
+  outputModel?: Resolver<Maybe<ResolversTypes['Model']>, ParentType, ContextType>;
+  error?: Resolver<Maybe<ResolversTypes['RunError']>, ParentType, ContextType>;
+  queuedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  assignedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  startedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  finishedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+};
+
+export type RunEdgeResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['RunEdge'] = ResolversParentTypes['RunEdge']> = {
+  cursor?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  node?: Resolver<ResolversTypes['Run'], ParentType, ContextType>;
 };
 
 export type RunConnectionResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['RunConnection'] = ResolversParentTypes['RunConnection']> = {
@@ -970,64 +1002,35 @@ export type RunConnectionResolvers<ContextType = GraphQLContext, ParentType exte
   totalCount?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
 };
 
-export type RunEdgeResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['RunEdge'] = ResolversParentTypes['RunEdge']> = {
-  cursor?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
-  node?: Resolver<ResolversTypes['Run'], ParentType, ContextType>;
-};
-
-export type RunErrorResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['RunError'] = ResolversParentTypes['RunError']> = {
-  code?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
-  message?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
-};
-
-export type RunEventResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['RunEvent'] = ResolversParentTypes['RunEvent']> = {
-  at?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
-  attempt?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
-  epoch?: Resolver<Maybe<ResolversTypes['EpochMetrics']>, ParentType, ContextType>;
-  kind?: Resolver<ResolversTypes['RunEventKind'], ParentType, ContextType>;
-  message?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
-  runId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
-  status?: Resolver<ResolversTypes['RunStatus'], ParentType, ContextType>;
-};
-
-export type SeriesPointResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['SeriesPoint'] = ResolversParentTypes['SeriesPoint']> = {
-  epoch?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
-  last?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
-  max?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
-  min?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
-};
-
-export type SubscriptionResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['Subscription'] = ResolversParentTypes['Subscription']> = {
-  runEvents?: SubscriptionResolver<ResolversTypes['RunEvent'], "runEvents", ParentType, ContextType, RequireFields<SubscriptionRunEventsArgs, 'runId'>>;
-  trainerEvents?: SubscriptionResolver<ResolversTypes['TrainerEvent'], "trainerEvents", ParentType, ContextType>;
-};
-
 export type TrainerResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['Trainer'] = ResolversParentTypes['Trainer']> = {
-  backend?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
-  cpuCount?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
-  currentRuns?: Resolver<Array<ResolversTypes['Run']>, ParentType, ContextType>;
-  devices?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
-  host?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
-  labels?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
-  lastHeartbeatAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
-  maxConcurrentRuns?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
-  memoryBytes?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
   name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  host?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   pool?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
-  registeredAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  backend?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  devices?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
+  labels?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
+  cpuCount?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  memoryBytes?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+  maxConcurrentRuns?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   status?: Resolver<ResolversTypes['TrainerStatus'], ParentType, ContextType>;
+  lastHeartbeatAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  currentRuns?: Resolver<Array<ResolversTypes['Run']>, ParentType, ContextType>;
+  registeredAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
 };
 
-export type TrainerEventResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['TrainerEvent'] = ResolversParentTypes['TrainerEvent']> = {
-  at?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
-  kind?: Resolver<ResolversTypes['TrainerEventKind'], ParentType, ContextType>;
-  trainer?: Resolver<ResolversTypes['Trainer'], ParentType, ContextType>;
-};
-
-export type UnfreezeStepResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['UnfreezeStep'] = ResolversParentTypes['UnfreezeStep']> = {
-  epoch?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
-  layers?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+export type QueryResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['Query'] = ResolversParentTypes['Query']> = {
+  models?: Resolver<ResolversTypes['ModelConnection'], ParentType, ContextType, RequireFields<QueryModelsArgs, 'first'>>;
+  model?: Resolver<Maybe<ResolversTypes['Model']>, ParentType, ContextType, RequireFields<QueryModelArgs, 'id'>>;
+  datasets?: Resolver<Array<ResolversTypes['Dataset']>, ParentType, ContextType>;
+  dataset?: Resolver<Maybe<ResolversTypes['Dataset']>, ParentType, ContextType, RequireFields<QueryDatasetArgs, 'id'>>;
+  experiments?: Resolver<Array<ResolversTypes['Experiment']>, ParentType, ContextType>;
+  experiment?: Resolver<Maybe<ResolversTypes['Experiment']>, ParentType, ContextType, RequireFields<QueryExperimentArgs, 'id'>>;
+  runs?: Resolver<ResolversTypes['RunConnection'], ParentType, ContextType, RequireFields<QueryRunsArgs, 'first'>>;
+  run?: Resolver<Maybe<ResolversTypes['Run']>, ParentType, ContextType, RequireFields<QueryRunArgs, 'id'>>;
+  trainers?: Resolver<Array<ResolversTypes['Trainer']>, ParentType, ContextType, Partial<QueryTrainersArgs>>;
+  trainer?: Resolver<Maybe<ResolversTypes['Trainer']>, ParentType, ContextType, RequireFields<QueryTrainerArgs, 'id'>>;
+  viewer?: Resolver<ResolversTypes['Viewer'], ParentType, ContextType>;
 };
 
 export type ViewerResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['Viewer'] = ResolversParentTypes['Viewer']> = {
@@ -1035,34 +1038,70 @@ export type ViewerResolvers<ContextType = GraphQLContext, ParentType extends Res
   projectName?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
 };
 
+export type RegisterTrainerPayloadResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['RegisterTrainerPayload'] = ResolversParentTypes['RegisterTrainerPayload']> = {
+  trainer?: Resolver<ResolversTypes['Trainer'], ParentType, ContextType>;
+  trainerToken?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+};
+
+export type MutationResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['Mutation'] = ResolversParentTypes['Mutation']> = {
+  registerModel?: Resolver<ResolversTypes['Model'], ParentType, ContextType, RequireFields<MutationRegisterModelArgs, 'input'>>;
+  createDataset?: Resolver<ResolversTypes['Dataset'], ParentType, ContextType, RequireFields<MutationCreateDatasetArgs, 'input'>>;
+  createExperiment?: Resolver<ResolversTypes['Experiment'], ParentType, ContextType, RequireFields<MutationCreateExperimentArgs, 'input'>>;
+  startFineTune?: Resolver<ResolversTypes['Run'], ParentType, ContextType, RequireFields<MutationStartFineTuneArgs, 'input'>>;
+  cancelRun?: Resolver<ResolversTypes['Run'], ParentType, ContextType, RequireFields<MutationCancelRunArgs, 'id'>>;
+  registerTrainer?: Resolver<ResolversTypes['RegisterTrainerPayload'], ParentType, ContextType, RequireFields<MutationRegisterTrainerArgs, 'input'>>;
+  drainTrainer?: Resolver<ResolversTypes['Trainer'], ParentType, ContextType, RequireFields<MutationDrainTrainerArgs, 'id'>>;
+};
+
+export type RunEventResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['RunEvent'] = ResolversParentTypes['RunEvent']> = {
+  kind?: Resolver<ResolversTypes['RunEventKind'], ParentType, ContextType>;
+  runId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  status?: Resolver<ResolversTypes['RunStatus'], ParentType, ContextType>;
+  attempt?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
+  epoch?: Resolver<Maybe<ResolversTypes['EpochMetrics']>, ParentType, ContextType>;
+  message?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  at?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+};
+
+export type TrainerEventResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['TrainerEvent'] = ResolversParentTypes['TrainerEvent']> = {
+  kind?: Resolver<ResolversTypes['TrainerEventKind'], ParentType, ContextType>;
+  trainer?: Resolver<ResolversTypes['Trainer'], ParentType, ContextType>;
+  at?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+};
+
+export type SubscriptionResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['Subscription'] = ResolversParentTypes['Subscription']> = {
+  runEvents?: SubscriptionResolver<ResolversTypes['RunEvent'], "runEvents", ParentType, ContextType, RequireFields<SubscriptionRunEventsArgs, 'runId'>>;
+  trainerEvents?: SubscriptionResolver<ResolversTypes['TrainerEvent'], "trainerEvents", ParentType, ContextType>;
+};
+
 export type Resolvers<ContextType = GraphQLContext> = {
-  Dataset?: DatasetResolvers<ContextType>;
   DateTime?: GraphQLScalarType;
-  EarlyStopping?: EarlyStoppingResolvers<ContextType>;
-  EpochMetrics?: EpochMetricsResolvers<ContextType>;
-  Experiment?: ExperimentResolvers<ContextType>;
-  Hyperparameters?: HyperparametersResolvers<ContextType>;
   JSON?: GraphQLScalarType;
-  Layer?: LayerResolvers<ContextType>;
-  Model?: ModelResolvers<ContextType>;
-  ModelConnection?: ModelConnectionResolvers<ContextType>;
-  ModelEdge?: ModelEdgeResolvers<ContextType>;
-  Mutation?: MutationResolvers<ContextType>;
   PageInfo?: PageInfoResolvers<ContextType>;
   Preprocessing?: PreprocessingResolvers<ContextType>;
-  Query?: QueryResolvers<ContextType>;
-  RegisterTrainerPayload?: RegisterTrainerPayloadResolvers<ContextType>;
-  Run?: RunResolvers<ContextType>;
-  RunAttempt?: RunAttemptResolvers<ContextType>;
-  RunConnection?: RunConnectionResolvers<ContextType>;
-  RunEdge?: RunEdgeResolvers<ContextType>;
-  RunError?: RunErrorResolvers<ContextType>;
-  RunEvent?: RunEventResolvers<ContextType>;
-  SeriesPoint?: SeriesPointResolvers<ContextType>;
-  Subscription?: SubscriptionResolvers<ContextType>;
-  Trainer?: TrainerResolvers<ContextType>;
-  TrainerEvent?: TrainerEventResolvers<ContextType>;
+  Layer?: LayerResolvers<ContextType>;
+  Model?: ModelResolvers<ContextType>;
+  ModelEdge?: ModelEdgeResolvers<ContextType>;
+  ModelConnection?: ModelConnectionResolvers<ContextType>;
+  Dataset?: DatasetResolvers<ContextType>;
+  Experiment?: ExperimentResolvers<ContextType>;
+  Hyperparameters?: HyperparametersResolvers<ContextType>;
   UnfreezeStep?: UnfreezeStepResolvers<ContextType>;
+  EarlyStopping?: EarlyStoppingResolvers<ContextType>;
+  EpochMetrics?: EpochMetricsResolvers<ContextType>;
+  RunAttempt?: RunAttemptResolvers<ContextType>;
+  RunError?: RunErrorResolvers<ContextType>;
+  SeriesPoint?: SeriesPointResolvers<ContextType>;
+  Run?: RunResolvers<ContextType>;
+  RunEdge?: RunEdgeResolvers<ContextType>;
+  RunConnection?: RunConnectionResolvers<ContextType>;
+  Trainer?: TrainerResolvers<ContextType>;
+  Query?: QueryResolvers<ContextType>;
   Viewer?: ViewerResolvers<ContextType>;
+  RegisterTrainerPayload?: RegisterTrainerPayloadResolvers<ContextType>;
+  Mutation?: MutationResolvers<ContextType>;
+  RunEvent?: RunEventResolvers<ContextType>;
+  TrainerEvent?: TrainerEventResolvers<ContextType>;
+  Subscription?: SubscriptionResolvers<ContextType>;
 };
 

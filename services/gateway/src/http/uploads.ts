@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
+import { projectScope } from "@graft/db";
 import { authenticate } from "../auth/authenticate.ts";
 import type { DomainDeps } from "../domain/deps.ts";
 import { UnauthenticatedError } from "../domain/errors.ts";
@@ -41,7 +42,7 @@ export async function handleUpload(
     throw error;
   }
   if (bytes.byteLength === 0) return sendJson(res, 400, { error: "empty body", code: "BAD_USER_INPUT" });
-  const created = await new Uploads(deps, viewer).create(
+  const created = await new Uploads(deps, projectScope(viewer.projectId)).create(
     new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength),
   );
   sendJson(res, 201, created);

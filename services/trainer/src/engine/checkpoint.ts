@@ -1,5 +1,5 @@
 import * as tf from "@tensorflow/tfjs";
-import { CorruptModelError } from "./errors.ts";
+import { CorruptModelError } from "../job-errors.ts";
 
 /**
  * A checkpoint is the child's weights after an epoch: a 4-byte little-endian header length,

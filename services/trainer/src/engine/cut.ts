@@ -1,6 +1,6 @@
 import type { Hyperparameters } from "@graft/contracts";
 import * as tf from "@tensorflow/tfjs";
-import { InvalidFineTuneError } from "./errors.ts";
+import { InvalidFineTuneError } from "../job-errors.ts";
 
 const HEAD_CLASSES = new Set(["Dense", "Dropout", "Activation", "Softmax", "ReLU"]);
 

@@ -2,9 +2,9 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { zipSync } from "fflate";
 import { PNG } from "pngjs";
+import { IncompatibleDatasetError } from "../job-errors.ts";
 import { initBackend } from "./backend.ts";
 import { imageFolderZipToImages, loadDataset } from "./dataset.ts";
-import { IncompatibleDatasetError } from "./errors.ts";
 
 await initBackend();
 

@@ -2,7 +2,7 @@ import { decodeImage, InvalidDatasetError, readImageFolderZip } from "@graft/art
 import { loadBuiltinDatasetPixels } from "@graft/catalog";
 import type { DatasetSource } from "@graft/contracts";
 import * as tf from "@tensorflow/tfjs";
-import { IncompatibleDatasetError } from "./errors.ts";
+import { IncompatibleDatasetError } from "../job-errors.ts";
 import type { LabeledImages } from "./preprocess.ts";
 
 export interface LoadDatasetOptions {

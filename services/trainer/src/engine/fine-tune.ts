@@ -1,5 +1,13 @@
-import type { EpochMetrics, Hyperparameters, Preprocessing } from "@graft/contracts";
+import {
+  type EpochMetrics,
+  type Hyperparameters,
+  type Optimizer,
+  type Preprocessing,
+  type TrainingPath,
+  trainingPathFor,
+} from "@graft/contracts";
 import * as tf from "@tensorflow/tfjs";
+import { IncompatibleDatasetError } from "../job-errors.ts";
 import { type BackendInfo, initBackend } from "./backend.ts";
 import { encodeCheckpoint, restoreCheckpoint } from "./checkpoint.ts";
 import {
@@ -10,14 +18,12 @@ import {
   freezeBatchNormStatistics,
   unfreezeTop,
 } from "./cut.ts";
-import { FineTuneCancelledError, IncompatibleDatasetError } from "./errors.ts";
+import { FineTuneCancelledError } from "./errors.ts";
 import { EarlyStopping } from "./metrics.ts";
 import { accumulatedStep, microBatchSize } from "./micro-batch.ts";
 import { type LabeledImages, preprocessBatch } from "./preprocess.ts";
 import { seededRandom, shuffleInPlace } from "./random.ts";
 import { stratifiedSplit } from "./split.ts";
-
-export type TrainingPath = "FEATURE_CACHE" | "FULL";
 
 export interface FineTuneOptions {
   /** Consumed: its layers become the child's. Dispose only the returned model. */
@@ -57,9 +63,9 @@ const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resol
 
 /**
  * Fine-tunes `base` on `dataset`: cuts it at the feature layer, attaches a new head, freezes
- * per strategy and trains with a seeded, stratified split. With every base layer frozen and
- * no unfreeze schedule, the backbone runs once over all samples (feature cache) and only the
- * head trains; otherwise every batch runs through the whole model (FULL).
+ * per strategy and trains with a seeded, stratified split, on the path `trainingPathFor`
+ * picks: the backbone runs once over all samples and only the head trains (FEATURE_CACHE),
+ * or every batch runs through the whole model (FULL).
  */
 export async function fineTune(options: FineTuneOptions): Promise<FineTuneResult> {
   const { base, dataset, hyperparameters: hp, signal } = options;
@@ -102,18 +108,14 @@ function checkDataset(d: LabeledImages) {
       throw new IncompatibleDatasetError(`label index ${label} is out of range`);
 }
 
-function makeOptimizer(hp: Hyperparameters): tf.Optimizer {
-  switch (hp.optimizer) {
-    case "SGD":
-      return tf.train.sgd(hp.learningRate);
-    case "RMSPROP":
-      return tf.train.rmsprop(hp.learningRate);
-    case "ADAGRAD":
-      return tf.train.adagrad(hp.learningRate);
-    default:
-      return tf.train.adam(hp.learningRate);
-  }
-}
+const OPTIMIZERS: Record<Optimizer, (learningRate: number) => tf.Optimizer> = {
+  ADAM: (lr) => tf.train.adam(lr),
+  SGD: (lr) => tf.train.sgd(lr),
+  RMSPROP: (lr) => tf.train.rmsprop(lr),
+  ADAGRAD: (lr) => tf.train.adagrad(lr),
+};
+
+const makeOptimizer = (hp: Hyperparameters): tf.Optimizer => OPTIMIZERS[hp.optimizer](hp.learningRate);
 
 class Runner {
   private readonly hp: Hyperparameters;
@@ -135,10 +137,7 @@ class Runner {
     this.hp = options.hyperparameters;
     freezeBatchNormStatistics(cut.baseLayers);
     this.frozen = applyFreeze(cut.baseLayers, this.hp.freeze);
-    this.path =
-      this.hp.freeze.strategy === "ALL_BASE" && this.hp.unfreezeSchedule.length === 0 && options.featureCache !== false
-        ? "FEATURE_CACHE"
-        : "FULL";
+    this.path = options.featureCache === false ? "FULL" : trainingPathFor(this.hp);
     this.trainingBackend = backend.inferenceBackend;
     this.split = stratifiedSplit(
       options.dataset.labels,

@@ -1,6 +1,4 @@
-import type { Hyperparameters } from "@graft/contracts";
-
-type Monitor = NonNullable<Hyperparameters["earlyStopping"]>["monitor"];
+import { type Hyperparameters, higherIsBetter, type MetricName } from "@graft/contracts";
 
 /** Keras-style early stopping: stop after `patience` epochs without a `minDelta` improvement. */
 export class EarlyStopping {
@@ -9,13 +7,14 @@ export class EarlyStopping {
   constructor(private readonly config: NonNullable<Hyperparameters["earlyStopping"]>) {}
 
   /** Records an epoch's metrics; true when training should stop now. */
-  update(metrics: Record<Monitor, number | null>): boolean {
+  update(metrics: Record<MetricName, number | null>): boolean {
     const value = metrics[this.config.monitor];
     if (value === null || !Number.isFinite(value)) return false;
-    const higherIsBetter = this.config.monitor === "accuracy" || this.config.monitor === "valAccuracy";
     const improved =
       this.best === null ||
-      (higherIsBetter ? value - this.best > this.config.minDelta : this.best - value > this.config.minDelta);
+      (higherIsBetter(this.config.monitor)
+        ? value - this.best > this.config.minDelta
+        : this.best - value > this.config.minDelta);
     if (improved) {
       this.best = value;
       this.wait = 0;

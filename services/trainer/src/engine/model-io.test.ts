@@ -7,8 +7,8 @@ import { join } from "node:path";
 import { test } from "node:test";
 import type { ModelArtifact } from "@graft/artifacts";
 import * as tf from "@tensorflow/tfjs";
+import { CorruptModelError } from "../job-errors.ts";
 import { initBackend } from "./backend.ts";
-import { CorruptModelError } from "./errors.ts";
 import { exportModel } from "./export.ts";
 import { loadModel } from "./model-io.ts";
 

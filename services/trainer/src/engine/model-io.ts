@@ -8,7 +8,7 @@ import {
   parseModelFiles,
 } from "@graft/artifacts";
 import * as tf from "@tensorflow/tfjs";
-import { CorruptModelError } from "./errors.ts";
+import { CorruptModelError } from "../job-errors.ts";
 
 export type ModelSource =
   | { kind: "artifact"; artifact: ModelArtifact }

@@ -1,5 +1,16 @@
 import { type ArtifactStore, checkpointKey } from "@graft/artifacts";
-import type { EpochMetrics } from "@graft/contracts";
+import { epochMetricsSchema } from "@graft/contracts";
+import { z } from "zod";
+
+const VERSION = 1;
+
+const headerSchema = z.object({
+  version: z.literal(VERSION),
+  completedEpochs: z.number().int().min(0),
+  /** Attempt that wrote it. */
+  attempt: z.number().int().min(1),
+  epochs: z.array(z.object({ epoch: z.number().int().min(1), metrics: epochMetricsSchema })),
+});
 
 /**
  * A run's latest checkpoint: the engine's opaque bytes plus what the node needs to resume
@@ -8,15 +19,7 @@ import type { EpochMetrics } from "@graft/contracts";
  *
  * Layout: 4-byte big-endian header length, UTF-8 JSON header, engine bytes.
  */
-export interface Checkpoint {
-  completedEpochs: number;
-  /** Attempt that wrote it. */
-  attempt: number;
-  epochs: { epoch: number; metrics: EpochMetrics }[];
-  engine: Uint8Array;
-}
-
-const VERSION = 1;
+export type Checkpoint = Omit<z.infer<typeof headerSchema>, "version"> & { engine: Uint8Array };
 
 export function encodeCheckpoint(checkpoint: Checkpoint): Uint8Array {
   const { engine, ...rest } = checkpoint;
@@ -33,20 +36,17 @@ export function decodeCheckpoint(bytes: Uint8Array): Checkpoint | null {
   if (bytes.byteLength < 4) return null;
   const length = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getUint32(0);
   if (4 + length > bytes.byteLength) return null;
+  let json: unknown;
   try {
-    const header = JSON.parse(new TextDecoder().decode(bytes.subarray(4, 4 + length)));
-    if (header.version !== VERSION || !Number.isInteger(header.completedEpochs) || !Array.isArray(header.epochs)) {
-      return null;
-    }
-    return {
-      completedEpochs: header.completedEpochs,
-      attempt: header.attempt,
-      epochs: header.epochs,
-      engine: bytes.slice(4 + length),
-    };
+    json = JSON.parse(new TextDecoder().decode(bytes.subarray(4, 4 + length)));
   } catch {
     return null;
   }
+  // The object store is shared with every trainer: what comes back is checked like a message.
+  const header = headerSchema.safeParse(json);
+  if (!header.success) return null;
+  const { version: _, ...fields } = header.data;
+  return { ...fields, engine: bytes.slice(4 + length) };
 }
 
 export async function loadCheckpoint(store: ArtifactStore, runId: string): Promise<Checkpoint | null> {

@@ -1,5 +1,5 @@
 import type { ModelArtifact, ParsedModel } from "@graft/artifacts";
-import type { DatasetSource, EpochMetrics, Hyperparameters, Preprocessing } from "@graft/contracts";
+import type { DatasetSource, EpochMetrics, Hyperparameters, Preprocessing, TrainingPath } from "@graft/contracts";
 
 /**
  * The part of the engine (../engine) the node drives. Declared here structurally so the
@@ -13,7 +13,7 @@ export interface EngineModel {
 
 export interface FineTuneResult {
   model: EngineModel;
-  trainingPath: "FEATURE_CACHE" | "FULL";
+  trainingPath: TrainingPath;
   featureLayer: string;
   stoppedEarly: boolean;
   epochsCompleted: number;

@@ -22,22 +22,6 @@ export class GatewayUnreachableError extends Error {
   }
 }
 
-/**
- * A job that cannot succeed on any trainer (missing or corrupt base model, bad data,
- * invalid hyperparameters): the run ends FAILED at once instead of being retried.
- */
-export class PermanentJobError extends Error {
-  override name = "PermanentJobError";
-  readonly retryable = false;
-  constructor(
-    readonly code: string,
-    message: string,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-  }
-}
-
 /** Why a run's training was interrupted on purpose. */
 export type StopReason =
   | { kind: "cancel"; reason?: string }

@@ -1,35 +1,32 @@
 import { InvalidDatasetError, InvalidModelError } from "@graft/artifacts";
+import { isRunErrorCode, type RunErrorCode } from "@graft/contracts";
+import { JobError } from "../job-errors.ts";
 
 export interface Classified {
-  code: string;
+  code: RunErrorCode;
   message: string;
   /** false: the same job would fail again anywhere, so the run ends now. */
   retryable: boolean;
 }
 
-const CODES: Record<string, string> = {
-  CorruptModelError: "CORRUPT_MODEL",
-  InvalidModelError: "CORRUPT_MODEL",
-  IncompatibleDatasetError: "INCOMPATIBLE_DATASET",
-  InvalidDatasetError: "INVALID_DATASET",
-};
-
 /**
- * Sorts a job's error into final or transient. Errors that say so (`retryable`) decide for
- * themselves; the artifact format errors are data problems and final; anything unknown
- * (NATS hiccup, out of memory, a bug that may not recur on another node) is retried.
+ * Sorts a job's error into final or transient. The trainer's own JobErrors and the artifact
+ * format errors (data problems) say so by their class. An engine handed in from elsewhere
+ * (another copy of these modules) is recognised by a known run error `code` and its
+ * `retryable` flag. Anything else (NATS hiccup, out of memory, a bug that may not recur on
+ * another node) is a TRAINING_ERROR and retried.
  */
 export function classifyFailure(error: unknown): Classified {
-  const name = error instanceof Error ? error.name : "Error";
   const message = describe(error);
-  const explicit = (error as { retryable?: unknown } | null)?.retryable;
-  const ownCode = (error as { code?: unknown } | null)?.code;
-  const code = typeof ownCode === "string" && /^[A-Z_]+$/.test(ownCode) ? ownCode : (CODES[name] ?? "TRAINING_ERROR");
-  if (typeof explicit === "boolean") return { code, message, retryable: explicit };
-  if (error instanceof InvalidModelError || error instanceof InvalidDatasetError) {
-    return { code, message, retryable: false };
-  }
-  return { code, message, retryable: !(name in CODES) };
+  if (error instanceof JobError) return { code: error.code, message, retryable: error.retryable };
+  if (error instanceof InvalidModelError) return { code: "CORRUPT_MODEL", message, retryable: false };
+  if (error instanceof InvalidDatasetError) return { code: "INVALID_DATASET", message, retryable: false };
+  const { code, retryable } = (error ?? {}) as { code?: unknown; retryable?: unknown };
+  return {
+    code: isRunErrorCode(code) ? code : "TRAINING_ERROR",
+    message,
+    retryable: typeof retryable === "boolean" ? retryable : true,
+  };
 }
 
 function describe(error: unknown): string {

@@ -1,7 +1,11 @@
-import { encodeMessage, type Heartbeat, heartbeatSchema, trainerHeartbeatSubject } from "@graft/contracts";
+import {
+  encodeMessage,
+  type Heartbeat,
+  heartbeatSchema,
+  type TrainerStatus,
+  trainerHeartbeatSubject,
+} from "@graft/contracts";
 import type { NatsConnection } from "@nats-io/transport-node";
-
-export type TrainerStatus = Heartbeat["status"];
 
 export interface HeartbeatSource {
   status(): TrainerStatus;

@@ -8,13 +8,14 @@ import {
   JOBS_STREAM,
   jobsConsumerName,
   RUN_EVENTS_STREAM,
+  type TrainerStatus,
   trainerControlSchema,
   trainerControlSubject,
 } from "@graft/contracts";
 import { type JetStreamManager, jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { type Engine, loadEngine } from "./engine-port.ts";
-import { startHeartbeats, type TrainerStatus } from "./heartbeat.ts";
+import { startHeartbeats } from "./heartbeat.ts";
 import { startJobWorker } from "./job-worker.ts";
 import { registerTrainer } from "./register.ts";
 

@@ -1,3 +1,11 @@
+import {
+  GraftApiError,
+  GraftConnectionError,
+  GraftFetcher,
+  type GraphQLResponse,
+  RegisterTrainerDocument,
+  type RegisterTrainerMutation,
+} from "@graft/client";
 import { GatewayUnreachableError, RegistrationError } from "./errors.ts";
 
 export interface RegistrationInput {
@@ -26,15 +34,6 @@ export interface RegisterOptions {
   log?: (line: string) => void;
 }
 
-const MUTATION = `mutation RegisterTrainer($input: RegisterTrainerInput!) {
-  registerTrainer(input: $input) { trainer { id name } trainerToken }
-}`;
-
-type GraphQLAnswer = {
-  data?: { registerTrainer?: { trainer: { id: string; name: string }; trainerToken: string } } | null;
-  errors?: { message: string; extensions?: { code?: string } }[];
-};
-
 class TransientError extends Error {
   override name = "TransientError";
 }
@@ -49,13 +48,15 @@ export async function registerTrainer(
   input: RegistrationInput,
   options: RegisterOptions = {},
 ): Promise<Registration> {
+  // No API key: the join token in the input is the credential. Each try gives up after 10 s.
+  const gateway = new GraftFetcher({ url: gatewayUrl, timeoutMs: 10_000 });
   const deadline = Date.now() + (options.deadlineMs ?? 120_000);
   let delay = 250;
   let lastError: unknown;
   for (;;) {
     options.signal?.throwIfAborted();
     try {
-      return await attempt(gatewayUrl, input);
+      return await attempt(gateway, input);
     } catch (error) {
       if (!(error instanceof TransientError)) throw error;
       lastError = error;
@@ -69,27 +70,21 @@ export async function registerTrainer(
   }
 }
 
-async function attempt(gatewayUrl: string, input: RegistrationInput): Promise<Registration> {
-  let response: Response;
+async function attempt(gateway: GraftFetcher, input: RegistrationInput): Promise<Registration> {
+  let answer: GraphQLResponse<RegisterTrainerMutation>;
   try {
-    response = await fetch(gatewayUrl, {
-      method: "POST",
-      headers: { "content-type": "application/json", accept: "application/json" },
-      body: JSON.stringify({ query: MUTATION, variables: { input } }),
-      signal: AbortSignal.timeout(10_000),
-    });
+    answer = await gateway.execute(RegisterTrainerDocument, { input });
   } catch (cause) {
-    throw new TransientError(`cannot reach ${gatewayUrl}: ${(cause as Error).message}`, { cause });
+    // Nothing answered, or a proxy in front of a gateway still starting did.
+    if (cause instanceof GraftConnectionError && (cause.status === undefined || retryableStatus(cause.status))) {
+      throw new TransientError(cause.message, { cause });
+    }
+    if (cause instanceof GraftConnectionError || cause instanceof GraftApiError) {
+      throw new RegistrationError(`registerTrainer refused: ${cause.message}`, cause.code, { cause });
+    }
+    throw cause;
   }
-  if (response.status >= 500 || response.status === 429) {
-    throw new TransientError(`gateway answered HTTP ${response.status}`);
-  }
-  let answer: GraphQLAnswer;
-  try {
-    answer = (await response.json()) as GraphQLAnswer;
-  } catch (cause) {
-    throw new RegistrationError(`gateway answered HTTP ${response.status} without JSON`, undefined, { cause });
-  }
+  if (retryableStatus(answer.status)) throw new TransientError(`gateway answered HTTP ${answer.status}`);
   const error = answer.errors?.[0];
   if (error) {
     const code = error.extensions?.code;
@@ -100,3 +95,5 @@ async function attempt(gatewayUrl: string, input: RegistrationInput): Promise<Re
   if (!payload) throw new RegistrationError("registerTrainer answered no trainer", undefined);
   return { id: payload.trainer.id, name: payload.trainer.name, trainerToken: payload.trainerToken };
 }
+
+const retryableStatus = (status: number) => status >= 500 || status === 429;

@@ -1,6 +1,7 @@
 import { type ArtifactStore, getModel, modelArtifactKey, putModel } from "@graft/artifacts";
 import {
   InvalidMessageError,
+  isIdToken,
   type JobMessage,
   jobMessageSchema,
   parseMessage,
@@ -8,12 +9,14 @@ import {
   runControlSubject,
   runEventSchema,
   runEventsSubject,
+  trainingPathFor,
 } from "@graft/contracts";
 import type { JetStreamClient, JsMsg } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
+import { PermanentJobError } from "../job-errors.ts";
 import { type Checkpoint, deleteCheckpoint, loadCheckpoint, saveCheckpoint } from "./checkpoint.ts";
 import type { Engine, EngineModel } from "./engine-port.ts";
-import { JobStoppedError, PermanentJobError, type StopReason } from "./errors.ts";
+import { JobStoppedError, type StopReason } from "./errors.ts";
 import { classifyFailure, retryDelayMs } from "./failures.ts";
 import { keepJobAlive } from "./keep-alive.ts";
 import { loadOutputRecord, type SucceededBody, saveOutputRecord } from "./output-record.ts";
@@ -182,12 +185,10 @@ async function execute(
     // attempt re-announces them (the gateway stores each epoch once, whoever reports it).
     for (const { epoch, metrics } of history) await publish({ type: "epoch", epoch, metrics });
 
-    const trainingPath =
-      hp.freeze.strategy === "ALL_BASE" && hp.unfreezeSchedule.length === 0 ? "FEATURE_CACHE" : "FULL";
     await publish({
       type: "started",
       backend: deps.backend,
-      trainingPath,
+      trainingPath: trainingPathFor(hp),
       resumedFromEpoch: checkpoint?.completedEpochs ?? 0,
     });
     if (checkpoint) deps.log(`run ${job.runId}: resuming after epoch ${checkpoint.completedEpochs}`);
@@ -319,7 +320,7 @@ async function rejectInvalidJob(msg: JsMsg, deps: JobDeps, attempt: number, erro
   const reason = error instanceof InvalidMessageError ? error.message : String(error);
   deps.log(`job ${msg.seq} on ${msg.subject} rejected: ${reason}`);
   const runId = (safeJson(msg.data) as { runId?: unknown } | undefined)?.runId;
-  if (typeof runId === "string" && /^[A-Za-z0-9_-]{1,128}$/.test(runId)) {
+  if (isIdToken(runId)) {
     try {
       const publish = runEventPublisher(deps.js, { runId, attempt, trainerId: deps.trainerId });
       await publish({ type: "failed", error: { code: "INVALID_JOB", message: reason.slice(0, 2_000) }, final: true });

@@ -1,11 +1,11 @@
 "use client";
+import { OverviewDocument, TrainerStatus } from "@graft/client";
 import Link from "next/link";
 import { useEffect } from "react";
 import { Empty, ErrorBox, Loading, PageHeader } from "@/components/states.tsx";
 import { LineageMark, StatusBadge } from "@/components/status-badge.tsx";
 import { useQuery } from "@/lib/client/use-query.ts";
 import { formatDate, formatPercent } from "@/lib/format.ts";
-import { OverviewDocument } from "@/lib/graphql.generated.ts";
 import { byLiveness } from "@/lib/trainer-order.ts";
 
 // Active runs progress between epochs; a light poll keeps the overview current without one stream per run.
@@ -26,7 +26,7 @@ export function Overview() {
       </>
     );
   }
-  const online = data.trainers.filter((t) => t.status !== "OFFLINE");
+  const online = data.trainers.filter((t) => t.status !== TrainerStatus.Offline);
   return (
     <>
       <PageHeader title="Overview">

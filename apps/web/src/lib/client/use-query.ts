@@ -1,6 +1,6 @@
 "use client";
+import type { GraphQLDocument } from "@graft/client";
 import { useCallback, useEffect, useRef, useState } from "react";
-import type { TypedDocumentString } from "../graphql.generated.ts";
 import { gql } from "./graphql.ts";
 
 export interface QueryState<T> {
@@ -13,7 +13,7 @@ export interface QueryState<T> {
 
 /** Fetches an operation whenever its variables change; stale answers are dropped. */
 export function useQuery<TResult, TVariables>(
-  document: TypedDocumentString<TResult, TVariables>,
+  document: GraphQLDocument<TResult, TVariables>,
   variables: TVariables,
   options: { skip?: boolean } = {},
 ): QueryState<TResult> {

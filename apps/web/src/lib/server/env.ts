@@ -2,8 +2,6 @@
 export interface WebEnv {
   /** Gateway GraphQL endpoint. @default "http://127.0.0.1:4000/graphql" */
   graphqlUrl: URL;
-  /** Gateway base URL (for POST /uploads), derived from graphqlUrl. */
-  gatewayBaseUrl: URL;
   /** Local mode: the key used when the browser has not logged in. */
   defaultApiKey: string | null;
   /** Send the session cookie only over https. */
@@ -31,15 +29,8 @@ export function webEnv(): WebEnv {
   const key = process.env.GRAFT_API_KEY?.trim();
   cached = {
     graphqlUrl,
-    gatewayBaseUrl: new URL("/", graphqlUrl),
     defaultApiKey: key ? key : null,
     secureCookies: process.env.GRAFT_SECURE_COOKIES === "1",
   };
   return cached;
-}
-
-export function gatewayWsUrl(env: WebEnv): string {
-  const url = new URL(env.graphqlUrl);
-  url.protocol = url.protocol === "https:" ? "wss:" : "ws:";
-  return url.toString();
 }

@@ -1,28 +1,18 @@
+import { GraftFetcher } from "@graft/client";
 import { webEnv } from "./env.ts";
 
-export class GatewayUnavailableError extends Error {
-  override name = "GatewayUnavailableError";
-}
-
-export interface GatewayResponse {
-  status: number;
-  body: string;
-}
-
-/** Forwards one GraphQL request body to the gateway with the session's key. */
-export async function postToGateway(body: string, apiKey: string): Promise<GatewayResponse> {
-  const { graphqlUrl } = webEnv();
-  try {
-    const res = await fetch(graphqlUrl, {
-      method: "POST",
-      headers: { "content-type": "application/json", accept: "application/json", authorization: `Bearer ${apiKey}` },
-      body,
-      cache: "no-store",
-    });
-    return { status: res.status, body: await res.text() };
-  } catch (cause) {
-    throw new GatewayUnavailableError(`gateway at ${graphqlUrl} is unreachable`, { cause });
-  }
+/**
+ * The gateway with the session's key. Only the dashboard's server holds keys; no timeout of
+ * its own, since the browser's request waits as long as the gateway takes (a model fetched
+ * by URL can take a minute).
+ */
+export function gatewayFor(apiKey: string): GraftFetcher {
+  return new GraftFetcher({
+    url: webEnv().graphqlUrl.toString(),
+    apiKey,
+    fetch: (input, init) => fetch(input, { ...init, cache: "no-store" }),
+    timeoutMs: null,
+  });
 }
 
 export function graphqlErrorBody(message: string, code: string): string {

@@ -1,44 +1,31 @@
-import { createClient } from "graphql-ws";
-import WebSocket from "ws";
-import { gatewayWsUrl, webEnv } from "./env.ts";
+import { type GraphQLDocument, subscribe } from "@graft/client";
+import { webEnv } from "./env.ts";
 
-export interface SubscriptionHandlers {
-  next(data: unknown): void;
+export interface SubscriptionHandlers<TResult> {
+  next(data: TResult): void;
   error(message: string): void;
   complete(): void;
 }
 
 /**
  * Opens one graphql-ws subscription to the gateway with the session's key. The key stays on
- * this server; the browser only sees the events relayed to it.
+ * this server; the browser only sees the events relayed to it. A relay outlives gateway
+ * restarts, so it keeps reconnecting.
  */
-export function subscribeGateway(
-  query: string,
-  variables: Record<string, unknown>,
+export function subscribeGateway<TResult, TVariables>(
+  document: GraphQLDocument<TResult, TVariables>,
+  variables: TVariables,
   apiKey: string,
-  handlers: SubscriptionHandlers,
+  handlers: SubscriptionHandlers<TResult>,
 ): () => void {
-  const client = createClient({
-    url: gatewayWsUrl(webEnv()),
-    webSocketImpl: WebSocket,
-    connectionParams: { authorization: `Bearer ${apiKey}` },
-    lazy: true,
-    retryAttempts: 20,
-    shouldRetry: () => true,
-  });
-  const unsubscribe = client.subscribe(
-    { query, variables },
+  return subscribe(
+    { url: webEnv().graphqlUrl.toString(), apiKey, retryAttempts: 20, shouldRetry: () => true },
+    document,
+    variables,
     {
-      next: (result) => {
-        if (result.errors?.length) handlers.error(result.errors.map((e) => e.message).join("; "));
-        else if (result.data) handlers.next(result.data);
-      },
-      error: (error) => handlers.error(error instanceof Error ? error.message : "subscription failed"),
+      next: (data) => handlers.next(data),
+      error: (error) => handlers.error(error.message),
       complete: () => handlers.complete(),
     },
   );
-  return () => {
-    unsubscribe();
-    void client.dispose();
-  };
 }

@@ -6,9 +6,9 @@ import {
   UnsafeArchiveError,
   validateImageFolder,
 } from "@graft/artifacts";
-import { artifacts, datasets } from "@graft/db";
+import { artifacts, datasets, ownedRows, type ProjectScope } from "@graft/db";
 import { and, eq, max } from "drizzle-orm";
-import type { Caller, DomainDeps } from "../deps.ts";
+import type { DomainDeps } from "../deps.ts";
 import { BadUserInputError } from "../errors.ts";
 import { checkName } from "../input.ts";
 import type { DatasetRow } from "../rows.ts";
@@ -22,13 +22,13 @@ export interface CreateDatasetInput {
 export class DatasetCommands {
   constructor(
     private readonly deps: DomainDeps,
-    private readonly caller: Caller,
+    private readonly scope: ProjectScope,
   ) {}
 
   /** An uploaded zip of class folders becomes a dataset; the same name again makes a new version. */
   async create(input: CreateDatasetInput): Promise<DatasetRow> {
     const name = checkName(input.name, "input.name");
-    const uploads = new Uploads(this.deps, this.caller);
+    const uploads = new Uploads(this.deps, this.scope);
     const upload = await uploads.read(input.uploadId, "input.uploadId");
     let shape: { maxWidth: number; maxHeight: number; grey: boolean };
     let folder: ReturnType<typeof readImageFolderZip>;
@@ -49,15 +49,13 @@ export class DatasetCommands {
         const [latest] = await tx
           .select({ version: max(datasets.version) })
           .from(datasets)
-          .where(and(eq(datasets.projectId, this.caller.projectId), eq(datasets.name, name)));
-        await tx
-          .insert(artifacts)
-          .values({ key, projectId: this.caller.projectId, kind: "dataset", sizeBytes, sha256 });
+          .where(and(ownedRows(this.scope, datasets.projectId), eq(datasets.name, name)));
+        await tx.insert(artifacts).values({ key, projectId: this.scope.projectId, kind: "dataset", sizeBytes, sha256 });
         const [inserted] = await tx
           .insert(datasets)
           .values({
             id,
-            projectId: this.caller.projectId,
+            projectId: this.scope.projectId,
             name,
             version: (latest?.version ?? 0) + 1,
             task: "image-classification",

@@ -1,5 +1,6 @@
-import { experiments } from "@graft/db";
-import type { Caller, DomainDeps } from "../deps.ts";
+import type { MetricName } from "@graft/contracts";
+import { experiments, type ProjectScope, type SortDirection } from "@graft/db";
+import type { DomainDeps } from "../deps.ts";
 import { BadUserInputError, ConflictError } from "../errors.ts";
 import { checkName } from "../input.ts";
 import type { ExperimentRow } from "../rows.ts";
@@ -7,14 +8,14 @@ import type { ExperimentRow } from "../rows.ts";
 export interface CreateExperimentInput {
   name: string;
   description?: string | null;
-  objectiveMetric?: "loss" | "accuracy" | "valLoss" | "valAccuracy" | null;
-  objectiveDirection?: "ASC" | "DESC" | null;
+  objectiveMetric?: MetricName | null;
+  objectiveDirection?: SortDirection | null;
 }
 
 export class ExperimentCommands {
   constructor(
     private readonly deps: DomainDeps,
-    private readonly caller: Caller,
+    private readonly scope: ProjectScope,
   ) {}
 
   async create(input: CreateExperimentInput): Promise<ExperimentRow> {
@@ -25,7 +26,7 @@ export class ExperimentCommands {
     const [row] = await this.deps.db
       .insert(experiments)
       .values({
-        projectId: this.caller.projectId,
+        projectId: this.scope.projectId,
         name,
         description: input.description ?? null,
         objectiveMetric: input.objectiveMetric ?? "valAccuracy",

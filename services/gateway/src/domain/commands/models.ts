@@ -6,7 +6,8 @@ import {
   UnsafeArchiveError,
   unzipSafely,
 } from "@graft/artifacts";
-import type { Caller, DomainDeps } from "../deps.ts";
+import type { ProjectScope } from "@graft/db";
+import type { DomainDeps } from "../deps.ts";
 import { BadUserInputError } from "../errors.ts";
 import { checkName } from "../input.ts";
 import type { ModelRow } from "../rows.ts";
@@ -28,7 +29,7 @@ export interface RegisterModelInput {
 export class ModelCommands {
   constructor(
     private readonly deps: DomainDeps,
-    private readonly caller: Caller,
+    private readonly scope: ProjectScope,
   ) {}
 
   /** A BASE model from an uploaded zip or a URL, parsed as data (never executed). */
@@ -48,7 +49,7 @@ export class ModelCommands {
       }
     }
 
-    const uploads = new Uploads(this.deps, this.caller);
+    const uploads = new Uploads(this.deps, this.scope);
     let parsed: ParsedModel;
     let uploadId: string | null = null;
     const field = input.url ? "input.url" : "input.uploadId";
@@ -89,7 +90,7 @@ export class ModelCommands {
     }
     const row = await storeBaseModel(this.deps, parsed, {
       id: randomUUID(),
-      projectId: this.caller.projectId,
+      projectId: this.scope.projectId,
       name,
       task,
       labels,

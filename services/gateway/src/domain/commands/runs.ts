@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import {
+  ACTIVE_RUN_STATUSES,
   encodeMessage,
   type Hyperparameters,
   hyperparametersSchema,
@@ -8,17 +9,16 @@ import {
   jobMessageSchema,
   jobsSubject,
   runControlSubject,
-  subjectToken,
 } from "@graft/contracts";
-import { runs } from "@graft/db";
+import { type ProjectScope, runs } from "@graft/db";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { and, eq, inArray } from "drizzle-orm";
 import { checkFineTunable } from "../compatibility.ts";
 import type { DatasetQueries } from "../datasets.ts";
-import type { Caller, DomainDeps } from "../deps.ts";
-import { BadUserInputError, ConflictError, DomainError, ErrorCode } from "../errors.ts";
+import type { DomainDeps } from "../deps.ts";
+import { BadUserInputError, ConflictError, DomainError } from "../errors.ts";
 import type { ExperimentQueries } from "../experiments.ts";
-import { checkName, parseInput } from "../input.ts";
+import { checkName, checkPool, parseInput } from "../input.ts";
 import type { ModelQueries } from "../models.ts";
 import type { RunRow } from "../rows.ts";
 import type { RunQueries } from "../runs.ts";
@@ -46,7 +46,7 @@ export interface StartFineTuneInput {
 /** The job could not be put on NATS; the run was marked FAILED (DISPATCH_FAILED). */
 export class DispatchFailedError extends DomainError {
   override name = "DispatchFailedError";
-  readonly code = ErrorCode.DISPATCH_FAILED;
+  readonly code = "DISPATCH_FAILED";
   constructor(
     readonly runId: string,
     options: { cause: unknown },
@@ -58,8 +58,6 @@ export class DispatchFailedError extends DomainError {
   }
 }
 
-const ACTIVE = ["QUEUED", "ASSIGNED", "RUNNING"] as const;
-
 /** graphql-js drops undefined but keeps null; zod defaults apply only to undefined. */
 const defined = <T extends object>(value: T): T =>
   Object.fromEntries(Object.entries(value).filter(([, v]) => v !== null && v !== undefined)) as T;
@@ -67,7 +65,7 @@ const defined = <T extends object>(value: T): T =>
 export class RunCommands {
   constructor(
     private readonly deps: DomainDeps,
-    private readonly caller: Caller,
+    private readonly scope: ProjectScope,
     private readonly q: {
       models: ModelQueries;
       datasets: DatasetQueries;
@@ -96,14 +94,7 @@ export class RunCommands {
       }),
       "input",
     );
-    const pool = input.pool ?? "default";
-    try {
-      subjectToken(pool, "pool");
-    } catch (cause) {
-      throw new BadUserInputError("input.pool", "input.pool must be 1-128 letters, digits, '-' or '_'", undefined, {
-        cause,
-      });
-    }
+    const pool = checkPool(input.pool, "input.pool");
     const name = input.name === null || input.name === undefined ? null : checkName(input.name, "input.name");
     const base = await this.q.models.get(input.baseModelId, "input.baseModelId");
     const dataset = await this.q.datasets.get(input.datasetId, "input.datasetId");
@@ -132,7 +123,7 @@ export class RunCommands {
       .insert(runs)
       .values({
         id: runId,
-        projectId: this.caller.projectId,
+        projectId: this.scope.projectId,
         name,
         experimentId: experiment?.id ?? null,
         baseModelId: base.id,
@@ -153,7 +144,7 @@ export class RunCommands {
 
     const job: JobMessage = jobMessageSchema.parse({
       runId,
-      projectId: this.caller.projectId,
+      projectId: this.scope.projectId,
       pool,
       outputModelId,
       baseModel: {
@@ -194,7 +185,7 @@ export class RunCommands {
    */
   async cancel(id: string): Promise<RunRow> {
     const run = await this.q.runs.get(id);
-    if (!(ACTIVE as readonly string[]).includes(run.status)) {
+    if (!(ACTIVE_RUN_STATUSES as readonly string[]).includes(run.status)) {
       throw new ConflictError(`run ${run.id} is ${run.status}; only queued or running runs can be cancelled`);
     }
     const control = encodeMessage({ type: "cancel", runId: run.id, reason: "cancelled by user" });

@@ -1,11 +1,11 @@
-import { encodeMessage, subjectToken, trainerControlSubject, trainerUpdatesSubject } from "@graft/contracts";
-import { joinTokens, trainers } from "@graft/db";
+import { encodeMessage, trainerControlSubject, trainerUpdatesSubject } from "@graft/contracts";
+import { joinTokens, type ProjectScope, trainers } from "@graft/db";
 import { and, eq, isNull, sql } from "drizzle-orm";
 import { generateSecret, hashSecret, TRAINER_TOKEN_PREFIX } from "../../auth/secrets.ts";
-import type { Caller, DomainDeps } from "../deps.ts";
+import type { DomainDeps } from "../deps.ts";
 import { BadUserInputError, NotFoundError, UnauthenticatedError } from "../errors.ts";
 import { checkId } from "../ids.ts";
-import { checkName } from "../input.ts";
+import { checkName, checkPool } from "../input.ts";
 import type { TrainerRow } from "../rows.ts";
 
 export interface RegisterTrainerInput {
@@ -24,7 +24,7 @@ export interface RegisterTrainerInput {
 export class TrainerCommands {
   constructor(
     private readonly deps: DomainDeps,
-    private readonly caller: Caller | null,
+    private readonly scope: ProjectScope | null,
   ) {}
 
   /** Joins the fleet with a join token (no API key); the token given back is shown once. */
@@ -34,14 +34,7 @@ export class TrainerCommands {
       .from(joinTokens)
       .where(and(eq(joinTokens.hash, hashSecret(input.joinToken)), isNull(joinTokens.revokedAt)));
     if (!token) throw new UnauthenticatedError("invalid join token");
-    const pool = input.pool ?? "default";
-    try {
-      subjectToken(pool, "pool");
-    } catch (cause) {
-      throw new BadUserInputError("input.pool", "input.pool must be 1-128 letters, digits, '-' or '_'", undefined, {
-        cause,
-      });
-    }
+    const pool = checkPool(input.pool, "input.pool");
     const maxConcurrentRuns = input.maxConcurrentRuns ?? 1;
     if (!Number.isInteger(maxConcurrentRuns) || maxConcurrentRuns < 1 || maxConcurrentRuns > 64) {
       throw new BadUserInputError("input.maxConcurrentRuns", "input.maxConcurrentRuns must be between 1 and 64");
@@ -97,7 +90,7 @@ export class TrainerCommands {
 
   /** Stops a trainer taking new jobs; it finishes what it runs. */
   async drain(id: string): Promise<TrainerRow> {
-    if (!this.caller) throw new UnauthenticatedError("missing API key: send `Authorization: Bearer <api key>`");
+    if (!this.scope) throw new UnauthenticatedError("missing API key: send `Authorization: Bearer <api key>`");
     const trainerId = checkId("trainer", id);
     const [trainer] = await this.deps.db
       .update(trainers)

@@ -1,4 +1,3 @@
-import type { MetricName } from "../../domain/runs.ts";
 import type { LayerResolvers, ModelResolvers } from "../resolvers.generated.ts";
 
 export const Model: ModelResolvers = {
@@ -9,7 +8,7 @@ export const Model: ModelResolvers = {
   siblings: (m, _, { domain }) => domain.models.siblings(m),
   producedBy: (m, _, { loaders }) => (m.producedByRunId ? loaders.run.load(m.producedByRunId) : null),
   bestMetric: (m, { metric }, { domain }) =>
-    m.producedByRunId ? domain.runs.bestMetric(m.producedByRunId, (metric ?? "valAccuracy") as MetricName) : null,
+    m.producedByRunId ? domain.runs.bestMetric(m.producedByRunId, metric ?? "valAccuracy") : null,
   provenance: (m) => m.provenance ?? null,
 };
 

@@ -1,5 +1,5 @@
+import { runErrorSchema } from "@graft/contracts";
 import { NotFoundError } from "../../domain/errors.ts";
-import type { MetricName } from "../../domain/runs.ts";
 import type {
   DatasetResolvers,
   EpochMetricsResolvers,
@@ -17,13 +17,13 @@ export const Run: RunResolvers = {
   experiment: (r, _, { loaders }) => (r.experimentId ? loaders.experiment.load(r.experimentId) : null),
   hyperparameters: (r) => r.hyperparameters as never,
   epochs: (r, _, { loaders }) => loaders.epochs.load(r.id),
-  series: (r, { metric, maxPoints }, { domain }) => domain.runs.series(r.id, metric as MetricName, maxPoints ?? 2000),
-  bestEpoch: (r, { metric }, { domain }) => domain.runs.bestEpoch(r.id, (metric ?? "valAccuracy") as MetricName),
+  series: (r, { metric, maxPoints }, { domain }) => domain.runs.series(r.id, metric, maxPoints ?? 2000),
+  bestEpoch: (r, { metric }, { domain }) => domain.runs.bestEpoch(r.id, metric ?? "valAccuracy"),
   trainer: (r, _, { loaders }) => (r.trainerId ? loaders.trainer.load(r.trainerId) : null),
   attempts: (r, _, { loaders }) => loaders.attempts.load(r.id),
-  trainingPath: (r) => (r.trainingPath === "FEATURE_CACHE" || r.trainingPath === "FULL" ? r.trainingPath : null),
   outputModel: (r, _, { loaders }) => (r.outputModelCreated ? loaders.model.load(r.outputModelId) : null),
-  error: (r) => r.error ?? null,
+  // Read through the contract: a code stored before run error codes were a closed list reads as TRAINING_ERROR.
+  error: (r) => (r.error ? runErrorSchema.parse(r.error) : null),
 };
 
 export const Hyperparameters: HyperparametersResolvers = {
@@ -42,15 +42,8 @@ export const RunAttempt: RunAttemptResolvers = {
 };
 
 export const Experiment: ExperimentResolvers = {
-  objectiveMetric: (e) => e.objectiveMetric as MetricName,
-  objectiveDirection: (e) => (e.objectiveDirection === "ASC" ? "ASC" : "DESC"),
   runs: (e, { first, after }, { domain }) => domain.runs.page({ experimentId: e.id }, first, after),
-  bestRun: (e, _, { domain }) =>
-    domain.runs.bestOfExperiment(
-      e.id,
-      e.objectiveMetric as MetricName,
-      e.objectiveDirection === "ASC" ? "ASC" : "DESC",
-    ),
+  bestRun: (e, _, { domain }) => domain.runs.bestOfExperiment(e.id, e.objectiveMetric, e.objectiveDirection),
 };
 
 export const Dataset: DatasetResolvers = {

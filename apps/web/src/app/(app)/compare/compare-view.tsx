@@ -1,4 +1,5 @@
 "use client";
+import { CompareRunDocument, type CompareRunQuery } from "@graft/client";
 import Link from "next/link";
 import { useSearchParams } from "next/navigation";
 import { useEffect, useMemo, useState } from "react";
@@ -7,7 +8,6 @@ import { Empty, ErrorBox, Loading, PageHeader } from "@/components/states.tsx";
 import { StatusBadge } from "@/components/status-badge.tsx";
 import { gql } from "@/lib/client/graphql.ts";
 import { formatMetric, formatPercent } from "@/lib/format.ts";
-import { CompareRunDocument, type CompareRunQuery } from "@/lib/graphql.generated.ts";
 import { hyperparameterEntries } from "../runs/[id]/hyperparameter-list.tsx";
 
 type CompareRun = NonNullable<CompareRunQuery["run"]>;

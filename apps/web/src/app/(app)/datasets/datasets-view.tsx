@@ -1,10 +1,10 @@
 "use client";
+import { CreateDatasetDocument, DatasetsDocument } from "@graft/client";
 import { type FormEvent, useState } from "react";
 import { Empty, ErrorBox, Loading, PageHeader } from "@/components/states.tsx";
-import { GraphQLRequestError, gql } from "@/lib/client/graphql.ts";
+import { gql } from "@/lib/client/graphql.ts";
 import { useQuery } from "@/lib/client/use-query.ts";
 import { formatCount, formatDate } from "@/lib/format.ts";
-import { CreateDatasetDocument, DatasetsDocument } from "@/lib/graphql.generated.ts";
 import { uploadZip } from "./upload.ts";
 
 export function DatasetsView() {
@@ -86,7 +86,7 @@ function UploadForm({ onCreated }: { onCreated: () => void }) {
       form.reset();
       onCreated();
     } catch (e) {
-      const text = e instanceof GraphQLRequestError || e instanceof Error ? e.message : String(e);
+      const text = e instanceof Error ? e.message : String(e);
       setMessage({ kind: "error", text });
     } finally {
       setProgress(null);

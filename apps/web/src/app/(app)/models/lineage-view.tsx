@@ -1,5 +1,6 @@
 "use client";
 import "@xyflow/react/dist/style.css";
+import { LineageDocument, type ModelKind } from "@graft/client";
 import { Background, Controls, type Edge, Handle, type Node, type NodeProps, Position, ReactFlow } from "@xyflow/react";
 import Link from "next/link";
 import { useRouter, useSearchParams } from "next/navigation";
@@ -8,7 +9,6 @@ import { Empty, ErrorBox, Loading, PageHeader } from "@/components/states.tsx";
 import { LineageMark } from "@/components/status-badge.tsx";
 import { useQuery } from "@/lib/client/use-query.ts";
 import { formatPercent } from "@/lib/format.ts";
-import { LineageDocument, type ModelKind } from "@/lib/graphql.generated.ts";
 import { layoutForest } from "./tree-layout.ts";
 
 interface LineageModel {

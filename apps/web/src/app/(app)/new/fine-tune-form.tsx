@@ -1,10 +1,10 @@
 "use client";
+import { GraftApiError, MetricName, NewFineTuneOptionsDocument, Optimizer, StartFineTuneDocument } from "@graft/client";
 import { useRouter, useSearchParams } from "next/navigation";
 import { type FormEvent, type ReactNode, useEffect, useState } from "react";
 import { ErrorBox, Loading, PageHeader } from "@/components/states.tsx";
-import { GraphQLRequestError, gql } from "@/lib/client/graphql.ts";
+import { gql } from "@/lib/client/graphql.ts";
 import { useQuery } from "@/lib/client/use-query.ts";
-import { NewFineTuneOptionsDocument, StartFineTuneDocument } from "@/lib/graphql.generated.ts";
 import {
   controlForField,
   DEFAULT_VALUES,
@@ -66,7 +66,7 @@ export function FineTuneForm() {
       router.push(`/runs/${result.startFineTune.id}`);
     } catch (e) {
       setSubmitting(false);
-      if (!(e instanceof GraphQLRequestError)) {
+      if (!(e instanceof GraftApiError)) {
         setFormError(String(e));
         return;
       }
@@ -225,7 +225,7 @@ export function FineTuneForm() {
                 value={values.optimizer}
                 onChange={(e) => set("optimizer", e.target.value as FormValues["optimizer"])}
               >
-                {(["ADAM", "SGD", "RMSPROP", "ADAGRAD"] as const).map((o) => (
+                {Object.values(Optimizer).map((o) => (
                   <option key={o} value={o}>
                     {o}
                   </option>
@@ -263,7 +263,7 @@ export function FineTuneForm() {
                     value={values.esMonitor}
                     onChange={(e) => set("esMonitor", e.target.value as FormValues["esMonitor"])}
                   >
-                    {(["valLoss", "valAccuracy", "loss", "accuracy"] as const).map((m) => (
+                    {Object.values(MetricName).map((m) => (
                       <option key={m} value={m}>
                         {m}
                       </option>

@@ -1,4 +1,4 @@
-import type { FreezeStrategy, MetricName, Optimizer, StartFineTuneInput } from "@/lib/graphql.generated.ts";
+import { FreezeStrategy, MetricName, Optimizer, type StartFineTuneInput } from "@graft/client";
 
 /** Form values as typed (strings); converted to StartFineTuneInput on submit. */
 export interface FormValues {
@@ -34,15 +34,15 @@ export const DEFAULT_VALUES: FormValues = {
   pool: "default",
   epochs: "5",
   batchSize: "32",
-  optimizer: "ADAM",
+  optimizer: Optimizer.Adam,
   learningRate: "0.001",
-  freezeStrategy: "ALL_BASE",
+  freezeStrategy: FreezeStrategy.AllBase,
   freezeLayers: "",
   headHiddenUnits: "0",
   headDropout: "0",
   unfreezeSchedule: "",
   earlyStopping: false,
-  esMonitor: "valLoss",
+  esMonitor: MetricName.ValLoss,
   esPatience: "3",
   esMinDelta: "0",
   validationSplit: "0.2",
@@ -141,7 +141,7 @@ export function toStartFineTuneInput(values: FormValues): StartFineTuneInput {
     learningRate: num(values, "learningRate", false),
     freeze: {
       strategy: values.freezeStrategy,
-      ...(values.freezeStrategy === "FIRST_N" && values.freezeLayers.trim() !== ""
+      ...(values.freezeStrategy === FreezeStrategy.FirstN && values.freezeLayers.trim() !== ""
         ? { layers: num(values, "freezeLayers", true) }
         : {}),
     },

@@ -1,4 +1,5 @@
 "use client";
+import { FilterOptionsDocument, RunsDocument } from "@graft/client";
 import Link from "next/link";
 import { usePathname, useRouter, useSearchParams } from "next/navigation";
 import { useState } from "react";
@@ -6,7 +7,6 @@ import { Empty, ErrorBox, Loading, PageHeader } from "@/components/states.tsx";
 import { StatusBadge } from "@/components/status-badge.tsx";
 import { useQuery } from "@/lib/client/use-query.ts";
 import { formatDate, formatMetric, formatPercent } from "@/lib/format.ts";
-import { FilterOptionsDocument, RunsDocument } from "@/lib/graphql.generated.ts";
 import { ORDER_FIELDS, PAGE_SIZE, RUN_STATUSES, viewFromParams } from "./runs-query.ts";
 
 export function RunsTable() {

@@ -1,4 +1,5 @@
 "use client";
+import { DrainTrainerDocument, type TrainerEventsSubscription, TrainerStatus, TrainersDocument } from "@graft/client";
 import Link from "next/link";
 import { useEffect, useState } from "react";
 import { Empty, ErrorBox, Loading, PageHeader } from "@/components/states.tsx";
@@ -7,7 +8,6 @@ import { gql } from "@/lib/client/graphql.ts";
 import { useEvents } from "@/lib/client/use-events.ts";
 import { useQuery } from "@/lib/client/use-query.ts";
 import { formatAge, formatBytes } from "@/lib/format.ts";
-import { DrainTrainerDocument, type TrainerEventsSubscription, TrainersDocument } from "@/lib/graphql.generated.ts";
 import { byLiveness } from "@/lib/trainer-order.ts";
 
 function useNow(intervalMs: number): number {
@@ -121,7 +121,7 @@ export function TrainersView() {
                   </td>
                   <td data-testid="heartbeat-age">{formatAge(t.lastHeartbeatAt, now)}</td>
                   <td>
-                    {t.status === "IDLE" || t.status === "BUSY" ? (
+                    {t.status === TrainerStatus.Idle || t.status === TrainerStatus.Busy ? (
                       <button
                         type="button"
                         className="button button-secondary button-small"

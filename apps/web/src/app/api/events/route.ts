@@ -1,6 +1,6 @@
-import { RunEventsDocument, TrainerEventsDocument } from "@/lib/graphql.generated.ts";
+import { RunEventsDocument, TrainerEventsDocument } from "@graft/client";
 import { sessionApiKey } from "@/lib/server/session.ts";
-import { subscribeGateway } from "@/lib/server/subscribe.ts";
+import { type SubscriptionHandlers, subscribeGateway } from "@/lib/server/subscribe.ts";
 
 export const dynamic = "force-dynamic";
 
@@ -17,14 +17,12 @@ export async function GET(request: Request): Promise<Response> {
   if (!key) return new Response("Log in with an API key", { status: 401 });
   const params = new URL(request.url).searchParams;
   const runId = params.get("runId");
-  let query: string;
-  let variables: Record<string, unknown> = {};
+  let open: (handlers: SubscriptionHandlers<unknown>) => () => void;
   if (runId !== null) {
     if (!ID_PATTERN.test(runId)) return new Response("Bad runId", { status: 400 });
-    query = RunEventsDocument.toString();
-    variables = { runId };
+    open = (handlers) => subscribeGateway(RunEventsDocument, { runId }, key, handlers);
   } else if (params.get("topic") === "trainers") {
-    query = TrainerEventsDocument.toString();
+    open = (handlers) => subscribeGateway(TrainerEventsDocument, {}, key, handlers);
   } else {
     return new Response("Pass ?runId=<id> or ?topic=trainers", { status: 400 });
   }
@@ -44,7 +42,7 @@ export async function GET(request: Request): Promise<Response> {
       };
       send("retry: 2000\n: connected\n\n");
       const keepalive = setInterval(() => send(": keepalive\n\n"), KEEPALIVE_MS);
-      const dispose = subscribeGateway(query, variables, key, {
+      const dispose = open({
         next: (data) => send(`data: ${JSON.stringify(data)}\n\n`),
         error: (message) => send(`event: gateway-error\ndata: ${JSON.stringify({ message })}\n\n`),
         complete: () => send("event: complete\ndata: {}\n\n"),

@@ -1,10 +1,9 @@
+import { GraftConnectionError, ViewerDocument } from "@graft/client";
 import { cookies } from "next/headers";
-import { GatewayUnavailableError, postToGateway } from "@/lib/server/gateway.ts";
+import { gatewayFor } from "@/lib/server/gateway.ts";
 import { SESSION_COOKIE, sessionCookieOptions } from "@/lib/server/session.ts";
 
 export const dynamic = "force-dynamic";
-
-const VIEWER = JSON.stringify({ query: "query Viewer { viewer { projectId projectName } }" });
 
 /** Checks the key against the gateway before storing it, so a typo is reported at once. */
 export async function POST(request: Request): Promise<Response> {
@@ -17,14 +16,11 @@ export async function POST(request: Request): Promise<Response> {
   }
   if (!apiKey || apiKey.length > 512) return Response.json({ error: "Enter an API key" }, { status: 400 });
   try {
-    const res = await postToGateway(VIEWER, apiKey);
-    const parsed = JSON.parse(res.body) as { data?: { viewer?: { projectName: string } }; errors?: unknown[] };
-    const viewer = parsed.data?.viewer;
-    if (!viewer) return Response.json({ error: "The gateway did not accept this API key" }, { status: 401 });
+    const { viewer } = await gatewayFor(apiKey).request(ViewerDocument);
     (await cookies()).set(SESSION_COOKIE, apiKey, sessionCookieOptions());
     return Response.json({ projectName: viewer.projectName });
   } catch (error) {
-    if (error instanceof GatewayUnavailableError) return Response.json({ error: error.message }, { status: 502 });
+    if (error instanceof GraftConnectionError) return Response.json({ error: error.message }, { status: 502 });
     return Response.json({ error: "The gateway did not accept this API key" }, { status: 401 });
   }
 }

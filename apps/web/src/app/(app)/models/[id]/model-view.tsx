@@ -1,10 +1,10 @@
 "use client";
+import { ModelDocument } from "@graft/client";
 import Link from "next/link";
 import { ErrorBox, Loading, PageHeader } from "@/components/states.tsx";
 import { LineageMark, StatusBadge } from "@/components/status-badge.tsx";
 import { useQuery } from "@/lib/client/use-query.ts";
 import { formatBytes, formatCount, formatDate, formatPercent } from "@/lib/format.ts";
-import { ModelDocument } from "@/lib/graphql.generated.ts";
 
 export function ModelView({ id }: { id: string }) {
   const { data, error, loading, refetch } = useQuery(ModelDocument, { id });

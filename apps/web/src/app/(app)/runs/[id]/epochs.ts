@@ -1,5 +1,5 @@
+import type { EpochFieldsFragment, RunQuery } from "@graft/client";
 import type { ChartRow } from "@/components/metric-charts.tsx";
-import type { EpochFieldsFragment, RunQuery } from "@/lib/graphql.generated.ts";
 
 /** Above this many epochs the page asks the gateway for reduced series instead of every epoch. */
 export const FULL_EPOCHS_LIMIT = 1000;

@@ -1,4 +1,4 @@
-import type { HyperparameterFieldsFragment } from "@/lib/graphql.generated.ts";
+import type { HyperparameterFieldsFragment } from "@graft/client";
 
 /** Flat, human-readable hyperparameters; the compare page diffs the same entries. */
 export function hyperparameterEntries(hp: HyperparameterFieldsFragment): [string, string][] {

@@ -1,4 +1,12 @@
 "use client";
+import {
+  CancelRunDocument,
+  isTerminal,
+  RunDocument,
+  RunEventKind,
+  type RunEventsSubscription,
+  type RunStatus,
+} from "@graft/client";
 import Link from "next/link";
 import { useCallback, useEffect, useMemo, useRef, useState } from "react";
 import { MetricChart } from "@/components/metric-charts.tsx";
@@ -8,12 +16,9 @@ import { gql } from "@/lib/client/graphql.ts";
 import { useEvents } from "@/lib/client/use-events.ts";
 import { useQuery } from "@/lib/client/use-query.ts";
 import { formatDuration, formatMetric, formatPercent } from "@/lib/format.ts";
-import { CancelRunDocument, RunDocument, type RunEventsSubscription, type RunStatus } from "@/lib/graphql.generated.ts";
 import { type EpochMap, epochRow, FULL_EPOCHS_LIMIT, rowsFromRun, SERIES_POINTS, sortedRows } from "./epochs.ts";
 import { HyperparameterList } from "./hyperparameter-list.tsx";
 import { StatusTimeline } from "./status-timeline.tsx";
-
-const TERMINAL: RunStatus[] = ["SUCCEEDED", "FAILED", "CANCELLED"];
 
 export function RunView({ id }: { id: string }) {
   const [full, setFull] = useState(true);
@@ -46,7 +51,7 @@ export function RunView({ id }: { id: string }) {
   }, [refetch]);
 
   const status = liveStatus ?? run?.status ?? null;
-  const streaming = status === null || !TERMINAL.includes(status);
+  const streaming = status === null || !isTerminal(status);
   const streamState = useEvents<RunEventsSubscription>(
     streaming ? `/api/events?runId=${encodeURIComponent(id)}` : null,
     (event) => {
@@ -56,7 +61,7 @@ export function RunView({ id }: { id: string }) {
       if (epoch) {
         setRows((previous) => new Map(previous).set(epoch.epoch, epochRow(epoch)));
       }
-      if (e.kind === "STATUS") scheduleRefetch();
+      if (e.kind === RunEventKind.Status) scheduleRefetch();
     },
     scheduleRefetch,
   );
@@ -107,7 +112,7 @@ export function RunView({ id }: { id: string }) {
             {streamState === "live" ? "live" : streamState}
           </span>
         ) : null}
-        {status && !TERMINAL.includes(status) ? (
+        {status && !isTerminal(status) ? (
           <button type="button" className="button button-danger" onClick={cancel} disabled={cancelling}>
             {cancelling ? "Cancelling…" : "Cancel run"}
           </button>

@@ -1,7 +1,7 @@
+import type { RunQuery, RunStatus } from "@graft/client";
 import Link from "next/link";
 import { StatusBadge } from "@/components/status-badge.tsx";
 import { formatDate } from "@/lib/format.ts";
-import type { RunQuery, RunStatus } from "@/lib/graphql.generated.ts";
 
 export function StatusTimeline({ run, status }: { run: NonNullable<RunQuery["run"]>; status: RunStatus }) {
   return (

@@ -1,0 +1,130 @@
+import { GraftFetcher, type GraphQLDocument, type RequestBody } from "./fetcher.ts";
+import * as G from "./graphql.generated.ts";
+import { isTerminal } from "./run-status.ts";
+import { iterate } from "./subscriptions.ts";
+import type { ModelSummary, Ref, RunEvent } from "./types.ts";
+import { type UploadResult, upload } from "./uploads.ts";
+
+export interface GraftClientOptions {
+  /** GraphQL endpoint, e.g. http://127.0.0.1:4000/graphql. */
+  url: string;
+  apiKey: string;
+  /** Per-request timeout. @default 30000 */
+  timeoutMs?: number;
+  /** @default globalThis.fetch */
+  fetch?: typeof globalThis.fetch;
+}
+
+/** The gateway's API as methods: what the CLI is built on, and what any program can import. */
+export class GraftClient {
+  readonly url: string;
+  readonly #apiKey: string;
+  readonly #fetcher: GraftFetcher;
+
+  constructor(options: GraftClientOptions) {
+    this.url = options.url;
+    this.#apiKey = options.apiKey;
+    this.#fetcher = new GraftFetcher(options);
+  }
+
+  /** Any operation: a generated document (typed) or a query string. */
+  request<TResult, TVariables>(document: GraphQLDocument<TResult, TVariables>, variables?: TVariables) {
+    return this.#fetcher.request(document, variables);
+  }
+
+  async viewer() {
+    return (await this.request(G.ViewerDocument)).viewer;
+  }
+
+  /** Every model visible to the project (follows pagination). */
+  async models(filter?: G.ModelFilter): Promise<ModelSummary[]> {
+    const out: ModelSummary[] = [];
+    let after: string | null | undefined;
+    do {
+      const { models } = await this.request(G.ModelsDocument, { filter, first: 100, after });
+      out.push(...models.edges.map((e) => e.node));
+      after = models.pageInfo.hasNextPage ? models.pageInfo.endCursor : null;
+    } while (after);
+    return out;
+  }
+
+  async model(id: string) {
+    return (await this.request(G.ModelDocument, { id })).model;
+  }
+
+  async modelTree(id: string, maxDepth?: number) {
+    return (await this.request(G.ModelTreeDocument, { id, maxDepth })).model;
+  }
+
+  async registerModel(input: G.RegisterModelInput) {
+    return (await this.request(G.RegisterModelDocument, { input })).registerModel;
+  }
+
+  async datasets() {
+    return (await this.request(G.DatasetsDocument)).datasets;
+  }
+
+  /** Ids and names only: enough to resolve a name given on a command line. */
+  async datasetRefs(): Promise<Ref[]> {
+    return (await this.request(G.DatasetRefsDocument)).datasets;
+  }
+
+  async experimentRefs(): Promise<Ref[]> {
+    return (await this.request(G.ExperimentRefsDocument)).experiments;
+  }
+
+  async createDataset(name: string, uploadId: string) {
+    return (await this.request(G.CreateDatasetDocument, { input: { name, uploadId } })).createDataset;
+  }
+
+  async experiments() {
+    return (await this.request(G.ExperimentsDocument)).experiments;
+  }
+
+  async createExperiment(input: G.CreateExperimentInput) {
+    return (await this.request(G.CreateExperimentDocument, { input })).createExperiment;
+  }
+
+  async runs(options: { filter?: G.RunFilter; first?: number; orderBy?: G.RunOrder } = {}) {
+    const { runs } = await this.request(G.RunsDocument, { ...options, first: options.first ?? 50 });
+    return { runs: runs.edges.map((e) => e.node), totalCount: runs.totalCount };
+  }
+
+  /** One run with every epoch, its attempts and its hyperparameters as sent. */
+  async run(id: string) {
+    return (await this.request(G.RunDocument, { id, full: true })).run;
+  }
+
+  async startFineTune(input: G.StartFineTuneInput) {
+    return (await this.request(G.StartFineTuneDocument, { input })).startFineTune;
+  }
+
+  async cancelRun(id: string) {
+    return (await this.request(G.CancelRunDocument, { id })).cancelRun;
+  }
+
+  async trainers(status?: G.TrainerStatus) {
+    return (await this.request(G.TrainersDocument, { status })).trainers;
+  }
+
+  async drainTrainer(id: string) {
+    return (await this.request(G.DrainTrainerDocument, { id })).drainTrainer;
+  }
+
+  /** POSTs bytes to /uploads; the returned id feeds createDataset / registerModel. */
+  upload(bytes: RequestBody, contentType = "application/zip"): Promise<UploadResult> {
+    return upload(this.#fetcher, bytes, { contentType });
+  }
+
+  /**
+   * Streams a run's events over graphql-ws until the run reaches a terminal status or
+   * `signal` aborts. Events arrive in order; the stream ends after the terminal STATUS event.
+   */
+  async *runEvents(runId: string, signal?: AbortSignal): AsyncGenerator<RunEvent> {
+    const options = { url: this.url, apiKey: this.#apiKey };
+    for await (const { runEvents: event } of iterate(options, G.RunEventsDocument, { runId }, signal)) {
+      yield event;
+      if (event.kind === G.RunEventKind.Status && isTerminal(event.status)) return;
+    }
+  }
+}
