@@ -51,6 +51,7 @@ if (files.length === 0) {
   process.exit(1);
 }
 const concurrency = Math.max(1, Number(process.env.GRAFT_TEST_CONCURRENCY ?? 2) || 1);
+const startedAt = Date.now();
 if (!process.env.DATABASE_URL) {
   console.log(
     "DATABASE_URL is not set: database suites run on PGlite only and report their PostgreSQL half as skipped.",
@@ -159,6 +160,9 @@ while (exclusive.length > 0 || pendingJobs.length > 0 || running.size > 0) {
   await Promise.race(running);
 }
 
+console.log(
+  `Ran ${files.length} test files in ${((Date.now() - startedAt) / 1000).toFixed(0)} s, ${concurrency} at a time.`,
+);
 if (skippedSuites.length > 0) {
   console.log(
     `Skipped on PostgreSQL (set DATABASE_URL=postgres:///postgres to run them): ${skippedSuites.length} suites in ${new Set(skippedSuites.map((s) => s.split(":")[0])).size} files.`,
