@@ -22,7 +22,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { encodeMessage, type RunEvent, runEventsSubject, runUpdatesSubject } from "@graft/contracts";
-import { createTestDatabaseTarget } from "@graft/db";
+import { createTestDatabaseTarget, testPostgresServer } from "@graft/db/testing";
 import { startNatsServer } from "@graft/natsd";
 import { jetstream } from "@nats-io/jetstream";
 import { connect } from "@nats-io/transport-node";
@@ -129,7 +129,7 @@ if (values.worker !== undefined) {
 
 async function main() {
   const nats = await startNatsServer();
-  const target = await createTestDatabaseTarget();
+  const target = await createTestDatabaseTarget(testPostgresServer() ? "postgres" : "pglite");
   const home = await mkdtemp(join(tmpdir(), "graft-fanout-"));
   let gateway: ChildProcess | undefined;
   const workers: ChildProcess[] = [];

@@ -9,9 +9,10 @@
 import { parseArgs } from "node:util";
 import { encodeMessage, ensureStreams, type RunEvent, runEventsSubject } from "@graft/contracts";
 import { runEpochs, runs } from "@graft/db";
+import { testPostgresServer } from "@graft/db/testing";
+import { events, seedRun, setupEventPlane } from "@graft/gateway/testing";
 import { jetstream } from "@nats-io/jetstream";
 import { count, inArray, sql } from "drizzle-orm";
-import { events, seedRun, setup } from "../services/gateway/src/events/test-fixtures.ts";
 
 const { values } = parseArgs({
   options: { events: { type: "string", default: "20000" }, runs: { type: "string", default: "20" } },
@@ -20,7 +21,7 @@ const RUNS = Number(values.runs);
 const EPOCHS = Math.ceil(Number(values.events) / RUNS);
 const N = RUNS * EPOCHS;
 
-const h = await setup();
+const h = await setupEventPlane(testPostgresServer() ? "postgres" : "pglite");
 try {
   const viaNats = await seedRun(h.db, { runCount: RUNS });
   const raw = await seedRun(h.db, { runCount: RUNS });

@@ -8,7 +8,6 @@
 import { parseArgs } from "node:util";
 import {
   createDatabase,
-  createTestDatabaseTarget,
   type Db,
   decodeCursor,
   descendantNodes,
@@ -19,6 +18,7 @@ import {
   rowsOf,
   runsPage,
 } from "@graft/db";
+import { createTestDatabaseTarget, testPostgresServer } from "@graft/db/testing";
 import { sql } from "drizzle-orm";
 
 const { values } = parseArgs({
@@ -157,8 +157,8 @@ try {
   await pglite.close();
 }
 
-if (process.env.DATABASE_URL) {
-  const target = await createTestDatabaseTarget();
+if (testPostgresServer()) {
+  const target = await createTestDatabaseTarget("postgres");
   try {
     const postgres = await createDatabase({ url: target.databaseUrl });
     try {

@@ -28,8 +28,8 @@ import {
   loadDataset,
   loadModel,
   reinitializedCopy,
-} from "../services/trainer/src/engine/index.ts";
-import { stratifiedSplit } from "../services/trainer/src/engine/split.ts";
+  stratifiedSplit,
+} from "@graft/trainer/engine";
 
 const { values } = parseArgs({
   options: {

@@ -11,7 +11,7 @@
 import { parseArgs } from "node:util";
 import { builtinModel } from "@graft/catalog";
 import { hyperparametersSchema } from "@graft/contracts";
-import { fineTune, initBackend, loadDataset, loadModel } from "../services/trainer/src/engine/index.ts";
+import { fineTune, initBackend, loadDataset, loadModel } from "@graft/trainer/engine";
 
 const { values } = parseArgs({
   options: {

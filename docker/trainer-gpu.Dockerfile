@@ -17,4 +17,4 @@ RUN npm ci --no-audit --no-fund -w @graft/trainer --include-workspace-root \
 ENV TRAINER_BACKEND=tensorflow-gpu
 HEALTHCHECK --interval=15s --timeout=3s --start-period=60s --retries=3 \
   CMD ["node", "-e", "process.kill(1, 0)"]
-CMD ["node", "--import", "tsx", "services/trainer/src/main.ts"]
+CMD ["node", "services/trainer/bin/graft-trainer.mjs"]

@@ -13,4 +13,4 @@ USER node
 # Liveness: the trainer's process is its heartbeat source; the gateway marks silent nodes OFFLINE.
 HEALTHCHECK --interval=15s --timeout=3s --start-period=30s --retries=3 \
   CMD ["node", "-e", "process.kill(1, 0)"]
-CMD ["node", "--import", "tsx", "services/trainer/src/main.ts"]
+CMD ["node", "services/trainer/bin/graft-trainer.mjs"]

@@ -1,19 +1,19 @@
-// The `graft` CLI against a real local platform: nats-server, the gateway (PGlite, or
-// PostgreSQL when DATABASE_URL is set) and a trainer process training real TensorFlow.js.
+// The `graft` CLI against a real local platform: nats-server, the gateway (on PGlite) and a
+// trainer process training real TensorFlow.js.
 import assert from "node:assert/strict";
 import { mkdtempSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { type CliResult, graft } from "./support/cli.ts";
-import { type Stack, startStack } from "./support/trainer.ts";
+import { withStack } from "./support/stack.ts";
 
-let stack: Stack;
+const stack = withStack({ trainers: ["cli-trainer"] });
 let env: Record<string, string>;
 let home: string;
 
 before(async () => {
-  stack = await startStack();
+  await stack.ready;
   home = mkdtempSync(join(tmpdir(), "graft-cli-home-"));
   env = {
     GRAFT_URL: stack.gateway.url,
@@ -21,11 +21,9 @@ before(async () => {
     HOME: home,
     XDG_CONFIG_HOME: join(home, ".config"),
   };
-  await stack.trainer("cli-trainer").waitForOutput(/^Trainer cli-trainer \(.+\) on backend \S+/);
 });
 
 after(async () => {
-  await stack?.stop();
   if (home) rmSync(home, { recursive: true, force: true });
 });
 

@@ -5,14 +5,16 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
 import { encodeMessage, runEventsSubject } from "@graft/contracts";
-import { createDatabase, createTestDatabaseTarget, projects, runEpochs } from "@graft/db";
+import { createDatabase, projects, runEpochs } from "@graft/db";
+import { createTestDatabaseTarget, describeEachDriver } from "@graft/db/testing";
+import { events, seedRun } from "@graft/gateway/testing";
 import { startNatsServer } from "@graft/natsd";
+import { waitFor } from "@graft/testkit";
 import { jetstream } from "@nats-io/jetstream";
 import { connect } from "@nats-io/transport-node";
 import { eq } from "drizzle-orm";
 import { createClient } from "graphql-ws";
 import WebSocket from "ws";
-import { events, seedRun, waitFor } from "../services/gateway/src/events/test-fixtures.ts";
 
 const root = new URL("..", import.meta.url).pathname;
 const API_KEY = "graft_replicas_test_key_0123456789abcdef";
@@ -61,94 +63,99 @@ const SUBSCRIPTION = `subscription ($runId: ID!) {
 
 type Received = { kind: string; status: string; attempt: number | null; message: string | null; epoch: unknown };
 
-test("two gateway replicas on one NATS and PostgreSQL each feed their own subscribers the same stored run events", {
-  skip: process.env.DATABASE_URL
-    ? false
-    : "needs DATABASE_URL (PostgreSQL): two processes cannot share a PGlite database",
-}, async () => {
-  const nats = await startNatsServer();
-  const target = await createTestDatabaseTarget();
-  const home = await mkdtemp(join(tmpdir(), "graft-replicas-"));
-  const replicas: ChildProcess[] = [];
-  const clients: ReturnType<typeof createClient>[] = [];
-  const trainerNc = await connect({ servers: nats.url });
-  try {
-    const env = (name: string) => ({
-      GRAFT_HOME: join(home, name),
-      GATEWAY_PORT: "0",
-      NATS_URL: nats.url,
-      DATABASE_URL: target.databaseUrl ?? "",
-      GRAFT_BOOTSTRAP_KEY: API_KEY,
-      GRAFT_JOIN_TOKEN: "graft_join_replicas_test_0123456789",
-    });
-    // One after the other: this test is about events, not about racing start-up seeding.
-    const a = await startReplica(env("a"));
-    replicas.push(a.child);
-    const b = await startReplica(env("b"));
-    replicas.push(b.child);
+describeEachDriver(
+  () => {
+    // Two processes cannot share a PGlite database: this needs PostgreSQL.
+    test("two gateway replicas on one NATS and PostgreSQL each feed their own subscribers the same stored run events", async () => {
+      const nats = await startNatsServer();
+      const target = await createTestDatabaseTarget("postgres");
+      const home = await mkdtemp(join(tmpdir(), "graft-replicas-"));
+      const replicas: ChildProcess[] = [];
+      const clients: ReturnType<typeof createClient>[] = [];
+      const trainerNc = await connect({ servers: nats.url });
+      try {
+        const env = (name: string) => ({
+          GRAFT_HOME: join(home, name),
+          GATEWAY_PORT: "0",
+          NATS_URL: nats.url,
+          DATABASE_URL: target.databaseUrl ?? "",
+          GRAFT_BOOTSTRAP_KEY: API_KEY,
+          GRAFT_JOIN_TOKEN: "graft_join_replicas_test_0123456789",
+        });
+        // One after the other: this test is about events, not about racing start-up seeding.
+        const a = await startReplica(env("a"));
+        replicas.push(a.child);
+        const b = await startReplica(env("b"));
+        replicas.push(b.child);
 
-    const database = await createDatabase({ url: target.databaseUrl });
-    const [project] = await database.db.select().from(projects).where(eq(projects.name, "default"));
-    assert.ok(project, "the gateway bootstrapped project `default`");
-    const s = await seedRun(database.db, { projectId: project.id });
+        const database = await createDatabase({ url: target.databaseUrl });
+        const [project] = await database.db.select().from(projects).where(eq(projects.name, "default"));
+        assert.ok(project, "the gateway bootstrapped project `default`");
+        const s = await seedRun(database.db, { projectId: project.id });
 
-    const received: Received[][] = [[], []];
-    for (const [i, url] of [a.url, b.url].entries()) {
-      const client = createClient({
-        url: url.replace(/^http/, "ws"),
-        webSocketImpl: WebSocket,
-        connectionParams: { authorization: `Bearer ${API_KEY}` },
-      });
-      clients.push(client);
-      client.subscribe<{ runEvents: Received }>(
-        { query: SUBSCRIPTION, variables: { runId: s.runId } },
-        {
-          next: (r) => {
-            if (r.errors) received[i]?.push({ kind: "ERROR", status: JSON.stringify(r.errors) } as Received);
-            if (r.data) received[i]?.push(r.data.runEvents);
+        const received: Received[][] = [[], []];
+        for (const [i, url] of [a.url, b.url].entries()) {
+          const client = createClient({
+            url: url.replace(/^http/, "ws"),
+            webSocketImpl: WebSocket,
+            connectionParams: { authorization: `Bearer ${API_KEY}` },
+          });
+          clients.push(client);
+          client.subscribe<{ runEvents: Received }>(
+            { query: SUBSCRIPTION, variables: { runId: s.runId } },
+            {
+              next: (r) => {
+                if (r.errors) received[i]?.push({ kind: "ERROR", status: JSON.stringify(r.errors) } as Received);
+                if (r.data) received[i]?.push(r.data.runEvents);
+              },
+              error: (e) => received[i]?.push({ kind: "ERROR", status: String(e) } as Received),
+              complete: () => {},
+            },
+          );
+        }
+
+        // A third process (this one) plays the trainer. Log lines until both subscriptions are live.
+        const js = jetstream(trainerNc);
+        const e = events(s);
+        const publish = (event: ReturnType<typeof e.epoch>) =>
+          js.publish(runEventsSubject(s.runId), encodeMessage(event));
+        await waitFor(
+          "both replicas' subscribers to hear a log line",
+          async () => {
+            await publish(e.log("ping"));
+            await new Promise((r) => setTimeout(r, 200));
+            return received.every((r) => r.some((x) => x.kind === "LOG"));
           },
-          error: (e) => received[i]?.push({ kind: "ERROR", status: String(e) } as Received),
-          complete: () => {},
-        },
-      );
-    }
-
-    // A third process (this one) plays the trainer. Log lines until both subscriptions are live.
-    const js = jetstream(trainerNc);
-    const e = events(s);
-    const publish = (event: ReturnType<typeof e.epoch>) => js.publish(runEventsSubject(s.runId), encodeMessage(event));
-    await waitFor(
-      "both replicas' subscribers to hear a log line",
-      async () => {
-        await publish(e.log("ping"));
-        await new Promise((r) => setTimeout(r, 200));
-        return received.every((r) => r.some((x) => x.kind === "LOG"));
-      },
-      30_000,
-    );
-    assert.ok(!received.flat().some((r) => r.kind === "ERROR"), JSON.stringify(received));
-    for (const event of [e.assigned(), e.started(), e.epoch(1), e.epoch(2), e.succeeded()]) await publish(event);
-    const meaningful = (i: number) => (received[i] ?? []).filter((r) => r.kind !== "LOG");
-    await waitFor("five events on both replicas", () => meaningful(0).length >= 5 && meaningful(1).length >= 5, 30_000);
-    await new Promise((r) => setTimeout(r, 300));
-    assert.deepEqual(meaningful(0), meaningful(1));
-    // The replicas share the ingest consumer, so one run's events may be stored out of order;
-    // every subscriber hears the same stored sequence, whatever that order was.
-    const kinds = meaningful(0).map((r) => r.kind);
-    assert.deepEqual([...kinds].sort(), ["EPOCH", "EPOCH", "STATUS", "STATUS", "STATUS"]);
-    assert.ok(meaningful(0).some((r) => r.kind === "STATUS" && r.status === "SUCCEEDED"));
-    const epochs = meaningful(0).flatMap((r) => (r.epoch ? [r.epoch as { epoch: number }] : []));
-    epochs.sort((x, y) => x.epoch - y.epoch);
-    assert.deepEqual(epochs[0], { epoch: 1, attempt: 1, loss: 1, valAccuracy: 0.41000000000000003 });
-    const stored = await database.db.select().from(runEpochs).where(eq(runEpochs.runId, s.runId));
-    assert.equal(stored.length, 2, "the shared ingest consumer stored each epoch once");
-    await database.close();
-  } finally {
-    for (const c of clients) await c.dispose();
-    await trainerNc.close();
-    for (const r of replicas) await stopReplica(r);
-    await nats.stop();
-    await target.cleanup();
-    await rm(home, { recursive: true, force: true });
-  }
-});
+          { timeoutMs: 30_000 },
+        );
+        assert.ok(!received.flat().some((r) => r.kind === "ERROR"), JSON.stringify(received));
+        for (const event of [e.assigned(), e.started(), e.epoch(1), e.epoch(2), e.succeeded()]) await publish(event);
+        const meaningful = (i: number) => (received[i] ?? []).filter((r) => r.kind !== "LOG");
+        await waitFor("five events on both replicas", () => meaningful(0).length >= 5 && meaningful(1).length >= 5, {
+          timeoutMs: 30_000,
+        });
+        await new Promise((r) => setTimeout(r, 300));
+        assert.deepEqual(meaningful(0), meaningful(1));
+        // The replicas share the ingest consumer, so one run's events may be stored out of order;
+        // every subscriber hears the same stored sequence, whatever that order was.
+        const kinds = meaningful(0).map((r) => r.kind);
+        assert.deepEqual([...kinds].sort(), ["EPOCH", "EPOCH", "STATUS", "STATUS", "STATUS"]);
+        assert.ok(meaningful(0).some((r) => r.kind === "STATUS" && r.status === "SUCCEEDED"));
+        const epochs = meaningful(0).flatMap((r) => (r.epoch ? [r.epoch as { epoch: number }] : []));
+        epochs.sort((x, y) => x.epoch - y.epoch);
+        assert.deepEqual(epochs[0], { epoch: 1, attempt: 1, loss: 1, valAccuracy: 0.41000000000000003 });
+        const stored = await database.db.select().from(runEpochs).where(eq(runEpochs.runId, s.runId));
+        assert.equal(stored.length, 2, "the shared ingest consumer stored each epoch once");
+        await database.close();
+      } finally {
+        for (const c of clients) await c.dispose();
+        await trainerNc.close();
+        for (const r of replicas) await stopReplica(r);
+        await nats.stop();
+        await target.cleanup();
+        await rm(home, { recursive: true, force: true });
+      }
+    });
+  },
+  { drivers: ["postgres"] },
+);

@@ -1,129 +1,138 @@
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
+import { describeEachDriver } from "@graft/db/testing";
 import { type Client, createClient } from "graphql-ws";
 import WebSocket from "ws";
 import { imageFolderZip, tinyModel, zipFiles } from "./support/fixtures.ts";
 import { type GatewaySetup, setup } from "./support/gateway.ts";
 
-let s: GatewaySetup;
-before(async () => {
-  s = await setup();
-});
-after(async () => {
-  await s?.cleanup();
-});
-
-function client(options: { key?: string | null; header?: string } = {}): Client {
-  const key = options.key === undefined ? s.gateway.apiKey : options.key;
-  return createClient({
-    url: s.gateway.wsUrl,
-    retryAttempts: 0,
-    lazy: true,
-    connectionParams: key === null ? {} : { authorization: `Bearer ${key}` },
-    webSocketImpl: class extends WebSocket {
-      constructor(url: string, protocols?: string | string[]) {
-        super(url, protocols, options.header ? { headers: { authorization: options.header } } : {});
-      }
-    },
+describeEachDriver((driver) => {
+  let s: GatewaySetup;
+  before(async () => {
+    s = await setup(driver);
   });
-}
+  after(async () => {
+    await s?.cleanup();
+  });
 
-async function queuedRun(): Promise<string> {
-  const model = await s.upload(zipFiles(tinyModel().files));
-  const data = await s.upload(imageFolderZip());
-  const { registerModel } = await s.gqlData<{ registerModel: { id: string } }>(
-    'mutation ($u: ID!) { registerModel(input: { name: "m", uploadId: $u }) { id } }',
-    { u: model.body.uploadId },
-  );
-  const { createDataset } = await s.gqlData<{ createDataset: { id: string } }>(
-    'mutation ($u: ID!) { createDataset(input: { name: "d", uploadId: $u }) { id } }',
-    { u: data.body.uploadId },
-  );
-  const { startFineTune } = await s.gqlData<{ startFineTune: { id: string } }>(
-    'mutation ($m: ID!, $d: ID!) { startFineTune(input: { baseModelId: $m, datasetId: $d, epochs: 1, pool: "subs" }) { id } }',
-    { m: registerModel.id, d: createDataset.id },
-  );
-  return startFineTune.id;
-}
+  function client(options: { key?: string | null; header?: string } = {}): Client {
+    const key = options.key === undefined ? s.gateway.apiKey : options.key;
+    return createClient({
+      url: s.gateway.wsUrl,
+      retryAttempts: 0,
+      lazy: true,
+      connectionParams: key === null ? {} : { authorization: `Bearer ${key}` },
+      webSocketImpl: class extends WebSocket {
+        constructor(url: string, protocols?: string | string[]) {
+          super(url, protocols, options.header ? { headers: { authorization: options.header } } : {});
+        }
+      },
+    });
+  }
 
-/** The first `n` results of a subscription, or the error that ended it. */
-async function take(
-  c: Client,
-  query: string,
-  variables: Record<string, unknown>,
-  n: number,
-  during?: () => Promise<unknown>,
-) {
-  const results: { data?: unknown; errors?: readonly { message: string; extensions?: Record<string, unknown> }[] }[] =
-    [];
-  const iterator = c.iterate({ query, variables });
-  const pending = (async () => {
-    for await (const result of iterator) {
-      results.push(result as (typeof results)[number]);
-      if (results.length >= n || result.errors) break;
-    }
-  })();
-  pending.catch(() => {}); // observed below; avoids an unhandled rejection while waiting
-  // Give the subscription time to be established before causing events.
-  await new Promise((r) => setTimeout(r, 500));
-  await during?.();
-  await Promise.race([
-    pending,
-    new Promise((_, reject) =>
-      setTimeout(() => reject(new Error(`timed out; got ${JSON.stringify(results)}`)), 15_000),
-    ),
-  ]);
-  return results;
-}
-
-test("a websocket without a valid API key is refused before any operation", async () => {
-  for (const key of [null, "graft_wrong"]) {
-    const c = client({ key });
-    await assert.rejects(
-      take(c, "subscription { trainerEvents { kind } }", {}, 1),
-      (error: unknown) =>
-        (error as { code?: number }).code === 4403 || /4403|Forbidden/.test(String((error as Error).message ?? error)),
+  async function queuedRun(): Promise<string> {
+    const model = await s.upload(zipFiles(tinyModel().files));
+    const data = await s.upload(imageFolderZip());
+    const { registerModel } = await s.gqlData<{ registerModel: { id: string } }>(
+      'mutation ($u: ID!) { registerModel(input: { name: "m", uploadId: $u }) { id } }',
+      { u: model.body.uploadId },
     );
-    await c.dispose();
-  }
-});
-
-test("runEvents tells a subscriber that its queued run was cancelled; another project's run is NOT_FOUND", async () => {
-  const runId = await queuedRun();
-  const c = client({ key: null, header: `Bearer ${s.gateway.apiKey}` });
-  try {
-    const results = await take(
-      c,
-      "subscription ($id: ID!) { runEvents(runId: $id) { kind runId status } }",
-      { id: runId },
-      1,
-      () => s.gqlData("mutation ($id: ID!) { cancelRun(id: $id) { status } }", { id: runId }),
+    const { createDataset } = await s.gqlData<{ createDataset: { id: string } }>(
+      'mutation ($u: ID!) { createDataset(input: { name: "d", uploadId: $u }) { id } }',
+      { u: data.body.uploadId },
     );
-    assert.deepEqual(results[0]?.data, { runEvents: { kind: "STATUS", runId, status: "CANCELLED" } });
-  } finally {
-    await c.dispose();
+    const { startFineTune } = await s.gqlData<{ startFineTune: { id: string } }>(
+      'mutation ($m: ID!, $d: ID!) { startFineTune(input: { baseModelId: $m, datasetId: $d, epochs: 1, pool: "subs" }) { id } }',
+      { m: registerModel.id, d: createDataset.id },
+    );
+    return startFineTune.id;
   }
-  const other = await s.gateway.createProject("subs-other");
-  const foreign = client({ key: other.apiKey });
-  try {
-    const results = await take(foreign, "subscription ($id: ID!) { runEvents(runId: $id) { kind } }", { id: runId }, 1);
-    assert.equal(results[0]?.errors?.[0]?.extensions?.code, "NOT_FOUND");
-  } finally {
-    await foreign.dispose();
-  }
-});
 
-test("trainerEvents announces a trainer that registers", async () => {
-  const c = client();
-  try {
-    const results = await take(c, "subscription { trainerEvents { kind trainer { name } } }", {}, 1, () =>
-      s.gqlData(
-        `mutation ($t: String!) { registerTrainer(input: { joinToken: $t, name: "sub-trainer", host: "h", backend: "cpu", devices: [], cpuCount: 1, memoryBytes: 1 }) { trainerToken } }`,
-        { t: s.gateway.joinToken },
+  /** The first `n` results of a subscription, or the error that ended it. */
+  async function take(
+    c: Client,
+    query: string,
+    variables: Record<string, unknown>,
+    n: number,
+    during?: () => Promise<unknown>,
+  ) {
+    const results: { data?: unknown; errors?: readonly { message: string; extensions?: Record<string, unknown> }[] }[] =
+      [];
+    const iterator = c.iterate({ query, variables });
+    const pending = (async () => {
+      for await (const result of iterator) {
+        results.push(result as (typeof results)[number]);
+        if (results.length >= n || result.errors) break;
+      }
+    })();
+    pending.catch(() => {}); // observed below; avoids an unhandled rejection while waiting
+    // Give the subscription time to be established before causing events.
+    await new Promise((r) => setTimeout(r, 500));
+    await during?.();
+    await Promise.race([
+      pending,
+      new Promise((_, reject) =>
+        setTimeout(() => reject(new Error(`timed out; got ${JSON.stringify(results)}`)), 15_000),
       ),
-    );
-    assert.deepEqual(results[0]?.data, { trainerEvents: { kind: "REGISTERED", trainer: { name: "sub-trainer" } } });
-  } finally {
-    await c.dispose();
+    ]);
+    return results;
   }
+
+  test("a websocket without a valid API key is refused before any operation", async () => {
+    for (const key of [null, "graft_wrong"]) {
+      const c = client({ key });
+      await assert.rejects(
+        take(c, "subscription { trainerEvents { kind } }", {}, 1),
+        (error: unknown) =>
+          (error as { code?: number }).code === 4403 ||
+          /4403|Forbidden/.test(String((error as Error).message ?? error)),
+      );
+      await c.dispose();
+    }
+  });
+
+  test("runEvents tells a subscriber that its queued run was cancelled; another project's run is NOT_FOUND", async () => {
+    const runId = await queuedRun();
+    const c = client({ key: null, header: `Bearer ${s.gateway.apiKey}` });
+    try {
+      const results = await take(
+        c,
+        "subscription ($id: ID!) { runEvents(runId: $id) { kind runId status } }",
+        { id: runId },
+        1,
+        () => s.gqlData("mutation ($id: ID!) { cancelRun(id: $id) { status } }", { id: runId }),
+      );
+      assert.deepEqual(results[0]?.data, { runEvents: { kind: "STATUS", runId, status: "CANCELLED" } });
+    } finally {
+      await c.dispose();
+    }
+    const other = await s.gateway.createProject("subs-other");
+    const foreign = client({ key: other.apiKey });
+    try {
+      const results = await take(
+        foreign,
+        "subscription ($id: ID!) { runEvents(runId: $id) { kind } }",
+        { id: runId },
+        1,
+      );
+      assert.equal(results[0]?.errors?.[0]?.extensions?.code, "NOT_FOUND");
+    } finally {
+      await foreign.dispose();
+    }
+  });
+
+  test("trainerEvents announces a trainer that registers", async () => {
+    const c = client();
+    try {
+      const results = await take(c, "subscription { trainerEvents { kind trainer { name } } }", {}, 1, () =>
+        s.gqlData(
+          `mutation ($t: String!) { registerTrainer(input: { joinToken: $t, name: "sub-trainer", host: "h", backend: "cpu", devices: [], cpuCount: 1, memoryBytes: 1 }) { trainerToken } }`,
+          { t: s.gateway.joinToken },
+        ),
+      );
+      assert.deepEqual(results[0]?.data, { trainerEvents: { kind: "REGISTERED", trainer: { name: "sub-trainer" } } });
+    } finally {
+      await c.dispose();
+    }
+  });
 });

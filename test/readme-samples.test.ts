@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { fileURLToPath } from "node:url";
-import { type Stack, startStack } from "./support/trainer.ts";
+import { withStack } from "./support/stack.ts";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const readme = readFileSync(join(ROOT, "README.md"), "utf8");
@@ -36,12 +36,12 @@ async function run(
   return { code, out };
 }
 
-let stack: Stack;
+const stack = withStack({ trainers: ["readme-trainer"] });
 let env: Record<string, string>;
 let home: string;
 
 before(async () => {
-  stack = await startStack();
+  await stack.ready;
   home = mkdtempSync(join(tmpdir(), "graft-readme-"));
   env = {
     GRAFT_URL: stack.gateway.url,
@@ -51,11 +51,9 @@ before(async () => {
     NO_COLOR: "1",
     NPM_CONFIG_UPDATE_NOTIFIER: "false",
   };
-  await stack.trainer("readme-trainer").waitForOutput(/^Trainer readme-trainer \(.+\) on backend/);
 });
 
 after(async () => {
-  await stack?.stop();
   if (home) rmSync(home, { recursive: true, force: true });
 });
 

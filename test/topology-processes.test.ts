@@ -9,15 +9,12 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { fileURLToPath } from "node:url";
-import { createTestDatabaseTarget, type TestDatabaseTarget } from "@graft/db";
+import { createTestDatabaseTarget, describeEachDriver, type TestDatabaseTarget } from "@graft/db/testing";
 import { type NatsServer, startNatsServer } from "@graft/natsd";
 import { graft } from "./support/cli.ts";
 import { startTrainerProcess, stopTrainers, type TrainerProcess } from "./support/trainer.ts";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
-const skip = process.env.DATABASE_URL
-  ? false
-  : "needs PostgreSQL: set DATABASE_URL (e.g. postgres:///postgres) to run the many-process topology";
 
 interface GatewayProcess {
   child: ChildProcess;
@@ -59,99 +56,118 @@ async function stopProcess(child: ChildProcess): Promise<void> {
   clearTimeout(timer);
 }
 
-let nats: NatsServer | undefined;
-let database: TestDatabaseTarget | undefined;
-const gateways: GatewayProcess[] = [];
-const trainers: TrainerProcess[] = [];
-const homes: string[] = [];
-const apiKey = `graft_${randomBytes(24).toString("base64url")}`;
-const joinToken = `graftjoin_${randomBytes(24).toString("base64url")}`;
+describeEachDriver(
+  () => {
+    let nats: NatsServer | undefined;
+    let database: TestDatabaseTarget | undefined;
+    const gateways: GatewayProcess[] = [];
+    const trainers: TrainerProcess[] = [];
+    const homes: string[] = [];
+    const apiKey = `graft_${randomBytes(24).toString("base64url")}`;
+    const joinToken = `graftjoin_${randomBytes(24).toString("base64url")}`;
 
-before(async () => {
-  if (skip) return;
-  nats = await startNatsServer();
-  database = await createTestDatabaseTarget();
-  assert.ok(database.databaseUrl, "a PostgreSQL database for the topology");
-  // One after the other: the first migrates and seeds, the second finds everything in place.
-  for (const name of ["gateway-a", "gateway-b"]) {
-    const home = mkdtempSync(join(tmpdir(), `graft-${name}-`));
-    homes.push(home);
-    const env = {
-      GRAFT_HOME: home,
-      GATEWAY_PORT: "0",
-      NATS_URL: nats.url,
-      DATABASE_URL: database.databaseUrl,
-      GRAFT_BOOTSTRAP_KEY: apiKey,
-      GRAFT_JOIN_TOKEN: joinToken,
-    };
-    gateways.push(await startGatewayProcess(env, name));
-  }
-  // Each trainer joins through a different gateway, as trainers behind a load balancer would.
-  for (const [i, gateway] of gateways.entries()) {
-    const trainer = startTrainerProcess({
-      gatewayUrl: gateway.url,
-      natsUrl: nats.url,
-      joinToken,
-      name: `topo-${i + 1}`,
+    before(async () => {
+      nats = await startNatsServer();
+      database = await createTestDatabaseTarget("postgres");
+      assert.ok(database.databaseUrl, "a PostgreSQL database for the topology");
+      // One after the other: the first migrates and seeds, the second finds everything in place.
+      for (const name of ["gateway-a", "gateway-b"]) {
+        const home = mkdtempSync(join(tmpdir(), `graft-${name}-`));
+        homes.push(home);
+        const env = {
+          GRAFT_HOME: home,
+          GATEWAY_PORT: "0",
+          NATS_URL: nats.url,
+          DATABASE_URL: database.databaseUrl,
+          GRAFT_BOOTSTRAP_KEY: apiKey,
+          GRAFT_JOIN_TOKEN: joinToken,
+        };
+        gateways.push(await startGatewayProcess(env, name));
+      }
+      // Each trainer joins through a different gateway, as trainers behind a load balancer would.
+      for (const [i, gateway] of gateways.entries()) {
+        const trainer = startTrainerProcess({
+          gatewayUrl: gateway.url,
+          natsUrl: nats.url,
+          joinToken,
+          name: `topo-${i + 1}`,
+        });
+        trainers.push(trainer);
+        await trainer.waitForOutput(new RegExp(`^Trainer topo-${i + 1} \\(.+\\) on backend`), 120_000);
+      }
     });
-    trainers.push(trainer);
-    await trainer.waitForOutput(new RegExp(`^Trainer topo-${i + 1} \\(.+\\) on backend`), 120_000);
-  }
-});
 
-after(async () => {
-  await stopTrainers(trainers);
-  for (const gateway of [...gateways].reverse()) await stopProcess(gateway.child);
-  await database?.cleanup();
-  await nats?.stop();
-  for (const home of homes) rmSync(home, { recursive: true, force: true });
-});
+    after(async () => {
+      await stopTrainers(trainers);
+      for (const gateway of [...gateways].reverse()) await stopProcess(gateway.child);
+      await database?.cleanup();
+      await nats?.stop();
+      for (const home of homes) rmSync(home, { recursive: true, force: true });
+    });
 
-test("two gateways and two trainers share one NATS and one PostgreSQL", { skip }, async () => {
-  const [a, b] = gateways;
-  assert.ok(a && b);
-  const viaB = await graft(["trainers", "list", "--json"], { GRAFT_URL: b.url, GRAFT_API_KEY: apiKey });
-  assert.equal(viaB.code, 0, viaB.stderr);
-  const names = (JSON.parse(viaB.stdout) as { name: string }[]).map((t) => t.name).sort();
-  assert.deepEqual(names, ["topo-1", "topo-2"], "gateway B sees the trainer that joined through A");
-  const modelsA = await graft(["models", "list", "--json"], { GRAFT_URL: a.url, GRAFT_API_KEY: apiKey });
-  const builtins = (JSON.parse(modelsA.stdout) as { name: string }[]).filter((m) => m.name === "digits-cnn");
-  assert.equal(builtins.length, 1, "two gateways seeding at once leave one built-in row");
-});
+    test("two gateways and two trainers share one NATS and one PostgreSQL", async () => {
+      const [a, b] = gateways;
+      assert.ok(a && b);
+      const viaB = await graft(["trainers", "list", "--json"], { GRAFT_URL: b.url, GRAFT_API_KEY: apiKey });
+      assert.equal(viaB.code, 0, viaB.stderr);
+      const names = (JSON.parse(viaB.stdout) as { name: string }[]).map((t) => t.name).sort();
+      assert.deepEqual(names, ["topo-1", "topo-2"], "gateway B sees the trainer that joined through A");
+      const modelsA = await graft(["models", "list", "--json"], { GRAFT_URL: a.url, GRAFT_API_KEY: apiKey });
+      const builtins = (JSON.parse(modelsA.stdout) as { name: string }[]).filter((m) => m.name === "digits-cnn");
+      assert.equal(builtins.length, 1, "two gateways seeding at once leave one built-in row");
+    });
 
-test("a fine-tune submitted to gateway A finishes, watched live through gateway B", { skip }, async () => {
-  const [a, b] = gateways;
-  assert.ok(a && b);
-  const started = await graft(
-    ["finetune", "--base", "digits-cnn", "--dataset", "mnist-5-9", "--epochs", "2", "--max-samples", "200", "--json"],
-    { GRAFT_URL: a.url, GRAFT_API_KEY: apiKey },
-  );
-  assert.equal(started.code, 0, started.stderr);
-  const runId = (JSON.parse(started.stdout) as { id: string }).id;
+    test("a fine-tune submitted to gateway A finishes, watched live through gateway B", async () => {
+      const [a, b] = gateways;
+      assert.ok(a && b);
+      const started = await graft(
+        [
+          "finetune",
+          "--base",
+          "digits-cnn",
+          "--dataset",
+          "mnist-5-9",
+          "--epochs",
+          "2",
+          "--max-samples",
+          "200",
+          "--json",
+        ],
+        { GRAFT_URL: a.url, GRAFT_API_KEY: apiKey },
+      );
+      assert.equal(started.code, 0, started.stderr);
+      const runId = (JSON.parse(started.stdout) as { id: string }).id;
 
-  const watched = await graft(["runs", "watch", runId, "--json"], { GRAFT_URL: b.url, GRAFT_API_KEY: apiKey });
-  assert.equal(watched.code, 0, `${watched.stdout}\n${watched.stderr}`);
-  const lines = watched.stdout
-    .trim()
-    .split("\n")
-    .map(
-      (l) =>
-        JSON.parse(l) as { type: string; epoch?: number; run?: { status: string; trainer: { name: string } | null } },
-    );
-  assert.deepEqual(
-    lines.filter((l) => l.type === "epoch").map((l) => l.epoch),
-    [1, 2],
-  );
-  const final = lines.at(-1)?.run;
-  assert.equal(final?.status, "SUCCEEDED");
-  assert.match(final?.trainer?.name ?? "", /^topo-[12]$/);
+      const watched = await graft(["runs", "watch", runId, "--json"], { GRAFT_URL: b.url, GRAFT_API_KEY: apiKey });
+      assert.equal(watched.code, 0, `${watched.stdout}\n${watched.stderr}`);
+      const lines = watched.stdout
+        .trim()
+        .split("\n")
+        .map(
+          (l) =>
+            JSON.parse(l) as {
+              type: string;
+              epoch?: number;
+              run?: { status: string; trainer: { name: string } | null };
+            },
+        );
+      assert.deepEqual(
+        lines.filter((l) => l.type === "epoch").map((l) => l.epoch),
+        [1, 2],
+      );
+      const final = lines.at(-1)?.run;
+      assert.equal(final?.status, "SUCCEEDED");
+      assert.match(final?.trainer?.name ?? "", /^topo-[12]$/);
 
-  const viaA = await graft(["runs", "show", runId, "--json"], { GRAFT_URL: a.url, GRAFT_API_KEY: apiKey });
-  const run = JSON.parse(viaA.stdout) as { status: string; epochs: { epoch: number }[] };
-  assert.equal(run.status, "SUCCEEDED");
-  assert.deepEqual(
-    run.epochs.map((e) => e.epoch),
-    [1, 2],
-    "every epoch stored exactly once though two gateways consume events",
-  );
-});
+      const viaA = await graft(["runs", "show", runId, "--json"], { GRAFT_URL: a.url, GRAFT_API_KEY: apiKey });
+      const run = JSON.parse(viaA.stdout) as { status: string; epochs: { epoch: number }[] };
+      assert.equal(run.status, "SUCCEEDED");
+      assert.deepEqual(
+        run.epochs.map((e) => e.epoch),
+        [1, 2],
+        "every epoch stored exactly once though two gateways consume events",
+      );
+    });
+  },
+  { drivers: ["postgres"] },
+);

@@ -1,50 +1,20 @@
 import assert from "node:assert/strict";
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 import { modelArtifactKey, openArtifactStore } from "@graft/artifacts";
+import { waitFor } from "@graft/testkit";
 import { connect } from "@nats-io/transport-node";
-import {
-  eventually,
-  getRun,
-  graphql,
-  type Stack,
-  startFineTune,
-  startStack,
-  type TrainerProcess,
-  waitForRunEnd,
-} from "./support/trainer.ts";
+import { PLATFORM_WAIT, withStack } from "./support/stack.ts";
+import { fineTuneInput, getRun, graphql, startFineTune, waitForRunEnd } from "./support/trainer.ts";
 
-let stack: Stack;
-let ids: { digitsCnn: string; mnist59: string };
-let solo: TrainerProcess;
-let soloId: string;
-
-before(async () => {
-  stack = await startStack();
-  ids = await stack.ids();
-  solo = stack.trainer("solo");
-  const line = await solo.waitForOutput(/^Trainer solo \((.+)\) on backend/);
-  soloId = /\((.+)\)/.exec(line)?.[1] as string;
-});
-
-after(async () => {
-  await stack?.stop();
-});
-
-const fineTune = (overrides: Record<string, unknown> = {}) => ({
-  baseModelId: ids.digitsCnn,
-  datasetId: ids.mnist59,
-  epochs: 2,
-  batchSize: 32,
-  maxSamples: 200,
-  freeze: { strategy: "ALL_BASE" },
-  ...overrides,
-});
+const stack = withStack({ trainers: ["solo"] });
+const solo = () => stack.trainer("solo");
+const fineTune = (overrides: Record<string, unknown> = {}) => fineTuneInput(stack.ids, overrides);
 
 async function trainerStatus(): Promise<string | undefined> {
   const { trainer } = await graphql<{ trainer: { status: string } | null }>(
     stack.gateway,
     "query($id: ID!) { trainer(id: $id) { status } }",
-    { id: soloId },
+    { id: solo().id },
   );
   return trainer?.status;
 }
@@ -52,7 +22,7 @@ async function trainerStatus(): Promise<string | undefined> {
 test("a corrupt base model artifact fails the run at once with a readable error; the trainer keeps working", async () => {
   const nc = await connect({ servers: stack.nats.url });
   const store = await openArtifactStore(nc, { storage: "memory" });
-  const weightsKey = `${modelArtifactKey(ids.digitsCnn)}/weights.bin`;
+  const weightsKey = `${modelArtifactKey(stack.ids.digitsCnn)}/weights.bin`;
   const original = await store.get(weightsKey);
   assert.ok(original, `no stored weights at ${weightsKey}`);
   try {
@@ -68,7 +38,7 @@ test("a corrupt base model artifact fails the run at once with a readable error;
     await store.put(weightsKey, original);
     await nc.close();
   }
-  assert.equal(solo.output().includes("unhandled"), false, solo.output());
+  assert.equal(solo().output().includes("unhandled"), false, solo().output());
   const next = await waitForRunEnd(stack.gateway, (await startFineTune(stack.gateway, fineTune())).id);
   assert.equal(next.status, "SUCCEEDED", JSON.stringify(next.error));
   assert.equal(next.trainer?.name, "solo");
@@ -79,28 +49,25 @@ test("cancelRun stops a running fine-tune: CANCELLED, and the trainer is free ag
     stack.gateway,
     fineTune({ epochs: 50, freeze: { strategy: "NONE" }, maxSamples: 40, batchSize: 8 }),
   );
-  await eventually(
-    async () => ((await getRun(stack.gateway, queued.id)).epochs.length >= 1 ? true : undefined),
-    "the first epoch",
-    120_000,
-    100,
-  );
+  await waitFor("the first epoch", async () => (await getRun(stack.gateway, queued.id)).epochs.length >= 1, {
+    timeoutMs: 120_000,
+  });
   await graphql(stack.gateway, "mutation($id: ID!) { cancelRun(id: $id) { id } }", { id: queued.id });
   const run = await waitForRunEnd(stack.gateway, queued.id, 60_000);
   assert.equal(run.status, "CANCELLED");
   assert.ok(run.epochs.length < 50, `ran ${run.epochs.length} epochs`);
   assert.equal(run.outputModel, null);
-  await eventually(async () => ((await trainerStatus()) === "IDLE" ? true : undefined), "solo to be idle again");
+  await waitFor("solo to be idle again", async () => (await trainerStatus()) === "IDLE", PLATFORM_WAIT);
 });
 
 test("a drained trainer takes no new job", async () => {
   const { drainTrainer } = await graphql<{ drainTrainer: { status: string } }>(
     stack.gateway,
     "mutation($id: ID!) { drainTrainer(id: $id) { status } }",
-    { id: soloId },
+    { id: solo().id },
   );
   assert.equal(drainTrainer.status, "DRAINING");
-  await solo.waitForOutput(/draining: taking no new jobs/, 10_000);
+  await solo().waitForOutput(/draining: taking no new jobs/, 10_000);
   // A pull opened before the drain may still be waiting; let it expire.
   await new Promise((resolve) => setTimeout(resolve, 2_500));
   const queued = await startFineTune(stack.gateway, fineTune());

@@ -1,56 +1,33 @@
 import assert from "node:assert/strict";
-import { after, before, test } from "node:test";
-import {
-  eventually,
-  graphql,
-  type Stack,
-  startFineTune,
-  startStack,
-  type TrainerProcess,
-  waitForRunEnd,
-} from "./support/trainer.ts";
+import { test } from "node:test";
+import { waitFor } from "@graft/testkit";
+import { PLATFORM_WAIT, withStack } from "./support/stack.ts";
+import { fineTuneInput, graphql, startFineTune, waitForRunEnd } from "./support/trainer.ts";
 
-let stack: Stack;
-let ids: { digitsCnn: string; mnist59: string };
-let alpha: TrainerProcess;
-
-before(async () => {
-  stack = await startStack();
-  ids = await stack.ids();
-  alpha = stack.trainer("alpha");
-  await alpha.waitForOutput(/^Trainer alpha \(.+\) on backend \S+/);
-});
-
-after(async () => {
-  await stack?.stop();
-});
-
-const tinyFineTune = () => ({
-  baseModelId: ids.digitsCnn,
-  datasetId: ids.mnist59,
-  epochs: 2,
-  batchSize: 32,
-  maxSamples: 300,
-  freeze: { strategy: "ALL_BASE" },
-});
+const stack = withStack({ trainers: ["alpha"] });
+const tinyFineTune = () => fineTuneInput(stack.ids, { maxSamples: 300 });
 
 test("a registered trainer heartbeats and shows in the fleet", async () => {
-  const trainer = await eventually(async () => {
-    const { trainers } = await graphql<{
-      trainers: { name: string; status: string; backend: string; cpuCount: number; lastHeartbeatAt: string | null }[];
-    }>(stack.gateway, "{ trainers { name status backend cpuCount lastHeartbeatAt } }");
-    return trainers.find((t) => t.name === "alpha" && t.lastHeartbeatAt !== null);
-  }, "alpha to heartbeat");
+  const trainer = await waitFor(
+    "alpha to heartbeat",
+    async () => {
+      const { trainers } = await graphql<{
+        trainers: { name: string; status: string; backend: string; cpuCount: number; lastHeartbeatAt: string | null }[];
+      }>(stack.gateway, "{ trainers { name status backend cpuCount lastHeartbeatAt } }");
+      return trainers.find((t) => t.name === "alpha" && t.lastHeartbeatAt !== null);
+    },
+    PLATFORM_WAIT,
+  );
   assert.equal(trainer.status, "IDLE");
   assert.ok(trainer.cpuCount >= 1);
-  assert.match(alpha.output(), new RegExp(`on backend ${trainer.backend}`));
+  assert.match(stack.trainer("alpha").output(), new RegExp(`on backend ${trainer.backend}`));
 });
 
 test("fine-tunes digits-cnn on mnist-5-9 to SUCCEEDED with two epochs and a verified child in lineage", async () => {
   const queued = await startFineTune(stack.gateway, tinyFineTune());
   assert.equal(queued.status, "QUEUED");
   const run = await waitForRunEnd(stack.gateway, queued.id);
-  assert.equal(run.status, "SUCCEEDED", JSON.stringify(run.error) + alpha.output());
+  assert.equal(run.status, "SUCCEEDED", JSON.stringify(run.error) + stack.trainer("alpha").output());
   assert.deepEqual(
     run.epochs.map((e) => e.epoch),
     [1, 2],
@@ -63,7 +40,7 @@ test("fine-tunes digits-cnn on mnist-5-9 to SUCCEEDED with two epochs and a veri
   const child = run.outputModel;
   assert.ok(child, "the run recorded its output model");
   assert.equal(child.kind, "FINE_TUNED");
-  assert.equal(child.parent?.id, ids.digitsCnn);
+  assert.equal(child.parent?.id, stack.ids.digitsCnn);
   assert.equal(child.verifiedLineage, true);
   assert.ok(
     child.layers.some((l) => !l.trainable && l.weightHash),
@@ -73,7 +50,7 @@ test("fine-tunes digits-cnn on mnist-5-9 to SUCCEEDED with two epochs and a veri
   const { model } = await graphql<{ model: { children: { id: string }[] } }>(
     stack.gateway,
     "query($id: ID!) { model(id: $id) { children { id } } }",
-    { id: ids.digitsCnn },
+    { id: stack.ids.digitsCnn },
   );
   assert.ok(
     model.children.some((c) => c.id === child.id),
@@ -82,15 +59,18 @@ test("fine-tunes digits-cnn on mnist-5-9 to SUCCEEDED with two epochs and a veri
 });
 
 test("two trainers in one pool each take one of two runs", async () => {
-  const beta = stack.trainer("beta");
-  await beta.waitForOutput(/^Trainer beta /);
+  await stack.startTrainer("beta");
   // Both must be pulling before the jobs go out.
-  await eventually(async () => {
-    const { trainers } = await graphql<{
-      trainers: { name: string; status: string; lastHeartbeatAt: string | null }[];
-    }>(stack.gateway, "{ trainers { name status lastHeartbeatAt } }");
-    return trainers.filter((t) => t.status === "IDLE" && t.lastHeartbeatAt).length >= 2 ? true : undefined;
-  }, "alpha and beta to be idle");
+  await waitFor(
+    "alpha and beta to be idle",
+    async () => {
+      const { trainers } = await graphql<{
+        trainers: { name: string; status: string; lastHeartbeatAt: string | null }[];
+      }>(stack.gateway, "{ trainers { name status lastHeartbeatAt } }");
+      return trainers.filter((t) => t.status === "IDLE" && t.lastHeartbeatAt).length >= 2;
+    },
+    PLATFORM_WAIT,
+  );
 
   const [first, second] = await Promise.all([
     startFineTune(stack.gateway, tinyFineTune()),

@@ -1,59 +1,32 @@
 import assert from "node:assert/strict";
-import { after, before, test } from "node:test";
-import {
-  eventually,
-  getRun,
-  graphql,
-  type RunView,
-  type Stack,
-  startFineTune,
-  startStack,
-  type TrainerProcess,
-  waitForRunEnd,
-} from "./support/trainer.ts";
+import { test } from "node:test";
+import { waitFor } from "@graft/testkit";
+import { PLATFORM_WAIT, withStack } from "./support/stack.ts";
+import { fineTuneInput, getRun, graphql, type RunView, startFineTune, waitForRunEnd } from "./support/trainer.ts";
 
 /**
  * A trainer that dies (kill -9) or leaves (SIGTERM) mid-run loses nothing: the job goes to
  * the other trainer, which resumes from the last checkpointed epoch.
  */
 
-let stack: Stack;
-let ids: { digitsCnn: string; mnist59: string };
-const trainers = new Map<string, TrainerProcess>();
-
-before(async () => {
-  stack = await startStack();
-  ids = await stack.ids();
-  for (const name of ["red", "blue"]) trainers.set(name, stack.trainer(name));
-  await Promise.all([...trainers.values()].map((t) => t.waitForOutput(/^Trainer \S+ \(.+\) on backend/)));
-});
-
-after(async () => {
-  await stack?.stop();
-});
+const TRAINERS = ["red", "blue"];
+const stack = withStack({ trainers: TRAINERS });
 
 // FULL path with nothing frozen: conv gradients on the CPU make even 40 samples take
 // seconds per epoch, long enough to interrupt between epochs.
-const slowFineTune = () => ({
-  baseModelId: ids.digitsCnn,
-  datasetId: ids.mnist59,
-  epochs: 4,
-  batchSize: 8,
-  maxSamples: 40,
-  freeze: { strategy: "NONE" },
-});
+const slowFineTune = () =>
+  fineTuneInput(stack.ids, { epochs: 4, batchSize: 8, maxSamples: 40, freeze: { strategy: "NONE" } });
 
 async function startAndWaitForFirstEpoch(): Promise<RunView> {
-  await ensureIdle([...trainers.keys()]);
+  await ensureIdle(TRAINERS);
   const queued = await startFineTune(stack.gateway, slowFineTune());
-  const run = await eventually(
+  const run = await waitFor(
+    "the first epoch",
     async () => {
       const r = await getRun(stack.gateway, queued.id);
       return r.epochs.length >= 1 ? r : undefined;
     },
-    "the first epoch",
-    120_000,
-    100,
+    { timeoutMs: 120_000 },
   );
   assert.ok(run.status === "RUNNING" || run.status === "ASSIGNED", `run already ${run.status}: training too fast`);
   assert.ok(run.trainer, "the run has a trainer");
@@ -61,16 +34,17 @@ async function startAndWaitForFirstEpoch(): Promise<RunView> {
 }
 
 async function ensureIdle(names: string[]) {
-  await eventually(
+  await waitFor(
+    `${names.join(", ")} to be idle`,
     async () => {
       const { trainers: fleet } = await graphql<{ trainers: { name: string; status: string }[] }>(
         stack.gateway,
         "{ trainers { name status } }",
       );
       // A restarted trainer registers anew; its dead predecessor of the same name stays OFFLINE.
-      return names.every((n) => fleet.some((t) => t.name === n && t.status === "IDLE")) ? true : undefined;
+      return names.every((n) => fleet.some((t) => t.name === n && t.status === "IDLE"));
     },
-    `${names.join(", ")} to be idle`,
+    PLATFORM_WAIT,
   );
 }
 
@@ -84,11 +58,10 @@ function assertEachEpochOnce(run: RunView, epochs: number) {
 test("kill -9 of a trainer mid-run: the other resumes from the checkpoint and the run succeeds", async () => {
   const running = await startAndWaitForFirstEpoch();
   const victimName = running.trainer?.name as string;
-  const victim = trainers.get(victimName) as TrainerProcess;
+  const victim = stack.trainer(victimName);
   const survivorName = victimName === "red" ? "blue" : "red";
   victim.kill("SIGKILL");
   assert.equal(await victim.stopped, 137);
-  trainers.delete(victimName);
 
   const run = await waitForRunEnd(stack.gateway, running.id, 180_000);
   assert.equal(run.status, "SUCCEEDED", JSON.stringify(run.error));
@@ -99,20 +72,18 @@ test("kill -9 of a trainer mid-run: the other resumes from the checkpoint and th
   assert.ok((last?.resumedFromEpoch ?? 0) >= 1, `last attempt resumed from epoch ${last?.resumedFromEpoch}`);
   assert.equal(run.trainer?.name, survivorName);
   assert.equal(run.outputModel?.verifiedLineage ?? null, null, "nothing frozen, nothing to verify");
-  assert.equal(run.outputModel?.parent?.id, ids.digitsCnn);
+  assert.equal(run.outputModel?.parent?.id, stack.ids.digitsCnn);
 
   // The crashed trainer comes back under the same name and works again.
-  trainers.set(victimName, stack.trainer(victimName));
-  await trainers.get(victimName)?.waitForOutput(/^Trainer \S+ \(.+\) on backend/);
+  await stack.startTrainer(victimName);
 });
 
 test("SIGTERM mid-run hands the job back at the epoch boundary and the trainer exits 0", async () => {
   const running = await startAndWaitForFirstEpoch();
   const leaverName = running.trainer?.name as string;
-  const leaver = trainers.get(leaverName) as TrainerProcess;
+  const leaver = stack.trainer(leaverName);
   leaver.kill("SIGTERM");
   assert.equal(await leaver.stopped, 0, leaver.output());
-  trainers.delete(leaverName);
 
   const run = await waitForRunEnd(stack.gateway, running.id, 180_000);
   assert.equal(run.status, "SUCCEEDED", JSON.stringify(run.error));

@@ -1,17 +1,10 @@
 import assert from "node:assert/strict";
-import { after, before, test } from "node:test";
+import { before, test } from "node:test";
 import { GraftApiError } from "@graft/client";
-import {
-  graphql,
-  type Stack,
-  startFineTune,
-  startStack,
-  type TrainerProcess,
-  waitForRunEnd,
-} from "./support/trainer.ts";
+import { withStack } from "./support/stack.ts";
+import { graphql, startFineTune, waitForRunEnd } from "./support/trainer.ts";
 
-let stack: Stack;
-let alpha: TrainerProcess;
+const stack = withStack({ trainers: ["alpha"], builtinModels: ["digits-cnn", "text-gru"] });
 let ids: { textGru: string; spam: string; mnist59: string; digitsCnn: string };
 
 interface DatasetView {
@@ -22,26 +15,15 @@ interface DatasetView {
 }
 
 before(async () => {
-  stack = await startStack({ builtinModels: ["digits-cnn", "text-gru"] });
-  alpha = stack.trainer("alpha");
-  await alpha.waitForOutput(/^Trainer alpha \(.+\) on backend \S+/);
+  await stack.ready;
   const data = await graphql<{ models: { edges: { node: { id: string; name: string } }[] }; datasets: DatasetView[] }>(
     stack.gateway,
     "{ models(first: 50) { edges { node { id name } } } datasets { id name task classes { label count sampleTexts } } }",
   );
   const model = (name: string) => data.models.edges.find((e) => e.node.name === name)?.node.id as string;
   const dataset = (name: string) => data.datasets.find((d) => d.name === name)?.id as string;
-  ids = {
-    textGru: model("text-gru"),
-    digitsCnn: model("digits-cnn"),
-    spam: dataset("SpamAssassin"),
-    mnist59: dataset("MNIST 5-9"),
-  };
+  ids = { ...stack.ids, textGru: model("text-gru"), spam: dataset("SpamAssassin") };
   assert.ok(Object.values(ids).every(Boolean), JSON.stringify(ids));
-});
-
-after(async () => {
-  await stack?.stop();
 });
 
 test("the built-in spam dataset shows per-class counts and sample texts", async () => {
@@ -74,7 +56,7 @@ test("a text fine-tune runs from GraphQL through a trainer into lineage with the
     freeze: { strategy: "ALL_BASE" },
   });
   const run = await waitForRunEnd(stack.gateway, queued.id, 240_000);
-  assert.equal(run.status, "SUCCEEDED", JSON.stringify(run.error) + alpha.output());
+  assert.equal(run.status, "SUCCEEDED", JSON.stringify(run.error) + stack.trainer("alpha").output());
   assert.equal(run.trainingPath, "FEATURE_CACHE");
   assert.deepEqual(
     run.epochs.map((e) => e.epoch),

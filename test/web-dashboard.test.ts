@@ -5,27 +5,27 @@ import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { fileURLToPath } from "node:url";
 import type { Gateway } from "@graft/gateway";
-import type { Browser, BrowserContext, Page } from "playwright-core";
+import { waitFor } from "@graft/testkit";
 import {
   ensureWebBuild,
   launchChromium,
-  screenshot,
-  startWebServer,
-  type WebServer,
-} from "../apps/web/testing/index.ts";
-import {
   MARK_DOCUMENT,
   READ_COOKIE,
   READ_MARK,
   READ_POINTS,
   recordChartPoints,
-} from "../apps/web/testing/page-scripts.ts";
+  screenshot,
+  startWebServer,
+  type WebServer,
+} from "@graft/web/testing";
+import type { Browser, BrowserContext, Page } from "playwright-core";
 import { imageFolderZip, tinyModel, zipFiles } from "./support/fixtures.ts";
 import { type GatewaySetup, setup } from "./support/gateway.ts";
-import { eventually, graphql, startTrainerProcess, stopTrainers, type TrainerProcess } from "./support/trainer.ts";
+import { PLATFORM_WAIT } from "./support/stack.ts";
+import { graphql, startTrainerProcess, stopTrainers, type TrainerProcess } from "./support/trainer.ts";
 
-// The whole platform, for real: nats-server, the gateway (PGlite, or PostgreSQL when
-// DATABASE_URL is set), a trainer process, the production dashboard build and Debian's
+// The whole platform, for real: nats-server, the gateway (on PGlite: the database suites
+// cover PostgreSQL), a trainer process, the production dashboard build and Debian's
 // chromium. One platform serves the flows below, in order.
 let platform: GatewaySetup;
 let gateway: Gateway;
@@ -70,7 +70,7 @@ async function registerBase(): Promise<string> {
 
 before(async () => {
   ensureWebBuild((line) => process.stderr.write(`${line}\n`));
-  platform = await setup({
+  platform = await setup("pglite", {
     trainerOfflineAfterMs: 4000,
     builtinModels: existsSync(DIGITS_CNN) ? ["digits-cnn"] : [],
   });
@@ -210,16 +210,16 @@ test("compares two runs: overlaid curves and only the differing hyperparameters"
     },
   );
   const secondId = started.startFineTune.id;
-  await eventually(
+  await waitFor(
+    "the second run to succeed",
     async () => {
       const r = await graphql<{ run: { status: string } }>(gateway, "query($id: ID!) { run(id: $id) { status } }", {
         id: secondId,
       });
       if (r.run.status === "FAILED") throw new Error("second run failed");
-      return r.run.status === "SUCCEEDED" ? true : undefined;
+      return r.run.status === "SUCCEEDED";
     },
-    "the second run to succeed",
-    180_000,
+    { ...PLATFORM_WAIT, timeoutMs: 180_000 },
   );
 
   await page.goto(`${web.url}/runs`);
@@ -293,13 +293,17 @@ test("uploads a CSV of texts and shows its sample texts per class", async () => 
 
 test("drains a trainer, then shows it go OFFLINE live after it is killed", async () => {
   await page.goto(`${web.url}/trainers`);
-  const live = await eventually(async () => {
-    const { trainers } = await graphql<{ trainers: { id: string; name: string; status: string }[] }>(
-      gateway,
-      "{ trainers { id name status } }",
-    );
-    return trainers.find((t) => t.name === TRAINER_NAME && t.status === "IDLE");
-  }, "the trainer to be IDLE");
+  const live = await waitFor(
+    "the trainer to be IDLE",
+    async () => {
+      const { trainers } = await graphql<{ trainers: { id: string; name: string; status: string }[] }>(
+        gateway,
+        "{ trainers { id name status } }",
+      );
+      return trainers.find((t) => t.name === TRAINER_NAME && t.status === "IDLE");
+    },
+    PLATFORM_WAIT,
+  );
   const row = page.locator(`tr[data-trainer-id="${live.id}"]`);
   await row.and(page.locator('[data-status="IDLE"]')).waitFor();
   await page.evaluate(MARK_DOCUMENT);

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
-import { ensureWebBuild, startWebServer, type WebServer } from "../apps/web/testing/index.ts";
+import { ensureWebBuild, startWebServer, type WebServer } from "@graft/web/testing";
 import { type GatewaySetup, setup } from "./support/gateway.ts";
 
 // The dashboard's server side holds the API key: these check what it lets through without
@@ -11,7 +11,7 @@ let local: WebServer;
 
 before(async () => {
   ensureWebBuild((line) => process.stderr.write(`${line}\n`));
-  platform = await setup();
+  platform = await setup("pglite");
   guarded = await startWebServer({ graphqlUrl: platform.gateway.url });
   local = await startWebServer({ graphqlUrl: platform.gateway.url, apiKey: platform.gateway.apiKey });
 });

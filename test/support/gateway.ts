@@ -1,13 +1,13 @@
 import { GraftFetcher, type GraphQLErrorItem, type GraphQLResponse } from "@graft/client";
-import { createTestDatabaseTarget, type TestDatabaseTarget } from "@graft/db";
+import { createTestDatabaseTarget, type TestDatabaseTarget, type TestDriver } from "@graft/db/testing";
 import { type Gateway, type GatewayConfig, startGateway } from "@graft/gateway";
 import { type NatsServer, startNatsServer } from "@graft/natsd";
 
 /**
  * A real gateway for one test: its own nats-server (temp JetStream store), and PGlite in
- * memory, or a fresh PostgreSQL database when DATABASE_URL is set.
+ * memory or a fresh PostgreSQL database, as `driver` says.
  *
- *   const { gql, cleanup } = await setup();
+ *   const { gql, cleanup } = await setup(driver);
  *   try { ... } finally { await cleanup(); }
  */
 
@@ -33,13 +33,13 @@ export interface GatewaySetup {
   cleanup(): Promise<void>;
 }
 
-export async function setup(config: Partial<GatewayConfig> = {}): Promise<GatewaySetup> {
+export async function setup(driver: TestDriver, config: Partial<GatewayConfig> = {}): Promise<GatewaySetup> {
   const nats = await startNatsServer();
   let target: TestDatabaseTarget | undefined;
   let gateway: Gateway;
   try {
-    // PGlite in memory is fastest; PostgreSQL when the suite runs against it.
-    if (process.env.DATABASE_URL) target = await createTestDatabaseTarget();
+    // The gateway opens PGlite in memory by itself (fastest); PostgreSQL needs a fresh database.
+    if (driver === "postgres") target = await createTestDatabaseTarget(driver);
     gateway = await startGateway({
       port: 0,
       natsUrl: nats.url,

@@ -1,18 +1,19 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { constants } from "node:os";
 import { fileURLToPath } from "node:url";
-import type { BuiltinModelKey } from "@graft/catalog";
 import { GraftFetcher } from "@graft/client";
-import { createTestDatabaseTarget } from "@graft/db";
-import { type Gateway, startGateway } from "@graft/gateway";
-import { type NatsServer, startNatsServer } from "@graft/natsd";
+import type { Gateway } from "@graft/gateway";
+import { waitFor } from "@graft/testkit";
 
 /**
  * Test helpers for trainer nodes: a real trainer as a child process (so `kill -9` is a real
- * crash), and a tiny GraphQL client for driving the gateway the way users do.
+ * crash), and a tiny GraphQL client for driving the gateway the way users do. The whole
+ * platform for a test file is `withStack()` in stack.ts.
  */
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
+/** The trainer's own bin (`graft-trainer`), as the CLI's `graft trainer start` runs it. */
+const TRAINER_BIN = fileURLToPath(import.meta.resolve("@graft/trainer/bin"));
 
 export interface TrainerProcessOptions {
   gatewayUrl: string;
@@ -38,7 +39,7 @@ export interface TrainerProcess {
 }
 
 export function startTrainerProcess(options: TrainerProcessOptions): TrainerProcess {
-  const child: ChildProcess = spawn(process.execPath, ["--import", "tsx", "services/trainer/src/main.ts"], {
+  const child: ChildProcess = spawn(process.execPath, [TRAINER_BIN], {
     cwd: ROOT,
     env: {
       ...process.env,
@@ -127,106 +128,6 @@ export function graphql<T = Record<string, unknown>>(
   );
 }
 
-/** Polls `probe` until it returns a value other than undefined; the error says what never happened. */
-export async function eventually<T>(
-  probe: () => Promise<T | undefined>,
-  what: string,
-  timeoutMs = 60_000,
-  everyMs = 250,
-): Promise<T> {
-  const until = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const value = await probe();
-      if (value !== undefined) return value;
-    } catch (error) {
-      last = error;
-    }
-    if (Date.now() > until) {
-      throw new Error(
-        `timed out after ${timeoutMs} ms waiting for ${what}${last ? ` (last error: ${String(last)})` : ""}`,
-      );
-    }
-    await new Promise((resolve) => setTimeout(resolve, everyMs));
-  }
-}
-
-/**
- * Shorter ack wait for tests: a killed trainer's job comes back after 12 s instead of 30 s.
- * Not shorter: on a box with many busy processes, TensorFlow's synchronous stretches can
- * starve in-progress acks for seconds, and a live trainer would lose its job.
- */
-export const TEST_ACK_WAIT_MS = 12_000;
-
-export interface Stack {
-  nats: NatsServer;
-  gateway: Gateway;
-  /** Environment for trainers of this stack (short ack wait and heartbeat). */
-  trainerEnv: Record<string, string>;
-  trainer(name: string, options?: { pool?: string; env?: Record<string, string> }): TrainerProcess;
-  ids(): Promise<{ digitsCnn: string; mnist59: string }>;
-  stop(): Promise<void>;
-}
-
-/** nats-server + gateway (PGlite, or a fresh PostgreSQL database when DATABASE_URL is set) + trainers on demand. */
-export async function startStack(options: { builtinModels?: BuiltinModelKey[] } = {}): Promise<Stack> {
-  const nats = await startNatsServer();
-  const target = await createTestDatabaseTarget();
-  const started: TrainerProcess[] = [];
-  let gateway: Gateway;
-  try {
-    gateway = await startGateway({
-      port: 0,
-      natsUrl: nats.url,
-      databaseUrl: target.databaseUrl,
-      pgliteDir: target.pgliteDir,
-      builtinModels: options.builtinModels ?? ["digits-cnn"],
-      memoryStorage: true,
-      trainerOfflineAfterMs: 6_000,
-    });
-  } catch (error) {
-    await target.cleanup();
-    await nats.stop();
-    throw error;
-  }
-  const trainerEnv = { TRAINER_JOB_ACK_WAIT_MS: String(TEST_ACK_WAIT_MS), TRAINER_HEARTBEAT_MS: "1000" };
-  return {
-    nats,
-    gateway,
-    trainerEnv,
-    trainer(name, options = {}) {
-      const trainer = startTrainerProcess({
-        gatewayUrl: gateway.url,
-        natsUrl: nats.url,
-        joinToken: gateway.joinToken,
-        name,
-        pool: options.pool,
-        env: { ...trainerEnv, ...options.env },
-        echo: process.env.GRAFT_TEST_ECHO === "1",
-      });
-      started.push(trainer);
-      return trainer;
-    },
-    async ids() {
-      const data = await graphql<{
-        models: { edges: { node: { id: string; name: string } }[] };
-        datasets: { id: string; name: string }[];
-      }>(gateway, "{ models(first: 50) { edges { node { id name } } } datasets { id name } }");
-      const digitsCnn = data.models.edges.find((e) => e.node.name === "digits-cnn")?.node.id;
-      const mnist59 = data.datasets.find((d) => d.name === "MNIST 5-9")?.id;
-      if (!digitsCnn || !mnist59) throw new Error(`built-ins not seeded: ${JSON.stringify(data)}`);
-      return { digitsCnn, mnist59 };
-    },
-    async stop() {
-      await stopTrainers(started);
-      await gateway.stop();
-      await target.cleanup();
-      await nats.stop();
-    },
-  };
-}
-
 export const RUN_FIELDS = `id status attemptCount trainingPath
   trainer { id name }
   epochs { epoch attempt loss accuracy valAccuracy }
@@ -279,13 +180,31 @@ const TERMINAL = new Set(["SUCCEEDED", "FAILED", "CANCELLED"]);
 
 /** Waits until the run has ended and returns it. */
 export async function waitForRunEnd(gateway: Gateway, id: string, timeoutMs = 120_000): Promise<RunView> {
-  return await eventually(
+  return await waitFor(
+    `run ${id} to end`,
     async () => {
       const run = await getRun(gateway, id);
       return TERMINAL.has(run.status) ? run : undefined;
     },
-    `run ${id} to end`,
-    timeoutMs,
-    500,
+    { timeoutMs, intervalMs: 500 },
   );
+}
+
+/**
+ * A StartFineTuneInput that trains in seconds: `epochs` 2 on 200 samples of `datasetId`,
+ * every base layer frozen (the feature cache path); `overrides` win.
+ */
+export function fineTuneInput(
+  ids: { digitsCnn: string; mnist59: string },
+  overrides: Record<string, unknown> = {},
+): Record<string, unknown> {
+  return {
+    baseModelId: ids.digitsCnn,
+    datasetId: ids.mnist59,
+    epochs: 2,
+    batchSize: 32,
+    maxSamples: 200,
+    freeze: { strategy: "ALL_BASE" },
+    ...overrides,
+  };
 }

@@ -47,9 +47,3 @@ export {
   reduceEpochSeries,
   type SeriesPoint,
 } from "./series.ts";
-export {
-  createTestDatabase,
-  createTestDatabaseTarget,
-  type TestDatabase,
-  type TestDatabaseTarget,
-} from "./testing.ts";

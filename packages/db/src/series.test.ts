@@ -4,125 +4,127 @@ import { and, eq } from "drizzle-orm";
 import { runEpochs } from "./schema.ts";
 import { InvalidSeriesRequestError, reduceEpochSeries } from "./series.ts";
 import { insertDataset, insertModel, insertProject, insertRun } from "./test-fixtures.ts";
-import { createTestDatabase, type TestDatabase } from "./testing.ts";
+import { createTestDatabase, describeEachDriver, type TestDatabase } from "./testing.ts";
 
-let database: TestDatabase;
-let runId: string;
+describeEachDriver((driver) => {
+  let database: TestDatabase;
+  let runId: string;
 
-// loss per epoch 1..10; valAccuracy missing on epoch 3 (as when validation is skipped).
-const LOSS = [5, 3, 4, 1, 2, 9, 7, 8, 6, 0.5];
+  // loss per epoch 1..10; valAccuracy missing on epoch 3 (as when validation is skipped).
+  const LOSS = [5, 3, 4, 1, 2, 9, 7, 8, 6, 0.5];
 
-const epochRow = (epoch: number, loss: number) => ({
-  runId,
-  epoch,
-  attempt: 1,
-  loss,
-  valAccuracy: epoch === 3 ? null : epoch / 10,
-  learningRate: 0.001,
-  durationMs: 10,
-  samplesPerSecond: 100,
-  trainableParams: 10,
-  frozenLayers: 1,
-});
+  const epochRow = (epoch: number, loss: number) => ({
+    runId,
+    epoch,
+    attempt: 1,
+    loss,
+    valAccuracy: epoch === 3 ? null : epoch / 10,
+    learningRate: 0.001,
+    durationMs: 10,
+    samplesPerSecond: 100,
+    trainableParams: 10,
+    frozenLayers: 1,
+  });
 
-before(async () => {
-  database = await createTestDatabase();
-  const { db } = database;
-  const projectId = await insertProject(db, "p");
-  const baseModelId = await insertModel(db, { name: "m", projectId: null });
-  runId = await insertRun(db, { projectId, baseModelId, datasetId: await insertDataset(db, projectId) });
-  await db.insert(runEpochs).values(LOSS.map((loss, i) => epochRow(i + 1, loss)));
-});
+  before(async () => {
+    database = await createTestDatabase(driver);
+    const { db } = database;
+    const projectId = await insertProject(db, "p");
+    const baseModelId = await insertModel(db, { name: "m", projectId: null });
+    runId = await insertRun(db, { projectId, baseModelId, datasetId: await insertDataset(db, projectId) });
+    await db.insert(runEpochs).values(LOSS.map((loss, i) => epochRow(i + 1, loss)));
+  });
 
-after(() => database.close());
+  after(() => database.close());
 
-test("a redelivered epoch (same run and epoch) inserted with onConflictDoNothing changes nothing", async () => {
-  const inserted = await database.db
-    .insert(runEpochs)
-    .values({ ...epochRow(4, 123), attempt: 2 })
-    .onConflictDoNothing()
-    .returning();
-  assert.equal(inserted.length, 0);
-  const rows = await database.db
-    .select()
-    .from(runEpochs)
-    .where(and(eq(runEpochs.runId, runId), eq(runEpochs.epoch, 4)));
-  assert.equal(rows.length, 1);
-  assert.equal(rows[0]?.loss, 1);
-  assert.equal(rows[0]?.attempt, 1);
-});
+  test("a redelivered epoch (same run and epoch) inserted with onConflictDoNothing changes nothing", async () => {
+    const inserted = await database.db
+      .insert(runEpochs)
+      .values({ ...epochRow(4, 123), attempt: 2 })
+      .onConflictDoNothing()
+      .returning();
+    assert.equal(inserted.length, 0);
+    const rows = await database.db
+      .select()
+      .from(runEpochs)
+      .where(and(eq(runEpochs.runId, runId), eq(runEpochs.epoch, 4)));
+    assert.equal(rows.length, 1);
+    assert.equal(rows[0]?.loss, 1);
+    assert.equal(rows[0]?.attempt, 1);
+  });
 
-test("buckets of equal epoch width keep each bucket's exact min, max and last", async () => {
-  // 10 epochs into at most 3 buckets: width 4 -> epochs 1-4, 5-8, 9-10.
-  assert.deepEqual(await reduceEpochSeries(database.db, runId, "loss", 3), [
-    { epoch: 4, min: 1, max: 5, last: 1 },
-    { epoch: 8, min: 2, max: 9, last: 8 },
-    { epoch: 10, min: 0.5, max: 6, last: 0.5 },
-  ]);
-  assert.deepEqual(await reduceEpochSeries(database.db, runId, "loss", 1), [
-    { epoch: 10, min: 0.5, max: 9, last: 0.5 },
-  ]);
-});
+  test("buckets of equal epoch width keep each bucket's exact min, max and last", async () => {
+    // 10 epochs into at most 3 buckets: width 4 -> epochs 1-4, 5-8, 9-10.
+    assert.deepEqual(await reduceEpochSeries(database.db, runId, "loss", 3), [
+      { epoch: 4, min: 1, max: 5, last: 1 },
+      { epoch: 8, min: 2, max: 9, last: 8 },
+      { epoch: 10, min: 0.5, max: 6, last: 0.5 },
+    ]);
+    assert.deepEqual(await reduceEpochSeries(database.db, runId, "loss", 1), [
+      { epoch: 10, min: 0.5, max: 9, last: 0.5 },
+    ]);
+  });
 
-test("a series no longer than maxPoints comes back point for point", async () => {
-  const points = await reduceEpochSeries(database.db, runId, "loss", 2000);
-  assert.deepEqual(
-    points,
-    LOSS.map((loss, i) => ({ epoch: i + 1, min: loss, max: loss, last: loss })),
-  );
-});
+  test("a series no longer than maxPoints comes back point for point", async () => {
+    const points = await reduceEpochSeries(database.db, runId, "loss", 2000);
+    assert.deepEqual(
+      points,
+      LOSS.map((loss, i) => ({ epoch: i + 1, min: loss, max: loss, last: loss })),
+    );
+  });
 
-test("epochs without the metric are skipped", async () => {
-  const points = await reduceEpochSeries(database.db, runId, "valAccuracy", 2000);
-  assert.deepEqual(
-    points.map((p) => p.epoch),
-    [1, 2, 4, 5, 6, 7, 8, 9, 10],
-  );
-  assert.deepEqual(await reduceEpochSeries(database.db, runId, "accuracy", 10), []);
-});
+  test("epochs without the metric are skipped", async () => {
+    const points = await reduceEpochSeries(database.db, runId, "valAccuracy", 2000);
+    assert.deepEqual(
+      points.map((p) => p.epoch),
+      [1, 2, 4, 5, 6, 7, 8, 9, 10],
+    );
+    assert.deepEqual(await reduceEpochSeries(database.db, runId, "accuracy", 10), []);
+  });
 
-test("bad requests get a typed error; unknown runs an empty series", async () => {
-  await assert.rejects(reduceEpochSeries(database.db, runId, "loss", 0), InvalidSeriesRequestError);
-  await assert.rejects(reduceEpochSeries(database.db, runId, "loss", 1.5), InvalidSeriesRequestError);
-  await assert.rejects(reduceEpochSeries(database.db, runId, "drop table" as "loss", 10), InvalidSeriesRequestError);
-  assert.deepEqual(await reduceEpochSeries(database.db, crypto.randomUUID(), "loss", 10), []);
-  assert.deepEqual(await reduceEpochSeries(database.db, "nope", "loss", 10), []);
-});
+  test("bad requests get a typed error; unknown runs an empty series", async () => {
+    await assert.rejects(reduceEpochSeries(database.db, runId, "loss", 0), InvalidSeriesRequestError);
+    await assert.rejects(reduceEpochSeries(database.db, runId, "loss", 1.5), InvalidSeriesRequestError);
+    await assert.rejects(reduceEpochSeries(database.db, runId, "drop table" as "loss", 10), InvalidSeriesRequestError);
+    assert.deepEqual(await reduceEpochSeries(database.db, crypto.randomUUID(), "loss", 10), []);
+    assert.deepEqual(await reduceEpochSeries(database.db, "nope", "loss", 10), []);
+  });
 
-test("long series merge 32-epoch summary blocks, kept exact across inserts and duplicates", async () => {
-  const { db } = database;
-  const projectId = await insertProject(db, "long");
-  const baseModelId = await insertModel(db, { name: "long", projectId: null });
-  const longRun = await insertRun(db, { projectId, baseModelId, datasetId: await insertDataset(db, projectId) });
-  const loss = (e: number) => ((e * 37) % 101) / 10;
-  const valAccuracy = (e: number) => (e >= 60 && e <= 70 ? null : ((e * 13) % 17) / 17);
-  const row = (e: number) => ({ ...epochRow(e, loss(e)), runId: longRun, valAccuracy: valAccuracy(e) });
-  // Two batches meeting inside a block, then a redelivered epoch with absurd values.
-  await db.insert(runEpochs).values(Array.from({ length: 40 }, (_, i) => row(i + 1)));
-  await db.insert(runEpochs).values(Array.from({ length: 60 }, (_, i) => row(i + 41)));
-  await db
-    .insert(runEpochs)
-    .values({ ...row(50), loss: 1e9, valAccuracy: -1 })
-    .onConflictDoNothing();
+  test("long series merge 32-epoch summary blocks, kept exact across inserts and duplicates", async () => {
+    const { db } = database;
+    const projectId = await insertProject(db, "long");
+    const baseModelId = await insertModel(db, { name: "long", projectId: null });
+    const longRun = await insertRun(db, { projectId, baseModelId, datasetId: await insertDataset(db, projectId) });
+    const loss = (e: number) => ((e * 37) % 101) / 10;
+    const valAccuracy = (e: number) => (e >= 60 && e <= 70 ? null : ((e * 13) % 17) / 17);
+    const row = (e: number) => ({ ...epochRow(e, loss(e)), runId: longRun, valAccuracy: valAccuracy(e) });
+    // Two batches meeting inside a block, then a redelivered epoch with absurd values.
+    await db.insert(runEpochs).values(Array.from({ length: 40 }, (_, i) => row(i + 1)));
+    await db.insert(runEpochs).values(Array.from({ length: 60 }, (_, i) => row(i + 41)));
+    await db
+      .insert(runEpochs)
+      .values({ ...row(50), loss: 1e9, valAccuracy: -1 })
+      .onConflictDoNothing();
 
-  // Expected: buckets of two 32-epoch blocks (epochs 1-63, 64-100), null epochs skipped.
-  const expected = (value: (e: number) => number | null) => {
-    const buckets = new Map<number, { epoch: number; min: number; max: number; last: number }>();
-    for (let e = 1; e <= 100; e++) {
-      const v = value(e);
-      if (v === null) continue;
-      const key = Math.floor(Math.floor(e / 32) / 2);
-      const b = buckets.get(key);
-      buckets.set(
-        key,
-        b
-          ? { epoch: e, min: Math.min(b.min, v), max: Math.max(b.max, v), last: v }
-          : { epoch: e, min: v, max: v, last: v },
-      );
-    }
-    return [...buckets.values()];
-  };
-  assert.deepEqual(await reduceEpochSeries(db, longRun, "loss", 2), expected(loss));
-  assert.deepEqual(await reduceEpochSeries(db, longRun, "valAccuracy", 3), expected(valAccuracy));
-  assert.equal((await reduceEpochSeries(db, longRun, "valAccuracy", 3))[0]?.epoch, 59);
+    // Expected: buckets of two 32-epoch blocks (epochs 1-63, 64-100), null epochs skipped.
+    const expected = (value: (e: number) => number | null) => {
+      const buckets = new Map<number, { epoch: number; min: number; max: number; last: number }>();
+      for (let e = 1; e <= 100; e++) {
+        const v = value(e);
+        if (v === null) continue;
+        const key = Math.floor(Math.floor(e / 32) / 2);
+        const b = buckets.get(key);
+        buckets.set(
+          key,
+          b
+            ? { epoch: e, min: Math.min(b.min, v), max: Math.max(b.max, v), last: v }
+            : { epoch: e, min: v, max: v, last: v },
+        );
+      }
+      return [...buckets.values()];
+    };
+    assert.deepEqual(await reduceEpochSeries(db, longRun, "loss", 2), expected(loss));
+    assert.deepEqual(await reduceEpochSeries(db, longRun, "valAccuracy", 3), expected(valAccuracy));
+    assert.equal((await reduceEpochSeries(db, longRun, "valAccuracy", 3))[0]?.epoch, 59);
+  });
 });

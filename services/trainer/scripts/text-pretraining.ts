@@ -15,46 +15,8 @@ import { seededRandom, shuffleInPlace } from "../src/engine/random.ts";
 import { stratifiedSplit } from "../src/engine/split.ts";
 import { writeModelFiles } from "./write-model-files.ts";
 
-export const PAD = "[PAD]";
-export const UNK = "[UNK]";
-
-const special = (id: number, content: string) => ({
-  id,
-  content,
-  single_word: false,
-  lstrip: false,
-  rstrip: false,
-  normalized: false,
-  special: true,
-});
-
-/** A tokenizer.json with BERT's normalizer and pre-tokenizer and no vocabulary yet. */
-function wordTokenizerJson(vocab: Record<string, number>) {
-  return {
-    version: "1.0",
-    truncation: null,
-    padding: null,
-    added_tokens: [special(0, PAD), special(1, UNK)],
-    normalizer: {
-      type: "BertNormalizer",
-      clean_text: true,
-      handle_chinese_chars: true,
-      strip_accents: true,
-      lowercase: true,
-    },
-    pre_tokenizer: { type: "BertPreTokenizer" },
-    post_processor: null,
-    decoder: { type: "WordPiece", prefix: "##", cleanup: true },
-    // A WordPiece model over whole words only: a word outside the vocabulary is [UNK].
-    model: {
-      type: "WordPiece",
-      unk_token: UNK,
-      continuing_subword_prefix: "##",
-      max_input_chars_per_word: 100,
-      vocab,
-    },
-  };
-}
+const PAD = PAD_TOKEN;
+const UNK = UNK_TOKEN;
 
 /**
  * The `vocabSize - 2` most frequent words of `texts` (ties alphabetical, so the result is

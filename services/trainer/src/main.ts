@@ -2,9 +2,9 @@ import { readEnv } from "./env.ts";
 import { startTrainerNode } from "./node/node.ts";
 
 /**
- * `npm run trainer`: one trainer node configured from the environment. SIGTERM/SIGINT stop
- * it gracefully (running jobs finish their epoch and go back to the pool); a second signal
- * exits at once.
+ * `graft-trainer` (bin/graft-trainer.mjs) and `npm run trainer`: one trainer node configured
+ * from the environment. SIGTERM/SIGINT stop it gracefully (running jobs finish their epoch and
+ * go back to the pool); a second signal exits at once.
  */
 const log = (line: string) => console.log(`[trainer] ${line}`);
 

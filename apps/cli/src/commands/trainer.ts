@@ -5,8 +5,6 @@ import type { Command } from "commander";
 import { UsageError } from "../errors.ts";
 import { integer, list } from "../parse.ts";
 
-const trainerMain = fileURLToPath(new URL("../../../../services/trainer/src/main.ts", import.meta.url));
-
 interface TrainerStartOptions {
   gateway?: string;
   nats?: string;
@@ -60,10 +58,11 @@ export function trainerCommand(program: Command): void {
       if (opts.maxConcurrentRuns) env.TRAINER_MAX_CONCURRENT_RUNS = String(opts.maxConcurrentRuns);
       if (opts.backend) env.TRAINER_BACKEND = opts.backend;
 
-      const tsx = import.meta.resolve("tsx");
+      // The trainer is its own package; its bin (`graft-trainer`) runs a node from the environment.
+      const trainerBin = fileURLToPath(import.meta.resolve("@graft/trainer/bin"));
       // Own process group: a terminal's Ctrl-C reaches the trainer once, through the CLI, and
       // the trainer drains (finishes its epoch) instead of seeing the signal twice.
-      const child = spawn(process.execPath, ["--import", tsx, trainerMain], { env, stdio: "inherit", detached: true });
+      const child = spawn(process.execPath, [trainerBin], { env, stdio: "inherit", detached: true });
       const forward = (signal: NodeJS.Signals) => child.kill(signal);
       process.on("SIGINT", forward);
       process.on("SIGTERM", forward);

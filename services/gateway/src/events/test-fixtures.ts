@@ -1,10 +1,11 @@
 /**
  * Shared setup for the event plane's tests and benchmarks: a real nats-server, a real
- * database (PGlite, or PostgreSQL when DATABASE_URL is set) and rows for one run.
+ * database on the given driver and rows for one run.
  */
 import { randomUUID } from "node:crypto";
 import { encodeMessage, type LayerRecord, type RunEvent, runEventsSubject } from "@graft/contracts";
-import { createTestDatabase, type Db, datasets, models, projects, runs, type TestDatabase, trainers } from "@graft/db";
+import { type Db, datasets, models, projects, runs, trainers } from "@graft/db";
+import { createTestDatabase, type TestDatabase, type TestDriver } from "@graft/db/testing";
 import { startNatsServer } from "@graft/natsd";
 import { jetstream } from "@nats-io/jetstream";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
@@ -33,13 +34,13 @@ export interface Harness {
   cleanup(): Promise<void>;
 }
 
-export async function setup(): Promise<Harness> {
+export async function setup(driver: TestDriver): Promise<Harness> {
   const server = await startNatsServer();
   let database: TestDatabase;
   let nc: NatsConnection;
   let trainerNc: NatsConnection;
   try {
-    database = await createTestDatabase();
+    database = await createTestDatabase(driver);
   } catch (error) {
     await server.stop();
     throw error;
@@ -234,17 +235,6 @@ export function events(s: { runId: string; trainerId: string }, attempt = 1) {
     }),
     cancelled: (): RunEvent => ({ type: "cancelled", ...base }),
   };
-}
-
-/** Polls until `check` returns a truthy value; fails with `what` after `timeoutMs`. */
-export async function waitFor<T>(what: string, check: () => Promise<T> | T, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
 }
 
 /** Reads `n` items from an iterator, failing after `timeoutMs`. */

@@ -1,13 +1,14 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import type { EpochMetrics } from "@graft/contracts";
+import { hyperparameters } from "@graft/testkit";
 import * as tf from "@tensorflow/tfjs";
 import { initBackend } from "./backend.ts";
 import { loadDataset } from "./dataset.ts";
 import { FineTuneCancelledError } from "./errors.ts";
 import { exportModel } from "./export.ts";
 import { fineTune } from "./fine-tune.ts";
-import { changedFrozenLayers, hp, loadBuiltin } from "./test-helpers.ts";
+import { changedFrozenLayers, loadBuiltin } from "./test-helpers.ts";
 
 await initBackend();
 const mnist59 = await loadDataset({ kind: "BUILTIN", name: "mnist-5-9" });
@@ -21,7 +22,7 @@ test("digits-cnn FULL fine-tune with FIRST_N freezing learns mnist-5-9 and keeps
     preprocessing: meta.preprocessing,
     featureLayer: meta.featureLayer,
     dataset: mnist59,
-    hyperparameters: hp({ maxSamples: 300, freeze: { strategy: "FIRST_N", layers: 4 } }),
+    hyperparameters: hyperparameters({ maxSamples: 300, freeze: { strategy: "FIRST_N", layers: 4 } }),
     onEpoch: async (epoch, metrics) => {
       epochs.push([epoch, metrics]);
     },
@@ -62,7 +63,7 @@ test("ALL_BASE freezing trains through the feature cache, learns, and leaks no t
     preprocessing: meta.preprocessing,
     featureLayer: null,
     dataset: mnist59,
-    hyperparameters: hp({
+    hyperparameters: hyperparameters({
       maxSamples: 300,
       epochs: 3,
       featureLayer: "features",
@@ -96,7 +97,7 @@ test("an unfreeze schedule makes the top base layers trainable at its epoch", as
     preprocessing: meta.preprocessing,
     featureLayer: meta.featureLayer,
     dataset: mnist59,
-    hyperparameters: hp({ maxSamples: 100, unfreezeSchedule: [{ epoch: 2, layers: 2 }] }),
+    hyperparameters: hyperparameters({ maxSamples: 100, unfreezeSchedule: [{ epoch: 2, layers: 2 }] }),
     onEpoch: async (_, m) => {
       frozen.push(m.frozenLayers);
     },
@@ -118,7 +119,7 @@ test("aborting the signal stops mid-epoch with FineTuneCancelledError", async ()
       preprocessing: meta.preprocessing,
       featureLayer: meta.featureLayer,
       dataset: mnist59,
-      hyperparameters: hp({ maxSamples: 300, batchSize: 16, freeze: { strategy: "NONE" } }),
+      hyperparameters: hyperparameters({ maxSamples: 300, batchSize: 16, freeze: { strategy: "NONE" } }),
       signal: controller.signal,
       onBatch: () => {
         if (++batches === 3) controller.abort();
@@ -136,7 +137,7 @@ test("aborting the signal stops mid-epoch with FineTuneCancelledError", async ()
 test("resume restores the checkpoint and continues at the next epoch", async () => {
   const first = await loadBuiltin("digits-cnn");
   let checkpoint: Uint8Array | undefined;
-  const settings = hp({ maxSamples: 100, epochs: 2, freeze: { strategy: "FIRST_N", layers: 4 } });
+  const settings = hyperparameters({ maxSamples: 100, epochs: 2, freeze: { strategy: "FIRST_N", layers: 4 } });
   const a = await fineTune({
     base: first.base,
     preprocessing: first.meta.preprocessing,
@@ -196,7 +197,11 @@ test("early stopping ends the run when the monitored metric stops improving", as
     featureLayer: meta.featureLayer,
     dataset: mnist59,
     // No epoch can cut the loss by a whole nat after the first: patience 1 stops at epoch 2.
-    hyperparameters: hp({ maxSamples: 100, epochs: 6, earlyStopping: { monitor: "loss", patience: 1, minDelta: 1 } }),
+    hyperparameters: hyperparameters({
+      maxSamples: 100,
+      epochs: 6,
+      earlyStopping: { monitor: "loss", patience: 1, minDelta: 1 },
+    }),
     onEpoch: async (epoch) => {
       seen.push(epoch);
     },
@@ -215,7 +220,7 @@ test("a feature layer that is not a vector is refused before training", async ()
       preprocessing: meta.preprocessing,
       featureLayer: "conv2",
       dataset: mnist59,
-      hyperparameters: hp({ maxSamples: 100 }),
+      hyperparameters: hyperparameters({ maxSamples: 100 }),
     }),
     /not a feature vector/,
   );

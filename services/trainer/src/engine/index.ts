@@ -19,4 +19,5 @@ export { GRAFT_LAYERS } from "./layers/index.ts";
 export { loadModel, type ModelSource } from "./model-io.ts";
 export type { LabeledImages } from "./preprocess.ts";
 export { reinitializedCopy } from "./reinitialize.ts";
+export { type Split, stratifiedSplit } from "./split.ts";
 export type { LabeledTexts } from "./text-input.ts";

@@ -1,11 +1,12 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import type { EpochMetrics } from "@graft/contracts";
+import { hyperparameters } from "@graft/testkit";
 import { initBackend } from "./backend.ts";
 import { loadDataset } from "./dataset.ts";
 import { exportModel } from "./export.ts";
 import { fineTune } from "./fine-tune.ts";
-import { changedFrozenLayers, hp, loadBuiltin } from "./test-helpers.ts";
+import { changedFrozenLayers, loadBuiltin } from "./test-helpers.ts";
 
 await initBackend();
 const mnist59 = await loadDataset({ kind: "BUILTIN", name: "mnist-5-9" });
@@ -18,7 +19,7 @@ test("mobilenet-v2 frozen fine-tune runs through the feature cache on grey digit
     preprocessing: meta.preprocessing,
     featureLayer: null,
     dataset: mnist59,
-    hyperparameters: hp({ maxSamples: 40, batchSize: 8, validationSplit: 0.25 }),
+    hyperparameters: hyperparameters({ maxSamples: 40, batchSize: 8, validationSplit: 0.25 }),
     onEpoch: async (_, m) => {
       epochs.push(m);
     },
@@ -48,7 +49,7 @@ test("frozen BatchNormalization layers keep their statistics on the FULL path", 
     preprocessing: meta.preprocessing,
     featureLayer: "flatten_1",
     dataset: mnist59,
-    hyperparameters: hp({
+    hyperparameters: hyperparameters({
       epochs: 1,
       maxSamples: 16,
       batchSize: 8,

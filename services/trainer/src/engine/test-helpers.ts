@@ -1,6 +1,5 @@
 import { type ModelArtifact, type ParsedModel, parseModelArtifact } from "@graft/artifacts";
 import { type BuiltinModelKey, builtinModel } from "@graft/catalog";
-import { type HyperparametersInput, hyperparametersSchema } from "@graft/contracts";
 import { loadModel } from "./model-io.ts";
 
 /** Loads a built-in base model and its parsed description (with per-layer hashes). */
@@ -11,9 +10,6 @@ export async function loadBuiltin(key: BuiltinModelKey) {
   const base = await loadModel({ kind: "artifact", artifact });
   return { meta, artifact, parsed, base };
 }
-
-export const hp = (input: Partial<HyperparametersInput>) =>
-  hyperparametersSchema.parse({ epochs: 2, batchSize: 32, learningRate: 0.01, seed: 7, ...input });
 
 /** Frozen layers whose hashes differ from the parent's (empty when lineage is verified). */
 export function changedFrozenLayers(parent: ParsedModel, child: ParsedModel, frozen: string[]): string[] {

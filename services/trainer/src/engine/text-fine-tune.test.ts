@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { loadTokenizer, parseModelArtifact } from "@graft/artifacts";
 import type { EpochMetrics, TextPreprocessing } from "@graft/contracts";
+import { hyperparameters as hp } from "@graft/testkit";
 import * as tf from "@tensorflow/tfjs";
 import { CorruptModelError, IncompatibleDatasetError } from "../job-errors.ts";
 import { initBackend } from "./backend.ts";
@@ -11,7 +12,7 @@ import { fineTune } from "./fine-tune.ts";
 import { isTextData } from "./input-pipeline.ts";
 import { loadModel } from "./model-io.ts";
 import { reinitializedCopy } from "./reinitialize.ts";
-import { changedFrozenLayers, hp, loadBuiltin } from "./test-helpers.ts";
+import { changedFrozenLayers, loadBuiltin } from "./test-helpers.ts";
 import type { LabeledTexts } from "./text-input.ts";
 
 await initBackend();

@@ -13,6 +13,7 @@ import {
   runEventsSubject,
 } from "@graft/contracts";
 import { startNatsServer } from "@graft/natsd";
+import { waitFor } from "@graft/testkit";
 import { jetstream } from "@nats-io/jetstream";
 import { connect } from "@nats-io/transport-node";
 import type { Engine } from "./engine-port.ts";
@@ -23,16 +24,6 @@ const untouchableEngine = new Proxy({} as Engine, {
     throw new Error(`engine.${String(key)} must not be called for an invalid job`);
   },
 });
-
-async function waitFor<T>(probe: () => Promise<T | undefined>, what: string, timeoutMs = 10_000): Promise<T> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
 
 test("terminates invalid jobs, fails their run when the run id is readable, and keeps pulling", async () => {
   const nats = await startNatsServer();
@@ -70,7 +61,7 @@ test("terminates invalid jobs, fails their run when the run id is readable, and 
         ? info
         : undefined;
     };
-    const info = await waitFor(consumerIdle, "all three jobs to be terminated");
+    const info = await waitFor("all three jobs to be terminated", consumerIdle);
     assert.equal(info.num_redelivered, 0, "a terminated job is never redelivered");
     // Work-queue retention: a terminated job leaves the stream.
     assert.equal((await jsm.streams.info(JOBS_STREAM)).state.messages, 0);
@@ -121,10 +112,10 @@ test("a draining worker takes no job until it resumes", async () => {
     assert.equal(info.num_pending, 1);
 
     worker.setDraining(false);
-    info = await waitFor(async () => {
+    info = await waitFor("the job to be taken after resume", async () => {
       const i = await jsm.consumers.info(JOBS_STREAM, jobsConsumerName("p2"));
       return i.num_pending === 0 && i.num_ack_pending === 0 ? i : undefined;
-    }, "the job to be taken after resume");
+    });
     assert.equal(info.delivered.consumer_seq, 1);
   } finally {
     await worker?.stop();

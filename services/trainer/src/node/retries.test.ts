@@ -6,7 +6,6 @@ import {
   ensureJobsConsumer,
   ensureStreams,
   JOBS_STREAM,
-  type JobMessage,
   jobsConsumerName,
   jobsSubject,
   RUN_EVENTS_STREAM,
@@ -14,42 +13,11 @@ import {
   runEventsSubject,
 } from "@graft/contracts";
 import { startNatsServer } from "@graft/natsd";
+import { jobMessage, waitFor } from "@graft/testkit";
 import { jetstream } from "@nats-io/jetstream";
 import { connect } from "@nats-io/transport-node";
 import type { Engine } from "./engine-port.ts";
 import { startJobWorker } from "./job-worker.ts";
-
-const job = (runId: string): JobMessage => ({
-  runId,
-  projectId: "project-1",
-  pool: "retry",
-  outputModelId: `${runId}-out`,
-  baseModel: {
-    id: "base-1",
-    name: "base",
-    artifactKey: modelArtifactKey("base-1"),
-    inputShape: [28, 28, 1],
-    labels: ["a", "b"],
-    preprocessing: { inputRange: [0, 1], channels: 1 },
-    featureLayer: null,
-  },
-  dataset: { id: "ds-1", name: "mnist-5-9", source: { kind: "BUILTIN", name: "mnist-5-9" }, labels: ["5", "6"] },
-  hyperparameters: {
-    epochs: 1,
-    batchSize: 32,
-    optimizer: "ADAM",
-    learningRate: 0.001,
-    freeze: { strategy: "ALL_BASE" },
-    head: { hiddenUnits: 0, dropout: 0 },
-    unfreezeSchedule: [],
-    earlyStopping: null,
-    validationSplit: 0.2,
-    seed: 42,
-    maxSamples: null,
-    featureLayer: null,
-  },
-  enqueuedAt: new Date().toISOString(),
-});
 
 /** An engine whose model loading fails the way `failure(runId, attempt)` says; nothing else is reached. */
 function failingEngine(failure: (call: number) => Error): Engine & { calls: number } {
@@ -111,7 +79,7 @@ async function withWorker(engine: Engine, maxDeliver: number, body: (h: Harness)
   try {
     await body({
       natsUrl: nats.url,
-      publishJob: (runId) => js.publish(jobsSubject("retry"), encodeMessage(job(runId))),
+      publishJob: (runId) => js.publish(jobsSubject("retry"), encodeMessage(jobMessage(runId, { pool: "retry" }))),
       events,
       jobsLeft,
     });
@@ -129,14 +97,6 @@ interface Harness {
   jobsLeft(): Promise<number>;
 }
 
-async function until(probe: () => Promise<boolean>, what: string, timeoutMs = 20_000) {
-  const end = Date.now() + timeoutMs;
-  while (!(await probe())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
-
 const failures = (events: RunEvent[]) =>
   events.flatMap((e) => (e.type === "failed" ? [{ attempt: e.attempt, final: e.final, code: e.error.code }] : []));
 
@@ -144,12 +104,14 @@ test("a transient failure is retried on a new attempt; the last allowed delivery
   const engine = failingEngine(() => new Error("NATS hiccup while loading"));
   await withWorker(engine, 2, async (h) => {
     await h.publishJob("run-flaky");
-    await until(async () => failures(await h.events("run-flaky")).length === 2, "two failed events");
+    await waitFor("two failed events", async () => failures(await h.events("run-flaky")).length === 2, {
+      timeoutMs: 20_000,
+    });
     assert.deepEqual(failures(await h.events("run-flaky")), [
       { attempt: 1, final: false, code: "TRAINING_ERROR" },
       { attempt: 2, final: true, code: "TRAINING_ERROR" },
     ]);
-    await until(async () => (await h.jobsLeft()) === 0, "the job to be terminated");
+    await waitFor("the job to be terminated", async () => (await h.jobsLeft()) === 0, { timeoutMs: 20_000 });
     assert.equal(engine.calls, 2);
     const assigned = (await h.events("run-flaky")).filter((e) => e.type === "assigned").map((e) => e.attempt);
     assert.deepEqual(assigned, [1, 2]);
@@ -165,8 +127,10 @@ test("a non-retryable failure ends the run on the first attempt", async () => {
   const engine = failingEngine(() => corrupt);
   await withWorker(engine, 5, async (h) => {
     await h.publishJob("run-corrupt");
-    await until(async () => failures(await h.events("run-corrupt")).length === 1, "a failed event");
-    await until(async () => (await h.jobsLeft()) === 0, "the job to be terminated");
+    await waitFor("a failed event", async () => failures(await h.events("run-corrupt")).length === 1, {
+      timeoutMs: 20_000,
+    });
+    await waitFor("the job to be terminated", async () => (await h.jobsLeft()) === 0, { timeoutMs: 20_000 });
     // Give a wrong redelivery the chance to show up.
     await new Promise((resolve) => setTimeout(resolve, 1_500));
     assert.deepEqual(failures(await h.events("run-corrupt")), [{ attempt: 1, final: true, code: "CORRUPT_MODEL" }]);
@@ -194,7 +158,9 @@ test("a trainer whose job was handed to a newer attempt stops without reporting 
   };
   await withWorker(engine, 5, async (h) => {
     await h.publishJob("run-taken");
-    await until(async () => (await h.events("run-taken")).some((e) => e.type === "started"), "the run to start");
+    await waitFor("the run to start", async () => (await h.events("run-taken")).some((e) => e.type === "started"), {
+      timeoutMs: 20_000,
+    });
     // What another trainer's delivery of the same job announces.
     const nc = await connect({ servers: h.natsUrl });
     await jetstream(nc).publish(
@@ -208,7 +174,7 @@ test("a trainer whose job was handed to a newer attempt stops without reporting 
       }),
     );
     await nc.close();
-    await until(async () => aborted !== undefined, "the training to be stopped");
+    await waitFor("the training to be stopped", async () => aborted !== undefined, { timeoutMs: 20_000 });
     assert.deepEqual(aborted, { kind: "superseded", by: 2 });
     await new Promise((resolve) => setTimeout(resolve, 1_000));
     const types = (await h.events("run-taken")).filter((e) => e.attempt === 1).map((e) => e.type);

@@ -1,0 +1,14 @@
+/**
+ * Test API of @graft/gateway (`@graft/gateway/testing`): the event plane's harness (real
+ * nats-server and database, seeded rows, trainer event builders) for tests and benchmarks
+ * outside this package. Not for production code.
+ */
+export {
+  BASE_LAYERS,
+  events,
+  type Harness,
+  type SeededRun,
+  seedRun,
+  setup as setupEventPlane,
+  take,
+} from "./events/test-fixtures.ts";
