@@ -12,16 +12,6 @@ import {
   wordTokenizerJson,
 } from "./index.ts";
 
-const special = (id: number, content: string) => ({
-  id,
-  content,
-  single_word: false,
-  lstrip: false,
-  rstrip: false,
-  normalized: false,
-  special: true,
-});
-
 const VOCAB = { "[PAD]": 0, "[UNK]": 1, free: 2, money: 3, now: 4, "!": 5, meet: 6, "##ing": 7 };
 
 function wordPiece(overrides: Record<string, unknown> = {}, model: Record<string, unknown> = {}) {
@@ -74,7 +64,12 @@ test("hostile or unsupported tokenizer files are refused as invalid models", () 
     ["a huge word limit", bytes(wordPiece({}, { max_input_chars_per_word: 10_000_000 }))],
     ["ids past the limit", bytes(wordPiece({}, { vocab: { "[UNK]": 1, a: 400_000 } }))],
     ["a missing unk token", bytes(wordPiece({}, { unk_token: "<unk>" }))],
-    ["an added token past the limit", bytes(wordPiece({ added_tokens: [special(900_000, "[X]")] }))],
+    [
+      "an added token past the limit",
+      bytes(
+        wordPiece({ added_tokens: [{ ...wordTokenizerJson(VOCAB).added_tokens[0], id: 900_000, content: "[X]" }] }),
+      ),
+    ],
     ["an array", bytes([1, 2])],
   ];
   for (const [what, file] of hostile) assert.throws(() => parseTokenizer(file), InvalidModelError, what);
