@@ -1,4 +1,4 @@
-import type { Hyperparameters } from "@graft/contracts";
+import type { Hyperparameters, Preprocessing } from "@graft/contracts";
 import type { LayerRow } from "@graft/db";
 import type { AttemptRow, DatasetRow, EpochRow, ExperimentRow, ModelRow, RunRow, TrainerRow } from "../domain/rows.ts";
 import type { RunEventPayload, TrainerEventPayload } from "../events/index.ts";
@@ -12,6 +12,7 @@ export type TrainerParent = TrainerRow;
 export type EpochParent = EpochRow;
 export type AttemptParent = AttemptRow;
 export type LayerParent = LayerRow;
+export type PreprocessingParent = Preprocessing;
 export type HyperparametersParent = Hyperparameters;
 export type TrainerEventParent = TrainerEventPayload;
 export type RunEventParent = RunEventPayload;
