@@ -42,6 +42,8 @@ test("every local subscriber of a run hears its updates; the NATS subscription l
     await elsewhere.return?.();
     assert.equal(fanout.subscribedRuns, 0, "no NATS subscription is left behind");
     assert.equal(nc.stats().inMsgs, 1);
+    // The UNSUB must reach the server before the next publish, or the server may still deliver it.
+    await nc.flush();
     publishRunUpdates(other, [update(2)]);
     await other.flush();
     await nc.flush();
