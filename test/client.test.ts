@@ -33,8 +33,10 @@ import {
   ViewerDocument,
 } from "@graft/client";
 import { describeEachDriver } from "@graft/db/testing";
+import { waitFor } from "@graft/testkit";
 import { imageFolderZip, tinyModel, zipFiles } from "./support/fixtures.ts";
 import { type GatewaySetup, setup } from "./support/gateway.ts";
+import { completeRun, lastJob } from "./support/run-events.ts";
 
 describeEachDriver((driver) => {
   let s: GatewaySetup;
@@ -204,6 +206,44 @@ describeEachDriver((driver) => {
     await consumed;
     assert.equal(statuses.at(-1), RunStatus.Cancelled);
     assert.equal((await client.run(run.id))?.status, RunStatus.Cancelled);
+  });
+
+  test("runEvents subscribed after the run ended still yields every stored epoch once, then the terminal status", async () => {
+    const { registerTrainer } = await s.gqlData<{ registerTrainer: { trainer: { id: string } } }>(
+      `mutation ($t: String!) { registerTrainer(input: { joinToken: $t, name: "client-late", host: "h", pool: "client-late", backend: "cpu", devices: [], cpuCount: 1, memoryBytes: 1 }) { trainer { id } } }`,
+      { t: s.gateway.joinToken },
+    );
+    const model = await client.upload(zipFiles(tinyModel().files) as Uint8Array<ArrayBuffer>);
+    const base = await client.registerModel({ name: "client-late", uploadId: model.uploadId, labels: ["a", "b", "c"] });
+    const data = await client.upload(imageFolderZip(["p", "q"]) as Uint8Array<ArrayBuffer>);
+    const dataset = await client.createDataset("client-late", data.uploadId);
+    const { startFineTune: run } = await client.request(StartFineTuneDocument, {
+      input: { baseModelId: base.id, datasetId: dataset.id, epochs: 3, pool: "client-late" },
+    });
+    const { model: stored } = await s.gqlData<{
+      model: { layers: { name: string; className: string; weightHash: string | null; params: number }[] };
+    }>("query ($id: ID!) { model(id: $id) { layers { name className weightHash params } } }", { id: base.id });
+    await completeRun({
+      natsUrl: s.nats.url,
+      runId: run.id,
+      trainerId: registerTrainer.trainer.id,
+      outputModelId: (await lastJob(s, "client-late")).outputModelId,
+      baseLayers: stored.layers,
+      featureLayer: "features",
+      inputShape: [8, 8, 1],
+      labels: ["p", "q"],
+      valAccuracies: [0.5, 0.6, 0.7],
+    });
+    await waitFor("the run to succeed", async () => (await client.run(run.id))?.status === RunStatus.Succeeded);
+
+    const events: { kind: string; epoch: number | undefined; status: string }[] = [];
+    for await (const event of client.runEvents(run.id)) {
+      events.push({ kind: event.kind, epoch: event.epoch?.epoch, status: event.status });
+    }
+    assert.deepEqual(
+      events.map((e) => e.epoch ?? e.status),
+      [1, 2, 3, RunStatus.Succeeded],
+    );
   });
 
   test("a subscription with a wrong key ends in a GraftConnectionError, without retrying forever", async () => {

@@ -1,12 +1,9 @@
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
-import { JOBS_STREAM, type JobMessage, jobMessageSchema, jobsSubject } from "@graft/contracts";
 import { describeEachDriver } from "@graft/db/testing";
-import { jetstreamManager } from "@nats-io/jetstream";
-import { connect } from "@nats-io/transport-node";
 import { imageFolderZip, serveFiles, tinyModel, zipFiles } from "./support/fixtures.ts";
 import { codes, type GatewaySetup, setup } from "./support/gateway.ts";
-import { completeRun } from "./support/run-events.ts";
+import { completeRun, lastJob, queuedJob } from "./support/run-events.ts";
 
 describeEachDriver((driver) => {
   // One gateway for the file: starting PGlite dominates a gateway's start-up.
@@ -44,18 +41,6 @@ describeEachDriver((driver) => {
   const START = `mutation ($input: StartFineTuneInput!) {
   startFineTune(input: $input) { id status pool baseModel { id } dataset { id } hyperparameters { epochs learningRate freezeStrategy freezeLayers raw } }
 }`;
-
-  async function lastJob(pool = "default"): Promise<JobMessage> {
-    const nc = await connect({ servers: s.nats.url });
-    try {
-      const jsm = await jetstreamManager(nc);
-      const msg = await jsm.streams.getMessage(JOBS_STREAM, { last_by_subj: jobsSubject(pool) });
-      assert.ok(msg, `no job on ${jobsSubject(pool)}`);
-      return jobMessageSchema.parse(msg.json());
-    } finally {
-      await nc.close();
-    }
-  }
 
   test("registerModel from an uploaded zip stores a BASE model with its layers and per-layer hashes", async () => {
     const model = (await uploadModel("tiny-upload")) as unknown as Record<string, unknown> & {
@@ -200,7 +185,7 @@ describeEachDriver((driver) => {
     assert.equal(started.startFineTune.pool, "gpu-a");
     assert.equal(started.startFineTune.hyperparameters.freezeStrategy, "FIRST_N");
     assert.equal(started.startFineTune.hyperparameters.freezeLayers, 2);
-    const job = await lastJob("gpu-a");
+    const job = await lastJob(s, "gpu-a");
     assert.equal(job.runId, started.startFineTune.id);
     assert.equal(job.baseModel.id, base.id);
     assert.equal(job.baseModel.featureLayer, "features");
@@ -249,23 +234,14 @@ describeEachDriver((driver) => {
     const { startFineTune } = await s.gqlData<{ startFineTune: { id: string } }>(START, {
       input: { baseModelId: base.id, datasetId: dataset.id, epochs: 1, pool: "cancel-pool" },
     });
-    assert.equal((await lastJob("cancel-pool")).runId, startFineTune.id);
+    assert.equal((await lastJob(s, "cancel-pool")).runId, startFineTune.id);
     const cancelled = await s.gqlData<{ cancelRun: { status: string; finishedAt: string | null } }>(
       "mutation ($id: ID!) { cancelRun(id: $id) { status finishedAt } }",
       { id: startFineTune.id },
     );
     assert.equal(cancelled.cancelRun.status, "CANCELLED");
     assert.ok(cancelled.cancelRun.finishedAt);
-    const nc = await connect({ servers: s.nats.url });
-    try {
-      const jsm = await jetstreamManager(nc);
-      const left = await jsm.streams
-        .getMessage(JOBS_STREAM, { last_by_subj: jobsSubject("cancel-pool") })
-        .catch(() => null);
-      assert.equal(left, null, "the cancelled run's job is still queued");
-    } finally {
-      await nc.close();
-    }
+    assert.equal(await queuedJob(s, "cancel-pool"), null, "the cancelled run's job is still queued");
     const again = await s.gql("mutation ($id: ID!) { cancelRun(id: $id) { status } }", { id: startFineTune.id });
     assert.deepEqual(codes(again), ["CONFLICT"]);
   });
@@ -296,7 +272,7 @@ describeEachDriver((driver) => {
           experimentId: createExperiment.id,
         },
       });
-      const job = await lastJob("lineage");
+      const job = await lastJob(s, "lineage");
       await completeRun({
         natsUrl: s.nats.url,
         runId: startFineTune.id,

@@ -99,10 +99,16 @@ describeEachDriver((driver) => {
         c,
         "subscription ($id: ID!) { runEvents(runId: $id) { kind runId status } }",
         { id: runId },
-        1,
+        2,
         () => s.gqlData("mutation ($id: ID!) { cancelRun(id: $id) { status } }", { id: runId }),
       );
-      assert.deepEqual(results[0]?.data, { runEvents: { kind: "STATUS", runId, status: "CANCELLED" } });
+      assert.deepEqual(
+        results.map((r) => r.data),
+        [
+          { runEvents: { kind: "STATUS", runId, status: "QUEUED" } }, // the snapshot a subscription opens with
+          { runEvents: { kind: "STATUS", runId, status: "CANCELLED" } },
+        ],
+      );
     } finally {
       await c.dispose();
     }

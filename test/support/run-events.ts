@@ -1,5 +1,14 @@
-import { encodeMessage, type LayerRecord, type RunEvent, runEventsSubject } from "@graft/contracts";
-import { jetstream } from "@nats-io/jetstream";
+import {
+  encodeMessage,
+  JOBS_STREAM,
+  type JobMessage,
+  jobMessageSchema,
+  jobsSubject,
+  type LayerRecord,
+  type RunEvent,
+  runEventsSubject,
+} from "@graft/contracts";
+import { jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { connect } from "@nats-io/transport-node";
 
 /**
@@ -70,6 +79,25 @@ export async function completeRun(options: {
     for (const [i, event] of events.entries()) {
       await js.publish(runEventsSubject(options.runId), encodeMessage(event), { msgID: `${options.runId}.test.${i}` });
     }
+  } finally {
+    await nc.close();
+  }
+}
+
+/** The last job the gateway queued for `pool`, read back from JetStream as a trainer would see it. */
+export async function lastJob(setup: { nats: { url: string } }, pool = "default"): Promise<JobMessage> {
+  const job = await queuedJob(setup, pool);
+  if (!job) throw new Error(`no job on ${jobsSubject(pool)}`);
+  return job;
+}
+
+/** The last job still queued for `pool`, or null when there is none. */
+export async function queuedJob(setup: { nats: { url: string } }, pool = "default"): Promise<JobMessage | null> {
+  const nc = await connect({ servers: setup.nats.url });
+  try {
+    const jsm = await jetstreamManager(nc);
+    const msg = await jsm.streams.getMessage(JOBS_STREAM, { last_by_subj: jobsSubject(pool) }).catch(() => null);
+    return msg ? jobMessageSchema.parse(msg.json()) : null;
   } finally {
     await nc.close();
   }

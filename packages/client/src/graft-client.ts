@@ -118,11 +118,35 @@ export class GraftClient {
 
   /**
    * Streams a run's events over graphql-ws until the run reaches a terminal status or
-   * `signal` aborts. Events arrive in order; the stream ends after the terminal STATUS event.
+   * `signal` aborts. Nothing is missed by subscribing late: the gateway's first event is a
+   * STATUS snapshot taken once the live feed is attached, and on it this reads the epochs
+   * already stored and yields them first. Each epoch is yielded once, in order; the stream
+   * ends after the terminal STATUS event.
    */
   async *runEvents(runId: string, signal?: AbortSignal): AsyncGenerator<RunEvent> {
     const options = { url: this.url, apiKey: this.#apiKey };
+    const seenEpochs = new Set<number>();
+    let caughtUp = false;
     for await (const { runEvents: event } of iterate(options, G.RunEventsDocument, { runId }, signal)) {
+      if (!caughtUp) {
+        caughtUp = true;
+        for (const epoch of (await this.run(runId))?.epochs ?? []) {
+          seenEpochs.add(epoch.epoch);
+          yield {
+            kind: G.RunEventKind.Epoch,
+            runId,
+            status: event.status,
+            attempt: epoch.attempt,
+            message: null,
+            at: epoch.recordedAt,
+            epoch,
+          };
+        }
+      }
+      if (event.epoch) {
+        if (seenEpochs.has(event.epoch.epoch)) continue;
+        seenEpochs.add(event.epoch.epoch);
+      }
       yield event;
       if (event.kind === G.RunEventKind.Status && isTerminal(event.status)) return;
     }

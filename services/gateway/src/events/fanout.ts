@@ -26,7 +26,11 @@ export class RunFanout {
     private readonly log: (line: string) => void,
   ) {}
 
-  subscribe(runId: string): AsyncIterableIterator<RunEventPayload, undefined> {
+  /** `prelude` is read once the NATS subscription is live and handed out first (see Mailbox). */
+  subscribe(
+    runId: string,
+    prelude?: () => Promise<RunEventPayload | undefined>,
+  ): AsyncIterableIterator<RunEventPayload, undefined> {
     const subject = runUpdatesSubject(runId);
     let topic = this.#topics.get(runId);
     if (!topic) {
@@ -53,6 +57,7 @@ export class RunFanout {
     const box: Mailbox<RunEventPayload> = new Mailbox({
       droppable: (e) => e.kind === "LOG",
       ready: current.ready,
+      prelude,
       onClose: () => {
         current.boxes.delete(box);
         if (current.boxes.size === 0 && this.#topics.get(runId) === current) {

@@ -12,7 +12,7 @@ import { RunFanout, TrainerFanout } from "./fanout.ts";
 import { type Ingest, startIngest } from "./ingest.ts";
 import { startLiveness } from "./liveness.ts";
 import { publishRunUpdates } from "./notify.ts";
-import { type RunEventPayload, runEventToWire, type TrainerEventPayload } from "./payloads.ts";
+import { type RunEventPayload, runEventFromWire, runEventToWire, type TrainerEventPayload } from "./payloads.ts";
 
 export { Mailbox, SlowSubscriberError } from "./mailbox.ts";
 export { publishTrainerUpdate } from "./notify.ts";
@@ -31,7 +31,11 @@ export interface EventPlaneOptions {
 }
 
 export interface EventPlane {
-  /** Stored events of one run, live; ends cleanly on `return()`. Throws InvalidSubjectTokenError for a malformed id. */
+  /**
+   * Stored events of one run, live; ends cleanly on `return()`. The first event is a STATUS
+   * snapshot of the run read after the live feed is attached, so a subscriber that then reads
+   * the run's stored epochs misses nothing. Throws InvalidSubjectTokenError for a malformed id.
+   */
   subscribeRunEvents(runId: string): AsyncIterableIterator<RunEventPayload>;
   /** Changes of every trainer, live. */
   subscribeTrainerEvents(): AsyncIterableIterator<TrainerEventPayload>;
@@ -66,7 +70,11 @@ export async function startEventPlane(options: EventPlaneOptions): Promise<Event
   const liveness = startLiveness({ db, nc, log, offlineAfterMs: options.trainerOfflineAfterMs ?? 10_000 });
 
   return {
-    subscribeRunEvents: (runId) => runFanout.subscribe(runId),
+    subscribeRunEvents: (runId) =>
+      runFanout.subscribe(runId, async () => {
+        const snapshot = await currentStatus(db, runId);
+        return snapshot ? runEventFromWire(snapshot) : undefined;
+      }),
     subscribeTrainerEvents: () => trainerFanout.subscribe(),
     async publishRunUpdate(runId, payload) {
       runUpdatesSubject(runId);

@@ -29,6 +29,7 @@ describeEachDriver((driver) => {
       const s = await seedRun(h.db);
       const plane = await h.startPlane();
       const sub = plane.subscribeRunEvents(s.runId);
+      assert.equal((await sub.next()).value?.kind, "STATUS", "a subscription opens with the run's status");
       const first = sub.next();
       const e = events(s);
       for (const event of [e.assigned(), e.started(), e.epoch(1), e.epoch(2), e.log("hello")]) await h.publish(event);
@@ -86,6 +87,7 @@ describeEachDriver((driver) => {
 
       const plane = await h.startPlane();
       const sub = plane.subscribeRunEvents(s.runId);
+      assert.equal((await sub.next()).value?.kind, "STATUS", "a subscription opens with the run's status");
       await h.publish(e.epoch(1), "epoch-1-b");
       await h.publish(e.epoch(2));
       const [only] = await take(sub, 1);
@@ -105,6 +107,7 @@ describeEachDriver((driver) => {
       const s = await seedRun(h.db);
       const plane = await h.startPlane();
       const sub = plane.subscribeRunEvents(s.runId);
+      assert.equal((await sub.next()).value?.kind, "STATUS", "a subscription opens with the run's status");
       const a1 = events(s, 1);
       const a2 = events(s, 2);
       await h.publish(a1.assigned());
@@ -205,6 +208,7 @@ describeEachDriver((driver) => {
       const unfrozen = await seedRun(h.db);
       const plane = await h.startPlane();
       const sub = plane.subscribeRunEvents(same.runId);
+      assert.equal((await sub.next()).value?.kind, "STATUS", "a subscription opens with the run's status");
       const tampered = BASE_LAYERS.map((l) => (l.name === "dense1" ? { ...l, weightHash: "e".repeat(64) } : l));
       const allTrainable = BASE_LAYERS.map((l) => ({ ...l, trainable: true }));
       for (const [s, layers] of [

@@ -21,6 +21,11 @@ export interface MailboxOptions<T> {
   droppable?: (item: T) => boolean;
   /** Awaited before the first item is handed out (e.g. until the NATS subscription is live). */
   ready?: Promise<void>;
+  /**
+   * Read once `ready` has settled and handed out before anything else: a snapshot taken after
+   * the live feed is attached, so nothing can fall between the snapshot and the feed.
+   */
+  prelude?: () => Promise<T | undefined>;
   /** Called once when the iterator ends for any reason. */
   onClose?: () => void;
 }
@@ -33,6 +38,7 @@ export class Mailbox<T> implements AsyncIterableIterator<T, undefined> {
   #closed = false;
   #error: Error | undefined;
   #ready: Promise<void> | undefined;
+  #prelude: (() => Promise<T | undefined>) | undefined;
   #dropped = 0;
   readonly #soft: number;
   readonly #hard: number;
@@ -45,6 +51,7 @@ export class Mailbox<T> implements AsyncIterableIterator<T, undefined> {
     this.#droppable = options.droppable ?? (() => false);
     this.#onClose = options.onClose;
     this.#ready = options.ready;
+    this.#prelude = options.prelude;
   }
 
   /** Items discarded so far because the subscriber lagged. */
@@ -94,6 +101,12 @@ export class Mailbox<T> implements AsyncIterableIterator<T, undefined> {
       const ready = this.#ready;
       this.#ready = undefined;
       await ready;
+    }
+    if (this.#prelude) {
+      const prelude = this.#prelude;
+      this.#prelude = undefined;
+      const first = await prelude();
+      if (first !== undefined && !this.#closed) this.#items.unshift(first);
     }
     const item = this.#items.shift();
     if (item !== undefined) return { value: item, done: false };

@@ -10,6 +10,7 @@ describeEachDriver((driver) => {
       const s = await seedRun(h.db);
       const plane = await h.startPlane();
       const sub = plane.subscribeRunEvents(s.runId);
+      assert.equal((await sub.next()).value?.kind, "STATUS", "a subscription opens with the run's status");
       const first = sub.next();
       await plane.publishRunUpdate(s.runId);
       const queued = (await first).value;

@@ -665,6 +665,10 @@ export type TrainerEvent = {
 
 export type Subscription = {
   __typename?: 'Subscription';
+  /**
+   * A run's stored events, live. The first event is a STATUS snapshot of the run, sent once the
+   * live feed is attached: read the run's stored epochs after it and nothing falls in between.
+   */
   runEvents: RunEvent;
   trainerEvents: TrainerEvent;
 };
