@@ -7,7 +7,7 @@ const BASE = "http://dashboard.invalid";
  * browser is sent to is exactly what was checked.
  */
 export function safeNextPath(next: string | null | undefined): string {
-  if (!next || !next.startsWith("/")) return "/";
+  if (!next?.startsWith("/")) return "/";
   let url: URL;
   try {
     url = new URL(next, BASE);
