@@ -3,8 +3,10 @@ import { stripVTControlCharacters } from "node:util";
 // After escape sequences are gone: C0 controls but tab and newline (a lone CR would redraw the
 // line), DEL, C1 controls (U+009B is a one-character CSI on some terminals), zero-width and
 // bidi override/isolate characters (they make text display as something it is not), BOM.
+// biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point
 const UNSAFE = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]/g;
 // What JSON.stringify leaves raw but a terminal may act on.
+// biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point
 const RAW_IN_JSON = /[\u007f-\u009f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]/g;
 
 /**
