@@ -6,7 +6,6 @@ import { stripVTControlCharacters } from "node:util";
 // biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point
 const UNSAFE = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]/g;
 // What JSON.stringify leaves raw but a terminal may act on.
-// biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point
 const RAW_IN_JSON = /[\u007f-\u009f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]/g;
 
 /**

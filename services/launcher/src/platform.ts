@@ -117,7 +117,12 @@ export async function startLocalPlatform(env: LauncherEnv, log: (line: string) =
           command: node,
           args: [...trainerArgs],
           cwd: root,
-          env: { ...withoutSecrets(base), GATEWAY_URL: graphqlUrl, GRAFT_JOIN_TOKEN: joinToken, TRAINER_NAME: `local-${i}` },
+          env: {
+            ...withoutSecrets(base),
+            GATEWAY_URL: graphqlUrl,
+            GRAFT_JOIN_TOKEN: joinToken,
+            TRAINER_NAME: `local-${i}`,
+          },
         },
         false,
       );
