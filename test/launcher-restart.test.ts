@@ -86,7 +86,11 @@ test("starts on embedded defaults, runs a CLI fine-tune, stops on Ctrl-C and res
   const second = await up();
   assert.match(second.apiKeyLine, /^kept in .*local-api-key \(printed when it was made\)$/);
   assert.ok(!(running?.output() ?? "").includes(apiKey), "a restart does not print the secret again");
-  assert.equal(readFileSync(join(home, "local-api-key"), "utf8").trim(), apiKey, "the local API key survives a restart");
+  assert.equal(
+    readFileSync(join(home, "local-api-key"), "utf8").trim(),
+    apiKey,
+    "the local API key survives a restart",
+  );
   const listed = await graft(["runs", "list", "--json"], { GRAFT_URL: second.url, GRAFT_API_KEY: apiKey });
   assert.equal(listed.code, 0, listed.stderr);
   const runs = (JSON.parse(listed.stdout) as { runs: { id: string; status: string }[] }).runs;
