@@ -1,5 +1,5 @@
 import { authenticate, type Viewer } from "../../auth/authenticate.ts";
-import { SESSION_PREFIX } from "../../auth/secrets.ts";
+import { isSecretShaped, SESSION_PREFIX } from "../../auth/secrets.ts";
 import { revokeSession, storeSession } from "../../auth/session-store.ts";
 import type { Caller, DomainDeps } from "../deps.ts";
 import { UnauthenticatedError } from "../errors.ts";
@@ -16,7 +16,9 @@ export class SessionCommands {
 
   async create(apiKey: string): Promise<{ token: string; expiresAt: Date; viewer: Viewer }> {
     // A session cannot make another session: only the key itself logs in.
-    if (apiKey.startsWith(SESSION_PREFIX)) throw new UnauthenticatedError("invalid or revoked API key");
+    if (!isSecretShaped(apiKey) || apiKey.startsWith(SESSION_PREFIX)) {
+      throw new UnauthenticatedError("invalid or revoked API key");
+    }
     const viewer = await authenticate(this.deps.db, `Bearer ${apiKey}`, this.deps.sessionPolicy).catch(
       (error: unknown) => {
         throw error instanceof UnauthenticatedError ? new UnauthenticatedError("invalid or revoked API key") : error;
