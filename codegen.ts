@@ -28,6 +28,7 @@ const config: CodegenConfig = {
           RunAttempt: "./parents.ts#AttemptParent",
           Hyperparameters: "./parents.ts#HyperparametersParent",
           Layer: "./parents.ts#LayerParent",
+          Preprocessing: "./parents.ts#PreprocessingParent",
           RunEvent: "./parents.ts#RunEventParent",
           TrainerEvent: "./parents.ts#TrainerEventParent",
           RegisterTrainerPayload: "./parents.ts#RegisterTrainerParent",

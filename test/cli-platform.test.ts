@@ -202,6 +202,25 @@ test("graft datasets upload posts a zip of class folders and creates a dataset; 
   assert.ok(!(JSON.parse(listed.stdout) as { name: string }[]).some((d) => d.name === "junk"));
 });
 
+test("graft datasets upload takes a CSV of texts, and datasets show prints each class's sample texts", async () => {
+  const { writeFileSync } = await import("node:fs");
+  const csvPath = join(home, "tickets.csv");
+  writeFileSync(
+    csvPath,
+    "text,label\nPrinter on floor 2 is jammed,hardware\nCannot log in to VPN,access\nScreen flickers,hardware\n",
+  );
+  const r = await graft(["datasets", "upload", csvPath, "--name", "tickets", "--json"], env);
+  assert.equal(r.code, 0, show(r));
+  assert.deepEqual((JSON.parse(r.stdout) as { labels: string[] }).labels, ["access", "hardware"]);
+  const shown = await graft(["datasets", "show", "tickets"], env);
+  assert.equal(shown.code, 0, show(shown));
+  assert.match(shown.stdout, /task: text-classification/);
+  assert.match(shown.stdout, /hardware\s+2 samples\n\s+- Printer on floor 2 is jammed\n\s+- Screen flickers/);
+  const mixed = await graft(["finetune", "--base", "digits-cnn", "--dataset", "tickets", "--epochs", "1"], env);
+  assert.equal(mixed.code, 2, show(mixed));
+  assert.match(mixed.stderr, /image-classification model but tickets is a text-classification dataset/);
+});
+
 test("graft trainer start joins this machine as a trainer node and leaves on Ctrl-C", async () => {
   const { spawn } = await import("node:child_process");
   const child = spawn(

@@ -1,12 +1,10 @@
 import assert from "node:assert/strict";
-import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
 import { after, before, test } from "node:test";
 import { JOBS_STREAM, type JobMessage, jobMessageSchema, jobsSubject } from "@graft/contracts";
 import { describeEachDriver } from "@graft/db/testing";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { connect } from "@nats-io/transport-node";
-import { imageFolderZip, tinyModel, zipFiles } from "./support/fixtures.ts";
+import { imageFolderZip, serveFiles, tinyModel, zipFiles } from "./support/fixtures.ts";
 import { codes, type GatewaySetup, setup } from "./support/gateway.ts";
 import { completeRun } from "./support/run-events.ts";
 
@@ -79,17 +77,9 @@ describeEachDriver((driver) => {
 
   test("registerModel fetches model.json and its shards from a URL", async () => {
     const { files } = tinyModel({ seed: 7 });
-    const server: Server = createServer((req, res) => {
-      const file = files.get((req.url ?? "").replace(/^\/m\//, ""));
-      if (!file) {
-        res.writeHead(404).end();
-        return;
-      }
-      res.writeHead(200).end(file);
-    });
-    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const server = await serveFiles(() => files);
     try {
-      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/m/model.json`;
+      const url = server.url("model.json");
       const data = await s.gqlData<{
         registerModel: { name: string; layers: unknown[]; labels: string[]; provenance: { source: { url: string } } };
       }>(`mutation ($input: RegisterModelInput!) { registerModel(input: $input) { ${MODEL_FIELDS} } }`, {
@@ -105,7 +95,7 @@ describeEachDriver((driver) => {
       assert.deepEqual(codes(missing), ["BAD_USER_INPUT"]);
       assert.equal(missing.errors?.[0]?.extensions?.field, "input.url");
     } finally {
-      server.close();
+      await server.close();
     }
   });
 
@@ -167,6 +157,8 @@ describeEachDriver((driver) => {
         ["MNIST", 10_000],
         ["MNIST 0-4", 1001 + 1127 + 991 + 1032 + 980],
         ["MNIST 5-9", 863 + 1014 + 1070 + 944 + 978],
+        ["SpamAssassin", 6046],
+        ["Brown genres", 19_277],
       ],
     );
   });

@@ -256,13 +256,42 @@ test("uploads a zip of class folders with progress and lists the new dataset", a
   await page.goto(`${web.url}/datasets`);
   await page.locator('[data-testid="datasets"]').getByText(/mnist/i).first().waitFor();
   await page.getByLabel("Name").fill("web-shapes");
-  await page.getByLabel("Zip file").setInputFiles(zipPath);
+  await page.getByLabel("File", { exact: true }).setInputFiles(zipPath);
   await page.getByRole("button", { name: "Upload" }).click();
   await page.getByRole("status").filter({ hasText: "Created dataset web-shapes" }).waitFor();
   const row = page.locator('[data-testid="datasets"] tr').filter({ hasText: "web-shapes" });
   await row.waitFor();
   assert.match((await row.textContent()) ?? "", /circle\s*4/);
   await screenshot(page, "datasets");
+  rmSync(dir, { recursive: true, force: true });
+});
+
+test("uploads a CSV of texts and shows its sample texts per class", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "graft-web-"));
+  const csvPath = join(dir, "reviews.csv");
+  writeFileSync(
+    csvPath,
+    'text,label\n"Loved every minute",pos\nDull and far too long,neg\n"A joy, start to end",pos\n',
+  );
+  await page.goto(`${web.url}/datasets`);
+  await page.getByLabel("Name").fill("web-reviews");
+  await page.getByLabel("File", { exact: true }).setInputFiles(csvPath);
+  await page.getByRole("button", { name: "Upload" }).click();
+  await page.getByRole("status").filter({ hasText: "Created dataset web-reviews" }).waitFor();
+  const row = page.locator('[data-testid="datasets"] tr').filter({ hasText: "web-reviews" });
+  await row.waitFor();
+  assert.match((await row.textContent()) ?? "", /text/);
+  await row.getByText("Sample texts").click();
+  const samples = row.locator('[data-testid="sample-texts"]');
+  assert.deepEqual(await samples.allTextContents(), [
+    "negDull and far too long",
+    "posLoved every minuteA joy, start to end",
+  ]);
+  // The built-in spam corpus previews real mail.
+  const spam = page.locator('[data-testid="datasets"] tr').filter({ hasText: "SpamAssassin" });
+  await spam.getByText("Sample texts").click();
+  assert.equal(await spam.locator('[data-testid="sample-texts"] li').count(), 6);
+  await screenshot(page, "datasets-text");
   rmSync(dir, { recursive: true, force: true });
 });
 

@@ -1,3 +1,5 @@
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { strToU8, zipSync } from "fflate";
 import { PNG } from "pngjs";
 
@@ -78,4 +80,27 @@ export function imageFolderZip(labels: string[] = ["cats", "dogs"], perClass = 3
     for (let i = 0; i < perClass; i++) entries[`${label}/${i}.png`] = png(size, size, (c * 80 + i * 10) % 256);
   });
   return zipSync(entries);
+}
+
+/**
+ * Serves `files()` (read on every request, so a test can change them) under
+ * http://127.0.0.1:<port>/m/<name>, 404 for anything else: a model "on the web" for URL registration.
+ */
+export async function serveFiles(
+  files: () => Map<string, Uint8Array>,
+): Promise<{ url(name: string): string; close(): Promise<void> }> {
+  const server = createServer((req, res) => {
+    const file = files().get((req.url ?? "").replace(/^\/m\//, ""));
+    if (!file) {
+      res.writeHead(404).end();
+      return;
+    }
+    res.writeHead(200).end(file);
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const port = (server.address() as AddressInfo).port;
+  return {
+    url: (name) => `http://127.0.0.1:${port}/m/${name}`,
+    close: () => new Promise((resolve) => server.close(() => resolve())),
+  };
 }

@@ -1,4 +1,5 @@
 import { after, before } from "node:test";
+import type { BuiltinModelKey } from "@graft/catalog";
 import { createTestDatabaseTarget, type TestDatabaseTarget } from "@graft/db/testing";
 import { type Gateway, startGateway } from "@graft/gateway";
 import { type NatsServer, startNatsServer } from "@graft/natsd";
@@ -39,7 +40,8 @@ export interface Stack {
 
 /**
  * The whole platform for one test file, started in a `before` hook and stopped in `after`:
- * a nats-server, a gateway on PGlite with the built-in digits-cnn and MNIST seeded, and the
+ * a nats-server, a gateway on PGlite with the built-in datasets and digits-cnn (or the given
+ * `builtinModels`) seeded, and the
  * named trainers as child processes (so `kill -9` is a real crash), each registered before
  * the first test runs. Trainer-level tests are not database-sensitive (the database suites
  * run on every driver), so the stack uses PGlite, as `npm start` does.
@@ -47,7 +49,7 @@ export interface Stack {
  *   const stack = withStack({ trainers: ["alpha"] });
  *   test("...", async () => { await startFineTune(stack.gateway, ...); stack.trainer("alpha").output(); });
  */
-export function withStack(options: { trainers?: string[] } = {}): Stack {
+export function withStack(options: { trainers?: string[]; builtinModels?: BuiltinModelKey[] } = {}): Stack {
   let state: RunningStack | undefined;
   let started: (value: Promise<void>) => void = () => {};
   const ready = new Promise<void>((resolve) => {
@@ -57,7 +59,7 @@ export function withStack(options: { trainers?: string[] } = {}): Stack {
   ready.catch(() => {});
   before(async () => {
     const starting = (async () => {
-      state = await startStack();
+      state = await startStack(options.builtinModels ?? ["digits-cnn"]);
       await Promise.all((options.trainers ?? []).map((name) => state?.startTrainer(name)));
     })();
     started(starting);
@@ -97,7 +99,7 @@ interface RunningStack extends Omit<Stack, "ready"> {
   stop(): Promise<void>;
 }
 
-async function startStack(): Promise<RunningStack> {
+async function startStack(builtinModels: BuiltinModelKey[]): Promise<RunningStack> {
   const nats = await startNatsServer();
   let target: TestDatabaseTarget | undefined;
   let gateway: Gateway;
@@ -107,7 +109,7 @@ async function startStack(): Promise<RunningStack> {
       port: 0,
       natsUrl: nats.url,
       pgliteDir: target.pgliteDir,
-      builtinModels: ["digits-cnn"],
+      builtinModels,
       memoryStorage: true,
       trainerOfflineAfterMs: 6_000,
     });

@@ -28,7 +28,11 @@ export async function resolveModel(client: GraftClient, ref: string, field = "ba
   return pick("model", ref, await client.models(), field);
 }
 
-export async function resolveDataset(client: GraftClient, ref: string, field = "dataset"): Promise<Ref> {
+export async function resolveDataset(
+  client: GraftClient,
+  ref: string,
+  field = "dataset",
+): Promise<Ref & { task: string }> {
   return pick("dataset", ref, await client.datasetRefs(), field);
 }
 

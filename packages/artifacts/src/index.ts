@@ -1,8 +1,9 @@
 /**
  * Public API of @graft/artifacts: the artifact store (NATS Object Store), keys derived from
- * ids, and the file formats Graft accepts (tfjs LayersModel, zips of image class folders),
+ * ids, and the file formats Graft accepts (tfjs LayersModel with an optional tokenizer, zips of image class folders, CSV/JSONL text datasets),
  * all parsed as data with limits. Add exports here with intention.
  */
+export { CUSTOM_LAYER_CLASSES, CUSTOM_LAYER_CONFIGS, type CustomLayerClass } from "./custom-layers.ts";
 export { InvalidDatasetError, InvalidModelError, UnsafeArchiveError } from "./errors.ts";
 export {
   type DecodedImage,
@@ -12,7 +13,13 @@ export {
   readImageFolderZip,
   validateImageFolder,
 } from "./images.ts";
-export { checkpointKey, datasetArtifactKey, modelArtifactKey, uploadArtifactKey } from "./keys.ts";
+export {
+  checkpointKey,
+  datasetArtifactKey,
+  modelArtifactKey,
+  textDatasetArtifactKey,
+  uploadArtifactKey,
+} from "./keys.ts";
 export {
   consolidate,
   type ModelArtifact,
@@ -23,7 +30,7 @@ export {
   WEIGHTS_FILE,
   type WeightSpec,
 } from "./model-format.ts";
-export { getModel, putModel } from "./model-store.ts";
+export { getModel, MODEL_FILES, putModel } from "./model-store.ts";
 export {
   ARTIFACTS_BUCKET,
   type ArtifactStore,
@@ -31,4 +38,21 @@ export {
   openArtifactStore,
   sha256Hex,
 } from "./store.ts";
-export { unzipSafely, type ZipLimits } from "./zip.ts";
+export {
+  encodeTextDatasetJsonl,
+  readTextDataset,
+  sampleTexts,
+  type TextDataset,
+  type TextDatasetLimits,
+} from "./text-dataset.ts";
+export {
+  type LoadedTokenizer,
+  loadTokenizer,
+  type ParsedTokenizer,
+  parseTokenizer,
+  TOKENIZER_FILE,
+  type TokenizerLimits,
+  toTokenSequence,
+} from "./tokenizer.ts";
+export { PAD_TOKEN, UNK_TOKEN, wordTokenizerJson } from "./word-tokenizer.ts";
+export { isZipArchive, unzipSafely, type ZipLimits } from "./zip.ts";

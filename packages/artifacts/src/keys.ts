@@ -12,6 +12,8 @@ function checkedId(id: string, role: string): string {
 /** Prefix of a model's objects: `<key>/model.json` and `<key>/weights.bin`. */
 export const modelArtifactKey = (modelId: string) => `models/${checkedId(modelId, "model id")}`;
 export const datasetArtifactKey = (datasetId: string) => `datasets/${checkedId(datasetId, "dataset id")}.zip`;
+/** A text dataset, stored as normalized JSONL. */
+export const textDatasetArtifactKey = (datasetId: string) => `datasets/${checkedId(datasetId, "dataset id")}.jsonl`;
 export const uploadArtifactKey = (uploadId: string) => `uploads/${checkedId(uploadId, "upload id")}`;
 /** Latest checkpoint of a run (one object, overwritten each epoch). */
 export const checkpointKey = (runId: string) => `checkpoints/${checkedId(runId, "run id")}`;

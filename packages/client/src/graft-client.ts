@@ -65,7 +65,7 @@ export class GraftClient {
   }
 
   /** Ids and names only: enough to resolve a name given on a command line. */
-  async datasetRefs(): Promise<Ref[]> {
+  async datasetRefs(): Promise<(Ref & { task: string })[]> {
     return (await this.request(G.DatasetRefsDocument)).datasets;
   }
 

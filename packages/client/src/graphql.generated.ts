@@ -66,6 +66,13 @@ export const TrainingPath = {
 } as const;
 
 export type TrainingPath = typeof TrainingPath[keyof typeof TrainingPath];
+/** Which end of a token sequence padding fills or truncation cuts. */
+export const SequenceEnd = {
+  Start: 'START',
+  End: 'END'
+} as const;
+
+export type SequenceEnd = typeof SequenceEnd[keyof typeof SequenceEnd];
 export type ModelFilter = {
   kind?: ModelKind | null | undefined;
   parentId?: string | null | undefined;
@@ -154,20 +161,32 @@ export type CreateJoinTokenInput = {
 /**
  * A base model from a tfjs LayersModel: either `uploadId` (a zip of model.json + weight
  * files posted to /uploads) or `url` (model.json over http(s); private addresses refused).
+ * A text model (task `text-classification`) brings its Hugging Face `tokenizer.json` in the
+ * zip or beside model.json at the URL, and takes [sequenceLength] token ids.
  */
 export type RegisterModelInput = {
   name: string;
   uploadId?: string | null | undefined;
   url?: string | null | undefined;
+  /** `image-classification` or `text-classification`. */
   task?: string | null | undefined;
   labels?: Array<string> | null | undefined;
-  /** Pixel range the model expects; default [0, 1]. */
+  /** Images: pixel range the model expects; default [0, 1]. */
   inputRange?: Array<number> | null | undefined;
+  /** Text: where padding goes; default END. */
+  sequencePadding?: SequenceEnd | null | undefined;
+  /** Text: which end truncation cuts; default END (keeps the beginning). */
+  sequenceTruncation?: SequenceEnd | null | undefined;
+  /** Text: the padding id; default the tokenizer's [PAD] or <pad>. */
+  padTokenId?: number | null | undefined;
   featureLayer?: string | null | undefined;
   provenance?: unknown;
 };
 
-/** A dataset from an uploaded zip of class folders of PNG/JPEG images (see /uploads). */
+/**
+ * A dataset from an upload (see /uploads): a zip of class folders of PNG/JPEG images, or a
+ * UTF-8 CSV (header with `text` and `label` columns) or JSONL (`{"text", "label"}` per line).
+ */
 export type CreateDatasetInput = {
   name: string;
   uploadId: string;
@@ -306,12 +325,12 @@ export type RevokeSessionMutation = { revokeSession: boolean };
 export type DatasetsQueryVariables = Exact<{ [key: string]: never; }>;
 
 
-export type DatasetsQuery = { datasets: Array<{ id: string, name: string, version: number, task: string, labels: Array<string>, sampleCount: number, classCounts: Array<number>, sampleShape: Array<number>, builtin: boolean, sha256: string | null, createdAt: string }> };
+export type DatasetsQuery = { datasets: Array<{ id: string, name: string, version: number, task: string, labels: Array<string>, sampleCount: number, classCounts: Array<number>, sampleShape: Array<number>, builtin: boolean, sha256: string | null, createdAt: string, classes: Array<{ label: string, count: number, sampleTexts: Array<string> }> }> };
 
 export type DatasetRefsQueryVariables = Exact<{ [key: string]: never; }>;
 
 
-export type DatasetRefsQuery = { datasets: Array<{ id: string, name: string }> };
+export type DatasetRefsQuery = { datasets: Array<{ id: string, name: string, task: string }> };
 
 export type CreateDatasetMutationVariables = Exact<{
   input: CreateDatasetInput;
@@ -365,7 +384,7 @@ export type ModelQueryVariables = Exact<{
 }>;
 
 
-export type ModelQuery = { model: { featureLayer: string | null, provenance: unknown, bestMetric: number | null, id: string, name: string, kind: ModelKind, architecture: string, task: string, inputShape: Array<number>, labels: Array<string>, paramCount: number, sizeBytes: number, verifiedLineage: boolean | null, createdAt: string, preprocessing: { inputRange: Array<number>, channels: number }, layers: Array<{ index: number, name: string, className: string, params: number, weightHash: string | null, trainable: boolean }>, parent: { id: string, name: string, kind: ModelKind } | null, children: Array<{ id: string, name: string, bestMetric: number | null, verifiedLineage: boolean | null }>, siblings: Array<{ id: string, name: string, bestMetric: number | null, verifiedLineage: boolean | null }>, producedBy: { id: string, name: string | null, status: RunStatus, experiment: { id: string, name: string, objectiveMetric: MetricName, objectiveDirection: SortDirection } | null, hyperparameters: { freezeStrategy: FreezeStrategy, freezeLayers: number | null, epochs: number } } | null } | null };
+export type ModelQuery = { model: { featureLayer: string | null, provenance: unknown, bestMetric: number | null, id: string, name: string, kind: ModelKind, architecture: string, task: string, inputShape: Array<number>, labels: Array<string>, paramCount: number, sizeBytes: number, verifiedLineage: boolean | null, createdAt: string, preprocessing: { kind: string, inputRange: Array<number> | null, channels: number | null, sequenceLength: number | null, padding: SequenceEnd | null, truncation: SequenceEnd | null, padTokenId: number | null, tokenizerSha256: string | null }, layers: Array<{ index: number, name: string, className: string, params: number, weightHash: string | null, trainable: boolean }>, parent: { id: string, name: string, kind: ModelKind } | null, children: Array<{ id: string, name: string, bestMetric: number | null, verifiedLineage: boolean | null }>, siblings: Array<{ id: string, name: string, bestMetric: number | null, verifiedLineage: boolean | null }>, producedBy: { id: string, name: string | null, status: RunStatus, experiment: { id: string, name: string, objectiveMetric: MetricName, objectiveDirection: SortDirection } | null, hyperparameters: { freezeStrategy: FreezeStrategy, freezeLayers: number | null, epochs: number } } | null } | null };
 
 export type ModelTreeQueryVariables = Exact<{
   id: string;
@@ -427,7 +446,7 @@ export type NewFineTuneOptionsQueryVariables = Exact<{
 }>;
 
 
-export type NewFineTuneOptionsQuery = { models: { edges: Array<{ node: { id: string, name: string, kind: ModelKind, architecture: string, featureLayer: string | null, layers: Array<{ index: number }> } }> }, datasets: Array<{ id: string, name: string, version: number, sampleCount: number, labels: Array<string> }>, experiments: Array<{ id: string, name: string }> };
+export type NewFineTuneOptionsQuery = { models: { edges: Array<{ node: { id: string, name: string, kind: ModelKind, task: string, architecture: string, featureLayer: string | null, layers: Array<{ index: number }> } }> }, datasets: Array<{ id: string, name: string, version: number, task: string, sampleCount: number, labels: Array<string> }>, experiments: Array<{ id: string, name: string }> };
 
 export type StartFineTuneMutationVariables = Exact<{
   input: StartFineTuneInput;
@@ -792,6 +811,11 @@ export const DatasetsDocument = new TypedDocumentString(`
     labels
     sampleCount
     classCounts
+    classes {
+      label
+      count
+      sampleTexts
+    }
     sampleShape
     builtin
     sha256
@@ -804,6 +828,7 @@ export const DatasetRefsDocument = new TypedDocumentString(`
   datasets {
     id
     name
+    task
   }
 }
     `) as unknown as TypedDocumentString<DatasetRefsQuery, DatasetRefsQueryVariables>;
@@ -900,8 +925,14 @@ export const ModelDocument = new TypedDocumentString(`
     provenance
     bestMetric
     preprocessing {
+      kind
       inputRange
       channels
+      sequenceLength
+      padding
+      truncation
+      padTokenId
+      tokenizerSha256
     }
     layers {
       index
@@ -1358,6 +1389,7 @@ export const NewFineTuneOptionsDocument = new TypedDocumentString(`
         id
         name
         kind
+        task
         architecture
         featureLayer
         layers {
@@ -1370,6 +1402,7 @@ export const NewFineTuneOptionsDocument = new TypedDocumentString(`
     id
     name
     version
+    task
     sampleCount
     labels
   }

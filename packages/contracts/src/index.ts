@@ -10,6 +10,7 @@ export * from "./ids.ts";
 export * from "./jetstream.ts";
 export * from "./messages.ts";
 export * from "./metrics.ts";
+export * from "./preprocessing.ts";
 export * from "./roles.ts";
 export * from "./statuses.ts";
 export * from "./subjects.ts";

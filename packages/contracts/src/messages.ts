@@ -3,6 +3,7 @@ import { runErrorSchema } from "./error-codes.ts";
 import { hyperparametersSchema } from "./hyperparameters.ts";
 import { idTokenSchema as id } from "./ids.ts";
 import { epochMetricsSchema } from "./metrics.ts";
+import { BUILTIN_DATASET_KEYS, preprocessingSchema } from "./preprocessing.ts";
 import { TRAINER_STATUSES } from "./statuses.ts";
 import { TRAINING_PATHS } from "./training-path.ts";
 
@@ -12,18 +13,6 @@ import { TRAINING_PATHS } from "./training-path.ts";
  */
 
 const timestamp = z.iso.datetime({ offset: true });
-
-export const preprocessingSchema = z.object({
-  /** Pixel values are scaled from [0, 255] into this range before the model sees them. */
-  inputRange: z.tuple([z.number(), z.number()]),
-  /** Channels the model expects; greyscale images are repeated into 3 channels when 3. */
-  channels: z.union([z.literal(1), z.literal(3)]),
-});
-export type Preprocessing = z.infer<typeof preprocessingSchema>;
-
-/** The datasets every trainer can load without an artifact (@graft/catalog holds their data). */
-export const BUILTIN_DATASET_KEYS = ["mnist", "mnist-0-4", "mnist-5-9"] as const;
-export type BuiltinDatasetKey = (typeof BUILTIN_DATASET_KEYS)[number];
 
 export const datasetSourceSchema = z.discriminatedUnion("kind", [
   z.object({ kind: z.literal("BUILTIN"), name: z.enum(BUILTIN_DATASET_KEYS) }),
@@ -109,6 +98,11 @@ export const runEventSchema = z.discriminatedUnion("type", [
       labels: z.array(z.string()),
       featureLayer: z.string(),
       layers: z.array(layerRecordSchema),
+      /** Text models: sha256 of the tokenizer stored with the child (inherited from the base). */
+      tokenizerSha256: z
+        .string()
+        .regex(/^[0-9a-f]{64}$/)
+        .optional(),
     }),
   }),
   z.object({

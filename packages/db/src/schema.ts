@@ -190,6 +190,8 @@ export const datasets = pgTable(
     sampleCount: integer("sample_count").notNull(),
     sampleShape: jsonb("sample_shape").$type<number[]>().notNull(),
     source: jsonb("source").$type<DatasetSource>().notNull(),
+    /** Text datasets: a few sample texts per label (in `labels` order), for previews. */
+    sampleTexts: jsonb("sample_texts").$type<string[][]>(),
     sha256: text("sha256"),
     builtinKey: text("builtin_key"),
     createdAt: createdAt(),

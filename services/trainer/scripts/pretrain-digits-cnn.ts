@@ -5,11 +5,12 @@
  *
  *   npx tsx services/trainer/scripts/pretrain-digits-cnn.ts [--epochs 3]
  */
-import { mkdir, writeFile } from "node:fs/promises";
+import { writeFile } from "node:fs/promises";
 import { parseArgs } from "node:util";
 import { loadBuiltinDatasetPixels } from "@graft/catalog";
 import * as tf from "@tensorflow/tfjs";
 import { seededRandom, shuffleInPlace } from "../src/engine/random.ts";
+import { writeModelFiles } from "./write-model-files.ts";
 
 const { values } = parseArgs({
   options: { epochs: { type: "string", default: "3" }, seed: { type: "string", default: "1234" } },
@@ -85,22 +86,7 @@ const accuracy = tf.tidy(
 tf.dispose([x, y]);
 console.log(`holdout accuracy ${accuracy.toFixed(4)} on ${holdout.length} images`);
 
-await mkdir(OUT, { recursive: true });
-await model.save(
-  tf.io.withSaveHandler(async (artifacts) => {
-    const weightData = artifacts.weightData as ArrayBuffer;
-    const modelJson = {
-      format: "layers-model",
-      generatedBy: `TensorFlow.js tfjs-layers v${tf.version.tfjs}`,
-      convertedBy: null,
-      modelTopology: artifacts.modelTopology,
-      weightsManifest: [{ paths: ["weights.bin"], weights: artifacts.weightSpecs }],
-    };
-    await writeFile(new URL("model.json", OUT), `${JSON.stringify(modelJson)}\n`);
-    await writeFile(new URL("weights.bin", OUT), new Uint8Array(weightData));
-    return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: "JSON" } };
-  }),
-);
+await writeModelFiles(model, OUT);
 const provenance = {
   script: "services/trainer/scripts/pretrain-digits-cnn.ts",
   command: `npx tsx services/trainer/scripts/pretrain-digits-cnn.ts --epochs ${EPOCHS} --seed ${SEED}`,

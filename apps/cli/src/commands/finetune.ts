@@ -1,6 +1,7 @@
 import { type FreezeInput, MetricName, Optimizer, type StartFineTuneInput } from "@graft/client";
 import type { Command } from "commander";
 import { contextOf } from "../context.ts";
+import { UsageError } from "../errors.ts";
 import { type FlagsByField, withFlagErrors } from "../flag-errors.ts";
 import { paint, print, printJson, printJsonLine } from "../output.ts";
 import { decimal, freeze, integer, oneOf } from "../parse.ts";
@@ -81,6 +82,12 @@ export function finetuneCommand(program: Command): void {
         resolveDataset(client, opts.dataset),
         opts.experiment ? resolveExperimentId(client, opts.experiment) : undefined,
       ]);
+      // A base reads one kind of data; say so before the gateway has to.
+      if (base.task !== dataset.task)
+        throw new UsageError(
+          `${base.name} is a ${base.task} model but ${dataset.name} is a ${dataset.task} dataset`,
+          "dataset",
+        );
       const input: StartFineTuneInput = {
         baseModelId: base.id,
         datasetId: dataset.id,
@@ -109,12 +116,15 @@ export function finetuneCommand(program: Command): void {
       if (!opts.watch) {
         if (ctx.json) return printJson(run);
         return print(
-          `Started run ${run.id} (${run.status}): ${base.name} on ${dataset.name}, ${run.hyperparameters.epochs} epochs`,
+          `Started run ${run.id} (${run.status}): ${base.name} on ${dataset.name} (${taskName(base.task)}), ${run.hyperparameters.epochs} epochs`,
         );
       }
-      if (!ctx.json) print(`Started run ${paint(run.id, "bold")}: ${base.name} on ${dataset.name}`);
+      if (!ctx.json)
+        print(`Started run ${paint(run.id, "bold")}: ${base.name} on ${dataset.name} (${taskName(base.task)})`);
       const final = await watchRun(client, run.id, { json: ctx.json });
       if (ctx.json) return printJsonLine({ type: "result", run: final });
       print(`Output model: ${final.outputModel ? `${final.outputModel.name} (${final.outputModel.id})` : "-"}`);
     });
 }
+
+const taskName = (task: string) => (task === "text-classification" ? "text" : "images");

@@ -4,8 +4,11 @@ import type { Command } from "commander";
 import { contextOf } from "../context.ts";
 import { UsageError } from "../errors.ts";
 import { bytes, fixed, paint, print, printJson, table } from "../output.ts";
-import { decimal, list } from "../parse.ts";
+import { decimal, integer, list, oneOf } from "../parse.ts";
 import { resolveModel } from "../resolve.ts";
+
+const SEQUENCE_ENDS = ["START", "END"] as const;
+const upper = (v: string) => v.toUpperCase();
 
 const lineageMark = (verified: boolean | null) => (verified === null ? "" : verified ? "verified" : "UNVERIFIED");
 
@@ -55,7 +58,7 @@ export function modelsCommand(program: Command): void {
       print(`${paint(model.name, "bold")}  ${model.id}`);
       print(`kind:          ${model.kind}${model.parent ? ` (parent ${model.parent.name} ${model.parent.id})` : ""}`);
       print(`architecture:  ${model.architecture}   task: ${model.task}`);
-      print(`input shape:   [${model.inputShape.join(", ")}]   range [${model.preprocessing.inputRange.join(", ")}]`);
+      print(`input shape:   [${model.inputShape.join(", ")}]   ${describePreprocessing(model.preprocessing)}`);
       print(`labels:        ${model.labels.join(", ")}`);
       print(
         `params:        ${model.paramCount}   size: ${bytes(model.sizeBytes)}   feature layer: ${model.featureLayer ?? "-"}`,
@@ -95,14 +98,19 @@ export function modelsCommand(program: Command): void {
 
   models
     .command("register")
-    .description("register a base model: a zip of model.json + weights (--file) or a model.json URL (--url)")
+    .description(
+      "register a base model: a zip of model.json + weights (+ tokenizer.json for text) (--file) or a model.json URL (--url)",
+    )
     .requiredOption("--name <name>", "model name")
     .option("--file <zip>", "zip of a tfjs LayersModel (model.json + weight shards)")
     .option("--url <url>", "http(s) URL of a model.json")
     .option("--labels <a,b,c>", "class labels, comma-separated", list)
     .option("--input-range <min,max>", "pixel range the model expects", (v) => list(v).map(decimal(-1e6, 1e6)))
     .option("--feature-layer <name>", "layer to attach new heads after")
-    .option("--task <task>", "task", "image-classification")
+    .option("--task <task>", "image-classification or text-classification", "image-classification")
+    .option("--padding <end>", "text models: where padding goes, start or end", oneOf(SEQUENCE_ENDS, upper))
+    .option("--truncation <end>", "text models: which end truncation cuts, start or end", oneOf(SEQUENCE_ENDS, upper))
+    .option("--pad-token-id <id>", "text models: the padding id (default: the tokenizer's)", integer(0, 10_000_000))
     .action(
       async (
         opts: {
@@ -113,6 +121,9 @@ export function modelsCommand(program: Command): void {
           inputRange?: number[];
           featureLayer?: string;
           task: string;
+          padding?: "START" | "END";
+          truncation?: "START" | "END";
+          padTokenId?: number;
         },
         command: Command,
       ) => {
@@ -130,6 +141,9 @@ export function modelsCommand(program: Command): void {
           task: opts.task,
           labels: opts.labels,
           inputRange: opts.inputRange,
+          sequencePadding: opts.padding,
+          sequenceTruncation: opts.truncation,
+          padTokenId: opts.padTokenId,
           featureLayer: opts.featureLayer,
         });
         if (ctx.json) return printJson(model);
@@ -165,4 +179,16 @@ function renderTree(tree: ModelTree): string {
   };
   walk(tree.id, "");
   return lines.join("\n");
+}
+
+function describePreprocessing(p: {
+  inputRange?: number[] | null;
+  sequenceLength?: number | null;
+  padding?: string | null;
+  truncation?: string | null;
+  tokenizerSha256?: string | null;
+}): string {
+  if (p.sequenceLength != null)
+    return `${p.sequenceLength} token ids, padding at ${p.padding}, truncation at ${p.truncation}, tokenizer ${p.tokenizerSha256?.slice(0, 12)}…`;
+  return `range [${(p.inputRange ?? []).join(", ")}]`;
 }

@@ -1,19 +1,23 @@
+import { TASKS } from "@graft/contracts";
 import type { LayerRow } from "@graft/db";
 import { BadUserInputError } from "./errors.ts";
 import type { DatasetRow, ModelRow } from "./rows.ts";
 
+const CLASSIFIERS = new Set<string>(TASKS);
+
 /**
- * Checks that a base can be fine-tuned on a dataset: a classifier cut at a layer it has,
- * images it can take (any size is resized; grey is repeated into RGB, not the reverse).
- * Returns the cut point and how many base layers sit at or below it.
+ * Checks that a base can be fine-tuned on a dataset of its task: a classifier cut at a layer
+ * it has; for images, images it can take (any size is resized; grey is repeated into RGB,
+ * not the reverse); for text, a tokenizer to read the texts with. Returns the cut point and
+ * how many base layers sit at or below it.
  */
 export function checkFineTunable(
   base: ModelRow,
   dataset: DatasetRow,
   requestedFeatureLayer: string | null,
 ): { featureLayer: string; baseLayerCount: number } {
-  if (base.task !== "image-classification" || base.labels.length < 2) {
-    throw new BadUserInputError("input.baseModelId", "the base model is not an image classifier");
+  if (!CLASSIFIERS.has(base.task) || base.labels.length < 2) {
+    throw new BadUserInputError("input.baseModelId", "the base model is not an image or text classifier");
   }
   const layers: LayerRow[] = base.layers;
   const field = requestedFeatureLayer === null ? "input.baseModelId" : "input.featureLayer";
@@ -35,6 +39,12 @@ export function checkFineTunable(
     );
   }
   if (dataset.labels.length < 2) throw new BadUserInputError("input.datasetId", "the dataset has fewer than 2 labels");
+  if (base.task === "text-classification") {
+    if (!("kind" in base.preprocessing) || base.inputShape.length !== 1) {
+      throw new BadUserInputError("input.baseModelId", "the base model has no tokenizer preprocessing for text");
+    }
+    return { featureLayer, baseLayerCount: index + 1 };
+  }
   const [h, w, c] = base.inputShape;
   const [dh, dw, dc] = dataset.sampleShape;
   if (base.inputShape.length !== 3 || !h || !w || (c !== 1 && c !== 3)) {

@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { parseModelArtifact } from "@graft/artifacts";
-import { BUILTIN_DATASETS, BUILTIN_MODELS, type BuiltinModelKey } from "@graft/catalog";
+import { BUILTIN_DATASETS, BUILTIN_MODELS, type BuiltinModelKey, builtinSampleTexts } from "@graft/catalog";
 import { datasets, models } from "@graft/db";
 import { eq } from "drizzle-orm";
 import type { DomainDeps } from "./deps.ts";
@@ -17,6 +17,8 @@ export async function seedBuiltins(
 ): Promise<void> {
   const { db, log } = deps;
   for (const builtin of BUILTIN_DATASETS) {
+    const [seeded] = await db.select({ id: datasets.id }).from(datasets).where(eq(datasets.builtinKey, builtin.key));
+    if (seeded) continue;
     await db
       .insert(datasets)
       .values({
@@ -28,6 +30,7 @@ export async function seedBuiltins(
         sampleCount: builtin.sampleCount,
         sampleShape: builtin.sampleShape,
         source: { kind: "BUILTIN", name: builtin.key },
+        sampleTexts: builtin.task === "text-classification" ? await builtinSampleTexts(builtin.key) : null,
         builtinKey: builtin.key,
       })
       .onConflictDoNothing();

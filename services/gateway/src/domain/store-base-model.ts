@@ -1,4 +1,5 @@
-import { modelArtifactKey, type ParsedModel, putModel, sha256Hex } from "@graft/artifacts";
+import { MODEL_FILES, modelArtifactKey, type ParsedModel, putModel, sha256Hex } from "@graft/artifacts";
+import type { Preprocessing } from "@graft/contracts";
 import { artifacts, type Db, models } from "@graft/db";
 import type { DomainDeps } from "./deps.ts";
 import type { ModelRow } from "./rows.ts";
@@ -9,7 +10,7 @@ export interface BaseModelFields {
   name: string;
   task: string;
   labels: string[];
-  preprocessing: { inputRange: [number, number]; channels: 1 | 3 };
+  preprocessing: Preprocessing;
   featureLayer: string | null;
   provenance: Record<string, unknown> | null;
   builtinKey?: string;
@@ -57,8 +58,7 @@ export async function storeBaseModel(
       return row;
     });
   } catch (error) {
-    await deps.store.delete(`${key}/model.json`).catch(() => {});
-    await deps.store.delete(`${key}/weights.bin`).catch(() => {});
+    for (const file of MODEL_FILES) await deps.store.delete(`${key}/${file}`).catch(() => {});
     throw error;
   }
 }

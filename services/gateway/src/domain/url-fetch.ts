@@ -123,7 +123,7 @@ const PLAIN_FILE = /^[A-Za-z0-9._-]{1,200}$/;
 /** model.json plus the weight shards its manifest names, fetched beside it. */
 export async function fetchModelFiles(
   href: string,
-  options: { allowPrivate: boolean; maxBytes: number; timeoutMs: number },
+  options: { allowPrivate: boolean; maxBytes: number; timeoutMs: number; withTokenizer?: boolean },
 ): Promise<Map<string, Uint8Array>> {
   let url: URL;
   try {
@@ -153,5 +153,7 @@ export async function fetchModelFiles(
       if (!files.has(path)) files.set(path, await get(new URL(path, url)));
     }
   }
+  // A text model's tokenizer sits beside its model.json, like its weights.
+  if (options.withTokenizer) files.set("tokenizer.json", await get(new URL("tokenizer.json", url)));
   return files;
 }

@@ -301,7 +301,10 @@ async function createChildModel(tx: Tx, run: RunState, meta: RunMeta, event: Suc
         stoppedEarly: event.stoppedEarly,
         attempt: event.attempt,
       },
-      verifiedLineage: verifyLineage(parent.layers, out.layers),
+      verifiedLineage: verifyLineage(parent.layers, out.layers, {
+        parent: "kind" in parent.preprocessing ? parent.preprocessing.tokenizerSha256 : null,
+        child: out.tokenizerSha256 ?? null,
+      }),
     })
     .onConflictDoNothing();
   await tx

@@ -1,4 +1,4 @@
-import type { Hyperparameters } from "@graft/contracts";
+import type { Hyperparameters, Preprocessing } from "@graft/contracts";
 import type { LayerRow } from "@graft/db";
 import type { Viewer } from "../auth/authenticate.ts";
 import type {
@@ -23,6 +23,7 @@ export type TrainerParent = TrainerRow;
 export type EpochParent = EpochRow;
 export type AttemptParent = AttemptRow;
 export type LayerParent = LayerRow;
+export type PreprocessingParent = Preprocessing;
 export type HyperparametersParent = Hyperparameters;
 export type TrainerEventParent = TrainerEventPayload;
 export type RunEventParent = RunEventPayload;

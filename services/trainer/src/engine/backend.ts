@@ -1,6 +1,8 @@
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import * as tf from "@tensorflow/tfjs";
+import { registerLinearSegmentSum } from "./segment-sum.ts";
+import { registerFastTileGradient } from "./tile-gradient.ts";
 import { bridgeMissingWasmKernels } from "./wasm-bridge.ts";
 
 /**
@@ -52,6 +54,7 @@ export function currentBackend(): Promise<BackendInfo> | undefined {
 }
 
 async function choose(forced?: BackendName): Promise<BackendInfo> {
+  registerFastTileGradient();
   const order: BackendName[] = forced ? [forced] : ["tensorflow-gpu", "tensorflow", "wasm", "cpu"];
   let lastError: unknown;
   for (const name of order) {
@@ -86,8 +89,11 @@ async function activate(name: BackendName): Promise<BackendInfo> {
     wasm.setWasmPaths(`${join(dist, "/")}`);
     if (!(await tf.setBackend("wasm"))) throw new BackendUnavailableError("wasm");
     await tf.ready();
-    // WASM lacks some gradient kernels (e.g. Conv2DBackpropFilter): bridge them to CPU ones.
+    // WASM lacks some gradient kernels (e.g. Conv2DBackpropFilter): bridge them to CPU ones,
+    // except the embedding gradient, whose CPU kernel is too slow to borrow.
+    registerLinearSegmentSum("wasm");
     await tf.setBackend("cpu");
+    registerLinearSegmentSum("cpu");
     const bridged = bridgeMissingWasmKernels();
     await tf.setBackend("wasm");
     return {
@@ -100,5 +106,6 @@ async function activate(name: BackendName): Promise<BackendInfo> {
   }
   if (!(await tf.setBackend("cpu"))) throw new BackendUnavailableError("cpu");
   await tf.ready();
+  registerLinearSegmentSum("cpu");
   return { backend: "cpu", devices: [cpuDevice], inferenceBackend: "cpu", trainingBackend: "cpu" };
 }

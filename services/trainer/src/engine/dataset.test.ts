@@ -5,6 +5,13 @@ import { PNG } from "pngjs";
 import { IncompatibleDatasetError } from "../job-errors.ts";
 import { initBackend } from "./backend.ts";
 import { imageFolderZipToImages, loadDataset } from "./dataset.ts";
+import { isTextData, type TrainingData } from "./input-pipeline.ts";
+import type { LabeledImages } from "./preprocess.ts";
+
+function images(data: TrainingData): LabeledImages {
+  assert.ok(!isTextData(data), "images, not texts");
+  return data;
+}
 
 await initBackend();
 
@@ -22,7 +29,7 @@ test("an uploaded zip of class folders becomes RGB images of one size", async ()
     "dogs/c.png": png(10, 10, 0),
   });
   const store = { get: async (key: string) => (key === "uploads/u1" ? zip : null) };
-  const data = await loadDataset({ kind: "UPLOAD", artifactKey: "uploads/u1" }, { store });
+  const data = images(await loadDataset({ kind: "UPLOAD", artifactKey: "uploads/u1" }, { store }));
   assert.deepEqual(data.labelNames, ["cats", "dogs"]);
   assert.deepEqual(data.shape, [3, 10, 10, 3]);
   assert.deepEqual(Array.from(data.labels).sort(), [0, 0, 1]);
@@ -51,7 +58,30 @@ test("an undecodable image in an upload fails with an error naming the file", ()
 });
 
 test("the built-in halves carry their own label names", async () => {
-  const data = await loadDataset({ kind: "BUILTIN", name: "mnist-0-4" });
+  const data = images(await loadDataset({ kind: "BUILTIN", name: "mnist-0-4" }));
   assert.deepEqual(data.labelNames, ["0", "1", "2", "3", "4"]);
   assert.equal(data.shape[0], 1001 + 1127 + 991 + 1032 + 980);
+});
+
+test("a stored text dataset loads as texts, and a corrupt one fails as an incompatible dataset", async () => {
+  const jsonl = new TextEncoder().encode(
+    '{"text":"free money now","label":"spam"}\n{"text":"meeting at 3","label":"ham"}\n',
+  );
+  const store = { get: async (key: string) => (key === "datasets/t.jsonl" ? jsonl : new Uint8Array([0xff, 0xfe, 0])) };
+  const data = await loadDataset({ kind: "UPLOAD", artifactKey: "datasets/t.jsonl" }, { store });
+  assert.ok(isTextData(data));
+  assert.deepEqual(data.labelNames, ["ham", "spam"]);
+  assert.deepEqual(data.texts, ["free money now", "meeting at 3"]);
+  assert.deepEqual([...data.labels], [1, 0]);
+  await assert.rejects(
+    loadDataset({ kind: "UPLOAD", artifactKey: "datasets/bad" }, { store }),
+    IncompatibleDatasetError,
+  );
+});
+
+test("the built-in spam corpus loads as texts", async () => {
+  const data = await loadDataset({ kind: "BUILTIN", name: "spam-assassin" });
+  assert.ok(isTextData(data));
+  assert.equal(data.texts.length, 6046);
+  assert.deepEqual(data.labelNames, ["ham", "spam"]);
 });

@@ -1,9 +1,11 @@
-import { decodeImage, InvalidDatasetError, readImageFolderZip } from "@graft/artifacts";
-import { loadBuiltinDatasetPixels } from "@graft/catalog";
+import { decodeImage, InvalidDatasetError, isZipArchive, readImageFolderZip, readTextDataset } from "@graft/artifacts";
+import { builtinDataset, loadBuiltinDatasetPixels, loadBuiltinDatasetTexts } from "@graft/catalog";
 import type { DatasetSource } from "@graft/contracts";
 import * as tf from "@tensorflow/tfjs";
 import { IncompatibleDatasetError } from "../job-errors.ts";
+import type { TrainingData } from "./input-pipeline.ts";
 import type { LabeledImages } from "./preprocess.ts";
+import type { LabeledTexts } from "./text-input.ts";
 
 export interface LoadDatasetOptions {
   /** Reads an artifact's bytes; needed for UPLOAD sources (or pass `store`). */
@@ -14,9 +16,16 @@ export interface LoadDatasetOptions {
   imageSize?: [number, number];
 }
 
-/** Pixels and labels of a dataset source, as uint8 NHWC (MNIST: 1 channel; uploads: RGB). */
-export async function loadDataset(source: DatasetSource, options: LoadDatasetOptions = {}): Promise<LabeledImages> {
+/**
+ * Samples and labels of a dataset source: images as uint8 NHWC (MNIST: 1 channel; uploads:
+ * RGB), or texts (built-in corpora; uploads stored as JSONL).
+ */
+export async function loadDataset(source: DatasetSource, options: LoadDatasetOptions = {}): Promise<TrainingData> {
   if (source.kind === "BUILTIN") {
+    if (builtinDataset(source.name).task === "text-classification") {
+      const { texts, labels, labelNames } = await loadBuiltinDatasetTexts(source.name);
+      return { texts, labels, labelNames };
+    }
     const pixels = await loadBuiltinDatasetPixels(source.name);
     return { images: pixels.images, shape: pixels.shape, labels: pixels.labels, labelNames: pixels.labelNames };
   }
@@ -25,7 +34,18 @@ export async function loadDataset(source: DatasetSource, options: LoadDatasetOpt
   if (!read) throw new IncompatibleDatasetError("no artifact store to read the upload from");
   const bytes = await read(source.artifactKey);
   if (!bytes) throw new IncompatibleDatasetError(`dataset artifact ${source.artifactKey} is missing`);
-  return imageFolderZipToImages(bytes, options.imageSize);
+  // Zips hold image folders; anything else is a text dataset (stored as JSONL).
+  return isZipArchive(bytes) ? imageFolderZipToImages(bytes, options.imageSize) : textDatasetToTexts(bytes);
+}
+
+/** Re-reads a stored text dataset with the parser that accepted its upload. */
+export function textDatasetToTexts(bytes: Uint8Array): LabeledTexts {
+  try {
+    const { texts, targets, labels } = readTextDataset(bytes);
+    return { texts, labels: targets, labelNames: labels };
+  } catch (cause) {
+    throw new IncompatibleDatasetError(cause instanceof Error ? cause.message : String(cause), { cause });
+  }
 }
 
 /**

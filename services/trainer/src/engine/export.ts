@@ -2,13 +2,14 @@ import { type ModelArtifact, type ParsedModel, parseModelArtifact, WEIGHTS_FILE 
 import * as tf from "@tensorflow/tfjs";
 
 /**
- * Serialises a model into Graft's stored layout (model.json naming one weights.bin) and
+ * Serialises a model into Graft's stored layout (model.json naming one weights.bin, plus the
+ * tokenizer.json of a text model) and
  * describes it with per-layer hashes. Frozen layers were never written to, so their float32
  * bytes (and hashes) equal the parent's dequantized weights.
  */
 export async function exportModel(
   model: tf.LayersModel,
-  options: { frozenLayerNames?: string[] } = {},
+  options: { frozenLayerNames?: string[]; tokenizer?: Uint8Array } = {},
 ): Promise<{ artifact: ModelArtifact; parsed: ParsedModel }> {
   let saved: tf.io.ModelArtifacts | undefined;
   await model.save(
@@ -28,6 +29,8 @@ export async function exportModel(
       weightsManifest: [{ paths: [WEIGHTS_FILE], weights: saved.weightSpecs }],
     },
     weights,
+    // A child reads text exactly as its parent: the same tokenizer bytes, so the same hash.
+    ...(options.tokenizer ? { tokenizer: options.tokenizer } : {}),
   };
   const parsed = parseModelArtifact(artifact);
   if (options.frozenLayerNames) {

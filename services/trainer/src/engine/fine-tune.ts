@@ -19,9 +19,15 @@ import {
   unfreezeTop,
 } from "./cut.ts";
 import { FineTuneCancelledError } from "./errors.ts";
+import {
+  createInputPipeline,
+  type InputPipeline,
+  isTextData,
+  sampleCount,
+  type TrainingData,
+} from "./input-pipeline.ts";
 import { EarlyStopping } from "./metrics.ts";
 import { accumulatedStep, microBatchSize } from "./micro-batch.ts";
-import { type LabeledImages, preprocessBatch } from "./preprocess.ts";
 import { seededRandom, shuffleInPlace } from "./random.ts";
 import { stratifiedSplit } from "./split.ts";
 
@@ -31,7 +37,9 @@ export interface FineTuneOptions {
   preprocessing: Preprocessing;
   /** The base's recorded cut point; hyperparameters.featureLayer overrides it; null = guess. */
   featureLayer: string | null;
-  dataset: LabeledImages;
+  dataset: TrainingData;
+  /** tokenizer.json of a text base (its artifact's); checked against preprocessing.tokenizerSha256. */
+  tokenizer?: Uint8Array;
   hyperparameters: Hyperparameters;
   resume?: { completedEpochs: number; checkpoint: Uint8Array };
   signal?: AbortSignal;
@@ -76,11 +84,12 @@ export async function fineTune(options: FineTuneOptions): Promise<FineTuneResult
     checkDataset(dataset);
     throwIfAborted(signal);
     const inputShape = (base.inputs[0] as tf.SymbolicTensor).shape.slice(1) as number[];
+    const input = createInputPipeline(dataset, inputShape, options.preprocessing, options.tokenizer);
     cut = cutAndAttachHead(base, hp.featureLayer ?? options.featureLayer, dataset.labelNames.length, hp.head, hp.seed);
     // The base's own head is not part of the child: free it now.
     const kept = new Set(cut.child.layers);
     for (const layer of base.layers) if (!kept.has(layer)) layer.dispose();
-    runner = new Runner(options, cut, inputShape, backend);
+    runner = new Runner(options, cut, input, backend);
     return await runner.run();
   } catch (error) {
     (cut?.child ?? base).dispose();
@@ -96,13 +105,16 @@ function throwIfAborted(signal: AbortSignal | undefined) {
   if (signal?.aborted) throw new FineTuneCancelledError({ cause: signal.reason });
 }
 
-function checkDataset(d: LabeledImages) {
-  const [n, h, w, c] = d.shape;
+function checkDataset(d: TrainingData) {
+  const n = sampleCount(d);
   if (d.labelNames.length < 2) throw new IncompatibleDatasetError("a classifier needs at least 2 labels");
-  if (n < 2 || d.labels.length !== n) throw new IncompatibleDatasetError(`${d.labels.length} labels for ${n} images`);
-  if (d.images.length !== n * h * w * c)
-    throw new IncompatibleDatasetError(`pixel buffer holds ${d.images.length} values, shape needs ${n * h * w * c}`);
-  if (c !== 1 && c !== 3) throw new IncompatibleDatasetError(`images have ${c} channels; 1 or 3 expected`);
+  if (n < 2 || d.labels.length !== n) throw new IncompatibleDatasetError(`${d.labels.length} labels for ${n} samples`);
+  if (!isTextData(d)) {
+    const [, h, w, c] = d.shape;
+    if (d.images.length !== n * h * w * c)
+      throw new IncompatibleDatasetError(`pixel buffer holds ${d.images.length} values, shape needs ${n * h * w * c}`);
+    if (c !== 1 && c !== 3) throw new IncompatibleDatasetError(`images have ${c} channels; 1 or 3 expected`);
+  }
   for (const label of d.labels)
     if (label < 0 || label >= d.labelNames.length)
       throw new IncompatibleDatasetError(`label index ${label} is out of range`);
@@ -131,7 +143,7 @@ class Runner {
   constructor(
     private readonly options: FineTuneOptions,
     private readonly cut: CutModel,
-    private readonly inputShape: number[],
+    private readonly input: InputPipeline,
     private readonly backend: BackendInfo,
   ) {
     this.hp = options.hyperparameters;
@@ -220,8 +232,7 @@ class Runner {
       const out = new Float32Array(indices.length * dims);
       for (let start = 0; start < indices.length; start += batchSize) {
         throwIfAborted(this.options.signal);
-        const batch = indices.subarray(start, start + batchSize);
-        const x = preprocessBatch(this.options.dataset, batch, this.inputShape, this.options.preprocessing);
+        const x = this.input.batch(indices.subarray(start, start + batchSize));
         const features = this.cut.backbone.predict(x) as tf.Tensor;
         out.set(await features.data(), start * dims);
         tf.dispose([x, features]);
@@ -247,7 +258,7 @@ class Runner {
     const y = this.oneHot(indices);
     const cached = part === "train" ? this.trainFeatures : this.valFeatures;
     if (cached) return { x: tf.tidy(() => tf.gather(cached, tf.tensor1d(positions, "int32"))), y };
-    return { x: preprocessBatch(this.options.dataset, indices, this.inputShape, this.options.preprocessing), y };
+    return { x: this.input.batch(indices), y };
   }
 
   private async epoch(epoch: number): Promise<EpochMetrics> {

@@ -6,9 +6,12 @@ import {
   type ModelArtifact,
   parseModelArtifact,
   parseModelFiles,
+  TOKENIZER_FILE,
 } from "@graft/artifacts";
 import * as tf from "@tensorflow/tfjs";
 import { CorruptModelError } from "../job-errors.ts";
+// Registers Graft's custom layers, so text transformers deserialize.
+import "./layers/index.ts";
 
 export type ModelSource =
   | { kind: "artifact"; artifact: ModelArtifact }
@@ -67,6 +70,8 @@ async function readFromDisk(path: string): Promise<ModelArtifact> {
   const files = new Map<string, Uint8Array>([["model.json", new Uint8Array(await readFile(path))]]);
   for (const shard of shardPaths(files.get("model.json") as Uint8Array))
     files.set(shard, new Uint8Array(await readFile(join(dirname(path), shard))));
+  const tokenizer = await readFile(join(dirname(path), TOKENIZER_FILE)).catch(() => null);
+  if (tokenizer) files.set(TOKENIZER_FILE, new Uint8Array(tokenizer));
   return parseModelFiles(files).artifact;
 }
 

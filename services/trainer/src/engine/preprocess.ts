@@ -1,4 +1,4 @@
-import type { Preprocessing } from "@graft/contracts";
+import type { ImagePreprocessing } from "@graft/contracts";
 import * as tf from "@tensorflow/tfjs";
 
 /** Images as the engine receives them: uint8 NHWC pixels, labels indexing labelNames. */
@@ -18,7 +18,7 @@ export function preprocessBatch(
   data: LabeledImages,
   indices: ArrayLike<number>,
   inputShape: number[],
-  preprocessing: Preprocessing,
+  preprocessing: ImagePreprocessing,
 ): tf.Tensor4D {
   const [, h, w, c] = data.shape;
   const size = h * w * c;

@@ -1,9 +1,9 @@
 import { type ModelArtifact, type ParsedModel, parseModelArtifact } from "@graft/artifacts";
-import { builtinModel } from "@graft/catalog";
+import { type BuiltinModelKey, builtinModel } from "@graft/catalog";
 import { loadModel } from "./model-io.ts";
 
 /** Loads a built-in base model and its parsed description (with per-layer hashes). */
-export async function loadBuiltin(key: "digits-cnn" | "mobilenet-v2") {
+export async function loadBuiltin(key: BuiltinModelKey) {
   const meta = builtinModel(key);
   const artifact: ModelArtifact = await meta.load();
   const parsed: ParsedModel = parseModelArtifact(artifact);

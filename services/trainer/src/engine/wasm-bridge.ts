@@ -1,17 +1,5 @@
 import * as tf from "@tensorflow/tfjs";
-
-type TensorInfo = { dataId: object; shape: number[]; dtype: tf.DataType };
-interface DataBackend {
-  readSync(dataId: object): tf.backend_util.BackendValues;
-  write(values: tf.backend_util.BackendValues, shape: number[], dtype: tf.DataType): object;
-  disposeData(dataId: object, force?: boolean): boolean;
-  makeOutput?(
-    shape: number[],
-    dtype: tf.DataType,
-    memoryOffset?: number,
-    values?: tf.backend_util.BackendValues,
-  ): TensorInfo;
-}
+import type { KernelBackend as DataBackend, TensorInfo } from "./kernel-backend.ts";
 
 /**
  * Registers, for every kernel the CPU backend has and WASM lacks (mostly gradients such as

@@ -37,6 +37,8 @@ export interface Engine {
     featureLayer: string | null;
     // biome-ignore lint/suspicious/noExplicitAny: the dataset is opaque to the node and passed through.
     dataset: any;
+    /** The base artifact's tokenizer.json (text models). */
+    tokenizer?: Uint8Array;
     hyperparameters: Hyperparameters;
     resume?: { completedEpochs: number; checkpoint: Uint8Array };
     signal?: AbortSignal;
@@ -46,7 +48,7 @@ export interface Engine {
   exportModel(
     // biome-ignore lint/suspicious/noExplicitAny: the engine's own model type.
     model: any,
-    options: { frozenLayerNames: string[] },
+    options: { frozenLayerNames: string[]; tokenizer?: Uint8Array },
   ): Promise<{ artifact: ModelArtifact; parsed: ParsedModel }>;
 }
 

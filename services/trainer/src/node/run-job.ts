@@ -200,6 +200,7 @@ async function execute(
       preprocessing: job.baseModel.preprocessing,
       featureLayer: hp.featureLayer ?? job.baseModel.featureLayer,
       dataset,
+      ...(artifact.tokenizer ? { tokenizer: artifact.tokenizer } : {}),
       hyperparameters: hp,
       ...(checkpoint ? { resume: { completedEpochs: checkpoint.completedEpochs, checkpoint: checkpoint.engine } } : {}),
       signal,
@@ -221,7 +222,10 @@ async function execute(
 
     const frozenLayerNames =
       result.frozenLayerNames ?? result.model.layers.filter((layer) => !layer.trainable).map((layer) => layer.name);
-    const { artifact: output, parsed } = await deps.engine.exportModel(result.model, { frozenLayerNames });
+    const { artifact: output, parsed } = await deps.engine.exportModel(result.model, {
+      frozenLayerNames,
+      ...(artifact.tokenizer ? { tokenizer: artifact.tokenizer } : {}),
+    });
     const artifactKey = modelArtifactKey(job.outputModelId);
     const { sizeBytes } = await putModel(deps.store, artifactKey, output);
     if (stopReasonOf(signal)?.kind === "superseded") throw new JobStoppedError(stopReasonOf(signal) as StopReason);
@@ -236,6 +240,7 @@ async function execute(
         labels: job.dataset.labels,
         featureLayer: result.featureLayer,
         layers: parsed.layers,
+        ...(parsed.tokenizer ? { tokenizerSha256: parsed.tokenizer.sha256 } : {}),
       },
     };
     await saveOutputRecord(deps.store, job.outputModelId, succeeded);

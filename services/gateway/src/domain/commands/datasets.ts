@@ -1,8 +1,13 @@
 import { randomUUID } from "node:crypto";
 import {
   datasetArtifactKey,
+  encodeTextDatasetJsonl,
   InvalidDatasetError,
+  isZipArchive,
   readImageFolderZip,
+  readTextDataset,
+  sampleTexts,
+  textDatasetArtifactKey,
   UnsafeArchiveError,
   validateImageFolder,
 } from "@graft/artifacts";
@@ -19,31 +24,42 @@ export interface CreateDatasetInput {
   uploadId: string;
 }
 
+/** What an upload turns into: the bytes to store under `key` and the row's describing fields. */
+interface DatasetContent {
+  key: string;
+  bytes: Uint8Array;
+  fields: Pick<
+    typeof datasets.$inferInsert,
+    "task" | "labels" | "classCounts" | "sampleCount" | "sampleShape" | "sampleTexts"
+  >;
+}
+
 export class DatasetCommands {
   constructor(
     private readonly deps: DomainDeps,
     private readonly scope: ProjectScope,
   ) {}
 
-  /** An uploaded zip of class folders becomes a dataset; the same name again makes a new version. */
+  /**
+   * An upload becomes a dataset: a zip of class folders of images, or a CSV/JSONL of
+   * (text, label) rows. The same name again makes a new version.
+   */
   async create(input: CreateDatasetInput): Promise<DatasetRow> {
     const name = checkName(input.name, "input.name");
     const uploads = new Uploads(this.deps, this.scope);
     const upload = await uploads.read(input.uploadId, "input.uploadId");
-    let shape: { maxWidth: number; maxHeight: number; grey: boolean };
-    let folder: ReturnType<typeof readImageFolderZip>;
+    const id = randomUUID();
+    let content: DatasetContent;
     try {
-      folder = readImageFolderZip(upload.bytes);
-      shape = validateImageFolder(folder);
+      content = isZipArchive(upload.bytes) ? imageDataset(id, upload.bytes) : textDataset(id, upload.bytes);
     } catch (error) {
       if (error instanceof InvalidDatasetError || error instanceof UnsafeArchiveError) {
         throw new BadUserInputError("input.uploadId", error.message, undefined, { cause: error });
       }
       throw error;
     }
-    const id = randomUUID();
-    const key = datasetArtifactKey(id);
-    const { sizeBytes, sha256 } = await this.deps.store.put(key, upload.bytes);
+    const { key } = content;
+    const { sizeBytes, sha256 } = await this.deps.store.put(key, content.bytes);
     try {
       const row = await this.deps.db.transaction(async (tx) => {
         const [latest] = await tx
@@ -58,11 +74,7 @@ export class DatasetCommands {
             projectId: this.scope.projectId,
             name,
             version: (latest?.version ?? 0) + 1,
-            task: "image-classification",
-            labels: folder.labels,
-            classCounts: folder.classCounts,
-            sampleCount: folder.samples.length,
-            sampleShape: [shape.maxHeight, shape.maxWidth, shape.grey ? 1 : 3],
+            ...content.fields,
             source: { kind: "UPLOAD", artifactKey: key },
             sha256,
           })
@@ -77,4 +89,38 @@ export class DatasetCommands {
       throw error;
     }
   }
+}
+
+function imageDataset(id: string, bytes: Uint8Array): DatasetContent {
+  const folder = readImageFolderZip(bytes);
+  const shape = validateImageFolder(folder);
+  return {
+    key: datasetArtifactKey(id),
+    bytes,
+    fields: {
+      task: "image-classification",
+      labels: folder.labels,
+      classCounts: folder.classCounts,
+      sampleCount: folder.samples.length,
+      sampleShape: [shape.maxHeight, shape.maxWidth, shape.grey ? 1 : 3],
+      sampleTexts: null,
+    },
+  };
+}
+
+/** Stored as normalized JSONL, which trainers read back with the same strict parser. */
+function textDataset(id: string, bytes: Uint8Array): DatasetContent {
+  const dataset = readTextDataset(bytes);
+  return {
+    key: textDatasetArtifactKey(id),
+    bytes: encodeTextDatasetJsonl(dataset),
+    fields: {
+      task: "text-classification",
+      labels: dataset.labels,
+      classCounts: dataset.classCounts,
+      sampleCount: dataset.texts.length,
+      sampleShape: [],
+      sampleTexts: sampleTexts(dataset),
+    },
+  };
 }

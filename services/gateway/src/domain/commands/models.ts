@@ -6,6 +6,7 @@ import {
   UnsafeArchiveError,
   unzipSafely,
 } from "@graft/artifacts";
+import { type ImagePreprocessing, TASKS, type TextPreprocessing } from "@graft/contracts";
 import type { ProjectScope } from "@graft/db";
 import type { DomainDeps } from "../deps.ts";
 import { BadUserInputError } from "../errors.ts";
@@ -22,6 +23,11 @@ export interface RegisterModelInput {
   task?: string | null;
   labels?: readonly string[] | null;
   inputRange?: readonly number[] | null;
+  /** Text models: where padding goes and which end truncation cuts (default END, END). */
+  sequencePadding?: "START" | "END" | null;
+  sequenceTruncation?: "START" | "END" | null;
+  /** Text models: the padding id; default the tokenizer's [PAD]/<pad>. */
+  padTokenId?: number | null;
   featureLayer?: string | null;
   provenance?: unknown;
 }
@@ -35,11 +41,13 @@ export class ModelCommands {
   /** A BASE model from an uploaded zip or a URL, parsed as data (never executed). */
   async register(input: RegisterModelInput): Promise<ModelRow> {
     const name = checkName(input.name, "input.name");
-    const task = checkName(input.task ?? "image-classification", "input.task");
+    const task = input.task ?? "image-classification";
+    if (!(TASKS as readonly string[]).includes(task)) {
+      throw new BadUserInputError("input.task", `input.task must be one of ${TASKS.join(", ")}`);
+    }
     if ((input.uploadId ? 1 : 0) + (input.url ? 1 : 0) !== 1) {
       throw new BadUserInputError(input.url ? "input.url" : "input.uploadId", "give exactly one of uploadId and url");
     }
-    const inputRange = this.inputRange(input.inputRange);
     if (input.provenance !== undefined && input.provenance !== null) {
       if (typeof input.provenance !== "object" || Array.isArray(input.provenance)) {
         throw new BadUserInputError("input.provenance", "input.provenance must be a JSON object");
@@ -60,6 +68,7 @@ export class ModelCommands {
         parsed = parseModelFiles(modelFilesOfZip(unzipSafely(upload.bytes)));
       } else {
         const files = await fetchModelFiles(input.url as string, {
+          withTokenizer: task === "text-classification",
           allowPrivate: this.deps.options.allowPrivateUrls,
           maxBytes: this.deps.options.maxFetchBytes,
           timeoutMs: this.deps.options.fetchTimeoutMs,
@@ -73,13 +82,10 @@ export class ModelCommands {
       throw error;
     }
 
-    const channels = parsed.inputShape.at(-1);
-    if (task === "image-classification" && (parsed.inputShape.length !== 3 || (channels !== 1 && channels !== 3))) {
-      throw new BadUserInputError(
-        field,
-        `an image classifier must take [height, width, 1|3] inputs; this model takes [${parsed.inputShape.join(", ")}]`,
-      );
-    }
+    const preprocessing =
+      task === "text-classification"
+        ? textPreprocessing(parsed, input, field)
+        : imagePreprocessing(parsed, input, field);
     const labels = this.labels(input.labels, parsed.outputUnits);
     const featureLayer = input.featureLayer ?? parsed.featureLayer;
     if (input.featureLayer && !parsed.layers.some((l) => l.name === input.featureLayer)) {
@@ -94,7 +100,7 @@ export class ModelCommands {
       name,
       task,
       labels,
-      preprocessing: { inputRange, channels: channels === 1 ? 1 : 3 },
+      preprocessing,
       featureLayer,
       provenance: {
         ...((input.provenance as Record<string, unknown> | null | undefined) ?? {}),
@@ -103,22 +109,6 @@ export class ModelCommands {
     });
     if (uploadId) await uploads.consume(uploadId);
     return row;
-  }
-
-  private inputRange(value: readonly number[] | null | undefined): [number, number] {
-    if (value === null || value === undefined) return [0, 1];
-    const [min, max] = value;
-    if (
-      value.length !== 2 ||
-      min === undefined ||
-      max === undefined ||
-      !(min < max) ||
-      Math.abs(min) > 1e6 ||
-      Math.abs(max) > 1e6
-    ) {
-      throw new BadUserInputError("input.inputRange", "input.inputRange must be [min, max] with min < max");
-    }
-    return [min, max];
   }
 
   private labels(given: readonly string[] | null | undefined, outputUnits: number | null): string[] {
@@ -138,7 +128,71 @@ export class ModelCommands {
   }
 }
 
-/** model.json and its shards from a zip, at the top or all under one folder. */
+function imagePreprocessing(parsed: ParsedModel, input: RegisterModelInput, field: string): ImagePreprocessing {
+  const channels = parsed.inputShape.at(-1);
+  if (parsed.inputShape.length !== 3 || (channels !== 1 && channels !== 3)) {
+    throw new BadUserInputError(
+      field,
+      `an image classifier must take [height, width, 1|3] inputs; this model takes [${parsed.inputShape.join(", ")}]`,
+    );
+  }
+  if (parsed.tokenizer) throw new BadUserInputError(field, "a tokenizer.json belongs to text models only");
+  for (const name of ["sequencePadding", "sequenceTruncation", "padTokenId"] as const) {
+    if (input[name] !== null && input[name] !== undefined) {
+      throw new BadUserInputError(`input.${name}`, `input.${name} applies to text models only`);
+    }
+  }
+  return { inputRange: inputRange(input.inputRange), channels };
+}
+
+function inputRange(value: readonly number[] | null | undefined): [number, number] {
+  if (value === null || value === undefined) return [0, 1];
+  const [min, max] = value;
+  if (
+    value.length !== 2 ||
+    min === undefined ||
+    max === undefined ||
+    !(min < max) ||
+    Math.abs(min) > 1e6 ||
+    Math.abs(max) > 1e6
+  ) {
+    throw new BadUserInputError("input.inputRange", "input.inputRange must be [min, max] with min < max");
+  }
+  return [min, max];
+}
+
+/** A text model reads token ids [length] made by the tokenizer.json it came with. */
+function textPreprocessing(parsed: ParsedModel, input: RegisterModelInput, field: string): TextPreprocessing {
+  const tokenizer = parsed.tokenizer;
+  if (!tokenizer) throw new BadUserInputError(field, "a text model needs its tokenizer.json beside model.json");
+  const [length] = parsed.inputShape;
+  if (parsed.inputShape.length !== 1 || length === undefined || length > 4096) {
+    throw new BadUserInputError(
+      field,
+      `a text classifier must take [sequenceLength <= 4096] token ids; this model takes [${parsed.inputShape.join(", ")}]`,
+    );
+  }
+  if (input.inputRange !== null && input.inputRange !== undefined) {
+    throw new BadUserInputError("input.inputRange", "input.inputRange applies to image models only");
+  }
+  const padTokenId = input.padTokenId ?? tokenizer.padTokenId;
+  if (padTokenId === null) {
+    throw new BadUserInputError("input.padTokenId", "the tokenizer names no padding token; pass input.padTokenId");
+  }
+  if (!Number.isInteger(padTokenId) || padTokenId < 0 || padTokenId >= tokenizer.vocabSize) {
+    throw new BadUserInputError("input.padTokenId", `input.padTokenId must be an id below ${tokenizer.vocabSize}`);
+  }
+  return {
+    kind: "text",
+    sequenceLength: length,
+    padding: input.sequencePadding ?? "END",
+    truncation: input.sequenceTruncation ?? "END",
+    padTokenId,
+    tokenizerSha256: tokenizer.sha256,
+  };
+}
+
+/** model.json and its shards (and tokenizer.json) from a zip, at the top or all under one folder. */
 function modelFilesOfZip(entries: Map<string, Uint8Array>): Map<string, Uint8Array> {
   const jsonPath = [...entries.keys()]
     .filter((p) => p === "model.json" || p.endsWith("/model.json"))

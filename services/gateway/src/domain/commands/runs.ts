@@ -156,7 +156,13 @@ export class RunCommands {
         preprocessing: base.preprocessing,
         featureLayer: base.featureLayer,
       },
-      dataset: { id: dataset.id, name: dataset.name, source: dataset.source, labels: dataset.labels },
+      // The row stores any built-in key; the parse checks it names a built-in trainers know.
+      dataset: {
+        id: dataset.id,
+        name: dataset.name,
+        source: dataset.source as JobMessage["dataset"]["source"],
+        labels: dataset.labels,
+      },
       hyperparameters,
       enqueuedAt: run.queuedAt.toISOString(),
     } satisfies JobMessage);

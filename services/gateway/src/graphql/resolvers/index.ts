@@ -1,6 +1,6 @@
 import type { Resolvers } from "../resolvers.generated.ts";
 import { DateTimeScalar, JSONScalar } from "../scalars.ts";
-import { Layer, Model } from "./model.ts";
+import { Layer, Model, Preprocessing } from "./model.ts";
 import { Mutation } from "./mutation.ts";
 import { Query } from "./query.ts";
 import { Dataset, EpochMetrics, Experiment, Hyperparameters, Run, RunAttempt } from "./run.ts";
@@ -15,6 +15,7 @@ export const resolvers: Resolvers = {
   Subscription,
   Model,
   Layer,
+  Preprocessing,
   Run,
   Hyperparameters,
   EpochMetrics,

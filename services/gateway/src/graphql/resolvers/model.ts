@@ -1,4 +1,4 @@
-import type { LayerResolvers, ModelResolvers } from "../resolvers.generated.ts";
+import type { LayerResolvers, ModelResolvers, PreprocessingResolvers } from "../resolvers.generated.ts";
 
 export const Model: ModelResolvers = {
   parent: (m, _, { loaders }) => (m.parentId ? loaders.model.load(m.parentId) : null),
@@ -13,3 +13,15 @@ export const Model: ModelResolvers = {
 };
 
 export const Layer: LayerResolvers = {};
+
+/** Image rows predate `kind`; text rows carry `kind: "text"`. */
+export const Preprocessing: PreprocessingResolvers = {
+  kind: (p) => ("kind" in p ? "text" : "image"),
+  inputRange: (p) => ("inputRange" in p ? p.inputRange : null),
+  channels: (p) => ("channels" in p ? p.channels : null),
+  sequenceLength: (p) => ("kind" in p ? p.sequenceLength : null),
+  padding: (p) => ("kind" in p ? p.padding : null),
+  truncation: (p) => ("kind" in p ? p.truncation : null),
+  padTokenId: (p) => ("kind" in p ? p.padTokenId : null),
+  tokenizerSha256: (p) => ("kind" in p ? p.tokenizerSha256 : null),
+};

@@ -48,4 +48,6 @@ export const Experiment: ExperimentResolvers = {
 
 export const Dataset: DatasetResolvers = {
   builtin: (d) => d.projectId === null,
+  classes: (d) =>
+    d.labels.map((label, i) => ({ label, count: d.classCounts[i] ?? 0, sampleTexts: d.sampleTexts?.[i] ?? [] })),
 };

@@ -5,7 +5,7 @@ import { Empty, ErrorBox, Loading, PageHeader } from "@/components/states.tsx";
 import { gql } from "@/lib/client/graphql.ts";
 import { useQuery } from "@/lib/client/use-query.ts";
 import { formatCount, formatDate } from "@/lib/format.ts";
-import { uploadZip } from "./upload.ts";
+import { uploadFile } from "./upload.ts";
 
 export function DatasetsView() {
   const { data, error, loading, refetch } = useQuery(DatasetsDocument, {});
@@ -19,7 +19,7 @@ export function DatasetsView() {
           <Loading label="Loading datasets…" />
         ) : null
       ) : data.datasets.length === 0 ? (
-        <Empty>No datasets yet. Upload a zip of class folders above.</Empty>
+        <Empty>No datasets yet. Upload a zip of class folders or a CSV/JSONL of texts above.</Empty>
       ) : (
         <div className="table-wrap">
           <table className="table" data-testid="datasets">
@@ -27,6 +27,7 @@ export function DatasetsView() {
               <tr>
                 <th>Name</th>
                 <th className="num">Version</th>
+                <th>Task</th>
                 <th className="num">Samples</th>
                 <th>Classes (samples per class)</th>
                 <th>Shape</th>
@@ -42,6 +43,7 @@ export function DatasetsView() {
                     <div className="muted mono">{d.sha256 ? d.sha256.slice(0, 12) : ""}</div>
                   </td>
                   <td className="num">{d.version}</td>
+                  <td>{d.task === "text-classification" ? "text" : "image"}</td>
                   <td className="num">{formatCount(d.sampleCount)}</td>
                   <td>
                     <div className="class-bars">
@@ -51,8 +53,9 @@ export function DatasetsView() {
                         </span>
                       ))}
                     </div>
+                    {d.classes.some((c) => c.sampleTexts.length > 0) ? <SampleTexts classes={d.classes} /> : null}
                   </td>
-                  <td>{d.sampleShape.join("×")}</td>
+                  <td>{d.sampleShape.length > 0 ? d.sampleShape.join("×") : "—"}</td>
                   <td>{d.builtin ? "built-in" : "uploaded"}</td>
                   <td>{formatDate(d.createdAt)}</td>
                 </tr>
@@ -62,6 +65,25 @@ export function DatasetsView() {
         </div>
       )}
     </>
+  );
+}
+
+/** A text dataset's first few texts of each class, so a person sees what the labels mean. */
+function SampleTexts({ classes }: { classes: { label: string; sampleTexts: string[] }[] }) {
+  return (
+    <details className="sample-texts">
+      <summary>Sample texts</summary>
+      {classes.map((c) => (
+        <div key={c.label} data-testid="sample-texts">
+          <strong>{c.label}</strong>
+          <ul>
+            {c.sampleTexts.map((text) => (
+              <li key={text}>{text}</li>
+            ))}
+          </ul>
+        </div>
+      ))}
+    </details>
   );
 }
 
@@ -76,11 +98,12 @@ function UploadForm({ onCreated }: { onCreated: () => void }) {
     const name = String(formData.get("datasetName") ?? "").trim();
     const file = formData.get("datasetZip");
     if (!name) return setMessage({ kind: "error", text: "Enter a dataset name" });
-    if (!(file instanceof File) || file.size === 0) return setMessage({ kind: "error", text: "Choose a .zip file" });
+    if (!(file instanceof File) || file.size === 0)
+      return setMessage({ kind: "error", text: "Choose a .zip, .csv or .jsonl file" });
     setMessage(null);
     setProgress(0);
     try {
-      const upload = await uploadZip(file, setProgress);
+      const upload = await uploadFile(file, setProgress);
       const { createDataset } = await gql(CreateDatasetDocument, { input: { name, uploadId: upload.uploadId } });
       setMessage({ kind: "ok", text: `Created dataset ${createDataset.name}` });
       form.reset();
@@ -97,7 +120,9 @@ function UploadForm({ onCreated }: { onCreated: () => void }) {
     <form className="panel" onSubmit={submit} aria-labelledby="upload-title">
       <h2 id="upload-title">Upload a dataset</h2>
       <p className="muted" style={{ marginTop: 0 }}>
-        A .zip with one folder per class, each holding PNG or JPEG images.
+        Images: a .zip with one folder per class, each holding PNG or JPEG images. Text: a UTF-8 .csv with{" "}
+        <code>text</code> and <code>label</code> columns, or .jsonl with one <code>{'{"text": …, "label": …}'}</code>{" "}
+        per line.
       </p>
       <div className="filters">
         <div className="field">
@@ -105,8 +130,8 @@ function UploadForm({ onCreated }: { onCreated: () => void }) {
           <input id="datasetName" name="datasetName" maxLength={100} />
         </div>
         <div className="field">
-          <label htmlFor="datasetZip">Zip file</label>
-          <input id="datasetZip" name="datasetZip" type="file" accept=".zip,application/zip" />
+          <label htmlFor="datasetZip">File</label>
+          <input id="datasetZip" name="datasetZip" type="file" accept=".zip,application/zip,.csv,text/csv,.jsonl" />
         </div>
         <button className="button" type="submit" disabled={progress !== null}>
           {progress !== null ? "Uploading…" : "Upload"}

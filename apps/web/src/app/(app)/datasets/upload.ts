@@ -8,12 +8,19 @@ export class UploadError extends Error {
   override name = "UploadError";
 }
 
+/** The gateway tells a zip from a text dataset by its bytes; the type is only informative. */
+function contentType(file: File): string {
+  if (/\.csv$/i.test(file.name)) return "text/csv";
+  if (/\.jsonl$/i.test(file.name)) return "application/jsonl";
+  return "application/zip";
+}
+
 /** XMLHttpRequest rather than fetch: it is the browser API that reports upload progress. */
-export function uploadZip(file: File, onProgress: (fraction: number) => void): Promise<UploadResult> {
+export function uploadFile(file: File, onProgress: (fraction: number) => void): Promise<UploadResult> {
   return new Promise((resolve, reject) => {
     const xhr = new XMLHttpRequest();
     xhr.open("POST", "/api/upload");
-    xhr.setRequestHeader("content-type", "application/zip");
+    xhr.setRequestHeader("content-type", contentType(file));
     xhr.upload.onprogress = (e) => {
       if (e.lengthComputable) onProgress(e.loaded / e.total);
     };

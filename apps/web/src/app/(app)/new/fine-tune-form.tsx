@@ -33,12 +33,26 @@ export function FineTuneForm() {
   useEffect(() => {
     const data = options.data;
     if (!data) return;
+    setValues((v) => {
+      const baseModelId = v.baseModelId || data.models.edges[0]?.node.id || "";
+      const task = data.models.edges.find((e) => e.node.id === baseModelId)?.node.task;
+      const fits = data.datasets.filter((d) => d.task === task);
+      return { ...v, baseModelId, datasetId: v.datasetId || fits[0]?.id || "" };
+    });
+  }, [options.data]);
+
+  // A base reads one kind of data: keep the dataset choice to the base's task.
+  function chooseBase(baseModelId: string) {
+    const data = options.data;
+    const task = data?.models.edges.find((e) => e.node.id === baseModelId)?.node.task;
+    const fits = data?.datasets.filter((d) => d.task === task) ?? [];
     setValues((v) => ({
       ...v,
-      baseModelId: v.baseModelId || data.models.edges[0]?.node.id || "",
-      datasetId: v.datasetId || data.datasets[0]?.id || "",
+      baseModelId,
+      datasetId: fits.some((d) => d.id === v.datasetId) ? v.datasetId : (fits[0]?.id ?? ""),
     }));
-  }, [options.data]);
+    setErrors((e) => ({ ...e, baseModelId: undefined, datasetId: undefined }));
+  }
 
   function set<K extends keyof FormValues>(key: K, value: FormValues[K]) {
     setValues((v) => ({ ...v, [key]: value }));
@@ -103,7 +117,10 @@ export function FineTuneForm() {
       </>
     );
   }
-  const { models, datasets, experiments } = options.data;
+  const { models, datasets: allDatasets, experiments } = options.data;
+  const baseTask = models.edges.find((e) => e.node.id === values.baseModelId)?.node.task;
+  const datasets = baseTask ? allDatasets.filter((d) => d.task === baseTask) : allDatasets;
+  const taskName = (task: string) => (task === "text-classification" ? "text" : "images");
   const field = (control: keyof FormValues, label: string, input: ReactNode, hint?: string) => (
     <Field control={control} label={label} error={errors[control]} hint={hint}>
       {input}
@@ -132,14 +149,15 @@ export function FineTuneForm() {
             {field(
               "baseModelId",
               "Base model",
-              <select id="baseModelId" value={values.baseModelId} onChange={(e) => set("baseModelId", e.target.value)}>
+              <select id="baseModelId" value={values.baseModelId} onChange={(e) => chooseBase(e.target.value)}>
                 <option value="">Choose…</option>
                 {models.edges.map(({ node }) => (
                   <option key={node.id} value={node.id}>
-                    {node.name} ({node.kind === "BASE" ? node.architecture : "fine-tuned"})
+                    {node.name} ({node.kind === "BASE" ? node.architecture : "fine-tuned"}; {taskName(node.task)})
                   </option>
                 ))}
               </select>,
+              baseTask ? `Reads ${taskName(baseTask)}: only ${taskName(baseTask)} datasets are offered.` : undefined,
             )}
             {field(
               "datasetId",

@@ -57,7 +57,9 @@ export function ModelView({ id }: { id: string }) {
             <dd>[{model.inputShape.join(", ")}]</dd>
             <dt>Preprocessing</dt>
             <dd>
-              range [{model.preprocessing.inputRange.join(", ")}], {model.preprocessing.channels} channel(s)
+              {model.preprocessing.kind === "text"
+                ? `${model.preprocessing.sequenceLength} token ids, padding at the ${model.preprocessing.padding?.toLowerCase()}, truncation at the ${model.preprocessing.truncation?.toLowerCase()}, tokenizer ${model.preprocessing.tokenizerSha256?.slice(0, 12)}…`
+                : `range [${(model.preprocessing.inputRange ?? []).join(", ")}], ${model.preprocessing.channels} channel(s)`}
             </dd>
             <dt>Labels</dt>
             <dd>{model.labels.join(", ") || "—"}</dd>
