@@ -5,10 +5,18 @@ import { sessionToken } from "@/lib/server/session.ts";
 
 export const dynamic = "force-dynamic";
 
-// A zip; a cross-site form can only send form encodings or text/plain, which are refused.
-const UPLOAD_TYPES = ["application/zip", "application/x-zip-compressed", "application/octet-stream"];
+// A zip, or a CSV / JSONL text dataset. A cross-site form can only send form encodings or
+// text/plain, which are refused; these types would need a CORS preflight, which fails.
+const UPLOAD_TYPES = [
+  "application/zip",
+  "application/x-zip-compressed",
+  "application/octet-stream",
+  "text/csv",
+  "application/jsonl",
+  "application/x-ndjson",
+];
 
-/** Streams an uploaded zip to the gateway's POST /uploads; the gateway enforces the size limit. */
+/** Streams an uploaded file to the gateway's POST /uploads; the gateway enforces the size limit. */
 export async function POST(request: Request): Promise<Response> {
   const refused = refuseForeignRequest(request, { stateChanging: true });
   if (refused) return refused;
@@ -16,7 +24,7 @@ export async function POST(request: Request): Promise<Response> {
   if (!token) return Response.json({ error: "Log in first" }, { status: 401 });
   const contentType = request.headers.get("content-type")?.split(";")[0]?.trim().toLowerCase() ?? "";
   if (!UPLOAD_TYPES.includes(contentType)) {
-    return Response.json({ error: "Send the zip as application/zip" }, { status: 415 });
+    return Response.json({ error: "Send a zip, CSV or JSONL file" }, { status: 415 });
   }
   if (!request.body) return Response.json({ error: "Empty upload" }, { status: 400 });
   const gateway = gatewayFor(token);
