@@ -322,7 +322,11 @@ test("in a browser: another site can neither frame the dashboard nor post to it 
     const framedText = framed
       ? await framed.evaluate("document.body ? document.body.innerText : ''").catch(() => "")
       : "";
-    assert.doesNotMatch(String(framedText), /Overview|Trainers|API key|Log in/, "no dashboard page rendered inside the frame");
+    assert.doesNotMatch(
+      String(framedText),
+      /Overview|Trainers|API key|Log in/,
+      "no dashboard page rendered inside the frame",
+    );
   } finally {
     await context.close();
   }
