@@ -1,20 +1,11 @@
-import { type GraftClient, Role } from "@graft/client";
+import { type GraftClient, type JoinTokenFieldsFragment, Role } from "@graft/client";
 import type { Command } from "commander";
 import { contextOf } from "../context.ts";
 import { paint, print, printJson, table } from "../output.ts";
 import { oneOf } from "../parse.ts";
 
-/** What `graft keys` and `graft join-tokens` both list. */
-interface Listed {
-  id: string;
-  name: string;
-  prefix: string;
-  bootstrap: boolean;
-  createdAt: string;
-  lastUsedAt: string | null;
-  revokedAt: string | null;
-  role?: Role;
-}
+/** What `graft keys` and `graft join-tokens` both list: a join token's fields, and a key's role. */
+type Listed = JoinTokenFieldsFragment & { role?: Role };
 
 interface CredentialKind {
   command: string;

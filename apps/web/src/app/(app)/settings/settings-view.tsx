@@ -3,6 +3,7 @@ import {
   ApiKeysDocument,
   CreateApiKeyDocument,
   CreateJoinTokenDocument,
+  type JoinTokenFieldsFragment,
   JoinTokensDocument,
   RevokeApiKeyDocument,
   RevokeJoinTokenDocument,
@@ -14,16 +15,8 @@ import { gql } from "@/lib/client/graphql.ts";
 import { useQuery } from "@/lib/client/use-query.ts";
 import { formatDate } from "@/lib/format.ts";
 
-/** What the two tables share: a key or a join token as listed (never its secret). */
-interface Credential {
-  id: string;
-  name: string;
-  prefix: string;
-  bootstrap: boolean;
-  createdAt: string;
-  lastUsedAt: string | null;
-  role?: string;
-}
+/** What the two tables share: a join token's fields as listed (never its secret), and a key's role. */
+type Credential = JoinTokenFieldsFragment & { role?: Role };
 
 /** API keys of the project and the fleet's join tokens: create (secret shown once), revoke. ADMIN keys only. */
 export function SettingsView() {
