@@ -15,6 +15,9 @@ RUN npm ci --no-audit --no-fund -w @graft/trainer --include-workspace-root \
     && npm install --no-audit --no-fund --no-save -w @graft/trainer @tensorflow/tfjs-node-gpu@^4.22.0 \
     && npm cache clean --force
 ENV TRAINER_BACKEND=tensorflow-gpu
+# Not root: the CUDA image has no unprivileged user of its own.
+RUN useradd --system --uid 10001 --no-create-home graft
+USER graft
 HEALTHCHECK --interval=15s --timeout=3s --start-period=60s --retries=3 \
   CMD ["node", "-e", "process.kill(1, 0)"]
 CMD ["node", "services/trainer/bin/graft-trainer.mjs"]

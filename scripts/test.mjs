@@ -23,6 +23,7 @@ const skip = new Set(["node_modules", ".next", ".git", ".graft", "test-artifacts
 /** Longest first, so the exclusive line ends as early as it can. */
 const EXCLUSIVE = [
   "test/web-dashboard.test.ts",
+  "test/hostile-web.test.ts",
   "test/topology-processes.test.ts",
   "test/trainer-recovery.test.ts",
   "test/cli-platform.test.ts",
@@ -33,7 +34,7 @@ const EXCLUSIVE = [
   "test/trainer-fine-tune.test.ts",
   "services/trainer/src/engine/fine-tune.test.ts",
 ];
-const NEEDS_WEB_BUILD = new Set(["test/web-dashboard.test.ts", "test/web-proxy.test.ts"]);
+const NEEDS_WEB_BUILD = new Set(["test/web-dashboard.test.ts", "test/web-proxy.test.ts", "test/hostile-web.test.ts"]);
 
 function* walk(dir) {
   for (const entry of readdirSync(dir, { withFileTypes: true })) {

@@ -1,8 +1,9 @@
 // `npm start` from an empty GRAFT_HOME: the platform comes up, a fine-tune through the CLI
-// finishes, Ctrl-C stops everything, and a second start serves the same data and API key.
+// finishes, Ctrl-C stops everything, and a second start serves the same data and API key
+// without printing it again. Local state is private to the user (0700 folders, 0600 secrets).
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { after, test } from "node:test";
@@ -27,20 +28,28 @@ after(async () => {
   rmSync(home, { recursive: true, force: true });
 });
 
-async function up(): Promise<{ url: string; apiKey: string }> {
+async function up(): Promise<{ url: string; apiKeyLine: string }> {
   running = startLauncher(env);
   await running.waitFor(/Graft is up/);
   const url = await running.waitFor(/^GraphQL: (\S+)$/m);
-  const apiKey = await running.waitFor(/^API key: (\S+)$/m);
-  return { url, apiKey };
+  const apiKeyLine = await running.waitFor(/^API key: (.+)$/m);
+  return { url, apiKeyLine };
 }
+
+const mode = (path: string) => statSync(path).mode & 0o777;
 
 test("starts on embedded defaults, runs a CLI fine-tune, stops on Ctrl-C and restarts with its data", async () => {
   const first = await up();
   assert.match(running?.output() ?? "", /nats-server -js on nats:\/\/127\.0\.0\.1:\d+ \(store .*nats\)/);
   await running?.waitFor(/\[trainer-1\] Trainer local-1 \(.+\) on backend/);
+  const apiKey = readFileSync(join(home, "local-api-key"), "utf8").trim();
+  assert.match(first.apiKeyLine, new RegExp(`^${apiKey} \\(shown once; kept in .*local-api-key`), "printed when made");
+  assert.equal(mode(home), 0o700);
+  assert.equal(mode(join(home, "pglite")), 0o700);
+  assert.equal(mode(join(home, "local-api-key")), 0o600);
+  assert.equal(mode(join(home, "join-token")), 0o600);
 
-  const cli = { GRAFT_URL: first.url, GRAFT_API_KEY: first.apiKey };
+  const cli = { GRAFT_URL: first.url, GRAFT_API_KEY: apiKey };
   const run = await graft(
     [
       "finetune",
@@ -75,14 +84,20 @@ test("starts on embedded defaults, runs a CLI fine-tune, stops on Ctrl-C and res
   assert.equal(leftovers, "", "no child of the launcher outlives it");
 
   const second = await up();
-  assert.equal(second.apiKey, first.apiKey, "the local API key survives a restart");
-  const listed = await graft(["runs", "list", "--json"], { GRAFT_URL: second.url, GRAFT_API_KEY: second.apiKey });
+  assert.match(second.apiKeyLine, /^kept in .*local-api-key \(printed when it was made\)$/);
+  assert.ok(!(running?.output() ?? "").includes(apiKey), "a restart does not print the secret again");
+  assert.equal(
+    readFileSync(join(home, "local-api-key"), "utf8").trim(),
+    apiKey,
+    "the local API key survives a restart",
+  );
+  const listed = await graft(["runs", "list", "--json"], { GRAFT_URL: second.url, GRAFT_API_KEY: apiKey });
   assert.equal(listed.code, 0, listed.stderr);
   const runs = (JSON.parse(listed.stdout) as { runs: { id: string; status: string }[] }).runs;
   assert.equal(runs.find((r) => r.id === result?.id)?.status, "SUCCEEDED");
   const tree = await graft(["models", "tree", "digits-cnn", "--json"], {
     GRAFT_URL: second.url,
-    GRAFT_API_KEY: second.apiKey,
+    GRAFT_API_KEY: apiKey,
   });
   assert.equal(
     (JSON.parse(tree.stdout) as { descendants: unknown[] }).descendants.length,

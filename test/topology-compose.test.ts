@@ -6,6 +6,7 @@ import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { test } from "node:test";
+import dockerignore from "@balena/dockerignore";
 import Ajv2019 from "ajv/dist/2019.js";
 import { validate as lintDockerfile } from "dockerfile-utils";
 import { parse } from "yaml";
@@ -35,6 +36,8 @@ const service = (name: string): Service => {
   assert.ok(found, `docker-compose.yml has no service ${name}`);
   return found;
 };
+
+const DOCKERFILES = ["gateway", "trainer", "trainer-gpu", "web"];
 
 // The published schema predates ajv's draft-2019 meta-schema URL and still uses `id`.
 function stripIds(node: unknown): unknown {
@@ -67,7 +70,7 @@ test("docker-compose.yml conforms to the Compose Specification schema", () => {
 });
 
 test("every Dockerfile passes the Dockerfile linter", () => {
-  for (const name of ["gateway", "trainer", "trainer-gpu", "web"]) {
+  for (const name of DOCKERFILES) {
     const problems = lintDockerfile(read(`docker/${name}.Dockerfile`));
     assert.deepEqual(
       problems.map((p) => `line ${p.range.start.line + 1}: ${p.message}`),
@@ -105,7 +108,7 @@ test("the topology: NATS with JetStream on a volume, PostgreSQL, migrations firs
   for (const name of ["nats", "postgres", "gateway", "web"]) {
     assert.ok(service(name).healthcheck?.test.length, `${name} has a health check`);
   }
-  for (const name of ["gateway", "trainer", "trainer-gpu", "web"]) {
+  for (const name of DOCKERFILES) {
     assert.ok(service(name).build?.dockerfile, `${name} is built from a Dockerfile in the repo`);
   }
 });
@@ -127,6 +130,57 @@ test("credentials come from the environment, never from the files", () => {
     assert.match(read(file), /user:\s*\$NATS_USER/);
     assert.match(read(file), /password:\s*\$NATS_PASSWORD/);
   }
+});
+
+test("images carry no secrets: every build context leaves out env files, local state, keys and .git", () => {
+  const secrets = [
+    ".env",
+    ".env.local",
+    ".env.production",
+    "apps/web/.env.local",
+    ".graft/local-api-key",
+    ".graft/join-token",
+    ".graft/pglite/PG_VERSION",
+    "services/gateway/.graft/pglite/base/1",
+    "local-api-key",
+    "join-token",
+    "deploy/tls.key",
+    "certs/server.pem",
+    ".npmrc",
+    ".git/config",
+    "node_modules/next/package.json",
+    "apps/web/.next/BUILD_ID",
+    "test-artifacts/screenshots/login.png",
+  ];
+  const sources = [".env.example", "package.json", "services/gateway/src/main.ts", "apps/web/src/proxy.ts"];
+  for (const name of DOCKERFILES) {
+    const ignore = dockerignore({ ignorecase: false }).add(read(`docker/${name}.Dockerfile.dockerignore`).split("\n"));
+    for (const path of secrets) assert.ok(ignore.ignores(path), `docker/${name}: ${path} must not reach the image`);
+    for (const path of sources) assert.ok(!ignore.ignores(path), `docker/${name}: ${path} is needed to build`);
+  }
+});
+
+test("every image runs as a user other than root", () => {
+  for (const name of DOCKERFILES) {
+    const lines = read(`docker/${name}.Dockerfile`).split("\n");
+    const users = lines.filter((l) => /^USER\s/.test(l)).map((l) => l.replace(/^USER\s+/, "").trim());
+    const last = users.at(-1);
+    assert.ok(last && !/^(root|0)(:|$)/.test(last), `docker/${name}.Dockerfile ends as USER ${last ?? "(none: root)"}`);
+    const userLine = lines.findLastIndex((l) => /^USER\s/.test(l));
+    const cmdLine = lines.findIndex((l) => /^CMD\s/.test(l));
+    assert.ok(userLine < cmdLine, `docker/${name}.Dockerfile: USER comes before CMD`);
+  }
+});
+
+test("the dashboard gets no key, and both front doors have a Host list", () => {
+  const web = service("web").environment ?? {};
+  assert.deepEqual(
+    Object.keys(web).filter((k) => /KEY|TOKEN|SECRET|PASSWORD/.test(k)),
+    [],
+    "the dashboard holds no credential of its own",
+  );
+  assert.ok(web.GRAFT_ALLOWED_HOSTS, "the dashboard checks Host");
+  assert.match(service("gateway").environment?.GRAFT_ALLOWED_HOSTS ?? "", /gateway/, "trainers reach it as `gateway`");
 });
 
 test("docker-compose config accepts the file (when docker-compose is installed)", (t) => {

@@ -105,9 +105,9 @@ async function ids(): Promise<{ model: string; dataset: string }> {
   return base;
 }
 
-test("asks for an API key, refuses a wrong one and keeps the right one in an http-only cookie", async () => {
+test("asks for an API key, refuses a wrong one, and keeps only a session token in an http-only cookie", async () => {
   await page.goto(`${web.url}/runs`);
-  await page.waitForURL(/\/login/);
+  await page.waitForURL(/\/login\?next=%2Fruns/);
   await screenshot(page, "login");
   await page.getByLabel("API key").fill("not-a-key");
   await page.getByRole("button", { name: "Log in" }).click();
@@ -118,13 +118,18 @@ test("asks for an API key, refuses a wrong one and keeps the right one in an htt
 
   await page.getByLabel("API key").fill(gateway.apiKey);
   await page.getByRole("button", { name: "Log in" }).click();
+  await page.waitForURL(/\/runs$/);
+  await page.goto(`${web.url}/`);
   await page.getByRole("heading", { name: "Overview" }).waitFor();
   const cookies = await context.cookies();
-  const session = cookies.find((c) => c.value === gateway.apiKey);
-  assert.ok(session, "the key should be stored in a cookie");
+  assert.ok(!cookies.some((c) => c.value.includes(gateway.apiKey)), "no cookie holds the API key");
+  const session = cookies.find((c) => c.name === "graft_session");
+  assert.ok(session, "a session cookie is set");
+  assert.match(session.value, /^graftsession_/, "the session cookie holds a session token");
   assert.equal(session.httpOnly, true);
+  assert.equal(session.sameSite, "Strict");
   const visible = await page.evaluate<string>(READ_COOKIE);
-  assert.ok(!visible.includes(gateway.apiKey), "client JS must not see the key");
+  assert.ok(!visible.includes(session.value), "client JS must not see the session token");
   await page.getByRole("heading", { name: "Trainers" }).waitFor();
   await page.getByText(TRAINER_NAME).first().waitFor();
   await screenshot(page, "overview");

@@ -1,4 +1,5 @@
 import { GraftApiError, GraftConnectionError } from "@graft/client";
+import { terminalText } from "./sanitize.ts";
 
 /** A bad flag or argument, found before anything was sent. Exit code 2. */
 export class UsageError extends Error {
@@ -39,8 +40,12 @@ export function exitCodeFor(error: unknown): number {
   return EXIT.failed;
 }
 
-/** One line a person can act on: the gateway's code and field come first. */
+/** One line a person can act on: the gateway's code and field come first. Terminal-safe. */
 export function describeError(error: unknown): string {
+  return terminalText(describeUnsafe(error));
+}
+
+function describeUnsafe(error: unknown): string {
   if (error instanceof GraftApiError) {
     return `error ${error.code}${error.field ? ` (field ${error.field})` : ""}: ${error.message}`;
   }

@@ -1,4 +1,5 @@
 import { stdout } from "node:process";
+import { terminalJson } from "./sanitize.ts";
 
 /** Colours only on a TTY, and never when NO_COLOR is set (https://no-color.org). */
 export function useColor(stream: NodeJS.WriteStream = stdout, env = process.env): boolean {
@@ -65,7 +66,12 @@ export function progressBar(done: number, total: number, width = 24): string {
 }
 
 export function printJson(value: unknown): void {
-  stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+  stdout.write(`${terminalJson(value, 2)}\n`);
+}
+
+/** One JSON object per line (--watch --json). */
+export function printJsonLine(value: unknown): void {
+  stdout.write(`${terminalJson(value)}\n`);
 }
 
 export function print(text: string): void {

@@ -2,6 +2,7 @@ import { Command, CommanderError } from "commander";
 import { datasetsCommand } from "./commands/datasets.ts";
 import { experimentsCommand } from "./commands/experiments.ts";
 import { finetuneCommand } from "./commands/finetune.ts";
+import { keysCommands } from "./commands/keys.ts";
 import { loginCommand } from "./commands/login.ts";
 import { modelsCommand } from "./commands/models.ts";
 import { runsCommand } from "./commands/runs.ts";
@@ -24,6 +25,7 @@ export function buildProgram(): Command {
   runsCommand(program);
   trainersCommand(program);
   trainerCommand(program);
+  keysCommands(program);
   return program;
 }
 

@@ -1,6 +1,6 @@
 import { type EpochMetrics, type GraftClient, isTerminal, type RunDetail, RunStatus } from "@graft/client";
 import { RunEndedBadlyError } from "./errors.ts";
-import { fixed, paint, progressBar, status } from "./output.ts";
+import { fixed, paint, printJsonLine, progressBar, status } from "./output.ts";
 
 export interface WatchOptions {
   json: boolean;
@@ -26,7 +26,7 @@ export async function watchRun(client: GraftClient, runId: string, options: Watc
   const emit = (update: Update) => {
     if (update.epoch && !seen.has(update.epoch.epoch)) {
       seen.set(update.epoch.epoch, update.epoch);
-      if (options.json) out.write(`${JSON.stringify({ type: "epoch", runId, ...update.epoch })}\n`);
+      if (options.json) printJsonLine({ type: "epoch", runId, ...update.epoch });
       else {
         const e = update.epoch;
         const line = `epoch ${e.epoch}/${totalEpochs} ${progressBar(seen.size, totalEpochs)} loss ${fixed(e.loss)} acc ${fixed(e.accuracy)} val_loss ${fixed(e.valLoss)} val_acc ${fixed(e.valAccuracy)} ${Math.round(e.samplesPerSecond)} samples/s`;
@@ -37,8 +37,7 @@ export async function watchRun(client: GraftClient, runId: string, options: Watc
     }
     if (update.status && update.status !== current) {
       current = update.status;
-      if (options.json)
-        out.write(`${JSON.stringify({ type: "status", runId, status: current, message: update.message ?? null })}\n`);
+      if (options.json) printJsonLine({ type: "status", runId, status: current, message: update.message ?? null });
       else {
         if (barShown) out.write("\n");
         barShown = false;

@@ -12,16 +12,23 @@ export class WebServerStartError extends Error {
   override name = "WebServerStartError";
 }
 
-/** Runs `next start` for the built dashboard on a free port, pointed at a gateway. */
-export async function startWebServer(options: { graphqlUrl: string; apiKey?: string }): Promise<WebServer> {
+/**
+ * Runs `next start` for the built dashboard on a free port, pointed at a gateway. `env` adds
+ * to (or overrides) the dashboard's environment, e.g. GRAFT_ALLOWED_HOSTS.
+ */
+export async function startWebServer(options: {
+  graphqlUrl: string;
+  env?: Record<string, string>;
+}): Promise<WebServer> {
   const port = await freePort();
   const child: ChildProcess = spawn(process.execPath, [NEXT_BIN, "start", "-p", String(port), "-H", "127.0.0.1"], {
     cwd: WEB_DIR,
     env: {
       ...process.env,
       GRAPHQL_URL: options.graphqlUrl,
-      GRAFT_API_KEY: options.apiKey ?? "",
+      WEB_PORT: String(port),
       NEXT_TELEMETRY_DISABLED: "1",
+      ...options.env,
     },
     stdio: ["ignore", "pipe", "pipe"],
   });

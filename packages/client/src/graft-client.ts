@@ -111,6 +111,34 @@ export class GraftClient {
     return (await this.request(G.DrainTrainerDocument, { id })).drainTrainer;
   }
 
+  /** The project's API keys (ADMIN keys only). */
+  async apiKeys(includeRevoked = false) {
+    return (await this.request(G.ApiKeysDocument, { includeRevoked })).apiKeys;
+  }
+
+  /** A new API key; `secret` is in this answer only. */
+  async createApiKey(input: G.CreateApiKeyInput) {
+    return (await this.request(G.CreateApiKeyDocument, { input })).createApiKey;
+  }
+
+  async revokeApiKey(id: string) {
+    return (await this.request(G.RevokeApiKeyDocument, { id })).revokeApiKey;
+  }
+
+  /** The fleet's join tokens (ADMIN keys only). */
+  async joinTokens(includeRevoked = false) {
+    return (await this.request(G.JoinTokensDocument, { includeRevoked })).joinTokens;
+  }
+
+  /** A new join token; `secret` is in this answer only. */
+  async createJoinToken(name: string) {
+    return (await this.request(G.CreateJoinTokenDocument, { input: { name } })).createJoinToken;
+  }
+
+  async revokeJoinToken(id: string) {
+    return (await this.request(G.RevokeJoinTokenDocument, { id })).revokeJoinToken;
+  }
+
   /** POSTs bytes to /uploads; the returned id feeds createDataset / registerModel. */
   upload(bytes: RequestBody, contentType = "application/zip"): Promise<UploadResult> {
     return upload(this.#fetcher, bytes, { contentType });

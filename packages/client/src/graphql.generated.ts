@@ -140,6 +140,25 @@ export type RunOrder = {
 };
 
 /**
+ * What a key may do. MEMBER: its project's models, datasets, experiments and runs. ADMIN: that,
+ * plus the project's API keys, join tokens and fleet operations (draining trainers).
+ */
+export const Role = {
+  Admin: 'ADMIN',
+  Member: 'MEMBER'
+} as const;
+
+export type Role = typeof Role[keyof typeof Role];
+export type CreateApiKeyInput = {
+  name: string;
+  role?: Role | null | undefined;
+};
+
+export type CreateJoinTokenInput = {
+  name: string;
+};
+
+/**
  * A base model from a tfjs LayersModel: either `uploadId` (a zip of model.json + weight
  * files posted to /uploads) or `url` (model.json over http(s); private addresses refused).
  * A text model (task `text-classification`) brings its Hugging Face `tokenizer.json` in the
@@ -249,6 +268,60 @@ export const TrainerEventKind = {
 } as const;
 
 export type TrainerEventKind = typeof TrainerEventKind[keyof typeof TrainerEventKind];
+export type ApiKeysQueryVariables = Exact<{
+  includeRevoked?: boolean | null | undefined;
+}>;
+
+
+export type ApiKeysQuery = { apiKeys: Array<{ id: string, name: string, role: Role, prefix: string, bootstrap: boolean, createdAt: string, lastUsedAt: string | null, revokedAt: string | null }> };
+
+export type CreateApiKeyMutationVariables = Exact<{
+  input: CreateApiKeyInput;
+}>;
+
+
+export type CreateApiKeyMutation = { createApiKey: { secret: string, apiKey: { id: string, name: string, role: Role, prefix: string, bootstrap: boolean, createdAt: string, lastUsedAt: string | null, revokedAt: string | null } } };
+
+export type RevokeApiKeyMutationVariables = Exact<{
+  id: string;
+}>;
+
+
+export type RevokeApiKeyMutation = { revokeApiKey: { id: string, name: string, role: Role, prefix: string, bootstrap: boolean, createdAt: string, lastUsedAt: string | null, revokedAt: string | null } };
+
+export type JoinTokensQueryVariables = Exact<{
+  includeRevoked?: boolean | null | undefined;
+}>;
+
+
+export type JoinTokensQuery = { joinTokens: Array<{ id: string, name: string, prefix: string, bootstrap: boolean, createdAt: string, lastUsedAt: string | null, revokedAt: string | null }> };
+
+export type CreateJoinTokenMutationVariables = Exact<{
+  input: CreateJoinTokenInput;
+}>;
+
+
+export type CreateJoinTokenMutation = { createJoinToken: { secret: string, joinToken: { id: string, name: string, prefix: string, bootstrap: boolean, createdAt: string, lastUsedAt: string | null, revokedAt: string | null } } };
+
+export type RevokeJoinTokenMutationVariables = Exact<{
+  id: string;
+}>;
+
+
+export type RevokeJoinTokenMutation = { revokeJoinToken: { id: string, name: string, prefix: string, bootstrap: boolean, createdAt: string, lastUsedAt: string | null, revokedAt: string | null } };
+
+export type CreateSessionMutationVariables = Exact<{
+  apiKey: string;
+}>;
+
+
+export type CreateSessionMutation = { createSession: { token: string, expiresAt: string, viewer: { projectName: string, keyName: string, role: Role } } };
+
+export type RevokeSessionMutationVariables = Exact<{ [key: string]: never; }>;
+
+
+export type RevokeSessionMutation = { revokeSession: boolean };
+
 export type DatasetsQueryVariables = Exact<{ [key: string]: never; }>;
 
 
@@ -292,6 +365,10 @@ export type RunSummaryFragment = { id: string, name: string | null, status: RunS
 export type HyperparameterFieldsFragment = { epochs: number, batchSize: number, optimizer: Optimizer, learningRate: number, freezeStrategy: FreezeStrategy, freezeLayers: number | null, headHiddenUnits: number, headDropout: number, validationSplit: number, seed: number, maxSamples: number | null, featureLayer: string | null, unfreezeSchedule: Array<{ epoch: number, layers: number }>, earlyStopping: { monitor: MetricName, patience: number, minDelta: number } | null };
 
 export type TrainerFieldsFragment = { id: string, name: string, host: string, pool: string, backend: string, devices: Array<string>, labels: Array<string>, cpuCount: number, memoryBytes: number, maxConcurrentRuns: number, status: TrainerStatus, lastHeartbeatAt: string | null, registeredAt: string, currentRuns: Array<{ id: string, name: string | null, status: RunStatus }> };
+
+export type ApiKeyFieldsFragment = { id: string, name: string, role: Role, prefix: string, bootstrap: boolean, createdAt: string, lastUsedAt: string | null, revokedAt: string | null };
+
+export type JoinTokenFieldsFragment = { id: string, name: string, prefix: string, bootstrap: boolean, createdAt: string, lastUsedAt: string | null, revokedAt: string | null };
 
 export type ModelsQueryVariables = Exact<{
   filter?: ModelFilter | null | undefined;
@@ -421,7 +498,7 @@ export type TrainerEventsSubscription = { trainerEvents: { kind: TrainerEventKin
 export type ViewerQueryVariables = Exact<{ [key: string]: never; }>;
 
 
-export type ViewerQuery = { viewer: { projectId: string, projectName: string } };
+export type ViewerQuery = { viewer: { projectId: string, projectName: string, keyName: string, role: Role } };
 
 export type OverviewQueryVariables = Exact<{
   activeFirst?: number | null | undefined;
@@ -584,6 +661,146 @@ export const TrainerFieldsFragmentDoc = new TypedDocumentString(`
   }
 }
     `, {"fragmentName":"TrainerFields"}) as unknown as TypedDocumentString<TrainerFieldsFragment, unknown>;
+export const ApiKeyFieldsFragmentDoc = new TypedDocumentString(`
+    fragment ApiKeyFields on ApiKey {
+  id
+  name
+  role
+  prefix
+  bootstrap
+  createdAt
+  lastUsedAt
+  revokedAt
+}
+    `, {"fragmentName":"ApiKeyFields"}) as unknown as TypedDocumentString<ApiKeyFieldsFragment, unknown>;
+export const JoinTokenFieldsFragmentDoc = new TypedDocumentString(`
+    fragment JoinTokenFields on JoinToken {
+  id
+  name
+  prefix
+  bootstrap
+  createdAt
+  lastUsedAt
+  revokedAt
+}
+    `, {"fragmentName":"JoinTokenFields"}) as unknown as TypedDocumentString<JoinTokenFieldsFragment, unknown>;
+export const ApiKeysDocument = new TypedDocumentString(`
+    query ApiKeys($includeRevoked: Boolean = false) {
+  apiKeys(includeRevoked: $includeRevoked) {
+    ...ApiKeyFields
+  }
+}
+    fragment ApiKeyFields on ApiKey {
+  id
+  name
+  role
+  prefix
+  bootstrap
+  createdAt
+  lastUsedAt
+  revokedAt
+}`) as unknown as TypedDocumentString<ApiKeysQuery, ApiKeysQueryVariables>;
+export const CreateApiKeyDocument = new TypedDocumentString(`
+    mutation CreateApiKey($input: CreateApiKeyInput!) {
+  createApiKey(input: $input) {
+    apiKey {
+      ...ApiKeyFields
+    }
+    secret
+  }
+}
+    fragment ApiKeyFields on ApiKey {
+  id
+  name
+  role
+  prefix
+  bootstrap
+  createdAt
+  lastUsedAt
+  revokedAt
+}`) as unknown as TypedDocumentString<CreateApiKeyMutation, CreateApiKeyMutationVariables>;
+export const RevokeApiKeyDocument = new TypedDocumentString(`
+    mutation RevokeApiKey($id: ID!) {
+  revokeApiKey(id: $id) {
+    ...ApiKeyFields
+  }
+}
+    fragment ApiKeyFields on ApiKey {
+  id
+  name
+  role
+  prefix
+  bootstrap
+  createdAt
+  lastUsedAt
+  revokedAt
+}`) as unknown as TypedDocumentString<RevokeApiKeyMutation, RevokeApiKeyMutationVariables>;
+export const JoinTokensDocument = new TypedDocumentString(`
+    query JoinTokens($includeRevoked: Boolean = false) {
+  joinTokens(includeRevoked: $includeRevoked) {
+    ...JoinTokenFields
+  }
+}
+    fragment JoinTokenFields on JoinToken {
+  id
+  name
+  prefix
+  bootstrap
+  createdAt
+  lastUsedAt
+  revokedAt
+}`) as unknown as TypedDocumentString<JoinTokensQuery, JoinTokensQueryVariables>;
+export const CreateJoinTokenDocument = new TypedDocumentString(`
+    mutation CreateJoinToken($input: CreateJoinTokenInput!) {
+  createJoinToken(input: $input) {
+    joinToken {
+      ...JoinTokenFields
+    }
+    secret
+  }
+}
+    fragment JoinTokenFields on JoinToken {
+  id
+  name
+  prefix
+  bootstrap
+  createdAt
+  lastUsedAt
+  revokedAt
+}`) as unknown as TypedDocumentString<CreateJoinTokenMutation, CreateJoinTokenMutationVariables>;
+export const RevokeJoinTokenDocument = new TypedDocumentString(`
+    mutation RevokeJoinToken($id: ID!) {
+  revokeJoinToken(id: $id) {
+    ...JoinTokenFields
+  }
+}
+    fragment JoinTokenFields on JoinToken {
+  id
+  name
+  prefix
+  bootstrap
+  createdAt
+  lastUsedAt
+  revokedAt
+}`) as unknown as TypedDocumentString<RevokeJoinTokenMutation, RevokeJoinTokenMutationVariables>;
+export const CreateSessionDocument = new TypedDocumentString(`
+    mutation CreateSession($apiKey: String!) {
+  createSession(apiKey: $apiKey) {
+    token
+    expiresAt
+    viewer {
+      projectName
+      keyName
+      role
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<CreateSessionMutation, CreateSessionMutationVariables>;
+export const RevokeSessionDocument = new TypedDocumentString(`
+    mutation RevokeSession {
+  revokeSession
+}
+    `) as unknown as TypedDocumentString<RevokeSessionMutation, RevokeSessionMutationVariables>;
 export const DatasetsDocument = new TypedDocumentString(`
     query Datasets {
   datasets {
@@ -1385,6 +1602,8 @@ export const ViewerDocument = new TypedDocumentString(`
   viewer {
     projectId
     projectName
+    keyName
+    role
   }
 }
     `) as unknown as TypedDocumentString<ViewerQuery, ViewerQueryVariables>;

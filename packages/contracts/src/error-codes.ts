@@ -12,6 +12,8 @@ export const API_ERROR_CODES = [
   "CONFLICT",
   /** startFineTune stored the run but could not publish its job; the run is FAILED. */
   "DISPATCH_FAILED",
+  /** Too many failed guesses of a secret (a join token) from one address; HTTP 429 with Retry-After. */
+  "RATE_LIMITED",
   "INTERNAL_SERVER_ERROR",
 ] as const;
 export type ApiErrorCode = (typeof API_ERROR_CODES)[number];

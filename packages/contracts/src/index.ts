@@ -11,6 +11,7 @@ export * from "./jetstream.ts";
 export * from "./messages.ts";
 export * from "./metrics.ts";
 export * from "./preprocessing.ts";
+export * from "./roles.ts";
 export * from "./statuses.ts";
 export * from "./subjects.ts";
 export * from "./training-path.ts";

@@ -5,6 +5,7 @@ import {
   type MetricName,
   type Optimizer,
   type Preprocessing,
+  ROLES,
   RUN_STATUSES,
   type RunAttemptStatus,
   type RunError,
@@ -39,6 +40,7 @@ const createdAt = () => timestamp("created_at", { withTimezone: true }).notNull(
 export const modelKind = pgEnum("model_kind", ["BASE", "FINE_TUNED"]);
 export const runStatus = pgEnum("run_status", RUN_STATUSES);
 export const trainerStatus = pgEnum("trainer_status", TRAINER_STATUSES);
+export const role = pgEnum("role", ROLES);
 
 export const projects = pgTable("projects", {
   id: uuid("id").primaryKey().defaultRandom(),
@@ -46,7 +48,11 @@ export const projects = pgTable("projects", {
   createdAt: createdAt(),
 });
 
-/** API keys are stored as sha256 hashes; `prefix` is shown to people to tell keys apart. */
+/**
+ * API keys are stored as sha256 hashes; `prefix` is shown to people to tell keys apart.
+ * `bootstrap` marks the key the gateway made from GRAFT_BOOTSTRAP_KEY (or the local key): when
+ * the operator changes it, the gateway revokes the old one.
+ */
 export const apiKeys = pgTable(
   "api_keys",
   {
@@ -55,8 +61,10 @@ export const apiKeys = pgTable(
       .notNull()
       .references(() => projects.id, { onDelete: "cascade" }),
     name: text("name").notNull(),
+    role: role("role").notNull().default("MEMBER"),
     prefix: text("prefix").notNull(),
     hash: text("hash").notNull(),
+    bootstrap: boolean("bootstrap").notNull().default(false),
     createdAt: createdAt(),
     lastUsedAt: timestamp("last_used_at", { withTimezone: true }),
     revokedAt: timestamp("revoked_at", { withTimezone: true }),
@@ -64,17 +72,41 @@ export const apiKeys = pgTable(
   (t) => [uniqueIndex("api_keys_hash_idx").on(t.hash), index("api_keys_project_idx").on(t.projectId)],
 );
 
-/** Secrets trainers present to join the fleet; hashed like API keys. */
+/** Secrets trainers present to join the fleet; hashed like API keys, with the same lifecycle. */
 export const joinTokens = pgTable(
   "join_tokens",
   {
     id: uuid("id").primaryKey().defaultRandom(),
     name: text("name").notNull(),
+    prefix: text("prefix").notNull().default(""),
     hash: text("hash").notNull(),
+    bootstrap: boolean("bootstrap").notNull().default(false),
     createdAt: createdAt(),
+    lastUsedAt: timestamp("last_used_at", { withTimezone: true }),
     revokedAt: timestamp("revoked_at", { withTimezone: true }),
   },
   (t) => [uniqueIndex("join_tokens_hash_idx").on(t.hash)],
+);
+
+/**
+ * Dashboard logins: an opaque random token (in the browser's cookie) stands for an API key,
+ * so the key itself never reaches a cookie. Stored hashed; it ends at `expiresAt`, after
+ * being unused for the idle timeout, when revoked (logout), or when its key is revoked.
+ */
+export const sessions = pgTable(
+  "sessions",
+  {
+    id: uuid("id").primaryKey().defaultRandom(),
+    apiKeyId: uuid("api_key_id")
+      .notNull()
+      .references(() => apiKeys.id, { onDelete: "cascade" }),
+    hash: text("hash").notNull(),
+    createdAt: createdAt(),
+    lastSeenAt: timestamp("last_seen_at", { withTimezone: true }).notNull().defaultNow(),
+    expiresAt: timestamp("expires_at", { withTimezone: true }).notNull(),
+    revokedAt: timestamp("revoked_at", { withTimezone: true }),
+  },
+  (t) => [uniqueIndex("sessions_hash_idx").on(t.hash), index("sessions_api_key_idx").on(t.apiKeyId)],
 );
 
 /** Objects in the artifact store, keyed by ids (never by user strings). */

@@ -33,6 +33,17 @@ export const envSchema = z.object({
     .positive()
     .default(256 * 2 ** 20),
   GRAFT_TRAINER_OFFLINE_AFTER_MS: z.coerce.number().int().positive().optional(),
+  /** Comma-separated Host names (name or name:port, `*` for any). @default loopback names on GATEWAY_PORT */
+  GRAFT_ALLOWED_HOSTS: optional.transform((v) =>
+    v
+      ?.split(",")
+      .map((h) => h.trim())
+      .filter(Boolean),
+  ),
+  /** Dashboard sessions end after this many minutes unused. @default 480 */
+  GRAFT_SESSION_IDLE_MINUTES: z.coerce.number().int().positive().default(480),
+  /** ...and this many hours after login in any case. @default 168 */
+  GRAFT_SESSION_MAX_HOURS: z.coerce.number().int().positive().default(168),
 });
 
 export type GatewayEnv = z.infer<typeof envSchema>;

@@ -1,35 +1,59 @@
 import { join } from "node:path";
 import { type NatsServer, startNatsServer } from "@graft/natsd";
 import { readEnv } from "./env.ts";
-import { localSecret } from "./local-secrets.ts";
+import { localSecret, privateDir } from "./local-secrets.ts";
 import { startGateway } from "./start-gateway.ts";
 
 // `npm run gateway`: the gateway as a process. Without NATS_URL it runs its own nats-server
 // with JetStream under GRAFT_HOME; without DATABASE_URL, PGlite under GRAFT_HOME.
 const env = readEnv();
 const log = (line: string) => console.error(line);
+
+/** The operator's secret from the environment, or the local one kept in GRAFT_HOME. */
+async function secretFor(given: string | undefined, variable: string, file: "local-api-key" | "join-token") {
+  if (given !== undefined) return { secret: given, shown: `from ${variable}` };
+  const local = await localSecret(env.GRAFT_HOME, file);
+  // Printed once, when made; afterwards only where it is kept.
+  return {
+    secret: local.secret,
+    shown: local.created
+      ? `${local.secret} (shown once; kept in ${local.path}, mode 0600)`
+      : `kept in ${local.path} (printed when it was made)`,
+  };
+}
+
 let nats: NatsServer | undefined;
 try {
+  await privateDir(env.GRAFT_HOME);
   if (!env.NATS_URL) {
     nats = await startNatsServer({ storeDir: join(env.GRAFT_HOME, "nats") });
     log(`nats-server started at ${nats.url} (store ${nats.storeDir})`);
   }
+  const pgliteDir = join(env.GRAFT_HOME, "pglite");
+  if (!env.DATABASE_URL) await privateDir(pgliteDir);
+  const apiKey = await secretFor(env.GRAFT_BOOTSTRAP_KEY, "GRAFT_BOOTSTRAP_KEY", "local-api-key");
+  const joinToken = await secretFor(env.GRAFT_JOIN_TOKEN, "GRAFT_JOIN_TOKEN", "join-token");
   const gateway = await startGateway({
     port: env.GATEWAY_PORT,
     host: env.GATEWAY_HOST,
     natsUrl: env.NATS_URL ?? (nats as NatsServer).url,
     ...(env.NATS_USER ? { natsCredentials: { user: env.NATS_USER, pass: env.NATS_PASSWORD ?? "" } } : {}),
-    ...(env.DATABASE_URL ? { databaseUrl: env.DATABASE_URL } : { pgliteDir: join(env.GRAFT_HOME, "pglite") }),
-    bootstrapKey: env.GRAFT_BOOTSTRAP_KEY ?? (await localSecret(env.GRAFT_HOME, "local-api-key")),
-    joinToken: env.GRAFT_JOIN_TOKEN ?? (await localSecret(env.GRAFT_HOME, "join-token")),
+    ...(env.DATABASE_URL ? { databaseUrl: env.DATABASE_URL } : { pgliteDir }),
+    bootstrapKey: apiKey.secret,
+    joinToken: joinToken.secret,
     trainerOfflineAfterMs: env.GRAFT_TRAINER_OFFLINE_AFTER_MS,
     allowPrivateUrls: env.GRAFT_ALLOW_PRIVATE_URLS,
     maxUploadBytes: env.GRAFT_MAX_UPLOAD_BYTES,
+    ...(env.GRAFT_ALLOWED_HOSTS ? { allowedHosts: env.GRAFT_ALLOWED_HOSTS } : {}),
+    sessionPolicy: {
+      idleMs: env.GRAFT_SESSION_IDLE_MINUTES * 60_000,
+      maxAgeMs: env.GRAFT_SESSION_MAX_HOURS * 3_600_000,
+    },
     log,
   });
   console.log(`GraphQL: ${gateway.url}`);
-  console.log(`API key: ${gateway.apiKey}`);
-  console.log(`Join token: ${gateway.joinToken}`);
+  console.log(`API key: ${apiKey.shown}`);
+  console.log(`Join token: ${joinToken.shown}`);
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) return;

@@ -5,13 +5,16 @@ import { ApolloServerPluginDrainHttpServer } from "@apollo/server/plugin/drainHt
 import { ApolloArmor } from "@escape.tech/graphql-armor";
 import { openArtifactStore } from "@graft/artifacts";
 import type { BuiltinModelKey } from "@graft/catalog";
+import type { Role } from "@graft/contracts";
 import { ensureStreams } from "@graft/contracts";
 import { createDatabase } from "@graft/db";
 import { jetstream } from "@nats-io/jetstream";
 import { connect } from "@nats-io/transport-node";
 import { sql } from "drizzle-orm";
-import { authenticate } from "./auth/authenticate.ts";
+import { authenticate, DEFAULT_SESSION_POLICY, type SessionPolicy } from "./auth/authenticate.ts";
 import { bootstrapLocal, createProject } from "./auth/bootstrap.ts";
+import { type GuessLimit, GuessLimiter } from "./auth/guess-limiter.ts";
+import { assertStrongSecret } from "./auth/secret-strength.ts";
 import type { DomainDeps } from "./domain/deps.ts";
 import { createDomain } from "./domain/index.ts";
 import { seedBuiltins } from "./domain/seed.ts";
@@ -21,8 +24,10 @@ import type { GraphQLContext } from "./graphql/context.ts";
 import { createFormatError } from "./graphql/format-error.ts";
 import { createLoaders } from "./graphql/loaders.ts";
 import { createSchema } from "./graphql/schema.ts";
+import { tooManyAttemptsStatus } from "./graphql/too-many-attempts-plugin.ts";
 import { attachWebSockets } from "./graphql/ws.ts";
 import { handleGraphQL, sendJson } from "./http/apollo-node.ts";
+import { HostAllowList, refuseForeignHost } from "./http/host-guard.ts";
 import { handleUpload } from "./http/uploads.ts";
 
 export interface GatewayConfig {
@@ -37,10 +42,24 @@ export interface GatewayConfig {
   databaseUrl?: string;
   /** PGlite data directory; PGlite in memory when neither this nor databaseUrl is set. */
   pgliteDir?: string;
-  /** The local project's API key; a fresh one is made (and returned) when absent. */
+  /**
+   * The local project's ADMIN API key; a fresh one is made (and returned) when absent. A
+   * different key than the last start's revokes that one. Refused when short or guessable.
+   */
   bootstrapKey?: string;
-  /** The join token trainers present; a fresh one is made (and returned) when absent. */
+  /** The join token trainers present; like bootstrapKey: made when absent, rotated when changed. */
   joinToken?: string;
+  /**
+   * Host names (`name` or `name:port`) the gateway answers to; others get 421 (DNS rebinding).
+   * `["*"]` answers any. @default localhost, 127.0.0.1 and [::1] on the gateway's port
+   */
+  allowedHosts?: readonly string[];
+  /** Dashboard session lifetimes. @default 8 h idle, 7 days in all */
+  sessionPolicy?: Partial<SessionPolicy>;
+  /** Failed join-token guesses per client address. @default 20 per minute */
+  joinTokenGuesses?: GuessLimit;
+  /** How often open websockets re-check their key or session. @default 30_000 */
+  credentialRecheckMs?: number;
   /** A trainer silent this long is marked OFFLINE. @default 10_000 */
   trainerOfflineAfterMs?: number;
   /** Let registerModel fetch URLs on private/loopback addresses (tests, closed networks). @default false */
@@ -61,8 +80,8 @@ export interface Gateway {
   baseUrl: string;
   apiKey: string;
   joinToken: string;
-  /** Makes another project with its own API key (tests, admin scripts). */
-  createProject(name: string): Promise<{ projectId: string; apiKey: string }>;
+  /** Makes another project with its own API key (tests, admin scripts). @default role MEMBER */
+  createProject(name: string, role?: Role): Promise<{ projectId: string; apiKey: string }>;
   stop(): Promise<void>;
 }
 
@@ -80,6 +99,9 @@ export async function startGateway(config: GatewayConfig): Promise<Gateway> {
     log("gateway: stopped");
   };
   try {
+    // Operator-chosen secrets are judged before anything starts; generated ones are strong.
+    if (config.bootstrapKey !== undefined) assertStrongSecret(config.bootstrapKey, "GRAFT_BOOTSTRAP_KEY");
+    if (config.joinToken !== undefined) assertStrongSecret(config.joinToken, "GRAFT_JOIN_TOKEN");
     const t0 = Date.now();
     const phase = (what: string) => log(`gateway: ${what} (${Date.now() - t0} ms)`);
     const database = await createDatabase({ url: config.databaseUrl, pgliteDir: config.pgliteDir, log });
@@ -121,11 +143,20 @@ export async function startGateway(config: GatewayConfig): Promise<Gateway> {
         maxFetchBytes: 512 * 2 ** 20,
         fetchTimeoutMs: 60_000,
       },
+      guesses: new GuessLimiter(config.joinTokenGuesses),
+      sessionPolicy: { ...DEFAULT_SESSION_POLICY, ...config.sessionPolicy },
     };
-    const contextFor = (viewer: GraphQLContext["viewer"], authError: Error | null = null): GraphQLContext => {
-      const domain = createDomain(deps, viewer);
+    const contextFor = (
+      viewer: GraphQLContext["viewer"],
+      clientAddress: string,
+      authError: Error | null = null,
+    ): GraphQLContext => {
+      const domain = createDomain(deps, viewer, { clientAddress });
       return { viewer, authError, domain, loaders: createLoaders(domain), events };
     };
+    const authenticateWith = (authorization: string | undefined) => authenticate(db, authorization, deps.sessionPolicy);
+    // The port is known once listening; until then nothing is served.
+    let allowedHosts = new HostAllowList(config.allowedHosts ?? []);
 
     const schema = createSchema();
     const armor = new ApolloArmor({
@@ -141,7 +172,12 @@ export async function startGateway(config: GatewayConfig): Promise<Gateway> {
     const apollo = new ApolloServer<GraphQLContext>({
       schema,
       ...armor,
-      plugins: [...armor.plugins, requireApiKey, ApolloServerPluginDrainHttpServer({ httpServer })],
+      plugins: [
+        ...armor.plugins,
+        requireApiKey,
+        tooManyAttemptsStatus,
+        ApolloServerPluginDrainHttpServer({ httpServer }),
+      ],
       allowBatchedHttpRequests: false,
       csrfPrevention: true,
       // The process owner (main.ts, a launcher, a test) decides when to stop, not Apollo.
@@ -157,10 +193,14 @@ export async function startGateway(config: GatewayConfig): Promise<Gateway> {
       path: GRAPHQL_PATH,
       schema,
       validationRules: armor.validationRules,
-      authenticateWith: (authorization) => authenticate(db, authorization),
-      context: (viewer) => contextFor(viewer),
+      get allowedHosts() {
+        return allowedHosts;
+      },
+      authenticateWith,
+      context: (viewer, clientAddress) => contextFor(viewer, clientAddress),
       formatError,
       log,
+      recheckEveryMs: config.credentialRecheckMs,
     });
     cleanups.push(["websockets", () => ws.close()]);
 
@@ -179,13 +219,15 @@ export async function startGateway(config: GatewayConfig): Promise<Gateway> {
       });
     });
     const route = async (req: IncomingMessage, res: ServerResponse) => {
+      if (refuseForeignHost(allowedHosts, req, res)) return;
       const path = new URL(req.url ?? "/", "http://localhost").pathname;
       if (path === GRAPHQL_PATH) {
+        const clientAddress = req.socket.remoteAddress ?? "unknown";
         return handleGraphQL(apollo, req, res, async () => {
           try {
-            return contextFor(await authenticate(db, req.headers.authorization));
+            return contextFor(await authenticateWith(req.headers.authorization), clientAddress);
           } catch (error) {
-            return contextFor(null, error instanceof Error ? error : new Error(String(error)));
+            return contextFor(null, clientAddress, error instanceof Error ? error : new Error(String(error)));
           }
         });
       }
@@ -210,6 +252,13 @@ export async function startGateway(config: GatewayConfig): Promise<Gateway> {
       httpServer.listen(config.port ?? 4000, config.host ?? "127.0.0.1", () => resolve());
     });
     const { port } = httpServer.address() as AddressInfo;
+    allowedHosts = config.allowedHosts ? allowedHosts : HostAllowList.loopback(port);
+    log(`gateway: answering to Host ${allowedHosts} (GRAFT_ALLOWED_HOSTS)`);
+    if (!config.allowedHosts && config.host && !isLoopback(config.host)) {
+      log(
+        `gateway: listening on ${config.host} but answering only to loopback Host names; set GRAFT_ALLOWED_HOSTS to the names clients use (e.g. gateway:${port})`,
+      );
+    }
     const host = config.host && config.host !== "0.0.0.0" && config.host !== "::" ? config.host : "127.0.0.1";
     const baseUrl = `http://${host.includes(":") ? `[${host}]` : host}:${port}`;
     log(`gateway: listening on ${baseUrl}${GRAPHQL_PATH}`);
@@ -220,7 +269,7 @@ export async function startGateway(config: GatewayConfig): Promise<Gateway> {
       baseUrl,
       apiKey: credentials.apiKey,
       joinToken: credentials.joinToken,
-      createProject: (name) => createProject(db, name),
+      createProject: (name, role) => createProject(db, name, role),
       stop: () => {
         stopped ??= cleanup();
         return stopped;
@@ -231,6 +280,8 @@ export async function startGateway(config: GatewayConfig): Promise<Gateway> {
     throw error;
   }
 }
+
+const isLoopback = (host: string) => host === "localhost" || host === "::1" || host.startsWith("127.");
 
 async function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
   let timer: NodeJS.Timeout | undefined;

@@ -21,6 +21,9 @@ const schema = z.object({
   /** 0 skips the dashboard. */
   GRAFT_WEB: flag,
   GRAFT_TRAINERS: z.coerce.number().int().min(0).max(32).default(2),
+  /** The operator's API key and join token; the gateway makes and keeps local ones otherwise. */
+  GRAFT_BOOTSTRAP_KEY: z.string().optional(),
+  GRAFT_JOIN_TOKEN: z.string().optional(),
 });
 
 export type LauncherEnv = z.infer<typeof schema> & { graftHome: string };

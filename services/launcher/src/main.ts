@@ -44,9 +44,10 @@ void platform.failed.then((reason) => {
 log("");
 if (platform.dashboardUrl) log(`Dashboard: ${platform.dashboardUrl}`);
 log(`GraphQL: ${platform.graphqlUrl}`);
-log(`API key: ${platform.apiKey}`);
-log(`Join token: ${platform.joinToken}`);
+log(`API key: ${platform.apiKeyNote}`);
+log(`Join token: ${platform.joinTokenNote}`);
 log(`NATS: ${platform.natsUrl}`);
 log(`Data: ${env.graftHome}`);
 log("Graft is up. Ctrl-C stops it; data is kept for the next start.");
-log(`CLI: GRAFT_URL=${platform.graphqlUrl} GRAFT_API_KEY=${platform.apiKey} npx graft runs list`);
+const keyFrom = env.GRAFT_BOOTSTRAP_KEY ? "$GRAFT_BOOTSTRAP_KEY" : `$(cat ${env.graftHome}/local-api-key)`;
+log(`CLI: npx graft login --url ${platform.graphqlUrl} --api-key "${keyFrom}"`);

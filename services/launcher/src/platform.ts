@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { createServer } from "node:net";
 import { join } from "node:path";
@@ -12,8 +12,13 @@ const tsx = import.meta.resolve("tsx");
 
 export interface LocalPlatform {
   graphqlUrl: string;
-  apiKey: string;
-  joinToken: string;
+  /**
+   * What to tell the operator about the API key: the key itself on the start that made it
+   * (shown once), afterwards where it is kept, or that it came from GRAFT_BOOTSTRAP_KEY.
+   */
+  apiKeyNote: string;
+  /** The same for the join token. */
+  joinTokenNote: string;
   natsUrl: string;
   dashboardUrl: string | null;
   /** Stops the children in reverse start order: web, trainers, gateway, NATS. */
@@ -65,7 +70,9 @@ export async function startLocalPlatform(env: LauncherEnv, log: (line: string) =
   };
 
   try {
-    mkdirSync(env.graftHome, { recursive: true });
+    // Local state (PGlite, NATS store, secrets) is for this user only.
+    mkdirSync(env.graftHome, { recursive: true, mode: 0o700 });
+    chmodSync(env.graftHome, 0o700);
 
     let natsUrl = env.NATS_URL;
     if (!natsUrl) {
@@ -97,8 +104,10 @@ export async function startLocalPlatform(env: LauncherEnv, log: (line: string) =
     );
     // First start migrates and seeds the catalog: give it time on a slow machine.
     const graphqlUrl = await gateway.waitFor(/GraphQL:\s*(\S+)/, 180_000);
-    const apiKey = await gateway.waitFor(/API key:\s*(\S+)/, 10_000);
-    const joinToken = await gateway.waitFor(/Join token:\s*(\S+)/, 10_000);
+    const apiKeyNote = await gateway.waitFor(/API key:\s*(.+)$/, 10_000);
+    const joinTokenNote = await gateway.waitFor(/Join token:\s*(.+)$/, 10_000);
+    // The gateway keeps the local join token in GRAFT_HOME; the trainers get it from there.
+    const joinToken = env.GRAFT_JOIN_TOKEN ?? readFileSync(join(env.graftHome, "join-token"), "utf8").trim();
 
     const [, trainerArgs] = tsService("services/trainer/src/main.ts");
     for (let i = 1; i <= env.GRAFT_TRAINERS; i++) {
@@ -108,34 +117,45 @@ export async function startLocalPlatform(env: LauncherEnv, log: (line: string) =
           command: node,
           args: [...trainerArgs],
           cwd: root,
-          env: { ...base, GATEWAY_URL: graphqlUrl, GRAFT_JOIN_TOKEN: joinToken, TRAINER_NAME: `local-${i}` },
+          env: {
+            ...withoutSecrets(base),
+            GATEWAY_URL: graphqlUrl,
+            GRAFT_JOIN_TOKEN: joinToken,
+            TRAINER_NAME: `local-${i}`,
+          },
         },
         false,
       );
     }
 
     let dashboardUrl: string | null = null;
-    if (env.GRAFT_WEB) dashboardUrl = await startWeb(env, { graphqlUrl, apiKey }, start, log);
+    if (env.GRAFT_WEB) dashboardUrl = await startWeb(env, graphqlUrl, start, log);
 
-    return { graphqlUrl, apiKey, joinToken, natsUrl, dashboardUrl, stop, failed };
+    return { graphqlUrl, apiKeyNote, joinTokenNote, natsUrl, dashboardUrl, stop, failed };
   } catch (error) {
     await stop();
     throw error;
   }
 }
 
+/** A child's environment without the operator's secrets: only the gateway needs them. */
+function withoutSecrets(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const { GRAFT_API_KEY: _, GRAFT_BOOTSTRAP_KEY: __, GRAFT_JOIN_TOKEN: ___, ...rest } = env;
+  return rest;
+}
+
+/** The dashboard holds no credential: every request it makes carries the user's session. */
 async function startWeb(
   env: LauncherEnv,
-  gateway: { graphqlUrl: string; apiKey: string },
+  graphqlUrl: string,
   start: (spec: ChildSpec, essential: boolean) => Child,
   log: (line: string) => void,
 ): Promise<string> {
   const webDir = join(root, "apps/web");
   const next = createRequire(join(webDir, "package.json")).resolve("next/dist/bin/next");
   const webEnv: NodeJS.ProcessEnv = {
-    ...process.env,
-    GRAPHQL_URL: gateway.graphqlUrl,
-    GRAFT_API_KEY: gateway.apiKey,
+    ...withoutSecrets(process.env),
+    GRAPHQL_URL: graphqlUrl,
     NEXT_TELEMETRY_DISABLED: "1",
   };
   if (!existsSync(join(webDir, ".next", "BUILD_ID"))) {
@@ -154,7 +174,8 @@ async function startWeb(
       command: process.execPath,
       args: [next, "start", "-p", String(port), "-H", "127.0.0.1"],
       cwd: webDir,
-      env: webEnv,
+      // WEB_PORT: the dashboard answers to localhost/127.0.0.1/[::1] on this port (Host check).
+      env: { ...webEnv, WEB_PORT: String(port) },
     },
     false,
   );

@@ -3,7 +3,7 @@ import type { Command } from "commander";
 import { contextOf } from "../context.ts";
 import { UsageError } from "../errors.ts";
 import { type FlagsByField, withFlagErrors } from "../flag-errors.ts";
-import { paint, print, printJson } from "../output.ts";
+import { paint, print, printJson, printJsonLine } from "../output.ts";
 import { decimal, freeze, integer, oneOf } from "../parse.ts";
 import { resolveDataset, resolveExperimentId, resolveModel } from "../resolve.ts";
 import { watchRun } from "../watch.ts";
@@ -122,7 +122,7 @@ export function finetuneCommand(program: Command): void {
       if (!ctx.json)
         print(`Started run ${paint(run.id, "bold")}: ${base.name} on ${dataset.name} (${taskName(base.task)})`);
       const final = await watchRun(client, run.id, { json: ctx.json });
-      if (ctx.json) return print(JSON.stringify({ type: "result", run: final }));
+      if (ctx.json) return printJsonLine({ type: "result", run: final });
       print(`Output model: ${final.outputModel ? `${final.outputModel.name} (${final.outputModel.id})` : "-"}`);
     });
 }

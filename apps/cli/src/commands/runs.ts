@@ -2,7 +2,7 @@ import { type RunDetail, RunOrderField, RunStatus, type RunSummary, SortDirectio
 import type { Command } from "commander";
 import { contextOf } from "../context.ts";
 import { UsageError } from "../errors.ts";
-import { fixed, paint, print, printJson, status, table } from "../output.ts";
+import { fixed, paint, print, printJson, printJsonLine, status, table } from "../output.ts";
 import { integer, list } from "../parse.ts";
 import { resolveExperimentId } from "../resolve.ts";
 import { watchRun } from "../watch.ts";
@@ -84,7 +84,7 @@ export function runsCommand(program: Command): void {
     .action(async (id: string, _opts: unknown, command: Command) => {
       const ctx = contextOf(command);
       const final = await watchRun(ctx.client(), id, { json: ctx.json });
-      if (ctx.json) return print(JSON.stringify({ type: "result", run: final }));
+      if (ctx.json) return printJsonLine({ type: "result", run: final });
       print(`Output model: ${final.outputModel ? `${final.outputModel.name} (${final.outputModel.id})` : "-"}`);
     });
 

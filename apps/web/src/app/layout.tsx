@@ -1,4 +1,5 @@
 import type { Metadata } from "next";
+import { connection } from "next/server";
 import type { ReactNode } from "react";
 import "./globals.css";
 
@@ -7,7 +8,10 @@ export const metadata: Metadata = {
   description: "Transfer-learning experiments: runs, live metrics, lineage and trainers.",
 };
 
-export default function RootLayout({ children }: { children: ReactNode }) {
+export default async function RootLayout({ children }: { children: ReactNode }) {
+  // Every page renders per request: Next.js puts the Content-Security-Policy nonce (made by
+  // src/proxy.ts for this request) on its scripts only while rendering.
+  await connection();
   return (
     <html lang="en">
       <body>{children}</body>

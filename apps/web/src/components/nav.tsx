@@ -1,4 +1,5 @@
 "use client";
+import type { ViewerQuery } from "@graft/client";
 import Link from "next/link";
 import { usePathname } from "next/navigation";
 
@@ -15,8 +16,10 @@ function isActive(pathname: string, href: string): boolean {
   return href === "/" ? pathname === "/" : pathname === href || pathname.startsWith(`${href}/`);
 }
 
-export function Nav() {
+/** `viewer` is null when the gateway could not say who is logged in (unreachable). */
+export function Nav({ viewer }: { viewer: ViewerQuery["viewer"] | null }) {
   const pathname = usePathname();
+  const links = viewer?.role === "ADMIN" ? [...LINKS, { href: "/settings", label: "Settings" }] : LINKS;
   async function logout() {
     await fetch("/api/login", { method: "DELETE" });
     window.location.assign("/login");
@@ -30,7 +33,7 @@ export function Nav() {
         Graft
       </Link>
       <ul>
-        {LINKS.map((link) => (
+        {links.map((link) => (
           <li key={link.href}>
             <Link href={link.href} aria-current={isActive(pathname, link.href) ? "page" : undefined}>
               {link.label}
@@ -38,6 +41,11 @@ export function Nav() {
           </li>
         ))}
       </ul>
+      {viewer ? (
+        <p className="nav-viewer muted" title={`API key ${viewer.keyName} (${viewer.role})`}>
+          {viewer.projectName} · {viewer.role.toLowerCase()}
+        </p>
+      ) : null}
       <button type="button" className="nav-logout" onClick={logout}>
         Log out
       </button>

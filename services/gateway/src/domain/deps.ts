@@ -1,7 +1,10 @@
 import type { ArtifactStore } from "@graft/artifacts";
+import type { Role } from "@graft/contracts";
 import type { Db } from "@graft/db";
 import type { JetStreamClient } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
+import type { SessionPolicy } from "../auth/authenticate.ts";
+import type { GuessLimiter } from "../auth/guess-limiter.ts";
 
 /**
  * What the event plane (src/events) offers the rest of the gateway. Declared here so the
@@ -33,9 +36,23 @@ export interface DomainDeps {
   events: EventPlanePort | null;
   log: (line: string) => void;
   options: DomainOptions;
+  /** Failed join-token guesses per client address. */
+  guesses: GuessLimiter;
+  /** How long dashboard sessions last. */
+  sessionPolicy: SessionPolicy;
 }
 
-/** The caller every domain call is scoped to. */
+/** The caller every domain call is scoped to: its project, its key and that key's role. */
 export interface Caller {
   projectId: string;
+  apiKeyId: string;
+  role: Role;
+  /** The dashboard session the call came with, if it did. */
+  sessionId: string | null;
+}
+
+/** Where a request came from, for limits on guessing secrets. */
+export interface RequestOrigin {
+  /** The client's address as the socket saw it. */
+  clientAddress: string;
 }

@@ -63,3 +63,15 @@ export class ConflictError extends DomainError {
   override name = "ConflictError";
   readonly code = "CONFLICT";
 }
+
+/** Too many failed guesses of a secret from one address: answered with HTTP 429 and Retry-After. */
+export class TooManyAttemptsError extends DomainError {
+  override name = "TooManyAttemptsError";
+  readonly code = "RATE_LIMITED";
+  constructor(readonly retryAfterSeconds: number) {
+    super(`too many failed attempts from this address; try again in ${retryAfterSeconds} s`);
+  }
+  override extensions() {
+    return { retryAfter: this.retryAfterSeconds };
+  }
+}

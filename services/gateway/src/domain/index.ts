@@ -1,11 +1,14 @@
 import { type ProjectScope, projectScope } from "@graft/db";
+import { ApiKeyCommands } from "./commands/api-keys.ts";
 import { DatasetCommands } from "./commands/datasets.ts";
 import { ExperimentCommands } from "./commands/experiments.ts";
+import { JoinTokenCommands } from "./commands/join-tokens.ts";
 import { ModelCommands } from "./commands/models.ts";
 import { RunCommands } from "./commands/runs.ts";
+import { SessionCommands } from "./commands/sessions.ts";
 import { TrainerCommands } from "./commands/trainers.ts";
 import { DatasetQueries } from "./datasets.ts";
-import type { Caller, DomainDeps } from "./deps.ts";
+import type { Caller, DomainDeps, RequestOrigin } from "./deps.ts";
 import { UnauthenticatedError } from "./errors.ts";
 import { ExperimentQueries } from "./experiments.ts";
 import { ModelQueries } from "./models.ts";
@@ -14,10 +17,11 @@ import { TrainerQueries } from "./trainers.ts";
 
 /**
  * The domain as one request sees it: reads and commands scoped to the caller. Without a
- * caller (no API key) only `trainers.register` (join token) works; the rest throw
- * UNAUTHENTICATED.
+ * caller (no API key) only `trainers.register` (join token) and `sessionCommands.create`
+ * (an API key in the input) work; the rest throw UNAUTHENTICATED. Admin-only operations
+ * check the caller's role with `requireAdmin`.
  */
-export function createDomain(deps: DomainDeps, caller: Caller | null) {
+export function createDomain(deps: DomainDeps, caller: Caller | null, origin: RequestOrigin) {
   const scope = caller ? projectScope(caller.projectId) : null;
   const scoped = <T>(make: (scope: ProjectScope) => T): T => {
     if (scope) return make(scope);
@@ -43,10 +47,14 @@ export function createDomain(deps: DomainDeps, caller: Caller | null) {
     datasetCommands: scoped((c) => new DatasetCommands(deps, c)),
     experimentCommands: scoped((c) => new ExperimentCommands(deps, c)),
     runCommands: scoped((c) => new RunCommands(deps, c, { models, datasets, experiments, runs })),
-    trainerCommands: new TrainerCommands(deps, scope),
+    trainerCommands: new TrainerCommands(deps, caller, origin),
+    apiKeyCommands: new ApiKeyCommands(deps, caller),
+    joinTokenCommands: new JoinTokenCommands(deps, caller),
+    sessionCommands: new SessionCommands(deps, caller),
   };
 }
 
 export type Domain = ReturnType<typeof createDomain>;
-export type { Caller, DomainDeps, DomainOptions, EventPlanePort } from "./deps.ts";
+export { requireAdmin } from "./access.ts";
+export type { Caller, DomainDeps, DomainOptions, EventPlanePort, RequestOrigin } from "./deps.ts";
 export * from "./errors.ts";

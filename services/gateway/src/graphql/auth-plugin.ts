@@ -2,14 +2,17 @@ import type { ApolloServerPlugin } from "@apollo/server";
 import { GraphQLError, type OperationDefinitionNode } from "graphql";
 import type { GraphQLContext } from "./context.ts";
 
-/** The only operation allowed without an API key: a trainer joining with its join token. */
+/** Mutations that carry their own credential in an argument, so they need no API key. */
+const KEYLESS_MUTATIONS = new Set(["registerTrainer", "createSession", "__typename"]);
+
+/**
+ * The only operations allowed without an API key: a trainer joining with its join token, and
+ * a dashboard login trading an API key (in the argument) for a session.
+ */
 export function isKeylessOperation(operation: OperationDefinitionNode | null | undefined): boolean {
   if (operation?.operation !== "mutation") return false;
   const fields = operation.selectionSet.selections;
-  return (
-    fields.length > 0 &&
-    fields.every((s) => s.kind === "Field" && (s.name.value === "registerTrainer" || s.name.value === "__typename"))
-  );
+  return fields.length > 0 && fields.every((s) => s.kind === "Field" && KEYLESS_MUTATIONS.has(s.name.value));
 }
 
 /** Refuses every HTTP operation without a valid API key, before any resolver runs (401). */

@@ -1,6 +1,17 @@
 import type { Hyperparameters, Preprocessing } from "@graft/contracts";
 import type { LayerRow } from "@graft/db";
-import type { AttemptRow, DatasetRow, EpochRow, ExperimentRow, ModelRow, RunRow, TrainerRow } from "../domain/rows.ts";
+import type { Viewer } from "../auth/authenticate.ts";
+import type {
+  ApiKeyRow,
+  AttemptRow,
+  DatasetRow,
+  EpochRow,
+  ExperimentRow,
+  JoinTokenRow,
+  ModelRow,
+  RunRow,
+  TrainerRow,
+} from "../domain/rows.ts";
 import type { RunEventPayload, TrainerEventPayload } from "../events/index.ts";
 
 /** What each GraphQL object type's resolvers receive as parent (codegen mappers). */
@@ -17,3 +28,7 @@ export type HyperparametersParent = Hyperparameters;
 export type TrainerEventParent = TrainerEventPayload;
 export type RunEventParent = RunEventPayload;
 export type RegisterTrainerParent = { trainer: TrainerRow; trainerToken: string };
+export type ApiKeyParent = ApiKeyRow;
+export type JoinTokenParent = JoinTokenRow;
+export type ViewerParent = Viewer;
+export type CreatedSessionParent = { token: string; expiresAt: Date; viewer: Viewer };

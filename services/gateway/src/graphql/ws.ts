@@ -8,32 +8,52 @@ import {
   validate,
 } from "graphql";
 import { useServer } from "graphql-ws/use/ws";
+import type { WebSocket } from "ws";
 import { WebSocketServer } from "ws";
 import type { Viewer } from "../auth/authenticate.ts";
 import { UnauthenticatedError } from "../domain/errors.ts";
+import type { HostAllowList } from "../http/host-guard.ts";
 import type { GraphQLContext } from "./context.ts";
 
 type ConnectionExtra = { viewer?: Viewer };
 
+/** A live socket is re-checked this often, so a revoked key or ended session loses its sockets too. */
+const RECHECK_EVERY_MS = 30_000;
+
 /**
- * graphql-ws on the HTTP server's port and path. The key comes from the upgrade request's
- * Authorization header or connectionParams.authorization; a connection without a valid key
- * is closed (4403) before any operation. The Origin is not checked: there are no cookies, so
- * a foreign page cannot ride on a browser's credentials.
+ * graphql-ws on the HTTP server's port and path. The upgrade must name an allowed Host, and a
+ * browser's Origin must be this server or an allowed host (403 otherwise). The key comes from
+ * the upgrade request's Authorization header or connectionParams.authorization; a connection
+ * without a valid key or session is closed (4403) before any operation, and one whose key or
+ * session stops being valid is closed (4403) within RECHECK_EVERY_MS.
  */
 export function attachWebSockets(options: {
   server: Server;
   path: string;
   schema: GraphQLSchema;
   validationRules: ValidationRule[];
+  allowedHosts: HostAllowList;
   authenticateWith: (authorization: string | undefined) => Promise<Viewer>;
-  context: (viewer: Viewer) => GraphQLContext;
+  context: (viewer: Viewer, clientAddress: string) => GraphQLContext;
   formatError: (formatted: GraphQLFormattedError, error: unknown) => GraphQLFormattedError;
   log: (line: string) => void;
+  /** @default 30_000 */
+  recheckEveryMs?: number;
 }) {
   // graphql-ws does not go through Apollo, so its errors get the same formatting here.
   const format = (errors: readonly GraphQLError[]) => errors.map((e) => options.formatError(e.toJSON(), e));
-  const wss = new WebSocketServer({ server: options.server, path: options.path, maxPayload: 1024 * 1024 });
+  const wss = new WebSocketServer({
+    server: options.server,
+    path: options.path,
+    maxPayload: 1024 * 1024,
+    verifyClient: ({ origin, req }, done) => {
+      const host = req.headers.host;
+      if (!options.allowedHosts.allows(host)) return done(false, 421, "Misdirected Request");
+      if (!options.allowedHosts.allowsOrigin(origin, host)) return done(false, 403, "Forbidden");
+      done(true);
+    },
+  });
+  const live = new Map<WebSocket, string | undefined>();
   const rules = [...specifiedRules, ...options.validationRules];
   const disposable = useServer<Record<string, unknown> | undefined, ConnectionExtra>(
     {
@@ -44,6 +64,8 @@ export function attachWebSockets(options: {
         const header = typeof fromParams === "string" ? fromParams : ctx.extra.request.headers.authorization;
         try {
           ctx.extra.viewer = await options.authenticateWith(header);
+          live.set(ctx.extra.socket, header);
+          ctx.extra.socket.once("close", () => live.delete(ctx.extra.socket));
           return true;
         } catch (error) {
           if (!(error instanceof UnauthenticatedError))
@@ -57,13 +79,24 @@ export function attachWebSockets(options: {
       context: (ctx) => {
         const viewer = ctx.extra.viewer;
         if (!viewer) throw new UnauthenticatedError("missing API key");
-        return options.context(viewer);
+        return options.context(viewer, ctx.extra.request.socket.remoteAddress ?? "unknown");
       },
     },
     wss,
   );
+  const recheck = setInterval(() => {
+    for (const [socket, authorization] of live) {
+      options.authenticateWith(authorization).catch((error: unknown) => {
+        if (!(error instanceof UnauthenticatedError)) return;
+        live.delete(socket);
+        socket.close(4403, "Forbidden");
+      });
+    }
+  }, options.recheckEveryMs ?? RECHECK_EVERY_MS);
+  recheck.unref();
   return {
     async close() {
+      clearInterval(recheck);
       await disposable.dispose();
       for (const client of wss.clients) client.terminate();
       await new Promise<void>((resolve) => wss.close(() => resolve()));

@@ -22,7 +22,7 @@ export async function handleUpload(
   }
   let viewer: Awaited<ReturnType<typeof authenticate>>;
   try {
-    viewer = await authenticate(deps.db, req.headers.authorization);
+    viewer = await authenticate(deps.db, req.headers.authorization, deps.sessionPolicy);
   } catch (error) {
     if (error instanceof UnauthenticatedError) {
       req.resume();

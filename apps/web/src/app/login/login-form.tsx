@@ -1,15 +1,19 @@
 "use client";
-import { type FormEvent, useState } from "react";
+import { type FormEvent, useEffect, useState } from "react";
 
-function safeNext(): string {
-  const next = new URLSearchParams(window.location.search).get("next");
-  // Only same-site paths, so the login page cannot be used as an open redirect.
-  return next?.startsWith("/") && !next.startsWith("//") ? next : "/";
-}
-
-export function LoginForm() {
+/** `next` is a same-site path, already checked on the server (safeNextPath). */
+export function LoginForm({ next }: { next: string }) {
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
+  const [csrfToken, setCsrfToken] = useState<string | null>(null);
+
+  // The form's CSRF token, bound to a cookie the same answer sets.
+  useEffect(() => {
+    fetch("/api/login", { cache: "no-store" })
+      .then((res) => res.json() as Promise<{ csrfToken?: string }>)
+      .then((body) => setCsrfToken(body.csrfToken ?? null))
+      .catch(() => setError("The dashboard server is unreachable"));
+  }, []);
 
   async function submit(event: FormEvent<HTMLFormElement>) {
     event.preventDefault();
@@ -20,14 +24,14 @@ export function LoginForm() {
       const res = await fetch("/api/login", {
         method: "POST",
         headers: { "content-type": "application/json" },
-        body: JSON.stringify({ apiKey }),
+        body: JSON.stringify({ apiKey, csrfToken }),
       });
       const body = (await res.json()) as { error?: string };
       if (!res.ok) {
         setError(body.error ?? "Login failed");
         return;
       }
-      window.location.assign(safeNext());
+      window.location.assign(next);
     } catch {
       setError("The dashboard server is unreachable");
     } finally {
@@ -41,7 +45,8 @@ export function LoginForm() {
         <label htmlFor="apiKey">API key</label>
         <input id="apiKey" name="apiKey" type="password" autoComplete="off" required />
         <span className="field-hint">
-          In local mode, <code>npm start</code> prints the key on its <code>API key:</code> line.
+          In local mode, <code>npm start</code> prints the key once, when it makes it, and keeps it in{" "}
+          <code>GRAFT_HOME/local-api-key</code>.
         </span>
         {error ? (
           <span className="field-message" id="login-error" role="alert">
@@ -49,7 +54,7 @@ export function LoginForm() {
           </span>
         ) : null}
       </div>
-      <button className="button" type="submit" disabled={busy}>
+      <button className="button" type="submit" disabled={busy || csrfToken === null}>
         {busy ? "Checking…" : "Log in"}
       </button>
     </form>

@@ -2,9 +2,12 @@
 export interface WebEnv {
   /** Gateway GraphQL endpoint. @default "http://127.0.0.1:4000/graphql" */
   graphqlUrl: URL;
-  /** Local mode: the key used when the browser has not logged in. */
-  defaultApiKey: string | null;
-  /** Send the session cookie only over https. */
+  /**
+   * Host names (`name` or `name:port`) the dashboard answers to; `*` for any.
+   * @default localhost, 127.0.0.1 and [::1] (on WEB_PORT when it is set)
+   */
+  allowedHosts: readonly string[];
+  /** Cookies only over https (`Secure`, `__Host-` names): set behind TLS. */
   secureCookies: boolean;
 }
 
@@ -26,11 +29,16 @@ export function webEnv(): WebEnv {
   if (graphqlUrl.protocol !== "http:" && graphqlUrl.protocol !== "https:") {
     throw new WebConfigError(`GRAPHQL_URL must be http(s), got ${graphqlUrl.protocol}`);
   }
-  const key = process.env.GRAFT_API_KEY?.trim();
+  const port = process.env.WEB_PORT?.trim();
+  const listed = (process.env.GRAFT_ALLOWED_HOSTS ?? "")
+    .split(",")
+    .map((h) => h.trim())
+    .filter(Boolean);
   cached = {
     graphqlUrl,
-    defaultApiKey: key ? key : null,
-    secureCookies: process.env.GRAFT_SECURE_COOKIES === "1",
+    allowedHosts:
+      listed.length > 0 ? listed : ["localhost", "127.0.0.1", "[::1]"].map((h) => (port ? `${h}:${port}` : h)),
+    secureCookies: process.env.GRAFT_SECURE_COOKIES === "1" || process.env.GRAFT_SECURE_COOKIES === "true",
   };
   return cached;
 }

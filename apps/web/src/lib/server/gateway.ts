@@ -1,15 +1,15 @@
-import { GraftFetcher } from "@graft/client";
+import { type GraftConnectionError, GraftFetcher } from "@graft/client";
 import { webEnv } from "./env.ts";
 
 /**
- * The gateway with the session's key. Only the dashboard's server holds keys; no timeout of
- * its own, since the browser's request waits as long as the gateway takes (a model fetched
- * by URL can take a minute).
+ * The gateway with the session's token (null: no Authorization, for the login itself). Only
+ * the dashboard's server holds tokens; no timeout of its own, since the browser's request
+ * waits as long as the gateway takes (a model fetched by URL can take a minute).
  */
-export function gatewayFor(apiKey: string): GraftFetcher {
+export function gatewayFor(sessionToken: string | null): GraftFetcher {
   return new GraftFetcher({
     url: webEnv().graphqlUrl.toString(),
-    apiKey,
+    apiKey: sessionToken,
     fetch: (input, init) => fetch(input, { ...init, cache: "no-store" }),
     timeoutMs: null,
   });
@@ -17,4 +17,13 @@ export function gatewayFor(apiKey: string): GraftFetcher {
 
 export function graphqlErrorBody(message: string, code: string): string {
   return JSON.stringify({ errors: [{ message, extensions: { code } }] });
+}
+
+/**
+ * What the browser is told when the gateway cannot be reached: no address, no cause (those
+ * go to the server's log), since they describe the inside of the deployment.
+ */
+export function gatewayUnreachable(error: GraftConnectionError): string {
+  console.error(`dashboard: ${error.message}`);
+  return "The gateway is unreachable";
 }

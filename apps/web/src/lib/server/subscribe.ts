@@ -8,18 +8,18 @@ export interface SubscriptionHandlers<TResult> {
 }
 
 /**
- * Opens one graphql-ws subscription to the gateway with the session's key. The key stays on
- * this server; the browser only sees the events relayed to it. A relay outlives gateway
+ * Opens one graphql-ws subscription to the gateway with the session's token. The token stays
+ * on this server; the browser only sees the events relayed to it. A relay outlives gateway
  * restarts, so it keeps reconnecting.
  */
 export function subscribeGateway<TResult, TVariables>(
   document: GraphQLDocument<TResult, TVariables>,
   variables: TVariables,
-  apiKey: string,
+  sessionToken: string,
   handlers: SubscriptionHandlers<TResult>,
 ): () => void {
   return subscribe(
-    { url: webEnv().graphqlUrl.toString(), apiKey, retryAttempts: 20, shouldRetry: () => true },
+    { url: webEnv().graphqlUrl.toString(), apiKey: sessionToken, retryAttempts: 20, shouldRetry: () => true },
     document,
     variables,
     {

@@ -1,8 +1,9 @@
 import { encodeMessage, trainerControlSubject, trainerUpdatesSubject } from "@graft/contracts";
-import { joinTokens, type ProjectScope, trainers } from "@graft/db";
+import { joinTokens, trainers } from "@graft/db";
 import { and, eq, isNull, sql } from "drizzle-orm";
-import { generateSecret, hashSecret, TRAINER_TOKEN_PREFIX } from "../../auth/secrets.ts";
-import type { DomainDeps } from "../deps.ts";
+import { generateSecret, hashSecret, isSecretShaped, TRAINER_TOKEN_PREFIX } from "../../auth/secrets.ts";
+import { requireAdmin } from "../access.ts";
+import type { Caller, DomainDeps, RequestOrigin } from "../deps.ts";
 import { BadUserInputError, NotFoundError, UnauthenticatedError } from "../errors.ts";
 import { checkId } from "../ids.ts";
 import { checkName, checkPool } from "../input.ts";
@@ -24,16 +25,27 @@ export interface RegisterTrainerInput {
 export class TrainerCommands {
   constructor(
     private readonly deps: DomainDeps,
-    private readonly scope: ProjectScope | null,
+    private readonly caller: Caller | null,
+    private readonly origin: RequestOrigin,
   ) {}
 
-  /** Joins the fleet with a join token (no API key); the token given back is shown once. */
+  /**
+   * Joins the fleet with a join token (no API key); the token given back is shown once. An
+   * address that keeps presenting wrong join tokens is refused for a while (RATE_LIMITED).
+   */
   async register(input: RegisterTrainerInput): Promise<{ trainer: TrainerRow; trainerToken: string }> {
-    const [token] = await this.deps.db
-      .select({ id: joinTokens.id })
-      .from(joinTokens)
-      .where(and(eq(joinTokens.hash, hashSecret(input.joinToken)), isNull(joinTokens.revokedAt)));
-    if (!token) throw new UnauthenticatedError("invalid join token");
+    await this.deps.guesses.check(this.origin.clientAddress);
+    const [token] = isSecretShaped(input.joinToken)
+      ? await this.deps.db
+          .update(joinTokens)
+          .set({ lastUsedAt: new Date() })
+          .where(and(eq(joinTokens.hash, hashSecret(input.joinToken)), isNull(joinTokens.revokedAt)))
+          .returning({ id: joinTokens.id })
+      : [];
+    if (!token) {
+      await this.deps.guesses.failed(this.origin.clientAddress);
+      throw new UnauthenticatedError("invalid join token");
+    }
     const pool = checkPool(input.pool, "input.pool");
     const maxConcurrentRuns = input.maxConcurrentRuns ?? 1;
     if (!Number.isInteger(maxConcurrentRuns) || maxConcurrentRuns < 1 || maxConcurrentRuns > 64) {
@@ -88,9 +100,9 @@ export class TrainerCommands {
     return { trainer, trainerToken };
   }
 
-  /** Stops a trainer taking new jobs; it finishes what it runs. */
+  /** Stops a trainer taking new jobs; it finishes what it runs. ADMIN only: the fleet is shared. */
   async drain(id: string): Promise<TrainerRow> {
-    if (!this.scope) throw new UnauthenticatedError("missing API key: send `Authorization: Bearer <api key>`");
+    requireAdmin(this.caller);
     const trainerId = checkId("trainer", id);
     const [trainer] = await this.deps.db
       .update(trainers)

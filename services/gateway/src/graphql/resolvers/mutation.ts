@@ -8,4 +8,10 @@ export const Mutation: MutationResolvers = {
   cancelRun: (_, { id }, { domain }) => domain.runCommands.cancel(id),
   registerTrainer: (_, { input }, { domain }) => domain.trainerCommands.register(input),
   drainTrainer: (_, { id }, { domain }) => domain.trainerCommands.drain(id),
+  createApiKey: (_, { input }, { domain }) => domain.apiKeyCommands.create(input),
+  revokeApiKey: (_, { id }, { domain }) => domain.apiKeyCommands.revoke(id),
+  createJoinToken: (_, { input }, { domain }) => domain.joinTokenCommands.create(input),
+  revokeJoinToken: (_, { id }, { domain }) => domain.joinTokenCommands.revoke(id),
+  createSession: (_, { apiKey }, { domain }) => domain.sessionCommands.create(apiKey),
+  revokeSession: (_, __, { domain }) => domain.sessionCommands.revokeCurrent(),
 };

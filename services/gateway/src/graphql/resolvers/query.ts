@@ -14,6 +14,8 @@ export const Query: QueryResolvers = {
   trainer: (_, { id }, { domain }) => domain.trainers.get(id),
   viewer: (_, __, { viewer }) => {
     if (!viewer) throw new UnauthenticatedError("missing API key");
-    return { projectId: viewer.projectId, projectName: viewer.projectName };
+    return viewer;
   },
+  apiKeys: (_, { includeRevoked }, { domain }) => domain.apiKeyCommands.list(includeRevoked ?? false),
+  joinTokens: (_, { includeRevoked }, { domain }) => domain.joinTokenCommands.list(includeRevoked ?? false),
 };

@@ -1,5 +1,6 @@
 import { RunEventsDocument, TrainerEventsDocument } from "@graft/client";
-import { sessionApiKey } from "@/lib/server/session.ts";
+import { refuseForeignRequest } from "@/lib/server/request-guard.ts";
+import { sessionToken } from "@/lib/server/session.ts";
 import { type SubscriptionHandlers, subscribeGateway } from "@/lib/server/subscribe.ts";
 
 export const dynamic = "force-dynamic";
@@ -13,8 +14,10 @@ const KEEPALIVE_MS = 15_000;
  * `?topic=trainers` for trainerEvents. Each event is the subscription's `data` as JSON.
  */
 export async function GET(request: Request): Promise<Response> {
-  const key = await sessionApiKey();
-  if (!key) return new Response("Log in with an API key", { status: 401 });
+  const refused = refuseForeignRequest(request, { stateChanging: false });
+  if (refused) return refused;
+  const key = await sessionToken();
+  if (!key) return new Response("Log in first", { status: 401 });
   const params = new URL(request.url).searchParams;
   const runId = params.get("runId");
   let open: (handlers: SubscriptionHandlers<unknown>) => () => void;
