@@ -30,7 +30,7 @@ export {
   WEIGHTS_FILE,
   type WeightSpec,
 } from "./model-format.ts";
-export { getModel, MODEL_FILES, putModel } from "./model-store.ts";
+export { getModel, getModelBytes, MODEL_FILES, putModel, storedModelDigest } from "./model-store.ts";
 export {
   ARTIFACTS_BUCKET,
   type ArtifactStore,

@@ -139,6 +139,14 @@ export type RunOrder = {
   direction: SortDirection;
 };
 
+export const EventDropKind = {
+  /** The sender does not hold the run's attempt, or the event's identity does not check out. */
+  Refused: 'REFUSED',
+  /** Applying it failed on every delivery; it will not be tried again. */
+  DeadLetter: 'DEAD_LETTER'
+} as const;
+
+export type EventDropKind = typeof EventDropKind[keyof typeof EventDropKind];
 /**
  * What a key may do. MEMBER: its project's models, datasets, experiments and runs. ADMIN: that,
  * plus the project's API keys, join tokens and fleet operations (draining trainers).
@@ -356,7 +364,7 @@ export type CreateExperimentMutationVariables = Exact<{
 
 export type CreateExperimentMutation = { createExperiment: { id: string, name: string, description: string | null, objectiveMetric: MetricName, objectiveDirection: SortDirection, createdAt: string } };
 
-export type ModelSummaryFragment = { id: string, name: string, kind: ModelKind, architecture: string, task: string, inputShape: Array<number>, labels: Array<string>, paramCount: number, sizeBytes: number, verifiedLineage: boolean | null, createdAt: string, parent: { id: string, name: string } | null };
+export type ModelSummaryFragment = { id: string, name: string, kind: ModelKind, architecture: string, task: string, inputShape: Array<number>, labels: Array<string>, paramCount: number, sizeBytes: number, verifiedLineage: boolean | null, lineageReason: string | null, createdAt: string, parent: { id: string, name: string } | null };
 
 export type EpochFieldsFragment = { epoch: number, loss: number, accuracy: number | null, valLoss: number | null, valAccuracy: number | null, learningRate: number, durationMs: number, samplesPerSecond: number, trainableParams: number, frozenLayers: number, attempt: number, recordedAt: string };
 
@@ -377,14 +385,14 @@ export type ModelsQueryVariables = Exact<{
 }>;
 
 
-export type ModelsQuery = { models: { totalCount: number, edges: Array<{ node: { id: string, name: string, kind: ModelKind, architecture: string, task: string, inputShape: Array<number>, labels: Array<string>, paramCount: number, sizeBytes: number, verifiedLineage: boolean | null, createdAt: string, parent: { id: string, name: string } | null } }>, pageInfo: { hasNextPage: boolean, endCursor: string | null } } };
+export type ModelsQuery = { models: { totalCount: number, edges: Array<{ node: { id: string, name: string, kind: ModelKind, architecture: string, task: string, inputShape: Array<number>, labels: Array<string>, paramCount: number, sizeBytes: number, verifiedLineage: boolean | null, lineageReason: string | null, createdAt: string, parent: { id: string, name: string } | null } }>, pageInfo: { hasNextPage: boolean, endCursor: string | null } } };
 
 export type ModelQueryVariables = Exact<{
   id: string;
 }>;
 
 
-export type ModelQuery = { model: { featureLayer: string | null, provenance: unknown, bestMetric: number | null, id: string, name: string, kind: ModelKind, architecture: string, task: string, inputShape: Array<number>, labels: Array<string>, paramCount: number, sizeBytes: number, verifiedLineage: boolean | null, createdAt: string, preprocessing: { kind: string, inputRange: Array<number> | null, channels: number | null, sequenceLength: number | null, padding: SequenceEnd | null, truncation: SequenceEnd | null, padTokenId: number | null, tokenizerSha256: string | null }, layers: Array<{ index: number, name: string, className: string, params: number, weightHash: string | null, trainable: boolean }>, parent: { id: string, name: string, kind: ModelKind } | null, children: Array<{ id: string, name: string, bestMetric: number | null, verifiedLineage: boolean | null }>, siblings: Array<{ id: string, name: string, bestMetric: number | null, verifiedLineage: boolean | null }>, producedBy: { id: string, name: string | null, status: RunStatus, experiment: { id: string, name: string, objectiveMetric: MetricName, objectiveDirection: SortDirection } | null, hyperparameters: { freezeStrategy: FreezeStrategy, freezeLayers: number | null, epochs: number } } | null } | null };
+export type ModelQuery = { model: { featureLayer: string | null, provenance: unknown, bestMetric: number | null, id: string, name: string, kind: ModelKind, architecture: string, task: string, inputShape: Array<number>, labels: Array<string>, paramCount: number, sizeBytes: number, verifiedLineage: boolean | null, lineageReason: string | null, createdAt: string, preprocessing: { kind: string, inputRange: Array<number> | null, channels: number | null, sequenceLength: number | null, padding: SequenceEnd | null, truncation: SequenceEnd | null, padTokenId: number | null, tokenizerSha256: string | null }, layers: Array<{ index: number, name: string, className: string, params: number, weightHash: string | null, trainable: boolean }>, parent: { id: string, name: string, kind: ModelKind } | null, children: Array<{ id: string, name: string, bestMetric: number | null, verifiedLineage: boolean | null }>, siblings: Array<{ id: string, name: string, bestMetric: number | null, verifiedLineage: boolean | null }>, producedBy: { id: string, name: string | null, status: RunStatus, experiment: { id: string, name: string, objectiveMetric: MetricName, objectiveDirection: SortDirection } | null, hyperparameters: { freezeStrategy: FreezeStrategy, freezeLayers: number | null, epochs: number } } | null } | null };
 
 export type ModelTreeQueryVariables = Exact<{
   id: string;
@@ -406,7 +414,7 @@ export type RegisterModelMutationVariables = Exact<{
 }>;
 
 
-export type RegisterModelMutation = { registerModel: { id: string, name: string, kind: ModelKind, architecture: string, task: string, inputShape: Array<number>, labels: Array<string>, paramCount: number, sizeBytes: number, verifiedLineage: boolean | null, createdAt: string, parent: { id: string, name: string } | null } };
+export type RegisterModelMutation = { registerModel: { id: string, name: string, kind: ModelKind, architecture: string, task: string, inputShape: Array<number>, labels: Array<string>, paramCount: number, sizeBytes: number, verifiedLineage: boolean | null, lineageReason: string | null, createdAt: string, parent: { id: string, name: string } | null } };
 
 export type RunsQueryVariables = Exact<{
   filter?: RunFilter | null | undefined;
@@ -488,7 +496,21 @@ export type RegisterTrainerMutationVariables = Exact<{
 }>;
 
 
-export type RegisterTrainerMutation = { registerTrainer: { trainerToken: string, trainer: { id: string, name: string } } };
+export type RegisterTrainerMutation = { registerTrainer: { trainerToken: string, natsCredentials: string, trainer: { id: string, name: string } } };
+
+export type RemoveTrainerMutationVariables = Exact<{
+  id: string;
+}>;
+
+
+export type RemoveTrainerMutation = { removeTrainer: { id: string, name: string, host: string, pool: string, backend: string, devices: Array<string>, labels: Array<string>, cpuCount: number, memoryBytes: number, maxConcurrentRuns: number, status: TrainerStatus, lastHeartbeatAt: string | null, registeredAt: string, currentRuns: Array<{ id: string, name: string | null, status: RunStatus }> } };
+
+export type EventDropsQueryVariables = Exact<{
+  first?: number | null | undefined;
+}>;
+
+
+export type EventDropsQuery = { eventDrops: { total: number, items: Array<{ id: string, kind: EventDropKind, at: string, subject: string, runId: string | null, trainerId: string | null, eventType: string | null, attempt: number | null, reason: string }> } };
 
 export type TrainerEventsSubscriptionVariables = Exact<{ [key: string]: never; }>;
 
@@ -539,6 +561,7 @@ export const ModelSummaryFragmentDoc = new TypedDocumentString(`
   paramCount
   sizeBytes
   verifiedLineage
+  lineageReason
   parent {
     id
     name
@@ -911,6 +934,7 @@ export const ModelsDocument = new TypedDocumentString(`
   paramCount
   sizeBytes
   verifiedLineage
+  lineageReason
   parent {
     id
     name
@@ -988,6 +1012,7 @@ export const ModelDocument = new TypedDocumentString(`
   paramCount
   sizeBytes
   verifiedLineage
+  lineageReason
   parent {
     id
     name
@@ -1066,6 +1091,7 @@ export const RegisterModelDocument = new TypedDocumentString(`
   paramCount
   sizeBytes
   verifiedLineage
+  lineageReason
   parent {
     id
     name
@@ -1564,9 +1590,54 @@ export const RegisterTrainerDocument = new TypedDocumentString(`
       name
     }
     trainerToken
+    natsCredentials
   }
 }
     `) as unknown as TypedDocumentString<RegisterTrainerMutation, RegisterTrainerMutationVariables>;
+export const RemoveTrainerDocument = new TypedDocumentString(`
+    mutation RemoveTrainer($id: ID!) {
+  removeTrainer(id: $id) {
+    ...TrainerFields
+  }
+}
+    fragment TrainerFields on Trainer {
+  id
+  name
+  host
+  pool
+  backend
+  devices
+  labels
+  cpuCount
+  memoryBytes
+  maxConcurrentRuns
+  status
+  lastHeartbeatAt
+  registeredAt
+  currentRuns {
+    id
+    name
+    status
+  }
+}`) as unknown as TypedDocumentString<RemoveTrainerMutation, RemoveTrainerMutationVariables>;
+export const EventDropsDocument = new TypedDocumentString(`
+    query EventDrops($first: Int) {
+  eventDrops(first: $first) {
+    total
+    items {
+      id
+      kind
+      at
+      subject
+      runId
+      trainerId
+      eventType
+      attempt
+      reason
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<EventDropsQuery, EventDropsQueryVariables>;
 export const TrainerEventsDocument = new TypedDocumentString(`
     subscription TrainerEvents {
   trainerEvents {

@@ -14,5 +14,6 @@ export * from "./preprocessing.ts";
 export * from "./roles.ts";
 export * from "./statuses.ts";
 export * from "./subjects.ts";
+export * from "./trainer-plane.ts";
 export * from "./training-path.ts";
 export * from "./updates.ts";

@@ -1,6 +1,7 @@
 import {
   AckPolicy,
   DeliverPolicy,
+  DiscardPolicy,
   type JetStreamManager,
   jetstreamManager,
   RetentionPolicy,
@@ -26,8 +27,12 @@ export interface JetStreamOptions {
   jobAckWaitMs?: number;
   /** Deliveries of a job before JetStream gives up; the trainer ends the run FAILED on the last. @default 5 */
   jobMaxDeliver?: number;
-  /** How long run events are kept in the stream. @default 7 days */
+  /** How long run events are kept in the stream (the database has them once ingested). @default 7 days */
   runEventsMaxAgeMs?: number;
+  /** Size cap of the run-events stream; the oldest events go first. @default 1 GiB */
+  runEventsMaxBytes?: number;
+  /** Size cap of the jobs stream; a full queue refuses new jobs (startFineTune fails) rather than dropping queued ones. @default 256 MiB */
+  jobsMaxBytes?: number;
   /** Storage of both streams; memory is for tests only. @default "file" */
   storage?: "file" | "memory";
 }
@@ -44,6 +49,12 @@ export async function ensureStreams(nc: NatsConnection, options: JetStreamOption
     subjects: [ALL_JOBS],
     retention: RetentionPolicy.Workqueue,
     storage,
+    max_bytes: options.jobsMaxBytes ?? 256 * 2 ** 20,
+    discard: DiscardPolicy.New,
+    // A job message is a few KB; nothing legitimate comes near this.
+    max_msg_size: 2 ** 20,
+    // Queued jobs wait as long as it takes for a trainer of their pool; 30 days bounds an abandoned pool.
+    max_age: nanos(30 * 24 * 3_600_000),
     // Dedup window for Nats-Msg-Id = `${runId}.${dispatch}`: a retried publish never queues a job twice.
     duplicate_window: nanos(10 * 60_000),
   });
@@ -53,6 +64,10 @@ export async function ensureStreams(nc: NatsConnection, options: JetStreamOption
     retention: RetentionPolicy.Limits,
     storage,
     max_age: nanos(options.runEventsMaxAgeMs ?? 7 * 24 * 3_600_000),
+    max_bytes: options.runEventsMaxBytes ?? 2 ** 30,
+    discard: DiscardPolicy.Old,
+    // The largest legitimate event (`succeeded` with a few thousand layer records) stays well under 1 MiB.
+    max_msg_size: 2 ** 20,
     duplicate_window: nanos(2 * 60_000),
   });
   return jsm;
@@ -89,7 +104,14 @@ export async function ensureIngestConsumer(jsm: JetStreamManager) {
   try {
     return await jsm.consumers.add(RUN_EVENTS_STREAM, config);
   } catch {
-    return await jsm.consumers.update(RUN_EVENTS_STREAM, config.durable_name, config);
+    try {
+      return await jsm.consumers.update(RUN_EVENTS_STREAM, config.durable_name, config);
+    } catch {
+      // A consumer from before the events subjects moved cannot change its filter (nats-server
+      // 2.9): recreate it. It delivers the stream again; ingest writes idempotently.
+      await jsm.consumers.delete(RUN_EVENTS_STREAM, config.durable_name);
+      return await jsm.consumers.add(RUN_EVENTS_STREAM, config);
+    }
   }
 }
 

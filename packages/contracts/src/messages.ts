@@ -45,6 +45,12 @@ export const jobMessageSchema = z.object({
   }),
   hyperparameters: hyperparametersSchema,
   enqueuedAt: timestamp,
+  /**
+   * Capability of whoever is delivered this job: it authorizes the run's artifact reads and
+   * writes at the gateway and signs the run's events (see `jobClaim`). Only the pool's
+   * trainers can read job messages.
+   */
+  jobToken: z.string().regex(/^[A-Za-z0-9_-]{43}$/),
 });
 export type JobMessage = z.infer<typeof jobMessageSchema>;
 
@@ -62,7 +68,14 @@ export type LayerRecord = z.infer<typeof layerRecordSchema>;
  * Every event carries the attempt (JetStream delivery count of the job) so the gateway can
  * fence off a trainer that lost its job to a redelivery but has not noticed yet.
  */
-const eventBase = { runId: id, attempt: z.number().int().min(1), trainerId: id, at: timestamp };
+const eventBase = {
+  runId: id,
+  attempt: z.number().int().min(1),
+  trainerId: id,
+  at: timestamp,
+  /** `jobClaim(jobToken, runId, attempt, trainerId)`: proves the sender was delivered the job. */
+  claim: z.string().regex(/^[0-9a-f]{64}$/),
+};
 
 export const runEventSchema = z.discriminatedUnion("type", [
   z.object({ type: z.literal("assigned"), ...eventBase }),
@@ -117,11 +130,11 @@ export const runEventSchema = z.discriminatedUnion("type", [
 export type RunEvent = z.infer<typeof runEventSchema>;
 export type RunEventType = RunEvent["type"];
 
-export const runControlSchema = z.object({
-  type: z.literal("cancel"),
-  runId: id,
-  reason: z.string().max(500).optional(),
-});
+export const runControlSchema = z.discriminatedUnion("type", [
+  z.object({ type: z.literal("cancel"), runId: id, reason: z.string().max(500).optional() }),
+  /** The gateway saw a newer attempt take the run: older attempts stop without reporting. */
+  z.object({ type: z.literal("superseded"), runId: id, attempt: z.number().int().min(1) }),
+]);
 export type RunControl = z.infer<typeof runControlSchema>;
 
 export const trainerControlSchema = z.object({ type: z.enum(["drain", "resume"]), trainerId: id });

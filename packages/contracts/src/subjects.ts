@@ -28,12 +28,23 @@ export const SUBJECT_ROOT = "graft";
 export const jobsSubject = (pool: string) => `${SUBJECT_ROOT}.jobs.${subjectToken(pool, "pool")}`;
 export const ALL_JOBS = `${SUBJECT_ROOT}.jobs.>`;
 
-/** Events a trainer reports for one run (JetStream limits stream). */
-export const runEventsSubject = (runId: string) => `${SUBJECT_ROOT}.runs.${subjectToken(runId, "run id")}.events`;
-export const ALL_RUN_EVENTS = `${SUBJECT_ROOT}.runs.*.events`;
+/**
+ * Events a trainer reports for one run (JetStream limits stream). The trainer id comes first
+ * so NATS permissions can pin a trainer to `graft.events.<its id>.*`: the gateway then reads
+ * the sender's identity from the subject, which no trainer can forge.
+ */
+export const runEventsSubject = (trainerId: string, runId: string) =>
+  `${SUBJECT_ROOT}.events.${subjectToken(trainerId, "trainer id")}.${subjectToken(runId, "run id")}`;
+export const ALL_RUN_EVENTS = `${SUBJECT_ROOT}.events.*.*`;
+/** Every event subject of one trainer (its publish permission). */
+export const trainerEventsWildcard = (trainerId: string) =>
+  `${SUBJECT_ROOT}.events.${subjectToken(trainerId, "trainer id")}.*`;
 
 /** Control messages (cancel) for one run; core NATS, trainers subscribe while they hold the run. */
 export const runControlSubject = (runId: string) => `${SUBJECT_ROOT}.runs.${subjectToken(runId, "run id")}.control`;
+
+/** Every run's control subject: trainers listen here for the runs they hold. */
+export const runControlWildcard = `${SUBJECT_ROOT}.runs.*.control`;
 
 /** Liveness and load of one trainer; core NATS. */
 export const trainerHeartbeatSubject = (trainerId: string) =>
@@ -44,10 +55,9 @@ export const ALL_TRAINER_HEARTBEATS = `${SUBJECT_ROOT}.trainers.*.heartbeat`;
 export const trainerControlSubject = (trainerId: string) =>
   `${SUBJECT_ROOT}.trainers.${subjectToken(trainerId, "trainer id")}.control`;
 
-/** Extracts the run id from a `graft.runs.<runId>.events` subject, or undefined. */
-export function runIdFromEventsSubject(subject: string): string | undefined {
-  const parts = subject.split(".");
-  return parts.length === 4 && parts[0] === SUBJECT_ROOT && parts[1] === "runs" && parts[3] === "events"
-    ? parts[2]
-    : undefined;
+/** Reads trainer and run id from a `graft.events.<trainerId>.<runId>` subject, or undefined. */
+export function idsFromEventsSubject(subject: string): { trainerId: string; runId: string } | undefined {
+  const [root, kind, trainerId, runId, ...rest] = subject.split(".");
+  if (root !== SUBJECT_ROOT || kind !== "events" || rest.length > 0) return undefined;
+  return isIdToken(trainerId) && isIdToken(runId) ? { trainerId, runId } : undefined;
 }

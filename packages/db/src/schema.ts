@@ -166,6 +166,8 @@ export const models = pgTable(
     artifactKey: text("artifact_key").notNull(),
     provenance: jsonb("provenance").$type<Record<string, unknown>>(),
     verifiedLineage: boolean("verified_lineage"),
+    /** Why verifiedLineage is what it is, as the gateway found when it re-read the artifact. */
+    lineageReason: text("lineage_reason"),
     builtinKey: text("builtin_key"),
     createdAt: createdAt(),
   },
@@ -233,6 +235,10 @@ export const trainers = pgTable(
     maxConcurrentRuns: integer("max_concurrent_runs").notNull(),
     status: trainerStatus("status").notNull().default("IDLE"),
     tokenHash: text("token_hash").notNull(),
+    /** Public nkey of the NATS user minted at the latest registration (revoked on removal or re-registration). */
+    natsUserKey: text("nats_user_key"),
+    /** Set by removeTrainer: hidden from the fleet, credentials revoked, until it registers again. */
+    removedAt: timestamp("removed_at", { withTimezone: true }),
     currentRuns: jsonb("current_runs").$type<string[]>().notNull().default([]),
     lastHeartbeatAt: timestamp("last_heartbeat_at", { withTimezone: true }),
     registeredAt: timestamp("registered_at", { withTimezone: true }).notNull().defaultNow(),
@@ -370,4 +376,35 @@ export const runEpochBlocks = pgTable(
     valAccuracyLast: doublePrecision("val_accuracy_last"),
   },
   (t) => [primaryKey({ columns: [t.runId, t.block] })],
+);
+
+/**
+ * NATS users the gateway revoked (removed or re-registered trainers). The GRAFT account JWT
+ * the gateway pushes to nats-server lists every one, so a restart of either keeps them out.
+ */
+export const natsRevocations = pgTable("nats_revocations", {
+  publicKey: text("public_key").primaryKey(),
+  trainerId: uuid("trainer_id").references(() => trainers.id, { onDelete: "set null" }),
+  revokedAt: timestamp("revoked_at", { withTimezone: true }).notNull().defaultNow(),
+});
+
+/**
+ * Run events the gateway did not apply: REFUSED (the sender does not hold the attempt or cannot
+ * prove it) or DEAD_LETTER (applying failed on every delivery). Ids come from the message as
+ * given, so they are text, not references.
+ */
+export const eventDrops = pgTable(
+  "event_drops",
+  {
+    id: uuid("id").primaryKey().defaultRandom(),
+    kind: text("kind").$type<"REFUSED" | "DEAD_LETTER">().notNull(),
+    subject: text("subject").notNull(),
+    runId: text("run_id"),
+    trainerId: text("trainer_id"),
+    eventType: text("event_type"),
+    attempt: integer("attempt"),
+    reason: text("reason").notNull(),
+    at: timestamp("at", { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [index("event_drops_at_idx").on(t.at)],
 );

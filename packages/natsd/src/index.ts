@@ -3,10 +3,20 @@
  * local launcher and for tests. Nothing here talks NATS protocol; clients connect to `url`.
  */
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { generateNatsAuth, type NatsAuth, natsServerConfig } from "./auth.ts";
+
+export {
+  generateNatsAuth,
+  graftAccountId,
+  loadOrCreateNatsAuth,
+  type NatsAuth,
+  natsAuthFile,
+  readNatsAuth,
+} from "./auth.ts";
 
 export class NatsServerNotFoundError extends Error {
   override name = "NatsServerNotFoundError";
@@ -27,6 +37,11 @@ export interface NatsServerOptions {
   binary?: string;
   /** Extra command-line arguments. */
   args?: string[];
+  /**
+   * Operator, accounts and users the server trusts. The server always runs in operator mode
+   * (no anonymous clients); a fresh set is generated when omitted (tests).
+   */
+  auth?: NatsAuth;
   /** Forward the server's log lines here. */
   onLog?: (line: string) => void;
 }
@@ -35,6 +50,8 @@ export interface NatsServer {
   url: string;
   port: number;
   storeDir: string;
+  /** What the server trusts; `auth.gatewayCreds` connects with every right in the Graft account. */
+  auth: NatsAuth;
   process: ChildProcess;
   /** Stops the server (SIGTERM, then SIGKILL after 5 s) and removes a temp store. */
   stop(): Promise<void>;
@@ -69,7 +86,23 @@ export async function startNatsServer(options: NatsServerOptions = {}): Promise<
   const port = options.port || (await freePort());
   const ownStore = !options.storeDir;
   const storeDir = options.storeDir ?? mkdtempSync(join(tmpdir(), "graft-nats-"));
-  const args = ["-js", "-a", "127.0.0.1", "-p", String(port), "-sd", storeDir, ...(options.args ?? [])];
+  const auth = options.auth ?? (await generateNatsAuth());
+  const resolverDir = join(storeDir, "accounts");
+  mkdirSync(resolverDir, { recursive: true, mode: 0o700 });
+  const configFile = join(storeDir, "nats-server.conf");
+  writeFileSync(configFile, natsServerConfig(auth, resolverDir), { mode: 0o600 });
+  const args = [
+    "-c",
+    configFile,
+    "-js",
+    "-a",
+    "127.0.0.1",
+    "-p",
+    String(port),
+    "-sd",
+    storeDir,
+    ...(options.args ?? []),
+  ];
   const child = spawn(binary, args, { stdio: ["ignore", "pipe", "pipe"] });
 
   await new Promise<void>((resolve, reject) => {
@@ -108,6 +141,7 @@ export async function startNatsServer(options: NatsServerOptions = {}): Promise<
     url: `nats://127.0.0.1:${port}`,
     port,
     storeDir,
+    auth,
     process: child,
     async stop() {
       await stopWith("SIGTERM");
@@ -116,6 +150,6 @@ export async function startNatsServer(options: NatsServerOptions = {}): Promise<
     async kill() {
       await stopWith("SIGKILL");
     },
-    restart: () => startNatsServer({ ...options, port, storeDir }),
+    restart: () => startNatsServer({ ...options, auth, port, storeDir }),
   };
 }

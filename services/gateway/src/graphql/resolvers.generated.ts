@@ -132,8 +132,13 @@ export type Model = {
   sizeBytes: Scalars['Int']['output'];
   /** Where the model came from (script, seed, data, upstream source). */
   provenance?: Maybe<Scalars['JSON']['output']>;
-  /** true when every frozen layer's weights hash identically to the parent's. */
+  /**
+   * true when every frozen layer's weights hash identically to the parent's, as the gateway
+   * recomputed them from the stored artifact (what the trainer reported is not trusted).
+   */
   verifiedLineage?: Maybe<Scalars['Boolean']['output']>;
+  /** Why verifiedLineage is what it is (e.g. the frozen layers that differ); null for base models. */
+  lineageReason?: Maybe<Scalars['String']['output']>;
   parent?: Maybe<Model>;
   children: Array<Model>;
   ancestors: Array<Model>;
@@ -437,6 +442,8 @@ export type Query = {
   apiKeys: Array<ApiKey>;
   /** The fleet's join tokens, newest first (ADMIN). */
   joinTokens: Array<JoinToken>;
+  /** Run events the gateway refused to apply (forged, or dead-lettered after repeated failures), newest first (ADMIN). */
+  eventDrops: EventDrops;
 };
 
 
@@ -492,6 +499,42 @@ export type QueryApiKeysArgs = {
 
 export type QueryJoinTokensArgs = {
   includeRevoked?: InputMaybe<Scalars['Boolean']['input']>;
+};
+
+
+export type QueryEventDropsArgs = {
+  first?: InputMaybe<Scalars['Int']['input']>;
+};
+
+/**
+ * Events the gateway did not apply to any run: sent by a trainer that does not hold the attempt
+ * (or cannot prove it does), or that failed to apply too many times.
+ */
+export type EventDrops = {
+  __typename?: 'EventDrops';
+  /** Every drop recorded, of both kinds. */
+  total: Scalars['Int']['output'];
+  items: Array<EventDrop>;
+};
+
+export type EventDropKind =
+  /** The sender does not hold the run's attempt, or the event's identity does not check out. */
+  | 'REFUSED'
+  /** Applying it failed on every delivery; it will not be tried again. */
+  | 'DEAD_LETTER';
+
+export type EventDrop = {
+  __typename?: 'EventDrop';
+  id: Scalars['ID']['output'];
+  kind: EventDropKind;
+  at: Scalars['DateTime']['output'];
+  subject: Scalars['String']['output'];
+  /** As the subject names them; nothing here is trusted. */
+  runId?: Maybe<Scalars['String']['output']>;
+  trainerId?: Maybe<Scalars['String']['output']>;
+  eventType?: Maybe<Scalars['String']['output']>;
+  attempt?: Maybe<Scalars['Int']['output']>;
+  reason: Scalars['String']['output'];
 };
 
 export type Viewer = {
@@ -672,6 +715,11 @@ export type RegisterTrainerPayload = {
   trainer: Trainer;
   /** Secret the trainer presents on later trainer calls. */
   trainerToken: Scalars['String']['output'];
+  /**
+   * The trainer's own NATS user (a `.creds` file's text): it may pull its pool's jobs and
+   * publish under its own trainer id, nothing else. Revoked when the trainer is removed.
+   */
+  natsCredentials: Scalars['String']['output'];
 };
 
 export type Mutation = {
@@ -685,6 +733,11 @@ export type Mutation = {
   registerTrainer: RegisterTrainerPayload;
   /** Stop a trainer taking new jobs (ADMIN). */
   drainTrainer: Trainer;
+  /**
+   * Removes a trainer from the fleet (ADMIN): its NATS credentials are revoked at once, so its
+   * next publish is refused; the runs it held go back to the pool. It must register again.
+   */
+  removeTrainer: Trainer;
   /** A new API key for this project (ADMIN); its secret is in the answer, and nowhere else. */
   createApiKey: CreatedApiKey;
   /** Revokes a key and ends its sessions (ADMIN). The project's last ADMIN key cannot be revoked. */
@@ -731,6 +784,11 @@ export type MutationRegisterTrainerArgs = {
 
 
 export type MutationDrainTrainerArgs = {
+  id: Scalars['ID']['input'];
+};
+
+
+export type MutationRemoveTrainerArgs = {
   id: Scalars['ID']['input'];
 };
 
@@ -919,6 +977,9 @@ export type ResolversTypes = {
   RunOrder: RunOrder;
   Trainer: ResolverTypeWrapper<TrainerParent>;
   Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
+  EventDrops: ResolverTypeWrapper<EventDrops>;
+  EventDropKind: EventDropKind;
+  EventDrop: ResolverTypeWrapper<EventDrop>;
   Viewer: ResolverTypeWrapper<ViewerParent>;
   Role: Role;
   ApiKey: ResolverTypeWrapper<ApiKeyParent>;
@@ -979,6 +1040,8 @@ export type ResolversParentTypes = {
   RunOrder: RunOrder;
   Trainer: TrainerParent;
   Query: Record<PropertyKey, never>;
+  EventDrops: EventDrops;
+  EventDrop: EventDrop;
   Viewer: ViewerParent;
   ApiKey: ApiKeyParent;
   CreatedApiKey: Omit<CreatedApiKey, 'apiKey'> & { apiKey: ResolversParentTypes['ApiKey'] };
@@ -1051,6 +1114,7 @@ export type ModelResolvers<ContextType = GraphQLContext, ParentType extends Reso
   sizeBytes?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   provenance?: Resolver<Maybe<ResolversTypes['JSON']>, ParentType, ContextType>;
   verifiedLineage?: Resolver<Maybe<ResolversTypes['Boolean']>, ParentType, ContextType>;
+  lineageReason?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   parent?: Resolver<Maybe<ResolversTypes['Model']>, ParentType, ContextType>;
   children?: Resolver<Array<ResolversTypes['Model']>, ParentType, ContextType>;
   ancestors?: Resolver<Array<ResolversTypes['Model']>, ParentType, ContextType>;
@@ -1236,6 +1300,24 @@ export type QueryResolvers<ContextType = GraphQLContext, ParentType extends Reso
   viewer?: Resolver<ResolversTypes['Viewer'], ParentType, ContextType>;
   apiKeys?: Resolver<Array<ResolversTypes['ApiKey']>, ParentType, ContextType, RequireFields<QueryApiKeysArgs, 'includeRevoked'>>;
   joinTokens?: Resolver<Array<ResolversTypes['JoinToken']>, ParentType, ContextType, RequireFields<QueryJoinTokensArgs, 'includeRevoked'>>;
+  eventDrops?: Resolver<ResolversTypes['EventDrops'], ParentType, ContextType, RequireFields<QueryEventDropsArgs, 'first'>>;
+};
+
+export type EventDropsResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['EventDrops'] = ResolversParentTypes['EventDrops']> = {
+  total?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  items?: Resolver<Array<ResolversTypes['EventDrop']>, ParentType, ContextType>;
+};
+
+export type EventDropResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['EventDrop'] = ResolversParentTypes['EventDrop']> = {
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  kind?: Resolver<ResolversTypes['EventDropKind'], ParentType, ContextType>;
+  at?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  subject?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  runId?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  trainerId?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  eventType?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  attempt?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
+  reason?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
 };
 
 export type ViewerResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['Viewer'] = ResolversParentTypes['Viewer']> = {
@@ -1285,6 +1367,7 @@ export type CreatedSessionResolvers<ContextType = GraphQLContext, ParentType ext
 export type RegisterTrainerPayloadResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['RegisterTrainerPayload'] = ResolversParentTypes['RegisterTrainerPayload']> = {
   trainer?: Resolver<ResolversTypes['Trainer'], ParentType, ContextType>;
   trainerToken?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  natsCredentials?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
 };
 
 export type MutationResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['Mutation'] = ResolversParentTypes['Mutation']> = {
@@ -1295,6 +1378,7 @@ export type MutationResolvers<ContextType = GraphQLContext, ParentType extends R
   cancelRun?: Resolver<ResolversTypes['Run'], ParentType, ContextType, RequireFields<MutationCancelRunArgs, 'id'>>;
   registerTrainer?: Resolver<ResolversTypes['RegisterTrainerPayload'], ParentType, ContextType, RequireFields<MutationRegisterTrainerArgs, 'input'>>;
   drainTrainer?: Resolver<ResolversTypes['Trainer'], ParentType, ContextType, RequireFields<MutationDrainTrainerArgs, 'id'>>;
+  removeTrainer?: Resolver<ResolversTypes['Trainer'], ParentType, ContextType, RequireFields<MutationRemoveTrainerArgs, 'id'>>;
   createApiKey?: Resolver<ResolversTypes['CreatedApiKey'], ParentType, ContextType, RequireFields<MutationCreateApiKeyArgs, 'input'>>;
   revokeApiKey?: Resolver<ResolversTypes['ApiKey'], ParentType, ContextType, RequireFields<MutationRevokeApiKeyArgs, 'id'>>;
   createJoinToken?: Resolver<ResolversTypes['CreatedJoinToken'], ParentType, ContextType, RequireFields<MutationCreateJoinTokenArgs, 'input'>>;
@@ -1348,6 +1432,8 @@ export type Resolvers<ContextType = GraphQLContext> = {
   RunConnection?: RunConnectionResolvers<ContextType>;
   Trainer?: TrainerResolvers<ContextType>;
   Query?: QueryResolvers<ContextType>;
+  EventDrops?: EventDropsResolvers<ContextType>;
+  EventDrop?: EventDropResolvers<ContextType>;
   Viewer?: ViewerResolvers<ContextType>;
   ApiKey?: ApiKeyResolvers<ContextType>;
   CreatedApiKey?: CreatedApiKeyResolvers<ContextType>;

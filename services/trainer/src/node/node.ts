@@ -1,20 +1,17 @@
 import { cpus, hostname, totalmem } from "node:os";
-import { type ArtifactStore, openArtifactStore } from "@graft/artifacts";
 import {
   DEFAULT_JOB_ACK_WAIT_MS,
-  DEFAULT_JOB_MAX_DELIVER,
-  ensureJobsConsumer,
-  ensureStreams,
   JOBS_STREAM,
   jobsConsumerName,
-  RUN_EVENTS_STREAM,
   type TrainerStatus,
   trainerControlSchema,
   trainerControlSubject,
+  trainerInboxPrefix,
 } from "@graft/contracts";
-import { type JetStreamManager, jetstream, jetstreamManager } from "@nats-io/jetstream";
-import { connect, type NatsConnection } from "@nats-io/transport-node";
+import { jetstream } from "@nats-io/jetstream";
+import { connect, credsAuthenticator } from "@nats-io/transport-node";
 import { type Engine, loadEngine } from "./engine-port.ts";
+import { gatewayArtifactStore } from "./gateway-artifacts.ts";
 import { startHeartbeats } from "./heartbeat.ts";
 import { startJobWorker } from "./job-worker.ts";
 import { registerTrainer } from "./register.ts";
@@ -23,8 +20,7 @@ export interface TrainerNodeConfig {
   /** GraphQL endpoint of the gateway, e.g. http://127.0.0.1:4000/graphql. */
   gatewayUrl: string;
   natsUrl: string;
-  /** NATS user and password, when the server requires them (docker-compose does). */
-  natsCredentials?: { user: string; pass: string };
+  /** Buys this node's own NATS credentials (and nothing else) at registration. */
   joinToken: string;
   /** @default `${hostname}-${pid}` */
   name?: string;
@@ -37,7 +33,7 @@ export interface TrainerNodeConfig {
   backend?: string;
   /** @default 2_000 */
   heartbeatMs?: number;
-  /** Must equal the jobs consumer's ack wait. @default DEFAULT_JOB_ACK_WAIT_MS */
+  /** Must equal the jobs consumer's ack wait (the gateway sets it). @default read from the consumer */
   jobAckWaitMs?: number;
   /** How long to keep retrying registration while the gateway is not up. @default 120_000 */
   registerDeadlineMs?: number;
@@ -71,48 +67,52 @@ export async function startTrainerNode(config: TrainerNodeConfig): Promise<Train
   const name = config.name ?? `${hostname()}-${process.pid}`;
   const pool = config.pool ?? "default";
   const maxConcurrentRuns = config.maxConcurrentRuns ?? 1;
-  const ackWaitMs = config.jobAckWaitMs ?? DEFAULT_JOB_ACK_WAIT_MS;
 
   const engine = config.engine ?? (await loadEngine());
   const { backend, devices } = await engine.initBackend(config.backend);
 
+  // Registration comes first: the gateway answers with this node's own NATS user, allowed
+  // only its pool's jobs and its own subjects.
+  const registration = await registerTrainer(
+    config.gatewayUrl,
+    {
+      joinToken: config.joinToken,
+      name,
+      host: hostname(),
+      pool,
+      backend,
+      devices,
+      labels: config.labels ?? [],
+      cpuCount: cpus().length,
+      memoryBytes: totalmem(),
+      maxConcurrentRuns,
+    },
+    { deadlineMs: config.registerDeadlineMs, log },
+  );
+  const id = registration.id;
   const nc = await connect({
     servers: config.natsUrl,
     name: `graft-trainer-${name}`,
     maxReconnectAttempts: -1,
-    ...config.natsCredentials,
+    authenticator: credsAuthenticator(new TextEncoder().encode(registration.natsCredentials)),
+    inboxPrefix: trainerInboxPrefix(id),
   });
   try {
-    const jsm = await prepareJetStream(nc, pool, ackWaitMs);
-    const consumerInfo = await jsm.consumers.info(JOBS_STREAM, jobsConsumerName(pool));
-    const configured = consumerInfo.config.max_deliver ?? -1;
+    // The gateway made the pool's consumer at registration; a trainer administers nothing.
+    const js = jetstream(nc);
+    const consumer = await js.consumers.get(JOBS_STREAM, jobsConsumerName(pool));
+    const { config: consumerConfig } = await consumer.info(true);
+    const configured = consumerConfig.max_deliver ?? -1;
     const maxDeliver = configured > 0 ? configured : Number.POSITIVE_INFINITY;
-    const store = await openStore(nc);
-
-    const registration = await registerTrainer(
-      config.gatewayUrl,
-      {
-        joinToken: config.joinToken,
-        name,
-        host: hostname(),
-        pool,
-        backend,
-        devices,
-        labels: config.labels ?? [],
-        cpuCount: cpus().length,
-        memoryBytes: totalmem(),
-        maxConcurrentRuns,
-      },
-      { deadlineMs: config.registerDeadlineMs, log },
-    );
-    const id = registration.id;
+    const ackWaitMs =
+      config.jobAckWaitMs ?? (consumerConfig.ack_wait ? consumerConfig.ack_wait / 1_000_000 : DEFAULT_JOB_ACK_WAIT_MS);
 
     let stopping = false;
     let heartbeats: ReturnType<typeof startHeartbeats> | undefined;
     const worker = startJobWorker({
       nc,
-      js: jetstream(nc),
-      store,
+      js,
+      storeFor: (job) => gatewayArtifactStore(config.gatewayUrl, job),
       engine,
       trainerId: id,
       backend,
@@ -174,38 +174,5 @@ export async function startTrainerNode(config: TrainerNodeConfig): Promise<Train
   } catch (error) {
     await nc.close().catch(() => undefined);
     throw error;
-  }
-}
-
-/**
- * Streams and the pool's consumer. The gateway usually created the streams already (maybe
- * with another storage type, which cannot be changed): then they are used as they are.
- */
-async function prepareJetStream(nc: NatsConnection, pool: string, ackWaitMs: number): Promise<JetStreamManager> {
-  let jsm: JetStreamManager;
-  try {
-    jsm = await ensureStreams(nc);
-  } catch (error) {
-    jsm = await jetstreamManager(nc);
-    const present = await Promise.all(
-      [JOBS_STREAM, RUN_EVENTS_STREAM].map((s) =>
-        jsm.streams.info(s).then(
-          () => true,
-          () => false,
-        ),
-      ),
-    );
-    if (!present.every(Boolean)) throw error;
-  }
-  await ensureJobsConsumer(jsm, pool, { jobAckWaitMs: ackWaitMs, jobMaxDeliver: DEFAULT_JOB_MAX_DELIVER });
-  return jsm;
-}
-
-async function openStore(nc: NatsConnection): Promise<ArtifactStore> {
-  try {
-    return await openArtifactStore(nc);
-  } catch {
-    // The bucket exists with memory storage (tests): open it as it is.
-    return await openArtifactStore(nc, { storage: "memory" });
   }
 }

@@ -25,6 +25,8 @@ export interface Registration {
   id: string;
   name: string;
   trainerToken: string;
+  /** This node's NATS user (a `.creds` text): its own subjects only. */
+  natsCredentials: string;
 }
 
 export interface RegisterOptions {
@@ -93,7 +95,12 @@ async function attempt(gateway: GraftFetcher, input: RegistrationInput): Promise
   }
   const payload = answer.data?.registerTrainer;
   if (!payload) throw new RegistrationError("registerTrainer answered no trainer", undefined);
-  return { id: payload.trainer.id, name: payload.trainer.name, trainerToken: payload.trainerToken };
+  return {
+    id: payload.trainer.id,
+    name: payload.trainer.name,
+    trainerToken: payload.trainerToken,
+    natsCredentials: payload.natsCredentials,
+  };
 }
 
 const retryableStatus = (status: number) => status >= 500 || status === 429;

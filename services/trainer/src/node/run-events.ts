@@ -1,18 +1,25 @@
-import { encodeMessage, type RunEvent, runEventSchema, runEventsSubject } from "@graft/contracts";
+import { encodeMessage, jobClaim, type RunEvent, runEventSchema, runEventsSubject } from "@graft/contracts";
 import type { JetStreamClient } from "@nats-io/jetstream";
 
-type Body<E> = E extends RunEvent ? Omit<E, "runId" | "attempt" | "trainerId" | "at"> : never;
+type Body<E> = E extends RunEvent ? Omit<E, "runId" | "attempt" | "trainerId" | "at" | "claim"> : never;
 export type RunEventBody = Body<RunEvent>;
 
 /**
  * Publishes one attempt's events with JetStream, awaiting the stream's ack so nothing the
  * node moves on from is lost. Message ids make a retried publish land once:
  * `${runId}.${attempt}.epoch.${n}` for epochs, `${runId}.${attempt}.${type}` otherwise.
+ * The subject carries our trainer id (NATS lets us publish under no other) and each event the
+ * claim made from the job's token, which tells the gateway we were delivered this attempt.
  */
-export function runEventPublisher(js: JetStreamClient, ids: { runId: string; attempt: number; trainerId: string }) {
-  const subject = runEventsSubject(ids.runId);
+export function runEventPublisher(
+  js: JetStreamClient,
+  job: { runId: string; attempt: number; trainerId: string; jobToken: string },
+) {
+  const { jobToken, ...ids } = job;
+  const subject = runEventsSubject(ids.trainerId, ids.runId);
+  const claim = jobClaim(jobToken, ids);
   return async function publish(body: RunEventBody): Promise<void> {
-    const event = runEventSchema.parse({ ...body, ...ids, at: new Date().toISOString() });
+    const event = runEventSchema.parse({ ...body, ...ids, claim, at: new Date().toISOString() });
     const msgID =
       event.type === "epoch"
         ? `${ids.runId}.${ids.attempt}.epoch.${event.epoch}`

@@ -7,8 +7,6 @@ import {
   parseMessage,
   runControlSchema,
   runControlSubject,
-  runEventSchema,
-  runEventsSubject,
   trainingPathFor,
 } from "@graft/contracts";
 import type { JetStreamClient, JsMsg } from "@nats-io/jetstream";
@@ -25,7 +23,8 @@ import { type RunEventBody, runEventPublisher } from "./run-events.ts";
 export interface JobDeps {
   nc: NatsConnection;
   js: JetStreamClient;
-  store: ArtifactStore;
+  /** The artifact store as one job may use it (the gateway's artifact route, scoped by the job token). */
+  storeFor: (job: { runId: string; jobToken: string }) => ArtifactStore;
   engine: Engine;
   trainerId: string;
   backend: string;
@@ -97,9 +96,17 @@ async function runJob(
       return;
     }
     handle.runId = job.runId;
-    const publish = runEventPublisher(deps.js, { runId: job.runId, attempt, trainerId: deps.trainerId });
+    const publish = runEventPublisher(deps.js, {
+      runId: job.runId,
+      attempt,
+      trainerId: deps.trainerId,
+      jobToken: job.jobToken,
+    });
     // Subscribe before announcing the assignment: a cancel the gateway sends in answer to
-    // `assigned` (or any time later) must find us listening.
+    // `assigned` (or any time later) must find us listening. A newer delivery of this job
+    // means JetStream gave up on us (we looked stalled); the gateway says so here once it
+    // sees the newer attempt: stop, and neither report nor ack, so the newer attempt keeps
+    // the job (a late ack would remove it from the queue under it).
     const control = deps.nc.subscribe(runControlSubject(job.runId), {
       callback: (error, message) => {
         if (error) return;
@@ -108,21 +115,15 @@ async function runJob(
           deps.log(`run ${job.runId}: ignored invalid control message`);
           return;
         }
-        deps.log(`run ${job.runId}: cancel requested${parsed.data.reason ? ` (${parsed.data.reason})` : ""}`);
-        stop(controller, { kind: "cancel", reason: parsed.data.reason });
-      },
-    });
-    // A newer delivery of this job means JetStream gave up on us (we looked stalled). Its
-    // `assigned` event reaches core subscribers too: stop, and neither report nor ack, so the
-    // newer attempt keeps the job (a late ack would remove it from the queue under it).
-    const takeover = deps.nc.subscribe(runEventsSubject(job.runId), {
-      callback: (error, message) => {
-        if (error) return;
-        const event = runEventSchema.safeParse(safeJson(message.data));
-        if (event.success && event.data.type === "assigned" && event.data.attempt > attempt) {
-          deps.log(`run ${job.runId}: attempt ${event.data.attempt} took over from attempt ${attempt}; stopping`);
-          stop(controller, { kind: "superseded", by: event.data.attempt });
+        const control = parsed.data;
+        if (control.type === "superseded") {
+          if (control.attempt <= attempt) return;
+          deps.log(`run ${job.runId}: attempt ${control.attempt} took over from attempt ${attempt}; stopping`);
+          stop(controller, { kind: "superseded", by: control.attempt });
+          return;
         }
+        deps.log(`run ${job.runId}: cancel requested${control.reason ? ` (${control.reason})` : ""}`);
+        stop(controller, { kind: "cancel", reason: control.reason });
       },
     });
     try {
@@ -130,7 +131,6 @@ async function runJob(
       await execute(job, attempt, msg, deps, handle, controller, handBackRequested, keepAlive.touch, publish);
     } finally {
       control.unsubscribe();
-      takeover.unsubscribe();
     }
   } finally {
     keepAlive.stop();
@@ -150,22 +150,23 @@ async function execute(
 ): Promise<void> {
   const { signal } = controller;
   const hp = job.hyperparameters;
+  const store = deps.storeFor(job);
   const models: EngineModel[] = [];
   deps.log(`run ${job.runId}: attempt ${attempt} assigned`);
   try {
     await publish({ type: "assigned" });
-    const finished = await loadOutputRecord(deps.store, job.outputModelId);
+    const finished = await loadOutputRecord(store, job.outputModelId);
     if (finished) {
       // An earlier attempt saved the child but its report or ack got lost: report it again.
       await publish(finished);
       await finalAck(msg);
-      await deleteCheckpoint(deps.store, job.runId);
+      await deleteCheckpoint(store, job.runId);
       deps.log(`run ${job.runId}: already trained by an earlier attempt; reported its result again`);
       return;
     }
     throwIfStopped(signal);
 
-    const artifact = await getModel(deps.store, job.baseModel.artifactKey);
+    const artifact = await getModel(store, job.baseModel.artifactKey);
     if (!artifact) {
       throw new PermanentJobError("MODEL_NOT_FOUND", `base model artifact ${job.baseModel.artifactKey} is missing`);
     }
@@ -174,12 +175,12 @@ async function execute(
     throwIfStopped(signal);
     const [height, width] = job.baseModel.inputShape;
     const dataset = await deps.engine.loadDataset(job.dataset.source, {
-      readArtifact: (key) => deps.store.get(key),
+      readArtifact: (key) => store.get(key),
       ...(height && width ? { imageSize: [height, width] as [number, number] } : {}),
     });
     throwIfStopped(signal);
 
-    const checkpoint = await loadCheckpoint(deps.store, job.runId);
+    const checkpoint = await loadCheckpoint(store, job.runId);
     const history: Checkpoint["epochs"] = checkpoint?.epochs ?? [];
     // A killed attempt may have stored a checkpoint without getting its epoch event out; this
     // attempt re-announces them (the gateway stores each epoch once, whoever reports it).
@@ -210,7 +211,7 @@ async function execute(
         history.push({ epoch, metrics });
         // Checkpoint before the event: an announced epoch is always resumable.
         const engine = await takeCheckpoint();
-        await saveCheckpoint(deps.store, job.runId, { completedEpochs: epoch, attempt, epochs: history, engine });
+        await saveCheckpoint(store, job.runId, { completedEpochs: epoch, attempt, epochs: history, engine });
         await publish({ type: "epoch", epoch, metrics });
         touch();
         if (handBackRequested() && epoch < hp.epochs) stop(controller, { kind: "hand-back" });
@@ -227,7 +228,7 @@ async function execute(
       ...(artifact.tokenizer ? { tokenizer: artifact.tokenizer } : {}),
     });
     const artifactKey = modelArtifactKey(job.outputModelId);
-    const { sizeBytes } = await putModel(deps.store, artifactKey, output);
+    const { sizeBytes, sha256 } = await putModel(store, artifactKey, output);
     if (stopReasonOf(signal)?.kind === "superseded") throw new JobStoppedError(stopReasonOf(signal) as StopReason);
     const succeeded: SucceededBody = {
       type: "succeeded",
@@ -236,6 +237,7 @@ async function execute(
       outputModel: {
         artifactKey,
         sizeBytes,
+        sha256,
         inputShape: parsed.inputShape,
         labels: job.dataset.labels,
         featureLayer: result.featureLayer,
@@ -243,14 +245,14 @@ async function execute(
         ...(parsed.tokenizer ? { tokenizerSha256: parsed.tokenizer.sha256 } : {}),
       },
     };
-    await saveOutputRecord(deps.store, job.outputModelId, succeeded);
+    await saveOutputRecord(store, job.outputModelId, succeeded);
     touch();
     await publish(succeeded);
     await finalAck(msg);
-    await deleteCheckpoint(deps.store, job.runId);
+    await deleteCheckpoint(store, job.runId);
     deps.log(`run ${job.runId}: succeeded after ${result.epochsCompleted} epochs (${result.trainingPath})`);
   } catch (error) {
-    await settleFailure(error, job, attempt, msg, deps, signal, publish);
+    await settleFailure(error, job, attempt, msg, deps, store, signal, publish);
   } finally {
     for (const model of models) model.dispose();
   }
@@ -262,6 +264,7 @@ async function settleFailure(
   attempt: number,
   msg: JsMsg,
   deps: JobDeps,
+  store: ArtifactStore,
   signal: AbortSignal,
   publish: (body: RunEventBody) => Promise<void>,
 ): Promise<void> {
@@ -270,7 +273,7 @@ async function settleFailure(
     if (stopped?.kind === "cancel") {
       await publish({ type: "cancelled" });
       await finalAck(msg);
-      await deleteCheckpoint(deps.store, job.runId);
+      await deleteCheckpoint(store, job.runId);
       deps.log(`run ${job.runId}: cancelled`);
       return;
     }
@@ -295,7 +298,7 @@ async function settleFailure(
     if (final) {
       // No reason string: nats-server 2.9 ignores a `+TERM` that carries one.
       msg.term();
-      await deleteCheckpoint(deps.store, job.runId);
+      await deleteCheckpoint(store, job.runId);
     } else {
       msg.nak(retryDelayMs(attempt));
     }
@@ -324,10 +327,11 @@ async function finalAck(msg: JsMsg): Promise<void> {
 async function rejectInvalidJob(msg: JsMsg, deps: JobDeps, attempt: number, error: unknown): Promise<void> {
   const reason = error instanceof InvalidMessageError ? error.message : String(error);
   deps.log(`job ${msg.seq} on ${msg.subject} rejected: ${reason}`);
-  const runId = (safeJson(msg.data) as { runId?: unknown } | undefined)?.runId;
-  if (isIdToken(runId)) {
+  const { runId, jobToken } = (safeJson(msg.data) ?? {}) as { runId?: unknown; jobToken?: unknown };
+  // Without its token the gateway would not believe our report: the run is left to its owner.
+  if (isIdToken(runId) && typeof jobToken === "string") {
     try {
-      const publish = runEventPublisher(deps.js, { runId, attempt, trainerId: deps.trainerId });
+      const publish = runEventPublisher(deps.js, { runId, attempt, trainerId: deps.trainerId, jobToken });
       await publish({ type: "failed", error: { code: "INVALID_JOB", message: reason.slice(0, 2_000) }, final: true });
     } catch (publishError) {
       deps.log(`job ${msg.seq}: could not report the invalid job: ${(publishError as Error).message}`);
