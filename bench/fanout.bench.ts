@@ -17,13 +17,16 @@
  *   (FANOUT_GATEWAY_NODE_ARGS adds node flags to the gateway process, e.g. --cpu-prof.)
  */
 import { type ChildProcess, spawn } from "node:child_process";
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { encodeMessage, type RunEvent, runEventsSubject, runUpdatesSubject } from "@graft/contracts";
+import { encodeMessage, runEventsSubject, runUpdatesSubject } from "@graft/contracts";
 import { createTestDatabaseTarget, testPostgresServer } from "@graft/db/testing";
+import { jobTokenFor } from "@graft/gateway/testing";
 import { startNatsServer } from "@graft/natsd";
+import { gatewayConnectOptions } from "@graft/natsd/testing";
+import { claimed, type UnclaimedRunEvent } from "@graft/testkit";
 import { jetstream } from "@nats-io/jetstream";
 import { connect } from "@nats-io/transport-node";
 import { type Client, createClient } from "graphql-ws";
@@ -134,12 +137,15 @@ async function main() {
   let gateway: ChildProcess | undefined;
   const workers: ChildProcess[] = [];
   let local: ReturnType<typeof startClients> | undefined;
-  const trainerNc = await connect({ servers: nats.url });
+  const trainerNc = await connect(gatewayConnectOptions(nats));
+  const authFile = join(home, "nats-auth.json");
+  await writeFile(authFile, JSON.stringify(nats.auth), { mode: 0o600 });
   try {
     const started = await startGatewayProcess({
       GRAFT_HOME: home,
       GATEWAY_PORT: "0",
       NATS_URL: nats.url,
+      GRAFT_NATS_AUTH: authFile,
       ...(target.databaseUrl ? { DATABASE_URL: target.databaseUrl } : { DATABASE_URL: "" }),
       GRAFT_BOOTSTRAP_KEY: API_KEY,
       GRAFT_JOIN_TOKEN: "graft_join_fanout_bench_0123456789",
@@ -209,7 +215,9 @@ async function main() {
     const js = jetstream(trainerNc);
     const trainerId = "00000000-0000-4000-8000-00000000feed";
     const base = { runId, attempt: 1, trainerId };
-    const publish = (event: RunEvent) => js.publish(runEventsSubject(runId), encodeMessage(event));
+    const jobToken = jobTokenFor(nats.auth, runId);
+    const publish = (event: UnclaimedRunEvent) =>
+      js.publish(runEventsSubject(trainerId, runId), encodeMessage(claimed(event, jobToken)));
     const readyBy = Date.now() + 120_000;
     while (live() < SUBSCRIBERS) {
       if (Date.now() > readyBy) throw new Error(`only ${live()} of ${SUBSCRIBERS} subscribers became live`);

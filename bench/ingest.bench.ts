@@ -72,7 +72,9 @@ try {
   const js = jetstream(h.trainerNc);
   const publishAll = async (list: RunEvent[]) => {
     for (let i = 0; i < list.length; i += 1000) {
-      await Promise.all(list.slice(i, i + 1000).map((e) => js.publish(runEventsSubject(e.runId), encodeMessage(e))));
+      await Promise.all(
+        list.slice(i, i + 1000).map((e) => js.publish(runEventsSubject(e.trainerId, e.runId), encodeMessage(e))),
+      );
     }
   };
   const backlog = await seedRun(h.db, { runCount: RUNS });

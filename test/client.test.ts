@@ -224,7 +224,8 @@ describeEachDriver((driver) => {
       model: { layers: { name: string; className: string; weightHash: string | null; params: number }[] };
     }>("query ($id: ID!) { model(id: $id) { layers { name className weightHash params } } }", { id: base.id });
     await completeRun({
-      natsUrl: s.nats.url,
+      nats: s.nats,
+      jobToken: (await lastJob(s, "client-late")).jobToken,
       runId: run.id,
       trainerId: registerTrainer.trainer.id,
       outputModelId: (await lastJob(s, "client-late")).outputModelId,

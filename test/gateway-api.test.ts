@@ -274,7 +274,8 @@ describeEachDriver((driver) => {
       });
       const job = await lastJob(s, "lineage");
       await completeRun({
-        natsUrl: s.nats.url,
+        nats: s.nats,
+        jobToken: job.jobToken,
         runId: startFineTune.id,
         trainerId: registerTrainer.trainer.id,
         outputModelId: job.outputModelId,

@@ -1,14 +1,15 @@
 import assert from "node:assert/strict";
 import { type ChildProcess, spawn } from "node:child_process";
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
 import { encodeMessage, runEventsSubject } from "@graft/contracts";
 import { createDatabase, projects, runEpochs } from "@graft/db";
 import { createTestDatabaseTarget, describeEachDriver } from "@graft/db/testing";
-import { events, seedRun } from "@graft/gateway/testing";
+import { events, jobTokenFor, seedRun } from "@graft/gateway/testing";
 import { startNatsServer } from "@graft/natsd";
+import { gatewayConnectOptions } from "@graft/natsd/testing";
 import { waitFor } from "@graft/testkit";
 import { jetstream } from "@nats-io/jetstream";
 import { connect } from "@nats-io/transport-node";
@@ -70,14 +71,18 @@ describeEachDriver(
       const nats = await startNatsServer();
       const target = await createTestDatabaseTarget("postgres");
       const home = await mkdtemp(join(tmpdir(), "graft-replicas-"));
+      // The replicas share the server's keys, as replicas of one deployment do.
+      const authFile = join(home, "nats-auth.json");
+      await writeFile(authFile, JSON.stringify(nats.auth), { mode: 0o600 });
       const replicas: ChildProcess[] = [];
       const clients: ReturnType<typeof createClient>[] = [];
-      const trainerNc = await connect({ servers: nats.url });
+      const trainerNc = await connect(gatewayConnectOptions(nats));
       try {
         const env = (name: string) => ({
           GRAFT_HOME: join(home, name),
           GATEWAY_PORT: "0",
           NATS_URL: nats.url,
+          GRAFT_NATS_AUTH: authFile,
           DATABASE_URL: target.databaseUrl ?? "",
           GRAFT_BOOTSTRAP_KEY: API_KEY,
           GRAFT_JOIN_TOKEN: "graft_join_replicas_test_0123456789",
@@ -116,9 +121,9 @@ describeEachDriver(
 
         // A third process (this one) plays the trainer. Log lines until both subscriptions are live.
         const js = jetstream(trainerNc);
-        const e = events(s);
+        const e = events(s, 1, jobTokenFor(nats.auth, s.runId));
         const publish = (event: ReturnType<typeof e.epoch>) =>
-          js.publish(runEventsSubject(s.runId), encodeMessage(event));
+          js.publish(runEventsSubject(s.trainerId, s.runId), encodeMessage(event));
         await waitFor(
           "both replicas' subscribers to hear a log line",
           async () => {

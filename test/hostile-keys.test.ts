@@ -339,6 +339,7 @@ async function rotation(driver: TestDriver): Promise<void> {
     startGateway({
       port: 0,
       natsUrl: nats.url,
+      natsAuth: nats.auth,
       ...(target.databaseUrl ? { databaseUrl: target.databaseUrl } : { pgliteDir: target.pgliteDir }),
       builtinModels: [],
       memoryStorage: true,

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { modelArtifactKey, openArtifactStore } from "@graft/artifacts";
+import { gatewayConnectOptions } from "@graft/natsd/testing";
 import { waitFor } from "@graft/testkit";
 import { connect } from "@nats-io/transport-node";
 import { PLATFORM_WAIT, withStack } from "./support/stack.ts";
@@ -20,7 +21,7 @@ async function trainerStatus(): Promise<string | undefined> {
 }
 
 test("a corrupt base model artifact fails the run at once with a readable error; the trainer keeps working", async () => {
-  const nc = await connect({ servers: stack.nats.url });
+  const nc = await connect(gatewayConnectOptions(stack.nats));
   const store = await openArtifactStore(nc, { storage: "memory" });
   const weightsKey = `${modelArtifactKey(stack.ids.digitsCnn)}/weights.bin`;
   const original = await store.get(weightsKey);

@@ -43,6 +43,7 @@ export async function setup(driver: TestDriver, config: Partial<GatewayConfig> =
     gateway = await startGateway({
       port: 0,
       natsUrl: nats.url,
+      natsAuth: nats.auth,
       ...(target?.databaseUrl ? { databaseUrl: target.databaseUrl } : {}),
       builtinModels: [],
       memoryStorage: true,

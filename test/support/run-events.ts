@@ -5,19 +5,25 @@ import {
   jobMessageSchema,
   jobsSubject,
   type LayerRecord,
-  type RunEvent,
   runEventsSubject,
 } from "@graft/contracts";
+import type { NatsServer } from "@graft/natsd";
+import { gatewayConnectOptions } from "@graft/natsd/testing";
+import { claimed, type UnclaimedRunEvent } from "@graft/testkit";
 import { jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { connect } from "@nats-io/transport-node";
 
 /**
  * Plays a trainer's side of one run over real JetStream (assigned, started, epochs,
  * succeeded), so gateway tests can grow a lineage tree without TensorFlow. The gateway's
- * own ingest stores what it publishes, exactly as for a real trainer.
+ * own ingest stores what it publishes, exactly as for a real trainer: on the trainer's own
+ * subject, each event claimed with the job's token. No artifact is written, so the children
+ * it makes have verifiedLineage false (the gateway finds no output to check).
  */
 export async function completeRun(options: {
-  natsUrl: string;
+  nats: Pick<NatsServer, "url" | "auth">;
+  /** From the run's job message (lastJob). */
+  jobToken: string;
   runId: string;
   trainerId: string;
   outputModelId: string;
@@ -27,7 +33,7 @@ export async function completeRun(options: {
   labels: string[];
   valAccuracies?: number[];
 }): Promise<void> {
-  const nc = await connect({ servers: options.natsUrl });
+  const nc = await connect(gatewayConnectOptions(options.nats));
   try {
     const js = jetstream(nc);
     const at = () => new Date().toISOString();
@@ -38,11 +44,11 @@ export async function completeRun(options: {
       { name: "graft_head", className: "Dense", weightHash: "0".repeat(64), params: 10, trainable: true },
     ];
     const accuracies = options.valAccuracies ?? [0.5, 0.75];
-    const events: RunEvent[] = [
+    const events: UnclaimedRunEvent[] = [
       { type: "assigned", ...base, at: at() },
       { type: "started", ...base, at: at(), backend: "test", trainingPath: "FEATURE_CACHE", resumedFromEpoch: 0 },
       ...accuracies.map(
-        (valAccuracy, i): RunEvent => ({
+        (valAccuracy, i): UnclaimedRunEvent => ({
           type: "epoch",
           ...base,
           at: at(),
@@ -77,7 +83,11 @@ export async function completeRun(options: {
       },
     ];
     for (const [i, event] of events.entries()) {
-      await js.publish(runEventsSubject(options.runId), encodeMessage(event), { msgID: `${options.runId}.test.${i}` });
+      await js.publish(
+        runEventsSubject(options.trainerId, options.runId),
+        encodeMessage(claimed(event, options.jobToken)),
+        { msgID: `${options.runId}.test.${i}` },
+      );
     }
   } finally {
     await nc.close();
@@ -85,15 +95,21 @@ export async function completeRun(options: {
 }
 
 /** The last job the gateway queued for `pool`, read back from JetStream as a trainer would see it. */
-export async function lastJob(setup: { nats: { url: string } }, pool = "default"): Promise<JobMessage> {
+export async function lastJob(
+  setup: { nats: Pick<NatsServer, "url" | "auth"> },
+  pool = "default",
+): Promise<JobMessage> {
   const job = await queuedJob(setup, pool);
   if (!job) throw new Error(`no job on ${jobsSubject(pool)}`);
   return job;
 }
 
 /** The last job still queued for `pool`, or null when there is none. */
-export async function queuedJob(setup: { nats: { url: string } }, pool = "default"): Promise<JobMessage | null> {
-  const nc = await connect({ servers: setup.nats.url });
+export async function queuedJob(
+  setup: { nats: Pick<NatsServer, "url" | "auth"> },
+  pool = "default",
+): Promise<JobMessage | null> {
+  const nc = await connect(gatewayConnectOptions(setup.nats));
   try {
     const jsm = await jetstreamManager(nc);
     const msg = await jsm.streams.getMessage(JOBS_STREAM, { last_by_subj: jobsSubject(pool) }).catch(() => null);

@@ -108,6 +108,8 @@ async function startStack(builtinModels: BuiltinModelKey[]): Promise<RunningStac
     gateway = await startGateway({
       port: 0,
       natsUrl: nats.url,
+      natsAuth: nats.auth,
+      jobAckWaitMs: TEST_ACK_WAIT_MS,
       pgliteDir: target.pgliteDir,
       builtinModels,
       memoryStorage: true,
@@ -118,7 +120,8 @@ async function startStack(builtinModels: BuiltinModelKey[]): Promise<RunningStac
     await nats.stop();
     throw error;
   }
-  const trainerEnv = { TRAINER_JOB_ACK_WAIT_MS: String(TEST_ACK_WAIT_MS), TRAINER_HEARTBEAT_MS: "1000" };
+  // The ack wait is the gateway's (it makes the pools' consumers); trainers read it from there.
+  const trainerEnv = { TRAINER_HEARTBEAT_MS: "1000" };
   const started: TrainerProcess[] = [];
   const current = new Map<string, StackTrainer>();
   try {

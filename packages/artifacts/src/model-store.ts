@@ -1,6 +1,6 @@
+import { createHash } from "node:crypto";
 import { InvalidModelError } from "./errors.ts";
 import { consolidate, type ModelArtifact, WEIGHTS_FILE } from "./model-format.ts";
-import { createHash } from "node:crypto";
 import type { ArtifactStore } from "./store.ts";
 import { TOKENIZER_FILE } from "./tokenizer.ts";
 

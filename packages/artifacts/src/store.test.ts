@@ -1,12 +1,13 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { startNatsServer } from "@graft/natsd";
+import { gatewayConnectOptions } from "@graft/natsd/testing";
 import { connect } from "@nats-io/transport-node";
 import { getModel, modelArtifactKey, openArtifactStore, putModel } from "./index.ts";
 
 test("stores and reads back objects and models in the NATS object store", async () => {
   const nats = await startNatsServer();
-  const nc = await connect({ servers: nats.url });
+  const nc = await connect(gatewayConnectOptions(nats));
   try {
     const store = await openArtifactStore(nc);
     const bytes = new Uint8Array(300_000).map((_, i) => i % 251);

@@ -13,6 +13,9 @@ import {
  * trainer a NATS user with exactly these permissions; nats-server enforces them.
  */
 
+/** The gateway's HTTP route through which trainers read and write their jobs' artifacts. */
+export const TRAINER_ARTIFACTS_PATH = "/trainer-artifacts";
+
 /** Replies to a trainer's requests (JetStream API answers, pulled jobs) arrive under this prefix. */
 export const trainerInboxPrefix = (trainerId: string) => `_INBOX_${subjectToken(trainerId, "trainer id")}`;
 

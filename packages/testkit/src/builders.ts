@@ -1,9 +1,26 @@
 import {
+  deriveJobToken,
   type Hyperparameters,
   type HyperparametersInput,
   hyperparametersSchema,
   type JobMessage,
+  jobClaim,
+  type RunEvent,
 } from "@graft/contracts";
+
+/** The secret tests derive job tokens from when no gateway is involved (`testJobToken`). */
+export const TEST_JOB_TOKEN_SECRET = "graft-testkit-job-token-secret";
+
+/** The job token a test job for `runId` carries. */
+export const testJobToken = (runId: string) => deriveJobToken(TEST_JOB_TOKEN_SECRET, runId);
+
+/** A run event before its sender signs it. */
+export type UnclaimedRunEvent = RunEvent extends infer E ? (E extends RunEvent ? Omit<E, "claim"> : never) : never;
+
+/** An event as a trainer holding the run's job token would send it: `claim` filled in. */
+export function claimed(event: UnclaimedRunEvent, jobToken = testJobToken(event.runId)): RunEvent {
+  return { ...event, claim: jobClaim(jobToken, event) } as RunEvent;
+}
 
 /**
  * Valid hyperparameters, parsed as the trainer receives them, with small and fast
@@ -36,6 +53,7 @@ export function jobMessage(runId: string, overrides: Partial<JobMessage> = {}): 
     dataset: { id: "ds-1", name: "mnist-5-9", source: { kind: "BUILTIN", name: "mnist-5-9" }, labels: ["5", "6"] },
     hyperparameters: hyperparametersSchema.parse({ epochs: 1 }),
     enqueuedAt: new Date().toISOString(),
+    jobToken: testJobToken(runId),
     ...overrides,
   };
 }

@@ -4,5 +4,12 @@
  * package can use it without a dependency cycle; database and service fixtures live in each
  * package's `./testing` entry, the whole stack in test/support.
  */
-export { hyperparameters, jobMessage } from "./builders.ts";
+export {
+  claimed,
+  hyperparameters,
+  jobMessage,
+  TEST_JOB_TOKEN_SECRET,
+  testJobToken,
+  type UnclaimedRunEvent,
+} from "./builders.ts";
 export { type WaitForOptions, waitFor } from "./wait-for.ts";

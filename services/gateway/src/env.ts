@@ -19,9 +19,13 @@ export const envSchema = z.object({
   /** Interface to listen on. @default 127.0.0.1 */
   GATEWAY_HOST: z.string().default("127.0.0.1"),
   NATS_URL: optional,
-  /** Credentials for a NATS server that requires them. */
-  NATS_USER: optional,
-  NATS_PASSWORD: optional,
+  /**
+   * The NATS operator/account keys and the gateway's users (JSON, mode 0600), as written by
+   * `graft-nats-init` or on the first `npm start`. @default GRAFT_HOME/nats-auth.json
+   */
+  GRAFT_NATS_AUTH: optional,
+  /** Ack wait of the pools' job consumers. @default 30000 */
+  GRAFT_JOB_ACK_WAIT_MS: z.coerce.number().int().positive().optional(),
   /** PostgreSQL; PGlite under GRAFT_HOME/pglite when unset. */
   DATABASE_URL: optional,
   GRAFT_BOOTSTRAP_KEY: optional,

@@ -1,5 +1,5 @@
 import { join } from "node:path";
-import { type NatsServer, startNatsServer } from "@graft/natsd";
+import { loadOrCreateNatsAuth, type NatsServer, natsAuthFile, readNatsAuth, startNatsServer } from "@graft/natsd";
 import { readEnv } from "./env.ts";
 import { localSecret, privateDir } from "./local-secrets.ts";
 import { startGateway } from "./start-gateway.ts";
@@ -25,8 +25,14 @@ async function secretFor(given: string | undefined, variable: string, file: "loc
 let nats: NatsServer | undefined;
 try {
   await privateDir(env.GRAFT_HOME);
+  // Our own nats-server: its keys are made once under GRAFT_HOME. Someone else's: its keys are
+  // given (GRAFT_NATS_AUTH), or found where a launcher on this machine wrote them.
+  const natsAuth =
+    env.NATS_URL === undefined
+      ? await loadOrCreateNatsAuth(env.GRAFT_HOME)
+      : readNatsAuth(env.GRAFT_NATS_AUTH ?? natsAuthFile(env.GRAFT_HOME));
   if (!env.NATS_URL) {
-    nats = await startNatsServer({ storeDir: join(env.GRAFT_HOME, "nats") });
+    nats = await startNatsServer({ storeDir: join(env.GRAFT_HOME, "nats"), auth: natsAuth });
     log(`nats-server started at ${nats.url} (store ${nats.storeDir})`);
   }
   const pgliteDir = join(env.GRAFT_HOME, "pglite");
@@ -37,7 +43,8 @@ try {
     port: env.GATEWAY_PORT,
     host: env.GATEWAY_HOST,
     natsUrl: env.NATS_URL ?? (nats as NatsServer).url,
-    ...(env.NATS_USER ? { natsCredentials: { user: env.NATS_USER, pass: env.NATS_PASSWORD ?? "" } } : {}),
+    natsAuth,
+    ...(env.GRAFT_JOB_ACK_WAIT_MS ? { jobAckWaitMs: env.GRAFT_JOB_ACK_WAIT_MS } : {}),
     ...(env.DATABASE_URL ? { databaseUrl: env.DATABASE_URL } : { pgliteDir }),
     bootstrapKey: apiKey.secret,
     joinToken: joinToken.secret,

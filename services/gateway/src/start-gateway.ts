@@ -6,10 +6,11 @@ import { ApolloArmor } from "@escape.tech/graphql-armor";
 import { openArtifactStore } from "@graft/artifacts";
 import type { BuiltinModelKey } from "@graft/catalog";
 import type { Role } from "@graft/contracts";
-import { ensureStreams } from "@graft/contracts";
+import { ensureStreams, TRAINER_ARTIFACTS_PATH } from "@graft/contracts";
 import { createDatabase } from "@graft/db";
+import type { NatsAuth } from "@graft/natsd";
 import { jetstream } from "@nats-io/jetstream";
-import { connect } from "@nats-io/transport-node";
+import { connect, credsAuthenticator } from "@nats-io/transport-node";
 import { sql } from "drizzle-orm";
 import { authenticate, DEFAULT_SESSION_POLICY, type SessionPolicy } from "./auth/authenticate.ts";
 import { bootstrapLocal, createProject } from "./auth/bootstrap.ts";
@@ -28,7 +29,9 @@ import { tooManyAttemptsStatus } from "./graphql/too-many-attempts-plugin.ts";
 import { attachWebSockets } from "./graphql/ws.ts";
 import { handleGraphQL, sendJson } from "./http/apollo-node.ts";
 import { HostAllowList, refuseForeignHost } from "./http/host-guard.ts";
+import { handleTrainerArtifact } from "./http/trainer-artifacts.ts";
 import { handleUpload } from "./http/uploads.ts";
+import { TrainerPlane } from "./trainer-plane/trainer-plane.ts";
 
 export interface GatewayConfig {
   /** TCP port; 0 picks a free one. @default 4000 */
@@ -36,8 +39,14 @@ export interface GatewayConfig {
   /** @default "127.0.0.1" */
   host?: string;
   natsUrl: string;
-  /** NATS user and password, when the server requires them (docker-compose does). */
-  natsCredentials?: { user: string; pass: string };
+  /**
+   * The NATS operator, accounts and the gateway's own users (see @graft/natsd). The gateway
+   * connects with `gatewayCreds`, mints trainer users with the account key and pushes
+   * revocations signed by the operator key.
+   */
+  natsAuth: NatsAuth;
+  /** Ack wait of the pools' job consumers (the gateway creates them at registration). @default 30_000 */
+  jobAckWaitMs?: number;
   /** PostgreSQL connection string; wins over pgliteDir. */
   databaseUrl?: string;
   /** PGlite data directory; PGlite in memory when neither this nor databaseUrl is set. */
@@ -112,11 +121,16 @@ export async function startGateway(config: GatewayConfig): Promise<Gateway> {
       servers: config.natsUrl,
       name: "graft-gateway",
       maxReconnectAttempts: -1,
-      ...config.natsCredentials,
+      authenticator: credsAuthenticator(new TextEncoder().encode(config.natsAuth.gatewayCreds)),
     });
     cleanups.push(["NATS connection", () => nc.drain()]);
     const storage = config.memoryStorage ? "memory" : "file";
     await ensureStreams(nc, { storage });
+    const trainerPlane = new TrainerPlane(config.natsAuth, config.natsUrl, db);
+    cleanups.push(["NATS system connection", () => trainerPlane.close()]);
+    // Revocations live in the database; a nats-server that restarted (or a fresh resolver
+    // directory) learns them again here.
+    await trainerPlane.pushRevocations();
     const store = await openArtifactStore(nc, { storage });
     const credentials = await bootstrapLocal(db, { apiKey: config.bootstrapKey, joinToken: config.joinToken });
     phase("NATS ready");
@@ -125,6 +139,8 @@ export async function startGateway(config: GatewayConfig): Promise<Gateway> {
     const events = await startEventPlane({
       db,
       nc,
+      store,
+      verifyClaim: (event) => trainerPlane.verifyClaim(event),
       log,
       trainerOfflineAfterMs: config.trainerOfflineAfterMs,
       jetStream: { storage },
@@ -137,6 +153,8 @@ export async function startGateway(config: GatewayConfig): Promise<Gateway> {
       js: jetstream(nc),
       store,
       events,
+      trainerPlane,
+      jetStream: { storage, ...(config.jobAckWaitMs ? { jobAckWaitMs: config.jobAckWaitMs } : {}) },
       log,
       options: {
         allowPrivateUrls: config.allowPrivateUrls ?? false,
@@ -232,6 +250,7 @@ export async function startGateway(config: GatewayConfig): Promise<Gateway> {
         });
       }
       if (path === "/uploads") return handleUpload(deps, config.maxUploadBytes ?? 256 * 2 ** 20, req, res);
+      if (path.startsWith(`${TRAINER_ARTIFACTS_PATH}/`)) return handleTrainerArtifact(deps, path, req, res);
       if (path === "/healthz") return sendJson(res, 200, { status: "ok" });
       if (path === "/readyz") {
         try {

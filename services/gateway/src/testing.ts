@@ -12,3 +12,4 @@ export {
   setup as setupEventPlane,
   take,
 } from "./events/test-fixtures.ts";
+export { jobTokenFor } from "./trainer-plane/trainer-plane.ts";

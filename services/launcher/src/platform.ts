@@ -3,7 +3,7 @@ import { createRequire } from "node:module";
 import { createServer } from "node:net";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { freePort, type NatsServer, startNatsServer } from "@graft/natsd";
+import { freePort, loadOrCreateNatsAuth, type NatsServer, startNatsServer } from "@graft/natsd";
 import { Child, type ChildSpec } from "./child.ts";
 import type { LauncherEnv } from "./env.ts";
 
@@ -76,7 +76,13 @@ export async function startLocalPlatform(env: LauncherEnv, log: (line: string) =
 
     let natsUrl = env.NATS_URL;
     if (!natsUrl) {
-      nats = await startNatsServer({ port: await pickPort(env.NATS_PORT), storeDir: join(env.graftHome, "nats") });
+      // Operator-mode keys are made once (GRAFT_HOME/nats-auth.json, 0600); the gateway reads
+      // them from there. Trainers get their own users from the gateway when they register.
+      nats = await startNatsServer({
+        port: await pickPort(env.NATS_PORT),
+        storeDir: join(env.graftHome, "nats"),
+        auth: await loadOrCreateNatsAuth(env.graftHome),
+      });
       natsUrl = nats.url;
       void new Promise<void>((resolve) => nats?.process.once("exit", () => resolve())).then(() => {
         if (!stopping) reportFailure("nats-server exited");

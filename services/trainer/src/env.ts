@@ -1,5 +1,5 @@
 import { hostname } from "node:os";
-import { DEFAULT_JOB_ACK_WAIT_MS, subjectToken } from "@graft/contracts";
+import { subjectToken } from "@graft/contracts";
 import { z } from "zod";
 
 /** The trainer's configuration from the environment; nothing else in the service reads process.env. */
@@ -20,9 +20,6 @@ const defaultName = () => `${hostname().replace(/[^A-Za-z0-9_-]/g, "-")}-${proce
 export const envSchema = z.object({
   GATEWAY_URL: z.url({ protocol: /^https?$/ }),
   NATS_URL: z.string().min(1),
-  /** Credentials for a NATS server that requires them. */
-  NATS_USER: z.string().optional(),
-  NATS_PASSWORD: z.string().optional(),
   GRAFT_JOIN_TOKEN: z.string().min(1),
   TRAINER_NAME: z.string().min(1).max(200).default(defaultName),
   TRAINER_POOL: poolName.default("default"),
@@ -38,8 +35,11 @@ export const envSchema = z.object({
   TRAINER_MAX_CONCURRENT_RUNS: z.coerce.number().int().min(1).max(64).default(1),
   TRAINER_BACKEND: z.enum(BACKENDS).optional(),
   TRAINER_HEARTBEAT_MS: z.coerce.number().int().min(100).max(60_000).default(2_000),
-  /** Must equal the jobs consumer's ack wait (the gateway's setting); in-progress acks go out at a third of it. */
-  TRAINER_JOB_ACK_WAIT_MS: z.coerce.number().int().min(1_000).max(3_600_000).default(DEFAULT_JOB_ACK_WAIT_MS),
+  /**
+   * The jobs consumer's ack wait (the gateway sets it, GRAFT_JOB_ACK_WAIT_MS); in-progress acks
+   * go out at a third of it. @default read from the consumer
+   */
+  TRAINER_JOB_ACK_WAIT_MS: z.coerce.number().int().min(1_000).max(3_600_000).optional(),
 });
 
 export type TrainerEnv = z.infer<typeof envSchema>;

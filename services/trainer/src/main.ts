@@ -13,7 +13,6 @@ async function main(): Promise<number> {
   const node = await startTrainerNode({
     gatewayUrl: env.GATEWAY_URL,
     natsUrl: env.NATS_URL,
-    ...(env.NATS_USER ? { natsCredentials: { user: env.NATS_USER, pass: env.NATS_PASSWORD ?? "" } } : {}),
     joinToken: env.GRAFT_JOIN_TOKEN,
     name: env.TRAINER_NAME,
     pool: env.TRAINER_POOL,
@@ -21,7 +20,7 @@ async function main(): Promise<number> {
     maxConcurrentRuns: env.TRAINER_MAX_CONCURRENT_RUNS,
     backend: env.TRAINER_BACKEND,
     heartbeatMs: env.TRAINER_HEARTBEAT_MS,
-    jobAckWaitMs: env.TRAINER_JOB_ACK_WAIT_MS,
+    ...(env.TRAINER_JOB_ACK_WAIT_MS ? { jobAckWaitMs: env.TRAINER_JOB_ACK_WAIT_MS } : {}),
     log,
   });
   console.log(`Trainer ${node.name} (${node.id}) on backend ${node.backend}`);

@@ -1,10 +1,11 @@
 import type { ArtifactStore } from "@graft/artifacts";
-import type { Role } from "@graft/contracts";
+import type { JetStreamOptions, Role } from "@graft/contracts";
 import type { Db } from "@graft/db";
 import type { JetStreamClient } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
 import type { SessionPolicy } from "../auth/authenticate.ts";
 import type { GuessLimiter } from "../auth/guess-limiter.ts";
+import type { TrainerPlane } from "../trainer-plane/trainer-plane.ts";
 
 /**
  * What the event plane (src/events) offers the rest of the gateway. Declared here so the
@@ -34,6 +35,10 @@ export interface DomainDeps {
   js: JetStreamClient;
   store: ArtifactStore;
   events: EventPlanePort | null;
+  /** Trainer NATS users, revocations and job tokens. */
+  trainerPlane: TrainerPlane;
+  /** Stream and consumer settings (the pools' job consumers are made at registration). */
+  jetStream: JetStreamOptions;
   log: (line: string) => void;
   options: DomainOptions;
   /** Failed join-token guesses per client address. */

@@ -10,6 +10,7 @@ import { TrainerCommands } from "./commands/trainers.ts";
 import { DatasetQueries } from "./datasets.ts";
 import type { Caller, DomainDeps, RequestOrigin } from "./deps.ts";
 import { UnauthenticatedError } from "./errors.ts";
+import { EventDropQueries } from "./event-drops.ts";
 import { ExperimentQueries } from "./experiments.ts";
 import { ModelQueries } from "./models.ts";
 import { RunQueries } from "./runs.ts";
@@ -43,6 +44,7 @@ export function createDomain(deps: DomainDeps, caller: Caller | null, origin: Re
     experiments,
     runs,
     trainers,
+    eventDrops: new EventDropQueries(deps.db, caller),
     modelCommands: scoped((c) => new ModelCommands(deps, c)),
     datasetCommands: scoped((c) => new DatasetCommands(deps, c)),
     experimentCommands: scoped((c) => new ExperimentCommands(deps, c)),

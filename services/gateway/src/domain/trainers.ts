@@ -1,6 +1,6 @@
 import type { TrainerStatus } from "@graft/contracts";
 import { type Db, trainers } from "@graft/db";
-import { asc, eq } from "drizzle-orm";
+import { and, asc, eq, isNull } from "drizzle-orm";
 import { rowById, rowsByIds } from "./lookup.ts";
 import type { TrainerRow } from "./rows.ts";
 
@@ -16,9 +16,12 @@ export class TrainerQueries {
     return rowById("trainer", id, field, (ids) => this.byIds(ids));
   }
 
+  /** The fleet: removed trainers are left out (they stay readable by id, for their runs' history). */
   async list(status?: TrainerStatus | null): Promise<TrainerRow[]> {
-    const query = this.db.select().from(trainers);
-    const filtered = status ? query.where(eq(trainers.status, status)) : query;
-    return await filtered.orderBy(asc(trainers.registeredAt), asc(trainers.id));
+    return await this.db
+      .select()
+      .from(trainers)
+      .where(and(isNull(trainers.removedAt), status ? eq(trainers.status, status) : undefined))
+      .orderBy(asc(trainers.registeredAt), asc(trainers.id));
   }
 }

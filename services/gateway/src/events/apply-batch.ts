@@ -1,17 +1,24 @@
+import { modelArtifactKey } from "@graft/artifacts";
 import { type EpochRecord, isUuid, type RunEvent, type RunUpdate } from "@graft/contracts";
 import { artifacts, type Db, models, rowsOf, runAttempts, runEpochs, runs, trainers } from "@graft/db";
 import { eq, getTableColumns, inArray, sql } from "drizzle-orm";
-import { toLayerRows, verifyLineage } from "./lineage.ts";
+import { toLayerRows } from "./lineage.ts";
 import { type AttemptState, applyEvent, type RunContext, type RunState } from "./run-state.ts";
+import { judgeLineage, type OutputCheck } from "./verify-output.ts";
 
-/** What happened to each event of a batch, in input order. */
-export type Verdict = { stored: true } | { stored: false; reason: string; unknownRun?: boolean };
+/** What happened to each event of a batch, in input order. `refused`: not from the attempt's holder. */
+export type Verdict = { stored: true } | { stored: false; reason: string; unknownRun?: boolean; refused?: boolean };
 
 export interface BatchResult {
   verdicts: Verdict[];
   /** Notifications for subscribers: only events that were stored and passed the fence, in order. */
   updates: RunUpdate[];
+  /** Runs a newer attempt took over in this batch: older attempts' holders are told to stop. */
+  superseded: { runId: string; attempt: number }[];
 }
+
+/** Reads a run's output back from the object store (see verify-output.ts). */
+export type OutputChecker = (key: string, claimed: SucceededEvent["outputModel"]) => Promise<OutputCheck>;
 
 type Tx = Parameters<Parameters<Db["transaction"]>[0]>[0];
 type SucceededEvent = Extract<RunEvent, { type: "succeeded" }>;
@@ -31,9 +38,14 @@ interface RunMeta {
  * (in id order, so replicas never deadlock), events are applied through the fenced state
  * machine, epochs go in with one multi-row INSERT ... ON CONFLICT DO NOTHING.
  */
-export async function applyBatch(db: Db, events: readonly RunEvent[], now = new Date()): Promise<BatchResult> {
+export async function applyBatch(
+  db: Db,
+  events: readonly RunEvent[],
+  checkOutput: OutputChecker,
+  now = new Date(),
+): Promise<BatchResult> {
   const runIds = [...new Set(events.map((e) => e.runId).filter(isUuid))].sort();
-  if (runIds.length === 0) return { verdicts: events.map(unknownRun), updates: [] };
+  if (runIds.length === 0) return { verdicts: events.map(unknownRun), updates: [], superseded: [] };
   return await db.transaction(async (tx) => {
     const { contexts, metas } = await loadRuns(tx, runIds);
     const knownTrainers = await loadTrainers(tx, events);
@@ -44,6 +56,7 @@ export async function applyBatch(db: Db, events: readonly RunEvent[], now = new 
     const pending: Pending[] = [];
     const epochRows = new Map<string, NewEpochRow>();
     const succeeded: SucceededEvent[] = [];
+    const superseded: BatchResult["superseded"] = [];
 
     for (const event of events) {
       const ctx = isUuid(event.runId) ? contexts.get(event.runId.toLowerCase()) : undefined;
@@ -51,10 +64,14 @@ export async function applyBatch(db: Db, events: readonly RunEvent[], now = new 
         verdicts.push(unknownRun());
         continue;
       }
+      const attemptBefore = ctx.run.currentAttempt;
       const outcome = applyEvent(ctx, event, trainer, now);
       if (outcome.kind === "dropped") {
-        verdicts.push({ stored: false, reason: outcome.reason });
+        verdicts.push({ stored: false, reason: outcome.reason, ...(outcome.refused ? { refused: true } : {}) });
         continue;
+      }
+      if (ctx.run.currentAttempt > attemptBefore && attemptBefore > 0) {
+        superseded.push({ runId: ctx.run.id, attempt: ctx.run.currentAttempt });
       }
       verdicts.push({ stored: true });
       const base = { runId: ctx.run.id, status: ctx.run.status, attempt: event.attempt, at: event.at };
@@ -78,7 +95,7 @@ export async function applyBatch(db: Db, events: readonly RunEvent[], now = new 
     for (const event of succeeded) {
       const ctx = contexts.get(event.runId.toLowerCase());
       const meta = metas.get(event.runId.toLowerCase());
-      if (ctx && meta && !meta.outputModelCreated) await createChildModel(tx, ctx.run, meta, event);
+      if (ctx && meta && !meta.outputModelCreated) await createChildModel(tx, ctx.run, meta, event, checkOutput);
     }
 
     // Each stored epoch is announced once: a duplicate (redelivery, second Nats-Msg-Id) is silent.
@@ -95,7 +112,7 @@ export async function applyBatch(db: Db, events: readonly RunEvent[], now = new 
       announced.add(p.epochKey);
       updates.push({ ...p.update, epoch: epochPayload(row) });
     }
-    return { verdicts, updates };
+    return { verdicts, updates, superseded };
   });
 }
 
@@ -267,12 +284,30 @@ async function writeAttempts(tx: Tx, ctx: RunContext): Promise<void> {
     });
 }
 
-/** The fine-tuned child: a new node under the base model, keyed by the id the run reserved. */
-async function createChildModel(tx: Tx, run: RunState, meta: RunMeta, event: SucceededEvent): Promise<void> {
+/**
+ * The fine-tuned child: a new node under the base model, keyed by the id the run reserved. Its
+ * artifact key comes from that id (never from the event), and its layers and lineage verdict
+ * from the gateway's own reading of the stored artifact; the trainer's report is advisory (its
+ * layers are kept only when the artifact cannot be read, with lineage false).
+ */
+async function createChildModel(
+  tx: Tx,
+  run: RunState,
+  meta: RunMeta,
+  event: SucceededEvent,
+  checkOutput: OutputChecker,
+): Promise<void> {
   const [parent] = await tx.select().from(models).where(eq(models.id, meta.baseModelId));
   if (!parent) throw new Error(`base model ${meta.baseModelId} of run ${run.id} is missing`);
   const out = event.outputModel;
-  const layers = toLayerRows(out.layers);
+  const artifactKey = modelArtifactKey(meta.outputModelId);
+  const check = await checkOutput(artifactKey, out);
+  const lineage = judgeLineage(
+    parent.layers,
+    check,
+    "kind" in parent.preprocessing ? (parent.preprocessing.tokenizerSha256 ?? null) : null,
+  );
+  const layers = toLayerRows(check.ok ? check.layers : out.layers);
   await tx
     .insert(models)
     .values({
@@ -292,8 +327,8 @@ async function createChildModel(tx: Tx, run: RunState, meta: RunMeta, event: Suc
       featureLayer: out.featureLayer,
       layers,
       paramCount: layers.reduce((sum, l) => sum + l.params, 0),
-      sizeBytes: out.sizeBytes,
-      artifactKey: out.artifactKey,
+      sizeBytes: check.ok ? check.sizeBytes : out.sizeBytes,
+      artifactKey,
       provenance: {
         runId: run.id,
         datasetId: meta.datasetId,
@@ -301,21 +336,19 @@ async function createChildModel(tx: Tx, run: RunState, meta: RunMeta, event: Suc
         stoppedEarly: event.stoppedEarly,
         attempt: event.attempt,
       },
-      verifiedLineage: verifyLineage(parent.layers, out.layers, {
-        parent: "kind" in parent.preprocessing ? parent.preprocessing.tokenizerSha256 : null,
-        child: out.tokenizerSha256 ?? null,
-      }),
+      verifiedLineage: lineage.verified,
+      lineageReason: lineage.reason,
     })
     .onConflictDoNothing();
   await tx
     .insert(artifacts)
     .values({
-      key: out.artifactKey,
+      key: artifactKey,
       projectId: meta.projectId,
       kind: "model",
-      sizeBytes: out.sizeBytes,
-      // The digest is optional in the event; "" records it as unknown rather than inventing one.
-      sha256: out.sha256 ?? "",
+      sizeBytes: check.ok ? check.sizeBytes : out.sizeBytes,
+      // "" records the digest as unknown rather than repeating an unchecked claim.
+      sha256: check.ok ? check.sha256 : "",
     })
     .onConflictDoNothing();
   await tx.update(runs).set({ outputModelCreated: true }).where(eq(runs.id, run.id));

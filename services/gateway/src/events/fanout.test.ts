@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { startNatsServer } from "@graft/natsd";
+import { gatewayConnectOptions } from "@graft/natsd/testing";
 import { connect } from "@nats-io/transport-node";
 import { RunFanout } from "./fanout.ts";
 import { publishRunUpdates } from "./notify.ts";
@@ -18,8 +19,8 @@ const update = (n: number) => ({
 
 test("every local subscriber of a run hears its updates; the NATS subscription lives only while someone listens", async () => {
   const server = await startNatsServer();
-  const nc = await connect({ servers: server.url });
-  const other = await connect({ servers: server.url });
+  const nc = await connect(gatewayConnectOptions(server));
+  const other = await connect(gatewayConnectOptions(server));
   try {
     const fanout = new RunFanout(nc, () => {});
     const a = fanout.subscribe(runId);

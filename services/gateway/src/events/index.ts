@@ -4,7 +4,8 @@
  * announced on core NATS so every replica's GraphQL subscribers hear only stored events;
  * trainer heartbeats keep the fleet's liveness.
  */
-import { isUuid, type JetStreamOptions, type RunUpdate, runUpdatesSubject } from "@graft/contracts";
+import type { ArtifactStore } from "@graft/artifacts";
+import { isUuid, type JetStreamOptions, type RunEvent, type RunUpdate, runUpdatesSubject } from "@graft/contracts";
 import { type Db, runs } from "@graft/db";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { eq } from "drizzle-orm";
@@ -21,6 +22,10 @@ export type { EpochPayload, RunEventPayload, TrainerEventPayload } from "./paylo
 export interface EventPlaneOptions {
   db: Db;
   nc: NatsConnection;
+  /** The artifact store, to read trainers' outputs back and verify their lineage. */
+  store: ArtifactStore;
+  /** Checks an event's claim against its run's job token (TrainerPlane.verifyClaim). */
+  verifyClaim: (event: RunEvent) => boolean;
   log?: (line: string) => void;
   /** A trainer silent this long is marked OFFLINE. @default 10_000 */
   trainerOfflineAfterMs?: number;
@@ -57,6 +62,8 @@ export async function startEventPlane(options: EventPlaneOptions): Promise<Event
     ingest = await startIngest({
       db,
       nc,
+      store: options.store,
+      verifyClaim: options.verifyClaim,
       log,
       onStored: (updates) => publishRunUpdates(nc, updates),
       jetStream: options.jetStream,

@@ -8,6 +8,7 @@ import { jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { eq, sql } from "drizzle-orm";
 import { applyBatch } from "./apply-batch.ts";
 import { BASE_LAYERS, events, type Harness, seedRun, setup, take } from "./test-fixtures.ts";
+import { checkOutput } from "./verify-output.ts";
 
 const epochCount = async (h: Harness, runId: string) =>
   (await h.db.select().from(runEpochs).where(eq(runEpochs.runId, runId))).length;
@@ -82,7 +83,9 @@ describeEachDriver((driver) => {
       const consumer = await jetstream(h.nc).consumers.get(RUN_EVENTS_STREAM, GATEWAY_INGEST_CONSUMER);
       const msg = await consumer.next({ expires: 2000 });
       assert.ok(msg, "the event is in the stream");
-      await applyBatch(h.db, [JSON.parse(new TextDecoder().decode(msg.data))]);
+      await applyBatch(h.db, [JSON.parse(new TextDecoder().decode(msg.data))], (key, claimed) =>
+        checkOutput(h.store, key, claimed),
+      );
       msg.nak();
 
       const plane = await h.startPlane();

@@ -1,23 +1,35 @@
+import type { ArtifactStore } from "@graft/artifacts";
 import {
+  encodeMessage,
   ensureIngestConsumer,
   ensureStreams,
   GATEWAY_INGEST_CONSUMER,
+  idsFromEventsSubject,
   type JetStreamOptions,
   parseMessage,
   RUN_EVENTS_STREAM,
   type RunEvent,
   type RunUpdate,
+  runControlSubject,
   runEventSchema,
 } from "@graft/contracts";
-import type { Db } from "@graft/db";
+import { type Db, eventDrops } from "@graft/db";
 import { type ConsumerMessages, type JsMsg, jetstream, jetstreamManager } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
+import { sql } from "drizzle-orm";
 import { applyBatch, type Verdict } from "./apply-batch.ts";
+import { checkOutput } from "./verify-output.ts";
 
 export interface IngestOptions {
   db: Db;
   nc: NatsConnection;
+  /** Where trainers' outputs are read back from to verify lineage. */
+  store: ArtifactStore;
+  /** True when the event's claim proves its sender was delivered the run's job (TrainerPlane.verifyClaim). */
+  verifyClaim: (event: RunEvent) => boolean;
   log: (line: string) => void;
+  /** An event that fails to apply on this many deliveries, while the database answers, is dead-lettered. @default 8 */
+  deadLetterAfter?: number;
   /** Called after commit with the stored, fenced events. */
   onStored: (updates: RunUpdate[]) => void;
   /** Largest number of events written in one transaction. @default 1000 */
@@ -40,6 +52,53 @@ export const retryDelayMs = (deliveryCount: number) => Math.min(500 * 2 ** Math.
 export async function startIngest(options: IngestOptions): Promise<Ingest> {
   const { db, nc, log, onStored } = options;
   const maxBatch = options.maxBatch ?? 1000;
+  const deadLetterAfter = options.deadLetterAfter ?? 8;
+
+  /** Records an event that changes nothing, so an operator sees it (Query.eventDrops). */
+  const recordDrop = async (msg: JsMsg, kind: "REFUSED" | "DEAD_LETTER", reason: string, event?: RunEvent) => {
+    const raw = event ?? (safeJson(msg.data) as Partial<RunEvent> | undefined);
+    const text = (v: unknown) => (typeof v === "string" ? v.slice(0, 200) : null);
+    await db.insert(eventDrops).values({
+      kind,
+      subject: msg.subject.slice(0, 300),
+      runId: text(raw?.runId),
+      trainerId: idsFromEventsSubject(msg.subject)?.trainerId ?? null,
+      eventType: text(raw?.type),
+      attempt: typeof raw?.attempt === "number" && Number.isInteger(raw.attempt) ? raw.attempt : null,
+      reason: reason.slice(0, 2_000),
+    });
+  };
+  const refuse = async (msg: JsMsg, reason: string, event?: RunEvent) => {
+    log(`ingest: refused message ${msg.seq} on ${msg.subject}: ${reason}`);
+    try {
+      await recordDrop(msg, "REFUSED", reason, event);
+    } catch (error) {
+      // Not recorded (database down): let it come back and be judged again.
+      log(`ingest: could not record a refused event: ${describe(error)}`);
+      msg.nak(retryDelayMs(msg.info.deliveryCount));
+      return;
+    }
+    // No reason argument: `+TERM <reason>` needs nats-server 2.10.4+.
+    msg.term();
+  };
+
+  /**
+   * Who sent it: NATS pins each trainer to `graft.events.<its id>.*`, so the subject names the
+   * sender; the body must agree, and its claim must be made with the run's job token, which
+   * only the trainers delivered the job have.
+   */
+  const identityProblem = (msg: JsMsg, event: RunEvent): string | undefined => {
+    const ids = idsFromEventsSubject(msg.subject);
+    if (!ids) return "not a run events subject";
+    if (ids.trainerId.toLowerCase() !== event.trainerId.toLowerCase()) {
+      return `sent on trainer ${ids.trainerId}'s subject but names trainer ${event.trainerId}`;
+    }
+    if (ids.runId.toLowerCase() !== event.runId.toLowerCase()) {
+      return `sent on run ${ids.runId}'s subject but names run ${event.runId}`;
+    }
+    if (!options.verifyClaim(event)) return `trainer ${ids.trainerId} cannot prove it was given run ${event.runId}`;
+    return undefined;
+  };
   const jsm = await ensureStreams(nc, options.jetStream).catch(async (error: unknown) => {
     // Another process may have created the streams with other settings (e.g. memory storage): use them.
     const jsm = await jetstreamManager(nc);
@@ -55,25 +114,33 @@ export async function startIngest(options: IngestOptions): Promise<Ingest> {
   const handle = async (batch: JsMsg[]) => {
     const parsed: { msg: JsMsg; event: RunEvent }[] = [];
     for (const msg of batch) {
+      let event: RunEvent;
       try {
-        parsed.push({ msg, event: parseMessage(runEventSchema, msg.subject, msg.data) });
+        event = parseMessage(runEventSchema, msg.subject, msg.data);
       } catch (error) {
-        log(`ingest: rejected message ${msg.seq} on ${msg.subject}: ${(error as Error).message}`);
-        // No reason argument: `+TERM <reason>` needs nats-server 2.10.4+.
-        msg.term();
+        await refuse(msg, (error as Error).message.slice(0, 1_000));
+        continue;
       }
+      const problem = identityProblem(msg, event);
+      if (problem) await refuse(msg, problem, event);
+      else parsed.push({ msg, event });
     }
     if (parsed.length > 0) await persist(parsed);
   };
 
   const persist = async (items: { msg: JsMsg; event: RunEvent }[]): Promise<void> => {
     try {
-      const { verdicts, updates } = await applyBatch(
+      const { verdicts, updates, superseded } = await applyBatch(
         db,
         items.map((i) => i.event),
+        (key, claimed) => checkOutput(options.store, key, claimed),
       );
-      for (const [i, item] of items.entries()) settle(item.msg, item.event, verdicts[i]);
+      for (const [i, item] of items.entries()) await settle(item.msg, item.event, verdicts[i]);
       if (updates.length > 0) onStored(updates);
+      // The holder of an older attempt stops at once instead of training on unheard.
+      for (const { runId, attempt } of superseded) {
+        nc.publish(runControlSubject(runId), encodeMessage({ type: "superseded", runId, attempt }));
+      }
     } catch (error) {
       if (items.length > 1) {
         // One bad event must not hold the others back: retry them one by one.
@@ -82,6 +149,18 @@ export async function startIngest(options: IngestOptions): Promise<Ingest> {
       }
       const [item] = items;
       if (!item) return;
+      if (item.msg.info.deliveryCount >= deadLetterAfter && (await databaseAnswers())) {
+        // It fails on its own while the database works: it never will apply. Keep the reason, stop trying.
+        const reason = `failed to apply on ${item.msg.info.deliveryCount} deliveries: ${describe(error)}`;
+        log(`ingest: dead-lettered ${item.event.type} of run ${item.event.runId}: ${reason}`);
+        try {
+          await recordDrop(item.msg, "DEAD_LETTER", reason, item.event);
+          item.msg.term();
+          return;
+        } catch (recordError) {
+          log(`ingest: could not record a dead letter: ${describe(recordError)}`);
+        }
+      }
       const delay = retryDelayMs(item.msg.info.deliveryCount);
       log(
         `ingest: storing ${item.event.type} of run ${item.event.runId} failed (redelivery in ${delay} ms): ${describe(error)}`,
@@ -90,7 +169,17 @@ export async function startIngest(options: IngestOptions): Promise<Ingest> {
     }
   };
 
-  const settle = (msg: JsMsg, event: RunEvent, verdict: Verdict | undefined) => {
+  const databaseAnswers = () =>
+    db.execute(sql`select 1`).then(
+      () => true,
+      () => false,
+    );
+
+  const settle = async (msg: JsMsg, event: RunEvent, verdict: Verdict | undefined) => {
+    if (verdict && !verdict.stored && verdict.refused) {
+      await refuse(msg, verdict.reason, event);
+      return;
+    }
     if (verdict && !verdict.stored) {
       log(`ingest: dropped ${event.type} of run ${event.runId} attempt ${event.attempt}: ${verdict.reason}`);
       if (verdict.unknownRun) {
@@ -140,6 +229,14 @@ export async function startIngest(options: IngestOptions): Promise<Ingest> {
       await loop.catch(() => {});
     },
   };
+}
+
+function safeJson(data: Uint8Array): unknown {
+  try {
+    return JSON.parse(new TextDecoder().decode(data));
+  } catch {
+    return undefined;
+  }
 }
 
 function describe(error: unknown): string {

@@ -6,7 +6,7 @@ import { describeEachDriver } from "@graft/db/testing";
 import { waitFor } from "@graft/testkit";
 import { eq } from "drizzle-orm";
 import { publishTrainerUpdate } from "./notify.ts";
-import { seedRun, setup, take } from "./test-fixtures.ts";
+import { seedRun, setup, take, verifyTestClaim } from "./test-fixtures.ts";
 
 describeEachDriver((driver) => {
   test("a trainer whose heartbeats stop is marked OFFLINE once, subscribers hear STALE, and a heartbeat brings it back", async () => {
@@ -18,6 +18,8 @@ describeEachDriver((driver) => {
       const replica = await (await import("./index.ts")).startEventPlane({
         db: h.db,
         nc: h.trainerNc,
+        store: h.store,
+        verifyClaim: verifyTestClaim,
         log: (l) => h.logs.push(l),
         trainerOfflineAfterMs: 600,
       });

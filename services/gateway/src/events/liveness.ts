@@ -1,4 +1,11 @@
-import { ALL_TRAINER_HEARTBEATS, type Heartbeat, heartbeatSchema, isUuid, parseMessage } from "@graft/contracts";
+import {
+  ALL_TRAINER_HEARTBEATS,
+  type Heartbeat,
+  heartbeatSchema,
+  isUuid,
+  parseMessage,
+  trainerHeartbeatSubject,
+} from "@graft/contracts";
 import { type Db, rowsOf } from "@graft/db";
 import type { NatsConnection, Subscription } from "@nats-io/transport-node";
 import { sql } from "drizzle-orm";
@@ -36,6 +43,10 @@ export function startLiveness({ db, nc, log, offlineAfterMs }: LivenessOptions):
       } catch (e) {
         return log(`liveness: rejected heartbeat: ${(e as Error).message}`);
       }
+      // NATS lets a trainer publish only on its own heartbeat subject: the body must name the same trainer.
+      if (msg.subject !== trainerHeartbeatSubject(hb.trainerId)) {
+        return log(`liveness: rejected heartbeat naming ${hb.trainerId} on ${msg.subject}`);
+      }
       track(recordHeartbeat(hb).catch((e: unknown) => log(`liveness: heartbeat of ${hb.trainerId}: ${describe(e)}`)));
     },
   });
@@ -49,7 +60,7 @@ export function startLiveness({ db, nc, log, offlineAfterMs }: LivenessOptions):
         UPDATE trainers t
         SET last_heartbeat_at = now(), status = ${status}::trainer_status,
             current_runs = ${JSON.stringify(hb.currentRuns)}::jsonb
-        FROM (SELECT id, status AS old_status FROM trainers WHERE id = ${hb.trainerId} FOR UPDATE) o
+        FROM (SELECT id, status AS old_status FROM trainers WHERE id = ${hb.trainerId} AND removed_at IS NULL FOR UPDATE) o
         WHERE t.id = o.id
         RETURNING t.id, o.old_status, t.status`),
     );

@@ -50,7 +50,8 @@ export interface RunContext {
 }
 
 export type Outcome =
-  | { kind: "dropped"; reason: string }
+  /** `refused`: the sender is not the attempt's holder (recorded as an event drop). */
+  | { kind: "dropped"; reason: string; refused?: boolean }
   /** A status-bearing change (or a log line) to announce as is. */
   | { kind: "applied"; announce: "STATUS" | "LOG" | null; message: string | null }
   /** An epoch that passed the fence; stored (or found already stored) by the caller. */
@@ -61,6 +62,12 @@ export type TrainerLookup = (trainerId: string) => string | null;
 
 export function applyEvent(ctx: RunContext, event: RunEvent, trainer: TrainerLookup, now: Date): Outcome {
   const { run } = ctx;
+  // An attempt belongs to the trainer that first reported it (with a valid claim, checked by
+  // ingest); nobody else speaks for it, whatever it sends.
+  const holder = ctx.attempts.get(event.attempt)?.trainerId;
+  if (holder && holder !== event.trainerId.toLowerCase()) {
+    return { kind: "dropped", reason: `attempt ${event.attempt} is held by trainer ${holder}`, refused: true };
+  }
   if (event.attempt < run.currentAttempt) {
     return { kind: "dropped", reason: `stale attempt ${event.attempt} (current ${run.currentAttempt})` };
   }

@@ -3,10 +3,21 @@
  * database on the given driver and rows for one run.
  */
 import { randomUUID } from "node:crypto";
-import { encodeMessage, type LayerRecord, type RunEvent, runEventsSubject } from "@graft/contracts";
+import { type ArtifactStore, openArtifactStore } from "@graft/artifacts";
+import {
+  deriveJobToken,
+  encodeMessage,
+  jobClaim,
+  type LayerRecord,
+  type RunEvent,
+  runEventsSubject,
+  sameSecret,
+} from "@graft/contracts";
 import { type Db, datasets, models, projects, runs, trainers } from "@graft/db";
 import { createTestDatabase, type TestDatabase, type TestDriver } from "@graft/db/testing";
 import { startNatsServer } from "@graft/natsd";
+import { gatewayConnectOptions } from "@graft/natsd/testing";
+import { claimed as claim, TEST_JOB_TOKEN_SECRET, testJobToken, type UnclaimedRunEvent } from "@graft/testkit";
 import { jetstream } from "@nats-io/jetstream";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { type EventPlane, type EventPlaneOptions, startEventPlane } from "./index.ts";
@@ -26,11 +37,14 @@ export interface Harness {
   /** Another process's connection (a trainer). */
   trainerNc: NatsConnection;
   natsUrl: string;
+  /** The artifact store (memory) the plane reads outputs back from. */
+  store: ArtifactStore;
   plane: EventPlane | undefined;
   logs: string[];
   startPlane(options?: Partial<EventPlaneOptions>): Promise<EventPlane>;
   publish(event: RunEvent, msgID?: string): Promise<void>;
-  publishRaw(runId: string, bytes: Uint8Array): Promise<void>;
+  /** Publishes bytes on `trainerId`'s events subject of `runId` (default trainer: "t-raw"). */
+  publishRaw(runId: string, bytes: Uint8Array, trainerId?: string): Promise<void>;
   cleanup(): Promise<void>;
 }
 
@@ -46,14 +60,15 @@ export async function setup(driver: TestDriver): Promise<Harness> {
     throw error;
   }
   try {
-    nc = await connect({ servers: server.url });
-    trainerNc = await connect({ servers: server.url });
+    nc = await connect(gatewayConnectOptions(server));
+    trainerNc = await connect(gatewayConnectOptions(server));
   } catch (error) {
     await database.close();
     await server.stop();
     throw error;
   }
   const js = jetstream(trainerNc);
+  const store = await openArtifactStore(nc, { storage: "memory" });
   const logs: string[] = [];
   const h: Harness = {
     db: database.db,
@@ -61,17 +76,25 @@ export async function setup(driver: TestDriver): Promise<Harness> {
     nc,
     trainerNc,
     natsUrl: server.url,
+    store,
     plane: undefined,
     logs,
     async startPlane(options = {}) {
-      h.plane = await startEventPlane({ db: database.db, nc, log: (l) => logs.push(l), ...options });
+      h.plane = await startEventPlane({
+        db: database.db,
+        nc,
+        store,
+        verifyClaim: verifyTestClaim,
+        log: (l) => logs.push(l),
+        ...options,
+      });
       return h.plane;
     },
     async publish(event, msgID = randomUUID()) {
-      await js.publish(runEventsSubject(event.runId), encodeMessage(event), { msgID });
+      await js.publish(runEventsSubject(event.trainerId, event.runId), encodeMessage(event), { msgID });
     },
-    async publishRaw(runId, bytes) {
-      await js.publish(runEventsSubject(runId), bytes);
+    async publishRaw(runId, bytes, trainerId = "t-raw") {
+      await js.publish(runEventsSubject(trainerId, runId), bytes);
     },
     async cleanup() {
       await h.plane?.stop();
@@ -198,42 +221,44 @@ const metrics = (epoch: number) => ({
   frozenLayers: 3,
 });
 
-/** Builders for trainer events of one run. */
-export function events(s: { runId: string; trainerId: string }, attempt = 1) {
+/** The claim check the harness's plane uses: job tokens derived from testkit's secret. */
+export const verifyTestClaim = (event: RunEvent) =>
+  sameSecret(jobClaim(deriveJobToken(TEST_JOB_TOKEN_SECRET, event.runId), event), event.claim);
+
+/** Builders for trainer events of one run, claimed as the holder of its job token would. */
+export function events(s: { runId: string; trainerId: string }, attempt = 1, jobToken = testJobToken(s.runId)) {
   const base = { runId: s.runId, trainerId: s.trainerId, attempt, at: new Date().toISOString() };
+  const claimed = (event: UnclaimedRunEvent) => claim(event, jobToken);
   return {
-    assigned: (): RunEvent => ({ type: "assigned", ...base }),
-    started: (resumedFromEpoch = 0): RunEvent => ({
-      type: "started",
-      ...base,
-      backend: "cpu",
-      trainingPath: "FEATURE_CACHE",
-      resumedFromEpoch,
-    }),
-    epoch: (epoch: number): RunEvent => ({ type: "epoch", ...base, epoch, metrics: metrics(epoch) }),
-    log: (message: string): RunEvent => ({ type: "log", ...base, level: "info", message }),
-    succeeded: (layers: LayerRecord[] = BASE_LAYERS): RunEvent => ({
-      type: "succeeded",
-      ...base,
-      trainingPath: "FEATURE_CACHE",
-      stoppedEarly: false,
-      outputModel: {
-        artifactKey: `models/${randomUUID()}`,
-        sizeBytes: 1234,
-        sha256: "d".repeat(64),
-        inputShape: [28, 28, 1],
-        labels: ["0", "1"],
-        featureLayer: "dense1",
-        layers,
-      },
-    }),
-    failed: (final: boolean): RunEvent => ({
-      type: "failed",
-      ...base,
-      error: { code: "TRAINING_ERROR", message: "out of memory" },
-      final,
-    }),
-    cancelled: (): RunEvent => ({ type: "cancelled", ...base }),
+    assigned: () => claimed({ type: "assigned", ...base }),
+    started: (resumedFromEpoch = 0) =>
+      claimed({ type: "started", ...base, backend: "cpu", trainingPath: "FEATURE_CACHE", resumedFromEpoch }),
+    epoch: (epoch: number) => claimed({ type: "epoch", ...base, epoch, metrics: metrics(epoch) }),
+    log: (message: string) => claimed({ type: "log", ...base, level: "info", message }),
+    succeeded: (layers: LayerRecord[] = BASE_LAYERS) =>
+      claimed({
+        type: "succeeded",
+        ...base,
+        trainingPath: "FEATURE_CACHE",
+        stoppedEarly: false,
+        outputModel: {
+          artifactKey: `models/${randomUUID()}`,
+          sizeBytes: 1234,
+          sha256: "d".repeat(64),
+          inputShape: [28, 28, 1],
+          labels: ["0", "1"],
+          featureLayer: "dense1",
+          layers,
+        },
+      }),
+    failed: (final: boolean) =>
+      claimed({
+        type: "failed",
+        ...base,
+        error: { code: "TRAINING_ERROR", message: "out of memory" },
+        final,
+      }),
+    cancelled: () => claimed({ type: "cancelled", ...base }),
   };
 }
 

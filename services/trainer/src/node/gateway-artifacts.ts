@@ -1,4 +1,5 @@
 import { type ArtifactStore, sha256Hex } from "@graft/artifacts";
+import { TRAINER_ARTIFACTS_PATH } from "@graft/contracts";
 
 /** The gateway refused or failed an artifact request. */
 export class ArtifactRequestError extends Error {
@@ -13,9 +14,6 @@ export class ArtifactRequestError extends Error {
   }
 }
 
-/** Path of the trainer artifact route; the gateway serves it beside /graphql. */
-export const TRAINER_ARTIFACTS_PATH = "/trainer-artifacts";
-
 /**
  * One job's view of the artifact store, through the gateway. Trainers hold no object store
  * rights on NATS: the gateway answers for the job's token, and only for the keys that job
@@ -23,11 +21,17 @@ export const TRAINER_ARTIFACTS_PATH = "/trainer-artifacts";
  */
 export function gatewayArtifactStore(gatewayUrl: string, job: { runId: string; jobToken: string }): ArtifactStore {
   const url = (key: string) =>
-    new URL(`${TRAINER_ARTIFACTS_PATH}/${encodeURIComponent(job.runId)}/${key.split("/").map(encodeURIComponent).join("/")}`, gatewayUrl);
+    new URL(
+      `${TRAINER_ARTIFACTS_PATH}/${encodeURIComponent(job.runId)}/${key.split("/").map(encodeURIComponent).join("/")}`,
+      gatewayUrl,
+    );
   const request = async (method: string, key: string, body?: Uint8Array): Promise<Response> => {
     const response = await fetch(url(key), {
       method,
-      headers: { authorization: `Bearer ${job.jobToken}`, ...(body ? { "content-type": "application/octet-stream" } : {}) },
+      headers: {
+        authorization: `Bearer ${job.jobToken}`,
+        ...(body ? { "content-type": "application/octet-stream" } : {}),
+      },
       ...(body ? { body } : {}),
     });
     if (!response.ok && response.status !== 404) {

@@ -13,7 +13,8 @@ import {
   runEventsSubject,
 } from "@graft/contracts";
 import { startNatsServer } from "@graft/natsd";
-import { waitFor } from "@graft/testkit";
+import { gatewayConnectOptions } from "@graft/natsd/testing";
+import { testJobToken, waitFor } from "@graft/testkit";
 import { jetstream } from "@nats-io/jetstream";
 import { connect } from "@nats-io/transport-node";
 import type { Engine } from "./engine-port.ts";
@@ -27,17 +28,18 @@ const untouchableEngine = new Proxy({} as Engine, {
 
 test("terminates invalid jobs, fails their run when the run id is readable, and keeps pulling", async () => {
   const nats = await startNatsServer();
-  const nc = await connect({ servers: nats.url });
+  const nc = await connect(gatewayConnectOptions(nats));
   const logs: string[] = [];
   let worker: ReturnType<typeof startJobWorker> | undefined;
   try {
     const jsm = await ensureStreams(nc, { storage: "memory" });
     await ensureJobsConsumer(jsm, "p1", { jobAckWaitMs: 4_000 });
     const js = jetstream(nc);
+    const store = await openArtifactStore(nc, { storage: "memory" });
     worker = startJobWorker({
       nc,
       js,
-      store: await openArtifactStore(nc, { storage: "memory" }),
+      storeFor: () => store,
       engine: untouchableEngine,
       trainerId: "trainer-1",
       backend: "cpu",
@@ -51,7 +53,12 @@ test("terminates invalid jobs, fails their run when the run id is readable, and 
     await js.publish(jobsSubject("p1"), new TextEncoder().encode("not json"));
     await js.publish(
       jobsSubject("p1"),
-      encodeMessage({ runId: "run-bad-hp", projectId: "p", hyperparameters: { epochs: -3 } }),
+      encodeMessage({
+        runId: "run-bad-hp",
+        projectId: "p",
+        hyperparameters: { epochs: -3 },
+        jobToken: testJobToken("run-bad-hp"),
+      }),
     );
     await js.publish(jobsSubject("p1"), encodeMessage({ runId: "../etc", hyperparameters: {} }));
 
@@ -66,7 +73,9 @@ test("terminates invalid jobs, fails their run when the run id is readable, and 
     // Work-queue retention: a terminated job leaves the stream.
     assert.equal((await jsm.streams.info(JOBS_STREAM)).state.messages, 0);
 
-    const stored = await jsm.streams.getMessage(RUN_EVENTS_STREAM, { last_by_subj: runEventsSubject("run-bad-hp") });
+    const stored = await jsm.streams.getMessage(RUN_EVENTS_STREAM, {
+      last_by_subj: runEventsSubject("trainer-1", "run-bad-hp"),
+    });
     const event = stored?.json<RunEvent>();
     assert.equal(event?.type, "failed");
     assert.ok(event?.type === "failed" && event.final && event.error.code === "INVALID_JOB", JSON.stringify(event));
@@ -83,16 +92,17 @@ test("terminates invalid jobs, fails their run when the run id is readable, and 
 
 test("a draining worker takes no job until it resumes", async () => {
   const nats = await startNatsServer();
-  const nc = await connect({ servers: nats.url });
+  const nc = await connect(gatewayConnectOptions(nats));
   let worker: ReturnType<typeof startJobWorker> | undefined;
   try {
     const jsm = await ensureStreams(nc, { storage: "memory" });
     await ensureJobsConsumer(jsm, "p2", { jobAckWaitMs: 4_000 });
     const js = jetstream(nc);
+    const store = await openArtifactStore(nc, { storage: "memory" });
     worker = startJobWorker({
       nc,
       js,
-      store: await openArtifactStore(nc, { storage: "memory" }),
+      storeFor: () => store,
       engine: untouchableEngine,
       trainerId: "trainer-2",
       backend: "cpu",

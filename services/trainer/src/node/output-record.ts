@@ -2,7 +2,10 @@ import { type ArtifactStore, modelArtifactKey } from "@graft/artifacts";
 import type { RunEvent } from "@graft/contracts";
 import { runEventSchema } from "@graft/contracts";
 
-export type SucceededBody = Omit<Extract<RunEvent, { type: "succeeded" }>, "runId" | "attempt" | "trainerId" | "at">;
+export type SucceededBody = Omit<
+  Extract<RunEvent, { type: "succeeded" }>,
+  "runId" | "attempt" | "trainerId" | "at" | "claim"
+>;
 
 /**
  * The `succeeded` report of a run, stored beside its output model before it is announced.

@@ -10,12 +10,14 @@ import {
   jobsSubject,
   RUN_EVENTS_STREAM,
   type RunEvent,
+  runControlSubject,
   runEventsSubject,
 } from "@graft/contracts";
 import { startNatsServer } from "@graft/natsd";
+import { gatewayConnectOptions } from "@graft/natsd/testing";
 import { jobMessage, waitFor } from "@graft/testkit";
 import { jetstream } from "@nats-io/jetstream";
-import { connect } from "@nats-io/transport-node";
+import { connect, type NodeConnectionOptions } from "@nats-io/transport-node";
 import type { Engine } from "./engine-port.ts";
 import { startJobWorker } from "./job-worker.ts";
 
@@ -43,7 +45,7 @@ function failingEngine(failure: (call: number) => Error): Engine & { calls: numb
 
 async function withWorker(engine: Engine, maxDeliver: number, body: (h: Harness) => Promise<void>) {
   const nats = await startNatsServer();
-  const nc = await connect({ servers: nats.url });
+  const nc = await connect(gatewayConnectOptions(nats));
   const jsm = await ensureStreams(nc, { storage: "memory" });
   await ensureJobsConsumer(jsm, "retry", { jobAckWaitMs: 4_000, jobMaxDeliver: maxDeliver });
   const store = await openArtifactStore(nc, { storage: "memory" });
@@ -53,7 +55,7 @@ async function withWorker(engine: Engine, maxDeliver: number, body: (h: Harness)
   const worker = startJobWorker({
     nc,
     js,
-    store,
+    storeFor: () => store,
     engine,
     trainerId: "trainer-r",
     backend: "cpu",
@@ -68,7 +70,7 @@ async function withWorker(engine: Engine, maxDeliver: number, body: (h: Harness)
     const info = await jsm.streams.info(RUN_EVENTS_STREAM);
     for (let seq = info.state.first_seq; seq <= info.state.last_seq && info.state.messages > 0; seq++) {
       const stored = await jsm.streams.getMessage(RUN_EVENTS_STREAM, { seq });
-      if (stored?.subject === runEventsSubject(runId)) out.push(stored.json<RunEvent>());
+      if (stored?.subject === runEventsSubject("trainer-r", runId)) out.push(stored.json<RunEvent>());
     }
     return out;
   };
@@ -78,7 +80,7 @@ async function withWorker(engine: Engine, maxDeliver: number, body: (h: Harness)
   };
   try {
     await body({
-      natsUrl: nats.url,
+      connectOptions: gatewayConnectOptions(nats),
       publishJob: (runId) => js.publish(jobsSubject("retry"), encodeMessage(jobMessage(runId, { pool: "retry" }))),
       events,
       jobsLeft,
@@ -91,7 +93,7 @@ async function withWorker(engine: Engine, maxDeliver: number, body: (h: Harness)
 }
 
 interface Harness {
-  natsUrl: string;
+  connectOptions: NodeConnectionOptions;
   publishJob(runId: string): Promise<unknown>;
   events(runId: string): Promise<RunEvent[]>;
   jobsLeft(): Promise<number>;
@@ -161,18 +163,10 @@ test("a trainer whose job was handed to a newer attempt stops without reporting 
     await waitFor("the run to start", async () => (await h.events("run-taken")).some((e) => e.type === "started"), {
       timeoutMs: 20_000,
     });
-    // What another trainer's delivery of the same job announces.
-    const nc = await connect({ servers: h.natsUrl });
-    await jetstream(nc).publish(
-      runEventsSubject("run-taken"),
-      encodeMessage({
-        type: "assigned",
-        runId: "run-taken",
-        attempt: 2,
-        trainerId: "other",
-        at: new Date().toISOString(),
-      }),
-    );
+    // What the gateway says once another trainer's delivery of the same job announced itself.
+    const nc = await connect(h.connectOptions);
+    nc.publish(runControlSubject("run-taken"), encodeMessage({ type: "superseded", runId: "run-taken", attempt: 2 }));
+    await nc.flush();
     await nc.close();
     await waitFor("the training to be stopped", async () => aborted !== undefined, { timeoutMs: 20_000 });
     assert.deepEqual(aborted, { kind: "superseded", by: 2 });

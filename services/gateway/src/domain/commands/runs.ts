@@ -165,6 +165,7 @@ export class RunCommands {
       },
       hyperparameters,
       enqueuedAt: run.queuedAt.toISOString(),
+      jobToken: this.deps.trainerPlane.jobToken(runId),
     } satisfies JobMessage);
     try {
       await this.deps.js.publish(jobsSubject(pool), encodeMessage(job), { msgID: `${runId}.1`, timeout: 5_000 });

@@ -1,5 +1,7 @@
-import { encodeMessage, trainerControlSubject, trainerUpdatesSubject } from "@graft/contracts";
+import { randomUUID } from "node:crypto";
+import { encodeMessage, ensureJobsConsumer, trainerControlSubject, trainerUpdatesSubject } from "@graft/contracts";
 import { joinTokens, trainers } from "@graft/db";
+import { jetstreamManager } from "@nats-io/jetstream";
 import { and, eq, isNull, sql } from "drizzle-orm";
 import { generateSecret, hashSecret, isSecretShaped, TRAINER_TOKEN_PREFIX } from "../../auth/secrets.ts";
 import { requireAdmin } from "../access.ts";
@@ -33,7 +35,9 @@ export class TrainerCommands {
    * Joins the fleet with a join token (no API key); the token given back is shown once. An
    * address that keeps presenting wrong join tokens is refused for a while (RATE_LIMITED).
    */
-  async register(input: RegisterTrainerInput): Promise<{ trainer: TrainerRow; trainerToken: string }> {
+  async register(
+    input: RegisterTrainerInput,
+  ): Promise<{ trainer: TrainerRow; trainerToken: string; natsCredentials: string }> {
     await this.deps.guesses.check(this.origin.clientAddress);
     const [token] = isSecretShaped(input.joinToken)
       ? await this.deps.db
@@ -62,11 +66,22 @@ export class TrainerCommands {
       return values.map((v, i) => checkName(v, `${field}.${i}`));
     };
     const trainerToken = generateSecret(TRAINER_TOKEN_PREFIX);
+    const name = checkName(input.name, "input.name");
+    const host = checkName(input.host, "input.host");
+    // The pool's consumer is the gateway's to make: trainers hold no JetStream admin rights.
+    await ensureJobsConsumer(await jetstreamManager(this.deps.nc), pool, this.deps.jetStream);
+    const [previous] = await this.deps.db
+      .select({ id: trainers.id, natsUserKey: trainers.natsUserKey })
+      .from(trainers)
+      .where(and(eq(trainers.host, host), eq(trainers.name, name)));
+    const trainerId = previous?.id ?? randomUUID();
+    const user = await this.deps.trainerPlane.mintTrainerUser(trainerId, pool);
     const [trainer] = await this.deps.db
       .insert(trainers)
       .values({
-        name: checkName(input.name, "input.name"),
-        host: checkName(input.host, "input.host"),
+        id: trainerId,
+        name,
+        host,
         pool,
         backend: checkName(input.backend, "input.backend"),
         devices: list(input.devices, "input.devices"),
@@ -75,6 +90,7 @@ export class TrainerCommands {
         memoryBytes: Math.round(input.memoryBytes),
         maxConcurrentRuns,
         tokenHash: hashSecret(trainerToken),
+        natsUserKey: user.publicKey,
         lastHeartbeatAt: new Date(),
       })
       // Same host and name = the same node coming back: keep its id, refresh the rest.
@@ -89,6 +105,8 @@ export class TrainerCommands {
           memoryBytes: sql`excluded.memory_bytes`,
           maxConcurrentRuns: sql`excluded.max_concurrent_runs`,
           tokenHash: sql`excluded.token_hash`,
+          natsUserKey: sql`excluded.nats_user_key`,
+          removedAt: null,
           status: "IDLE",
           currentRuns: [],
           lastHeartbeatAt: sql`excluded.last_heartbeat_at`,
@@ -96,8 +114,30 @@ export class TrainerCommands {
       })
       .returning();
     if (!trainer) throw new Error("insert into trainers returned nothing");
+    if (trainer.id !== trainerId) throw new Error("a trainer registered under the same host and name at once; retry");
+    // The node came back (or retried): the user minted for its previous registration is dead.
+    if (previous?.natsUserKey) await this.deps.trainerPlane.revoke([{ publicKey: previous.natsUserKey, trainerId }]);
     this.announce(trainer.id, "REGISTERED");
-    return { trainer, trainerToken };
+    return { trainer, trainerToken, natsCredentials: user.creds };
+  }
+
+  /**
+   * Removes a trainer (ADMIN): its NATS user is revoked at once (its connection closes, its
+   * next publish or reconnect is refused), it leaves the fleet list, and the jobs it held come
+   * back to the pool after their ack wait. Registering again makes it a member anew.
+   */
+  async remove(id: string): Promise<TrainerRow> {
+    requireAdmin(this.caller);
+    const trainerId = checkId("trainer", id);
+    const [trainer] = await this.deps.db
+      .update(trainers)
+      .set({ status: "OFFLINE", removedAt: new Date(), currentRuns: [] })
+      .where(and(eq(trainers.id, trainerId), isNull(trainers.removedAt)))
+      .returning();
+    if (!trainer) throw new NotFoundError("trainer", id);
+    if (trainer.natsUserKey) await this.deps.trainerPlane.revoke([{ publicKey: trainer.natsUserKey, trainerId }]);
+    this.announce(trainerId, "STATUS_CHANGED");
+    return trainer;
   }
 
   /** Stops a trainer taking new jobs; it finishes what it runs. ADMIN only: the fleet is shared. */
@@ -107,7 +147,7 @@ export class TrainerCommands {
     const [trainer] = await this.deps.db
       .update(trainers)
       .set({ status: "DRAINING" })
-      .where(eq(trainers.id, trainerId))
+      .where(and(eq(trainers.id, trainerId), isNull(trainers.removedAt)))
       .returning();
     if (!trainer) throw new NotFoundError("trainer", id);
     this.deps.nc.publish(trainerControlSubject(trainerId), encodeMessage({ type: "drain", trainerId }));

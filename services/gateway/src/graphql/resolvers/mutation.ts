@@ -8,6 +8,7 @@ export const Mutation: MutationResolvers = {
   cancelRun: (_, { id }, { domain }) => domain.runCommands.cancel(id),
   registerTrainer: (_, { input }, { domain }) => domain.trainerCommands.register(input),
   drainTrainer: (_, { id }, { domain }) => domain.trainerCommands.drain(id),
+  removeTrainer: (_, { id }, { domain }) => domain.trainerCommands.remove(id),
   createApiKey: (_, { input }, { domain }) => domain.apiKeyCommands.create(input),
   revokeApiKey: (_, { id }, { domain }) => domain.apiKeyCommands.revoke(id),
   createJoinToken: (_, { input }, { domain }) => domain.joinTokenCommands.create(input),

@@ -18,4 +18,5 @@ export const Query: QueryResolvers = {
   },
   apiKeys: (_, { includeRevoked }, { domain }) => domain.apiKeyCommands.list(includeRevoked ?? false),
   joinTokens: (_, { includeRevoked }, { domain }) => domain.joinTokenCommands.list(includeRevoked ?? false),
+  eventDrops: (_, { first }, { domain }) => domain.eventDrops.list(first ?? 50),
 };

@@ -1,0 +1,97 @@
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { checkpointKey, MODEL_FILES, modelArtifactKey } from "@graft/artifacts";
+import { isUuid, TERMINAL_RUN_STATUSES, TRAINER_ARTIFACTS_PATH } from "@graft/contracts";
+import { datasets, models, runs } from "@graft/db";
+import { eq } from "drizzle-orm";
+import type { DomainDeps } from "../domain/deps.ts";
+import { BodyTooLargeError, discardRest, readBody, sendJson } from "./apollo-node.ts";
+
+/** Largest object a trainer may write (a model's weights). */
+const MAX_TRAINER_OBJECT_BYTES = 2 ** 30;
+
+/** What the output record of a run is called beside its model (see the trainer's output-record). */
+const OUTPUT_RECORD = "succeeded.json";
+
+/**
+ * `GET | PUT | DELETE /trainer-artifacts/<runId>/<key>` with `Authorization: Bearer <job token>`.
+ * Trainers have no object-store rights on NATS; this is their only way to artifacts, and the
+ * job token of a run (carried in its job message, which only its pool's trainers can read)
+ * opens only that run's keys: read the base model and the dataset, read and write the run's
+ * checkpoint and its output model while the run is not over. A finished run's output is the
+ * model the gateway verified, so it is never writable again.
+ */
+export async function handleTrainerArtifact(
+  deps: DomainDeps,
+  path: string,
+  req: IncomingMessage,
+  res: ServerResponse,
+): Promise<void> {
+  const [runId, ...rest] = path
+    .slice(TRAINER_ARTIFACTS_PATH.length + 1)
+    .split("/")
+    .map((part) => decodeURIComponent(part));
+  const key = rest.join("/");
+  const token = /^Bearer (\S+)$/.exec(req.headers.authorization ?? "")?.[1];
+  if (!runId || !isUuid(runId) || !token || !deps.trainerPlane.verifyJobToken(runId, token)) {
+    req.resume();
+    res.setHeader("www-authenticate", "Bearer");
+    return sendJson(res, 401, { error: "a valid job token for this run is required", code: "UNAUTHENTICATED" });
+  }
+  const [run] = await deps.db.select().from(runs).where(eq(runs.id, runId));
+  if (!run) return refuse(req, res, 404, "no such run");
+  const output = modelArtifactKey(run.outputModelId);
+  const writable = new Set([
+    checkpointKey(run.id),
+    ...[...MODEL_FILES, OUTPUT_RECORD].map((file) => `${output}/${file}`),
+  ]);
+
+  if (req.method === "GET") {
+    const readable = new Set(writable);
+    const [base] = await deps.db.select({ key: models.artifactKey }).from(models).where(eq(models.id, run.baseModelId));
+    if (base) for (const file of MODEL_FILES) readable.add(`${base.key}/${file}`);
+    const [dataset] = await deps.db
+      .select({ source: datasets.source })
+      .from(datasets)
+      .where(eq(datasets.id, run.datasetId));
+    if (dataset?.source.kind === "UPLOAD") readable.add(dataset.source.artifactKey);
+    if (!readable.has(key)) return refuse(req, res, 403, `run ${run.id} may not read ${key}`);
+    const bytes = await deps.store.get(key);
+    if (!bytes) return sendJson(res, 404, { error: "no such object" });
+    res.writeHead(200, { "content-type": "application/octet-stream", "content-length": bytes.byteLength });
+    res.end(bytes);
+    return;
+  }
+  if (req.method !== "PUT" && req.method !== "DELETE") {
+    res.setHeader("allow", "GET, PUT, DELETE");
+    return refuse(req, res, 405, "use GET, PUT or DELETE");
+  }
+  if (!writable.has(key)) return refuse(req, res, 403, `run ${run.id} may not write ${key}`);
+  // Cleaning up a checkpoint comes after the final report; everything else only while the run lives.
+  const closed = TERMINAL_RUN_STATUSES.has(run.status) || run.outputModelCreated;
+  if (closed && !(req.method === "DELETE" && key === checkpointKey(run.id))) {
+    return refuse(req, res, 409, `run ${run.id} is ${run.status}; its artifacts are final`);
+  }
+  if (req.method === "DELETE") {
+    req.resume();
+    await deps.store.delete(key).catch(() => undefined);
+    res.writeHead(204).end();
+    return;
+  }
+  let bytes: Buffer;
+  try {
+    bytes = await readBody(req, MAX_TRAINER_OBJECT_BYTES);
+  } catch (error) {
+    if (error instanceof BodyTooLargeError) {
+      discardRest(req, res);
+      return sendJson(res, 413, { error: error.message, code: "PAYLOAD_TOO_LARGE" });
+    }
+    throw error;
+  }
+  await deps.store.put(key, new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+  res.writeHead(204).end();
+}
+
+function refuse(req: IncomingMessage, res: ServerResponse, status: number, error: string): void {
+  req.resume();
+  sendJson(res, status, { error, code: status === 404 ? "NOT_FOUND" : status === 409 ? "CONFLICT" : "FORBIDDEN" });
+}
