@@ -33,6 +33,8 @@ export interface EventPlaneOptions {
   jetStream?: JetStreamOptions;
   /** Largest number of run events stored in one transaction. @default 1000 */
   ingestMaxBatch?: number;
+  /** Deliveries after which an event that fails on its own (database up) is dead-lettered. @default 8 */
+  deadLetterAfter?: number;
 }
 
 export interface EventPlane {
@@ -68,6 +70,7 @@ export async function startEventPlane(options: EventPlaneOptions): Promise<Event
       onStored: (updates) => publishRunUpdates(nc, updates),
       jetStream: options.jetStream,
       maxBatch: options.ingestMaxBatch,
+      ...(options.deadLetterAfter ? { deadLetterAfter: options.deadLetterAfter } : {}),
     });
   } catch (error) {
     runFanout.close();

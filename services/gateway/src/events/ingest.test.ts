@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { encodeMessage, GATEWAY_INGEST_CONSUMER, RUN_EVENTS_STREAM } from "@graft/contracts";
-import { artifacts, models, runAttempts, runEpochs, runs } from "@graft/db";
+import { artifacts, eventDrops, models, runAttempts, runEpochs, runs } from "@graft/db";
 import { describeEachDriver } from "@graft/db/testing";
 import { waitFor } from "@graft/testkit";
 import { jetstream, jetstreamManager } from "@nats-io/jetstream";
@@ -179,8 +179,11 @@ describeEachDriver((driver) => {
       await h.publish(events(s).epoch(1));
       await waitFor("the valid epoch to be stored", async () => (await epochCount(h, s.runId)) === 1);
       await waitFor("the consumer to drain", () => drained(h));
-      assert.equal(h.logs.filter((l) => l.includes("ingest: rejected message")).length, 3);
+      assert.equal(h.logs.filter((l) => l.includes("ingest: refused message")).length, 3);
       assert.ok(h.logs.some((l) => l.includes("not JSON")));
+      const drops = await h.db.select().from(eventDrops);
+      assert.equal(drops.length, 3, "each refused message is recorded for operators");
+      assert.ok(drops.every((d) => d.kind === "REFUSED" && d.trainerId === "t-raw"));
     } finally {
       await h.cleanup();
     }
@@ -203,7 +206,7 @@ describeEachDriver((driver) => {
     }
   });
 
-  test("succeeded creates the child model with verified lineage when its frozen layers hash like the parent's", async () => {
+  test("succeeded creates the child model; its lineage is what the gateway finds in the store, never the trainer's claim", async () => {
     const h = await setup(driver);
     try {
       const same = await seedRun(h.db);
@@ -251,11 +254,14 @@ describeEachDriver((driver) => {
       assert.deepEqual(c.preprocessing, { inputRange: [0, 1], channels: 1 });
       assert.equal(c.layers.length, 4);
       assert.equal(c.paramCount, 1370);
-      assert.equal(c.verifiedLineage, true);
-      assert.equal((await child(changed)).verifiedLineage, false);
-      assert.equal((await child(unfrozen)).verifiedLineage, null);
+      // Nothing was written to the object store: hashes claimed to match the parent's prove nothing.
+      for (const row of [c, await child(changed), await child(unfrozen)]) {
+        assert.equal(row.verifiedLineage, false);
+        assert.match(row.lineageReason ?? "", /output artifact models\/.+ is missing/);
+      }
+      assert.equal(c.artifactKey, `models/${same.outputModelId}`, "the key comes from the run, not the event");
       const [artifact] = await h.db.select().from(artifacts).where(eq(artifacts.key, c.artifactKey));
-      assert.equal(artifact?.sha256, "d".repeat(64));
+      assert.equal(artifact?.sha256, "", "an unchecked digest is not recorded as if it were known");
       const run = await runRow(h, same.runId);
       assert.equal(run.status, "SUCCEEDED");
       assert.equal(run.outputModelCreated, true);

@@ -1,0 +1,121 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { encodeMessage, GATEWAY_INGEST_CONSUMER, RUN_EVENTS_STREAM, runEventsSubject } from "@graft/contracts";
+import { eventDrops, models, runAttempts, runEpochs, runs } from "@graft/db";
+import { describeEachDriver } from "@graft/db/testing";
+import { claimed, waitFor } from "@graft/testkit";
+import { jetstream, jetstreamManager } from "@nats-io/jetstream";
+import { eq, sql } from "drizzle-orm";
+import { events, type Harness, seedRun, setup } from "./test-fixtures.ts";
+
+/**
+ * Ingest believes an event only from the trainer that holds its attempt: the subject names the
+ * sender (NATS pins trainers to their own subjects), the claim proves it was delivered the job,
+ * and the attempt belongs to whoever first reported it. Everything else is dropped and counted.
+ */
+
+const drained = async (h: Harness) => {
+  const info = await (await jetstreamManager(h.nc)).consumers.info(RUN_EVENTS_STREAM, GATEWAY_INGEST_CONSUMER);
+  return info.num_pending === 0 && info.num_ack_pending === 0;
+};
+
+const runRow = async (h: Harness, id: string) => {
+  const [row] = await h.db.select().from(runs).where(eq(runs.id, id));
+  assert.ok(row);
+  return row;
+};
+
+describeEachDriver((driver) => {
+  test("events on another trainer's subject, without the job's token, or for an attempt another trainer holds change nothing and are counted", async () => {
+    const h = await setup(driver);
+    try {
+      const s = await seedRun(h.db);
+      const intruder = (await seedRun(h.db)).trainerId; // registered, but never given this run
+      await h.startPlane();
+      const holder = events(s);
+      await h.publish(holder.assigned());
+      await h.publish(holder.started());
+      await waitFor("the holder's run to be RUNNING", async () => (await runRow(h, s.runId)).status === "RUNNING");
+
+      // 1. The body says the holder, the subject (what NATS lets the intruder use) says the intruder.
+      const js = jetstream(h.trainerNc);
+      await js.publish(runEventsSubject(intruder, s.runId), encodeMessage(holder.epoch(1)));
+      // 2. Its own id, but a claim made without the run's job token.
+      const forged = events({ runId: s.runId, trainerId: intruder }, 99, "x".repeat(43));
+      await h.publish(forged.assigned());
+      await h.publish(forged.succeeded());
+      // 3. A valid claim (it once held the token), but attempt 1 is the holder's.
+      const stolen = events({ runId: s.runId, trainerId: intruder }, 1);
+      await h.publish(stolen.epoch(1));
+      await h.publish(stolen.succeeded());
+      await waitFor("the consumer to drain", () => drained(h));
+
+      const run = await runRow(h, s.runId);
+      assert.equal(run.status, "RUNNING");
+      assert.equal(run.currentAttempt, 1);
+      assert.equal(run.trainerId, s.trainerId);
+      assert.equal(run.outputModelCreated, false);
+      assert.equal((await h.db.select().from(runEpochs).where(eq(runEpochs.runId, s.runId))).length, 0);
+      assert.equal((await h.db.select().from(models).where(eq(models.id, s.outputModelId))).length, 0);
+      const attempts = await h.db.select().from(runAttempts).where(eq(runAttempts.runId, s.runId));
+      assert.deepEqual(
+        attempts.map((a) => [a.attempt, a.trainerId]),
+        [[1, s.trainerId]],
+      );
+
+      const drops = await h.db.select().from(eventDrops).orderBy(eventDrops.at);
+      assert.equal(drops.length, 5, JSON.stringify(drops, null, 1));
+      assert.ok(drops.every((d) => d.kind === "REFUSED" && d.trainerId === intruder && d.runId === s.runId));
+      assert.match(drops[0]?.reason ?? "", /sent on trainer .* subject but names trainer/);
+      assert.match(drops[1]?.reason ?? "", /cannot prove it was given run/);
+      assert.match(drops[3]?.reason ?? "", /attempt 1 is held by trainer/);
+
+      // The holder carries on as if nothing happened.
+      await h.publish(holder.epoch(1));
+      await waitFor("the holder's epoch", async () => (await runRow(h, s.runId)).lastEpoch === 1);
+    } finally {
+      await h.cleanup();
+    }
+  });
+
+  test("an event that fails to apply while the database works is dead-lettered with its reason, not redelivered forever", async () => {
+    const h = await setup(driver);
+    try {
+      const s = await seedRun(h.db);
+      // A real failure inside the write, for this one epoch only.
+      await h.db.execute(sql`
+        CREATE FUNCTION refuse_epoch_77() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN IF NEW.epoch = 77 THEN RAISE EXCEPTION 'epoch 77 cannot be stored'; END IF; RETURN NEW; END $$`);
+      await h.db.execute(sql`
+        CREATE TRIGGER refuse_epoch_77 BEFORE INSERT ON run_epochs FOR EACH ROW EXECUTE FUNCTION refuse_epoch_77()`);
+      await h.startPlane({ deadLetterAfter: 3 });
+      const e = events(s);
+      await h.publish(e.epoch(77));
+      await h.publish(e.epoch(1));
+      await waitFor("the dead letter", async () => (await h.db.select().from(eventDrops)).length === 1, {
+        timeoutMs: 30_000,
+      });
+      await waitFor("the consumer to drain", () => drained(h), { timeoutMs: 30_000 });
+      const [drop] = await h.db.select().from(eventDrops);
+      assert.equal(drop?.kind, "DEAD_LETTER");
+      assert.equal(drop?.eventType, "epoch");
+      assert.equal(drop?.runId, s.runId);
+      assert.match(drop?.reason ?? "", /failed to apply on 3 deliveries/);
+      const stored = await h.db.select().from(runEpochs).where(eq(runEpochs.runId, s.runId));
+      assert.deepEqual(
+        stored.map((r) => r.epoch),
+        [1],
+        "the other event is stored",
+      );
+    } finally {
+      await h.cleanup();
+    }
+  });
+});
+
+test("claimed() signs with the given token: a claim for one trainer is not another's", () => {
+  const base = { type: "assigned", runId: "r1", attempt: 1, at: new Date().toISOString() } as const;
+  const a = claimed({ ...base, trainerId: "a" }, "t".repeat(43));
+  const b = claimed({ ...base, trainerId: "b" }, "t".repeat(43));
+  assert.notEqual(a.claim, b.claim);
+});
