@@ -41,7 +41,7 @@ const dec = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
  * Limits of the GRAFT account: JetStream on, unlimited within the server's own limits
  * (a stream's own `max_bytes` bounds it).
  */
-const GRAFT_ACCOUNT_LIMITS = {
+const CONNECTION_LIMITS = {
   subs: -1,
   data: -1,
   payload: -1,
@@ -50,6 +50,9 @@ const GRAFT_ACCOUNT_LIMITS = {
   wildcards: true,
   conn: -1,
   leaf: -1,
+};
+const GRAFT_ACCOUNT_LIMITS = {
+  ...CONNECTION_LIMITS,
   mem_storage: -1,
   disk_storage: -1,
   streams: -1,
@@ -62,7 +65,8 @@ export async function generateNatsAuth(): Promise<NatsAuth> {
   const system = createAccount();
   const account = createAccount();
   const operatorJwt = await encodeOperator("graft", operator, { system_account: system.getPublicKey() });
-  const systemAccountJwt = await encodeAccount("SYS", system, {}, { signer: operator });
+  // No JetStream in the system account; unset limits would mean zero connections.
+  const systemAccountJwt = await encodeAccount("SYS", system, { limits: CONNECTION_LIMITS }, { signer: operator });
   const accountJwt = await encodeAccount("GRAFT", account, { limits: GRAFT_ACCOUNT_LIMITS }, { signer: operator });
   const gateway = createUser();
   const gatewayJwt = await encodeUser("gateway", gateway, account);
