@@ -329,7 +329,7 @@ test("graft models register takes a zip of a tfjs model and shows it as a BASE m
   assert.match(shown.stdout, /LAYER\s+CLASS\s+PARAMS/);
 });
 
-test("graft runs cancel, runs compare and trainers drain act on real runs and trainers", async () => {
+test("graft runs cancel, runs compare, trainers drain and trainers remove act on real runs and trainers", async () => {
   assert.ok(finishedRunId);
   const started = await graft(
     ["finetune", "--base", "digits-cnn", "--dataset", "mnist-5-9", "--epochs", "1", "--pool", "nobody-here", "--json"],
@@ -360,4 +360,16 @@ test("graft runs cancel, runs compare and trainers drain act on real runs and tr
   const drained = await graft(["trainers", "drain", trainer.id], env);
   assert.equal(drained.code, 0, show(drained));
   assert.match(drained.stdout, /DRAINING|OFFLINE/);
+
+  const removed = await graft(["trainers", "remove", trainer.id], env);
+  assert.equal(removed.code, 0, show(removed));
+  assert.match(removed.stdout, /removed; its NATS credentials are revoked/);
+  const after = JSON.parse((await graft(["trainers", "list", "--json"], env)).stdout) as { id: string }[];
+  assert.equal(
+    after.some((t) => t.id === trainer.id),
+    false,
+  );
+  const drops = await graft(["trainers", "drops", "--json"], env);
+  assert.equal(drops.code, 0, show(drops));
+  assert.equal(typeof (JSON.parse(drops.stdout) as { total: number }).total, "number");
 });

@@ -111,6 +111,16 @@ export class GraftClient {
     return (await this.request(G.DrainTrainerDocument, { id })).drainTrainer;
   }
 
+  /** Removes a trainer and revokes its NATS credentials (ADMIN keys only). */
+  async removeTrainer(id: string) {
+    return (await this.request(G.RemoveTrainerDocument, { id })).removeTrainer;
+  }
+
+  /** Run events the gateway refused or dead-lettered, newest first (ADMIN keys only). */
+  async eventDrops(first = 50) {
+    return (await this.request(G.EventDropsDocument, { first })).eventDrops;
+  }
+
   /** The project's API keys (ADMIN keys only). */
   async apiKeys(includeRevoked = false) {
     return (await this.request(G.ApiKeysDocument, { includeRevoked })).apiKeys;

@@ -45,4 +45,38 @@ export function trainersCommand(program: Command): void {
       if (ctx.json) return printJson(trainer);
       print(`Trainer ${trainer.name} (${trainer.id}): ${status(trainer.status)}`);
     });
+
+  trainers
+    .command("remove <trainer>")
+    .description("remove a trainer: its NATS credentials are revoked at once; it must register again")
+    .action(async (id: string, _opts: unknown, command: Command) => {
+      const ctx = contextOf(command);
+      const trainer = await ctx.client().removeTrainer(id);
+      if (ctx.json) return printJson(trainer);
+      print(`Trainer ${trainer.name} (${trainer.id}) removed; its NATS credentials are revoked`);
+    });
+
+  trainers
+    .command("drops")
+    .description("run events the gateway refused (forged, not from the run's holder) or dead-lettered")
+    .option("--first <n>", "how many, newest first", (v) => Number.parseInt(v, 10), 20)
+    .action(async (opts: { first: number }, command: Command) => {
+      const ctx = contextOf(command);
+      const drops = await ctx.client().eventDrops(opts.first);
+      if (ctx.json) return printJson(drops);
+      print(`${drops.total} dropped in all`);
+      print(
+        table(
+          ["AT", "KIND", "TRAINER", "RUN", "EVENT", "REASON"],
+          drops.items.map((d) => [
+            d.at.replace("T", " ").slice(0, 19),
+            d.kind,
+            d.trainerId ?? "-",
+            d.runId ?? "-",
+            d.eventType ?? "-",
+            d.reason,
+          ]),
+        ),
+      );
+    });
 }
