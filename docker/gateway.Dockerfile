@@ -6,7 +6,9 @@ WORKDIR /app
 COPY . .
 # TypeScript runs through tsx (a root dev dependency), so dev dependencies stay installed.
 RUN npm ci --no-audit --no-fund -w @graft/gateway -w @graft/db --include-workspace-root \
-    && npm cache clean --force
+    && npm cache clean --force \
+    && mkdir -p /auth && chown node:node /auth
+# /auth: the NATS operator and account keys (nats-init writes them, the gateway reads them).
 USER node
 ENV GATEWAY_HOST=0.0.0.0 GATEWAY_PORT=4000
 EXPOSE 4000

@@ -115,21 +115,37 @@ test("the topology: NATS with JetStream on a volume, PostgreSQL, migrations firs
 
 test("credentials come from the environment, never from the files", () => {
   const raw = read("docker-compose.yml");
-  for (const variable of [
-    "NATS_USER",
-    "NATS_PASSWORD",
-    "POSTGRES_USER",
-    "POSTGRES_PASSWORD",
-    "GRAFT_BOOTSTRAP_KEY",
-    "GRAFT_JOIN_TOKEN",
-  ]) {
+  for (const variable of ["POSTGRES_USER", "POSTGRES_PASSWORD", "GRAFT_BOOTSTRAP_KEY", "GRAFT_JOIN_TOKEN"]) {
     assert.match(raw, new RegExp(`\\$\\{${variable}:\\?`), `${variable} is required, without a default`);
   }
   assert.doesNotMatch(raw, /(PASSWORD|_KEY|TOKEN):\s*["']?[A-Za-z0-9]/, "no literal secret values");
+});
+
+test("NATS has no shared password: an init step makes the operator, the gateway holds the keys, trainers hold nothing", () => {
+  const raw = read("docker-compose.yml");
+  assert.doesNotMatch(raw, /NATS_USER|NATS_PASSWORD/, "no NATS user/password anywhere");
   for (const file of ["docker/nats.conf", "docker/nats-sync-always.conf"]) {
-    assert.match(read(file), /user:\s*\$NATS_USER/);
-    assert.match(read(file), /password:\s*\$NATS_PASSWORD/);
+    assert.match(read(file), /^include \.\/auth\/operator\.conf$/m, `${file} runs in operator mode`);
+    assert.doesNotMatch(read(file), /authorization\s*\{|password:/, `${file} has no password block`);
   }
+  const init = service("nats-init");
+  assert.ok(init.volumes?.includes("nats-auth:/auth"), "nats-init writes the keys to their own volume");
+  const nats = service("nats");
+  assert.deepEqual(nats.depends_on?.["nats-init"], { condition: "service_completed_successfully" });
+  assert.ok(nats.volumes?.includes("nats-auth:/etc/nats/auth:ro"));
+  const gateway = service("gateway");
+  assert.equal(gateway.environment?.GRAFT_NATS_AUTH, "/auth/nats-auth.json");
+  assert.ok(gateway.volumes?.includes("nats-auth:/auth:ro"));
+  for (const name of ["trainer", "trainer-gpu"]) {
+    const trainer = service(name);
+    assert.equal(trainer.volumes, undefined, `${name} mounts no keys`);
+    assert.deepEqual(
+      Object.keys(trainer.environment ?? {}).filter((k) => /NATS_(USER|PASSWORD|AUTH|CREDS)|KEY|SECRET/.test(k)),
+      [],
+      `${name}'s only credential is the join token`,
+    );
+  }
+  assert.ok("nats-auth" in compose.volumes);
 });
 
 test("images carry no secrets: every build context leaves out env files, local state, keys and .git", () => {
@@ -192,8 +208,6 @@ test("docker-compose config accepts the file (when docker-compose is installed)"
   const cwd = new URL(".", root).pathname;
   const env = {
     PATH: process.env.PATH,
-    NATS_USER: "u",
-    NATS_PASSWORD: "p",
     POSTGRES_USER: "u",
     POSTGRES_PASSWORD: "p",
     GRAFT_BOOTSTRAP_KEY: "k".repeat(32),
@@ -207,5 +221,5 @@ test("docker-compose config accepts the file (when docker-compose is installed)"
     encoding: "utf8",
   });
   assert.notEqual(missing.status, 0, "unset credentials are refused");
-  assert.match(missing.stderr, /set NATS_USER in \.env|set POSTGRES_USER in \.env|set GRAFT_/);
+  assert.match(missing.stderr, /set POSTGRES_USER in \.env|set GRAFT_/);
 });

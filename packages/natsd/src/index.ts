@@ -15,6 +15,7 @@ export {
   loadOrCreateNatsAuth,
   type NatsAuth,
   natsAuthFile,
+  natsServerConfig,
   readNatsAuth,
 } from "./auth.ts";
 
