@@ -7,6 +7,7 @@ import { mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { after, test } from "node:test";
+import { connect } from "@nats-io/transport-node";
 import { graft } from "./support/cli.ts";
 import { type LauncherProcess, startLauncher } from "./support/launcher.ts";
 
@@ -48,6 +49,11 @@ test("starts on embedded defaults, runs a CLI fine-tune, stops on Ctrl-C and res
   assert.equal(mode(join(home, "pglite")), 0o700);
   assert.equal(mode(join(home, "local-api-key")), 0o600);
   assert.equal(mode(join(home, "join-token")), 0o600);
+  // NATS runs in operator mode with keys made once, for this user only; nobody gets in without them.
+  assert.equal(mode(join(home, "nats-auth.json")), 0o600);
+  const natsUrl = /nats-server -js on (nats:\/\/\S+)/.exec(running?.output() ?? "")?.[1];
+  assert.ok(natsUrl);
+  await assert.rejects(connect({ servers: natsUrl, maxReconnectAttempts: 0 }), /Authorization Violation/i);
 
   const cli = { GRAFT_URL: first.url, GRAFT_API_KEY: apiKey };
   const run = await graft(

@@ -4,13 +4,13 @@
 import assert from "node:assert/strict";
 import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { createTestDatabaseTarget, describeEachDriver, type TestDatabaseTarget } from "@graft/db/testing";
-import { type NatsServer, startNatsServer } from "@graft/natsd";
+import { type NatsServer, natsAuthFile, startNatsServer } from "@graft/natsd";
 import { graft } from "./support/cli.ts";
 import { startTrainerProcess, stopTrainers, type TrainerProcess } from "./support/trainer.ts";
 
@@ -74,6 +74,8 @@ describeEachDriver(
       for (const name of ["gateway-a", "gateway-b"]) {
         const home = mkdtempSync(join(tmpdir(), `graft-${name}-`));
         homes.push(home);
+        // Replicas of one deployment share the NATS operator's keys (GRAFT_HOME/nats-auth.json).
+        writeFileSync(natsAuthFile(home), JSON.stringify(nats.auth), { mode: 0o600 });
         const env = {
           GRAFT_HOME: home,
           GATEWAY_PORT: "0",
