@@ -48,7 +48,13 @@ test("a trainer started before its gateway keeps registering until the gateway a
   await firstRetry;
   let gateway: GatewaySetup | undefined;
   try {
-    gateway = await setup("pglite", { port, joinToken: JOIN_TOKEN, natsUrl: nats.url, memoryStorage: false });
+    gateway = await setup("pglite", {
+      port,
+      joinToken: JOIN_TOKEN,
+      natsUrl: nats.url,
+      natsAuth: nats.auth,
+      memoryStorage: false,
+    });
     const joined = await starting;
     try {
       const { trainers } = await gateway.gqlData<{ trainers: { id: string; name: string }[] }>(
@@ -71,7 +77,12 @@ test("a trainer started before its gateway keeps registering until the gateway a
 });
 
 test("a refused join token is final: no retries", async () => {
-  const gateway = await setup("pglite", { joinToken: JOIN_TOKEN, natsUrl: nats.url, memoryStorage: false });
+  const gateway = await setup("pglite", {
+    joinToken: JOIN_TOKEN,
+    natsUrl: nats.url,
+    natsAuth: nats.auth,
+    memoryStorage: false,
+  });
   try {
     const lines: string[] = [];
     const refused = await node(gateway.gateway.url, {
