@@ -6,14 +6,15 @@ export function StatusBadge({ status }: { status: string }) {
   );
 }
 
-export function LineageMark({ verified }: { verified: boolean | null }) {
+/** `reason`: why, as the gateway found when it re-read the model (shown on hover). */
+export function LineageMark({ verified, reason }: { verified: boolean | null; reason?: string | null }) {
   if (verified === null) return null;
   return verified ? (
-    <span className="lineage-mark lineage-ok" title="Frozen layers hash identically to the parent's">
+    <span className="lineage-mark lineage-ok" title={reason ?? "Frozen layers hash identically to the parent's"}>
       ✓ verified
     </span>
   ) : (
-    <span className="lineage-mark lineage-bad" title="Frozen layers differ from the parent's">
+    <span className="lineage-mark lineage-bad" title={reason ?? "Frozen layers differ from the parent's"}>
       ✗ unverified
     </span>
   );

@@ -37,7 +37,7 @@ export function ModelView({ id }: { id: string }) {
         title={
           <>
             {model.name} <span className="badge">{fineTuned ? "FINE-TUNED" : "BASE"}</span>{" "}
-            <LineageMark verified={model.verifiedLineage} />
+            <LineageMark verified={model.verifiedLineage} reason={model.lineageReason} />
           </>
         }
       >
