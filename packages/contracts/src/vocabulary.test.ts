@@ -12,6 +12,7 @@ const failed = (code: string) => ({
   attempt: 1,
   trainerId: "trainer-1",
   at: new Date().toISOString(),
+  claim: "0".repeat(64),
   error: { code, message: "it broke" },
   final: true,
 });
