@@ -9,7 +9,7 @@ import {
   type RunUpdate,
   runEventSchema,
 } from "@graft/contracts";
-import type { Db } from "@graft/db";
+import { type Db, isDatabaseUnreachable } from "@graft/db";
 import { type ConsumerMessages, type JsMsg, jetstream, jetstreamManager } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { applyBatch, type Verdict } from "./apply-batch.ts";
@@ -29,8 +29,15 @@ export interface Ingest {
   stop(): Promise<void>;
 }
 
-/** Redelivery delay after a failed write (database down): grows with each delivery, capped. */
+/** Redelivery delay after a failed write: grows with each delivery, capped. */
 export const retryDelayMs = (deliveryCount: number) => Math.min(500 * 2 ** Math.max(0, deliveryCount - 1), 30_000);
+
+/**
+ * Redelivery delay while the database is unreachable: capped low, so events are stored
+ * within seconds of its return. Each retry is cheap (a refused connection).
+ */
+export const unreachableRetryDelayMs = (deliveryCount: number) =>
+  Math.min(500 * 2 ** Math.max(0, deliveryCount - 1), 5_000);
 
 /**
  * Pulls run events from the durable consumer every gateway replica shares and persists them.
@@ -75,6 +82,17 @@ export async function startIngest(options: IngestOptions): Promise<Ingest> {
       for (const [i, item] of items.entries()) settle(item.msg, item.event, verdicts[i]);
       if (updates.length > 0) onStored(updates);
     } catch (error) {
+      if (isDatabaseUnreachable(error)) {
+        // Not the events' fault: all of them wait in JetStream, however long the outage lasts
+        // (the consumer has no max_deliver, and nothing here terminates them).
+        const deliveries = Math.max(...items.map((i) => i.msg.info.deliveryCount));
+        const delay = unreachableRetryDelayMs(deliveries);
+        log(
+          `ingest: database unreachable, ${items.length} event(s) wait in JetStream (redelivery in ${delay} ms): ${describe(error)}`,
+        );
+        for (const item of items) item.msg.nak(delay);
+        return;
+      }
       if (items.length > 1) {
         // One bad event must not hold the others back: retry them one by one.
         for (const item of items) await persist([item]);
