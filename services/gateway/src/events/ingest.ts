@@ -12,6 +12,7 @@ import {
 import { type Db, isDatabaseUnreachable } from "@graft/db";
 import { type ConsumerMessages, type JsMsg, jetstream, jetstreamManager } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
+import { sql } from "drizzle-orm";
 import { applyBatch, type Verdict } from "./apply-batch.ts";
 
 export interface IngestOptions {
@@ -33,8 +34,8 @@ export interface Ingest {
 export const retryDelayMs = (deliveryCount: number) => Math.min(500 * 2 ** Math.max(0, deliveryCount - 1), 30_000);
 
 /**
- * Redelivery delay while the database is unreachable: capped low, so events are stored
- * within seconds of its return. Each retry is cheap (a refused connection).
+ * Probe interval while the database is unreachable: capped low, so waiting events are stored
+ * within seconds of its return. Each probe is cheap (a refused connection).
  */
 export const unreachableRetryDelayMs = (deliveryCount: number) =>
   Math.min(500 * 2 ** Math.max(0, deliveryCount - 1), 5_000);
@@ -83,14 +84,17 @@ export async function startIngest(options: IngestOptions): Promise<Ingest> {
       if (updates.length > 0) onStored(updates);
     } catch (error) {
       if (isDatabaseUnreachable(error)) {
-        // Not the events' fault: all of them wait in JetStream, however long the outage lasts
-        // (the consumer has no max_deliver, and nothing here terminates them).
-        const deliveries = Math.max(...items.map((i) => i.msg.info.deliveryCount));
-        const delay = unreachableRetryDelayMs(deliveries);
-        log(
-          `ingest: database unreachable, ${items.length} event(s) wait in JetStream (redelivery in ${delay} ms): ${describe(error)}`,
-        );
-        for (const item of items) item.msg.nak(delay);
+        // Not the events' fault. Hold this batch, and everything queued behind it, until the
+        // database answers again, then store them in the order they came: a nak would let a
+        // later event (the run's `succeeded`) overtake earlier ones (its epochs). JetStream
+        // keeps the rest; nothing is terminated however long the outage lasts.
+        log(`ingest: database unreachable, ${items.length + queue.length} event(s) wait in order: ${describe(error)}`);
+        if (await waitForDatabase(items.map((i) => i.msg))) {
+          log("ingest: database reachable again, storing the waiting events");
+          await persist(items);
+        } else {
+          for (const item of items) item.msg.nak(); // stopping: another replica takes them
+        }
         return;
       }
       if (items.length > 1) {
@@ -106,6 +110,28 @@ export async function startIngest(options: IngestOptions): Promise<Ingest> {
       );
       item.msg.nak(delay);
     }
+  };
+
+  let stopping = false;
+  /** Probes until the database answers (true) or ingest stops (false), keeping held messages ours. */
+  const waitForDatabase = async (held: JsMsg[]): Promise<boolean> => {
+    let lastKeptAlive = Date.now();
+    for (let attempt = 1; !stopping; attempt++) {
+      await new Promise((r) => setTimeout(r, unreachableRetryDelayMs(attempt)));
+      if (Date.now() - lastKeptAlive >= 10_000) {
+        // Well inside the 30 s ack wait: JetStream must not hand these to another replica meanwhile.
+        for (const msg of [...held, ...queue]) msg.working();
+        lastKeptAlive = Date.now();
+      }
+      try {
+        await db.execute(sql`SELECT 1`);
+        return true;
+      } catch (error) {
+        // Reachable but failing otherwise: let the real write report that.
+        if (!isDatabaseUnreachable(error)) return true;
+      }
+    }
+    return false;
   };
 
   const settle = (msg: JsMsg, event: RunEvent, verdict: Verdict | undefined) => {
@@ -154,6 +180,7 @@ export async function startIngest(options: IngestOptions): Promise<Ingest> {
 
   return {
     async stop() {
+      stopping = true;
       await messages.close().catch(() => {});
       await loop.catch(() => {});
     },
