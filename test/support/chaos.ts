@@ -42,6 +42,10 @@ export interface ChaosOptions {
   postgres?: () => Promise<PrivatePostgres>;
   /** Echo every process's output to stderr. @default GRAFT_TEST_ECHO=1 */
   echo?: boolean;
+  /** @default CHAOS_OFFLINE_AFTER_MS */
+  offlineAfterMs?: number;
+  /** Trainers' heartbeat interval. @default 1000 */
+  heartbeatMs?: number;
 }
 
 /** The stack for one test file: started in a `before` hook, stopped in `after`. */
@@ -112,7 +116,7 @@ export async function startChaosStack(options: ChaosOptions): Promise<RunningCha
         natsUrl: required(nats, "nats").url,
         ...(postgres ? { databaseUrl: postgres.databaseUrl } : { pgliteDir: join(home, "pglite") }),
         builtinModels: ["digits-cnn"],
-        trainerOfflineAfterMs: CHAOS_OFFLINE_AFTER_MS,
+        trainerOfflineAfterMs: options.offlineAfterMs ?? CHAOS_OFFLINE_AFTER_MS,
         ...secrets,
       },
       "gateway",
@@ -149,7 +153,7 @@ export async function startChaosStack(options: ChaosOptions): Promise<RunningCha
         natsUrl: stack.nats.url,
         joinToken: secrets.joinToken,
         name,
-        env: { TRAINER_HEARTBEAT_MS: "1000" },
+        env: { TRAINER_HEARTBEAT_MS: String(options.heartbeatMs ?? 1_000) },
         echo,
       });
       started.push(child);

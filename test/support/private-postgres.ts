@@ -1,5 +1,5 @@
 import { execFileSync } from "node:child_process";
-import { chmodSync, chownSync, existsSync, mkdtempSync, rmSync } from "node:fs";
+import { chmodSync, chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { freePort } from "@graft/natsd";
@@ -33,21 +33,49 @@ function uidOf(user: string): number | undefined {
   }
 }
 
+// Directories are named graft-pg-<pid>-<random>: a test run killed before its after() hook
+// leaves a server running, and the next run stops it once that pid is gone.
+const PREFIX = "graft-pg-";
+
+function processIsAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+function removeLeftovers(run: (bin: string, args: string[]) => void) {
+  for (const name of readdirSync(tmpdir())) {
+    const pid = Number(/^graft-pg-(\d+)-/.exec(name)?.[1]);
+    if (!pid || processIsAlive(pid)) continue;
+    const dir = join(tmpdir(), name);
+    try {
+      run("pg_ctl", ["-D", join(dir, "data"), "-m", "immediate", "-w", "stop"]);
+    } catch {
+      // not running
+    }
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 export async function startPrivatePostgres(): Promise<PrivatePostgres> {
   const reason = privatePostgresUnavailable();
   if (reason) throw new Error(`cannot start a private PostgreSQL: ${reason}`);
-  const dir = mkdtempSync(join(tmpdir(), "graft-pg-"));
   // initdb refuses to run as root: run the server as the postgres user then.
   const asRoot = process.getuid?.() === 0;
+  const run = (bin: string, args: string[]) =>
+    asRoot
+      ? execFileSync("runuser", ["-u", "postgres", "--", join(BIN, bin), ...args], { stdio: "pipe" })
+      : execFileSync(join(BIN, bin), args, { stdio: "pipe" });
+  removeLeftovers(run);
+  const dir = mkdtempSync(join(tmpdir(), `${PREFIX}${process.pid}-`));
   if (asRoot) {
     const uid = uidOf("postgres") as number;
     chownSync(dir, uid, uid);
     chmodSync(dir, 0o700);
   }
-  const run = (bin: string, args: string[]) =>
-    asRoot
-      ? execFileSync("runuser", ["-u", "postgres", "--", join(BIN, bin), ...args], { stdio: "pipe" })
-      : execFileSync(join(BIN, bin), args, { stdio: "pipe" });
   const data = join(dir, "data");
   run("initdb", ["-D", data, "-A", "trust", "-U", "postgres", "--no-sync"]);
   const port = await freePort();

@@ -119,7 +119,8 @@ export function startLiveness({ db, nc, log, offlineAfterMs }: LivenessOptions):
       sweeping = false;
     }
   };
-  const timer = setInterval(() => track(sweep()), Math.max(50, Math.floor(offlineAfterMs / 4)));
+  // At least once a second: the verdict (and the hand-back) comes at most a second late.
+  const timer = setInterval(() => track(sweep()), Math.max(50, Math.min(1_000, Math.floor(offlineAfterMs / 4))));
   timer.unref();
 
   return {
