@@ -133,3 +133,14 @@ test("nats-server restarted mid-run on the same store: the run finishes, every e
   assertEpochsExactlyOnce(run, EPOCHS);
   assert.equal(offlineVerdicts(stack.gatewayLog()) - before, 0, stack.gatewayLog());
 });
+
+test("nats-server down for 10 s mid-run: the run finishes, and an attempt the outage cost is an infrastructure failure", async () => {
+  const running = await runningAfterFirstEpoch();
+  await stack.restartNats(10_000);
+  const run = await waitForRunEnd(stack.gateway, running.id, 300_000);
+  assert.equal(run.status, "SUCCEEDED", explain(run));
+  assertEpochsExactlyOnce(run, EPOCHS);
+  for (const attempt of run.attempts.filter((a) => a.error)) {
+    assert.doesNotMatch(attempt.error ?? "", /^TRAINING_ERROR/, `an outage is not the run's fault: ${explain(run)}`);
+  }
+});
