@@ -95,10 +95,15 @@ export const RunAttemptStatus = {
 export type RunAttemptStatus = typeof RunAttemptStatus[keyof typeof RunAttemptStatus];
 /**
  * Why a run failed. TRAINING_ERROR is anything unforeseen and is retried on another attempt;
- * the others are final: the same job would fail the same way on any trainer.
+ * so are INFRASTRUCTURE_ERROR and OUT_OF_MEMORY, each after its own delay. The others are final:
+ * the same job would fail the same way on any trainer.
  */
 export const RunErrorCode = {
   TrainingError: 'TRAINING_ERROR',
+  /** NATS, the object store or the database failed the attempt (an outage, a timeout); not the job's fault. */
+  InfrastructureError: 'INFRASTRUCTURE_ERROR',
+  /** The trainer ran out of memory; another trainer (or a later try) may have enough. */
+  OutOfMemory: 'OUT_OF_MEMORY',
   /** The base model's artifact is missing from the store. */
   ModelNotFound: 'MODEL_NOT_FOUND',
   /** The base model's (or a checkpoint's) files cannot be loaded. */

@@ -296,10 +296,15 @@ export type RunAttempt = {
 
 /**
  * Why a run failed. TRAINING_ERROR is anything unforeseen and is retried on another attempt;
- * the others are final: the same job would fail the same way on any trainer.
+ * so are INFRASTRUCTURE_ERROR and OUT_OF_MEMORY, each after its own delay. The others are final:
+ * the same job would fail the same way on any trainer.
  */
 export type RunErrorCode =
   | 'TRAINING_ERROR'
+  /** NATS, the object store or the database failed the attempt (an outage, a timeout); not the job's fault. */
+  | 'INFRASTRUCTURE_ERROR'
+  /** The trainer ran out of memory; another trainer (or a later try) may have enough. */
+  | 'OUT_OF_MEMORY'
   /** The base model's artifact is missing from the store. */
   | 'MODEL_NOT_FOUND'
   /** The base model's (or a checkpoint's) files cannot be loaded. */

@@ -2,10 +2,12 @@ import { randomUUID } from "node:crypto";
 import {
   ACTIVE_RUN_STATUSES,
   encodeMessage,
+  findJobSeq,
   type Hyperparameters,
   hyperparametersSchema,
   JOBS_STREAM,
   type JobMessage,
+  jobMessageId,
   jobMessageSchema,
   jobsSubject,
   runControlSubject,
@@ -167,7 +169,7 @@ export class RunCommands {
       enqueuedAt: run.queuedAt.toISOString(),
     } satisfies JobMessage);
     try {
-      await this.deps.js.publish(jobsSubject(pool), encodeMessage(job), { msgID: `${runId}.1`, timeout: 5_000 });
+      await this.deps.js.publish(jobsSubject(pool), encodeMessage(job), { msgID: jobMessageId(runId), timeout: 5_000 });
     } catch (cause) {
       this.deps.log(`startFineTune: publishing job of run ${runId} failed: ${String(cause)}`);
       await this.deps.db
@@ -226,19 +228,7 @@ export class RunCommands {
   /** Deletes the run's job from the work queue so no trainer picks up a cancelled run. */
   private async removeQueuedJob(runId: string, pool: string): Promise<void> {
     const jsm = await jetstreamManager(this.deps.nc);
-    const subject = jobsSubject(pool);
-    let seq = 0;
-    for (let scanned = 0; scanned < 10_000; scanned++) {
-      // next_by_subj: first message on the subject at or after seq (STREAM.MSG.GET).
-      const msg = await jsm.streams
-        .getMessage(JOBS_STREAM, { seq, next_by_subj: subject } as unknown as { seq: number })
-        .catch(() => null);
-      if (!msg) return;
-      if (msg.header?.get("Nats-Msg-Id") === `${runId}.1`) {
-        await jsm.streams.deleteMessage(JOBS_STREAM, msg.seq, false);
-        return;
-      }
-      seq = msg.seq + 1;
-    }
+    const seq = await findJobSeq(jsm, pool, runId);
+    if (seq !== undefined) await jsm.streams.deleteMessage(JOBS_STREAM, seq, false);
   }
 }
