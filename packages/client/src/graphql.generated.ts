@@ -46,6 +46,24 @@ export const FreezeStrategy = {
 } as const;
 
 export type FreezeStrategy = typeof FreezeStrategy[keyof typeof FreezeStrategy];
+/** PRETRAINED starts from the base's weights; SCRATCH re-initializes them (every layer trained). */
+export const Initialization = {
+  Pretrained: 'PRETRAINED',
+  Scratch: 'SCRATCH'
+} as const;
+
+export type Initialization = typeof Initialization[keyof typeof Initialization];
+/**
+ * A control arm run beside a fine-tune on the same dataset, split and seed. SCRATCH: the same
+ * architecture re-initialized, every layer trained. LINEAR_PROBE: the base frozen, a linear
+ * head (no hidden layer).
+ */
+export const ControlKind = {
+  Scratch: 'SCRATCH',
+  LinearProbe: 'LINEAR_PROBE'
+} as const;
+
+export type ControlKind = typeof ControlKind[keyof typeof ControlKind];
 export const MetricName = {
   Loss: 'loss',
   Accuracy: 'accuracy',
@@ -229,15 +247,25 @@ export type StartFineTuneInput = {
   epochs: number;
   batchSize?: number | null | undefined;
   optimizer?: Optimizer | null | undefined;
+  /** Default: the base's measured default (Model.fineTuneDefaults), else 0.001. */
   learningRate?: number | null | undefined;
   freeze?: FreezeInput | null | undefined;
+  /** Default: the base's measured default (Model.fineTuneDefaults), else no hidden layer. */
   head?: HeadInput | null | undefined;
   unfreezeSchedule?: Array<UnfreezeStepInput> | null | undefined;
   earlyStopping?: EarlyStoppingInput | null | undefined;
   validationSplit?: number | null | undefined;
   seed?: number | null | undefined;
   maxSamples?: number | null | undefined;
+  /** Default: the base's feature layer (Model.fineTuneDefaults). */
   featureLayer?: string | null | undefined;
+  initialization?: Initialization | null | undefined;
+  /**
+   * Control arms to start beside this run, as sibling runs on the same dataset, split and
+   * seed (Run.controls, Run.transferGain). Each kind at most once; not for a run that is
+   * itself what the control would be.
+   */
+  controls?: Array<ControlKind> | null | undefined;
 };
 
 export type RegisterTrainerInput = {
