@@ -172,12 +172,14 @@ ${table}
 ## Defaults chosen from this table
 
 - **digits-cnn**: cut at \`flatten\` (the 400 conv features) rather than \`features\` (32 units
-  shaped by the 0-4 classifier), head hidden 128 + dropout 0.5, learning rate 0.001.
+  shaped by the 0-4 classifier), head hidden 128 + dropout 0.5, learning rate 0.003: the best
+  or within a point of it at every size.
 - **mobilenet-v2**: cut at \`flatten_1\` (the 1280 globally pooled features), head hidden 128 +
-  dropout 0.5, learning rate 0.001.
+  dropout 0.5, learning rate 0.01. At 0.01 the linear head ties the hidden one; the hidden one
+  keeps a \`LINEAR_PROBE\` control a different arm from the default run.
 
-They live in \`packages/catalog/src/models.ts\` (\`defaults\`) and apply when a fine-tune does not
-name a feature layer, a head or a learning rate.
+They live in \`packages/catalog/src/models.ts\` (\`featureLayer\`, \`defaults\`) and apply when a
+fine-tune does not name a feature layer, a head or a learning rate (\`Model.fineTuneDefaults\`).
 `;
   await writeFile(values.write, doc);
   console.log(`wrote ${values.write}`);

@@ -52,11 +52,16 @@ export interface StartFineTuneInput {
 const isLinearProbe = (hp: Hyperparameters) =>
   hp.freeze.strategy === "ALL_BASE" && hp.head.hiddenUnits === 0 && hp.unfreezeSchedule.length === 0;
 
-/** Each kind at most once, and none that would repeat the run itself. */
-function checkControls(kinds: readonly string[] | null | undefined, hp: Hyperparameters): ControlKind[] {
+/** Known kinds, each at most once. */
+function parseControls(kinds: readonly string[] | null | undefined): ControlKind[] {
   const parsed = parseInput(z.array(z.enum(CONTROL_KINDS)).max(CONTROL_KINDS.length), kinds ?? [], "input.controls");
   if (new Set(parsed).size !== parsed.length)
     throw new BadUserInputError("input.controls", "input.controls names a control kind twice");
+  return parsed;
+}
+
+/** No control that would repeat the run itself (checked on its hyperparameters with the base's defaults). */
+function checkControlsFit(parsed: ControlKind[], hp: Hyperparameters): ControlKind[] {
   if (parsed.includes("SCRATCH") && hp.initialization === "SCRATCH")
     throw new BadUserInputError(
       "input.controls",
@@ -138,8 +143,8 @@ export class RunCommands {
       initialization: input.initialization,
     });
     // Checked before any lookup, so a bad value is reported as itself whatever the ids are.
-    const asChosen: Hyperparameters = parseInput(hyperparametersSchema, chosen, "input");
-    const controlKinds = checkControls(input.controls, asChosen);
+    parseInput(hyperparametersSchema, chosen, "input");
+    const requestedControls = parseControls(input.controls);
     const pool = checkPool(input.pool, "input.pool");
     const name = input.name === null || input.name === undefined ? null : checkName(input.name, "input.name");
     const base = await this.q.models.get(input.baseModelId, "input.baseModelId");
@@ -159,6 +164,7 @@ export class RunCommands {
       },
       "input",
     );
+    const controlKinds = checkControlsFit(requestedControls, hyperparameters);
     const { featureLayer, baseLayerCount } = checkFineTunable(base, dataset, hyperparameters.featureLayer);
     if (hyperparameters.freeze.strategy === "FIRST_N" && (hyperparameters.freeze.layers ?? 0) > baseLayerCount) {
       throw new BadUserInputError(
