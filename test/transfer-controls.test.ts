@@ -1,8 +1,12 @@
 import assert from "node:assert/strict";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { test } from "node:test";
 import { GraftApiError } from "@graft/client";
 import { transferGain } from "@graft/gateway/testing";
 import { waitFor } from "@graft/testkit";
+import { graft } from "./support/cli.ts";
 import { withStack } from "./support/stack.ts";
 import { fineTuneInput, graphql } from "./support/trainer.ts";
 
@@ -39,6 +43,8 @@ interface Arm {
 
 const GAIN_FIELDS = `metric targetAccuracy perEpoch { epoch run scratch difference } finalEpoch finalDifference
   run { epochs seconds } scratch { epochs seconds } epochSpeedup timeSpeedup linearProbeGap linearProbeEpoch complete`;
+
+let controlledRunId: string | undefined;
 
 const runCount = async () =>
   (await graphql<{ runs: { totalCount: number } }>(stack.gateway, "{ runs { totalCount } }")).runs.totalCount;
@@ -94,6 +100,7 @@ test("a fine-tune with SCRATCH and LINEAR_PROBE controls runs three sibling runs
     { input },
   );
   assert.equal(main.controls.length, 2);
+  controlledRunId = main.id;
   const read = () =>
     graphql<{
       run: Arm & { controls: (Arm & { controlOf: { id: string } })[]; transferGain: Record<string, unknown> };
@@ -191,4 +198,29 @@ test("controls that would repeat the run, twice-named or unknown kinds are refus
   const frozenScratch = await refusal(fineTuneInput(stack.ids, { initialization: "SCRATCH" }));
   assert.equal(frozenScratch.field, "input.freeze.strategy");
   assert.equal(await runCount(), before);
+});
+
+test("graft runs show prints the controls and the transfer gain; graft models layers lists the cut points", async () => {
+  assert.ok(controlledRunId, "the controls test ran first");
+  // A fresh HOME without a saved login: the CLI reads GRAFT_URL and GRAFT_API_KEY.
+  const home = mkdtempSync(join(tmpdir(), "graft-controls-home-"));
+  const env = {
+    GRAFT_URL: stack.gateway.url,
+    GRAFT_API_KEY: stack.gateway.apiKey,
+    HOME: home,
+    XDG_CONFIG_HOME: join(home, ".config"),
+  };
+  const shown = await graft(["runs", "show", controlledRunId, "--target", "0.5"], env);
+  assert.equal(shown.code, 0, shown.stderr);
+  assert.match(shown.stdout, /control scratch: \S+ SUCCEEDED/);
+  assert.match(shown.stdout, /control linear probe: \S+ SUCCEEDED/);
+  assert.match(shown.stdout, /transfer gain \(valAccuracy\)\n/);
+  assert.match(shown.stdout, /vs scratch at epoch 2: +[+-]\d+\.\d pts/);
+  assert.match(shown.stdout, /to 0\.5000?:/);
+  const layers = await graft(["models", "layers", "digits-cnn"], env);
+  assert.equal(layers.code, 0, layers.stderr);
+  assert.match(layers.stdout, /default cut flatten, head hidden 128 \+ dropout 0\.5, lr 0\.003/);
+  assert.match(layers.stdout, /flatten +Flatten +\[400\] +1248 +yes/);
+  assert.match(layers.stdout, /features +Dense +\[32\] +14080/);
+  rmSync(home, { recursive: true, force: true });
 });
