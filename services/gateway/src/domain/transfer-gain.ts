@@ -31,7 +31,10 @@ export interface EpochGain {
 export interface ArmToTarget {
   /** First epoch whose accuracy reached the target; null if none did. */
   epochs: number | null;
-  /** Training seconds up to and including that epoch. */
+  /**
+   * Seconds up to and including that epoch, summed from the stored epoch durations (a frozen
+   * run's feature extraction, before its first epoch, is not among them).
+   */
   seconds: number | null;
 }
 

@@ -444,7 +444,10 @@ export type ArmToTarget = {
   __typename?: 'ArmToTarget';
   /** First epoch whose accuracy reached the target; null if none did (or not finished). */
   epochs?: Maybe<Scalars['Int']['output']>;
-  /** Training seconds up to and including that epoch. */
+  /**
+   * Seconds up to and including that epoch: the sum of the stored epochs' durations. A frozen
+   * run's one pass extracting cached features happens before its first epoch and is not in it.
+   */
   seconds?: Maybe<Scalars['Float']['output']>;
 };
 
