@@ -1,5 +1,5 @@
 import { type ArtifactStore, featureLayerCandidates } from "@graft/artifacts";
-import { builtinModel } from "@graft/catalog";
+import { BUILTIN_MODELS } from "@graft/catalog";
 import { headSchema, hyperparametersSchema } from "@graft/contracts";
 import type { ModelRow } from "./rows.ts";
 
@@ -21,7 +21,8 @@ const SCHEMA_DEFAULTS = {
  * featureLayer, so a database seeded before the defaults were measured gets them too.
  */
 export function fineTuneDefaultsOf(model: ModelRow): FineTuneDefaults {
-  const builtin = model.builtinKey ? builtinModel(model.builtinKey) : null;
+  // A row seeded by an older catalog may name a built-in this one no longer has.
+  const builtin = model.builtinKey ? BUILTIN_MODELS.find((m) => m.key === model.builtinKey) : undefined;
   return {
     featureLayer: builtin?.featureLayer ?? model.featureLayer,
     head: builtin?.defaults?.head ?? SCHEMA_DEFAULTS.head,
