@@ -12,7 +12,9 @@ import type { Caller, DomainDeps, RequestOrigin } from "./deps.ts";
 import { UnauthenticatedError } from "./errors.ts";
 import { EventDropQueries } from "./event-drops.ts";
 import { ExperimentQueries } from "./experiments.ts";
+import { featureLayerCandidatesOf, fineTuneDefaultsOf } from "./fine-tune-defaults.ts";
 import { ModelQueries } from "./models.ts";
+import type { ModelRow } from "./rows.ts";
 import { RunQueries } from "./runs.ts";
 import { TrainerQueries } from "./trainers.ts";
 
@@ -45,6 +47,11 @@ export function createDomain(deps: DomainDeps, caller: Caller | null, origin: Re
     runs,
     trainers,
     eventDrops: new EventDropQueries(deps.db, caller),
+    /** Where a model can be cut and what a fine-tune of it uses by default. */
+    fineTuning: {
+      defaults: fineTuneDefaultsOf,
+      featureLayerCandidates: (model: ModelRow) => featureLayerCandidatesOf(deps.store, model),
+    },
     modelCommands: scoped((c) => new ModelCommands(deps, c)),
     datasetCommands: scoped((c) => new DatasetCommands(deps, c)),
     experimentCommands: scoped((c) => new ExperimentCommands(deps, c)),
