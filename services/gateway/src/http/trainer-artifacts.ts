@@ -26,10 +26,32 @@ export async function handleTrainerArtifact(
   req: IncomingMessage,
   res: ServerResponse,
 ): Promise<void> {
-  const [runId, ...rest] = path
-    .slice(TRAINER_ARTIFACTS_PATH.length + 1)
-    .split("/")
-    .map((part) => decodeURIComponent(part));
+  try {
+    await serve(deps, path, req, res);
+  } catch (error) {
+    // The database or NATS behind us is away: 503 tells the trainer to retry, not to fail the run.
+    deps.log(`trainer-artifacts: ${req.method} ${path}: ${error instanceof Error ? error.message : String(error)}`);
+    if (res.headersSent) {
+      res.destroy();
+      return;
+    }
+    req.resume();
+    res.setHeader("retry-after", "2");
+    sendJson(res, 503, { error: "artifacts are unavailable for now; retry", code: "UNAVAILABLE" });
+  }
+}
+
+async function serve(deps: DomainDeps, path: string, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  let parts: string[];
+  try {
+    parts = path
+      .slice(TRAINER_ARTIFACTS_PATH.length + 1)
+      .split("/")
+      .map((part) => decodeURIComponent(part));
+  } catch {
+    return refuse(req, res, 400, "malformed artifact path");
+  }
+  const [runId, ...rest] = parts;
   const key = rest.join("/");
   const token = /^Bearer (\S+)$/.exec(req.headers.authorization ?? "")?.[1];
   if (!runId || !isUuid(runId) || !token || !deps.trainerPlane.verifyJobToken(runId, token)) {
@@ -93,5 +115,6 @@ export async function handleTrainerArtifact(
 
 function refuse(req: IncomingMessage, res: ServerResponse, status: number, error: string): void {
   req.resume();
-  sendJson(res, status, { error, code: status === 404 ? "NOT_FOUND" : status === 409 ? "CONFLICT" : "FORBIDDEN" });
+  const code = { 400: "BAD_USER_INPUT", 404: "NOT_FOUND", 409: "CONFLICT" }[status] ?? "FORBIDDEN";
+  sendJson(res, status, { error, code });
 }

@@ -69,6 +69,8 @@ const NATS_ERRORS = new Set([
   "JetStreamNotEnabled",
   "StreamNotFoundError",
   "ConsumerNotFoundError",
+  // The gateway's artifact route stayed unreachable (gateway-artifacts.ts).
+  "GatewayUnavailableError",
 ]);
 const NETWORK_CODES = new Set([
   "ECONNREFUSED",
