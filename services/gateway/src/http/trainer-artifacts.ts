@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { checkpointKey, MODEL_FILES, modelArtifactKey } from "@graft/artifacts";
 import { isUuid, TERMINAL_RUN_STATUSES, TRAINER_ARTIFACTS_PATH } from "@graft/contracts";
-import { datasets, models, runs } from "@graft/db";
+import { datasets, isDatabaseUnreachable, models, runs } from "@graft/db";
 import { eq } from "drizzle-orm";
 import type { DomainDeps } from "../domain/deps.ts";
 import { BodyTooLargeError, discardRest, readBody, sendJson } from "./apollo-node.ts";
@@ -59,24 +59,11 @@ async function serve(deps: DomainDeps, path: string, req: IncomingMessage, res: 
     res.setHeader("www-authenticate", "Bearer");
     return sendJson(res, 401, { error: "a valid job token for this run is required", code: "UNAUTHENTICATED" });
   }
-  const [run] = await deps.db.select().from(runs).where(eq(runs.id, runId));
-  if (!run) return refuse(req, res, 404, "no such run");
-  const output = modelArtifactKey(run.outputModelId);
-  const writable = new Set([
-    checkpointKey(run.id),
-    ...[...MODEL_FILES, OUTPUT_RECORD].map((file) => `${output}/${file}`),
-  ]);
+  const grant = await grantOf(deps, runId);
+  if (!grant) return refuse(req, res, 404, "no such run");
 
   if (req.method === "GET") {
-    const readable = new Set(writable);
-    const [base] = await deps.db.select({ key: models.artifactKey }).from(models).where(eq(models.id, run.baseModelId));
-    if (base) for (const file of MODEL_FILES) readable.add(`${base.key}/${file}`);
-    const [dataset] = await deps.db
-      .select({ source: datasets.source })
-      .from(datasets)
-      .where(eq(datasets.id, run.datasetId));
-    if (dataset?.source.kind === "UPLOAD") readable.add(dataset.source.artifactKey);
-    if (!readable.has(key)) return refuse(req, res, 403, `run ${run.id} may not read ${key}`);
+    if (!grant.readable.has(key)) return refuse(req, res, 403, `run ${runId} may not read ${key}`);
     const bytes = await deps.store.get(key);
     if (!bytes) return sendJson(res, 404, { error: "no such object" });
     res.writeHead(200, { "content-type": "application/octet-stream", "content-length": bytes.byteLength });
@@ -87,11 +74,10 @@ async function serve(deps: DomainDeps, path: string, req: IncomingMessage, res: 
     res.setHeader("allow", "GET, PUT, DELETE");
     return refuse(req, res, 405, "use GET, PUT or DELETE");
   }
-  if (!writable.has(key)) return refuse(req, res, 403, `run ${run.id} may not write ${key}`);
+  if (!grant.writable.has(key)) return refuse(req, res, 403, `run ${runId} may not write ${key}`);
   // Cleaning up a checkpoint comes after the final report; everything else only while the run lives.
-  const closed = TERMINAL_RUN_STATUSES.has(run.status) || run.outputModelCreated;
-  if (closed && !(req.method === "DELETE" && key === checkpointKey(run.id))) {
-    return refuse(req, res, 409, `run ${run.id} is ${run.status}; its artifacts are final`);
+  if (grant.closed && !(req.method === "DELETE" && key === checkpointKey(runId))) {
+    return refuse(req, res, 409, `run ${runId} has ended; its artifacts are final`);
   }
   if (req.method === "DELETE") {
     req.resume();
@@ -111,6 +97,53 @@ async function serve(deps: DomainDeps, path: string, req: IncomingMessage, res: 
   }
   await deps.store.put(key, new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength));
   res.writeHead(204).end();
+}
+
+interface Grant {
+  readable: Set<string>;
+  writable: Set<string>;
+  /** Over (or its output already recorded): nothing may be written any more. */
+  closed: boolean;
+}
+
+/**
+ * The last grant read for each run, used only while the database is unreachable: a trainer
+ * keeps checkpointing through a database outage as it did when it wrote to NATS itself. No run
+ * can end while the database is away (ingest cannot store its end), so a grant read before
+ * the outage is still right unless the run ended just before it. Bounded; oldest out first.
+ */
+const lastKnown = new Map<string, Grant>();
+const LAST_KNOWN_MAX = 10_000;
+
+async function grantOf(deps: DomainDeps, runId: string): Promise<Grant | undefined> {
+  try {
+    const grant = await readGrant(deps, runId);
+    lastKnown.delete(runId);
+    if (grant) lastKnown.set(runId, grant);
+    if (lastKnown.size > LAST_KNOWN_MAX) lastKnown.delete(lastKnown.keys().next().value as string);
+    return grant;
+  } catch (error) {
+    const known = isDatabaseUnreachable(error) ? lastKnown.get(runId) : undefined;
+    if (!known) throw error;
+    return known;
+  }
+}
+
+/** What run `runId`'s job may read and write: its base model and dataset; its checkpoint and output. */
+async function readGrant(deps: DomainDeps, runId: string): Promise<Grant | undefined> {
+  const [run] = await deps.db.select().from(runs).where(eq(runs.id, runId));
+  if (!run) return undefined;
+  const output = modelArtifactKey(run.outputModelId);
+  const writable = new Set([checkpointKey(run.id), ...[...MODEL_FILES, OUTPUT_RECORD].map((f) => `${output}/${f}`)]);
+  const readable = new Set(writable);
+  const [base] = await deps.db.select({ key: models.artifactKey }).from(models).where(eq(models.id, run.baseModelId));
+  if (base) for (const file of MODEL_FILES) readable.add(`${base.key}/${file}`);
+  const [dataset] = await deps.db
+    .select({ source: datasets.source })
+    .from(datasets)
+    .where(eq(datasets.id, run.datasetId));
+  if (dataset?.source.kind === "UPLOAD") readable.add(dataset.source.artifactKey);
+  return { readable, writable, closed: TERMINAL_RUN_STATUSES.has(run.status) || run.outputModelCreated };
 }
 
 function refuse(req: IncomingMessage, res: ServerResponse, status: number, error: string): void {
