@@ -1,3 +1,4 @@
+import type { MetricName } from "@graft/contracts";
 import DataLoader from "dataloader";
 import type { Domain } from "../domain/index.ts";
 import type { AttemptRow, DatasetRow, EpochRow, ExperimentRow, ModelRow, RunRow, TrainerRow } from "../domain/rows.ts";
@@ -16,6 +17,8 @@ const listsBy = <V>(load: (ids: readonly string[]) => Promise<Map<string, V[]>>)
 
 /** One set per request, so a list of N runs costs one query per relation, not N. */
 export function createLoaders(domain: Domain) {
+  // `bestEpoch(metric:)` takes an argument, so one loader per metric asked for.
+  const bestEpochs = new Map<MetricName, DataLoader<string, EpochRow | null>>();
   return {
     model: byKey<ModelRow>((ids) => domain.models.byIds(ids)),
     dataset: byKey<DatasetRow>((ids) => domain.datasets.byIds(ids)),
@@ -24,6 +27,15 @@ export function createLoaders(domain: Domain) {
     trainer: byKey<TrainerRow>((ids) => domain.trainers.byIds(ids)),
     epochs: listsBy<EpochRow>((ids) => domain.runs.epochsOf(ids)),
     attempts: listsBy<AttemptRow>((ids) => domain.runs.attemptsOf(ids)),
+    /** Each run's best epoch by `metric`, batched across the runs of a request. */
+    bestEpoch(metric: MetricName): DataLoader<string, EpochRow | null> {
+      let loader = bestEpochs.get(metric);
+      if (!loader) {
+        loader = byKey<EpochRow>((ids) => domain.runs.bestEpochsOf(ids, metric));
+        bestEpochs.set(metric, loader);
+      }
+      return loader;
+    },
   };
 }
 

@@ -7,8 +7,11 @@ export const Model: ModelResolvers = {
   descendants: (m, { maxDepth }, { domain }) => domain.models.descendants(m, maxDepth),
   siblings: (m, _, { domain }) => domain.models.siblings(m),
   producedBy: (m, _, { loaders }) => (m.producedByRunId ? loaders.run.load(m.producedByRunId) : null),
-  bestMetric: (m, { metric }, { domain }) =>
-    m.producedByRunId ? domain.runs.bestMetric(m.producedByRunId, metric ?? "valAccuracy") : null,
+  bestMetric: async (m, { metric }, { loaders }) => {
+    if (!m.producedByRunId) return null;
+    const name = metric ?? "valAccuracy";
+    return (await loaders.bestEpoch(name).load(m.producedByRunId))?.[name] ?? null;
+  },
   provenance: (m) => m.provenance ?? null,
   featureLayerCandidates: (m, _, { domain }) => domain.fineTuning.featureLayerCandidates(m),
   fineTuneDefaults: (m, _, { domain }) => {
