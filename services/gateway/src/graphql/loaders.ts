@@ -1,7 +1,9 @@
 import type { MetricName } from "@graft/contracts";
 import DataLoader from "dataloader";
+import type { GraphQLResolveInfo } from "graphql";
 import type { Domain } from "../domain/index.ts";
 import type { AttemptRow, DatasetRow, EpochRow, ExperimentRow, ModelRow, RunRow, TrainerRow } from "../domain/rows.ts";
+import { selectsOnlyLightModelFields } from "./light-selection.ts";
 
 const byKey = <V>(load: (ids: readonly string[]) => Promise<Map<string, V>>) =>
   new DataLoader<string, V | null>(async (ids) => {
@@ -21,6 +23,8 @@ export function createLoaders(domain: Domain) {
   const bestEpochs = new Map<MetricName, DataLoader<string, EpochRow | null>>();
   return {
     model: byKey<ModelRow>((ids) => domain.models.byIds(ids)),
+    /** Rows without layers and provenance, for selections that read neither (light-selection.ts). */
+    lightModel: byKey<ModelRow>((ids) => domain.models.lightByIds(ids)),
     dataset: byKey<DatasetRow>((ids) => domain.datasets.byIds(ids)),
     experiment: byKey<ExperimentRow>((ids) => domain.experiments.byIds(ids)),
     run: byKey<RunRow>((ids) => domain.runs.byIds(ids)),
@@ -40,3 +44,8 @@ export function createLoaders(domain: Domain) {
 }
 
 export type Loaders = ReturnType<typeof createLoaders>;
+
+/** The light model loader when the field's selection needs no layers, else the full one. */
+export function modelLoader(loaders: Loaders, info: GraphQLResolveInfo): Loaders["model"] {
+  return selectsOnlyLightModelFields(info) ? loaders.lightModel : loaders.model;
+}

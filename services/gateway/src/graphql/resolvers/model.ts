@@ -1,7 +1,8 @@
+import { modelLoader } from "../loaders.ts";
 import type { LayerResolvers, ModelResolvers, PreprocessingResolvers } from "../resolvers.generated.ts";
 
 export const Model: ModelResolvers = {
-  parent: (m, _, { loaders }) => (m.parentId ? loaders.model.load(m.parentId) : null),
+  parent: (m, _, { loaders }, info) => (m.parentId ? modelLoader(loaders, info).load(m.parentId) : null),
   children: (m, _, { domain }) => domain.models.children(m),
   ancestors: (m, _, { domain }) => domain.models.ancestors(m),
   descendants: (m, { maxDepth }, { domain }) => domain.models.descendants(m, maxDepth),
