@@ -4,7 +4,7 @@
  * each in its own process, driven by the same closed-loop HTTP client in this process.
  */
 import { type ChildProcess, spawn } from "node:child_process";
-import { GraftFetcher } from "@graft/client";
+import { GraftFetcher, RunsDocument } from "@graft/client";
 import { startNatsServer } from "@graft/natsd";
 import { imageFolderZip, tinyModel, zipFiles } from "../test/support/fixtures.ts";
 import { startGatewayProcess, stopGatewayProcess } from "../test/support/gateway-process.ts";
@@ -13,9 +13,9 @@ import { completeRun, lastJob } from "../test/support/run-events.ts";
 const API_KEY = "graft_reads_bench_key_0123456789abcdef01";
 const JOIN_TOKEN = "graft_reads_bench_join_0123456789abcdef01";
 
-export const RUNS_PAGE = `query ($base: ID!) { runs(filter: { baseModelId: $base }, first: 50) { edges { node {
-  id status queuedAt baseModel { id name } dataset { id name } bestEpoch(metric: valAccuracy) { epoch valAccuracy }
-} } } }`;
+/** The dashboard's runs page, exactly as it asks (count, page info, RunSummary per run). */
+export const runsPageBody = (baseModelId: string) =>
+  JSON.stringify({ query: String(RunsDocument), variables: { filter: { baseModelId }, first: 50 } });
 
 export interface Load {
   reqPerSecond: number;
@@ -110,17 +110,27 @@ if (process.argv.includes("--bare")) {
  * A gateway process with `runs` runs of one base model, each with `epochs` epochs stored
  * through the real ingest (a trainer's events over JetStream).
  */
-export async function startSeededGateway(options: { databaseUrl?: string; runs: number; epochs: number }) {
+export async function startSeededGateway(options: {
+  databaseUrl?: string;
+  runs: number;
+  epochs: number;
+  nodeArgs?: readonly string[];
+}) {
   const nats = await startNatsServer();
-  const gateway = await startGatewayProcess({
-    port: 0,
-    natsUrl: nats.url,
-    bootstrapKey: API_KEY,
-    joinToken: JOIN_TOKEN,
-    builtinModels: [],
-    memoryStorage: true,
-    ...(options.databaseUrl ? { databaseUrl: options.databaseUrl } : {}),
-  }).catch(async (error: unknown) => {
+  const gateway = await startGatewayProcess(
+    {
+      port: 0,
+      natsUrl: nats.url,
+      bootstrapKey: API_KEY,
+      joinToken: JOIN_TOKEN,
+      builtinModels: [],
+      memoryStorage: true,
+      ...(options.databaseUrl ? { databaseUrl: options.databaseUrl } : {}),
+    },
+    "gateway",
+    false,
+    options.nodeArgs,
+  ).catch(async (error: unknown) => {
     await nats.stop();
     throw error;
   });
@@ -178,9 +188,10 @@ export async function startSeededGateway(options: { databaseUrl?: string; runs: 
     }
     // Wait until every run's epochs are stored, so each request reads the same rows.
     for (let i = 0; ; i++) {
-      const page = await data<{ runs: { edges: { node: { status: string } }[] } }>(RUNS_PAGE, {
-        base: registerModel.id,
-      });
+      const page = await data<{ runs: { edges: { node: { status: string } }[] } }>(
+        "query ($base: ID!) { runs(filter: { baseModelId: $base }, first: 50) { edges { node { status } } } }",
+        { base: registerModel.id },
+      );
       if (page.runs.edges.filter((e) => e.node.status === "SUCCEEDED").length === options.runs) break;
       if (i > 600) throw new Error("the ingest never finished the seeded runs");
       await new Promise((r) => setTimeout(r, 100));

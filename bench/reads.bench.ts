@@ -10,6 +10,7 @@
  *
  *   npx tsx bench/reads.bench.ts [--only db|graphql] [--runs 100000] [--models 10000] [--points 1000000]
  *     [--iterations 40] [--graphql-runs 50] [--connections 16] [--seconds 5]
+ *   (READS_GATEWAY_NODE_ARGS adds node flags to the gateway process, e.g. --cpu-prof.)
  */
 import { parseArgs } from "node:util";
 import {
@@ -26,7 +27,7 @@ import {
 } from "@graft/db";
 import { createTestDatabaseTarget, testPostgresServer } from "@graft/db/testing";
 import { sql } from "drizzle-orm";
-import { drive, type Load, RUNS_PAGE, startBareApollo, startSeededGateway } from "./graphql-reads.ts";
+import { drive, type Load, runsPageBody, startBareApollo, startSeededGateway } from "./graphql-reads.ts";
 
 const { values } = parseArgs({
   options: {
@@ -168,7 +169,8 @@ async function graphqlBench(name: string, databaseUrl?: string): Promise<void> {
   const runs = Number(values["graphql-runs"]);
   const bare = await startBareApollo();
   try {
-    const gateway = await startSeededGateway({ databaseUrl, runs, epochs: 10 });
+    const nodeArgs = process.env.READS_GATEWAY_NODE_ARGS?.split(" ").filter(Boolean) ?? [];
+    const gateway = await startSeededGateway({ databaseUrl, runs, epochs: 10, nodeArgs });
     try {
       const auth = { authorization: `Bearer ${gateway.apiKey}` };
       const typename = JSON.stringify({ query: "{ __typename }" });
@@ -177,14 +179,8 @@ async function graphqlBench(name: string, databaseUrl?: string): Promise<void> {
         ["bare Apollo Server { __typename } (floor)", floor],
         ["gateway { __typename }, with API key", await drive(gateway.url, typename, auth, connections, seconds)],
         [
-          `gateway runs page (${runs} runs)`,
-          await drive(
-            gateway.url,
-            JSON.stringify({ query: RUNS_PAGE, variables: { base: gateway.baseModelId } }),
-            auth,
-            connections,
-            seconds,
-          ),
+          `gateway runs page (dashboard query, ${runs} runs)`,
+          await drive(gateway.url, runsPageBody(gateway.baseModelId), auth, connections, seconds),
         ],
       ];
       for (const [label, load] of rows) {
