@@ -14,6 +14,7 @@ import type { Viewer } from "../auth/authenticate.ts";
 import { UnauthenticatedError } from "../domain/errors.ts";
 import type { HostAllowList } from "../http/host-guard.ts";
 import type { GraphQLContext } from "./context.ts";
+import { createSharedSubscribe } from "./shared-subscribe.ts";
 
 type ConnectionExtra = { viewer?: Viewer };
 
@@ -59,6 +60,8 @@ export function attachWebSockets(options: {
     {
       schema: options.schema,
       validate: (schema, document) => validate(schema, document, rules),
+      // One execution per event and distinct operation, not one per subscriber (issue 13).
+      subscribe: createSharedSubscribe(),
       onConnect: async (ctx) => {
         const fromParams = ctx.connectionParams?.authorization;
         const header = typeof fromParams === "string" ? fromParams : ctx.extra.request.headers.authorization;
