@@ -196,7 +196,14 @@ export async function startSeededGateway(options: {
       if (i > 600) throw new Error("the ingest never finished the seeded runs");
       await new Promise((r) => setTimeout(r, 100));
     }
-    return { url: gateway.url, apiKey: API_KEY, baseModelId: registerModel.id, stop };
+    return {
+      url: gateway.url,
+      apiKey: API_KEY,
+      natsUrl: nats.url,
+      baseModelId: registerModel.id,
+      datasetId: createDataset.id,
+      stop,
+    };
   } catch (error) {
     await stop();
     throw error;
