@@ -311,7 +311,7 @@ async function startGatewayProcess(env: Record<string, string>): Promise<{ url: 
     output += d.toString();
   });
   const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`gateway did not start in 120 s:\n${output}`)), 120_000);
+    const timer = setTimeout(() => reject(new Error(`gateway did not start in 300 s:\n${output}`)), 300_000);
     child.stdout?.on("data", (d: Buffer) => {
       output += d.toString();
       const match = /GraphQL: (\S+)/.exec(output);
