@@ -2,6 +2,7 @@ import { lookup as dnsLookup, type LookupAddress } from "node:dns";
 import http from "node:http";
 import https from "node:https";
 import { isIP, type Socket } from "node:net";
+import type { LimitCode } from "@graft/contracts";
 import ipaddr from "ipaddr.js";
 
 /** A model URL that cannot or may not be fetched; the message is safe to show the caller. */
@@ -10,10 +11,12 @@ export class UrlFetchError extends Error {
   constructor(
     readonly url: string,
     readonly reason: string,
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; limit?: LimitCode },
   ) {
     super(`cannot fetch ${url}: ${reason}`, options);
+    this.limit = options?.limit;
   }
+  readonly limit: LimitCode | undefined;
 }
 
 /**
@@ -142,7 +145,7 @@ export interface ModelFetchOptions {
   withTokenizer?: boolean;
   /** model.json alone, checked before it is parsed. @default 32 MiB */
   maxModelJsonBytes?: number;
-  /** Weight shards a manifest may name; more is refused before any is fetched. @default 128 */
+  /** Weight shards a manifest may name; more is refused before any is fetched. @default 256 (as parseModelFiles) */
   maxShards?: number;
 }
 
@@ -180,9 +183,11 @@ export async function fetchModelFiles(href: string, options: ModelFetchOptions):
       if (typeof path === "string" && PLAIN_FILE.test(path) && !path.startsWith(".")) paths.add(path);
     }
   }
-  const maxShards = options.maxShards ?? 128;
+  const maxShards = options.maxShards ?? 256;
   if (paths.size > maxShards)
-    throw new UrlFetchError(href, `the manifest names ${paths.size} weight files; at most ${maxShards} are fetched`);
+    throw new UrlFetchError(href, `the manifest names ${paths.size} weight files; at most ${maxShards} are fetched`, {
+      limit: "MODEL_SHARDS",
+    });
   for (const path of paths) if (!files.has(path)) files.set(path, await get(new URL(path, url)));
   // A text model's tokenizer sits beside its model.json, like its weights.
   if (options.withTokenizer) files.set("tokenizer.json", await get(new URL("tokenizer.json", url)));

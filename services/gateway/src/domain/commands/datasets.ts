@@ -54,7 +54,7 @@ export class DatasetCommands {
       content = isZipArchive(upload.bytes) ? imageDataset(id, upload.bytes) : textDataset(id, upload.bytes);
     } catch (error) {
       if (error instanceof InvalidDatasetError || error instanceof UnsafeArchiveError) {
-        throw new BadUserInputError("input.uploadId", error.message, undefined, { cause: error });
+        throw new BadUserInputError("input.uploadId", error.message, undefined, { cause: error, limit: error.limit });
       }
       throw error;
     }

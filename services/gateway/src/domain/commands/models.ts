@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import {
   InvalidModelError,
+  ModelLimitError,
   type ParsedModel,
   parseModelFiles,
   UnsafeArchiveError,
@@ -77,7 +78,9 @@ export class ModelCommands {
       }
     } catch (error) {
       if (error instanceof InvalidModelError || error instanceof UnsafeArchiveError || error instanceof UrlFetchError) {
-        throw new BadUserInputError(field, error.message, undefined, { cause: error });
+        const limit =
+          error instanceof InvalidModelError && !(error instanceof ModelLimitError) ? undefined : error.limit;
+        throw new BadUserInputError(field, error.message, undefined, { cause: error, limit });
       }
       throw error;
     }
