@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { jsonDepth, type LayerRecord, MAX_JSON_DEPTH } from "@graft/contracts";
+import { deceptiveTextProblem, jsonDepth, type LayerRecord, MAX_JSON_DEPTH } from "@graft/contracts";
 import { customLayerProblem } from "./custom-layers.ts";
 import { InvalidModelError, ModelLimitError } from "./errors.ts";
 import { type ParsedTokenizer, parseTokenizer, TOKENIZER_FILE } from "./tokenizer.ts";
@@ -156,6 +156,9 @@ export function parseModelArtifact(artifact: ModelArtifact, given: ModelLimits =
     if (typeof name !== "string" || name.length === 0) throw new InvalidModelError(`layer ${i} has no name`);
     if (name.length > limits.maxLayerNameLength)
       throw new ModelLimitError("MODEL_NAME_LENGTH", limits.maxLayerNameLength, `layer ${i} has a name too long`);
+    // Layer names are shown in the dashboard and CLI, and chosen as cut points by name.
+    const deceptive = deceptiveTextProblem(name);
+    if (deceptive) throw new InvalidModelError(`layer ${i}'s name ${deceptive}`);
     const problem = customLayerProblem(layer.class_name, layer.config);
     if (problem) throw new InvalidModelError(`layer ${name}: ${problem}`);
     return name;

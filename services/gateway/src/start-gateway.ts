@@ -65,6 +65,8 @@ export interface GatewayConfig {
   trainerOfflineAfterMs?: number;
   /** Let registerModel fetch URLs on private/loopback addresses (tests, closed networks). @default false */
   allowPrivateUrls?: boolean;
+  /** Deadline for fetching a model URL with its shards, body included. @default 60_000 */
+  fetchTimeoutMs?: number;
   /** Largest POST /uploads body. @default 256 MiB */
   maxUploadBytes?: number;
   /** Uploads one API key may stream at once. @default 2 */
@@ -152,7 +154,7 @@ export async function startGateway(config: GatewayConfig): Promise<Gateway> {
       options: {
         allowPrivateUrls: config.allowPrivateUrls ?? false,
         maxFetchBytes: 512 * 2 ** 20,
-        fetchTimeoutMs: 60_000,
+        fetchTimeoutMs: config.fetchTimeoutMs ?? 60_000,
       },
       guesses: new GuessLimiter(config.joinTokenGuesses),
       sessionPolicy: { ...DEFAULT_SESSION_POLICY, ...config.sessionPolicy },
@@ -249,7 +251,17 @@ export async function startGateway(config: GatewayConfig): Promise<Gateway> {
           }
         });
       }
-      if (path === "/uploads") return handleUpload(deps, config.maxUploadBytes ?? 256 * 2 ** 20, req, res);
+      if (path === "/uploads")
+        return handleUpload(
+          deps,
+          {
+            maxBytes: config.maxUploadBytes ?? 256 * 2 ** 20,
+            maxConcurrent: config.maxConcurrentUploads ?? 2,
+            requestLimiter,
+          },
+          req,
+          res,
+        );
       if (path === "/healthz") return sendJson(res, 200, { status: "ok" });
       if (path === "/readyz") {
         try {

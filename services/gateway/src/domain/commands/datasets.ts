@@ -46,12 +46,16 @@ export class DatasetCommands {
    */
   async create(input: CreateDatasetInput): Promise<DatasetRow> {
     const name = checkName(input.name, "input.name");
-    const uploads = new Uploads(this.deps, this.scope);
-    const upload = await uploads.read(input.uploadId, "input.uploadId");
+    return await new Uploads(this.deps, this.scope).use(input.uploadId, "input.uploadId", (upload) =>
+      this.fromUpload(name, upload.bytes),
+    );
+  }
+
+  private async fromUpload(name: string, bytes: Uint8Array): Promise<DatasetRow> {
     const id = randomUUID();
     let content: DatasetContent;
     try {
-      content = isZipArchive(upload.bytes) ? imageDataset(id, upload.bytes) : textDataset(id, upload.bytes);
+      content = isZipArchive(bytes) ? imageDataset(id, bytes) : textDataset(id, bytes);
     } catch (error) {
       if (error instanceof InvalidDatasetError || error instanceof UnsafeArchiveError) {
         throw new BadUserInputError("input.uploadId", error.message, undefined, { cause: error, limit: error.limit });
@@ -82,7 +86,6 @@ export class DatasetCommands {
         if (!inserted) throw new Error("insert into datasets returned nothing");
         return inserted;
       });
-      await uploads.consume(upload.id);
       return row;
     } catch (error) {
       await this.deps.store.delete(key).catch(() => {});

@@ -58,24 +58,35 @@ export class ModelCommands {
       }
     }
 
-    const uploads = new Uploads(this.deps, this.scope);
-    let parsed: ParsedModel;
-    let uploadId: string | null = null;
     const field = input.url ? "input.url" : "input.uploadId";
-    try {
-      if (input.uploadId) {
-        const upload = await uploads.read(input.uploadId, "input.uploadId");
-        uploadId = upload.id;
-        parsed = parseModelFiles(modelFilesOfZip(unzipSafely(upload.bytes)));
-      } else {
-        const files = await fetchModelFiles(input.url as string, {
+    if (input.uploadId) {
+      return await new Uploads(this.deps, this.scope).use(input.uploadId, "input.uploadId", (upload) =>
+        this.store(input, { name, task, field, uploadId: upload.id }, async () =>
+          parseModelFiles(modelFilesOfZip(unzipSafely(upload.bytes))),
+        ),
+      );
+    }
+    return await this.store(input, { name, task, field, uploadId: null }, async () =>
+      parseModelFiles(
+        await fetchModelFiles(input.url as string, {
           withTokenizer: task === "text-classification",
           allowPrivate: this.deps.options.allowPrivateUrls,
           maxBytes: this.deps.options.maxFetchBytes,
           timeoutMs: this.deps.options.fetchTimeoutMs,
-        });
-        parsed = parseModelFiles(files);
-      }
+        }),
+      ),
+    );
+  }
+
+  /** Parses (mapping file errors to BAD_USER_INPUT on `field`), checks and stores the model. */
+  private async store(
+    input: RegisterModelInput,
+    { name, task, field, uploadId }: { name: string; task: string; field: string; uploadId: string | null },
+    parse: () => Promise<ParsedModel>,
+  ): Promise<ModelRow> {
+    let parsed: ParsedModel;
+    try {
+      parsed = await parse();
     } catch (error) {
       if (error instanceof InvalidModelError || error instanceof UnsafeArchiveError || error instanceof UrlFetchError) {
         const limit =
@@ -110,7 +121,6 @@ export class ModelCommands {
         source: input.url ? { kind: "url", url: input.url } : { kind: "upload", uploadId },
       },
     });
-    if (uploadId) await uploads.consume(uploadId);
     return row;
   }
 
