@@ -118,8 +118,8 @@ function introspectionDepthRule(max: number): ValidationRule {
 const SIZE_ARGUMENTS = ["first", "maxPoints"];
 
 /**
- * Estimated objects an operation returns: each object field costs 1 times the number of
- * times it is reached. A field with `first` / `maxPoints` multiplies what it contains by that
+ * Estimated objects an operation returns: each object field costs the objects it returns
+ * (a list's size, else 1) times the number of times it is reached. A field with `first` / `maxPoints` multiplies what it contains by that
  * value, read from the literal, the variables or the schema default (so `first: $n` costs
  * what `$n` asks); any other list of objects by `assumedListSize`. Lists in lists multiply,
  * so `children { children { children ... } }` costs what it would really fetch.
@@ -162,10 +162,14 @@ export function operationCost(
       if (name.startsWith("__")) continue; // introspection has its own depth rule
       const field = type.getFields?.()[name];
       if (!field || !selection.selectionSet) continue;
-      total += times;
       const inner = getNamedType(field.type);
       if (!isObjectType(inner) && !isInterfaceType(inner)) continue;
-      visit(selection.selectionSet, inner, times * sizeOf(selection, field, type.name, variables, limits), depth + 1);
+      // A list returns `size` objects each time it is reached; a connection (one object
+      // taking `first`) returns one, and `size` multiplies what sits below it.
+      const size = sizeOf(selection, field, type.name, variables, limits);
+      const returned = isListType(getNullableType(field.type)) ? times * size : times;
+      total += returned;
+      visit(selection.selectionSet, inner, times * size, depth + 1);
     }
   };
   visit(operation.selectionSet, root, 1, 0);

@@ -89,10 +89,14 @@ export function attachWebSockets(options: {
         try {
           document = parse(payload.query, { maxTokens: options.limits.maxTokens });
         } catch (error) {
-          return [error instanceof GraphQLError ? error : new GraphQLError("cannot parse the query")];
+          return withCode(
+            [error instanceof GraphQLError ? error : new GraphQLError("cannot parse the query")],
+            "GRAPHQL_PARSE_FAILED",
+          );
         }
+        // onError masks suggestions and formats these; the codes are the ones Apollo gives over HTTP.
         const invalid = validate(options.schema, document, rules);
-        if (invalid.length > 0) return invalid; // onError masks suggestions and formats them
+        if (invalid.length > 0) return withCode(invalid, "GRAPHQL_VALIDATION_FAILED");
         const tooCostly = costErrors(
           options.schema,
           document,
@@ -155,4 +159,17 @@ export function attachWebSockets(options: {
       await new Promise<void>((resolve) => wss.close(() => resolve()));
     },
   };
+}
+
+/** graphql-js leaves parse and validation errors without a code; formatError masks those. */
+function withCode(errors: readonly GraphQLError[], code: string): GraphQLError[] {
+  return errors.map(
+    (e) =>
+      new GraphQLError(e.message, {
+        nodes: e.nodes,
+        source: e.source,
+        positions: e.positions,
+        extensions: { ...e.extensions, code: e.extensions.code ?? code },
+      }),
+  );
 }
