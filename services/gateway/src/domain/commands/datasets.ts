@@ -4,18 +4,17 @@ import {
   encodeTextDatasetJsonl,
   InvalidDatasetError,
   isZipArchive,
-  readImageFolderZip,
   readTextDataset,
   sampleTexts,
   textDatasetArtifactKey,
   UnsafeArchiveError,
-  validateImageFolder,
 } from "@graft/artifacts";
 import { artifacts, datasets, ownedRows, type ProjectScope } from "@graft/db";
 import { and, eq, max } from "drizzle-orm";
 import type { DomainDeps } from "../deps.ts";
 import { BadUserInputError } from "../errors.ts";
 import { checkName } from "../input.ts";
+import { parseOffThread } from "../parse-off-thread.ts";
 import type { DatasetRow } from "../rows.ts";
 import { Uploads } from "../uploads.ts";
 
@@ -55,7 +54,7 @@ export class DatasetCommands {
     const id = randomUUID();
     let content: DatasetContent;
     try {
-      content = isZipArchive(bytes) ? imageDataset(id, bytes) : textDataset(id, bytes);
+      content = isZipArchive(bytes) ? await imageDataset(id, bytes) : textDataset(id, bytes);
     } catch (error) {
       if (error instanceof InvalidDatasetError || error instanceof UnsafeArchiveError) {
         throw new BadUserInputError("input.uploadId", error.message, undefined, { cause: error, limit: error.limit });
@@ -94,20 +93,13 @@ export class DatasetCommands {
   }
 }
 
-function imageDataset(id: string, bytes: Uint8Array): DatasetContent {
-  const folder = readImageFolderZip(bytes);
-  const shape = validateImageFolder(folder);
+/** Every image is decoded to check it: in a worker, so the gateway keeps answering meanwhile. */
+async function imageDataset(id: string, bytes: Uint8Array): Promise<DatasetContent> {
+  const folder = await parseOffThread({ kind: "image-folder", bytes });
   return {
     key: datasetArtifactKey(id),
     bytes,
-    fields: {
-      task: "image-classification",
-      labels: folder.labels,
-      classCounts: folder.classCounts,
-      sampleCount: folder.samples.length,
-      sampleShape: [shape.maxHeight, shape.maxWidth, shape.grey ? 1 : 3],
-      sampleTexts: null,
-    },
+    fields: { task: "image-classification", ...folder, sampleTexts: null },
   };
 }
 

@@ -1,17 +1,11 @@
 import { randomUUID } from "node:crypto";
-import {
-  InvalidModelError,
-  ModelLimitError,
-  type ParsedModel,
-  parseModelFiles,
-  UnsafeArchiveError,
-  unzipSafely,
-} from "@graft/artifacts";
+import { InvalidModelError, ModelLimitError, type ParsedModel, UnsafeArchiveError } from "@graft/artifacts";
 import { type ImagePreprocessing, TASKS, type TextPreprocessing } from "@graft/contracts";
 import type { ProjectScope } from "@graft/db";
 import type { DomainDeps } from "../deps.ts";
 import { BadUserInputError } from "../errors.ts";
 import { checkName } from "../input.ts";
+import { parseOffThread } from "../parse-off-thread.ts";
 import type { ModelRow } from "../rows.ts";
 import { storeBaseModel } from "../store-base-model.ts";
 import { Uploads } from "../uploads.ts";
@@ -61,20 +55,21 @@ export class ModelCommands {
     const field = input.url ? "input.url" : "input.uploadId";
     if (input.uploadId) {
       return await new Uploads(this.deps, this.scope).use(input.uploadId, "input.uploadId", (upload) =>
-        this.store(input, { name, task, field, uploadId: upload.id }, async () =>
-          parseModelFiles(modelFilesOfZip(unzipSafely(upload.bytes))),
+        this.store(input, { name, task, field, uploadId: upload.id }, () =>
+          parseOffThread({ kind: "model-zip", bytes: upload.bytes }),
         ),
       );
     }
     return await this.store(input, { name, task, field, uploadId: null }, async () =>
-      parseModelFiles(
-        await fetchModelFiles(input.url as string, {
+      parseOffThread({
+        kind: "model-files",
+        files: await fetchModelFiles(input.url as string, {
           withTokenizer: task === "text-classification",
           allowPrivate: this.deps.options.allowPrivateUrls,
           maxBytes: this.deps.options.maxFetchBytes,
           timeoutMs: this.deps.options.fetchTimeoutMs,
         }),
-      ),
+      }),
     );
   }
 
@@ -206,15 +201,3 @@ function textPreprocessing(parsed: ParsedModel, input: RegisterModelInput, field
 }
 
 /** model.json and its shards (and tokenizer.json) from a zip, at the top or all under one folder. */
-function modelFilesOfZip(entries: Map<string, Uint8Array>): Map<string, Uint8Array> {
-  const jsonPath = [...entries.keys()]
-    .filter((p) => p === "model.json" || p.endsWith("/model.json"))
-    .sort((a, b) => a.length - b.length)[0];
-  if (jsonPath === undefined) throw new InvalidModelError("the zip holds no model.json");
-  const dir = jsonPath.slice(0, jsonPath.length - "model.json".length);
-  const files = new Map<string, Uint8Array>();
-  for (const [path, bytes] of entries) {
-    if (path.startsWith(dir) && !path.slice(dir.length).includes("/")) files.set(path.slice(dir.length), bytes);
-  }
-  return files;
-}
