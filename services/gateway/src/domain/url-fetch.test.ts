@@ -140,6 +140,11 @@ test("refuses a manifest naming more weight shards than the cap before fetching 
   const before = hits;
   await refused(`http://127.0.0.1:${port}/model.json`, open, /names 1100 weight files; at most 256/);
   assert.equal(hits, before + 1, "only model.json was fetched");
-  const files = await fetchModelFiles(`http://127.0.0.1:${port}/model.json`, { ...open, maxShards: 2000 });
+  // Under the cap every shard is fetched (a generous deadline: 1,100 sequential requests).
+  const files = await fetchModelFiles(`http://127.0.0.1:${port}/model.json`, {
+    ...open,
+    timeoutMs: 120_000,
+    maxShards: 2000,
+  });
   assert.equal(files.size, 1101);
 });
