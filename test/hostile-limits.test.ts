@@ -8,7 +8,7 @@
 // that the process's memory stayed bounded.
 import assert from "node:assert/strict";
 import { createServer, type Server, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
+import { type AddressInfo, createConnection } from "node:net";
 import { after, before, describe, test } from "node:test";
 import { GATEWAY_INGEST_CONSUMER, RUN_EVENTS_STREAM, runEventsSubject } from "@graft/contracts";
 import { describeEachDriver } from "@graft/db/testing";
@@ -170,7 +170,7 @@ function centralEntries(zip: Uint8Array): number[] {
 describeEachDriver((driver) => {
   let s: GatewaySetup;
   before(async () => {
-    s = await setup(driver, { maxUploadBytes: MAX_UPLOAD, fetchTimeoutMs: 1_500 });
+    s = await setup(driver, { maxUploadBytes: MAX_UPLOAD, fetchTimeoutMs: 1_500, headersTimeoutMs: 2_000 });
   });
   after(async () => {
     await s?.cleanup();
@@ -344,6 +344,26 @@ describeEachDriver((driver) => {
       refusedWith(res, "BAD_USER_INPUT", /direction-changing/);
       assert.equal(res.errors?.[0]?.extensions?.field, "input.labels.1");
     });
+  });
+
+  test("a client dribbling its request headers is cut off (408) instead of holding the socket", async () => {
+    const { port } = new URL(s.gateway.baseUrl);
+    const socket = createConnection(Number(port), "127.0.0.1");
+    let answer = "";
+    socket.on("data", (chunk) => {
+      answer += String(chunk);
+    });
+    socket.on("error", () => {}); // writes after the server hung up
+    const closed = new Promise<void>((resolve) => socket.once("close", () => resolve()));
+    socket.write("GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n");
+    const drip = setInterval(() => socket.write("X-Slow: 1\r\n"), 200);
+    try {
+      await attack(s, () => closed);
+      assert.match(answer, /^HTTP\/1\.1 408/);
+    } finally {
+      clearInterval(drip);
+      socket.destroy();
+    }
   });
 
   describe("graphql-ws", () => {

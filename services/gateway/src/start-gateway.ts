@@ -77,6 +77,8 @@ export interface GatewayConfig {
   introspection?: boolean;
   /** Token, depth and list-cost limits of GraphQL operations. @default DEFAULT_OPERATION_LIMITS */
   operationLimits?: Partial<Omit<OperationLimits, "introspection">>;
+  /** Time a client has to send its request headers. @default 10_000 */
+  headersTimeoutMs?: number;
   /** Live graphql-ws operations per socket. @default 25 */
   maxOperationsPerSocket?: number;
   /** Built-in models to seed. @default every model in @graft/catalog */
@@ -179,7 +181,12 @@ export async function startGateway(config: GatewayConfig): Promise<Gateway> {
     };
     const armor = createArmor(limits);
     const requestLimiter = new RequestLimiter(config.requestRate);
-    const httpServer = createServer();
+    // A client dribbling its request headers is cut off (408) after headersTimeoutMs, checked
+    // every second; Node's defaults (60 s, checked every 30 s) let one hold a socket 90 s.
+    const httpServer = createServer({
+      headersTimeout: config.headersTimeoutMs ?? 10_000,
+      connectionsCheckingInterval: 1_000,
+    });
     const formatError = createFormatError(log);
     const apollo = new ApolloServer<GraphQLContext>({
       schema,
