@@ -26,6 +26,7 @@ const EXCLUSIVE = [
   "test/hostile-web.test.ts",
   "test/topology-processes.test.ts",
   "test/trainer-recovery.test.ts",
+  "test/trainer-liveness.test.ts",
   "test/cli-platform.test.ts",
   "test/launcher-restart.test.ts",
   "services/trainer/src/engine/mobilenet.test.ts",
