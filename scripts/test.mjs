@@ -29,6 +29,7 @@ const EXCLUSIVE = [
   "test/trainer-liveness.test.ts",
   "test/cli-platform.test.ts",
   "test/launcher-restart.test.ts",
+  "test/launcher-supervision.test.ts",
   "services/trainer/src/engine/mobilenet.test.ts",
   "test/trainer-control.test.ts",
   "test/readme-samples.test.ts",

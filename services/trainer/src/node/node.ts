@@ -62,6 +62,8 @@ export interface TrainerNode {
    * pool (resumable from the checkpoint) unless it is their last; then leaves NATS.
    */
   stop(): Promise<void>;
+  /** Ends every job's training thread now (mid-batch) and hands the jobs back; for a stop that must be bounded. */
+  terminate(): Promise<void>;
   /** Settles when the node has stopped (by stop() or because its NATS connection closed). */
   closed: Promise<void>;
 }
@@ -172,6 +174,7 @@ export async function startTrainerNode(config: TrainerNodeConfig): Promise<Train
       currentRuns: worker.currentRuns,
       drain: () => worker.setDraining(true),
       stop,
+      terminate: () => worker.terminate(),
       closed,
     };
   } catch (error) {
