@@ -75,3 +75,34 @@ test("a trainer keeps heartbeating within the OFFLINE timeout through long batch
     await nc.close();
   }
 });
+
+test("a trainer told to stop mid-epoch leaves within its stop grace, and reports no epoch", async () => {
+  // Its own pool, so the job is surely this trainer's; the grace is short so the epoch under way cannot end first.
+  const brief = await stack.startTrainer("brief", { pool: "brief", env: { TRAINER_STOP_GRACE_MS: "1000" } });
+  const queued = await startFineTune(
+    stack.gateway,
+    fineTuneInput(stack.ids, {
+      pool: "brief",
+      epochs: 3,
+      maxSamples: 4_000,
+      batchSize: 256,
+      validationSplit: 0,
+      freeze: { strategy: "NONE" },
+    }),
+  );
+  await waitFor("the run to train", async () => (await getRun(stack.gateway, queued.id)).status === "RUNNING", {
+    timeoutMs: 120_000,
+    intervalMs: 250,
+  });
+  brief.kill("SIGTERM");
+  // Not a timing target: only that it leaves at all, long before an epoch of this size could end.
+  const code = await Promise.race([
+    brief.stopped,
+    new Promise<string>((resolve) => setTimeout(() => resolve("still running after 30 s"), 30_000)),
+  ]);
+  assert.equal(code, 1, brief.output());
+  assert.match(brief.output(), /stop grace over: ending training now/);
+  const run = await getRun(stack.gateway, queued.id);
+  assert.equal(run.epochs.length, 0, "no epoch was reported by the stopped trainer");
+  await graphql(stack.gateway, "mutation($id: ID!) { cancelRun(id: $id) { id } }", { id: queued.id });
+});
