@@ -35,6 +35,7 @@ const EXCLUSIVE = [
   "test/readme-samples.test.ts",
   "test/trainer-fine-tune.test.ts",
   "services/trainer/src/engine/fine-tune.test.ts",
+  "services/trainer/src/engine/exact-resume.test.ts",
 ];
 const NEEDS_WEB_BUILD = new Set(["test/web-dashboard.test.ts", "test/web-proxy.test.ts", "test/hostile-web.test.ts"]);
 
