@@ -22,6 +22,8 @@ const skip = new Set(["node_modules", ".next", ".git", ".graft", "test-artifacts
 
 /** Longest first, so the exclusive line ends as early as it can. */
 const EXCLUSIVE = [
+  "test/chaos-platform.test.ts",
+  "test/chaos-postgres.test.ts",
   "test/web-dashboard.test.ts",
   "test/hostile-web.test.ts",
   "test/topology-processes.test.ts",

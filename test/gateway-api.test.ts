@@ -195,6 +195,66 @@ describeEachDriver((driver) => {
     assert.equal(job.hyperparameters.batchSize, 32);
   });
 
+  test("startFineTune with controls stores sibling runs grouped under the run, each with its own job", async () => {
+    const base = await uploadModel("controls-base");
+    const dataset = await createDataset("controls-data");
+    const ARM =
+      "id status controlKind controlOf { id } hyperparameters { initialization freezeStrategy headHiddenUnits seed maxSamples }";
+    const { startFineTune: run } = await s.gqlData<{
+      startFineTune: {
+        id: string;
+        controls: {
+          id: string;
+          controlKind: string;
+          controlOf: { id: string };
+          hyperparameters: Record<string, unknown>;
+        }[];
+        transferGain: { perEpoch: unknown[]; finalDifference: number | null; complete: boolean } | null;
+      };
+    }>(
+      `mutation ($input: StartFineTuneInput!) { startFineTune(input: $input) { id
+        controls { ${ARM} } transferGain { perEpoch { epoch } finalDifference complete } } }`,
+      {
+        input: {
+          baseModelId: base.id,
+          datasetId: dataset.id,
+          epochs: 2,
+          seed: 9,
+          maxSamples: 40,
+          head: { hiddenUnits: 8 },
+          pool: "controls-pool",
+          controls: ["LINEAR_PROBE", "SCRATCH"],
+        },
+      },
+    );
+    const byKind = new Map(run.controls.map((c) => [c.controlKind, c]));
+    assert.deepEqual([...byKind.keys()].sort(), ["LINEAR_PROBE", "SCRATCH"]);
+    for (const c of run.controls) {
+      assert.equal(c.controlOf.id, run.id);
+      assert.equal(c.hyperparameters.seed, 9);
+      assert.equal(c.hyperparameters.maxSamples, 40);
+    }
+    assert.deepEqual(byKind.get("SCRATCH")?.hyperparameters, {
+      initialization: "SCRATCH",
+      freezeStrategy: "NONE",
+      headHiddenUnits: 8,
+      seed: 9,
+      maxSamples: 40,
+    });
+    assert.equal(byKind.get("LINEAR_PROBE")?.hyperparameters.headHiddenUnits, 0);
+    assert.equal(byKind.get("LINEAR_PROBE")?.hyperparameters.freezeStrategy, "ALL_BASE");
+    // Nothing has trained: the gain exists (the run has controls) with its fields empty.
+    assert.deepEqual(run.transferGain, { perEpoch: [], finalDifference: null, complete: false });
+    // Three jobs went out; the last one published is the last arm's.
+    const job = await lastJob(s, "controls-pool");
+    assert.ok(run.controls.some((c) => c.id === job.runId));
+    const { run: plain } = await s.gqlData<{ run: { controls: unknown[]; transferGain: unknown } }>(
+      "query ($id: ID!) { run(id: $id) { controls { id } transferGain { complete } } }",
+      { id: run.controls[0]?.id },
+    );
+    assert.deepEqual(plain, { controls: [], transferGain: null });
+  });
+
   test("startFineTune refuses bad input with the field at fault and stores nothing", async () => {
     const base = await uploadModel("bad-base");
     const dataset = await createDataset("bad-data");
@@ -210,6 +270,13 @@ describeEachDriver((driver) => {
       [{ featureLayer: "nope" }, "BAD_USER_INPUT", "input.featureLayer"],
       [{ featureLayer: "head" }, "BAD_USER_INPUT", "input.featureLayer"],
       [{ pool: "a.b" }, "BAD_USER_INPUT", "input.pool"],
+      [{ controls: ["SCRATCH", "SCRATCH"] }, "BAD_USER_INPUT", "input.controls"],
+      [
+        { initialization: "SCRATCH", freeze: { strategy: "NONE" }, controls: ["LINEAR_PROBE"] },
+        "BAD_USER_INPUT",
+        "input.controls",
+      ],
+      [{ initialization: "SCRATCH" }, "BAD_USER_INPUT", "input.freeze.strategy"],
       [{ baseModelId: "00000000-0000-4000-8000-000000000000" }, "NOT_FOUND", "input.baseModelId"],
       [{ datasetId: "not-a-uuid" }, "NOT_FOUND", "input.datasetId"],
       [{ experimentId: "00000000-0000-4000-8000-000000000000" }, "NOT_FOUND", "input.experimentId"],

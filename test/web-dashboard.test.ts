@@ -250,6 +250,51 @@ test("compares two runs: overlaid curves and only the differing hyperparameters"
   await screenshot(page, "overview-with-runs");
 });
 
+test("the form offers the base's cut points, defaults and controls; the run page shows the transfer gain", async () => {
+  const { model, dataset } = await ids();
+  if (!existsSync(DIGITS_CNN)) return; // the tiny stand-in base has no measured defaults
+  await page.goto(`${web.url}/new?baseModelId=${model}&datasetId=${dataset}`);
+  const cut = page.getByLabel("Feature layer");
+  await cut.locator("option", { hasText: "flatten [400]" }).waitFor({ state: "attached" });
+  const options = await cut.locator("option").allTextContents();
+  assert.ok(
+    options.some((o) => /^flatten \[400\] Flatten — default$/.test(o)),
+    options.join(" | "),
+  );
+  assert.ok(
+    options.some((o) => /^features \[32\] Dense$/.test(o)),
+    options.join(" | "),
+  );
+  assert.equal(await page.getByLabel("Learning rate").getAttribute("placeholder"), "default 0.003");
+  assert.equal(await page.getByLabel("Head hidden units").getAttribute("placeholder"), "default 128");
+  await page.getByLabel("Max samples").fill("200");
+  await page.getByLabel("Epochs").fill("2");
+  await page.getByLabel("Run name").fill("web-controls");
+  await page.getByLabel(/^Scratch: same architecture/).check();
+  await page.getByLabel(/^Linear probe: frozen base/).check();
+  await page.getByRole("button", { name: "Start fine-tune" }).click();
+  await page.waitForURL(/\/runs\/[^/]+$/);
+  const runId = page.url().split("/").pop() ?? "";
+  const panel = page.getByTestId("transfer-gain");
+  await panel.waitFor();
+  // The page polls the controls until they end; the scratch arm trains every layer.
+  await panel.getByTestId("gain-final").filter({ hasText: /pts$/ }).waitFor({ timeout: 300_000 });
+  await page.locator('[data-testid="chart-controls"][data-points="2"]').waitFor({ timeout: 30_000 });
+  const { run } = await graphql<{ run: { transferGain: { finalDifference: number }; controls: { status: string }[] } }>(
+    gateway,
+    "query($id: ID!) { run(id: $id) { transferGain { finalDifference } controls { status } } }",
+    { id: runId },
+  );
+  assert.deepEqual(
+    run.controls.map((c) => c.status),
+    ["SUCCEEDED", "SUCCEEDED"],
+  );
+  const shown = (await panel.getByTestId("gain-final").textContent()) ?? "";
+  const sign = run.transferGain.finalDifference >= 0 ? "+" : "";
+  assert.equal(shown, `${sign}${(100 * run.transferGain.finalDifference).toFixed(1)} pts`);
+  await screenshot(page, "run-transfer-gain");
+});
+
 test("uploads a zip of class folders with progress and lists the new dataset", async () => {
   const dir = mkdtempSync(join(tmpdir(), "graft-web-"));
   const zipPath = join(dir, "shapes.zip");

@@ -2,7 +2,6 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { constants } from "node:os";
 import { fileURLToPath } from "node:url";
 import { GraftFetcher } from "@graft/client";
-import type { Gateway } from "@graft/gateway";
 import { waitFor } from "@graft/testkit";
 
 /**
@@ -116,9 +115,12 @@ export async function stopTrainers(trainers: TrainerProcess[], graceMs = 15_000)
   );
 }
 
+/** A gateway to talk to: in-process (`Gateway`) or a process of a chaos stack. */
+export type GatewayRef = { url: string; apiKey: string };
+
 /** POSTs one GraphQL operation with the API key through @graft/client; returns `data` or throws GraftApiError. */
 export function graphql<T = Record<string, unknown>>(
-  gateway: { url: string; apiKey: string },
+  gateway: GatewayRef,
   query: string,
   variables: Record<string, unknown> = {},
 ): Promise<T> {
@@ -159,7 +161,7 @@ export interface RunView {
   } | null;
 }
 
-export async function startFineTune(gateway: Gateway, input: Record<string, unknown>): Promise<RunView> {
+export async function startFineTune(gateway: GatewayRef, input: Record<string, unknown>): Promise<RunView> {
   const data = await graphql<{ startFineTune: RunView }>(
     gateway,
     `mutation($input: StartFineTuneInput!) { startFineTune(input: $input) { ${RUN_FIELDS} } }`,
@@ -168,7 +170,7 @@ export async function startFineTune(gateway: Gateway, input: Record<string, unkn
   return data.startFineTune;
 }
 
-export async function getRun(gateway: Gateway, id: string): Promise<RunView> {
+export async function getRun(gateway: GatewayRef, id: string): Promise<RunView> {
   const data = await graphql<{ run: RunView | null }>(gateway, `query($id: ID!) { run(id: $id) { ${RUN_FIELDS} } }`, {
     id,
   });
@@ -179,7 +181,7 @@ export async function getRun(gateway: Gateway, id: string): Promise<RunView> {
 const TERMINAL = new Set(["SUCCEEDED", "FAILED", "CANCELLED"]);
 
 /** Waits until the run has ended and returns it. */
-export async function waitForRunEnd(gateway: Gateway, id: string, timeoutMs = 120_000): Promise<RunView> {
+export async function waitForRunEnd(gateway: GatewayRef, id: string, timeoutMs = 120_000): Promise<RunView> {
   return await waitFor(
     `run ${id} to end`,
     async () => {

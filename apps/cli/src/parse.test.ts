@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { InvalidArgumentError } from "commander";
-import { decimal, freeze, integer, oneOf } from "./parse.ts";
+import { controls, decimal, freeze, integer, oneOf } from "./parse.ts";
 
 test("freeze specs map to the API's strategies", () => {
   assert.deepEqual(freeze("all"), { strategy: "ALL_BASE" });
@@ -24,4 +24,11 @@ test("choices are matched after normalisation and listed when wrong", () => {
   const optimizer = oneOf(["ADAM", "SGD"] as const, (v) => v.toUpperCase());
   assert.equal(optimizer("sgd"), "SGD");
   assert.throws(() => optimizer("lbfgs"), /expected one of ADAM, SGD/);
+});
+
+test("control kinds are read from a comma list in the CLI's spelling, each once", () => {
+  assert.deepEqual(controls("scratch,linear-probe"), ["SCRATCH", "LINEAR_PROBE"]);
+  assert.deepEqual(controls(" Linear-Probe "), ["LINEAR_PROBE"]);
+  assert.throws(() => controls("scratch,random"), /expected a list of scratch, linear-probe; got "random"/);
+  assert.throws(() => controls("scratch,scratch"), /at most once/);
 });

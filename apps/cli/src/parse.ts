@@ -1,4 +1,4 @@
-import { type FreezeInput, FreezeStrategy } from "@graft/client";
+import { ControlKind, type FreezeInput, FreezeStrategy } from "@graft/client";
 import { InvalidArgumentError } from "commander";
 
 // Parsers for commander options check a value's form (a number, one of the choices) before
@@ -53,4 +53,17 @@ export function list(value: string): string[] {
     .split(",")
     .map((s) => s.trim())
     .filter(Boolean);
+}
+
+/** `scratch,linear-probe` -> [SCRATCH, LINEAR_PROBE]; each kind once. */
+export function controls(value: string): ControlKind[] {
+  const kinds = list(value).map((v) => v.toUpperCase().replaceAll("-", "_"));
+  const known = Object.values(ControlKind) as string[];
+  const unknown = kinds.find((k) => !known.includes(k));
+  if (unknown !== undefined)
+    throw new InvalidArgumentError(
+      `expected a list of scratch, linear-probe; got "${unknown.toLowerCase().replaceAll("_", "-")}".`,
+    );
+  if (new Set(kinds).size !== kinds.length) throw new InvalidArgumentError("each control kind at most once.");
+  return kinds as ControlKind[];
 }

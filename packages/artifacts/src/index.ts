@@ -5,6 +5,7 @@
  */
 export { CUSTOM_LAYER_CLASSES, CUSTOM_LAYER_CONFIGS, type CustomLayerClass } from "./custom-layers.ts";
 export { InvalidDatasetError, InvalidModelError, UnsafeArchiveError } from "./errors.ts";
+export { type FeatureLayerCandidate, featureLayerCandidates } from "./feature-layers.ts";
 export {
   type DecodedImage,
   decodeImage,

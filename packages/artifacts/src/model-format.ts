@@ -54,7 +54,7 @@ export interface ModelLimits {
 
 const BYTES_PER_DTYPE: Record<string, number> = { float32: 4, int32: 4, bool: 1, uint8: 1, uint16: 2, float16: 2 };
 
-interface RawLayer {
+export interface RawLayer {
   class_name: string;
   config: Record<string, unknown> & { name?: string };
 }
@@ -219,7 +219,7 @@ function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
-function modelTopology(modelJson: Record<string, unknown>): Record<string, unknown> {
+export function modelTopology(modelJson: Record<string, unknown>): Record<string, unknown> {
   const topology = modelJson.modelTopology;
   if (!isObject(topology))
     throw new InvalidModelError("modelTopology is missing: not a tfjs LayersModel (graph models are not supported)");
@@ -229,7 +229,7 @@ function modelTopology(modelJson: Record<string, unknown>): Record<string, unkno
   return inner;
 }
 
-function topologyLayers(topology: Record<string, unknown>): RawLayer[] {
+export function topologyLayers(topology: Record<string, unknown>): RawLayer[] {
   const config = topology.config;
   const layers = Array.isArray(config) ? config : isObject(config) ? config.layers : undefined;
   if (!Array.isArray(layers)) throw new InvalidModelError("modelTopology has no layer list");

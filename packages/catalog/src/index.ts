@@ -10,7 +10,13 @@ export {
   MNIST_DIGIT_COUNTS,
   UnknownBuiltinError,
 } from "./datasets.ts";
-export { BUILTIN_MODELS, type BuiltinModel, type BuiltinModelKey, builtinModel } from "./models.ts";
+export {
+  BUILTIN_MODELS,
+  type BuiltinModel,
+  type BuiltinModelKey,
+  builtinModel,
+  type FineTuneDefaults,
+} from "./models.ts";
 export { type DatasetPixels, loadBuiltinDatasetPixels } from "./pixels.ts";
 export { TEXT_DATASETS, type TextBuiltinDataset } from "./text-datasets.ts";
 export { builtinSampleTexts, type DatasetTexts, loadBuiltinDatasetTexts } from "./texts.ts";

@@ -11,6 +11,11 @@ import { BROWN_GENRES } from "./text-datasets.ts";
  * or from an installed npm dependency (mobilenet-v2 from nsfwjs); none needs the network.
  */
 
+export interface FineTuneDefaults {
+  head: { hiddenUnits: number; dropout: number };
+  learningRate: number;
+}
+
 export type BuiltinModelKey = "digits-cnn" | "mobilenet-v2" | "text-gru" | "text-transformer";
 
 export interface BuiltinModel {
@@ -23,7 +28,14 @@ export interface BuiltinModel {
   /** Without the batch dimension. */
   inputShape: number[];
   preprocessing: Preprocessing;
+  /** The cut point a fine-tune uses when it names none. */
   featureLayer: string;
+  /**
+   * Head and learning rate a fine-tune uses when the user does not choose them, measured
+   * per base with featureLayer by bench/transfer-defaults.bench.ts (docs/transfer-defaults.md).
+   * Absent: the hyperparameter schema's defaults.
+   */
+  defaults?: FineTuneDefaults;
   provenance: Record<string, unknown>;
   /** The model as Graft stores it: model.json naming one weights.bin, its bytes (and a text model's tokenizer.json). */
   load(): Promise<ModelArtifact>;
@@ -132,7 +144,10 @@ export const BUILTIN_MODELS: BuiltinModel[] = [
     labels: ["0", "1", "2", "3", "4"],
     inputShape: [28, 28, 1],
     preprocessing: { inputRange: [0, 1], channels: 1 },
-    featureLayer: "features",
+    featureLayer: "flatten",
+    // docs/transfer-defaults.md: at 1,000 samples the 400 conv features with a hidden layer
+    // reach ~95% held-out where the 32-unit `features` layer with a linear head reaches ~24%.
+    defaults: { head: { hiddenUnits: 128, dropout: 0.5 }, learningRate: 0.003 },
     provenance: {
       script: "services/trainer/scripts/pretrain-digits-cnn.ts",
       files: "packages/catalog/models/digits-cnn/{model.json,weights.bin,provenance.json}",
@@ -151,6 +166,9 @@ export const BUILTIN_MODELS: BuiltinModel[] = [
     inputShape: [224, 224, 3],
     preprocessing: { inputRange: [0, 1], channels: 3 },
     featureLayer: "flatten_1",
+    // docs/transfer-defaults.md: at 300 samples 0.01 beats 0.001 (91% against 50-77%); the
+    // hidden layer ties the linear head there and keeps a LINEAR_PROBE control a distinct arm.
+    defaults: { head: { hiddenUnits: 128, dropout: 0.5 }, learningRate: 0.01 },
     provenance: {
       package: "nsfwjs",
       packageVersion: packageVersion("nsfwjs"),

@@ -52,6 +52,11 @@ export class GraftClient {
     return (await this.request(G.ModelDocument, { id })).model;
   }
 
+  /** Where a base can be cut (candidate feature layers) and what a fine-tune of it uses by default. */
+  async modelFineTuneOptions(id: string) {
+    return (await this.request(G.ModelFineTuneOptionsDocument, { id })).model;
+  }
+
   async modelTree(id: string, maxDepth?: number) {
     return (await this.request(G.ModelTreeDocument, { id, maxDepth })).model;
   }
@@ -91,8 +96,8 @@ export class GraftClient {
   }
 
   /** One run with every epoch, its attempts and its hyperparameters as sent. */
-  async run(id: string) {
-    return (await this.request(G.RunDocument, { id, full: true })).run;
+  async run(id: string, options: { targetAccuracy?: number } = {}) {
+    return (await this.request(G.RunDocument, { id, full: true, targetAccuracy: options.targetAccuracy })).run;
   }
 
   async startFineTune(input: G.StartFineTuneInput) {

@@ -46,6 +46,24 @@ export const FreezeStrategy = {
 } as const;
 
 export type FreezeStrategy = typeof FreezeStrategy[keyof typeof FreezeStrategy];
+/** PRETRAINED starts from the base's weights; SCRATCH re-initializes them (every layer trained). */
+export const Initialization = {
+  Pretrained: 'PRETRAINED',
+  Scratch: 'SCRATCH'
+} as const;
+
+export type Initialization = typeof Initialization[keyof typeof Initialization];
+/**
+ * A control arm run beside a fine-tune on the same dataset, split and seed. SCRATCH: the same
+ * architecture re-initialized, every layer trained. LINEAR_PROBE: the base frozen, a linear
+ * head (no hidden layer).
+ */
+export const ControlKind = {
+  Scratch: 'SCRATCH',
+  LinearProbe: 'LINEAR_PROBE'
+} as const;
+
+export type ControlKind = typeof ControlKind[keyof typeof ControlKind];
 export const MetricName = {
   Loss: 'loss',
   Accuracy: 'accuracy',
@@ -95,10 +113,15 @@ export const RunAttemptStatus = {
 export type RunAttemptStatus = typeof RunAttemptStatus[keyof typeof RunAttemptStatus];
 /**
  * Why a run failed. TRAINING_ERROR is anything unforeseen and is retried on another attempt;
- * the others are final: the same job would fail the same way on any trainer.
+ * so are INFRASTRUCTURE_ERROR and OUT_OF_MEMORY, each after its own delay. The others are final:
+ * the same job would fail the same way on any trainer.
  */
 export const RunErrorCode = {
   TrainingError: 'TRAINING_ERROR',
+  /** NATS, the object store or the database failed the attempt (an outage, a timeout); not the job's fault. */
+  InfrastructureError: 'INFRASTRUCTURE_ERROR',
+  /** The trainer ran out of memory; another trainer (or a later try) may have enough. */
+  OutOfMemory: 'OUT_OF_MEMORY',
   /** The base model's artifact is missing from the store. */
   ModelNotFound: 'MODEL_NOT_FOUND',
   /** The base model's (or a checkpoint's) files cannot be loaded. */
@@ -229,15 +252,25 @@ export type StartFineTuneInput = {
   epochs: number;
   batchSize?: number | null | undefined;
   optimizer?: Optimizer | null | undefined;
+  /** Default: the base's measured default (Model.fineTuneDefaults), else 0.001. */
   learningRate?: number | null | undefined;
   freeze?: FreezeInput | null | undefined;
+  /** Default: the base's measured default (Model.fineTuneDefaults), else no hidden layer. */
   head?: HeadInput | null | undefined;
   unfreezeSchedule?: Array<UnfreezeStepInput> | null | undefined;
   earlyStopping?: EarlyStoppingInput | null | undefined;
   validationSplit?: number | null | undefined;
   seed?: number | null | undefined;
   maxSamples?: number | null | undefined;
+  /** Default: the base's feature layer (Model.fineTuneDefaults). */
   featureLayer?: string | null | undefined;
+  initialization?: Initialization | null | undefined;
+  /**
+   * Control arms to start beside this run, as sibling runs on the same dataset, split and
+   * seed (Run.controls, Run.transferGain). Each kind at most once; not for a run that is
+   * itself what the control would be.
+   */
+  controls?: Array<ControlKind> | null | undefined;
 };
 
 export type RegisterTrainerInput = {
@@ -362,7 +395,11 @@ export type EpochFieldsFragment = { epoch: number, loss: number, accuracy: numbe
 
 export type RunSummaryFragment = { id: string, name: string | null, status: RunStatus, pool: string, attemptCount: number, trainingPath: TrainingPath | null, queuedAt: string, startedAt: string | null, finishedAt: string | null, baseModel: { id: string, name: string }, dataset: { id: string, name: string }, experiment: { id: string, name: string } | null, trainer: { id: string, name: string } | null, hyperparameters: { epochs: number, batchSize: number, optimizer: Optimizer, learningRate: number, freezeStrategy: FreezeStrategy, freezeLayers: number | null }, bestEpoch: { epoch: number, valAccuracy: number | null, valLoss: number | null, accuracy: number | null, loss: number } | null, outputModel: { id: string, name: string } | null, error: { code: RunErrorCode, message: string } | null };
 
-export type HyperparameterFieldsFragment = { epochs: number, batchSize: number, optimizer: Optimizer, learningRate: number, freezeStrategy: FreezeStrategy, freezeLayers: number | null, headHiddenUnits: number, headDropout: number, validationSplit: number, seed: number, maxSamples: number | null, featureLayer: string | null, unfreezeSchedule: Array<{ epoch: number, layers: number }>, earlyStopping: { monitor: MetricName, patience: number, minDelta: number } | null };
+export type HyperparameterFieldsFragment = { epochs: number, batchSize: number, optimizer: Optimizer, learningRate: number, freezeStrategy: FreezeStrategy, freezeLayers: number | null, headHiddenUnits: number, headDropout: number, validationSplit: number, seed: number, maxSamples: number | null, featureLayer: string | null, initialization: Initialization, unfreezeSchedule: Array<{ epoch: number, layers: number }>, earlyStopping: { monitor: MetricName, patience: number, minDelta: number } | null };
+
+export type TransferGainFieldsFragment = { metric: MetricName, targetAccuracy: number | null, finalEpoch: number | null, finalDifference: number | null, epochSpeedup: number | null, timeSpeedup: number | null, linearProbeGap: number | null, linearProbeEpoch: number | null, complete: boolean, perEpoch: Array<{ epoch: number, run: number, scratch: number, difference: number }>, run: { epochs: number | null, seconds: number | null }, scratch: { epochs: number | null, seconds: number | null } };
+
+export type FeatureLayerCandidateFieldsFragment = { name: string, className: string, outputShape: Array<number>, params: number, isDefault: boolean };
 
 export type TrainerFieldsFragment = { id: string, name: string, host: string, pool: string, backend: string, devices: Array<string>, labels: Array<string>, cpuCount: number, memoryBytes: number, maxConcurrentRuns: number, status: TrainerStatus, lastHeartbeatAt: string | null, registeredAt: string, currentRuns: Array<{ id: string, name: string | null, status: RunStatus }> };
 
@@ -384,7 +421,7 @@ export type ModelQueryVariables = Exact<{
 }>;
 
 
-export type ModelQuery = { model: { featureLayer: string | null, provenance: unknown, bestMetric: number | null, id: string, name: string, kind: ModelKind, architecture: string, task: string, inputShape: Array<number>, labels: Array<string>, paramCount: number, sizeBytes: number, verifiedLineage: boolean | null, createdAt: string, preprocessing: { kind: string, inputRange: Array<number> | null, channels: number | null, sequenceLength: number | null, padding: SequenceEnd | null, truncation: SequenceEnd | null, padTokenId: number | null, tokenizerSha256: string | null }, layers: Array<{ index: number, name: string, className: string, params: number, weightHash: string | null, trainable: boolean }>, parent: { id: string, name: string, kind: ModelKind } | null, children: Array<{ id: string, name: string, bestMetric: number | null, verifiedLineage: boolean | null }>, siblings: Array<{ id: string, name: string, bestMetric: number | null, verifiedLineage: boolean | null }>, producedBy: { id: string, name: string | null, status: RunStatus, experiment: { id: string, name: string, objectiveMetric: MetricName, objectiveDirection: SortDirection } | null, hyperparameters: { freezeStrategy: FreezeStrategy, freezeLayers: number | null, epochs: number } } | null } | null };
+export type ModelQuery = { model: { featureLayer: string | null, provenance: unknown, bestMetric: number | null, id: string, name: string, kind: ModelKind, architecture: string, task: string, inputShape: Array<number>, labels: Array<string>, paramCount: number, sizeBytes: number, verifiedLineage: boolean | null, createdAt: string, featureLayerCandidates: Array<{ name: string, className: string, outputShape: Array<number>, params: number, isDefault: boolean }>, preprocessing: { kind: string, inputRange: Array<number> | null, channels: number | null, sequenceLength: number | null, padding: SequenceEnd | null, truncation: SequenceEnd | null, padTokenId: number | null, tokenizerSha256: string | null }, layers: Array<{ index: number, name: string, className: string, params: number, weightHash: string | null, trainable: boolean }>, parent: { id: string, name: string, kind: ModelKind } | null, children: Array<{ id: string, name: string, bestMetric: number | null, verifiedLineage: boolean | null }>, siblings: Array<{ id: string, name: string, bestMetric: number | null, verifiedLineage: boolean | null }>, producedBy: { id: string, name: string | null, status: RunStatus, experiment: { id: string, name: string, objectiveMetric: MetricName, objectiveDirection: SortDirection } | null, hyperparameters: { freezeStrategy: FreezeStrategy, freezeLayers: number | null, epochs: number } } | null } | null };
 
 export type ModelTreeQueryVariables = Exact<{
   id: string;
@@ -422,10 +459,11 @@ export type RunQueryVariables = Exact<{
   id: string;
   full?: boolean;
   maxPoints?: number | null | undefined;
+  targetAccuracy?: number | null | undefined;
 }>;
 
 
-export type RunQuery = { run: { assignedAt: string | null, id: string, name: string | null, status: RunStatus, pool: string, attemptCount: number, trainingPath: TrainingPath | null, queuedAt: string, startedAt: string | null, finishedAt: string | null, baseModel: { id: string, name: string, architecture: string }, experiment: { id: string, name: string, objectiveMetric: MetricName } | null, hyperparameters: { raw: unknown, epochs: number, batchSize: number, optimizer: Optimizer, learningRate: number, freezeStrategy: FreezeStrategy, freezeLayers: number | null, headHiddenUnits: number, headDropout: number, validationSplit: number, seed: number, maxSamples: number | null, featureLayer: string | null, unfreezeSchedule: Array<{ epoch: number, layers: number }>, earlyStopping: { monitor: MetricName, patience: number, minDelta: number } | null }, attempts: Array<{ attempt: number, status: RunAttemptStatus, startedAt: string, endedAt: string | null, error: string | null, resumedFromEpoch: number, trainer: { id: string, name: string } | null }>, outputModel: { id: string, name: string, verifiedLineage: boolean | null } | null, bestEpoch: { epoch: number, valAccuracy: number | null, valLoss: number | null, accuracy: number | null, loss: number, learningRate: number, durationMs: number, samplesPerSecond: number, trainableParams: number, frozenLayers: number, attempt: number, recordedAt: string } | null, epochs?: Array<{ epoch: number, loss: number, accuracy: number | null, valLoss: number | null, valAccuracy: number | null, learningRate: number, durationMs: number, samplesPerSecond: number, trainableParams: number, frozenLayers: number, attempt: number, recordedAt: string }>, lossSeries?: Array<{ epoch: number, last: number }>, valLossSeries?: Array<{ epoch: number, last: number }>, accuracySeries?: Array<{ epoch: number, last: number }>, valAccuracySeries?: Array<{ epoch: number, last: number }>, dataset: { id: string, name: string }, trainer: { id: string, name: string } | null, error: { code: RunErrorCode, message: string } | null } | null };
+export type RunQuery = { run: { assignedAt: string | null, controlKind: ControlKind | null, id: string, name: string | null, status: RunStatus, pool: string, attemptCount: number, trainingPath: TrainingPath | null, queuedAt: string, startedAt: string | null, finishedAt: string | null, baseModel: { id: string, name: string, architecture: string }, experiment: { id: string, name: string, objectiveMetric: MetricName } | null, hyperparameters: { raw: unknown, epochs: number, batchSize: number, optimizer: Optimizer, learningRate: number, freezeStrategy: FreezeStrategy, freezeLayers: number | null, headHiddenUnits: number, headDropout: number, validationSplit: number, seed: number, maxSamples: number | null, featureLayer: string | null, initialization: Initialization, unfreezeSchedule: Array<{ epoch: number, layers: number }>, earlyStopping: { monitor: MetricName, patience: number, minDelta: number } | null }, attempts: Array<{ attempt: number, status: RunAttemptStatus, startedAt: string, endedAt: string | null, error: string | null, resumedFromEpoch: number, trainer: { id: string, name: string } | null }>, outputModel: { id: string, name: string, verifiedLineage: boolean | null } | null, controlOf: { id: string, name: string | null } | null, controls: Array<{ id: string, name: string | null, status: RunStatus, controlKind: ControlKind | null, epochs?: Array<{ epoch: number, loss: number, accuracy: number | null, valLoss: number | null, valAccuracy: number | null, learningRate: number, durationMs: number, samplesPerSecond: number, trainableParams: number, frozenLayers: number, attempt: number, recordedAt: string }> }>, transferGain: { metric: MetricName, targetAccuracy: number | null, finalEpoch: number | null, finalDifference: number | null, epochSpeedup: number | null, timeSpeedup: number | null, linearProbeGap: number | null, linearProbeEpoch: number | null, complete: boolean, perEpoch: Array<{ epoch: number, run: number, scratch: number, difference: number }>, run: { epochs: number | null, seconds: number | null }, scratch: { epochs: number | null, seconds: number | null } } | null, bestEpoch: { epoch: number, valAccuracy: number | null, valLoss: number | null, accuracy: number | null, loss: number, learningRate: number, durationMs: number, samplesPerSecond: number, trainableParams: number, frozenLayers: number, attempt: number, recordedAt: string } | null, epochs?: Array<{ epoch: number, loss: number, accuracy: number | null, valLoss: number | null, valAccuracy: number | null, learningRate: number, durationMs: number, samplesPerSecond: number, trainableParams: number, frozenLayers: number, attempt: number, recordedAt: string }>, lossSeries?: Array<{ epoch: number, last: number }>, valLossSeries?: Array<{ epoch: number, last: number }>, accuracySeries?: Array<{ epoch: number, last: number }>, valAccuracySeries?: Array<{ epoch: number, last: number }>, dataset: { id: string, name: string }, trainer: { id: string, name: string } | null, error: { code: RunErrorCode, message: string } | null } | null };
 
 export type FilterOptionsQueryVariables = Exact<{
   modelsFirst?: number | null | undefined;
@@ -439,7 +477,7 @@ export type CompareRunQueryVariables = Exact<{
 }>;
 
 
-export type CompareRunQuery = { run: { id: string, name: string | null, status: RunStatus, baseModel: { id: string, name: string }, dataset: { id: string, name: string }, hyperparameters: { epochs: number, batchSize: number, optimizer: Optimizer, learningRate: number, freezeStrategy: FreezeStrategy, freezeLayers: number | null, headHiddenUnits: number, headDropout: number, validationSplit: number, seed: number, maxSamples: number | null, featureLayer: string | null, unfreezeSchedule: Array<{ epoch: number, layers: number }>, earlyStopping: { monitor: MetricName, patience: number, minDelta: number } | null }, epochs: Array<{ epoch: number, loss: number, accuracy: number | null, valLoss: number | null, valAccuracy: number | null }>, bestEpoch: { epoch: number, loss: number, accuracy: number | null, valLoss: number | null, valAccuracy: number | null, learningRate: number, durationMs: number, samplesPerSecond: number, trainableParams: number, frozenLayers: number, attempt: number, recordedAt: string } | null } | null };
+export type CompareRunQuery = { run: { id: string, name: string | null, status: RunStatus, baseModel: { id: string, name: string }, dataset: { id: string, name: string }, hyperparameters: { epochs: number, batchSize: number, optimizer: Optimizer, learningRate: number, freezeStrategy: FreezeStrategy, freezeLayers: number | null, headHiddenUnits: number, headDropout: number, validationSplit: number, seed: number, maxSamples: number | null, featureLayer: string | null, initialization: Initialization, unfreezeSchedule: Array<{ epoch: number, layers: number }>, earlyStopping: { monitor: MetricName, patience: number, minDelta: number } | null }, epochs: Array<{ epoch: number, loss: number, accuracy: number | null, valLoss: number | null, valAccuracy: number | null }>, bestEpoch: { epoch: number, loss: number, accuracy: number | null, valLoss: number | null, valAccuracy: number | null, learningRate: number, durationMs: number, samplesPerSecond: number, trainableParams: number, frozenLayers: number, attempt: number, recordedAt: string } | null } | null };
 
 export type NewFineTuneOptionsQueryVariables = Exact<{
   modelsFirst?: number | null | undefined;
@@ -447,6 +485,13 @@ export type NewFineTuneOptionsQueryVariables = Exact<{
 
 
 export type NewFineTuneOptionsQuery = { models: { edges: Array<{ node: { id: string, name: string, kind: ModelKind, task: string, architecture: string, featureLayer: string | null, layers: Array<{ index: number }> } }> }, datasets: Array<{ id: string, name: string, version: number, task: string, sampleCount: number, labels: Array<string> }>, experiments: Array<{ id: string, name: string }> };
+
+export type ModelFineTuneOptionsQueryVariables = Exact<{
+  id: string;
+}>;
+
+
+export type ModelFineTuneOptionsQuery = { model: { id: string, name: string, featureLayer: string | null, featureLayerCandidates: Array<{ name: string, className: string, outputShape: Array<number>, params: number, isDefault: boolean }>, fineTuneDefaults: { featureLayer: string | null, headHiddenUnits: number, headDropout: number, learningRate: number } } | null };
 
 export type StartFineTuneMutationVariables = Exact<{
   input: StartFineTuneInput;
@@ -637,8 +682,45 @@ export const HyperparameterFieldsFragmentDoc = new TypedDocumentString(`
   seed
   maxSamples
   featureLayer
+  initialization
 }
     `, {"fragmentName":"HyperparameterFields"}) as unknown as TypedDocumentString<HyperparameterFieldsFragment, unknown>;
+export const TransferGainFieldsFragmentDoc = new TypedDocumentString(`
+    fragment TransferGainFields on TransferGain {
+  metric
+  targetAccuracy
+  perEpoch {
+    epoch
+    run
+    scratch
+    difference
+  }
+  finalEpoch
+  finalDifference
+  run {
+    epochs
+    seconds
+  }
+  scratch {
+    epochs
+    seconds
+  }
+  epochSpeedup
+  timeSpeedup
+  linearProbeGap
+  linearProbeEpoch
+  complete
+}
+    `, {"fragmentName":"TransferGainFields"}) as unknown as TypedDocumentString<TransferGainFieldsFragment, unknown>;
+export const FeatureLayerCandidateFieldsFragmentDoc = new TypedDocumentString(`
+    fragment FeatureLayerCandidateFields on FeatureLayerCandidate {
+  name
+  className
+  outputShape
+  params
+  isDefault
+}
+    `, {"fragmentName":"FeatureLayerCandidateFields"}) as unknown as TypedDocumentString<FeatureLayerCandidateFieldsFragment, unknown>;
 export const TrainerFieldsFragmentDoc = new TypedDocumentString(`
     fragment TrainerFields on Trainer {
   id
@@ -922,6 +1004,9 @@ export const ModelDocument = new TypedDocumentString(`
   model(id: $id) {
     ...ModelSummary
     featureLayer
+    featureLayerCandidates {
+      ...FeatureLayerCandidateFields
+    }
     provenance
     bestMetric
     preprocessing {
@@ -993,6 +1078,13 @@ export const ModelDocument = new TypedDocumentString(`
     name
   }
   createdAt
+}
+fragment FeatureLayerCandidateFields on FeatureLayerCandidate {
+  name
+  className
+  outputShape
+  params
+  isDefault
 }`) as unknown as TypedDocumentString<ModelQuery, ModelQueryVariables>;
 export const ModelTreeDocument = new TypedDocumentString(`
     query ModelTree($id: ID!, $maxDepth: Int) {
@@ -1139,7 +1231,7 @@ export const RunsDocument = new TypedDocumentString(`
   finishedAt
 }`) as unknown as TypedDocumentString<RunsQuery, RunsQueryVariables>;
 export const RunDocument = new TypedDocumentString(`
-    query Run($id: ID!, $full: Boolean! = true, $maxPoints: Int) {
+    query Run($id: ID!, $full: Boolean! = true, $maxPoints: Int, $targetAccuracy: Float) {
   run(id: $id) {
     ...RunSummary
     assignedAt
@@ -1173,6 +1265,23 @@ export const RunDocument = new TypedDocumentString(`
       id
       name
       verifiedLineage
+    }
+    controlKind
+    controlOf {
+      id
+      name
+    }
+    controls {
+      id
+      name
+      status
+      controlKind
+      epochs @include(if: $full) {
+        ...EpochFields
+      }
+    }
+    transferGain(targetAccuracy: $targetAccuracy) {
+      ...TransferGainFields
     }
     bestEpoch(metric: valAccuracy) {
       ...EpochFields
@@ -1284,6 +1393,32 @@ fragment HyperparameterFields on Hyperparameters {
   seed
   maxSamples
   featureLayer
+  initialization
+}
+fragment TransferGainFields on TransferGain {
+  metric
+  targetAccuracy
+  perEpoch {
+    epoch
+    run
+    scratch
+    difference
+  }
+  finalEpoch
+  finalDifference
+  run {
+    epochs
+    seconds
+  }
+  scratch {
+    epochs
+    seconds
+  }
+  epochSpeedup
+  timeSpeedup
+  linearProbeGap
+  linearProbeEpoch
+  complete
 }`) as unknown as TypedDocumentString<RunQuery, RunQueryVariables>;
 export const FilterOptionsDocument = new TypedDocumentString(`
     query FilterOptions($modelsFirst: Int = 200) {
@@ -1380,6 +1515,7 @@ fragment HyperparameterFields on Hyperparameters {
   seed
   maxSamples
   featureLayer
+  initialization
 }`) as unknown as TypedDocumentString<CompareRunQuery, CompareRunQueryVariables>;
 export const NewFineTuneOptionsDocument = new TypedDocumentString(`
     query NewFineTuneOptions($modelsFirst: Int = 200) {
@@ -1412,6 +1548,30 @@ export const NewFineTuneOptionsDocument = new TypedDocumentString(`
   }
 }
     `) as unknown as TypedDocumentString<NewFineTuneOptionsQuery, NewFineTuneOptionsQueryVariables>;
+export const ModelFineTuneOptionsDocument = new TypedDocumentString(`
+    query ModelFineTuneOptions($id: ID!) {
+  model(id: $id) {
+    id
+    name
+    featureLayer
+    featureLayerCandidates {
+      ...FeatureLayerCandidateFields
+    }
+    fineTuneDefaults {
+      featureLayer
+      headHiddenUnits
+      headDropout
+      learningRate
+    }
+  }
+}
+    fragment FeatureLayerCandidateFields on FeatureLayerCandidate {
+  name
+  className
+  outputShape
+  params
+  isDefault
+}`) as unknown as TypedDocumentString<ModelFineTuneOptionsQuery, ModelFineTuneOptionsQueryVariables>;
 export const StartFineTuneDocument = new TypedDocumentString(`
     mutation StartFineTune($input: StartFineTuneInput!) {
   startFineTune(input: $input) {

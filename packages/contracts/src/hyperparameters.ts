@@ -12,6 +12,18 @@ export type Optimizer = (typeof OPTIMIZERS)[number];
 export const FREEZE_STRATEGIES = ["ALL_BASE", "FIRST_N", "NONE"] as const;
 export type FreezeStrategy = (typeof FREEZE_STRATEGIES)[number];
 
+/** PRETRAINED starts from the base's weights; SCRATCH re-initializes them (a control arm). */
+export const INITIALIZATIONS = ["PRETRAINED", "SCRATCH"] as const;
+export type Initialization = (typeof INITIALIZATIONS)[number];
+
+/**
+ * Control arms a fine-tune can ask for, run as sibling runs on the same split and seed:
+ * SCRATCH = same architecture re-initialized, every layer trained; LINEAR_PROBE = frozen
+ * base, linear head (no hidden layer).
+ */
+export const CONTROL_KINDS = ["SCRATCH", "LINEAR_PROBE"] as const;
+export type ControlKind = (typeof CONTROL_KINDS)[number];
+
 export const freezeSchema = z
   .object({
     /** ALL_BASE freezes every base layer (feature cache applies); FIRST_N the first `layers`; NONE trains all. */
@@ -62,6 +74,8 @@ export const hyperparametersSchema = z
     maxSamples: z.number().int().min(10).max(10_000_000).nullable().default(null),
     /** Layer to cut the base at; null means the layer before the base's classifier head. */
     featureLayer: z.string().min(1).max(200).nullable().default(null),
+    /** SCRATCH trains the base's architecture from re-initialized weights (needs freeze NONE). */
+    initialization: z.enum(INITIALIZATIONS).default("PRETRAINED"),
   })
   .superRefine((hp, ctx) => {
     for (const [i, step] of hp.unfreezeSchedule.entries()) {
@@ -72,6 +86,13 @@ export const hyperparametersSchema = z
           message: `epoch ${step.epoch} is after the last epoch (${hp.epochs})`,
         });
       }
+    }
+    if (hp.initialization === "SCRATCH" && (hp.freeze.strategy !== "NONE" || hp.unfreezeSchedule.length > 0)) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["freeze", "strategy"],
+        message: "a SCRATCH initialization trains every layer: freeze NONE, no unfreeze schedule",
+      });
     }
     if (hp.earlyStopping?.monitor.startsWith("val") && hp.validationSplit === 0) {
       ctx.addIssue({

@@ -102,3 +102,25 @@ async function upsertStream(jsm: JetStreamManager, config: Parameters<JetStreamM
     await jsm.streams.update(config.name as string, config);
   }
 }
+
+/** The Nats-Msg-Id a run's job is published with (one dispatch per run; dedups a retried publish). */
+export const jobMessageId = (runId: string) => `${runId}.1`;
+
+/**
+ * The stream sequence of a run's job while it is still in the work queue (queued or held,
+ * not yet acked), or undefined. Scans the pool's subject; the queue holds only unfinished jobs.
+ */
+export async function findJobSeq(jsm: JetStreamManager, pool: string, runId: string): Promise<number | undefined> {
+  const subject = jobsSubject(pool);
+  let seq = 0;
+  for (let scanned = 0; scanned < 10_000; scanned++) {
+    // next_by_subj: first message on the subject at or after seq (STREAM.MSG.GET).
+    const msg = await jsm.streams
+      .getMessage(JOBS_STREAM, { seq, next_by_subj: subject } as unknown as { seq: number })
+      .catch(() => null);
+    if (!msg) return undefined;
+    if (msg.header?.get("Nats-Msg-Id") === jobMessageId(runId)) return msg.seq;
+    seq = msg.seq + 1;
+  }
+  return undefined;
+}

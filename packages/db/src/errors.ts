@@ -44,3 +44,33 @@ function describe(cause: unknown): string {
   if (cause instanceof Error) return cause.message || cause.name;
   return String(cause);
 }
+
+// SQLSTATE classes and codes that mean "the server is not there right now", not "this query is wrong".
+const UNREACHABLE_SQLSTATES = new Set(["57P01", "57P02", "57P03", "53300"]);
+const UNREACHABLE_SYSCALL_CODES = new Set([
+  "ECONNREFUSED",
+  "ECONNRESET",
+  "ETIMEDOUT",
+  "EPIPE",
+  "ENOTFOUND",
+  "EAI_AGAIN",
+]);
+const UNREACHABLE_MESSAGES =
+  /connection terminated|not queryable|timeout exceeded when trying to connect|connection (?:is )?closed/i;
+
+/**
+ * True when `error` (or anything in its cause chain: drizzle wraps the driver's error) says
+ * the database could not be reached: refused or lost connections, a server shutting down or
+ * starting up. Such a failure says nothing about the data; the same write succeeds later.
+ */
+export function isDatabaseUnreachable(error: unknown): boolean {
+  for (let e = error, depth = 0; e instanceof Error && depth < 8; e = e.cause, depth++) {
+    if (e instanceof DatabaseUnavailableError) return true;
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === "string" && (code.startsWith("08") || UNREACHABLE_SQLSTATES.has(code))) return true;
+    if (typeof code === "string" && UNREACHABLE_SYSCALL_CODES.has(code)) return true;
+    if (e instanceof AggregateError && e.errors.some(isDatabaseUnreachable)) return true;
+    if (UNREACHABLE_MESSAGES.test(e.message)) return true;
+  }
+  return false;
+}

@@ -5,6 +5,7 @@ export {
   DatabaseUnavailableError,
   InvalidCursorError,
   InvalidPageRequestError,
+  isDatabaseUnreachable,
 } from "./errors.ts";
 export {
   ancestors,

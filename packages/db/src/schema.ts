@@ -1,4 +1,5 @@
 import {
+  type ControlKind,
   type DatasetSource,
   type FreezeStrategy,
   type LayerRecord,
@@ -281,6 +282,12 @@ export const runs = pgTable(
     lastEpoch: integer("last_epoch").notNull().default(0),
     bestValAccuracy: doublePrecision("best_val_accuracy"),
     bestValLoss: doublePrecision("best_val_loss"),
+    /**
+     * A control arm's main run: the run it is compared against (same dataset, split and seed).
+     * Grouping by a column, not by a hyperparameter, so a study's arms can reuse it.
+     */
+    controlOf: uuid("control_of").references((): AnyPgColumn => runs.id, { onDelete: "cascade" }),
+    controlKind: text("control_kind").$type<ControlKind>(),
     queuedAt: timestamp("queued_at", { withTimezone: true }).notNull().defaultNow(),
     assignedAt: timestamp("assigned_at", { withTimezone: true }),
     startedAt: timestamp("started_at", { withTimezone: true }),
@@ -295,6 +302,7 @@ export const runs = pgTable(
     index("runs_dataset_idx").on(t.datasetId),
     index("runs_trainer_idx").on(t.trainerId),
     uniqueIndex("runs_output_model_idx").on(t.outputModelId),
+    index("runs_control_of_idx").on(t.controlOf),
   ],
 );
 

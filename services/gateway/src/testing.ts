@@ -3,6 +3,8 @@
  * nats-server and database, seeded rows, trainer event builders) for tests and benchmarks
  * outside this package. Not for production code.
  */
+
+export { type GainArms, type GainEpoch, transferGain } from "./domain/transfer-gain.ts";
 export {
   BASE_LAYERS,
   events,

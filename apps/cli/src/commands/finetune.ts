@@ -1,10 +1,10 @@
-import { type FreezeInput, MetricName, Optimizer, type StartFineTuneInput } from "@graft/client";
+import { type ControlKind, type FreezeInput, MetricName, Optimizer, type StartFineTuneInput } from "@graft/client";
 import type { Command } from "commander";
 import { contextOf } from "../context.ts";
 import { UsageError } from "../errors.ts";
 import { type FlagsByField, withFlagErrors } from "../flag-errors.ts";
 import { paint, print, printJson, printJsonLine } from "../output.ts";
-import { decimal, freeze, integer, oneOf } from "../parse.ts";
+import { controls, decimal, freeze, integer, oneOf } from "../parse.ts";
 import { resolveDataset, resolveExperimentId, resolveModel } from "../resolve.ts";
 import { watchRun } from "../watch.ts";
 
@@ -25,6 +25,8 @@ interface FinetuneOptions {
   seed?: number;
   maxSamples?: number;
   featureLayer?: string;
+  controls?: ControlKind[];
+  scratch?: boolean;
   pool?: string;
   experiment?: string;
   watch?: boolean;
@@ -43,6 +45,8 @@ const FLAGS: FlagsByField = {
   "input.validationSplit": "--validation-split",
   "input.seed": "--seed",
   "input.maxSamples": "--max-samples",
+  "input.featureLayer": "--feature-layer",
+  "input.controls": "--controls",
 };
 
 export function finetuneCommand(program: Command): void {
@@ -61,16 +65,22 @@ export function finetuneCommand(program: Command): void {
         .join(", "),
       oneOf(Object.values(Optimizer), (v) => v.toUpperCase()),
     )
-    .option("--lr <rate>", "learning rate", decimal())
+    .option("--lr <rate>", "learning rate (default: the base's measured default, see `graft models layers`)", decimal())
     .option("--freeze <spec>", "all (default), none or first:N", freeze)
-    .option("--hidden-units <n>", "hidden dense units in the new head (0 = none)", integer())
+    .option("--hidden-units <n>", "hidden dense units in the new head (0 = none; default: the base's)", integer())
     .option("--dropout <p>", "dropout before the classifier", decimal())
     .option("--early-stopping [patience]", "stop after <patience> epochs without improvement (default 3)", integer())
     .option("--monitor <metric>", "metric early stopping watches", oneOf(Object.values(MetricName)))
     .option("--validation-split <f>", "share of samples held out", decimal())
     .option("--seed <n>", "random seed", integer())
     .option("--max-samples <n>", "cap on training samples (stratified)", integer())
-    .option("--feature-layer <name>", "layer to cut the base at")
+    .option("--feature-layer <name>", "layer to cut the base at (candidates: `graft models layers <base>`)")
+    .option(
+      "--controls <kinds>",
+      "control runs on the same split and seed: scratch, linear-probe (comma-separated)",
+      controls,
+    )
+    .option("--scratch", "train the base's architecture from re-initialized weights (needs --freeze none)")
     .option("--pool <pool>", "trainer pool")
     .option("--experiment <experiment>", "experiment name or id")
     .option("--watch", "follow the run to its end (exit 1 if it fails)")
@@ -111,12 +121,15 @@ export function finetuneCommand(program: Command): void {
         seed: opts.seed,
         maxSamples: opts.maxSamples,
         featureLayer: opts.featureLayer,
+        initialization: opts.scratch ? "SCRATCH" : undefined,
+        controls: opts.controls,
       };
       const run = await withFlagErrors(FLAGS, () => client.startFineTune(input));
       if (!opts.watch) {
         if (ctx.json) return printJson(run);
         return print(
-          `Started run ${run.id} (${run.status}): ${base.name} on ${dataset.name} (${taskName(base.task)}), ${run.hyperparameters.epochs} epochs`,
+          `Started run ${run.id} (${run.status}): ${base.name} on ${dataset.name} (${taskName(base.task)}), ${run.hyperparameters.epochs} epochs` +
+            (opts.controls?.length ? `, with ${opts.controls.length} control run(s) (graft runs show ${run.id})` : ""),
         );
       }
       if (!ctx.json)

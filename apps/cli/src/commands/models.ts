@@ -67,6 +67,10 @@ export function modelsCommand(program: Command): void {
       if (model.bestMetric !== null) print(`best valAcc:   ${fixed(model.bestMetric)}`);
       if (model.verifiedLineage !== null) print(`lineage:       ${lineageMark(model.verifiedLineage)}`);
       if (model.children.length) print(`children:      ${model.children.map((c) => c.name).join(", ")}`);
+      if (model.featureLayerCandidates.length)
+        print(
+          `cut points:    ${model.featureLayerCandidates.map((c) => `${c.name} [${c.outputShape.join("x")}]${c.isDefault ? " (default)" : ""}`).join(", ")}`,
+        );
       print("");
       print(
         table(
@@ -78,6 +82,33 @@ export function modelsCommand(program: Command): void {
             String(l.params),
             l.trainable ? "yes" : "frozen",
             l.weightHash?.slice(0, 12) ?? "-",
+          ]),
+        ),
+      );
+    });
+
+  models
+    .command("layers <model>")
+    .description("where a base can be cut for a new head (--feature-layer), and the fine-tune defaults")
+    .action(async (ref: string, _opts: unknown, command: Command) => {
+      const ctx = contextOf(command);
+      const client = ctx.client();
+      const options = await client.modelFineTuneOptions((await resolveModel(client, ref, "model")).id);
+      if (!options) throw new UsageError(`model ${ref} disappeared`, "model");
+      if (ctx.json) return printJson(options);
+      const d = options.fineTuneDefaults;
+      print(
+        `${paint(options.name, "bold")}: default cut ${d.featureLayer ?? "-"}, head ${d.headHiddenUnits ? `hidden ${d.headHiddenUnits} + dropout ${d.headDropout}` : "linear"}, lr ${d.learningRate}`,
+      );
+      print(
+        table(
+          ["FEATURE LAYER", "CLASS", "OUTPUT", "BASE PARAMS", "DEFAULT"],
+          options.featureLayerCandidates.map((c) => [
+            c.name,
+            c.className,
+            `[${c.outputShape.join(", ")}]`,
+            String(c.params),
+            c.isDefault ? "yes" : "",
           ]),
         ),
       );

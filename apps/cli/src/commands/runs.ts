@@ -1,9 +1,16 @@
-import { type RunDetail, RunOrderField, RunStatus, type RunSummary, SortDirection } from "@graft/client";
+import {
+  type RunDetail,
+  RunOrderField,
+  RunStatus,
+  type RunSummary,
+  SortDirection,
+  type TransferGain,
+} from "@graft/client";
 import type { Command } from "commander";
 import { contextOf } from "../context.ts";
 import { UsageError } from "../errors.ts";
 import { fixed, paint, print, printJson, printJsonLine, status, table } from "../output.ts";
-import { integer, list } from "../parse.ts";
+import { decimal, integer, list } from "../parse.ts";
 import { resolveExperimentId } from "../resolve.ts";
 import { watchRun } from "../watch.ts";
 
@@ -70,10 +77,11 @@ export function runsCommand(program: Command): void {
 
   runs
     .command("show <run>")
-    .description("a run's hyperparameters, attempts and epochs")
-    .action(async (id: string, _opts: unknown, command: Command) => {
+    .description("a run's hyperparameters, attempts, epochs, and its controls' transfer gain")
+    .option("--target <accuracy>", "accuracy the speed-up is measured to (default 0.9 x the best arm's)", decimal())
+    .action(async (id: string, opts: { target?: number }, command: Command) => {
       const ctx = contextOf(command);
-      const run = await getRun(ctx.client(), id);
+      const run = await getRun(ctx.client(), id, opts.target);
       if (ctx.json) return printJson(run);
       printRun(run);
     });
@@ -146,8 +154,12 @@ export function runsCommand(program: Command): void {
 // client.run() asks for every epoch; the type allows the dashboard's reduced-series variant.
 const epochsOf = (run: RunDetail) => run.epochs ?? [];
 
-async function getRun(client: ReturnType<ReturnType<typeof contextOf>["client"]>, id: string): Promise<RunDetail> {
-  const run = await client.run(id);
+async function getRun(
+  client: ReturnType<ReturnType<typeof contextOf>["client"]>,
+  id: string,
+  targetAccuracy?: number,
+): Promise<RunDetail> {
+  const run = await client.run(id, targetAccuracy === undefined ? {} : { targetAccuracy });
   if (!run) throw new UsageError(`no run with id ${id}`, "run");
   return run;
 }
@@ -166,6 +178,12 @@ function printRun(run: RunDetail): void {
   );
   if (run.error) print(paint(`error ${run.error.code}: ${run.error.message}`, "red"));
   if (run.outputModel) print(`output model ${run.outputModel.name} (${run.outputModel.id})`);
+  if (run.controlOf && run.controlKind)
+    print(
+      `${controlLabel(run.controlKind)} control of ${run.controlOf.name ?? run.controlOf.id} (${run.controlOf.id})`,
+    );
+  for (const c of run.controls) print(`control ${controlLabel(c.controlKind)}: ${c.id} ${status(c.status)}`);
+  if (run.transferGain) printTransferGain(run.transferGain);
   const epochs = epochsOf(run);
   if (epochs.length) {
     print("");
@@ -186,4 +204,24 @@ function printRun(run: RunDetail): void {
       ),
     );
   }
+}
+
+const controlLabel = (kind: string | null) =>
+  kind === "SCRATCH" ? "scratch" : kind === "LINEAR_PROBE" ? "linear probe" : "-";
+const signed = (v: number | null) => (v === null ? "-" : `${v >= 0 ? "+" : ""}${(100 * v).toFixed(1)} pts`);
+const times = (v: number | null) => (v === null ? "-" : `${v.toFixed(2)}x`);
+const reached = (arm: { epochs: number | null; seconds: number | null }) =>
+  arm.epochs === null ? "not reached" : `epoch ${arm.epochs} (${(arm.seconds ?? 0).toFixed(1)} s)`;
+
+/** The transfer-gain panel of `runs show`: what pre-training bought against the controls. */
+function printTransferGain(g: TransferGain): void {
+  print("");
+  print(paint(`transfer gain (${g.metric})${g.complete ? "" : ", controls still running"}`, "bold"));
+  print(`  vs scratch at epoch ${g.finalEpoch ?? "-"}:  ${signed(g.finalDifference)}`);
+  if (g.perEpoch.length)
+    print(`  per epoch:              ${g.perEpoch.map((e) => `${e.epoch}: ${signed(e.difference)}`).join("  ")}`);
+  const target = g.targetAccuracy === null ? "-" : fixed(g.targetAccuracy);
+  print(`  to ${target}:  run ${reached(g.run)}, scratch ${reached(g.scratch)}`);
+  print(`  speed-up:               ${times(g.epochSpeedup)} in epochs, ${times(g.timeSpeedup)} in seconds`);
+  print(`  vs linear probe at epoch ${g.linearProbeEpoch ?? "-"}: ${signed(g.linearProbeGap)}`);
 }

@@ -11,7 +11,9 @@ import { DatasetQueries } from "./datasets.ts";
 import type { Caller, DomainDeps, RequestOrigin } from "./deps.ts";
 import { UnauthenticatedError } from "./errors.ts";
 import { ExperimentQueries } from "./experiments.ts";
+import { featureLayerCandidatesOf, fineTuneDefaultsOf } from "./fine-tune-defaults.ts";
 import { ModelQueries } from "./models.ts";
+import type { ModelRow } from "./rows.ts";
 import { RunQueries } from "./runs.ts";
 import { TrainerQueries } from "./trainers.ts";
 
@@ -43,6 +45,11 @@ export function createDomain(deps: DomainDeps, caller: Caller | null, origin: Re
     experiments,
     runs,
     trainers,
+    /** Where a model can be cut and what a fine-tune of it uses by default. */
+    fineTuning: {
+      defaults: fineTuneDefaultsOf,
+      featureLayerCandidates: (model: ModelRow) => featureLayerCandidatesOf(deps.store, model),
+    },
     modelCommands: scoped((c) => new ModelCommands(deps, c)),
     datasetCommands: scoped((c) => new DatasetCommands(deps, c)),
     experimentCommands: scoped((c) => new ExperimentCommands(deps, c)),

@@ -1,4 +1,4 @@
-import { higherIsBetter, type MetricName } from "@graft/contracts";
+import { ACTIVE_RUN_STATUSES, higherIsBetter, type MetricName } from "@graft/contracts";
 import {
   countRuns,
   type Db,
@@ -19,6 +19,7 @@ import { BadUserInputError } from "./errors.ts";
 import { rowById, rowsByIds } from "./lookup.ts";
 import { type Connection, connection } from "./pages.ts";
 import type { AttemptRow, EpochRow, RunRow } from "./rows.ts";
+import { type TransferGain, transferGain } from "./transfer-gain.ts";
 
 const METRIC_COLUMNS = {
   loss: runEpochs.loss,
@@ -114,6 +115,48 @@ export class RunQueries {
       .orderBy(direction === "DESC" ? sql`${best} desc` : sql`${best} asc`, asc(runs.queuedAt))
       .limit(1);
     return row ?? null;
+  }
+
+  /** A run's control arms, oldest first. */
+  async controlsOf(runId: string): Promise<RunRow[]> {
+    return await this.db
+      .select()
+      .from(runs)
+      .where(and(ownedRows(this.scope, runs.projectId), eq(runs.controlOf, runId)))
+      .orderBy(asc(runs.queuedAt), asc(runs.controlKind));
+  }
+
+  /**
+   * The run against its control arms (see transfer-gain.ts), from their stored epochs; null
+   * for a run without controls. An arm counts once it has SUCCEEDED.
+   */
+  async transferGain(
+    run: RunRow,
+    metric: MetricName,
+    targetAccuracy: number | null | undefined,
+  ): Promise<(TransferGain & { metric: MetricName; complete: boolean }) | null> {
+    if (metric !== "valAccuracy" && metric !== "accuracy")
+      throw new BadUserInputError("metric", "transfer gain compares accuracy: metric must be valAccuracy or accuracy");
+    if (targetAccuracy !== null && targetAccuracy !== undefined && !(targetAccuracy > 0 && targetAccuracy <= 1))
+      throw new BadUserInputError("targetAccuracy", "targetAccuracy must be in (0, 1]");
+    const controls = await this.controlsOf(run.id);
+    if (controls.length === 0) return null;
+    const finished = [run, ...controls].filter((r) => r.status === "SUCCEEDED");
+    const epochs = await this.epochsOf(finished.map((r) => r.id));
+    const arm = (r: RunRow | undefined) =>
+      r && r.status === "SUCCEEDED"
+        ? (epochs.get(r.id) ?? []).map((e) => ({ epoch: e.epoch, accuracy: e[metric], durationMs: e.durationMs }))
+        : null;
+    const gain = transferGain(
+      {
+        run: arm(run),
+        scratch: arm(controls.find((c) => c.controlKind === "SCRATCH")),
+        linearProbe: arm(controls.find((c) => c.controlKind === "LINEAR_PROBE")),
+      },
+      targetAccuracy,
+    );
+    const terminal = (status: string) => !(ACTIVE_RUN_STATUSES as readonly string[]).includes(status);
+    return { ...gain, metric, complete: controls.every((c) => terminal(c.status)) };
   }
 
   /** Runs a trainer holds now, among the project's. */

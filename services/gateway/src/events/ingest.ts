@@ -9,9 +9,10 @@ import {
   type RunUpdate,
   runEventSchema,
 } from "@graft/contracts";
-import type { Db } from "@graft/db";
+import { type Db, isDatabaseUnreachable } from "@graft/db";
 import { type ConsumerMessages, type JsMsg, jetstream, jetstreamManager } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
+import { sql } from "drizzle-orm";
 import { applyBatch, type Verdict } from "./apply-batch.ts";
 
 export interface IngestOptions {
@@ -29,8 +30,15 @@ export interface Ingest {
   stop(): Promise<void>;
 }
 
-/** Redelivery delay after a failed write (database down): grows with each delivery, capped. */
+/** Redelivery delay after a failed write: grows with each delivery, capped. */
 export const retryDelayMs = (deliveryCount: number) => Math.min(500 * 2 ** Math.max(0, deliveryCount - 1), 30_000);
+
+/**
+ * Probe interval while the database is unreachable: capped low, so waiting events are stored
+ * within seconds of its return. Each probe is cheap (a refused connection).
+ */
+export const unreachableRetryDelayMs = (deliveryCount: number) =>
+  Math.min(500 * 2 ** Math.max(0, deliveryCount - 1), 5_000);
 
 /**
  * Pulls run events from the durable consumer every gateway replica shares and persists them.
@@ -75,6 +83,20 @@ export async function startIngest(options: IngestOptions): Promise<Ingest> {
       for (const [i, item] of items.entries()) settle(item.msg, item.event, verdicts[i]);
       if (updates.length > 0) onStored(updates);
     } catch (error) {
+      if (isDatabaseUnreachable(error)) {
+        // Not the events' fault. Hold this batch, and everything queued behind it, until the
+        // database answers again, then store them in the order they came: a nak would let a
+        // later event (the run's `succeeded`) overtake earlier ones (its epochs). JetStream
+        // keeps the rest; nothing is terminated however long the outage lasts.
+        log(`ingest: database unreachable, ${items.length + queue.length} event(s) wait in order: ${describe(error)}`);
+        if (await waitForDatabase(items.map((i) => i.msg))) {
+          log("ingest: database reachable again, storing the waiting events");
+          await persist(items);
+        } else {
+          for (const item of items) item.msg.nak(); // stopping: another replica takes them
+        }
+        return;
+      }
       if (items.length > 1) {
         // One bad event must not hold the others back: retry them one by one.
         for (const item of items) await persist([item]);
@@ -88,6 +110,28 @@ export async function startIngest(options: IngestOptions): Promise<Ingest> {
       );
       item.msg.nak(delay);
     }
+  };
+
+  let stopping = false;
+  /** Probes until the database answers (true) or ingest stops (false), keeping held messages ours. */
+  const waitForDatabase = async (held: JsMsg[]): Promise<boolean> => {
+    let lastKeptAlive = Date.now();
+    for (let attempt = 1; !stopping; attempt++) {
+      await new Promise((r) => setTimeout(r, unreachableRetryDelayMs(attempt)));
+      if (Date.now() - lastKeptAlive >= 10_000) {
+        // Well inside the 30 s ack wait: JetStream must not hand these to another replica meanwhile.
+        for (const msg of [...held, ...queue]) msg.working();
+        lastKeptAlive = Date.now();
+      }
+      try {
+        await db.execute(sql`SELECT 1`);
+        return true;
+      } catch (error) {
+        // Reachable but failing otherwise: let the real write report that.
+        if (!isDatabaseUnreachable(error)) return true;
+      }
+    }
+    return false;
   };
 
   const settle = (msg: JsMsg, event: RunEvent, verdict: Verdict | undefined) => {
@@ -136,6 +180,7 @@ export async function startIngest(options: IngestOptions): Promise<Ingest> {
 
   return {
     async stop() {
+      stopping = true;
       await messages.close().catch(() => {});
       await loop.catch(() => {});
     },

@@ -57,6 +57,20 @@ export type FreezeStrategy =
   /** Train every layer. */
   | 'NONE';
 
+/** PRETRAINED starts from the base's weights; SCRATCH re-initializes them (every layer trained). */
+export type Initialization =
+  | 'PRETRAINED'
+  | 'SCRATCH';
+
+/**
+ * A control arm run beside a fine-tune on the same dataset, split and seed. SCRATCH: the same
+ * architecture re-initialized, every layer trained. LINEAR_PROBE: the base frozen, a linear
+ * head (no hidden layer).
+ */
+export type ControlKind =
+  | 'SCRATCH'
+  | 'LINEAR_PROBE';
+
 export type MetricName =
   | 'loss'
   | 'accuracy'
@@ -127,6 +141,16 @@ export type Model = {
   preprocessing: Preprocessing;
   /** The layer a new head is attached after. */
   featureLayer?: Maybe<Scalars['String']['output']>;
+  /**
+   * Layers a new head can follow (each outputs a feature vector), in model order, with the
+   * one a fine-tune uses by default marked.
+   */
+  featureLayerCandidates: Array<FeatureLayerCandidate>;
+  /**
+   * What a fine-tune of this model uses when the input leaves it out: the catalog's measured
+   * defaults for a built-in base (docs/transfer-defaults.md), the schema's otherwise.
+   */
+  fineTuneDefaults: FineTuneDefaults;
   layers: Array<Layer>;
   paramCount: Scalars['Int']['output'];
   sizeBytes: Scalars['Int']['output'];
@@ -153,6 +177,25 @@ export type ModelDescendantsArgs = {
 
 export type ModelBestMetricArgs = {
   metric?: InputMaybe<MetricName>;
+};
+
+export type FeatureLayerCandidate = {
+  __typename?: 'FeatureLayerCandidate';
+  name: Scalars['String']['output'];
+  className: Scalars['String']['output'];
+  /** Output shape per sample, e.g. [400]. */
+  outputShape: Array<Scalars['Int']['output']>;
+  /** Weights of the base up to and including this layer. */
+  params: Scalars['Int']['output'];
+  isDefault: Scalars['Boolean']['output'];
+};
+
+export type FineTuneDefaults = {
+  __typename?: 'FineTuneDefaults';
+  featureLayer?: Maybe<Scalars['String']['output']>;
+  headHiddenUnits: Scalars['Int']['output'];
+  headDropout: Scalars['Float']['output'];
+  learningRate: Scalars['Float']['output'];
 };
 
 export type ModelEdge = {
@@ -237,6 +280,7 @@ export type Hyperparameters = {
   seed: Scalars['Int']['output'];
   maxSamples?: Maybe<Scalars['Int']['output']>;
   featureLayer?: Maybe<Scalars['String']['output']>;
+  initialization: Initialization;
   /** The whole hyperparameter document as stored. */
   raw: Scalars['JSON']['output'];
 };
@@ -296,10 +340,15 @@ export type RunAttempt = {
 
 /**
  * Why a run failed. TRAINING_ERROR is anything unforeseen and is retried on another attempt;
- * the others are final: the same job would fail the same way on any trainer.
+ * so are INFRASTRUCTURE_ERROR and OUT_OF_MEMORY, each after its own delay. The others are final:
+ * the same job would fail the same way on any trainer.
  */
 export type RunErrorCode =
   | 'TRAINING_ERROR'
+  /** NATS, the object store or the database failed the attempt (an outage, a timeout); not the job's fault. */
+  | 'INFRASTRUCTURE_ERROR'
+  /** The trainer ran out of memory; another trainer (or a later try) may have enough. */
+  | 'OUT_OF_MEMORY'
   /** The base model's artifact is missing from the store. */
   | 'MODEL_NOT_FOUND'
   /** The base model's (or a checkpoint's) files cannot be loaded. */
@@ -356,6 +405,17 @@ export type Run = {
   assignedAt?: Maybe<Scalars['DateTime']['output']>;
   startedAt?: Maybe<Scalars['DateTime']['output']>;
   finishedAt?: Maybe<Scalars['DateTime']['output']>;
+  /** For a control arm: the run it is a control of. */
+  controlOf?: Maybe<Run>;
+  controlKind?: Maybe<ControlKind>;
+  /** The control arms started with this run (same dataset, split and seed). */
+  controls: Array<Run>;
+  /**
+   * What pre-training bought this run against its controls, from their stored epochs; null
+   * for a run without controls. Fields that need an arm stay null until it has succeeded.
+   * `targetAccuracy` defaults to 0.9 x the best accuracy any finished arm reached.
+   */
+  transferGain?: Maybe<TransferGain>;
 };
 
 
@@ -367,6 +427,56 @@ export type RunSeriesArgs = {
 
 export type RunBestEpochArgs = {
   metric?: InputMaybe<MetricName>;
+};
+
+
+export type RunTransferGainArgs = {
+  metric?: InputMaybe<MetricName>;
+  targetAccuracy?: InputMaybe<Scalars['Float']['input']>;
+};
+
+/** The run and its scratch control at one epoch. */
+export type EpochGain = {
+  __typename?: 'EpochGain';
+  epoch: Scalars['Int']['output'];
+  run: Scalars['Float']['output'];
+  scratch: Scalars['Float']['output'];
+  /** run - scratch */
+  difference: Scalars['Float']['output'];
+};
+
+export type ArmToTarget = {
+  __typename?: 'ArmToTarget';
+  /** First epoch whose accuracy reached the target; null if none did (or not finished). */
+  epochs?: Maybe<Scalars['Int']['output']>;
+  /**
+   * Seconds up to and including that epoch: the sum of the stored epochs' durations. A frozen
+   * run's one pass extracting cached features happens before its first epoch and is not in it.
+   */
+  seconds?: Maybe<Scalars['Float']['output']>;
+};
+
+export type TransferGain = {
+  __typename?: 'TransferGain';
+  metric: MetricName;
+  targetAccuracy?: Maybe<Scalars['Float']['output']>;
+  /** The run minus scratch at each epoch both have. */
+  perEpoch: Array<EpochGain>;
+  /** Last epoch both the run and scratch have. */
+  finalEpoch?: Maybe<Scalars['Int']['output']>;
+  /** run - scratch at finalEpoch. */
+  finalDifference?: Maybe<Scalars['Float']['output']>;
+  run: ArmToTarget;
+  scratch: ArmToTarget;
+  /** Scratch epochs to target / the run's; null unless both reached it. */
+  epochSpeedup?: Maybe<Scalars['Float']['output']>;
+  /** Scratch seconds to target / the run's; null unless both reached it. */
+  timeSpeedup?: Maybe<Scalars['Float']['output']>;
+  /** The run minus the linear probe at the last epoch both have. */
+  linearProbeGap?: Maybe<Scalars['Float']['output']>;
+  linearProbeEpoch?: Maybe<Scalars['Int']['output']>;
+  /** Every requested control arm has finished (SUCCEEDED, FAILED or CANCELLED). */
+  complete: Scalars['Boolean']['output'];
 };
 
 export type RunEdge = {
@@ -643,15 +753,25 @@ export type StartFineTuneInput = {
   epochs: Scalars['Int']['input'];
   batchSize?: InputMaybe<Scalars['Int']['input']>;
   optimizer?: InputMaybe<Optimizer>;
+  /** Default: the base's measured default (Model.fineTuneDefaults), else 0.001. */
   learningRate?: InputMaybe<Scalars['Float']['input']>;
   freeze?: InputMaybe<FreezeInput>;
+  /** Default: the base's measured default (Model.fineTuneDefaults), else no hidden layer. */
   head?: InputMaybe<HeadInput>;
   unfreezeSchedule?: InputMaybe<Array<UnfreezeStepInput>>;
   earlyStopping?: InputMaybe<EarlyStoppingInput>;
   validationSplit?: InputMaybe<Scalars['Float']['input']>;
   seed?: InputMaybe<Scalars['Int']['input']>;
   maxSamples?: InputMaybe<Scalars['Int']['input']>;
+  /** Default: the base's feature layer (Model.fineTuneDefaults). */
   featureLayer?: InputMaybe<Scalars['String']['input']>;
+  initialization?: InputMaybe<Initialization>;
+  /**
+   * Control arms to start beside this run, as sibling runs on the same dataset, split and
+   * seed (Run.controls, Run.transferGain). Each kind at most once; not for a run that is
+   * itself what the control would be.
+   */
+  controls?: InputMaybe<Array<ControlKind>>;
 };
 
 export type RegisterTrainerInput = {
@@ -883,6 +1003,8 @@ export type ResolversTypes = {
   TrainerStatus: TrainerStatus;
   Optimizer: Optimizer;
   FreezeStrategy: FreezeStrategy;
+  Initialization: Initialization;
+  ControlKind: ControlKind;
   MetricName: MetricName;
   SortDirection: SortDirection;
   TrainingPath: TrainingPath;
@@ -896,6 +1018,8 @@ export type ResolversTypes = {
   Layer: ResolverTypeWrapper<LayerParent>;
   Model: ResolverTypeWrapper<ModelParent>;
   ID: ResolverTypeWrapper<Scalars['ID']['output']>;
+  FeatureLayerCandidate: ResolverTypeWrapper<FeatureLayerCandidate>;
+  FineTuneDefaults: ResolverTypeWrapper<FineTuneDefaults>;
   ModelEdge: ResolverTypeWrapper<Omit<ModelEdge, 'node'> & { node: ResolversTypes['Model'] }>;
   ModelConnection: ResolverTypeWrapper<Omit<ModelConnection, 'edges'> & { edges: Array<ResolversTypes['ModelEdge']> }>;
   ModelFilter: ModelFilter;
@@ -912,6 +1036,9 @@ export type ResolversTypes = {
   RunError: ResolverTypeWrapper<RunError>;
   SeriesPoint: ResolverTypeWrapper<SeriesPoint>;
   Run: ResolverTypeWrapper<RunParent>;
+  EpochGain: ResolverTypeWrapper<EpochGain>;
+  ArmToTarget: ResolverTypeWrapper<ArmToTarget>;
+  TransferGain: ResolverTypeWrapper<TransferGain>;
   RunEdge: ResolverTypeWrapper<Omit<RunEdge, 'node'> & { node: ResolversTypes['Run'] }>;
   RunConnection: ResolverTypeWrapper<Omit<RunConnection, 'edges'> & { edges: Array<ResolversTypes['RunEdge']> }>;
   RunFilter: RunFilter;
@@ -959,6 +1086,8 @@ export type ResolversParentTypes = {
   Layer: LayerParent;
   Model: ModelParent;
   ID: Scalars['ID']['output'];
+  FeatureLayerCandidate: FeatureLayerCandidate;
+  FineTuneDefaults: FineTuneDefaults;
   ModelEdge: Omit<ModelEdge, 'node'> & { node: ResolversParentTypes['Model'] };
   ModelConnection: Omit<ModelConnection, 'edges'> & { edges: Array<ResolversParentTypes['ModelEdge']> };
   ModelFilter: ModelFilter;
@@ -973,6 +1102,9 @@ export type ResolversParentTypes = {
   RunError: RunError;
   SeriesPoint: SeriesPoint;
   Run: RunParent;
+  EpochGain: EpochGain;
+  ArmToTarget: ArmToTarget;
+  TransferGain: TransferGain;
   RunEdge: Omit<RunEdge, 'node'> & { node: ResolversParentTypes['Run'] };
   RunConnection: Omit<RunConnection, 'edges'> & { edges: Array<ResolversParentTypes['RunEdge']> };
   RunFilter: RunFilter;
@@ -1046,6 +1178,8 @@ export type ModelResolvers<ContextType = GraphQLContext, ParentType extends Reso
   labels?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
   preprocessing?: Resolver<ResolversTypes['Preprocessing'], ParentType, ContextType>;
   featureLayer?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  featureLayerCandidates?: Resolver<Array<ResolversTypes['FeatureLayerCandidate']>, ParentType, ContextType>;
+  fineTuneDefaults?: Resolver<ResolversTypes['FineTuneDefaults'], ParentType, ContextType>;
   layers?: Resolver<Array<ResolversTypes['Layer']>, ParentType, ContextType>;
   paramCount?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   sizeBytes?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
@@ -1059,6 +1193,21 @@ export type ModelResolvers<ContextType = GraphQLContext, ParentType extends Reso
   producedBy?: Resolver<Maybe<ResolversTypes['Run']>, ParentType, ContextType>;
   bestMetric?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType, RequireFields<ModelBestMetricArgs, 'metric'>>;
   createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+};
+
+export type FeatureLayerCandidateResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['FeatureLayerCandidate'] = ResolversParentTypes['FeatureLayerCandidate']> = {
+  name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  className?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  outputShape?: Resolver<Array<ResolversTypes['Int']>, ParentType, ContextType>;
+  params?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  isDefault?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+};
+
+export type FineTuneDefaultsResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['FineTuneDefaults'] = ResolversParentTypes['FineTuneDefaults']> = {
+  featureLayer?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  headHiddenUnits?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  headDropout?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+  learningRate?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
 };
 
 export type ModelEdgeResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['ModelEdge'] = ResolversParentTypes['ModelEdge']> = {
@@ -1119,6 +1268,7 @@ export type HyperparametersResolvers<ContextType = GraphQLContext, ParentType ex
   seed?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   maxSamples?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
   featureLayer?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  initialization?: Resolver<ResolversTypes['Initialization'], ParentType, ContextType>;
   raw?: Resolver<ResolversTypes['JSON'], ParentType, ContextType>;
 };
 
@@ -1192,6 +1342,37 @@ export type RunResolvers<ContextType = GraphQLContext, ParentType extends Resolv
   assignedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
   startedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
   finishedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  controlOf?: Resolver<Maybe<ResolversTypes['Run']>, ParentType, ContextType>;
+  controlKind?: Resolver<Maybe<ResolversTypes['ControlKind']>, ParentType, ContextType>;
+  controls?: Resolver<Array<ResolversTypes['Run']>, ParentType, ContextType>;
+  transferGain?: Resolver<Maybe<ResolversTypes['TransferGain']>, ParentType, ContextType, RequireFields<RunTransferGainArgs, 'metric'>>;
+};
+
+export type EpochGainResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['EpochGain'] = ResolversParentTypes['EpochGain']> = {
+  epoch?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  run?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+  scratch?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+  difference?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+};
+
+export type ArmToTargetResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['ArmToTarget'] = ResolversParentTypes['ArmToTarget']> = {
+  epochs?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
+  seconds?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
+};
+
+export type TransferGainResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['TransferGain'] = ResolversParentTypes['TransferGain']> = {
+  metric?: Resolver<ResolversTypes['MetricName'], ParentType, ContextType>;
+  targetAccuracy?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
+  perEpoch?: Resolver<Array<ResolversTypes['EpochGain']>, ParentType, ContextType>;
+  finalEpoch?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
+  finalDifference?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
+  run?: Resolver<ResolversTypes['ArmToTarget'], ParentType, ContextType>;
+  scratch?: Resolver<ResolversTypes['ArmToTarget'], ParentType, ContextType>;
+  epochSpeedup?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
+  timeSpeedup?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
+  linearProbeGap?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
+  linearProbeEpoch?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
+  complete?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
 };
 
 export type RunEdgeResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['RunEdge'] = ResolversParentTypes['RunEdge']> = {
@@ -1331,6 +1512,8 @@ export type Resolvers<ContextType = GraphQLContext> = {
   Preprocessing?: PreprocessingResolvers<ContextType>;
   Layer?: LayerResolvers<ContextType>;
   Model?: ModelResolvers<ContextType>;
+  FeatureLayerCandidate?: FeatureLayerCandidateResolvers<ContextType>;
+  FineTuneDefaults?: FineTuneDefaultsResolvers<ContextType>;
   ModelEdge?: ModelEdgeResolvers<ContextType>;
   ModelConnection?: ModelConnectionResolvers<ContextType>;
   DatasetClass?: DatasetClassResolvers<ContextType>;
@@ -1344,6 +1527,9 @@ export type Resolvers<ContextType = GraphQLContext> = {
   RunError?: RunErrorResolvers<ContextType>;
   SeriesPoint?: SeriesPointResolvers<ContextType>;
   Run?: RunResolvers<ContextType>;
+  EpochGain?: EpochGainResolvers<ContextType>;
+  ArmToTarget?: ArmToTargetResolvers<ContextType>;
+  TransferGain?: TransferGainResolvers<ContextType>;
   RunEdge?: RunEdgeResolvers<ContextType>;
   RunConnection?: RunConnectionResolvers<ContextType>;
   Trainer?: TrainerResolvers<ContextType>;

@@ -13,6 +13,9 @@ import { changedFrozenLayers, loadBuiltin } from "./test-helpers.ts";
 await initBackend();
 const mnist59 = await loadDataset({ kind: "BUILTIN", name: "mnist-5-9" });
 const CHANCE = 1 / 5;
+// These tests are about freezing dense base layers: they cut digits-cnn above its 32-unit
+// `features` layer, not at its default cut (`flatten`, docs/transfer-defaults.md).
+const ABOVE_FEATURES = "features";
 
 test("digits-cnn FULL fine-tune with FIRST_N freezing learns mnist-5-9 and keeps frozen layers bit-identical", async () => {
   const { meta, parsed: parent, base } = await loadBuiltin("digits-cnn");
@@ -20,7 +23,7 @@ test("digits-cnn FULL fine-tune with FIRST_N freezing learns mnist-5-9 and keeps
   const result = await fineTune({
     base,
     preprocessing: meta.preprocessing,
-    featureLayer: meta.featureLayer,
+    featureLayer: ABOVE_FEATURES,
     dataset: mnist59,
     hyperparameters: hyperparameters({ maxSamples: 300, freeze: { strategy: "FIRST_N", layers: 4 } }),
     onEpoch: async (epoch, metrics) => {
@@ -95,7 +98,7 @@ test("an unfreeze schedule makes the top base layers trainable at its epoch", as
   const result = await fineTune({
     base,
     preprocessing: meta.preprocessing,
-    featureLayer: meta.featureLayer,
+    featureLayer: ABOVE_FEATURES,
     dataset: mnist59,
     hyperparameters: hyperparameters({ maxSamples: 100, unfreezeSchedule: [{ epoch: 2, layers: 2 }] }),
     onEpoch: async (_, m) => {
@@ -210,6 +213,43 @@ test("early stopping ends the run when the monitored metric stops improving", as
   assert.equal(result.stoppedEarly, true);
   assert.equal(result.epochsCompleted, 2);
   result.model.dispose();
+});
+
+test("SCRATCH initialization trains the base's architecture from re-initialized weights, the same for a seed", async () => {
+  const trained = async (seed: number) => {
+    const { meta, parsed: parent, base } = await loadBuiltin("digits-cnn");
+    let first: EpochMetrics | undefined;
+    const result = await fineTune({
+      base,
+      preprocessing: meta.preprocessing,
+      featureLayer: meta.featureLayer,
+      dataset: mnist59,
+      hyperparameters: hyperparameters({
+        maxSamples: 60,
+        epochs: 1,
+        seed,
+        initialization: "SCRATCH",
+        freeze: { strategy: "NONE" },
+      }),
+      onEpoch: async (_, m) => {
+        first = m;
+      },
+    });
+    const { parsed: child } = await exportModel(result.model, { frozenLayerNames: result.frozenLayerNames });
+    result.model.dispose();
+    return { parent, child, first, result };
+  };
+  const a = await trained(5);
+  const hash = (p: typeof a.parent, name: string) => p.layers.find((l) => l.name === name)?.weightHash;
+  assert.equal(a.result.trainingPath, "FULL");
+  assert.deepEqual(a.result.frozenLayerNames, []);
+  // Every conv weight trains from scratch: conv1 80 + conv2 1168 + the head on 400 features.
+  assert.equal(a.first?.trainableParams, 80 + 1168 + 400 * 5 + 5);
+  assert.notEqual(hash(a.child, "conv1"), hash(a.parent, "conv1"), "conv1 does not start from the base");
+  const again = await trained(5);
+  assert.equal(hash(again.child, "conv1"), hash(a.child, "conv1"), "one seed, one result");
+  const other = await trained(6);
+  assert.notEqual(hash(other.child, "conv1"), hash(a.child, "conv1"), "another seed, other weights");
 });
 
 test("a feature layer that is not a vector is refused before training", async () => {

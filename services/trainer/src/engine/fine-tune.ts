@@ -29,6 +29,7 @@ import {
 import { EarlyStopping } from "./metrics.ts";
 import { accumulatedStep, microBatchSize } from "./micro-batch.ts";
 import { seededRandom, shuffleInPlace } from "./random.ts";
+import { reinitializedCopy } from "./reinitialize.ts";
 import { stratifiedSplit } from "./split.ts";
 
 export interface FineTuneOptions {
@@ -76,11 +77,18 @@ const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resol
  * or every batch runs through the whole model (FULL).
  */
 export async function fineTune(options: FineTuneOptions): Promise<FineTuneResult> {
-  const { base, dataset, hyperparameters: hp, signal } = options;
+  const { dataset, hyperparameters: hp, signal } = options;
+  let base = options.base;
   let cut: CutModel | undefined;
   let runner: Runner | undefined;
   try {
     const backend = await initBackend();
+    if (hp.initialization === "SCRATCH") {
+      // The scratch control: same topology, every initializer re-seeded from the run's seed.
+      const fresh = await reinitializedCopy(base, hp.seed);
+      base.dispose();
+      base = fresh;
+    }
     checkDataset(dataset);
     throwIfAborted(signal);
     const inputShape = (base.inputs[0] as tf.SymbolicTensor).shape.slice(1) as number[];

@@ -315,7 +315,7 @@ async function settleFailure(
       msg.term();
       await deleteCheckpoint(deps.store, job.runId);
     } else {
-      msg.nak(retryDelayMs(attempt));
+      msg.nak(retryDelayMs(attempt, failure.code));
     }
     deps.log(
       `run ${job.runId}: attempt ${attempt} failed (${failure.code}${final ? ", final" : ", will retry"}): ${failure.message}`,

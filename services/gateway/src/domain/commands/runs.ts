@@ -1,11 +1,15 @@
 import { randomUUID } from "node:crypto";
 import {
   ACTIVE_RUN_STATUSES,
+  CONTROL_KINDS,
+  type ControlKind,
   encodeMessage,
+  findJobSeq,
   type Hyperparameters,
   hyperparametersSchema,
   JOBS_STREAM,
   type JobMessage,
+  jobMessageId,
   jobMessageSchema,
   jobsSubject,
   runControlSubject,
@@ -13,11 +17,13 @@ import {
 import { type ProjectScope, runs } from "@graft/db";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { and, eq, inArray } from "drizzle-orm";
+import { z } from "zod";
 import { checkFineTunable } from "../compatibility.ts";
 import type { DatasetQueries } from "../datasets.ts";
 import type { DomainDeps } from "../deps.ts";
 import { BadUserInputError, ConflictError, DomainError } from "../errors.ts";
 import type { ExperimentQueries } from "../experiments.ts";
+import { fineTuneDefaultsOf } from "../fine-tune-defaults.ts";
 import { checkName, checkPool, parseInput } from "../input.ts";
 import type { ModelQueries } from "../models.ts";
 import type { RunRow } from "../rows.ts";
@@ -41,7 +47,51 @@ export interface StartFineTuneInput {
   seed?: number | null;
   maxSamples?: number | null;
   featureLayer?: string | null;
+  initialization?: string | null;
+  controls?: readonly string[] | null;
 }
+
+const isLinearProbe = (hp: Hyperparameters) =>
+  hp.freeze.strategy === "ALL_BASE" && hp.head.hiddenUnits === 0 && hp.unfreezeSchedule.length === 0;
+
+/** Known kinds, each at most once. */
+function parseControls(kinds: readonly string[] | null | undefined): ControlKind[] {
+  const parsed = parseInput(z.array(z.enum(CONTROL_KINDS)).max(CONTROL_KINDS.length), kinds ?? [], "input.controls");
+  if (new Set(parsed).size !== parsed.length)
+    throw new BadUserInputError("input.controls", "input.controls names a control kind twice");
+  return parsed;
+}
+
+/** No control that would repeat the run itself (checked on its hyperparameters with the base's defaults). */
+function checkControlsFit(parsed: ControlKind[], hp: Hyperparameters): ControlKind[] {
+  if (parsed.includes("SCRATCH") && hp.initialization === "SCRATCH")
+    throw new BadUserInputError(
+      "input.controls",
+      "the run already trains every layer from scratch: a SCRATCH control would repeat it",
+    );
+  if (parsed.length > 0 && hp.initialization === "SCRATCH")
+    throw new BadUserInputError("input.controls", "controls measure a pre-trained run; this one starts from scratch");
+  if (parsed.includes("LINEAR_PROBE") && isLinearProbe(hp))
+    throw new BadUserInputError(
+      "input.controls",
+      "the run is already a linear probe (frozen base, no hidden layer): a LINEAR_PROBE control would repeat it",
+    );
+  return parsed;
+}
+
+/**
+ * A control arm's hyperparameters: the run's, on the same split and seed, changed only
+ * where the arm differs. SCRATCH: re-initialized weights, every layer trained. LINEAR_PROBE:
+ * the base frozen throughout, no hidden layer.
+ */
+function controlHyperparameters(kind: ControlKind, hp: Hyperparameters): Hyperparameters {
+  return kind === "SCRATCH"
+    ? { ...hp, initialization: "SCRATCH", freeze: { strategy: "NONE" }, unfreezeSchedule: [] }
+    : { ...hp, freeze: { strategy: "ALL_BASE" }, head: { hiddenUnits: 0, dropout: 0 }, unfreezeSchedule: [] };
+}
+
+const controlName = (name: string | null, kind: ControlKind) =>
+  `${name ?? "run"} (${kind === "SCRATCH" ? "scratch" : "linear probe"} control)`;
 
 /** The job could not be put on NATS; the run was marked FAILED (DISPATCH_FAILED). */
 export class DispatchFailedError extends DomainError {
@@ -74,26 +124,29 @@ export class RunCommands {
     },
   ) {}
 
-  /** Validates everything, stores the run QUEUED, then publishes its job; never leaves half a run. */
+  /**
+   * Validates everything, stores the run QUEUED (with its control arms, in one transaction),
+   * then publishes their jobs; never leaves half a run.
+   */
   async start(input: StartFineTuneInput): Promise<RunRow> {
-    const hyperparameters: Hyperparameters = parseInput(
-      hyperparametersSchema,
-      defined({
-        epochs: input.epochs,
-        batchSize: input.batchSize,
-        optimizer: input.optimizer,
-        learningRate: input.learningRate,
-        freeze: input.freeze ? defined({ strategy: input.freeze.strategy, layers: input.freeze.layers }) : undefined,
-        head: input.head ? defined({ ...input.head }) : undefined,
-        unfreezeSchedule: input.unfreezeSchedule ? [...input.unfreezeSchedule] : undefined,
-        earlyStopping: input.earlyStopping ? defined({ ...input.earlyStopping }) : undefined,
-        validationSplit: input.validationSplit,
-        seed: input.seed,
-        maxSamples: input.maxSamples,
-        featureLayer: input.featureLayer,
-      }),
-      "input",
-    );
+    const chosen = defined({
+      epochs: input.epochs,
+      batchSize: input.batchSize,
+      optimizer: input.optimizer,
+      learningRate: input.learningRate,
+      freeze: input.freeze ? defined({ strategy: input.freeze.strategy, layers: input.freeze.layers }) : undefined,
+      head: input.head ? defined({ ...input.head }) : undefined,
+      unfreezeSchedule: input.unfreezeSchedule ? [...input.unfreezeSchedule] : undefined,
+      earlyStopping: input.earlyStopping ? defined({ ...input.earlyStopping }) : undefined,
+      validationSplit: input.validationSplit,
+      seed: input.seed,
+      maxSamples: input.maxSamples,
+      featureLayer: input.featureLayer,
+      initialization: input.initialization,
+    });
+    // Checked before any lookup, so a bad value is reported as itself whatever the ids are.
+    parseInput(hyperparametersSchema, chosen, "input");
+    const requestedControls = parseControls(input.controls);
     const pool = checkPool(input.pool, "input.pool");
     const name = input.name === null || input.name === undefined ? null : checkName(input.name, "input.name");
     const base = await this.q.models.get(input.baseModelId, "input.baseModelId");
@@ -101,6 +154,19 @@ export class RunCommands {
     const experiment = input.experimentId
       ? await this.q.experiments.get(input.experimentId, "input.experimentId")
       : null;
+    // What the input leaves out comes from the base's measured defaults (docs/transfer-defaults.md).
+    const defaults = fineTuneDefaultsOf(base);
+    const hyperparameters: Hyperparameters = parseInput(
+      hyperparametersSchema,
+      {
+        ...(defaults.featureLayer ? { featureLayer: defaults.featureLayer } : {}),
+        head: defaults.head,
+        learningRate: defaults.learningRate,
+        ...(chosen as Record<string, unknown>),
+      },
+      "input",
+    );
+    const controlKinds = checkControlsFit(requestedControls, hyperparameters);
     const { featureLayer, baseLayerCount } = checkFineTunable(base, dataset, hyperparameters.featureLayer);
     if (hyperparameters.freeze.strategy === "FIRST_N" && (hyperparameters.freeze.layers ?? 0) > baseLayerCount) {
       throw new BadUserInputError(
@@ -117,57 +183,86 @@ export class RunCommands {
       }
     }
 
-    const runId = randomUUID();
-    const outputModelId = randomUUID();
-    const [run] = await this.deps.db
-      .insert(runs)
-      .values({
-        id: runId,
-        projectId: this.scope.projectId,
-        name,
-        experimentId: experiment?.id ?? null,
-        baseModelId: base.id,
-        datasetId: dataset.id,
-        pool,
-        status: "QUEUED",
-        epochs: hyperparameters.epochs,
-        batchSize: hyperparameters.batchSize,
-        optimizer: hyperparameters.optimizer,
-        learningRate: hyperparameters.learningRate,
-        freezeStrategy: hyperparameters.freeze.strategy,
-        seed: hyperparameters.seed,
-        hyperparameters,
-        outputModelId,
-      })
-      .returning();
-    if (!run) throw new Error("insert into runs returned nothing");
-
-    const job: JobMessage = jobMessageSchema.parse({
-      runId,
+    const common = {
       projectId: this.scope.projectId,
+      experimentId: experiment?.id ?? null,
+      baseModelId: base.id,
+      datasetId: dataset.id,
       pool,
-      outputModelId,
-      baseModel: {
-        id: base.id,
-        name: base.name,
-        artifactKey: base.artifactKey,
-        inputShape: base.inputShape,
-        labels: base.labels,
-        preprocessing: base.preprocessing,
-        featureLayer: base.featureLayer,
-      },
-      // The row stores any built-in key; the parse checks it names a built-in trainers know.
-      dataset: {
-        id: dataset.id,
-        name: dataset.name,
-        source: dataset.source as JobMessage["dataset"]["source"],
-        labels: dataset.labels,
-      },
-      hyperparameters,
-      enqueuedAt: run.queuedAt.toISOString(),
-    } satisfies JobMessage);
+      status: "QUEUED" as const,
+    };
+    const row = (runId: string, hp: Hyperparameters, runName: string | null) => ({
+      ...common,
+      id: runId,
+      name: runName,
+      epochs: hp.epochs,
+      batchSize: hp.batchSize,
+      optimizer: hp.optimizer,
+      learningRate: hp.learningRate,
+      freezeStrategy: hp.freeze.strategy,
+      seed: hp.seed,
+      hyperparameters: hp,
+      outputModelId: randomUUID(),
+    });
+    const mainId = randomUUID();
+    const planned = [
+      { values: row(mainId, hyperparameters, name), controlOf: null, controlKind: null },
+      ...controlKinds.map((kind) => ({
+        values: row(randomUUID(), controlHyperparameters(kind, hyperparameters), controlName(name, kind)),
+        controlOf: mainId,
+        controlKind: kind,
+      })),
+    ];
+    const stored = await this.deps.db.transaction(async (tx) => {
+      const out: RunRow[] = [];
+      for (const p of planned) {
+        const [inserted] = await tx
+          .insert(runs)
+          .values({ ...p.values, controlOf: p.controlOf, controlKind: p.controlKind })
+          .returning();
+        if (!inserted) throw new Error("insert into runs returned nothing");
+        out.push(inserted);
+      }
+      return out;
+    });
+
+    let failure: DispatchFailedError | null = null;
+    for (const run of stored) {
+      const job: JobMessage = jobMessageSchema.parse({
+        runId: run.id,
+        projectId: this.scope.projectId,
+        pool,
+        outputModelId: run.outputModelId,
+        baseModel: {
+          id: base.id,
+          name: base.name,
+          artifactKey: base.artifactKey,
+          inputShape: base.inputShape,
+          labels: base.labels,
+          preprocessing: base.preprocessing,
+          featureLayer: base.featureLayer,
+        },
+        // The row stores any built-in key; the parse checks it names a built-in trainers know.
+        dataset: {
+          id: dataset.id,
+          name: dataset.name,
+          source: dataset.source as JobMessage["dataset"]["source"],
+          labels: dataset.labels,
+        },
+        hyperparameters: run.hyperparameters as Hyperparameters,
+        enqueuedAt: run.queuedAt.toISOString(),
+      } satisfies JobMessage);
+      failure ??= await this.dispatch(job);
+    }
+    if (failure) throw failure;
+    return stored[0] as RunRow;
+  }
+
+  /** Publishes a stored run's job; on failure marks the run FAILED and returns the error. */
+  private async dispatch(job: JobMessage): Promise<DispatchFailedError | null> {
+    const { runId, pool } = job;
     try {
-      await this.deps.js.publish(jobsSubject(pool), encodeMessage(job), { msgID: `${runId}.1`, timeout: 5_000 });
+      await this.deps.js.publish(jobsSubject(pool), encodeMessage(job), { msgID: jobMessageId(runId), timeout: 5_000 });
     } catch (cause) {
       this.deps.log(`startFineTune: publishing job of run ${runId} failed: ${String(cause)}`);
       await this.deps.db
@@ -179,10 +274,10 @@ export class RunCommands {
         })
         .where(eq(runs.id, runId));
       await this.announce(runId);
-      throw new DispatchFailedError(runId, { cause });
+      return new DispatchFailedError(runId, { cause });
     }
     await this.announce(runId);
-    return run;
+    return null;
   }
 
   /**
@@ -226,19 +321,7 @@ export class RunCommands {
   /** Deletes the run's job from the work queue so no trainer picks up a cancelled run. */
   private async removeQueuedJob(runId: string, pool: string): Promise<void> {
     const jsm = await jetstreamManager(this.deps.nc);
-    const subject = jobsSubject(pool);
-    let seq = 0;
-    for (let scanned = 0; scanned < 10_000; scanned++) {
-      // next_by_subj: first message on the subject at or after seq (STREAM.MSG.GET).
-      const msg = await jsm.streams
-        .getMessage(JOBS_STREAM, { seq, next_by_subj: subject } as unknown as { seq: number })
-        .catch(() => null);
-      if (!msg) return;
-      if (msg.header?.get("Nats-Msg-Id") === `${runId}.1`) {
-        await jsm.streams.deleteMessage(JOBS_STREAM, msg.seq, false);
-        return;
-      }
-      seq = msg.seq + 1;
-    }
+    const seq = await findJobSeq(jsm, pool, runId);
+    if (seq !== undefined) await jsm.streams.deleteMessage(JOBS_STREAM, seq, false);
   }
 }

@@ -10,6 +10,16 @@ export const Model: ModelResolvers = {
   bestMetric: (m, { metric }, { domain }) =>
     m.producedByRunId ? domain.runs.bestMetric(m.producedByRunId, metric ?? "valAccuracy") : null,
   provenance: (m) => m.provenance ?? null,
+  featureLayerCandidates: (m, _, { domain }) => domain.fineTuning.featureLayerCandidates(m),
+  fineTuneDefaults: (m, _, { domain }) => {
+    const d = domain.fineTuning.defaults(m);
+    return {
+      featureLayer: d.featureLayer,
+      headHiddenUnits: d.head.hiddenUnits,
+      headDropout: d.head.dropout,
+      learningRate: d.learningRate,
+    };
+  },
 };
 
 export const Layer: LayerResolvers = {};

@@ -24,6 +24,10 @@ export const Run: RunResolvers = {
   outputModel: (r, _, { loaders }) => (r.outputModelCreated ? loaders.model.load(r.outputModelId) : null),
   // Read through the contract: a code stored before run error codes were a closed list reads as TRAINING_ERROR.
   error: (r) => (r.error ? runErrorSchema.parse(r.error) : null),
+  controlOf: (r, _, { loaders }) => (r.controlOf ? loaders.run.load(r.controlOf) : null),
+  controls: (r, _, { domain }) => domain.runs.controlsOf(r.id),
+  transferGain: (r, { metric, targetAccuracy }, { domain }) =>
+    domain.runs.transferGain(r, metric ?? "valAccuracy", targetAccuracy),
 };
 
 export const Hyperparameters: HyperparametersResolvers = {
@@ -32,6 +36,8 @@ export const Hyperparameters: HyperparametersResolvers = {
   headHiddenUnits: (h) => h.head.hiddenUnits,
   headDropout: (h) => h.head.dropout,
   earlyStopping: (h) => h.earlyStopping,
+  // Runs stored before initialization existed started from the base's weights.
+  initialization: (h) => h.initialization ?? "PRETRAINED",
   raw: (h) => h,
 };
 

@@ -1,5 +1,12 @@
 "use client";
-import { GraftApiError, MetricName, NewFineTuneOptionsDocument, Optimizer, StartFineTuneDocument } from "@graft/client";
+import {
+  GraftApiError,
+  MetricName,
+  ModelFineTuneOptionsDocument,
+  NewFineTuneOptionsDocument,
+  Optimizer,
+  StartFineTuneDocument,
+} from "@graft/client";
 import { useRouter, useSearchParams } from "next/navigation";
 import { type FormEvent, type ReactNode, useEffect, useState } from "react";
 import { ErrorBox, Loading, PageHeader } from "@/components/states.tsx";
@@ -25,6 +32,12 @@ export function FineTuneForm() {
     datasetId: params.get("datasetId") ?? "",
     experimentId: params.get("experimentId") ?? "",
   }));
+  // Where the chosen base can be cut, and what a fine-tune of it uses by default.
+  const baseOptions = useQuery(
+    ModelFineTuneOptionsDocument,
+    { id: values.baseModelId },
+    { skip: values.baseModelId === "" },
+  );
   const [errors, setErrors] = useState<FieldErrors>({});
   const [formError, setFormError] = useState<string | null>(null);
   const [submitting, setSubmitting] = useState(false);
@@ -49,6 +62,8 @@ export function FineTuneForm() {
     setValues((v) => ({
       ...v,
       baseModelId,
+      // Another base has other layers: its own default cut.
+      featureLayer: "",
       datasetId: fits.some((d) => d.id === v.datasetId) ? v.datasetId : (fits[0]?.id ?? ""),
     }));
     setErrors((e) => ({ ...e, baseModelId: undefined, datasetId: undefined }));
@@ -120,6 +135,9 @@ export function FineTuneForm() {
   const { models, datasets: allDatasets, experiments } = options.data;
   const baseTask = models.edges.find((e) => e.node.id === values.baseModelId)?.node.task;
   const datasets = baseTask ? allDatasets.filter((d) => d.task === baseTask) : allDatasets;
+  const baseModel = baseOptions.data?.model?.id === values.baseModelId ? baseOptions.data.model : null;
+  const defaults = baseModel?.fineTuneDefaults;
+  const candidates = baseModel?.featureLayerCandidates ?? [];
   const taskName = (task: string) => (task === "text-classification" ? "text" : "images");
   const field = (control: keyof FormValues, label: string, input: ReactNode, hint?: string) => (
     <Field control={control} label={label} error={errors[control]} hint={hint}>
@@ -216,14 +234,41 @@ export function FineTuneForm() {
                 ...(values.freezeStrategy === "FIRST_N" ? {} : { disabled: "" }),
               }),
             )}
-            {field("featureLayer", "Feature layer", text("featureLayer", { placeholder: "model default" }))}
+            {field(
+              "featureLayer",
+              "Feature layer",
+              <select
+                id="featureLayer"
+                value={values.featureLayer}
+                onChange={(e) => set("featureLayer", e.target.value)}
+              >
+                <option value="">Default{defaults?.featureLayer ? ` (${defaults.featureLayer})` : ""}</option>
+                {candidates.map((c) => (
+                  <option key={c.name} value={c.name}>
+                    {c.name} [{c.outputShape.join("×")}] {c.className}
+                    {c.isDefault ? " — default" : ""}
+                  </option>
+                ))}
+              </select>,
+              "Where the new head attaches: layers that output a feature vector",
+            )}
             {field(
               "headHiddenUnits",
               "Head hidden units",
-              text("headHiddenUnits", { inputMode: "numeric" }),
+              text("headHiddenUnits", {
+                inputMode: "numeric",
+                placeholder: defaults ? `default ${defaults.headHiddenUnits}` : "base default",
+              }),
               "0 = none",
             )}
-            {field("headDropout", "Head dropout", text("headDropout", { inputMode: "decimal" }))}
+            {field(
+              "headDropout",
+              "Head dropout",
+              text("headDropout", {
+                inputMode: "decimal",
+                placeholder: defaults ? `default ${defaults.headDropout}` : "base default",
+              }),
+            )}
             {field(
               "unfreezeSchedule",
               "Unfreeze schedule",
@@ -250,7 +295,14 @@ export function FineTuneForm() {
                 ))}
               </select>,
             )}
-            {field("learningRate", "Learning rate", text("learningRate", { inputMode: "decimal" }))}
+            {field(
+              "learningRate",
+              "Learning rate",
+              text("learningRate", {
+                inputMode: "decimal",
+                placeholder: defaults ? `default ${defaults.learningRate}` : "base default",
+              }),
+            )}
             {field("epochs", "Epochs", text("epochs", { inputMode: "numeric" }))}
             {field("batchSize", "Batch size", text("batchSize", { inputMode: "numeric" }))}
             {field("validationSplit", "Validation split", text("validationSplit", { inputMode: "decimal" }))}
@@ -292,6 +344,41 @@ export function FineTuneForm() {
                 {field("esMinDelta", "Min delta", text("esMinDelta", { inputMode: "decimal" }))}
               </>
             ) : null}
+          </div>
+        </fieldset>
+        <fieldset className="panel">
+          <legend>Controls</legend>
+          <p className="muted">
+            Sibling runs on the same split and seed, to measure what pre-training buys (transfer gain on the run page).
+          </p>
+          <div className="form-grid">
+            <div className="field" data-field="controlScratch">
+              <label className="checkbox" htmlFor="controlScratch">
+                <input
+                  id="controlScratch"
+                  type="checkbox"
+                  checked={values.controlScratch}
+                  onChange={(e) => set("controlScratch", e.target.checked)}
+                />
+                Scratch: same architecture, re-initialized, every layer trained
+              </label>
+              {errors.controlScratch ? (
+                <span className="field-message" id="controlScratch-error" role="alert">
+                  {errors.controlScratch}
+                </span>
+              ) : null}
+            </div>
+            <div className="field" data-field="controlLinearProbe">
+              <label className="checkbox" htmlFor="controlLinearProbe">
+                <input
+                  id="controlLinearProbe"
+                  type="checkbox"
+                  checked={values.controlLinearProbe}
+                  onChange={(e) => set("controlLinearProbe", e.target.checked)}
+                />
+                Linear probe: frozen base, no hidden layer
+              </label>
+            </div>
           </div>
         </fieldset>
         <div className="page-actions">

@@ -1,4 +1,4 @@
-import { FreezeStrategy, MetricName, Optimizer, type StartFineTuneInput } from "@graft/client";
+import { ControlKind, FreezeStrategy, MetricName, Optimizer, type StartFineTuneInput } from "@graft/client";
 
 /** Form values as typed (strings); converted to StartFineTuneInput on submit. */
 export interface FormValues {
@@ -24,6 +24,10 @@ export interface FormValues {
   seed: string;
   maxSamples: string;
   featureLayer: string;
+  /** Start a SCRATCH control run beside this one. */
+  controlScratch: boolean;
+  /** Start a LINEAR_PROBE control run beside this one. */
+  controlLinearProbe: boolean;
 }
 
 export const DEFAULT_VALUES: FormValues = {
@@ -35,11 +39,12 @@ export const DEFAULT_VALUES: FormValues = {
   epochs: "5",
   batchSize: "32",
   optimizer: Optimizer.Adam,
-  learningRate: "0.001",
+  // Empty: the base's measured default (Model.fineTuneDefaults), shown as the placeholder.
+  learningRate: "",
   freezeStrategy: FreezeStrategy.AllBase,
   freezeLayers: "",
-  headHiddenUnits: "0",
-  headDropout: "0",
+  headHiddenUnits: "",
+  headDropout: "",
   unfreezeSchedule: "",
   earlyStopping: false,
   esMonitor: MetricName.ValLoss,
@@ -49,6 +54,8 @@ export const DEFAULT_VALUES: FormValues = {
   seed: "42",
   maxSamples: "",
   featureLayer: "",
+  controlScratch: false,
+  controlLinearProbe: false,
 };
 
 /** Form control -> the server's field path (extensions.field) for the same value. */
@@ -78,6 +85,8 @@ export const FIELD_PATHS: Record<string, keyof FormValues> = {
   seed: "seed",
   maxSamples: "maxSamples",
   featureLayer: "featureLayer",
+  initialization: "controlScratch",
+  controls: "controlScratch",
 };
 
 /** Maps a server field path ("input.freeze.layers", "unfreezeSchedule.0.epoch") to a form control. */
@@ -138,17 +147,29 @@ export function toStartFineTuneInput(values: FormValues): StartFineTuneInput {
     epochs: num(values, "epochs", true),
     batchSize: num(values, "batchSize", true),
     optimizer: values.optimizer,
-    learningRate: num(values, "learningRate", false),
     freeze: {
       strategy: values.freezeStrategy,
       ...(values.freezeStrategy === FreezeStrategy.FirstN && values.freezeLayers.trim() !== ""
         ? { layers: num(values, "freezeLayers", true) }
         : {}),
     },
-    head: { hiddenUnits: num(values, "headHiddenUnits", true), dropout: num(values, "headDropout", false) },
     validationSplit: num(values, "validationSplit", false),
     seed: num(values, "seed", true),
   };
+  // Left empty, the learning rate and head are the base's measured defaults.
+  if (values.learningRate.trim()) input.learningRate = num(values, "learningRate", false);
+  const hidden = values.headHiddenUnits.trim();
+  const dropout = values.headDropout.trim();
+  if (hidden || dropout)
+    input.head = {
+      ...(hidden ? { hiddenUnits: num(values, "headHiddenUnits", true) } : {}),
+      ...(dropout ? { dropout: num(values, "headDropout", false) } : {}),
+    };
+  const controls = [
+    ...(values.controlScratch ? [ControlKind.Scratch] : []),
+    ...(values.controlLinearProbe ? [ControlKind.LinearProbe] : []),
+  ];
+  if (controls.length) input.controls = controls;
   if (values.name.trim()) input.name = values.name.trim();
   if (values.experimentId) input.experimentId = values.experimentId;
   if (values.maxSamples.trim()) input.maxSamples = num(values, "maxSamples", true);

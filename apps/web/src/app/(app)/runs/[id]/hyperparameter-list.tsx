@@ -24,6 +24,7 @@ export function hyperparameterEntries(hp: HyperparameterFieldsFragment): [string
     ["Seed", String(hp.seed)],
     ["Max samples", hp.maxSamples === null ? "all" : String(hp.maxSamples)],
     ["Feature layer", hp.featureLayer ?? "default"],
+    ["Initialization", hp.initialization === "SCRATCH" ? "scratch (re-initialized)" : "pre-trained"],
   ];
 }
 

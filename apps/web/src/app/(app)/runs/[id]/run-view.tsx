@@ -19,6 +19,7 @@ import { formatDuration, formatMetric, formatPercent } from "@/lib/format.ts";
 import { type EpochMap, epochRow, FULL_EPOCHS_LIMIT, rowsFromRun, SERIES_POINTS, sortedRows } from "./epochs.ts";
 import { HyperparameterList } from "./hyperparameter-list.tsx";
 import { StatusTimeline } from "./status-timeline.tsx";
+import { TransferGainPanel } from "./transfer-gain-panel.tsx";
 
 export function RunView({ id }: { id: string }) {
   const [full, setFull] = useState(true);
@@ -67,6 +68,14 @@ export function RunView({ id }: { id: string }) {
   );
 
   const chartRows = useMemo(() => sortedRows(rows), [rows]);
+
+  // Control arms run as their own runs: poll until every one has ended.
+  const controlsRunning = run?.controls.some((c) => !isTerminal(c.status)) ?? false;
+  useEffect(() => {
+    if (!controlsRunning) return;
+    const timer = setInterval(() => void refetch(), 5000);
+    return () => clearInterval(timer);
+  }, [controlsRunning, refetch]);
 
   async function cancel() {
     setCancelling(true);
@@ -166,6 +175,7 @@ export function RunView({ id }: { id: string }) {
           series={[{ key: "samplesPerSecond", label: "samples/s", color: "#9333ea" }]}
         />
       </section>
+      {run.controls.length > 0 ? <TransferGainPanel run={run} rows={chartRows} /> : null}
       <div className="grid-2" style={{ marginTop: 16 }}>
         <section className="panel" aria-labelledby="run-setup">
           <h2 id="run-setup">Setup</h2>
@@ -181,6 +191,15 @@ export function RunView({ id }: { id: string }) {
             <dd>{run.experiment?.name ?? "—"}</dd>
             <dt>Pool</dt>
             <dd>{run.pool}</dd>
+            {run.controlOf ? (
+              <>
+                <dt>Control of</dt>
+                <dd data-testid="control-of">
+                  <Link href={`/runs/${run.controlOf.id}`}>{run.controlOf.name ?? run.controlOf.id}</Link>{" "}
+                  <span className="muted">({run.controlKind === "SCRATCH" ? "scratch" : "linear probe"})</span>
+                </dd>
+              </>
+            ) : null}
             <dt>Training path</dt>
             <dd>{run.trainingPath ?? "—"}</dd>
             <dt>Output model</dt>
