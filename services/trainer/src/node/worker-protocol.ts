@@ -85,6 +85,8 @@ export function deserializeError(serialized: SerializedError): Error {
     error = new InvalidFineTuneError(reason, cause);
   else if (serialized.name === "PermanentJobError" && typeof serialized.code === "string")
     error = new PermanentJobError(serialized.code as PermanentJobError["code"], serialized.message, cause);
+  // V8's "Array buffer allocation failed" is told apart as a RangeError (an OUT_OF_MEMORY failure).
+  else if (serialized.name === "RangeError") error = new RangeError(serialized.message, cause);
   else error = new TrainingWorkerError(serialized, cause);
   if (serialized.stack) error.stack = serialized.stack;
   return error;
