@@ -87,6 +87,8 @@ export interface GatewayConfig {
   memoryStorage?: boolean;
   /** @default no logging */
   log?: (line: string) => void;
+  /** Called with each SQL statement the gateway sends (query counts in tests, profiling). @default none */
+  onQuery?: (sql: string) => void;
 }
 
 export interface Gateway {
@@ -119,7 +121,12 @@ export async function startGateway(config: GatewayConfig): Promise<Gateway> {
     if (config.joinToken !== undefined) assertStrongSecret(config.joinToken, "GRAFT_JOIN_TOKEN");
     const t0 = Date.now();
     const phase = (what: string) => log(`gateway: ${what} (${Date.now() - t0} ms)`);
-    const database = await createDatabase({ url: config.databaseUrl, pgliteDir: config.pgliteDir, log });
+    const database = await createDatabase({
+      url: config.databaseUrl,
+      pgliteDir: config.pgliteDir,
+      log,
+      ...(config.onQuery ? { onQuery: config.onQuery } : {}),
+    });
     cleanups.push(["database", () => database.close()]);
     const { db } = database;
     phase(`database ready (${database.driver})`);

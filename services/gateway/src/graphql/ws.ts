@@ -18,6 +18,7 @@ import type { HostAllowList } from "../http/host-guard.ts";
 import type { GraphQLContext } from "./context.ts";
 import { costErrors, maskSuggestions, type OperationLimits } from "./limits.ts";
 import type { RequestLimiter } from "./request-limiter.ts";
+import { createSharedSubscribe } from "./shared-subscribe.ts";
 
 type ConnectionExtra = { viewer?: Viewer; operations?: Set<string> };
 
@@ -72,6 +73,8 @@ export function attachWebSockets(options: {
   const disposable = useServer<Record<string, unknown> | undefined, ConnectionExtra>(
     {
       schema: options.schema,
+      // One execution per event and distinct operation, not one per subscriber (issue 13).
+      subscribe: createSharedSubscribe(),
       onSubscribe: async (ctx, id, payload) => {
         const viewer = ctx.extra.viewer;
         if (!viewer) return [new GraphQLError("missing API key", { extensions: { code: "UNAUTHENTICATED" } })];
