@@ -7,7 +7,9 @@ export interface Split {
 
 /**
  * Stratified, seeded subsample (maxSamples) and train/validation split: every class keeps
- * its share in both parts, and the same seed always yields the same indices.
+ * its share in both parts, and the same seed always yields the same indices. `trainFraction`
+ * then keeps that share of each class's training part (at least one sample): the validation
+ * part does not depend on it, and a smaller fraction's training set is a subset of a larger's.
  */
 export function stratifiedSplit(
   labels: Int32Array,
@@ -15,6 +17,7 @@ export function stratifiedSplit(
   validationSplit: number,
   seed: number,
   maxSamples: number | null,
+  trainFraction = 1,
 ): Split {
   const random = seededRandom(seed);
   const byClass: number[][] = Array.from({ length: numClasses }, () => []);
@@ -28,7 +31,9 @@ export function stratifiedSplit(
     let valCount = Math.round(kept.length * validationSplit);
     if (validationSplit > 0 && valCount === 0 && kept.length >= 2) valCount = 1;
     validation.push(...kept.slice(0, valCount));
-    train.push(...kept.slice(valCount));
+    const trainPart = kept.slice(valCount);
+    const trainCount = trainFraction >= 1 ? trainPart.length : Math.max(1, Math.round(trainPart.length * trainFraction));
+    train.push(...trainPart.slice(0, trainCount));
   }
   const trainOrder = Int32Array.from(train);
   shuffleInPlace(trainOrder, random);

@@ -1,0 +1,26 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { stratifiedSplit } from "./split.ts";
+
+// 3 classes x 100 samples.
+const labels = Int32Array.from({ length: 300 }, (_, i) => i % 3);
+const classCounts = (indices: Int32Array) => [0, 1, 2].map((c) => indices.filter((i) => labels[i] === c).length);
+
+test("a train fraction keeps the validation set and subsamples each class's training part", () => {
+  const full = stratifiedSplit(labels, 3, 0.2, 7, null);
+  const tenth = stratifiedSplit(labels, 3, 0.2, 7, null, 0.1);
+  const hundredth = stratifiedSplit(labels, 3, 0.2, 7, null, 0.01);
+  assert.deepEqual([...tenth.validation], [...full.validation], "same validation set at every fraction");
+  assert.deepEqual(classCounts(full.train), [80, 80, 80]);
+  assert.deepEqual(classCounts(tenth.train), [8, 8, 8]);
+  assert.deepEqual(classCounts(hundredth.train), [1, 1, 1], "at least one sample per class");
+  const larger = new Set(tenth.train);
+  assert.ok([...hundredth.train].every((i) => larger.has(i)), "a smaller fraction is a subset of a larger one");
+  assert.ok([...tenth.train].every((i) => !full.validation.includes(i)), "no validation sample is trained on");
+});
+
+test("a train fraction repeats for a seed and differs between seeds", () => {
+  const a = stratifiedSplit(labels, 3, 0.2, 7, null, 0.1);
+  assert.deepEqual([...stratifiedSplit(labels, 3, 0.2, 7, null, 0.1).train], [...a.train]);
+  assert.notDeepEqual([...stratifiedSplit(labels, 3, 0.2, 8, null, 0.1).train].sort(), [...a.train].sort());
+});
