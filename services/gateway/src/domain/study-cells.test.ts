@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { nominalTrainSamples, type StudyRunResult, studyResults } from "./study-cells.ts";
+import { type StudyRunResult, studyResults } from "./study-cells.ts";
 
 const epochs = (...accuracies: (number | null)[]) =>
   accuracies.map((accuracy, i) => ({ epoch: i + 1, accuracy, durationMs: 1000 * (i + 1) }));
@@ -51,10 +51,4 @@ test("the default target is 0.9 x the best final accuracy; failed runs count as 
       ["LINEAR_PROBE", [10]],
     ],
   );
-});
-
-test("nominal training samples: validation share removed, capped, at least one per class", () => {
-  assert.equal(nominalTrainSamples(1000, 5, 0.2, null, 0.1), 80);
-  assert.equal(nominalTrainSamples(1000, 5, 0.2, 500, 1), 400);
-  assert.equal(nominalTrainSamples(100, 5, 0.2, null, 0.01), 5);
 });

@@ -11,7 +11,7 @@ export interface StudyRunResult {
   baseModelId: string;
   arm: StudyArm;
   fraction: number;
-  /** Training samples at this fraction (see `nominalTrainSamples`). */
+  /** Training samples at this fraction (`trainSampleCount` of @graft/contracts). */
   samples: number;
   seed: number;
   succeeded: boolean;
@@ -43,29 +43,20 @@ export interface StudyCurve {
   baseModelId: string;
   arm: StudyArm;
   /** One point per fraction, fewest samples first. */
-  points: { fraction: number; samples: number; meanAccuracy: number | null; stdAccuracy: number | null; minAccuracy: number | null; maxAccuracy: number | null }[];
+  points: {
+    fraction: number;
+    samples: number;
+    meanAccuracy: number | null;
+    stdAccuracy: number | null;
+    minAccuracy: number | null;
+    maxAccuracy: number | null;
+  }[];
 }
 
 export interface StudyResults {
   targetAccuracy: number | null;
   cells: StudyCell[];
   curve: StudyCurve[];
-}
-
-/**
- * Training samples a fraction leaves: the dataset (capped by maxSamples) less the validation
- * share, times the fraction, at least one per class. Nominal: the trainer rounds per class,
- * so the real count can differ by up to one sample per class.
- */
-export function nominalTrainSamples(
-  sampleCount: number,
-  classes: number,
-  validationSplit: number,
-  maxSamples: number | null,
-  fraction: number,
-): number {
-  const used = maxSamples === null ? sampleCount : Math.min(sampleCount, maxSamples);
-  return Math.max(classes, Math.round(used * (1 - validationSplit) * fraction));
 }
 
 const finalAccuracy = (epochs: readonly GainEpoch[]): number | null => {

@@ -12,6 +12,8 @@ import type {
   RunRow,
   TrainerRow,
 } from "../domain/rows.ts";
+import type { StudyRow } from "../domain/studies.ts";
+import type { StudyCell, StudyCurve } from "../domain/study-cells.ts";
 import type { RunEventPayload, TrainerEventPayload } from "../events/index.ts";
 
 /** What each GraphQL object type's resolvers receive as parent (codegen mappers). */
@@ -19,6 +21,9 @@ export type ModelParent = ModelRow;
 export type DatasetParent = DatasetRow;
 export type ExperimentParent = ExperimentRow;
 export type RunParent = RunRow;
+export type StudyParent = StudyRow;
+export type StudyCellParent = StudyCell;
+export type StudyCurveParent = StudyCurve;
 export type TrainerParent = TrainerRow;
 export type EpochParent = EpochRow;
 export type AttemptParent = AttemptRow;

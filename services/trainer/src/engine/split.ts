@@ -1,3 +1,4 @@
+import { classSplitCounts } from "@graft/contracts";
 import { seededRandom, shuffleInPlace } from "./random.ts";
 
 export interface Split {
@@ -27,13 +28,9 @@ export function stratifiedSplit(
   const validation: number[] = [];
   for (const indices of byClass) {
     shuffleInPlace(indices, random);
-    const kept = indices.slice(0, Math.max(keep < 1 ? 1 : 0, Math.round(indices.length * keep)));
-    let valCount = Math.round(kept.length * validationSplit);
-    if (validationSplit > 0 && valCount === 0 && kept.length >= 2) valCount = 1;
-    validation.push(...kept.slice(0, valCount));
-    const trainPart = kept.slice(valCount);
-    const trainCount = trainFraction >= 1 ? trainPart.length : Math.max(1, Math.round(trainPart.length * trainFraction));
-    train.push(...trainPart.slice(0, trainCount));
+    const counts = classSplitCounts(indices.length, keep, validationSplit, trainFraction);
+    validation.push(...indices.slice(0, counts.validation));
+    train.push(...indices.slice(counts.validation, counts.validation + counts.train));
   }
   const trainOrder = Int32Array.from(train);
   shuffleInPlace(trainOrder, random);
