@@ -6,6 +6,7 @@ import { keysCommands } from "./commands/keys.ts";
 import { loginCommand } from "./commands/login.ts";
 import { modelsCommand } from "./commands/models.ts";
 import { runsCommand } from "./commands/runs.ts";
+import { studyCommand } from "./commands/study.ts";
 import { trainerCommand } from "./commands/trainer.ts";
 import { trainersCommand } from "./commands/trainers.ts";
 import { describeError, EXIT, exitCodeFor } from "./errors.ts";
@@ -23,6 +24,7 @@ export function buildProgram(): Command {
   experimentsCommand(program);
   finetuneCommand(program);
   runsCommand(program);
+  studyCommand(program);
   trainersCommand(program);
   trainerCommand(program);
   keysCommands(program);

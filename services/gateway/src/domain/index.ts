@@ -59,7 +59,7 @@ export function createDomain(deps: DomainDeps, caller: Caller | null, origin: Re
     datasetCommands: scoped((c) => new DatasetCommands(deps, c)),
     experimentCommands: scoped((c) => new ExperimentCommands(deps, c)),
     runCommands,
-    studyCommands: scoped((c) => new StudyCommands(deps, c, runCommands)),
+    studyCommands: scoped((c) => new StudyCommands(deps, c, runCommands, models)),
     trainerCommands: new TrainerCommands(deps, caller, origin),
     apiKeyCommands: new ApiKeyCommands(deps, caller),
     joinTokenCommands: new JoinTokenCommands(deps, caller),

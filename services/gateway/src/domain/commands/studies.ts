@@ -5,6 +5,7 @@ import { z } from "zod";
 import type { DomainDeps } from "../deps.ts";
 import { BadUserInputError } from "../errors.ts";
 import { checkName, parseInput } from "../input.ts";
+import type { ModelQueries } from "../models.ts";
 import type { StudyRow, StudySpec } from "../studies.ts";
 import { controlHyperparameters, type PlannedRun, type RunCommands, type StartFineTuneInput } from "./runs.ts";
 
@@ -47,6 +48,38 @@ const gridSchema = z.object({
   ),
 });
 
+/** StartStudyInput.fineTune's fields: prepare() names them as startFineTune's, a study nests them. */
+const FINE_TUNE_FIELDS = [
+  "batchSize",
+  "optimizer",
+  "learningRate",
+  "freeze",
+  "head",
+  "unfreezeSchedule",
+  "validationSplit",
+  "maxSamples",
+  "featureLayer",
+];
+
+/** A refusal of the prepared fine-tune, with the field as the study's input names it. */
+function asStudyField(error: unknown): unknown {
+  if (!(error instanceof BadUserInputError)) return error;
+  const rename = (field: string) => {
+    if (field === "input.controls") return "input.arms";
+    const nested = FINE_TUNE_FIELDS.some((k) => field === `input.${k}` || field.startsWith(`input.${k}.`));
+    return nested ? field.replace(/^input\./, "input.fineTune.") : field;
+  };
+  const message = error.message.startsWith(`${error.field}:`)
+    ? `${rename(error.field)}${error.message.slice(error.field.length)}`
+    : error.message;
+  return new BadUserInputError(
+    rename(error.field),
+    message,
+    error.issues.map((i) => ({ ...i, field: rename(i.field) })),
+    { cause: error },
+  );
+}
+
 const armLabel: Record<StudyArm, string> = { FINE_TUNE: "fine-tune", SCRATCH: "scratch", LINEAR_PROBE: "linear probe" };
 
 export class StudyCommands {
@@ -54,6 +87,7 @@ export class StudyCommands {
     private readonly deps: DomainDeps,
     private readonly scope: ProjectScope,
     private readonly runCommands: RunCommands,
+    private readonly models: ModelQueries,
   ) {}
 
   /**
@@ -81,16 +115,19 @@ export class StudyCommands {
     const studyId = randomUUID();
     const planned: PlannedRun[] = [];
     let datasetId = input.datasetId;
-    for (const baseModelId of grid.baseModelIds) {
+    for (const [i, baseModelId] of grid.baseModelIds.entries()) {
+      await this.models.get(baseModelId, `input.baseModelIds.${i}`);
       // One validation per base (its defaults, its cut point, controls that fit); seed and fraction vary below.
-      const prepared = await this.runCommands.prepare({
-        ...input.fineTune,
-        baseModelId,
-        datasetId: input.datasetId,
-        pool: input.pool,
-        epochs: input.epochs,
-        controls,
-      });
+      const prepared = await this.runCommands
+        .prepare({
+          ...input.fineTune,
+          baseModelId,
+          datasetId: input.datasetId,
+          pool: input.pool,
+          epochs: input.epochs,
+          controls,
+        })
+        .catch((error: unknown) => Promise.reject(asStudyField(error)));
       datasetId = prepared.dataset.id;
       for (const fraction of grid.fractions)
         for (const seed of grid.seeds) {
