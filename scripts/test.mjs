@@ -34,6 +34,7 @@ const EXCLUSIVE = [
   "test/trainer-control.test.ts",
   "test/readme-samples.test.ts",
   "test/trainer-fine-tune.test.ts",
+  "test/studies.test.ts",
   "services/trainer/src/engine/fine-tune.test.ts",
 ];
 const NEEDS_WEB_BUILD = new Set(["test/web-dashboard.test.ts", "test/web-proxy.test.ts", "test/hostile-web.test.ts"]);
