@@ -26,6 +26,7 @@ const config: CodegenConfig = {
           Study: "./parents.ts#StudyParent",
           StudyCell: "./parents.ts#StudyCellParent",
           StudyCurve: "./parents.ts#StudyCurveParent",
+          LeaderboardEntry: "./parents.ts#LeaderboardEntryParent",
           Trainer: "./parents.ts#TrainerParent",
           EpochMetrics: "./parents.ts#EpochParent",
           RunAttempt: "./parents.ts#AttemptParent",

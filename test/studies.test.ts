@@ -169,6 +169,9 @@ test("graft study show and export print the cells; csv has one row per cell", as
   const lines = csv.stdout.trim().split("\n");
   assert.equal(lines.length, 1 + 4);
   assert.match(lines[1] ?? "", /^digits-cnn,FINE_TUNE,0\.25,81,1,1,0\.\d+,,/);
+  const board = await graft(["leaderboard", "mnist-5-9"], env);
+  assert.equal(board.code, 0, board.stderr);
+  assert.match(board.stdout, /\d +digits-cnn +root +frozen-base +flatten +2 +0\.\d{4}/);
   const json = await graft(["--json", "study", "export", studyId], env);
   assert.equal(json.code, 0, json.stderr);
   assert.equal((JSON.parse(json.stdout) as { cells: unknown[] }).cells.length, 4);
@@ -204,4 +207,50 @@ test("a study the grid or its bases make invalid is refused with a typed error a
   const badLr = await refusal(grid({ fineTune: { learningRate: 5 } }));
   assert.equal(badLr.field, "input.fineTune.learningRate");
   assert.deepEqual(await counts(), before);
+});
+
+test("the leaderboard ranks base and strategy from the stored runs of the dataset", async () => {
+  assert.ok(studyId, "the study test ran first");
+  const { leaderboard, study } = await graphql<{
+    leaderboard: {
+      rank: number;
+      baseModel: { id: string };
+      rootModel: { id: string };
+      baseDepth: number;
+      strategy: string;
+      featureLayer: string | null;
+      runs: number;
+      meanAccuracy: number;
+      bestAccuracy: number;
+    }[];
+    study: { runs: { studyArm: string; epochs: { valAccuracy: number | null }[] }[] };
+  }>(
+    stack.gateway,
+    `query($d: ID!, $s: ID!) { leaderboard(datasetId: $d) { rank baseModel { id } rootModel { id } baseDepth strategy featureLayer runs meanAccuracy bestAccuracy }
+      study(id: $s) { runs { studyArm epochs { valAccuracy } } } }`,
+    { d: stack.ids.mnist59, s: studyId },
+  );
+  // The study's runs are the only ones on mnist-5-9: its fine-tunes (frozen base, hidden head) and its probes.
+  const finals = (arm: string) =>
+    study.runs.filter((r) => r.studyArm === arm).map((r) => r.epochs.at(-1)?.valAccuracy as number);
+  const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+  const expected = [
+    { strategy: "FROZEN_BASE", featureLayer: "flatten", accs: finals("FINE_TUNE") },
+    { strategy: "LINEAR_PROBE", featureLayer: "flatten", accs: finals("LINEAR_PROBE") },
+  ].sort((a, b) => mean(b.accs) - mean(a.accs));
+  assert.deepEqual(
+    leaderboard.map((e) => [e.rank, e.strategy, e.featureLayer, e.runs, e.baseDepth, e.rootModel.id]),
+    expected.map((x, i) => [i + 1, x.strategy, x.featureLayer, 2, 0, stack.ids.digitsCnn]),
+  );
+  for (const [i, e] of leaderboard.entries()) {
+    assert.ok(Math.abs(e.meanAccuracy - mean(expected[i]?.accs ?? [])) < 1e-12);
+    assert.equal(e.bestAccuracy, Math.max(...(expected[i]?.accs ?? [])));
+  }
+  const unknown = await graphql(stack.gateway, "query($d: ID!) { leaderboard(datasetId: $d) { rank } }", {
+    d: "00000000-0000-4000-8000-000000000000",
+  }).then(
+    () => assert.fail("answered for an unknown dataset"),
+    (e: unknown) => e,
+  );
+  assert.ok(unknown instanceof GraftApiError && unknown.code === "NOT_FOUND", String(unknown));
 });

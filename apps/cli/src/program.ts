@@ -3,6 +3,7 @@ import { datasetsCommand } from "./commands/datasets.ts";
 import { experimentsCommand } from "./commands/experiments.ts";
 import { finetuneCommand } from "./commands/finetune.ts";
 import { keysCommands } from "./commands/keys.ts";
+import { leaderboardCommand } from "./commands/leaderboard.ts";
 import { loginCommand } from "./commands/login.ts";
 import { modelsCommand } from "./commands/models.ts";
 import { runsCommand } from "./commands/runs.ts";
@@ -25,6 +26,7 @@ export function buildProgram(): Command {
   finetuneCommand(program);
   runsCommand(program);
   studyCommand(program);
+  leaderboardCommand(program);
   trainersCommand(program);
   trainerCommand(program);
   keysCommands(program);

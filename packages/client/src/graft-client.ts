@@ -118,6 +118,11 @@ export class GraftClient {
     return (await this.request(G.StudyDocument, { id, targetAccuracy: options.targetAccuracy })).study;
   }
 
+  /** Which base and strategy transfer best onto a dataset, best first. */
+  async leaderboard(datasetId: string) {
+    return (await this.request(G.LeaderboardDocument, { datasetId })).leaderboard;
+  }
+
   async cancelRun(id: string) {
     return (await this.request(G.CancelRunDocument, { id })).cancelRun;
   }

@@ -178,6 +178,23 @@ export const StudyStatus = {
 } as const;
 
 export type StudyStatus = typeof StudyStatus[keyof typeof StudyStatus];
+/** How a run used its base, as a leaderboard compares them. */
+export const TransferStrategy = {
+  /** Frozen base, linear head. */
+  LinearProbe: 'LINEAR_PROBE',
+  /** Frozen base, a hidden layer in the head. */
+  FrozenBase: 'FROZEN_BASE',
+  /** Frozen base with an unfreeze schedule. */
+  GradualUnfreeze: 'GRADUAL_UNFREEZE',
+  /** The first N base layers frozen. */
+  PartialFreeze: 'PARTIAL_FREEZE',
+  /** Every layer trained from the pre-trained weights. */
+  FullFineTune: 'FULL_FINE_TUNE',
+  /** The base's architecture from re-initialized weights (no transfer: the yardstick). */
+  Scratch: 'SCRATCH'
+} as const;
+
+export type TransferStrategy = typeof TransferStrategy[keyof typeof TransferStrategy];
 /**
  * What a key may do. MEMBER: its project's models, datasets, experiments and runs. ADMIN: that,
  * plus the project's API keys, join tokens and fleet operations (draining trainers).
@@ -588,6 +605,13 @@ export type StartStudyMutationVariables = Exact<{
 
 
 export type StartStudyMutation = { startStudy: { id: string, name: string, status: StudyStatus, fractions: Array<number>, arms: Array<StudyArm>, seeds: Array<number>, epochs: number, createdAt: string, dataset: { id: string, name: string }, baseModels: Array<{ id: string, name: string }> } };
+
+export type LeaderboardQueryVariables = Exact<{
+  datasetId: string;
+}>;
+
+
+export type LeaderboardQuery = { leaderboard: Array<{ rank: number, baseDepth: number, strategy: TransferStrategy, featureLayer: string | null, runs: number, meanAccuracy: number, stdAccuracy: number | null, bestAccuracy: number, meanSeconds: number, baseModel: { id: string, name: string, kind: ModelKind }, rootModel: { id: string, name: string } }> };
 
 export type TrainersQueryVariables = Exact<{
   status?: TrainerStatus | null | undefined;
@@ -1907,6 +1931,30 @@ export const StartStudyDocument = new TypedDocumentString(`
   epochs
   createdAt
 }`) as unknown as TypedDocumentString<StartStudyMutation, StartStudyMutationVariables>;
+export const LeaderboardDocument = new TypedDocumentString(`
+    query Leaderboard($datasetId: ID!) {
+  leaderboard(datasetId: $datasetId) {
+    rank
+    baseModel {
+      id
+      name
+      kind
+    }
+    rootModel {
+      id
+      name
+    }
+    baseDepth
+    strategy
+    featureLayer
+    runs
+    meanAccuracy
+    stdAccuracy
+    bestAccuracy
+    meanSeconds
+  }
+}
+    `) as unknown as TypedDocumentString<LeaderboardQuery, LeaderboardQueryVariables>;
 export const TrainersDocument = new TypedDocumentString(`
     query Trainers($status: TrainerStatus) {
   trainers(status: $status) {

@@ -1,6 +1,7 @@
 import type { Hyperparameters, Preprocessing } from "@graft/contracts";
 import type { LayerRow } from "@graft/db";
 import type { Viewer } from "../auth/authenticate.ts";
+import type { LeaderboardEntry } from "../domain/leaderboard.ts";
 import type {
   ApiKeyRow,
   AttemptRow,
@@ -24,6 +25,7 @@ export type RunParent = RunRow;
 export type StudyParent = StudyRow;
 export type StudyCellParent = StudyCell;
 export type StudyCurveParent = StudyCurve;
+export type LeaderboardEntryParent = LeaderboardEntry;
 export type TrainerParent = TrainerRow;
 export type EpochParent = EpochRow;
 export type AttemptParent = AttemptRow;

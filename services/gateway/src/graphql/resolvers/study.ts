@@ -1,6 +1,12 @@
 import { NotFoundError } from "../../domain/errors.ts";
+import type { ModelRow } from "../../domain/rows.ts";
 import type { StudySpec } from "../../domain/studies.ts";
-import type { StudyCellResolvers, StudyCurveResolvers, StudyResolvers } from "../resolvers.generated.ts";
+import type {
+  LeaderboardEntryResolvers,
+  StudyCellResolvers,
+  StudyCurveResolvers,
+  StudyResolvers,
+} from "../resolvers.generated.ts";
 
 const spec = (s: { spec: unknown }) => s.spec as StudySpec;
 
@@ -23,13 +29,29 @@ export const Study: StudyResolvers = {
   curve: async (s, _, { domain }) => (await domain.studies.results(s)).curve,
 };
 
-const baseModel = async (c: { baseModelId: string }, loaders: { model: { load(id: string): Promise<unknown> } }) =>
+/** The row a cell or entry names by `baseModelId`, or NOT_FOUND. */
+const baseModel = async (
+  c: { baseModelId: string },
+  loaders: { model: { load(id: string): Promise<ModelRow | null | undefined> } },
+): Promise<ModelRow> =>
   (await loaders.model.load(c.baseModelId)) ?? Promise.reject(new NotFoundError("model", c.baseModelId));
 
 export const StudyCell: StudyCellResolvers = {
-  baseModel: (c, _, { loaders }) => baseModel(c, loaders) as never,
+  baseModel: (c, _, { loaders }) => baseModel(c, loaders),
 };
 
 export const StudyCurve: StudyCurveResolvers = {
-  baseModel: (c, _, { loaders }) => baseModel(c, loaders) as never,
+  baseModel: (c, _, { loaders }) => baseModel(c, loaders),
+};
+
+export const LeaderboardEntry: LeaderboardEntryResolvers = {
+  baseModel: (e, _, { loaders }) => baseModel(e, loaders),
+  rootModel: async (e, _, { loaders }) => {
+    const base = await baseModel(e, loaders);
+    return (
+      (await loaders.model.load(base.rootId ?? base.id)) ??
+      Promise.reject(new NotFoundError("model", base.rootId ?? base.id))
+    );
+  },
+  baseDepth: async (e, _, { loaders }) => (await baseModel(e, loaders)).depth,
 };
