@@ -25,6 +25,8 @@ const { values } = parseArgs({
     epochs: { type: "string", default: "4" },
     "max-samples": { type: "string", default: "1500" },
     target: { type: "string" },
+    /** After this many minutes, runs not yet ended are cancelled and the doc says so. */
+    "budget-minutes": { type: "string", default: "40" },
     out: { type: "string", default: "docs/transfer-study.md" },
   },
 });
@@ -34,6 +36,7 @@ const seeds = numbers(values.seeds);
 const epochs = Number(values.epochs);
 const maxSamples = Number(values["max-samples"]);
 const target = values.target === undefined ? undefined : Number(values.target);
+const budgetMs = Number(values["budget-minutes"]) * 60_000;
 
 type Study = NonNullable<StudyQuery["study"]>;
 type Cell = Study["cells"][number];
@@ -56,6 +59,7 @@ try {
   });
   log(`study ${begun.id}: ${fractions.length * 3 * seeds.length} runs`);
   let lastDone = -1;
+  let cancelled = false;
   study = await waitFor(
     "the study to end",
     async () => {
@@ -65,6 +69,12 @@ try {
       if (done !== lastDone)
         log(`${done}/${s?.runs.length} runs ended (${Math.round((Date.now() - started) / 1000)} s)`);
       lastDone = done;
+      if (s && s.status === "RUNNING" && !cancelled && Date.now() - started > budgetMs) {
+        cancelled = true;
+        const open = s.runs.filter((r) => r.status === "QUEUED" || r.status === "ASSIGNED" || r.status === "RUNNING");
+        log(`over the ${values["budget-minutes"]}-minute budget: cancelling ${open.length} runs`);
+        for (const r of open) await client.cancelRun(r.id).catch((e: unknown) => log(`cancel ${r.id}: ${String(e)}`));
+      }
       return s && s.status !== "RUNNING" ? s : undefined;
     },
     { timeoutMs: 60 * 60_000, intervalMs: 5_000 },
@@ -151,6 +161,14 @@ docs/transfer-defaults.md: cut at \`flatten\`, frozen base, Dense 128 + dropout 
 (frozen base, linear head). Accuracy is a run's final validation accuracy; the target is
 ${target === undefined ? "0.9 x the best final accuracy of any run" : "given"}: **${pct(study.targetAccuracy)}**.
 MobileNetV2 was not run: it did not fit this session's time budget.
+${
+  study.runs.some((r) => r.status !== "SUCCEEDED")
+    ? `\n**Not every run finished:** ${study.runs
+        .filter((r) => r.status !== "SUCCEEDED")
+        .map((r) => `${r.name ?? r.id} (${r.status})`)
+        .join("; ")}. Their cells count only the seeds that succeeded (the seeds column).\n`
+    : ""
+}
 
 ## Table
 
