@@ -31,7 +31,7 @@ async function startReplica(
   const output: string[] = [];
   child.stderr?.on("data", (d: Buffer) => output.push(d.toString()));
   const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`gateway did not start in 60 s:\n${output.join("")}`)), 60_000);
+    const timer = setTimeout(() => reject(new Error(`gateway did not start in 180 s:\n${output.join("")}`)), 180_000);
     child.stdout?.on("data", (d: Buffer) => {
       output.push(d.toString());
       const match = /GraphQL: (\S+)/.exec(output.join(""));

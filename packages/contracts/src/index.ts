@@ -8,6 +8,7 @@ export * from "./error-codes.ts";
 export * from "./hyperparameters.ts";
 export * from "./ids.ts";
 export * from "./jetstream.ts";
+export * from "./limits.ts";
 export * from "./messages.ts";
 export * from "./metrics.ts";
 export * from "./preprocessing.ts";
