@@ -160,7 +160,9 @@ docs/transfer-defaults.md: cut at \`flatten\`, frozen base, Dense 128 + dropout 
 **scratch** (same architecture, weights re-initialized, every layer trained), **linear probe**
 (frozen base, linear head). Accuracy is a run's final validation accuracy; the target is
 ${target === undefined ? "0.9 x the best final accuracy of any run" : "given"}: **${pct(study.targetAccuracy)}**.
-MobileNetV2 was not run: it did not fit this session's time budget.
+MobileNetV2 was not run: it did not fit this session's time budget. Seconds are summed epoch
+durations: a frozen run's one-off feature extraction before its first epoch is not among them
+(as in \`Run.transferGain\`), so the frozen arms' time ratios flatter them somewhat.
 ${
   study.runs.some((r) => r.status !== "SUCCEEDED")
     ? `\n**Not every run finished:** ${study.runs
