@@ -40,6 +40,12 @@ export const envSchema = z.object({
   TRAINER_HEARTBEAT_MS: z.coerce.number().int().min(100).max(60_000).default(2_000),
   /** Must equal the jobs consumer's ack wait (the gateway's setting); in-progress acks go out at a third of it. */
   TRAINER_JOB_ACK_WAIT_MS: z.coerce.number().int().min(1_000).max(3_600_000).default(DEFAULT_JOB_ACK_WAIT_MS),
+  /**
+   * How long a stop signal waits for running jobs to reach their epoch boundary; then their
+   * training threads are ended mid-batch and the trainer leaves (the jobs resume elsewhere
+   * from their checkpoints). Below the launcher's 20 s SIGKILL grace.
+   */
+  TRAINER_STOP_GRACE_MS: z.coerce.number().int().min(0).max(3_600_000).default(15_000),
 });
 
 export type TrainerEnv = z.infer<typeof envSchema>;

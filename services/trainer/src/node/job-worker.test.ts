@@ -16,7 +16,7 @@ import { startNatsServer } from "@graft/natsd";
 import { waitFor } from "@graft/testkit";
 import { jetstream } from "@nats-io/jetstream";
 import { connect } from "@nats-io/transport-node";
-import type { Engine } from "./engine-port.ts";
+import { type Engine, inProcessEngine } from "./engine-port.ts";
 import { startJobWorker } from "./job-worker.ts";
 
 const untouchableEngine = new Proxy({} as Engine, {
@@ -38,7 +38,7 @@ test("terminates invalid jobs, fails their run when the run id is readable, and 
       nc,
       js,
       store: await openArtifactStore(nc, { storage: "memory" }),
-      engine: untouchableEngine,
+      engine: inProcessEngine(untouchableEngine),
       trainerId: "trainer-1",
       backend: "cpu",
       ackWaitMs: 4_000,
@@ -93,7 +93,7 @@ test("a draining worker takes no job until it resumes", async () => {
       nc,
       js,
       store: await openArtifactStore(nc, { storage: "memory" }),
-      engine: untouchableEngine,
+      engine: inProcessEngine(untouchableEngine),
       trainerId: "trainer-2",
       backend: "cpu",
       ackWaitMs: 4_000,

@@ -16,7 +16,7 @@ import { startNatsServer } from "@graft/natsd";
 import { jobMessage, waitFor } from "@graft/testkit";
 import { jetstream } from "@nats-io/jetstream";
 import { connect } from "@nats-io/transport-node";
-import type { Engine } from "./engine-port.ts";
+import { type Engine, inProcessEngine } from "./engine-port.ts";
 import { startJobWorker } from "./job-worker.ts";
 
 /** An engine whose model loading fails the way `failure(runId, attempt)` says; nothing else is reached. */
@@ -54,7 +54,7 @@ async function withWorker(engine: Engine, maxDeliver: number, body: (h: Harness)
     nc,
     js,
     store,
-    engine,
+    engine: inProcessEngine(engine),
     trainerId: "trainer-r",
     backend: "cpu",
     ackWaitMs: 4_000,
