@@ -14,6 +14,7 @@ export * from "./metrics.ts";
 export * from "./preprocessing.ts";
 export * from "./roles.ts";
 export * from "./statuses.ts";
+export * from "./studies.ts";
 export * from "./subjects.ts";
 export * from "./training-path.ts";
 export * from "./updates.ts";

@@ -165,6 +165,7 @@ class Runner {
       this.hp.validationSplit,
       this.hp.seed,
       this.hp.maxSamples,
+      this.hp.trainFraction,
     );
     if (this.split.train.length === 0) throw new IncompatibleDatasetError("no training samples after the split");
     this.optimizer = makeOptimizer(this.hp);

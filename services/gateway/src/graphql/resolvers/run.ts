@@ -30,6 +30,7 @@ export const Run: RunResolvers = {
   controls: (r, _, { domain }) => domain.runs.controlsOf(r.id),
   transferGain: (r, { metric, targetAccuracy }, { domain }) =>
     domain.runs.transferGain(r, metric ?? "valAccuracy", targetAccuracy),
+  study: (r, _, { domain }) => (r.studyId ? domain.studies.get(r.studyId) : null),
 };
 
 export const Hyperparameters: HyperparametersResolvers = {
@@ -40,6 +41,8 @@ export const Hyperparameters: HyperparametersResolvers = {
   earlyStopping: (h) => h.earlyStopping,
   // Runs stored before initialization existed started from the base's weights.
   initialization: (h) => h.initialization ?? "PRETRAINED",
+  // Runs stored before data fractions existed trained on the whole training split.
+  trainFraction: (h) => h.trainFraction ?? 1,
   raw: (h) => h,
 };
 
