@@ -319,7 +319,7 @@ async function startGatewayProcess(env: Record<string, string>): Promise<{ url: 
     output += d.toString();
   });
   const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`gateway did not start in 120 s:\n${output}`)), 120_000);
+    const timer = setTimeout(() => reject(new Error(`gateway did not start in 300 s:\n${output}`)), 300_000);
     child.stdout?.on("data", (d: Buffer) => {
       output += d.toString();
       const match = /GraphQL: (\S+)/.exec(output);
@@ -348,12 +348,13 @@ async function startRun(url: string): Promise<string> {
     if (body.errors || !body.data) throw new Error(`GraphQL error: ${JSON.stringify(body.errors)}`);
     return body.data;
   };
-  const listed = (await gql("{ models(first: 10) { edges { node { id name } } } datasets { id name } }")) as {
-    models: { edges: { node: { id: string; name: string } }[] };
-    datasets: { id: string; name: string }[];
+  const listed = (await gql("{ models(first: 50) { edges { node { id name task } } } datasets { id name task } }")) as {
+    models: { edges: { node: { id: string; name: string; task: string } }[] };
+    datasets: { id: string; name: string; task: string }[];
   };
-  const model = listed.models.edges[0]?.node;
   const dataset = listed.datasets.find((d) => /mnist/i.test(d.name)) ?? listed.datasets[0];
+  // The built-ins include text models now: the base must do the dataset's task.
+  const model = listed.models.edges.find((e) => e.node.task === dataset?.task)?.node;
   if (!model || !dataset) throw new Error("the gateway seeded no built-in model or dataset");
   const created = (await gql("mutation ($input: StartFineTuneInput!) { startFineTune(input: $input) { id } }", {
     input: { baseModelId: model.id, datasetId: dataset.id, epochs: EPOCHS, name: "fanout bench" },

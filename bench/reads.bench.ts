@@ -3,7 +3,14 @@
  * lineage subtree of a 10,000-model tree's root, and a 1,000,000-point metric series reduced
  * to 2,000 points. On PGlite, and also on PostgreSQL when DATABASE_URL is set.
  *
- *   npx tsx bench/reads.bench.ts [--runs 100000] [--models 10000] [--points 1000000] [--iterations 40]
+ * Then the GraphQL runs page (`--graphql-runs` runs with base model, dataset and best epoch)
+ * served by a gateway process, in req/s and p99 at `--connections` concurrent requests, side
+ * by side with a bare Apollo Server answering `{__typename}` (the floor) and the gateway's own
+ * authenticated `{__typename}` (auth and plugins, no data), driven by the same client.
+ *
+ *   npx tsx bench/reads.bench.ts [--only db|graphql] [--runs 100000] [--models 10000] [--points 1000000]
+ *     [--iterations 40] [--graphql-runs 50] [--connections 16] [--seconds 5]
+ *   (READS_GATEWAY_NODE_ARGS adds node flags to the gateway process, e.g. --cpu-prof.)
  */
 import { parseArgs } from "node:util";
 import {
@@ -20,6 +27,7 @@ import {
 } from "@graft/db";
 import { createTestDatabaseTarget, testPostgresServer } from "@graft/db/testing";
 import { sql } from "drizzle-orm";
+import { drive, type Load, runsPageBody, startBareApollo, startSeededGateway } from "./graphql-reads.ts";
 
 const { values } = parseArgs({
   options: {
@@ -27,6 +35,10 @@ const { values } = parseArgs({
     models: { type: "string", default: "10000" },
     points: { type: "string", default: "1000000" },
     iterations: { type: "string", default: "40" },
+    only: { type: "string" },
+    "graphql-runs": { type: "string", default: "50" },
+    connections: { type: "string", default: "16" },
+    seconds: { type: "string", default: "5" },
   },
 });
 const RUNS = Number(values.runs);
@@ -150,23 +162,71 @@ async function bench(name: string, db: Db): Promise<void> {
   console.log(`  (last page held ${pageSize} runs, subtree ${subtree} models, series ${points} points)`);
 }
 
-const pglite = await createDatabase();
-try {
-  await bench("PGlite (in memory)", pglite.db);
-} finally {
-  await pglite.close();
-}
-
-if (testPostgresServer()) {
-  const target = await createTestDatabaseTarget("postgres");
+async function graphqlBench(name: string, databaseUrl?: string): Promise<void> {
+  console.log(`\n${name}: GraphQL, ${values.connections} connections, ${values.seconds} s each`);
+  const connections = Number(values.connections);
+  const seconds = Number(values.seconds);
+  const runs = Number(values["graphql-runs"]);
+  const bare = await startBareApollo();
   try {
-    const postgres = await createDatabase({ url: target.databaseUrl });
+    const nodeArgs = process.env.READS_GATEWAY_NODE_ARGS?.split(" ").filter(Boolean) ?? [];
+    const gateway = await startSeededGateway({ databaseUrl, runs, epochs: 10, nodeArgs });
     try {
-      await bench("PostgreSQL (DATABASE_URL, fresh database)", postgres.db);
+      const auth = { authorization: `Bearer ${gateway.apiKey}` };
+      const typename = JSON.stringify({ query: "{ __typename }" });
+      const floor = await drive(bare.url, typename, {}, connections, seconds);
+      const rows: [string, Load][] = [
+        ["bare Apollo Server { __typename } (floor)", floor],
+        ["gateway { __typename }, with API key", await drive(gateway.url, typename, auth, connections, seconds)],
+        [
+          `gateway runs page (dashboard query, ${runs} runs)`,
+          await drive(gateway.url, runsPageBody(gateway.baseModelId), auth, connections, seconds),
+        ],
+      ];
+      for (const [label, load] of rows) {
+        console.log(
+          `  ${label.padEnd(44)} ${load.reqPerSecond.toFixed(0).padStart(6)} req/s (${(load.reqPerSecond / floor.reqPerSecond).toFixed(3)}x floor)   p50 ${load.p50.toFixed(1).padStart(6)} ms   p99 ${load.p99.toFixed(1).padStart(6)} ms (${(load.p99 / floor.p99).toFixed(1)}x floor)${load.errors ? `   ${load.errors} ERRORS` : ""}`,
+        );
+      }
     } finally {
-      await postgres.close();
+      await gateway.stop();
     }
   } finally {
-    await target.cleanup();
+    await bare.stop();
+  }
+}
+
+if (values.only !== "graphql") {
+  const pglite = await createDatabase();
+  try {
+    await bench("PGlite (in memory)", pglite.db);
+  } finally {
+    await pglite.close();
+  }
+
+  if (testPostgresServer()) {
+    const target = await createTestDatabaseTarget("postgres");
+    try {
+      const postgres = await createDatabase({ url: target.databaseUrl });
+      try {
+        await bench("PostgreSQL (DATABASE_URL, fresh database)", postgres.db);
+      } finally {
+        await postgres.close();
+      }
+    } finally {
+      await target.cleanup();
+    }
+  }
+}
+
+if (values.only !== "db") {
+  await graphqlBench("PGlite (gateway process, in memory)");
+  if (testPostgresServer()) {
+    const target = await createTestDatabaseTarget("postgres");
+    try {
+      await graphqlBench("PostgreSQL (gateway process, fresh database)", target.databaseUrl);
+    } finally {
+      await target.cleanup();
+    }
   }
 }

@@ -28,13 +28,17 @@ const EXCLUSIVE = [
   "test/hostile-web.test.ts",
   "test/topology-processes.test.ts",
   "test/trainer-recovery.test.ts",
+  "test/trainer-liveness.test.ts",
   "test/cli-platform.test.ts",
   "test/launcher-restart.test.ts",
+  "test/launcher-supervision.test.ts",
   "services/trainer/src/engine/mobilenet.test.ts",
   "test/trainer-control.test.ts",
   "test/readme-samples.test.ts",
   "test/trainer-fine-tune.test.ts",
+  "test/studies.test.ts",
   "services/trainer/src/engine/fine-tune.test.ts",
+  "services/trainer/src/engine/exact-resume.test.ts",
 ];
 const NEEDS_WEB_BUILD = new Set(["test/web-dashboard.test.ts", "test/web-proxy.test.ts", "test/hostile-web.test.ts"]);
 

@@ -23,8 +23,10 @@ export async function startGatewayProcess(
   config: ChildConfig,
   name = "gateway",
   echo = process.env.GRAFT_TEST_ECHO === "1",
+  /** Node flags for the gateway process (benches: `--cpu-prof`). */
+  nodeArgs: readonly string[] = [],
 ): Promise<GatewayProcess> {
-  const child: ChildProcess = spawn(process.execPath, ["--import", "tsx", CHILD], {
+  const child: ChildProcess = spawn(process.execPath, [...nodeArgs, "--import", "tsx", CHILD], {
     env: { ...process.env, GRAFT_TEST_GATEWAY_CONFIG: JSON.stringify(config) },
     stdio: ["ignore", "pipe", "pipe"],
   });

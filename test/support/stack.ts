@@ -12,6 +12,9 @@ import { graphql, startTrainerProcess, stopTrainers, type TrainerProcess } from 
  */
 export const TEST_ACK_WAIT_MS = 12_000;
 
+/** The stack's gateway marks a trainer OFFLINE after this long without a heartbeat. */
+export const TEST_OFFLINE_AFTER_MS = 6_000;
+
 /** Waiting on a condition across processes: generous, for a loaded 2-core machine. */
 export const PLATFORM_WAIT = { timeoutMs: 60_000, intervalMs: 250 } as const;
 
@@ -113,7 +116,7 @@ async function startStack(builtinModels: BuiltinModelKey[]): Promise<RunningStac
       pgliteDir: target.pgliteDir,
       builtinModels,
       memoryStorage: true,
-      trainerOfflineAfterMs: 6_000,
+      trainerOfflineAfterMs: TEST_OFFLINE_AFTER_MS,
     });
   } catch (error) {
     await target?.cleanup();

@@ -1,4 +1,4 @@
-import { ControlKind, type FreezeInput, FreezeStrategy } from "@graft/client";
+import { ControlKind, type FreezeInput, FreezeStrategy, StudyArm } from "@graft/client";
 import { InvalidArgumentError } from "commander";
 
 // Parsers for commander options check a value's form (a number, one of the choices) before
@@ -66,4 +66,26 @@ export function controls(value: string): ControlKind[] {
     );
   if (new Set(kinds).size !== kinds.length) throw new InvalidArgumentError("each control kind at most once.");
   return kinds as ControlKind[];
+}
+
+/** `0.01,0.1,1` -> numbers (their range is the gateway's to check). */
+export function decimals(value: string): number[] {
+  return list(value).map((v) => decimal()(v));
+}
+
+/** `1,2,3` -> integers. */
+export function integers(value: string): number[] {
+  return list(value).map((v) => integer()(v));
+}
+
+/** `fine-tune,scratch,linear-probe` -> [FINE_TUNE, SCRATCH, LINEAR_PROBE]. */
+export function studyArms(value: string): StudyArm[] {
+  const arms = list(value).map((v) => v.toUpperCase().replaceAll("-", "_"));
+  const known = Object.values(StudyArm) as string[];
+  const unknown = arms.find((a) => !known.includes(a));
+  if (unknown !== undefined)
+    throw new InvalidArgumentError(
+      `expected a list of fine-tune, scratch, linear-probe; got "${unknown.toLowerCase().replaceAll("_", "-")}".`,
+    );
+  return arms as StudyArm[];
 }

@@ -4,7 +4,7 @@
  * all parsed as data with limits. Add exports here with intention.
  */
 export { CUSTOM_LAYER_CLASSES, CUSTOM_LAYER_CONFIGS, type CustomLayerClass } from "./custom-layers.ts";
-export { InvalidDatasetError, InvalidModelError, UnsafeArchiveError } from "./errors.ts";
+export { InvalidDatasetError, InvalidModelError, ModelLimitError, UnsafeArchiveError } from "./errors.ts";
 export { type FeatureLayerCandidate, featureLayerCandidates } from "./feature-layers.ts";
 export {
   type DecodedImage,

@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
-import type { LayerRecord } from "@graft/contracts";
+import { deceptiveTextProblem, jsonDepth, type LayerRecord, MAX_JSON_DEPTH } from "@graft/contracts";
 import { customLayerProblem } from "./custom-layers.ts";
-import { InvalidModelError } from "./errors.ts";
+import { InvalidModelError, ModelLimitError } from "./errors.ts";
 import { type ParsedTokenizer, parseTokenizer, TOKENIZER_FILE } from "./tokenizer.ts";
 
 /**
@@ -43,6 +43,12 @@ export interface ParsedModel {
 
 export const WEIGHTS_FILE = "weights.bin";
 
+/**
+ * Bounds on what a model file may ask of Graft. Every one is checked from the manifest and
+ * topology before weights are concatenated, hashed or handed to a trainer, so a small
+ * hostile file costs little: a trainer given a [16000, 16000, 3] input would run out of
+ * memory, and so would the next one the job was retried on.
+ */
 export interface ModelLimits {
   /** @default 32 MiB */
   maxModelJsonBytes?: number;
@@ -50,7 +56,32 @@ export interface ModelLimits {
   maxWeightBytes?: number;
   /** @default 5000 */
   maxLayers?: number;
+  /** Weight entries in the manifest, all groups together. @default 20_000 */
+  maxWeightEntries?: number;
+  /** Weight shard files the manifest names. @default 256 */
+  maxShards?: number;
+  /** Characters in a layer or weight name. @default 256 layer, 512 weight */
+  maxLayerNameLength?: number;
+  maxWeightNameLength?: number;
+  /** Parameters (weight elements) in all. @default 100_000_000 */
+  maxParameters?: number;
+  /** Elements of one input sample (product of the input shape), and its rank. @default 4_194_304, 4 */
+  maxInputElements?: number;
+  maxInputRank?: number;
 }
+
+const DEFAULT_LIMITS: Required<ModelLimits> = {
+  maxModelJsonBytes: 32 * 2 ** 20,
+  maxWeightBytes: 2 ** 30,
+  maxLayers: 5000,
+  maxWeightEntries: 20_000,
+  maxShards: 256,
+  maxLayerNameLength: 256,
+  maxWeightNameLength: 512,
+  maxParameters: 100_000_000,
+  maxInputElements: 2 ** 22,
+  maxInputRank: 4,
+};
 
 const BYTES_PER_DTYPE: Record<string, number> = { float32: 4, int32: 4, bool: 1, uint8: 1, uint16: 2, float16: 2 };
 
@@ -60,19 +91,33 @@ export interface RawLayer {
 }
 
 /** Parses model.json and its shard files (as found in a zip or fetched beside a URL). */
-export function parseModelFiles(files: Map<string, Uint8Array>, limits: ModelLimits = {}): ParsedModel {
+export function parseModelFiles(files: Map<string, Uint8Array>, given: ModelLimits = {}): ParsedModel {
+  const limits = { ...DEFAULT_LIMITS, ...given };
   const jsonBytes = files.get("model.json");
   if (!jsonBytes) throw new InvalidModelError("model.json is missing");
-  if (jsonBytes.byteLength > (limits.maxModelJsonBytes ?? 32 * 2 ** 20))
-    throw new InvalidModelError("model.json is too large");
+  if (jsonBytes.byteLength > limits.maxModelJsonBytes)
+    throw new ModelLimitError("MODEL_JSON_BYTES", limits.maxModelJsonBytes, "model.json is too large");
+  let text: string;
+  try {
+    text = new TextDecoder("utf-8", { fatal: true }).decode(jsonBytes);
+  } catch (cause) {
+    throw new InvalidModelError("model.json is not valid UTF-8", { cause });
+  }
+  // Deep nesting would overflow the stack in JSON.stringify or a trainer's recursive reader.
+  if (jsonDepth(text) > MAX_JSON_DEPTH)
+    throw new ModelLimitError("JSON_DEPTH", MAX_JSON_DEPTH, "model.json is nested too deeply");
   let modelJson: Record<string, unknown>;
   try {
-    modelJson = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(jsonBytes));
+    modelJson = JSON.parse(text);
   } catch (cause) {
     throw new InvalidModelError("model.json is not valid JSON", { cause });
   }
   if (!isObject(modelJson)) throw new InvalidModelError("model.json is not a JSON object");
-  const groups = manifestGroups(modelJson);
+  const groups = manifestGroups(modelJson, limits);
+  const shardCount = groups.reduce((n, g) => n + g.paths.length, 0);
+  if (shardCount > limits.maxShards)
+    throw new ModelLimitError("MODEL_SHARDS", limits.maxShards, `the manifest names ${shardCount} weight files`);
+  let shardBytes = 0;
   const chunks: Uint8Array[] = [];
   for (const group of groups) {
     for (const path of group.paths) {
@@ -80,6 +125,10 @@ export function parseModelFiles(files: Map<string, Uint8Array>, limits: ModelLim
         throw new InvalidModelError(`weight path ${JSON.stringify(path)} is not a plain file name`);
       const shard = files.get(path);
       if (!shard) throw new InvalidModelError(`weight file ${path} is missing`);
+      shardBytes += shard.byteLength;
+      // A shard named twice would otherwise be counted, and copied, once per mention.
+      if (shardBytes > limits.maxWeightBytes)
+        throw new ModelLimitError("MODEL_WEIGHT_BYTES", limits.maxWeightBytes, "weights are too large");
       chunks.push(shard);
     }
   }
@@ -89,39 +138,52 @@ export function parseModelFiles(files: Map<string, Uint8Array>, limits: ModelLim
     weightsManifest: [{ paths: [WEIGHTS_FILE], weights: groups.flatMap((g) => g.weights) }],
   };
   const tokenizer = files.get(TOKENIZER_FILE);
-  return parseModelArtifact({ modelJson: consolidated, weights, ...(tokenizer ? { tokenizer } : {}) }, limits);
+  return parseModelArtifact({ modelJson: consolidated, weights, ...(tokenizer ? { tokenizer } : {}) }, given);
 }
 
 /** Validates an artifact (consolidated or not) and describes it: layers, per-layer hashes, shapes. */
-export function parseModelArtifact(artifact: ModelArtifact, limits: ModelLimits = {}): ParsedModel {
+export function parseModelArtifact(artifact: ModelArtifact, given: ModelLimits = {}): ParsedModel {
+  const limits = { ...DEFAULT_LIMITS, ...given };
   const { modelJson, weights } = artifact;
-  if (weights.byteLength > (limits.maxWeightBytes ?? 2 ** 30)) throw new InvalidModelError("weights are too large");
+  if (weights.byteLength > limits.maxWeightBytes)
+    throw new ModelLimitError("MODEL_WEIGHT_BYTES", limits.maxWeightBytes, "weights are too large");
   const tokenizer = artifact.tokenizer ? parseTokenizer(artifact.tokenizer) : null;
   const topology = modelTopology(modelJson);
-  const rawLayers = topologyLayers(topology);
+  const rawLayers = topologyLayers(topology, limits.maxLayers);
   if (rawLayers.length === 0) throw new InvalidModelError("the model has no layers");
-  if (rawLayers.length > (limits.maxLayers ?? 5000)) throw new InvalidModelError("the model has too many layers");
   const layerNames = rawLayers.map((layer, i) => {
     const name = layer.config?.name;
     if (typeof name !== "string" || name.length === 0) throw new InvalidModelError(`layer ${i} has no name`);
+    if (name.length > limits.maxLayerNameLength)
+      throw new ModelLimitError("MODEL_NAME_LENGTH", limits.maxLayerNameLength, `layer ${i} has a name too long`);
+    // Layer names are shown in the dashboard and CLI, and chosen as cut points by name.
+    const deceptive = deceptiveTextProblem(name);
+    if (deceptive) throw new InvalidModelError(`layer ${i}'s name ${deceptive}`);
     const problem = customLayerProblem(layer.class_name, layer.config);
     if (problem) throw new InvalidModelError(`layer ${name}: ${problem}`);
     return name;
   });
   if (tokenizer) checkTokenizerFits(rawLayers, tokenizer);
+  const inputShape = inputShapeOf(rawLayers, topology, limits);
 
-  const specs = manifestGroups(modelJson).flatMap((g) => g.weights);
+  const specs = manifestGroups(modelJson, limits).flatMap((g) => g.weights);
+  const parameters = specs.reduce((sum, spec) => sum + elementCount(spec.shape), 0);
+  if (parameters > limits.maxParameters)
+    throw new ModelLimitError("MODEL_PARAMETERS", limits.maxParameters, `the model has ${parameters} parameters`);
   const offsets = weightOffsets(specs);
   if (offsets.total !== weights.byteLength)
     throw new InvalidModelError(`weights hold ${weights.byteLength} bytes but the manifest needs ${offsets.total}`);
 
   const byLayer = new Map<string, { spec: WeightSpec; bytes: Uint8Array }[]>();
   const known = new Set(layerNames);
+  const longestLayerName = layerNames.reduce((n, name) => Math.max(n, name.length), 0);
   for (const [i, spec] of specs.entries()) {
-    const layer = layerOfWeight(spec.name, known);
+    const layer = layerOfWeight(spec.name, known, longestLayerName);
     const start = offsets.starts[i] as number;
     const bytes = weights.subarray(start, start + byteLength(spec));
-    byLayer.set(layer, [...(byLayer.get(layer) ?? []), { spec, bytes }]);
+    const list = byLayer.get(layer);
+    if (list) list.push({ spec, bytes });
+    else byLayer.set(layer, [{ spec, bytes }]);
   }
 
   const layers: LayerRecord[] = rawLayers.map((raw, index) => {
@@ -142,7 +204,7 @@ export function parseModelArtifact(artifact: ModelArtifact, limits: ModelLimits 
   return {
     artifact,
     architecture: architectureName(topology),
-    inputShape: inputShapeOf(rawLayers, topology),
+    inputShape,
     outputUnits: outputUnitsOf(rawLayers),
     layers,
     paramCount: layers.reduce((sum, l) => sum + l.params, 0),
@@ -229,10 +291,12 @@ export function modelTopology(modelJson: Record<string, unknown>): Record<string
   return inner;
 }
 
-export function topologyLayers(topology: Record<string, unknown>): RawLayer[] {
+export function topologyLayers(topology: Record<string, unknown>, maxLayers = DEFAULT_LIMITS.maxLayers): RawLayer[] {
   const config = topology.config;
   const layers = Array.isArray(config) ? config : isObject(config) ? config.layers : undefined;
   if (!Array.isArray(layers)) throw new InvalidModelError("modelTopology has no layer list");
+  if (layers.length > maxLayers)
+    throw new ModelLimitError("MODEL_LAYERS", maxLayers, `the model has ${layers.length} layers`);
   for (const [i, layer] of layers.entries()) {
     if (!isObject(layer) || typeof layer.class_name !== "string" || !isObject(layer.config))
       throw new InvalidModelError(`layer ${i} is malformed`);
@@ -240,21 +304,32 @@ export function topologyLayers(topology: Record<string, unknown>): RawLayer[] {
   return layers as RawLayer[];
 }
 
-function manifestGroups(modelJson: Record<string, unknown>): { paths: string[]; weights: WeightSpec[] }[] {
+function manifestGroups(
+  modelJson: Record<string, unknown>,
+  limits: Pick<Required<ModelLimits>, "maxWeightEntries" | "maxWeightNameLength"> = DEFAULT_LIMITS,
+): { paths: string[]; weights: WeightSpec[] }[] {
   const manifest = modelJson.weightsManifest;
   if (!Array.isArray(manifest)) throw new InvalidModelError("weightsManifest is missing");
-  return manifest.map((group, g) => {
+  let entries = 0;
+  for (const [g, group] of manifest.entries()) {
     if (!isObject(group) || !Array.isArray(group.paths) || !Array.isArray(group.weights))
       throw new InvalidModelError(`weightsManifest group ${g} is malformed`);
-    for (const spec of group.weights) checkSpec(spec);
-    return group as { paths: string[]; weights: WeightSpec[] };
-  });
+    entries += group.weights.length;
+  }
+  if (entries > limits.maxWeightEntries)
+    throw new ModelLimitError("MODEL_WEIGHT_ENTRIES", limits.maxWeightEntries, `the manifest lists ${entries} weights`);
+  for (const group of manifest as { paths: string[]; weights: unknown[] }[]) {
+    for (const spec of group.weights) checkSpec(spec, limits.maxWeightNameLength);
+  }
+  return manifest as { paths: string[]; weights: WeightSpec[] }[];
 }
 
-function checkSpec(spec: unknown): asserts spec is WeightSpec {
+function checkSpec(spec: unknown, maxNameLength: number): asserts spec is WeightSpec {
   if (!isObject(spec) || typeof spec.name !== "string" || !Array.isArray(spec.shape))
     throw new InvalidModelError("a weight spec lacks name or shape");
-  if (!spec.shape.every((d) => Number.isInteger(d) && d >= 0 && d < 2 ** 31))
+  if (spec.name.length > maxNameLength)
+    throw new ModelLimitError("MODEL_NAME_LENGTH", maxNameLength, "a weight has a name too long");
+  if (spec.shape.length > 8 || !spec.shape.every((d) => Number.isInteger(d) && d >= 0 && d < 2 ** 31))
     throw new InvalidModelError(`weight ${spec.name} has an invalid shape`);
   if (!["float32", "int32", "bool"].includes(spec.dtype as string))
     throw new InvalidModelError(`weight ${spec.name} has unsupported dtype ${String(spec.dtype)}`);
@@ -281,14 +356,23 @@ function weightOffsets(specs: WeightSpec[]) {
   return { starts, total };
 }
 
-/** `block_1/conv/kernel` belongs to the longest known layer name that prefixes it. */
-function layerOfWeight(weightName: string, layers: Set<string>): string {
-  const parts = weightName.split("/");
-  for (let n = parts.length - 1; n >= 1; n--) {
-    const candidate = parts.slice(0, n).join("/");
-    if (layers.has(candidate)) return candidate;
+/**
+ * `block_1/conv/kernel` belongs to the longest known layer name that prefixes it. Only
+ * prefixes no longer than the longest layer name are looked up, so the work per weight is
+ * bounded by that length however many `/` the weight name holds (the nested slicing this
+ * replaces was quadratic: seconds for a 1 KB file naming a weight with 20,000 slashes).
+ */
+function layerOfWeight(weightName: string, layers: Set<string>, longestLayerName: number): string {
+  let cut = weightName.lastIndexOf("/");
+  const owner = cut > 0 ? weightName.slice(0, cut) : weightName;
+  while (cut > 0) {
+    if (cut <= longestLayerName) {
+      const candidate = weightName.slice(0, cut);
+      if (layers.has(candidate)) return candidate;
+    }
+    cut = weightName.lastIndexOf("/", cut - 1);
   }
-  return parts.slice(0, -1).join("/") || weightName;
+  return owner;
 }
 
 function architectureName(topology: Record<string, unknown>): string {
@@ -297,7 +381,11 @@ function architectureName(topology: Record<string, unknown>): string {
   return name ?? String(topology.class_name);
 }
 
-function inputShapeOf(layers: RawLayer[], topology: Record<string, unknown>): number[] {
+function inputShapeOf(
+  layers: RawLayer[],
+  topology: Record<string, unknown>,
+  limits: Pick<Required<ModelLimits>, "maxInputElements" | "maxInputRank">,
+): number[] {
   const first = layers[0] as RawLayer;
   const shape = first.config.batch_input_shape ?? first.config.batchInputShape ?? first.config.batch_shape;
   if (!Array.isArray(shape) || shape.length < 2)
@@ -307,6 +395,15 @@ function inputShapeOf(layers: RawLayer[], topology: Record<string, unknown>): nu
   const dims = shape.slice(1);
   if (!dims.every((d) => Number.isInteger(d) && d > 0))
     throw new InvalidModelError("the input shape has unknown dimensions");
+  if (dims.length > limits.maxInputRank)
+    throw new ModelLimitError("MODEL_INPUT_SHAPE", limits.maxInputRank, `the input has ${dims.length} dimensions`);
+  const elements = (dims as number[]).reduce((a, b) => a * b, 1);
+  if (elements > limits.maxInputElements)
+    throw new ModelLimitError(
+      "MODEL_INPUT_SHAPE",
+      limits.maxInputElements,
+      `an input of shape [${dims.join(", ")}] has ${elements} elements per sample`,
+    );
   return dims as number[];
 }
 

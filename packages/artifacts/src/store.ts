@@ -8,6 +8,11 @@ export const ARTIFACTS_BUCKET = "graft-artifacts";
 /** The artifact store: a NATS JetStream Object Store bucket (S3-compatible stores can sit behind the same shape). */
 export interface ArtifactStore {
   put(key: string, bytes: Uint8Array): Promise<{ sizeBytes: number; sha256: string }>;
+  /**
+   * Streams chunks into the store, hashing as they pass, without holding the whole object.
+   * Throws (and stores nothing) when the source throws, e.g. on passing a size limit.
+   */
+  putStream(key: string, chunks: AsyncIterable<Uint8Array>): Promise<{ sizeBytes: number; sha256: string }>;
   get(key: string): Promise<Uint8Array | null>;
   delete(key: string): Promise<void>;
 }
@@ -31,6 +36,30 @@ export async function openArtifactStore(
     async put(key, bytes) {
       await bucket.putBlob({ name: key }, bytes);
       return { sizeBytes: bytes.byteLength, sha256: sha256Hex(bytes) };
+    },
+    async putStream(key, chunks) {
+      const hash = createHash("sha256");
+      let sizeBytes = 0;
+      const iterator = chunks[Symbol.asyncIterator]();
+      const stream = new ReadableStream<Uint8Array>({
+        async pull(controller) {
+          const next = await iterator.next();
+          if (next.done) return controller.close();
+          hash.update(next.value);
+          sizeBytes += next.value.byteLength;
+          controller.enqueue(next.value);
+        },
+        async cancel(reason) {
+          await iterator.return?.(reason);
+        },
+      });
+      try {
+        await bucket.put({ name: key }, stream);
+      } catch (error) {
+        await bucket.delete(key).catch(() => {});
+        throw error;
+      }
+      return { sizeBytes, sha256: hash.digest("hex") };
     },
     async get(key) {
       const blob = await bucket.getBlob(key);

@@ -1,3 +1,4 @@
+import { deceptiveTextProblem } from "@graft/contracts";
 import { CsvError, parse } from "csv-parse/sync";
 import { InvalidDatasetError } from "./errors.ts";
 
@@ -118,6 +119,8 @@ class Collector {
     if (labelName.length === 0) throw new InvalidDatasetError("empty label", where);
     if (labelName.length > this.limits.maxLabelChars || CONTROL.test(labelName))
       throw new InvalidDatasetError(`labels are at most ${this.limits.maxLabelChars} printable characters`, where);
+    const deceptive = deceptiveTextProblem(labelName);
+    if (deceptive) throw new InvalidDatasetError(`label ${deceptive}`, where);
     let index = this.labelIndex.get(labelName);
     if (index === undefined) {
       // Refuse as soon as the class count is out of bounds, so a file of unique labels costs little.

@@ -77,3 +77,51 @@ test("rejects datasets with one class, stray files or undecodable images", () =>
     (error: unknown) => error instanceof InvalidDatasetError && error.entry === "dogs/1.jpg",
   );
 });
+
+/** Offsets of the central directory entries of a zip fflate wrote (no comment, no Zip64). */
+function centralEntries(zip: Uint8Array): number[] {
+  const view = new DataView(zip.buffer, zip.byteOffset, zip.byteLength);
+  const end = zip.byteLength - 22;
+  const count = view.getUint16(end + 10, true);
+  let at = view.getUint32(end + 16, true);
+  const out: number[] = [];
+  for (let i = 0; i < count; i++) {
+    out.push(at);
+    at += 46 + view.getUint16(at + 28, true) + view.getUint16(at + 30, true) + view.getUint16(at + 32, true);
+  }
+  return out;
+}
+
+test("refuses entries whose data overlap (many names inflating the same bytes)", () => {
+  const zip = zipSync({ "cats/1.png": png(2, 2, 1), "dogs/1.png": png(2, 2, 2) }, { level: 0 });
+  const view = new DataView(zip.buffer);
+  const [, second] = centralEntries(zip) as [number, number];
+  view.setUint32(second + 42, 0, true); // the second entry now points at the first one's data
+  assert.throws(
+    () => unzipSafely(zip),
+    (error: unknown) => error instanceof UnsafeArchiveError && /overlap/.test(error.message),
+  );
+});
+
+test("counts a stored entry's real length, whatever size it declares", () => {
+  const zip = zipSync({ "a.bin": new Uint8Array(100_000) }, { level: 0 });
+  const [first] = centralEntries(zip) as [number];
+  new DataView(zip.buffer).setUint32(first + 24, 10, true); // declares 10 bytes uncompressed
+  assert.throws(
+    () => unzipSafely(zip, { maxEntryBytes: 1000 }),
+    (error: unknown) => error instanceof UnsafeArchiveError && error.limit === "ARCHIVE_BYTES",
+  );
+  assert.equal(unzipSafely(zip).get("a.bin")?.byteLength, 100_000);
+});
+
+test("refuses an entry pointing outside the archive and a directory claiming more entries than the limit", () => {
+  const zip = zipSync({ "a.bin": strToU8("x") });
+  const [first] = centralEntries(zip) as [number];
+  new DataView(zip.buffer).setUint32(first + 42, 0x7fff_0000, true);
+  assert.throws(() => unzipSafely(zip), /outside the archive/);
+  const many = zipSync(Object.fromEntries(Array.from({ length: 10 }, (_, i) => [`f${i}`, strToU8("x")])));
+  assert.throws(
+    () => unzipSafely(many, { maxEntries: 3 }),
+    (error: unknown) => error instanceof UnsafeArchiveError && error.limit === "ARCHIVE_ENTRIES",
+  );
+});

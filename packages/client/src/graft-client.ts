@@ -104,6 +104,25 @@ export class GraftClient {
     return (await this.request(G.StartFineTuneDocument, { input })).startFineTune;
   }
 
+  /** Starts a data-efficiency study: every run of its grid, or none (typed error). */
+  async startStudy(input: G.StartStudyInput) {
+    return (await this.request(G.StartStudyDocument, { input })).startStudy;
+  }
+
+  async studies() {
+    return (await this.request(G.StudiesDocument)).studies;
+  }
+
+  /** A study with its runs, table (cells) and learning curve. */
+  async study(id: string, options: { targetAccuracy?: number } = {}) {
+    return (await this.request(G.StudyDocument, { id, targetAccuracy: options.targetAccuracy })).study;
+  }
+
+  /** Which base and strategy transfer best onto a dataset, best first. */
+  async leaderboard(datasetId: string) {
+    return (await this.request(G.LeaderboardDocument, { datasetId })).leaderboard;
+  }
+
   async cancelRun(id: string) {
     return (await this.request(G.CancelRunDocument, { id })).cancelRun;
   }

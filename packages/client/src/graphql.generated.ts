@@ -162,6 +162,39 @@ export type RunOrder = {
   direction: SortDirection;
 };
 
+/** A study's arms: the requested fine-tune, and the SCRATCH and LINEAR_PROBE controls derived from it. */
+export const StudyArm = {
+  FineTune: 'FINE_TUNE',
+  Scratch: 'SCRATCH',
+  LinearProbe: 'LINEAR_PROBE'
+} as const;
+
+export type StudyArm = typeof StudyArm[keyof typeof StudyArm];
+/** RUNNING while any run is queued or running; then SUCCEEDED if every run did, else FAILED. */
+export const StudyStatus = {
+  Running: 'RUNNING',
+  Succeeded: 'SUCCEEDED',
+  Failed: 'FAILED'
+} as const;
+
+export type StudyStatus = typeof StudyStatus[keyof typeof StudyStatus];
+/** How a run used its base, as a leaderboard compares them. */
+export const TransferStrategy = {
+  /** Frozen base, linear head. */
+  LinearProbe: 'LINEAR_PROBE',
+  /** Frozen base, a hidden layer in the head. */
+  FrozenBase: 'FROZEN_BASE',
+  /** Frozen base with an unfreeze schedule. */
+  GradualUnfreeze: 'GRADUAL_UNFREEZE',
+  /** The first N base layers frozen. */
+  PartialFreeze: 'PARTIAL_FREEZE',
+  /** Every layer trained from the pre-trained weights. */
+  FullFineTune: 'FULL_FINE_TUNE',
+  /** The base's architecture from re-initialized weights (no transfer: the yardstick). */
+  Scratch: 'SCRATCH'
+} as const;
+
+export type TransferStrategy = typeof TransferStrategy[keyof typeof TransferStrategy];
 export const EventDropKind = {
   /** The sender does not hold the run's attempt, or the event's identity does not check out. */
   Refused: 'REFUSED',
@@ -270,6 +303,8 @@ export type StartFineTuneInput = {
   validationSplit?: number | null | undefined;
   seed?: number | null | undefined;
   maxSamples?: number | null | undefined;
+  /** Share of the training split to train on, in (0, 1]; the validation set stays the same. */
+  trainFraction?: number | null | undefined;
   /** Default: the base's feature layer (Model.fineTuneDefaults). */
   featureLayer?: string | null | undefined;
   initialization?: Initialization | null | undefined;
@@ -279,6 +314,39 @@ export type StartFineTuneInput = {
    * itself what the control would be.
    */
   controls?: Array<ControlKind> | null | undefined;
+};
+
+/** A study's FINE_TUNE arm, as in StartFineTuneInput; the control arms derive from it. */
+export type StudyFineTuneInput = {
+  batchSize?: number | null | undefined;
+  optimizer?: Optimizer | null | undefined;
+  /** Default: the base's measured default. */
+  learningRate?: number | null | undefined;
+  freeze?: FreezeInput | null | undefined;
+  /** Default: the base's measured default. */
+  head?: HeadInput | null | undefined;
+  unfreezeSchedule?: Array<UnfreezeStepInput> | null | undefined;
+  /** Must be > 0: cells compare validation accuracy. */
+  validationSplit?: number | null | undefined;
+  maxSamples?: number | null | undefined;
+  /** Default: the base's feature layer. */
+  featureLayer?: string | null | undefined;
+};
+
+/**
+ * The grid runs exactly |baseModelIds| x |fractions| x |arms| x |seeds| runs (at most 60); each
+ * list non-empty, without repeats; fractions in (0, 1].
+ */
+export type StartStudyInput = {
+  name: string;
+  baseModelIds: Array<string>;
+  datasetId: string;
+  fractions: Array<number>;
+  arms: Array<StudyArm>;
+  seeds: Array<number>;
+  epochs: number;
+  pool?: string | null | undefined;
+  fineTune?: StudyFineTuneInput | null | undefined;
 };
 
 export type RegisterTrainerInput = {
@@ -403,7 +471,7 @@ export type EpochFieldsFragment = { epoch: number, loss: number, accuracy: numbe
 
 export type RunSummaryFragment = { id: string, name: string | null, status: RunStatus, pool: string, attemptCount: number, trainingPath: TrainingPath | null, queuedAt: string, startedAt: string | null, finishedAt: string | null, baseModel: { id: string, name: string }, dataset: { id: string, name: string }, experiment: { id: string, name: string } | null, trainer: { id: string, name: string } | null, hyperparameters: { epochs: number, batchSize: number, optimizer: Optimizer, learningRate: number, freezeStrategy: FreezeStrategy, freezeLayers: number | null }, bestEpoch: { epoch: number, valAccuracy: number | null, valLoss: number | null, accuracy: number | null, loss: number } | null, outputModel: { id: string, name: string } | null, error: { code: RunErrorCode, message: string } | null };
 
-export type HyperparameterFieldsFragment = { epochs: number, batchSize: number, optimizer: Optimizer, learningRate: number, freezeStrategy: FreezeStrategy, freezeLayers: number | null, headHiddenUnits: number, headDropout: number, validationSplit: number, seed: number, maxSamples: number | null, featureLayer: string | null, initialization: Initialization, unfreezeSchedule: Array<{ epoch: number, layers: number }>, earlyStopping: { monitor: MetricName, patience: number, minDelta: number } | null };
+export type HyperparameterFieldsFragment = { epochs: number, batchSize: number, optimizer: Optimizer, learningRate: number, freezeStrategy: FreezeStrategy, freezeLayers: number | null, headHiddenUnits: number, headDropout: number, validationSplit: number, seed: number, maxSamples: number | null, trainFraction: number, featureLayer: string | null, initialization: Initialization, unfreezeSchedule: Array<{ epoch: number, layers: number }>, earlyStopping: { monitor: MetricName, patience: number, minDelta: number } | null };
 
 export type TransferGainFieldsFragment = { metric: MetricName, targetAccuracy: number | null, finalEpoch: number | null, finalDifference: number | null, epochSpeedup: number | null, timeSpeedup: number | null, linearProbeGap: number | null, linearProbeEpoch: number | null, complete: boolean, perEpoch: Array<{ epoch: number, run: number, scratch: number, difference: number }>, run: { epochs: number | null, seconds: number | null }, scratch: { epochs: number | null, seconds: number | null } };
 
@@ -471,7 +539,7 @@ export type RunQueryVariables = Exact<{
 }>;
 
 
-export type RunQuery = { run: { assignedAt: string | null, controlKind: ControlKind | null, id: string, name: string | null, status: RunStatus, pool: string, attemptCount: number, trainingPath: TrainingPath | null, queuedAt: string, startedAt: string | null, finishedAt: string | null, baseModel: { id: string, name: string, architecture: string }, experiment: { id: string, name: string, objectiveMetric: MetricName } | null, hyperparameters: { raw: unknown, epochs: number, batchSize: number, optimizer: Optimizer, learningRate: number, freezeStrategy: FreezeStrategy, freezeLayers: number | null, headHiddenUnits: number, headDropout: number, validationSplit: number, seed: number, maxSamples: number | null, featureLayer: string | null, initialization: Initialization, unfreezeSchedule: Array<{ epoch: number, layers: number }>, earlyStopping: { monitor: MetricName, patience: number, minDelta: number } | null }, attempts: Array<{ attempt: number, status: RunAttemptStatus, startedAt: string, endedAt: string | null, error: string | null, resumedFromEpoch: number, trainer: { id: string, name: string } | null }>, outputModel: { id: string, name: string, verifiedLineage: boolean | null } | null, controlOf: { id: string, name: string | null } | null, controls: Array<{ id: string, name: string | null, status: RunStatus, controlKind: ControlKind | null, epochs?: Array<{ epoch: number, loss: number, accuracy: number | null, valLoss: number | null, valAccuracy: number | null, learningRate: number, durationMs: number, samplesPerSecond: number, trainableParams: number, frozenLayers: number, attempt: number, recordedAt: string }> }>, transferGain: { metric: MetricName, targetAccuracy: number | null, finalEpoch: number | null, finalDifference: number | null, epochSpeedup: number | null, timeSpeedup: number | null, linearProbeGap: number | null, linearProbeEpoch: number | null, complete: boolean, perEpoch: Array<{ epoch: number, run: number, scratch: number, difference: number }>, run: { epochs: number | null, seconds: number | null }, scratch: { epochs: number | null, seconds: number | null } } | null, bestEpoch: { epoch: number, valAccuracy: number | null, valLoss: number | null, accuracy: number | null, loss: number, learningRate: number, durationMs: number, samplesPerSecond: number, trainableParams: number, frozenLayers: number, attempt: number, recordedAt: string } | null, epochs?: Array<{ epoch: number, loss: number, accuracy: number | null, valLoss: number | null, valAccuracy: number | null, learningRate: number, durationMs: number, samplesPerSecond: number, trainableParams: number, frozenLayers: number, attempt: number, recordedAt: string }>, lossSeries?: Array<{ epoch: number, last: number }>, valLossSeries?: Array<{ epoch: number, last: number }>, accuracySeries?: Array<{ epoch: number, last: number }>, valAccuracySeries?: Array<{ epoch: number, last: number }>, dataset: { id: string, name: string }, trainer: { id: string, name: string } | null, error: { code: RunErrorCode, message: string } | null } | null };
+export type RunQuery = { run: { assignedAt: string | null, controlKind: ControlKind | null, id: string, name: string | null, status: RunStatus, pool: string, attemptCount: number, trainingPath: TrainingPath | null, queuedAt: string, startedAt: string | null, finishedAt: string | null, baseModel: { id: string, name: string, architecture: string }, experiment: { id: string, name: string, objectiveMetric: MetricName } | null, hyperparameters: { raw: unknown, epochs: number, batchSize: number, optimizer: Optimizer, learningRate: number, freezeStrategy: FreezeStrategy, freezeLayers: number | null, headHiddenUnits: number, headDropout: number, validationSplit: number, seed: number, maxSamples: number | null, trainFraction: number, featureLayer: string | null, initialization: Initialization, unfreezeSchedule: Array<{ epoch: number, layers: number }>, earlyStopping: { monitor: MetricName, patience: number, minDelta: number } | null }, attempts: Array<{ attempt: number, status: RunAttemptStatus, startedAt: string, endedAt: string | null, error: string | null, resumedFromEpoch: number, trainer: { id: string, name: string } | null }>, outputModel: { id: string, name: string, verifiedLineage: boolean | null } | null, controlOf: { id: string, name: string | null } | null, controls: Array<{ id: string, name: string | null, status: RunStatus, controlKind: ControlKind | null, epochs?: Array<{ epoch: number, loss: number, accuracy: number | null, valLoss: number | null, valAccuracy: number | null, learningRate: number, durationMs: number, samplesPerSecond: number, trainableParams: number, frozenLayers: number, attempt: number, recordedAt: string }> }>, transferGain: { metric: MetricName, targetAccuracy: number | null, finalEpoch: number | null, finalDifference: number | null, epochSpeedup: number | null, timeSpeedup: number | null, linearProbeGap: number | null, linearProbeEpoch: number | null, complete: boolean, perEpoch: Array<{ epoch: number, run: number, scratch: number, difference: number }>, run: { epochs: number | null, seconds: number | null }, scratch: { epochs: number | null, seconds: number | null } } | null, bestEpoch: { epoch: number, valAccuracy: number | null, valLoss: number | null, accuracy: number | null, loss: number, learningRate: number, durationMs: number, samplesPerSecond: number, trainableParams: number, frozenLayers: number, attempt: number, recordedAt: string } | null, epochs?: Array<{ epoch: number, loss: number, accuracy: number | null, valLoss: number | null, valAccuracy: number | null, learningRate: number, durationMs: number, samplesPerSecond: number, trainableParams: number, frozenLayers: number, attempt: number, recordedAt: string }>, lossSeries?: Array<{ epoch: number, last: number }>, valLossSeries?: Array<{ epoch: number, last: number }>, accuracySeries?: Array<{ epoch: number, last: number }>, valAccuracySeries?: Array<{ epoch: number, last: number }>, dataset: { id: string, name: string }, trainer: { id: string, name: string } | null, error: { code: RunErrorCode, message: string } | null } | null };
 
 export type FilterOptionsQueryVariables = Exact<{
   modelsFirst?: number | null | undefined;
@@ -485,7 +553,7 @@ export type CompareRunQueryVariables = Exact<{
 }>;
 
 
-export type CompareRunQuery = { run: { id: string, name: string | null, status: RunStatus, baseModel: { id: string, name: string }, dataset: { id: string, name: string }, hyperparameters: { epochs: number, batchSize: number, optimizer: Optimizer, learningRate: number, freezeStrategy: FreezeStrategy, freezeLayers: number | null, headHiddenUnits: number, headDropout: number, validationSplit: number, seed: number, maxSamples: number | null, featureLayer: string | null, initialization: Initialization, unfreezeSchedule: Array<{ epoch: number, layers: number }>, earlyStopping: { monitor: MetricName, patience: number, minDelta: number } | null }, epochs: Array<{ epoch: number, loss: number, accuracy: number | null, valLoss: number | null, valAccuracy: number | null }>, bestEpoch: { epoch: number, loss: number, accuracy: number | null, valLoss: number | null, valAccuracy: number | null, learningRate: number, durationMs: number, samplesPerSecond: number, trainableParams: number, frozenLayers: number, attempt: number, recordedAt: string } | null } | null };
+export type CompareRunQuery = { run: { id: string, name: string | null, status: RunStatus, baseModel: { id: string, name: string }, dataset: { id: string, name: string }, hyperparameters: { epochs: number, batchSize: number, optimizer: Optimizer, learningRate: number, freezeStrategy: FreezeStrategy, freezeLayers: number | null, headHiddenUnits: number, headDropout: number, validationSplit: number, seed: number, maxSamples: number | null, trainFraction: number, featureLayer: string | null, initialization: Initialization, unfreezeSchedule: Array<{ epoch: number, layers: number }>, earlyStopping: { monitor: MetricName, patience: number, minDelta: number } | null }, epochs: Array<{ epoch: number, loss: number, accuracy: number | null, valLoss: number | null, valAccuracy: number | null }>, bestEpoch: { epoch: number, loss: number, accuracy: number | null, valLoss: number | null, valAccuracy: number | null, learningRate: number, durationMs: number, samplesPerSecond: number, trainableParams: number, frozenLayers: number, attempt: number, recordedAt: string } | null } | null };
 
 export type NewFineTuneOptionsQueryVariables = Exact<{
   modelsFirst?: number | null | undefined;
@@ -521,6 +589,37 @@ export type RunEventsSubscriptionVariables = Exact<{
 
 
 export type RunEventsSubscription = { runEvents: { kind: RunEventKind, runId: string, status: RunStatus, attempt: number | null, message: string | null, at: string, epoch: { epoch: number, loss: number, accuracy: number | null, valLoss: number | null, valAccuracy: number | null, learningRate: number, durationMs: number, samplesPerSecond: number, trainableParams: number, frozenLayers: number, attempt: number, recordedAt: string } | null } };
+
+export type StudySummaryFragment = { id: string, name: string, status: StudyStatus, fractions: Array<number>, arms: Array<StudyArm>, seeds: Array<number>, epochs: number, createdAt: string, dataset: { id: string, name: string }, baseModels: Array<{ id: string, name: string }> };
+
+export type StudyCellFieldsFragment = { arm: StudyArm, fraction: number, samples: number, runs: number, seeds: number, meanAccuracy: number | null, stdAccuracy: number | null, minAccuracy: number | null, maxAccuracy: number | null, meanSeconds: number | null, epochsToTarget: number | null, secondsToTarget: number | null, reachedTarget: number, baseModel: { id: string, name: string } };
+
+export type StudiesQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type StudiesQuery = { studies: Array<{ id: string, name: string, status: StudyStatus, fractions: Array<number>, arms: Array<StudyArm>, seeds: Array<number>, epochs: number, createdAt: string, dataset: { id: string, name: string }, baseModels: Array<{ id: string, name: string }> }> };
+
+export type StudyQueryVariables = Exact<{
+  id: string;
+  targetAccuracy?: number | null | undefined;
+}>;
+
+
+export type StudyQuery = { study: { targetAccuracy: number | null, id: string, name: string, status: StudyStatus, fractions: Array<number>, arms: Array<StudyArm>, seeds: Array<number>, epochs: number, createdAt: string, runs: Array<{ id: string, name: string | null, status: RunStatus, studyArm: StudyArm | null, hyperparameters: { seed: number, trainFraction: number }, baseModel: { id: string, name: string } }>, cells: Array<{ arm: StudyArm, fraction: number, samples: number, runs: number, seeds: number, meanAccuracy: number | null, stdAccuracy: number | null, minAccuracy: number | null, maxAccuracy: number | null, meanSeconds: number | null, epochsToTarget: number | null, secondsToTarget: number | null, reachedTarget: number, baseModel: { id: string, name: string } }>, curve: Array<{ arm: StudyArm, baseModel: { id: string, name: string }, points: Array<{ fraction: number, samples: number, meanAccuracy: number | null, stdAccuracy: number | null, minAccuracy: number | null, maxAccuracy: number | null }> }>, dataset: { id: string, name: string }, baseModels: Array<{ id: string, name: string }> } | null };
+
+export type StartStudyMutationVariables = Exact<{
+  input: StartStudyInput;
+}>;
+
+
+export type StartStudyMutation = { startStudy: { id: string, name: string, status: StudyStatus, fractions: Array<number>, arms: Array<StudyArm>, seeds: Array<number>, epochs: number, createdAt: string, dataset: { id: string, name: string }, baseModels: Array<{ id: string, name: string }> } };
+
+export type LeaderboardQueryVariables = Exact<{
+  datasetId: string;
+}>;
+
+
+export type LeaderboardQuery = { leaderboard: Array<{ rank: number, baseDepth: number, strategy: TransferStrategy, featureLayer: string | null, runs: number, meanAccuracy: number, stdAccuracy: number | null, bestAccuracy: number, meanSeconds: number, baseModel: { id: string, name: string, kind: ModelKind }, rootModel: { id: string, name: string } }> };
 
 export type TrainersQueryVariables = Exact<{
   status?: TrainerStatus | null | undefined;
@@ -704,6 +803,7 @@ export const HyperparameterFieldsFragmentDoc = new TypedDocumentString(`
   validationSplit
   seed
   maxSamples
+  trainFraction
   featureLayer
   initialization
 }
@@ -789,6 +889,47 @@ export const JoinTokenFieldsFragmentDoc = new TypedDocumentString(`
   revokedAt
 }
     `, {"fragmentName":"JoinTokenFields"}) as unknown as TypedDocumentString<JoinTokenFieldsFragment, unknown>;
+export const StudySummaryFragmentDoc = new TypedDocumentString(`
+    fragment StudySummary on Study {
+  id
+  name
+  status
+  dataset {
+    id
+    name
+  }
+  baseModels {
+    id
+    name
+  }
+  fractions
+  arms
+  seeds
+  epochs
+  createdAt
+}
+    `, {"fragmentName":"StudySummary"}) as unknown as TypedDocumentString<StudySummaryFragment, unknown>;
+export const StudyCellFieldsFragmentDoc = new TypedDocumentString(`
+    fragment StudyCellFields on StudyCell {
+  baseModel {
+    id
+    name
+  }
+  arm
+  fraction
+  samples
+  runs
+  seeds
+  meanAccuracy
+  stdAccuracy
+  minAccuracy
+  maxAccuracy
+  meanSeconds
+  epochsToTarget
+  secondsToTarget
+  reachedTarget
+}
+    `, {"fragmentName":"StudyCellFields"}) as unknown as TypedDocumentString<StudyCellFieldsFragment, unknown>;
 export const ApiKeysDocument = new TypedDocumentString(`
     query ApiKeys($includeRevoked: Boolean = false) {
   apiKeys(includeRevoked: $includeRevoked) {
@@ -1418,6 +1559,7 @@ fragment HyperparameterFields on Hyperparameters {
   validationSplit
   seed
   maxSamples
+  trainFraction
   featureLayer
   initialization
 }
@@ -1540,6 +1682,7 @@ fragment HyperparameterFields on Hyperparameters {
   validationSplit
   seed
   maxSamples
+  trainFraction
   featureLayer
   initialization
 }`) as unknown as TypedDocumentString<CompareRunQuery, CompareRunQueryVariables>;
@@ -1690,6 +1833,154 @@ export const RunEventsDocument = new TypedDocumentString(`
   attempt
   recordedAt
 }`) as unknown as TypedDocumentString<RunEventsSubscription, RunEventsSubscriptionVariables>;
+export const StudiesDocument = new TypedDocumentString(`
+    query Studies {
+  studies {
+    ...StudySummary
+  }
+}
+    fragment StudySummary on Study {
+  id
+  name
+  status
+  dataset {
+    id
+    name
+  }
+  baseModels {
+    id
+    name
+  }
+  fractions
+  arms
+  seeds
+  epochs
+  createdAt
+}`) as unknown as TypedDocumentString<StudiesQuery, StudiesQueryVariables>;
+export const StudyDocument = new TypedDocumentString(`
+    query Study($id: ID!, $targetAccuracy: Float) {
+  study(id: $id) {
+    ...StudySummary
+    targetAccuracy(targetAccuracy: $targetAccuracy)
+    runs {
+      id
+      name
+      status
+      studyArm
+      hyperparameters {
+        seed
+        trainFraction
+      }
+      baseModel {
+        id
+        name
+      }
+    }
+    cells(targetAccuracy: $targetAccuracy) {
+      ...StudyCellFields
+    }
+    curve {
+      baseModel {
+        id
+        name
+      }
+      arm
+      points {
+        fraction
+        samples
+        meanAccuracy
+        stdAccuracy
+        minAccuracy
+        maxAccuracy
+      }
+    }
+  }
+}
+    fragment StudySummary on Study {
+  id
+  name
+  status
+  dataset {
+    id
+    name
+  }
+  baseModels {
+    id
+    name
+  }
+  fractions
+  arms
+  seeds
+  epochs
+  createdAt
+}
+fragment StudyCellFields on StudyCell {
+  baseModel {
+    id
+    name
+  }
+  arm
+  fraction
+  samples
+  runs
+  seeds
+  meanAccuracy
+  stdAccuracy
+  minAccuracy
+  maxAccuracy
+  meanSeconds
+  epochsToTarget
+  secondsToTarget
+  reachedTarget
+}`) as unknown as TypedDocumentString<StudyQuery, StudyQueryVariables>;
+export const StartStudyDocument = new TypedDocumentString(`
+    mutation StartStudy($input: StartStudyInput!) {
+  startStudy(input: $input) {
+    ...StudySummary
+  }
+}
+    fragment StudySummary on Study {
+  id
+  name
+  status
+  dataset {
+    id
+    name
+  }
+  baseModels {
+    id
+    name
+  }
+  fractions
+  arms
+  seeds
+  epochs
+  createdAt
+}`) as unknown as TypedDocumentString<StartStudyMutation, StartStudyMutationVariables>;
+export const LeaderboardDocument = new TypedDocumentString(`
+    query Leaderboard($datasetId: ID!) {
+  leaderboard(datasetId: $datasetId) {
+    rank
+    baseModel {
+      id
+      name
+      kind
+    }
+    rootModel {
+      id
+      name
+    }
+    baseDepth
+    strategy
+    featureLayer
+    runs
+    meanAccuracy
+    stdAccuracy
+    bestAccuracy
+    meanSeconds
+  }
+}
+    `) as unknown as TypedDocumentString<LeaderboardQuery, LeaderboardQueryVariables>;
 export const TrainersDocument = new TypedDocumentString(`
     query Trainers($status: TrainerStatus) {
   trainers(status: $status) {

@@ -72,6 +72,12 @@ export const hyperparametersSchema = z
       .default(42),
     /** Upper bound on training samples drawn (stratified) from the dataset; null uses all. */
     maxSamples: z.number().int().min(10).max(10_000_000).nullable().default(null),
+    /**
+     * Share of the training split trained on (a study's data fraction): a seeded, stratified
+     * subsample taken after the train/validation split, so every fraction of one seed keeps the
+     * same validation set and smaller fractions are subsets of larger ones.
+     */
+    trainFraction: z.number().gt(0).max(1).default(1),
     /** Layer to cut the base at; null means the layer before the base's classifier head. */
     featureLayer: z.string().min(1).max(200).nullable().default(null),
     /** SCRATCH trains the base's architecture from re-initialized weights (needs freeze NONE). */

@@ -31,6 +31,8 @@ export interface DatabaseOptions {
   maxConnections?: number;
   /** Where pool errors on idle connections go (e.g. PostgreSQL restarted); they never throw. */
   log?: (line: string) => void;
+  /** Called with each statement Drizzle sends (query counts in tests, profiling). @default none */
+  onQuery?: (sql: string) => void;
 }
 
 const pgliteDbs = new WeakSet<Db>();
@@ -45,11 +47,15 @@ export function usesPglite(db: Db): boolean {
 
 /** Opens the database and applies pending migrations before returning it. */
 export async function createDatabase(options: DatabaseOptions = {}): Promise<Database> {
-  return options.url === undefined ? openPglite(options.pgliteDir) : openPostgres(options);
+  return options.url === undefined ? openPglite(options.pgliteDir, undefined, options.onQuery) : openPostgres(options);
 }
 
 /** `template`: a data directory tarball to start from (only used when the directory is new). */
-export async function openPglite(dataDir: string | undefined, template?: Blob): Promise<Database> {
+export async function openPglite(
+  dataDir: string | undefined,
+  template?: Blob,
+  onQuery?: (sql: string) => void,
+): Promise<Database> {
   let client: PGlite;
   try {
     if (dataDir !== undefined) await mkdir(dataDir, { recursive: true });
@@ -68,7 +74,7 @@ export async function openPglite(dataDir: string | undefined, template?: Blob): 
     await client.close().catch(() => {});
     throw error;
   }
-  const db = drizzlePglite({ client, schema }) as unknown as Db;
+  const db = drizzlePglite({ client, schema, logger: queryLogger(onQuery) }) as unknown as Db;
   pgliteDbs.add(db);
   return {
     db,
@@ -101,7 +107,7 @@ async function openPostgres(options: DatabaseOptions): Promise<Database> {
   pool.on("error", (error) => options.log?.(`database: idle connection failed: ${error.message}`));
   let closed = false;
   return {
-    db: drizzlePg({ client: pool, schema }) as unknown as Db,
+    db: drizzlePg({ client: pool, schema, logger: queryLogger(options.onQuery) }) as unknown as Db,
     driver: "postgres",
     close: async () => {
       if (closed) return;
@@ -110,6 +116,9 @@ async function openPostgres(options: DatabaseOptions): Promise<Database> {
     },
   };
 }
+
+const queryLogger = (onQuery: ((sql: string) => void) | undefined) =>
+  onQuery ? { logQuery: (query: string) => onQuery(query) } : false;
 
 /** A connection string fit for error messages: the password is replaced. */
 export function redact(url: string): string {

@@ -10,6 +10,7 @@ import {
   RUN_STATUSES,
   type RunAttemptStatus,
   type RunError,
+  type StudyArm,
   TRAINER_STATUSES,
   type TrainingPath,
 } from "@graft/contracts";
@@ -221,6 +222,27 @@ export const experiments = pgTable(
   (t) => [uniqueIndex("experiments_project_name_idx").on(t.projectId, t.name)],
 );
 
+/**
+ * A data-efficiency study: the grid it was asked for (`spec`, the validated input) and, through
+ * `runs.study_id`, the runs it expanded to. Its status and results are read from those runs.
+ */
+export const studies = pgTable(
+  "studies",
+  {
+    id: uuid("id").primaryKey().defaultRandom(),
+    projectId: uuid("project_id")
+      .notNull()
+      .references(() => projects.id, { onDelete: "cascade" }),
+    name: text("name").notNull(),
+    datasetId: uuid("dataset_id")
+      .notNull()
+      .references(() => datasets.id),
+    spec: jsonb("spec").$type<Record<string, unknown>>().notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [index("studies_project_created_idx").on(t.projectId, t.createdAt, t.id)],
+);
+
 export const trainers = pgTable(
   "trainers",
   {
@@ -294,6 +316,9 @@ export const runs = pgTable(
      */
     controlOf: uuid("control_of").references((): AnyPgColumn => runs.id, { onDelete: "cascade" }),
     controlKind: text("control_kind").$type<ControlKind>(),
+    /** The study this run is a cell of, and which arm of it (its fraction and seed are in the hyperparameters). */
+    studyId: uuid("study_id").references(() => studies.id, { onDelete: "cascade" }),
+    studyArm: text("study_arm").$type<StudyArm>(),
     queuedAt: timestamp("queued_at", { withTimezone: true }).notNull().defaultNow(),
     assignedAt: timestamp("assigned_at", { withTimezone: true }),
     startedAt: timestamp("started_at", { withTimezone: true }),
@@ -309,6 +334,7 @@ export const runs = pgTable(
     index("runs_trainer_idx").on(t.trainerId),
     uniqueIndex("runs_output_model_idx").on(t.outputModelId),
     index("runs_control_of_idx").on(t.controlOf),
+    index("runs_study_idx").on(t.studyId),
   ],
 );
 

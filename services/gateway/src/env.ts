@@ -36,6 +36,12 @@ export const envSchema = z.object({
     .int()
     .positive()
     .default(256 * 2 ** 20),
+  /** Uploads one API key may stream at once. @default 2 */
+  GRAFT_MAX_CONCURRENT_UPLOADS: z.coerce.number().int().positive().default(2),
+  /** GraphQL operations and uploads per API key per minute (per gateway process). @default 1200 */
+  GRAFT_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().positive().default(1200),
+  /** Answer introspection (__schema, __type). @default false */
+  GRAFT_INTROSPECTION: bool,
   GRAFT_TRAINER_OFFLINE_AFTER_MS: z.coerce.number().int().positive().optional(),
   /** Comma-separated Host names (name or name:port, `*` for any). @default loopback names on GATEWAY_PORT */
   GRAFT_ALLOWED_HOSTS: optional.transform((v) =>

@@ -51,6 +51,9 @@ try {
     trainerOfflineAfterMs: env.GRAFT_TRAINER_OFFLINE_AFTER_MS,
     allowPrivateUrls: env.GRAFT_ALLOW_PRIVATE_URLS,
     maxUploadBytes: env.GRAFT_MAX_UPLOAD_BYTES,
+    maxConcurrentUploads: env.GRAFT_MAX_CONCURRENT_UPLOADS,
+    requestRate: { requests: env.GRAFT_RATE_LIMIT_PER_MINUTE, windowMs: 60_000 },
+    introspection: env.GRAFT_INTROSPECTION,
     ...(env.GRAFT_ALLOWED_HOSTS ? { allowedHosts: env.GRAFT_ALLOWED_HOSTS } : {}),
     sessionPolicy: {
       idleMs: env.GRAFT_SESSION_IDLE_MINUTES * 60_000,

@@ -2,7 +2,6 @@ import { createServer, type IncomingMessage, type ServerResponse } from "node:ht
 import type { AddressInfo } from "node:net";
 import { ApolloServer } from "@apollo/server";
 import { ApolloServerPluginDrainHttpServer } from "@apollo/server/plugin/drainHttpServer";
-import { ApolloArmor } from "@escape.tech/graphql-armor";
 import { openArtifactStore } from "@graft/artifacts";
 import type { BuiltinModelKey } from "@graft/catalog";
 import type { Role } from "@graft/contracts";
@@ -23,7 +22,9 @@ import { startEventPlane } from "./events/index.ts";
 import { requireApiKey } from "./graphql/auth-plugin.ts";
 import type { GraphQLContext } from "./graphql/context.ts";
 import { createFormatError } from "./graphql/format-error.ts";
+import { createArmor, DEFAULT_OPERATION_LIMITS, listCostPlugin, type OperationLimits } from "./graphql/limits.ts";
 import { createLoaders } from "./graphql/loaders.ts";
+import { RequestLimiter, type RequestRate, requestRatePlugin } from "./graphql/request-limiter.ts";
 import { createSchema } from "./graphql/schema.ts";
 import { tooManyAttemptsStatus } from "./graphql/too-many-attempts-plugin.ts";
 import { attachWebSockets } from "./graphql/ws.ts";
@@ -73,14 +74,30 @@ export interface GatewayConfig {
   trainerOfflineAfterMs?: number;
   /** Let registerModel fetch URLs on private/loopback addresses (tests, closed networks). @default false */
   allowPrivateUrls?: boolean;
+  /** Deadline for fetching a model URL with its shards, body included. @default 60_000 */
+  fetchTimeoutMs?: number;
   /** Largest POST /uploads body. @default 256 MiB */
   maxUploadBytes?: number;
+  /** Uploads one API key may stream at once. @default 2 */
+  maxConcurrentUploads?: number;
+  /** GraphQL operations and uploads per API key. @default 1200 per minute */
+  requestRate?: RequestRate;
+  /** Answer __schema / __type queries (GRAFT_INTROSPECTION). @default false */
+  introspection?: boolean;
+  /** Token, depth and list-cost limits of GraphQL operations. @default DEFAULT_OPERATION_LIMITS */
+  operationLimits?: Partial<Omit<OperationLimits, "introspection">>;
+  /** Time a client has to send its request headers. @default 10_000 */
+  headersTimeoutMs?: number;
+  /** Live graphql-ws operations per socket. @default 25 */
+  maxOperationsPerSocket?: number;
   /** Built-in models to seed. @default every model in @graft/catalog */
   builtinModels?: readonly BuiltinModelKey[];
   /** JetStream and object store in memory (tests). @default false */
   memoryStorage?: boolean;
   /** @default no logging */
   log?: (line: string) => void;
+  /** Called with each SQL statement the gateway sends (query counts in tests, profiling). @default none */
+  onQuery?: (sql: string) => void;
 }
 
 export interface Gateway {
@@ -113,7 +130,12 @@ export async function startGateway(config: GatewayConfig): Promise<Gateway> {
     if (config.joinToken !== undefined) assertStrongSecret(config.joinToken, "GRAFT_JOIN_TOKEN");
     const t0 = Date.now();
     const phase = (what: string) => log(`gateway: ${what} (${Date.now() - t0} ms)`);
-    const database = await createDatabase({ url: config.databaseUrl, pgliteDir: config.pgliteDir, log });
+    const database = await createDatabase({
+      url: config.databaseUrl,
+      pgliteDir: config.pgliteDir,
+      log,
+      ...(config.onQuery ? { onQuery: config.onQuery } : {}),
+    });
     cleanups.push(["database", () => database.close()]);
     const { db } = database;
     phase(`database ready (${database.driver})`);
@@ -159,7 +181,7 @@ export async function startGateway(config: GatewayConfig): Promise<Gateway> {
       options: {
         allowPrivateUrls: config.allowPrivateUrls ?? false,
         maxFetchBytes: 512 * 2 ** 20,
-        fetchTimeoutMs: 60_000,
+        fetchTimeoutMs: config.fetchTimeoutMs ?? 60_000,
       },
       guesses: new GuessLimiter(config.joinTokenGuesses),
       sessionPolicy: { ...DEFAULT_SESSION_POLICY, ...config.sessionPolicy },
@@ -177,22 +199,31 @@ export async function startGateway(config: GatewayConfig): Promise<Gateway> {
     let allowedHosts = new HostAllowList(config.allowedHosts ?? []);
 
     const schema = createSchema();
-    const armor = new ApolloArmor({
-      maxDepth: { n: 12 },
-      maxAliases: { n: 15 },
-      costLimit: { maxCost: 5000 },
-      maxTokens: { n: 2000 },
-      maxDirectives: { n: 20 },
-      blockFieldSuggestion: { enabled: true },
-    }).protect();
-    const httpServer = createServer();
+    const limits: OperationLimits = {
+      ...DEFAULT_OPERATION_LIMITS,
+      ...config.operationLimits,
+      introspection: config.introspection ?? false,
+    };
+    const armor = createArmor(limits);
+    const requestLimiter = new RequestLimiter(config.requestRate);
+    // A client dribbling its request headers is cut off (408) after headersTimeoutMs, checked
+    // every second; Node's defaults (60 s, checked every 30 s) let one hold a socket 90 s.
+    const httpServer = createServer({
+      headersTimeout: config.headersTimeoutMs ?? 10_000,
+      connectionsCheckingInterval: 1_000,
+    });
     const formatError = createFormatError(log);
     const apollo = new ApolloServer<GraphQLContext>({
       schema,
-      ...armor,
+      validationRules: armor.validationRules,
+      // graphql-js counts tokens while parsing; past the limit it is a syntax error (400).
+      parseOptions: { maxTokens: limits.maxTokens },
+      introspection: limits.introspection,
       plugins: [
         ...armor.plugins,
         requireApiKey,
+        requestRatePlugin(requestLimiter),
+        listCostPlugin(limits),
         tooManyAttemptsStatus,
         ApolloServerPluginDrainHttpServer({ httpServer }),
       ],
@@ -210,7 +241,10 @@ export async function startGateway(config: GatewayConfig): Promise<Gateway> {
       server: httpServer,
       path: GRAPHQL_PATH,
       schema,
-      validationRules: armor.validationRules,
+      validationRules: [...armor.validationRules, ...armor.introspectionRules],
+      limits,
+      requestLimiter,
+      maxOperationsPerSocket: config.maxOperationsPerSocket,
       get allowedHosts() {
         return allowedHosts;
       },
@@ -249,7 +283,17 @@ export async function startGateway(config: GatewayConfig): Promise<Gateway> {
           }
         });
       }
-      if (path === "/uploads") return handleUpload(deps, config.maxUploadBytes ?? 256 * 2 ** 20, req, res);
+      if (path === "/uploads")
+        return handleUpload(
+          deps,
+          {
+            maxBytes: config.maxUploadBytes ?? 256 * 2 ** 20,
+            maxConcurrent: config.maxConcurrentUploads ?? 2,
+            requestLimiter,
+          },
+          req,
+          res,
+        );
       if (path.startsWith(`${TRAINER_ARTIFACTS_PATH}/`)) return handleTrainerArtifact(deps, path, req, res);
       if (path === "/healthz") return sendJson(res, 200, { status: "ok" });
       if (path === "/readyz") {

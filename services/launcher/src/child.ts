@@ -86,12 +86,23 @@ export class Child {
     });
   }
 
-  /** SIGTERM, then SIGKILL after `graceMs` (generous: a killed gateway may leave PGlite mid-write). */
+  /**
+   * SIGTERM, then SIGKILL after `graceMs` (generous: a killed gateway may leave PGlite
+   * mid-write), to the child's whole process group: the dashboard's own workers go too.
+   */
   async stop(graceMs = 20_000): Promise<void> {
     if (!this.running) return;
-    this.process.kill("SIGTERM");
-    const timer = setTimeout(() => this.process.kill("SIGKILL"), graceMs);
+    this.#signalGroup("SIGTERM");
+    const timer = setTimeout(() => this.#signalGroup("SIGKILL"), graceMs);
     await this.exited;
     clearTimeout(timer);
+  }
+
+  #signalGroup(signal: NodeJS.Signals) {
+    try {
+      if (this.process.pid !== undefined) process.kill(-this.process.pid, signal);
+    } catch {
+      this.process.kill(signal);
+    }
   }
 }

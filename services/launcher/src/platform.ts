@@ -5,7 +5,9 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { freePort, loadOrCreateNatsAuth, type NatsServer, startNatsServer } from "@graft/natsd";
 import { Child, type ChildSpec } from "./child.ts";
+import { waitForDependency } from "./dependency.ts";
 import type { LauncherEnv } from "./env.ts";
+import { startReaper } from "./reaper.ts";
 
 const root = fileURLToPath(new URL("../../../", import.meta.url));
 const tsx = import.meta.resolve("tsx");
@@ -23,7 +25,10 @@ export interface LocalPlatform {
   dashboardUrl: string | null;
   /** Stops the children in reverse start order: web, trainers, gateway, NATS. */
   stop(): Promise<void>;
-  /** Resolves when a part the platform cannot run without (NATS, gateway) exits on its own. */
+  /**
+   * Resolves when the embedded nats-server exits on its own (the platform cannot run without
+   * it). Gateway, trainers and dashboard are restarted with backoff instead.
+   */
   failed: Promise<string>;
 }
 
@@ -43,30 +48,55 @@ async function pickPort(preferred: number): Promise<number> {
 
 const tsService = (path: string) => [process.execPath, ["--import", tsx, join(root, path)]] as const;
 
+/** Restart delay after a child's `restarts`-th crash in a row: 1 s doubling to 30 s. */
+export const restartDelayMs = (restarts: number) => Math.min(1_000 * 2 ** restarts, 30_000);
+/** A child that ran this long before it crashed starts its backoff afresh. */
+const STABLE_MS = 60_000;
+
 export async function startLocalPlatform(env: LauncherEnv, log: (line: string) => void): Promise<LocalPlatform> {
-  const children: Child[] = [];
+  /** The current process of each started child, in start order (restarts replace theirs). */
+  const children: { current: Child }[] = [];
   let nats: NatsServer | undefined;
   let stopping = false;
   let reportFailure: (reason: string) => void = () => {};
   const failed = new Promise<string>((resolve) => {
     reportFailure = resolve;
   });
+  const reaper = startReaper();
 
   const stop = async () => {
     stopping = true;
-    for (const child of [...children].reverse()) await child.stop();
+    for (const slot of [...children].reverse()) await slot.current.stop();
     await nats?.stop();
+    reaper.close();
   };
 
-  const start = (spec: ChildSpec, essential: boolean) => {
-    const child = new Child(spec, log);
-    children.push(child);
-    void child.exited.then(({ code, signal }) => {
-      if (stopping) return;
-      log(`[launcher] ${spec.name} exited (${signal ?? code})`);
-      if (essential) reportFailure(`${spec.name} exited`);
-    });
-    return child;
+  /** Starts a child; `restart`: an exit the launcher did not ask for restarts it, with backoff, and says so. */
+  const start = (spec: ChildSpec, options: { restart?: boolean } = {}) => {
+    let restarts = 0;
+    const launch = (): Child => {
+      const child = new Child(spec, log);
+      if (child.process.pid !== undefined) {
+        reaper.trackGroup(child.process.pid);
+        log(`[launcher] ${spec.name} started (pid ${child.process.pid})`);
+      }
+      const startedAt = Date.now();
+      void child.exited.then(({ code, signal }) => {
+        if (stopping) return;
+        log(`[launcher] ${spec.name} exited (${signal ?? code})`);
+        if (!options.restart) return;
+        if (Date.now() - startedAt >= STABLE_MS) restarts = 0;
+        const delay = restartDelayMs(restarts++);
+        log(`[launcher] restarting ${spec.name} in ${delay / 1000} s (restart ${restarts})`);
+        setTimeout(() => {
+          if (!stopping) slot.current = launch();
+        }, delay);
+      });
+      return child;
+    };
+    const slot = { current: launch() };
+    children.push(slot);
+    return slot.current;
   };
 
   try {
@@ -83,11 +113,17 @@ export async function startLocalPlatform(env: LauncherEnv, log: (line: string) =
         storeDir: join(env.graftHome, "nats"),
         auth: await loadOrCreateNatsAuth(env.graftHome),
       });
+      if (nats.process.pid !== undefined) reaper.trackProcess(nats.process.pid);
       natsUrl = nats.url;
       void new Promise<void>((resolve) => nats?.process.once("exit", () => resolve())).then(() => {
         if (!stopping) reportFailure("nats-server exited");
       });
       log(`[launcher] nats-server -js on ${natsUrl} (store ${nats.storeDir})`);
+    } else {
+      await waitForDependency("NATS", natsUrl, 4222, log, { isStopping: () => stopping });
+    }
+    if (env.DATABASE_URL) {
+      await waitForDependency("PostgreSQL", env.DATABASE_URL, 5432, log, { isStopping: () => stopping });
     }
 
     const base: NodeJS.ProcessEnv = { ...process.env, GRAFT_HOME: env.graftHome, NATS_URL: natsUrl };
@@ -100,13 +136,14 @@ export async function startLocalPlatform(env: LauncherEnv, log: (line: string) =
         cwd: root,
         env: {
           ...base,
-          GATEWAY_PORT: String(await pickPort(env.GATEWAY_PORT)),
+          // A fixed port even when any will do: a restarted gateway must answer where it did.
+          GATEWAY_PORT: String(env.GATEWAY_PORT === 0 ? await freePort() : await pickPort(env.GATEWAY_PORT)),
           // The gateway keeps the local API key and join token under GRAFT_HOME (0600), so a
           // restart prints the same ones; GRAFT_BOOTSTRAP_KEY / GRAFT_JOIN_TOKEN pass through.
           ...(env.DATABASE_URL ? { DATABASE_URL: env.DATABASE_URL } : {}),
         },
       },
-      true,
+      { restart: true },
     );
     // First start migrates and seeds the catalog: give it time on a slow machine.
     const graphqlUrl = await gateway.waitFor(/GraphQL:\s*(\S+)/, 180_000);
@@ -130,7 +167,7 @@ export async function startLocalPlatform(env: LauncherEnv, log: (line: string) =
             TRAINER_NAME: `local-${i}`,
           },
         },
-        false,
+        { restart: true },
       );
     }
 
@@ -154,7 +191,7 @@ function withoutSecrets(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
 async function startWeb(
   env: LauncherEnv,
   graphqlUrl: string,
-  start: (spec: ChildSpec, essential: boolean) => Child,
+  start: (spec: ChildSpec, options?: { restart?: boolean }) => Child,
   log: (line: string) => void,
 ): Promise<string> {
   const webDir = join(root, "apps/web");
@@ -166,10 +203,13 @@ async function startWeb(
   };
   if (!existsSync(join(webDir, ".next", "BUILD_ID"))) {
     log("[launcher] building the dashboard once (next build; a few minutes on a small machine)...");
-    const build = start(
-      { name: "web-build", command: process.execPath, args: [next, "build"], cwd: webDir, env: webEnv },
-      false,
-    );
+    const build = start({
+      name: "web-build",
+      command: process.execPath,
+      args: [next, "build"],
+      cwd: webDir,
+      env: webEnv,
+    });
     const { code } = await build.exited;
     if (code !== 0) throw new Error(`the dashboard build failed (exit ${code}); GRAFT_WEB=0 starts without it`);
   }
@@ -183,7 +223,7 @@ async function startWeb(
       // WEB_PORT: the dashboard answers to localhost/127.0.0.1/[::1] on this port (Host check).
       env: { ...webEnv, WEB_PORT: String(port) },
     },
-    false,
+    { restart: true },
   );
   return await web.waitFor(/(?:Local|url):\s*(http\S+)/i, 120_000).catch(() => `http://127.0.0.1:${port}`);
 }

@@ -40,6 +40,12 @@ export const envSchema = z.object({
    * go out at a third of it. @default read from the consumer
    */
   TRAINER_JOB_ACK_WAIT_MS: z.coerce.number().int().min(1_000).max(3_600_000).optional(),
+  /**
+   * How long a stop signal waits for running jobs to reach their epoch boundary; then their
+   * training threads are ended mid-batch and the trainer leaves (the jobs resume elsewhere
+   * from their checkpoints). Below the launcher's 20 s SIGKILL grace.
+   */
+  TRAINER_STOP_GRACE_MS: z.coerce.number().int().min(0).max(3_600_000).default(15_000),
 });
 
 export type TrainerEnv = z.infer<typeof envSchema>;

@@ -32,8 +32,17 @@ async function main(): Promise<number> {
       log(`${signal} again: exiting now`);
       process.exit(1);
     }
-    log(`${signal}: finishing the current epoch, then leaving`);
+    log(`${signal}: finishing the current epoch, then leaving (at most ${env.TRAINER_STOP_GRACE_MS} ms)`);
     void node.stop();
+    // Bounded even mid-epoch or with NATS gone: end the training threads, then leave.
+    setTimeout(() => {
+      log("stop grace over: ending training now; the jobs resume elsewhere from their checkpoints");
+      const exit = setTimeout(() => process.exit(1), 5_000);
+      void node.terminate().finally(() => {
+        clearTimeout(exit);
+        process.exit(1);
+      });
+    }, env.TRAINER_STOP_GRACE_MS).unref();
   };
   process.on("SIGTERM", onSignal);
   process.on("SIGINT", onSignal);

@@ -26,6 +26,10 @@ export function MetricChart(props: {
   series: ChartSeries[];
   height?: number;
   yDomain?: [number | "auto", number | "auto"];
+  /** What `epoch` holds when it is not an epoch (a learning curve's training samples). @default "epoch" */
+  xLabel?: string;
+  /** Log scale on x (sample counts spanning decades). @default false */
+  xLog?: boolean;
 }) {
   const points = props.rows.filter((r) => props.series.some((s) => typeof r[s.key] === "number")).length;
   return (
@@ -39,7 +43,19 @@ export function MetricChart(props: {
         <ResponsiveContainer width="100%" height={props.height ?? 220}>
           <LineChart data={props.rows} margin={{ top: 6, right: 16, bottom: 4, left: 0 }}>
             <CartesianGrid stroke="#eef0f3" />
-            <XAxis dataKey="epoch" type="number" domain={["dataMin", "dataMax"]} allowDecimals={false} fontSize={12} />
+            <XAxis
+              dataKey="epoch"
+              type="number"
+              scale={props.xLog ? "log" : "auto"}
+              domain={["dataMin", "dataMax"]}
+              allowDecimals={false}
+              fontSize={12}
+              label={
+                props.xLabel
+                  ? { value: props.xLabel, position: "insideBottomRight", offset: -2, fontSize: 11 }
+                  : undefined
+              }
+            />
             <YAxis domain={props.yDomain ?? ["auto", "auto"]} fontSize={12} width={56} tickFormatter={formatTick} />
             <Tooltip formatter={(v) => (typeof v === "number" ? v.toPrecision(4) : String(v))} />
             <Legend />

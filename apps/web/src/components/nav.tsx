@@ -6,6 +6,7 @@ import { usePathname } from "next/navigation";
 const LINKS = [
   { href: "/", label: "Overview" },
   { href: "/runs", label: "Runs" },
+  { href: "/studies", label: "Studies" },
   { href: "/new", label: "New fine-tune" },
   { href: "/models", label: "Models" },
   { href: "/datasets", label: "Datasets" },

@@ -1,4 +1,4 @@
-import type { ApiErrorCode } from "@graft/contracts";
+import type { ApiErrorCode, LimitCode } from "@graft/contracts";
 
 /**
  * Errors the domain throws on purpose. formatError turns them into `extensions.code`
@@ -25,12 +25,15 @@ export class BadUserInputError extends DomainError {
     readonly field: string,
     message: string,
     readonly issues: InputIssue[] = [{ field, message }],
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; limit?: LimitCode },
   ) {
     super(message, options);
+    this.limit = options?.limit;
   }
+  /** Which size or count limit the input crossed, when that is what is wrong with it. */
+  readonly limit: LimitCode | undefined;
   override extensions() {
-    return { field: this.field, issues: this.issues };
+    return { field: this.field, issues: this.issues, ...(this.limit ? { limit: this.limit } : {}) };
   }
 }
 

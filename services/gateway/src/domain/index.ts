@@ -6,6 +6,7 @@ import { JoinTokenCommands } from "./commands/join-tokens.ts";
 import { ModelCommands } from "./commands/models.ts";
 import { RunCommands } from "./commands/runs.ts";
 import { SessionCommands } from "./commands/sessions.ts";
+import { StudyCommands } from "./commands/studies.ts";
 import { TrainerCommands } from "./commands/trainers.ts";
 import { DatasetQueries } from "./datasets.ts";
 import type { Caller, DomainDeps, RequestOrigin } from "./deps.ts";
@@ -16,6 +17,7 @@ import { featureLayerCandidatesOf, fineTuneDefaultsOf } from "./fine-tune-defaul
 import { ModelQueries } from "./models.ts";
 import type { ModelRow } from "./rows.ts";
 import { RunQueries } from "./runs.ts";
+import { StudyQueries } from "./studies.ts";
 import { TrainerQueries } from "./trainers.ts";
 
 /**
@@ -38,13 +40,16 @@ export function createDomain(deps: DomainDeps, caller: Caller | null, origin: Re
   const datasets = scoped((c) => new DatasetQueries(deps.db, c));
   const experiments = scoped((c) => new ExperimentQueries(deps.db, c));
   const runs = scoped((c) => new RunQueries(deps.db, c));
+  const studies = scoped((c) => new StudyQueries(deps.db, c, { runs, datasets }));
   const trainers = new TrainerQueries(deps.db);
+  const runCommands = scoped((c) => new RunCommands(deps, c, { models, datasets, experiments, runs }));
   return {
     caller,
     models,
     datasets,
     experiments,
     runs,
+    studies,
     trainers,
     eventDrops: new EventDropQueries(deps.db, caller),
     /** Where a model can be cut and what a fine-tune of it uses by default. */
@@ -55,7 +60,8 @@ export function createDomain(deps: DomainDeps, caller: Caller | null, origin: Re
     modelCommands: scoped((c) => new ModelCommands(deps, c)),
     datasetCommands: scoped((c) => new DatasetCommands(deps, c)),
     experimentCommands: scoped((c) => new ExperimentCommands(deps, c)),
-    runCommands: scoped((c) => new RunCommands(deps, c, { models, datasets, experiments, runs })),
+    runCommands,
+    studyCommands: scoped((c) => new StudyCommands(deps, c, runCommands, models)),
     trainerCommands: new TrainerCommands(deps, caller, origin),
     apiKeyCommands: new ApiKeyCommands(deps, caller),
     joinTokenCommands: new JoinTokenCommands(deps, caller),

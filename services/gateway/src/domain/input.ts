@@ -1,4 +1,4 @@
-import { isIdToken } from "@graft/contracts";
+import { deceptiveTextProblem, isIdToken, MAX_NAME_LENGTH } from "@graft/contracts";
 import type { z } from "zod";
 import { BadUserInputError } from "./errors.ts";
 
@@ -14,12 +14,19 @@ export function parseInput<S extends z.ZodType>(schema: S, value: unknown, prefi
   throw new BadUserInputError(first.field, `${first.field}: ${first.message}`, issues, { cause: result.error });
 }
 
-/** Display names: trimmed, 1-200 characters, no control characters. They never become paths or keys. */
+/**
+ * Display names and labels: trimmed, 1-200 characters, no control characters (terminal
+ * escapes), no zero-width or direction-changing characters (names that look like other
+ * names or read backwards). They never become paths or keys.
+ */
 export function checkName(value: string, field: string): string {
   const name = value.trim();
-  if (name.length === 0 || name.length > 200) throw new BadUserInputError(field, `${field} must be 1-200 characters`);
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: refusing control characters is the point
-  if (/[\u0000-\u001f\u007f]/.test(name)) throw new BadUserInputError(field, `${field} contains control characters`);
+  if (name.length === 0 || name.length > MAX_NAME_LENGTH)
+    throw new BadUserInputError(field, `${field} must be 1-${MAX_NAME_LENGTH} characters`, undefined, {
+      limit: "TEXT_LENGTH",
+    });
+  const problem = deceptiveTextProblem(name);
+  if (problem) throw new BadUserInputError(field, `${field} ${problem}`);
   return name;
 }
 

@@ -1,3 +1,4 @@
+import { isUuid } from "@graft/contracts";
 import {
   ancestors,
   children,
@@ -11,6 +12,7 @@ import {
   siblings,
   visibleRows,
 } from "@graft/db";
+import { and, getTableColumns, inArray } from "drizzle-orm";
 import { rowById, rowsByIds } from "./lookup.ts";
 import { type Connection, connection } from "./pages.ts";
 import type { ModelRow } from "./rows.ts";
@@ -24,6 +26,21 @@ export class ModelQueries {
 
   byIds(ids: readonly string[]): Promise<Map<string, ModelRow>> {
     return rowsByIds(this.db, models, ids, visibleRows(this.scope, models.projectId));
+  }
+
+  /**
+   * Like byIds, without the layer list and provenance (empty here): for selections that read
+   * neither (see graphql/light-selection.ts), such as a runs page's `baseModel { id name }`.
+   */
+  async lightByIds(ids: readonly string[]): Promise<Map<string, ModelRow>> {
+    const valid = ids.filter(isUuid);
+    if (valid.length === 0) return new Map();
+    const { layers: _layers, provenance: _provenance, ...light } = getTableColumns(models);
+    const rows = await this.db
+      .select(light)
+      .from(models)
+      .where(and(inArray(models.id, valid), visibleRows(this.scope, models.projectId)));
+    return new Map(rows.map((row) => [row.id, { ...row, layers: [], provenance: null }]));
   }
 
   get(id: string, field?: string): Promise<ModelRow> {

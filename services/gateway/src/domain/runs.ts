@@ -1,4 +1,4 @@
-import { ACTIVE_RUN_STATUSES, higherIsBetter, type MetricName } from "@graft/contracts";
+import { ACTIVE_RUN_STATUSES, type Hyperparameters, higherIsBetter, type MetricName } from "@graft/contracts";
 import {
   countRuns,
   type Db,
@@ -16,6 +16,7 @@ import {
 } from "@graft/db";
 import { and, asc, eq, inArray, sql } from "drizzle-orm";
 import { BadUserInputError } from "./errors.ts";
+import { type LeaderboardEntry, leaderboard, strategyOf } from "./leaderboard.ts";
 import { rowById, rowsByIds } from "./lookup.ts";
 import { type Connection, connection } from "./pages.ts";
 import type { AttemptRow, EpochRow, RunRow } from "./rows.ts";
@@ -76,19 +77,23 @@ export class RunQueries {
     return groupByRun(runIds, rows);
   }
 
-  async bestEpoch(runId: string, metric: MetricName): Promise<EpochRow | null> {
+  /**
+   * Each run's best epoch by `metric` (ties go to the earliest epoch), in one query for all
+   * runs: a page of 50 runs asking for `bestEpoch` costs one round trip, not 50.
+   */
+  async bestEpochsOf(runIds: readonly string[], metric: MetricName): Promise<Map<string, EpochRow>> {
+    if (runIds.length === 0) return new Map();
     const column = METRIC_COLUMNS[metric];
-    const [row] = await this.db
-      .select()
+    const rows = await this.db
+      .selectDistinctOn([runEpochs.runId])
       .from(runEpochs)
-      .where(and(eq(runEpochs.runId, runId), sql`${column} is not null`))
-      .orderBy(higherIsBetter(metric) ? sql`${column} desc` : sql`${column} asc`, asc(runEpochs.epoch))
-      .limit(1);
-    return row ?? null;
-  }
-
-  async bestMetric(runId: string, metric: MetricName): Promise<number | null> {
-    return (await this.bestEpoch(runId, metric))?.[metric] ?? null;
+      .where(and(inArray(runEpochs.runId, [...runIds]), sql`${column} is not null`))
+      .orderBy(
+        asc(runEpochs.runId),
+        higherIsBetter(metric) ? sql`${column} desc` : sql`${column} asc`,
+        asc(runEpochs.epoch),
+      );
+    return new Map(rows.map((row) => [row.runId, row]));
   }
 
   /** Per bucket of consecutive epochs: min, max and last value; at most `maxPoints` buckets. */
@@ -157,6 +162,31 @@ export class RunQueries {
     );
     const terminal = (status: string) => !(ACTIVE_RUN_STATUSES as readonly string[]).includes(status);
     return { ...gain, metric, complete: controls.every((c) => terminal(c.status)) };
+  }
+
+  /**
+   * Which base and strategy transfer best onto a dataset (leaderboard.ts), from every run of
+   * the project that SUCCEEDED on it: final validation accuracy, summed epoch seconds.
+   */
+  async leaderboard(datasetId: string): Promise<LeaderboardEntry[]> {
+    const succeeded = await this.db
+      .select()
+      .from(runs)
+      .where(and(ownedRows(this.scope, runs.projectId), eq(runs.datasetId, datasetId), eq(runs.status, "SUCCEEDED")));
+    const epochs = await this.epochsOf(succeeded.map((r) => r.id));
+    return leaderboard(
+      succeeded.map((r) => {
+        const hp = r.hyperparameters as Hyperparameters;
+        const stored = epochs.get(r.id) ?? [];
+        return {
+          baseModelId: r.baseModelId,
+          strategy: strategyOf(hp),
+          featureLayer: hp.featureLayer ?? null,
+          accuracy: stored.filter((e) => e.valAccuracy !== null).at(-1)?.valAccuracy ?? null,
+          seconds: stored.reduce((a, e) => a + e.durationMs, 0) / 1000,
+        };
+      }),
+    );
   }
 
   /** Runs a trainer holds now, among the project's. */

@@ -64,7 +64,7 @@ export const DEFAULT_TARGET_SHARE = 0.9;
 const measured = (epochs: readonly GainEpoch[] | null): GainEpoch[] =>
   (epochs ?? []).filter((e) => e.accuracy !== null && Number.isFinite(e.accuracy));
 
-function toTarget(epochs: readonly GainEpoch[] | null, target: number | null): ArmToTarget {
+export function toTarget(epochs: readonly GainEpoch[] | null, target: number | null): ArmToTarget {
   if (!epochs || target === null) return { epochs: null, seconds: null };
   let ms = 0;
   for (const e of [...epochs].sort((a, b) => a.epoch - b.epoch)) {

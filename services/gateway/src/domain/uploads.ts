@@ -6,17 +6,22 @@ import type { DomainDeps } from "./deps.ts";
 import { NotFoundError } from "./errors.ts";
 import { checkId } from "./ids.ts";
 
-/** Files posted to /uploads: stored under an id-derived key, later consumed by a mutation. */
+/**
+ * Files posted to /uploads: streamed into the store under an id-derived key, later used by
+ * exactly one mutation. `use` claims the upload atomically (one UPDATE ... WHERE consumed_at
+ * IS NULL), so two mutations racing for the same id cannot both get it; the loser reads
+ * NOT_FOUND. A mutation that fails gives the upload back, so the caller can fix its input.
+ */
 export class Uploads {
   constructor(
     private readonly deps: DomainDeps,
     private readonly scope: ProjectScope,
   ) {}
 
-  async create(bytes: Uint8Array): Promise<{ uploadId: string; sizeBytes: number; sha256: string }> {
+  async create(chunks: AsyncIterable<Uint8Array>): Promise<{ uploadId: string; sizeBytes: number; sha256: string }> {
     const uploadId = randomUUID();
     const key = uploadArtifactKey(uploadId);
-    const { sizeBytes, sha256 } = await this.deps.store.put(key, bytes);
+    const { sizeBytes, sha256 } = await this.deps.store.putStream(key, chunks);
     try {
       await this.deps.db
         .insert(artifacts)
@@ -31,23 +36,34 @@ export class Uploads {
     return { uploadId, sizeBytes, sha256 };
   }
 
-  /** The bytes of an unconsumed upload of the caller's project. */
-  async read(uploadId: string, field: string): Promise<{ id: string; bytes: Uint8Array; sha256: string }> {
+  /**
+   * Runs `fn` with the bytes of an unused upload of the caller's project, held by this call
+   * alone. On success the upload is consumed (its bytes freed: the model or dataset keeps its
+   * own copy); on failure it is released for another try.
+   */
+  async use<T>(
+    uploadId: string,
+    field: string,
+    fn: (upload: { id: string; bytes: Uint8Array; sha256: string }) => Promise<T>,
+  ): Promise<T> {
     const id = checkId("upload", uploadId, field);
     const [row] = await this.deps.db
-      .select()
-      .from(uploads)
-      .where(and(eq(uploads.id, id), ownedRows(this.scope, uploads.projectId), isNull(uploads.consumedAt)));
+      .update(uploads)
+      .set({ consumedAt: new Date() })
+      .where(and(eq(uploads.id, id), ownedRows(this.scope, uploads.projectId), isNull(uploads.consumedAt)))
+      .returning();
     if (!row) throw new NotFoundError("upload", uploadId, field);
-    const bytes = await this.deps.store.get(row.artifactKey);
-    if (!bytes) throw new NotFoundError("upload", uploadId, field);
-    return { id, bytes, sha256: row.sha256 };
-  }
-
-  /** Marks an upload used and frees its bytes; the model or dataset keeps its own copy. */
-  async consume(uploadId: string): Promise<void> {
-    await this.deps.db.update(uploads).set({ consumedAt: new Date() }).where(eq(uploads.id, uploadId));
-    await this.deps.store.delete(uploadArtifactKey(uploadId)).catch(() => {});
-    await this.deps.db.delete(artifacts).where(eq(artifacts.key, uploadArtifactKey(uploadId)));
+    let result: T;
+    try {
+      const bytes = await this.deps.store.get(row.artifactKey);
+      if (!bytes) throw new NotFoundError("upload", uploadId, field);
+      result = await fn({ id, bytes, sha256: row.sha256 });
+    } catch (error) {
+      await this.deps.db.update(uploads).set({ consumedAt: null }).where(eq(uploads.id, id));
+      throw error;
+    }
+    await this.deps.store.delete(uploadArtifactKey(id)).catch(() => {});
+    await this.deps.db.delete(artifacts).where(eq(artifacts.key, uploadArtifactKey(id)));
+    return result;
   }
 }

@@ -1,6 +1,9 @@
+import type { MetricName } from "@graft/contracts";
 import DataLoader from "dataloader";
+import type { GraphQLResolveInfo } from "graphql";
 import type { Domain } from "../domain/index.ts";
 import type { AttemptRow, DatasetRow, EpochRow, ExperimentRow, ModelRow, RunRow, TrainerRow } from "../domain/rows.ts";
+import { selectsOnlyLightModelFields } from "./light-selection.ts";
 
 const byKey = <V>(load: (ids: readonly string[]) => Promise<Map<string, V>>) =>
   new DataLoader<string, V | null>(async (ids) => {
@@ -16,15 +19,33 @@ const listsBy = <V>(load: (ids: readonly string[]) => Promise<Map<string, V[]>>)
 
 /** One set per request, so a list of N runs costs one query per relation, not N. */
 export function createLoaders(domain: Domain) {
+  // `bestEpoch(metric:)` takes an argument, so one loader per metric asked for.
+  const bestEpochs = new Map<MetricName, DataLoader<string, EpochRow | null>>();
   return {
     model: byKey<ModelRow>((ids) => domain.models.byIds(ids)),
+    /** Rows without layers and provenance, for selections that read neither (light-selection.ts). */
+    lightModel: byKey<ModelRow>((ids) => domain.models.lightByIds(ids)),
     dataset: byKey<DatasetRow>((ids) => domain.datasets.byIds(ids)),
     experiment: byKey<ExperimentRow>((ids) => domain.experiments.byIds(ids)),
     run: byKey<RunRow>((ids) => domain.runs.byIds(ids)),
     trainer: byKey<TrainerRow>((ids) => domain.trainers.byIds(ids)),
     epochs: listsBy<EpochRow>((ids) => domain.runs.epochsOf(ids)),
     attempts: listsBy<AttemptRow>((ids) => domain.runs.attemptsOf(ids)),
+    /** Each run's best epoch by `metric`, batched across the runs of a request. */
+    bestEpoch(metric: MetricName): DataLoader<string, EpochRow | null> {
+      let loader = bestEpochs.get(metric);
+      if (!loader) {
+        loader = byKey<EpochRow>((ids) => domain.runs.bestEpochsOf(ids, metric));
+        bestEpochs.set(metric, loader);
+      }
+      return loader;
+    },
   };
 }
 
 export type Loaders = ReturnType<typeof createLoaders>;
+
+/** The light model loader when the field's selection needs no layers, else the full one. */
+export function modelLoader(loaders: Loaders, info: GraphQLResolveInfo): Loaders["model"] {
+  return selectsOnlyLightModelFields(info) ? loaders.lightModel : loaders.model;
+}

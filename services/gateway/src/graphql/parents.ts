@@ -1,6 +1,7 @@
 import type { Hyperparameters, Preprocessing } from "@graft/contracts";
 import type { LayerRow } from "@graft/db";
 import type { Viewer } from "../auth/authenticate.ts";
+import type { LeaderboardEntry } from "../domain/leaderboard.ts";
 import type {
   ApiKeyRow,
   AttemptRow,
@@ -12,6 +13,8 @@ import type {
   RunRow,
   TrainerRow,
 } from "../domain/rows.ts";
+import type { StudyRow } from "../domain/studies.ts";
+import type { StudyCell, StudyCurve } from "../domain/study-cells.ts";
 import type { RunEventPayload, TrainerEventPayload } from "../events/index.ts";
 
 /** What each GraphQL object type's resolvers receive as parent (codegen mappers). */
@@ -19,6 +22,10 @@ export type ModelParent = ModelRow;
 export type DatasetParent = DatasetRow;
 export type ExperimentParent = ExperimentRow;
 export type RunParent = RunRow;
+export type StudyParent = StudyRow;
+export type StudyCellParent = StudyCell;
+export type StudyCurveParent = StudyCurve;
+export type LeaderboardEntryParent = LeaderboardEntry;
 export type TrainerParent = TrainerRow;
 export type EpochParent = EpochRow;
 export type AttemptParent = AttemptRow;

@@ -1,3 +1,4 @@
+import { MAX_JSON_DEPTH, valueDepth } from "@graft/contracts";
 import { GraphQLError, GraphQLScalarType, Kind, type ValueNode } from "graphql";
 
 export const DateTimeScalar = new GraphQLScalarType<Date, string>({
@@ -43,10 +44,19 @@ function literal(ast: ValueNode, variables: Record<string, unknown> | null | und
   }
 }
 
+/** Deeper values would overflow the stack wherever they are later stringified or walked. */
+function shallow<T>(value: T): T {
+  if (valueDepth(value, MAX_JSON_DEPTH) > MAX_JSON_DEPTH)
+    throw new GraphQLError(`JSON nested deeper than ${MAX_JSON_DEPTH} levels`, {
+      extensions: { code: "BAD_USER_INPUT", limit: "JSON_DEPTH" },
+    });
+  return value;
+}
+
 export const JSONScalar = new GraphQLScalarType({
   name: "JSON",
-  description: "Any JSON value.",
+  description: `Any JSON value, nested at most ${MAX_JSON_DEPTH} levels.`,
   serialize: (value) => value,
-  parseValue: (value) => value,
-  parseLiteral: literal,
+  parseValue: (value) => shallow(value),
+  parseLiteral: (ast, variables) => shallow(literal(ast, variables)),
 });

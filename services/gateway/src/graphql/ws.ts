@@ -1,8 +1,10 @@
 import type { Server } from "node:http";
 import {
-  type GraphQLError,
+  type DocumentNode,
+  GraphQLError,
   type GraphQLFormattedError,
   type GraphQLSchema,
+  parse,
   specifiedRules,
   type ValidationRule,
   validate,
@@ -14,8 +16,11 @@ import type { Viewer } from "../auth/authenticate.ts";
 import { UnauthenticatedError } from "../domain/errors.ts";
 import type { HostAllowList } from "../http/host-guard.ts";
 import type { GraphQLContext } from "./context.ts";
+import { costErrors, maskSuggestions, type OperationLimits } from "./limits.ts";
+import type { RequestLimiter } from "./request-limiter.ts";
+import { createSharedSubscribe } from "./shared-subscribe.ts";
 
-type ConnectionExtra = { viewer?: Viewer };
+type ConnectionExtra = { viewer?: Viewer; operations?: Set<string> };
 
 /** A live socket is re-checked this often, so a revoked key or ended session loses its sockets too. */
 const RECHECK_EVERY_MS = 30_000;
@@ -26,12 +31,20 @@ const RECHECK_EVERY_MS = 30_000;
  * the upgrade request's Authorization header or connectionParams.authorization; a connection
  * without a valid key or session is closed (4403) before any operation, and one whose key or
  * session stops being valid is closed (4403) within RECHECK_EVERY_MS.
+ *
+ * Operations meet the same limits as over HTTP (tokens, Armor's validation rules, the list
+ * cost with the operation's variables, the per-key request rate, suggestions masked), and
+ * one socket holds at most `maxOperationsPerSocket` live operations.
  */
 export function attachWebSockets(options: {
   server: Server;
   path: string;
   schema: GraphQLSchema;
   validationRules: ValidationRule[];
+  limits: OperationLimits;
+  requestLimiter: RequestLimiter;
+  /** @default 25 */
+  maxOperationsPerSocket?: number;
   allowedHosts: HostAllowList;
   authenticateWith: (authorization: string | undefined) => Promise<Viewer>;
   context: (viewer: Viewer, clientAddress: string) => GraphQLContext;
@@ -41,7 +54,9 @@ export function attachWebSockets(options: {
   recheckEveryMs?: number;
 }) {
   // graphql-ws does not go through Apollo, so its errors get the same formatting here.
-  const format = (errors: readonly GraphQLError[]) => errors.map((e) => options.formatError(e.toJSON(), e));
+  const format = (errors: readonly GraphQLError[]) =>
+    maskSuggestions(errors).map((e) => options.formatError(e.toJSON(), e));
+  const maxOperations = options.maxOperationsPerSocket ?? 25;
   const wss = new WebSocketServer({
     server: options.server,
     path: options.path,
@@ -58,7 +73,52 @@ export function attachWebSockets(options: {
   const disposable = useServer<Record<string, unknown> | undefined, ConnectionExtra>(
     {
       schema: options.schema,
-      validate: (schema, document) => validate(schema, document, rules),
+      // One execution per event and distinct operation, not one per subscriber (issue 13).
+      subscribe: createSharedSubscribe(),
+      onSubscribe: async (ctx, id, payload) => {
+        const viewer = ctx.extra.viewer;
+        if (!viewer) return [new GraphQLError("missing API key", { extensions: { code: "UNAUTHENTICATED" } })];
+        const limited = await options.requestLimiter.take(viewer);
+        if (limited) return [limited];
+        ctx.extra.operations ??= new Set();
+        const operations = ctx.extra.operations;
+        if (operations.size >= maxOperations)
+          return [
+            new GraphQLError(`at most ${maxOperations} live operations per connection`, {
+              extensions: { code: "GRAPHQL_VALIDATION_FAILED" },
+            }),
+          ];
+        let document: DocumentNode;
+        try {
+          document = parse(payload.query, { maxTokens: options.limits.maxTokens });
+        } catch (error) {
+          return withCode(
+            [error instanceof GraphQLError ? error : new GraphQLError("cannot parse the query")],
+            "GRAPHQL_PARSE_FAILED",
+          );
+        }
+        // onError masks suggestions and formats these; the codes are the ones Apollo gives over HTTP.
+        const invalid = validate(options.schema, document, rules);
+        if (invalid.length > 0) return withCode(invalid, "GRAPHQL_VALIDATION_FAILED");
+        const tooCostly = costErrors(
+          options.schema,
+          document,
+          payload.operationName,
+          payload.variables,
+          options.limits,
+        );
+        if (tooCostly.length > 0) return tooCostly;
+        operations.add(id);
+        return {
+          schema: options.schema,
+          document,
+          operationName: payload.operationName,
+          variableValues: payload.variables,
+        };
+      },
+      onComplete: (ctx, id) => {
+        ctx.extra.operations?.delete(id);
+      },
       onConnect: async (ctx) => {
         const fromParams = ctx.connectionParams?.authorization;
         const header = typeof fromParams === "string" ? fromParams : ctx.extra.request.headers.authorization;
@@ -102,4 +162,17 @@ export function attachWebSockets(options: {
       await new Promise<void>((resolve) => wss.close(() => resolve()));
     },
   };
+}
+
+/** graphql-js leaves parse and validation errors without a code; formatError masks those. */
+function withCode(errors: readonly GraphQLError[], code: string): GraphQLError[] {
+  return errors.map(
+    (e) =>
+      new GraphQLError(e.message, {
+        nodes: e.nodes,
+        source: e.source,
+        positions: e.positions,
+        extensions: { ...e.extensions, code: e.extensions.code ?? code },
+      }),
+  );
 }

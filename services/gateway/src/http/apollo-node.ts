@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { type ApolloServer, type BaseContext, HeaderMap } from "@apollo/server";
+import { jsonDepth, MAX_JSON_DEPTH } from "@graft/contracts";
 
 /** Largest GraphQL request body; real operations are a few kB. */
 const MAX_BODY_BYTES = 1024 * 1024;
@@ -85,6 +86,16 @@ export async function handleGraphQL<C extends BaseContext>(
     }
     const type = headers.get("content-type") ?? "";
     if (type.startsWith("application/json") || type.startsWith("application/graphql-response+json")) {
+      // Checked on the text: a value nested a million deep parses, then overflows the stack later.
+      if (jsonDepth(raw.toString("utf8")) > MAX_JSON_DEPTH + 8)
+        return sendJson(res, 400, {
+          errors: [
+            {
+              message: `request body is nested deeper than ${MAX_JSON_DEPTH} levels`,
+              extensions: { code: "BAD_USER_INPUT", limit: "JSON_DEPTH" },
+            },
+          ],
+        });
       try {
         body = raw.byteLength === 0 ? undefined : JSON.parse(raw.toString("utf8"));
       } catch {

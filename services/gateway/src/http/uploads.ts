@@ -1,18 +1,30 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { projectScope } from "@graft/db";
-import { authenticate } from "../auth/authenticate.ts";
+import { authenticate, type Viewer } from "../auth/authenticate.ts";
 import type { DomainDeps } from "../domain/deps.ts";
 import { UnauthenticatedError } from "../domain/errors.ts";
 import { Uploads } from "../domain/uploads.ts";
-import { BodyTooLargeError, discardRest, readBody, sendJson } from "./apollo-node.ts";
+import type { RequestLimiter } from "../graphql/request-limiter.ts";
+import { BodyTooLargeError, discardRest, sendJson } from "./apollo-node.ts";
+
+export interface UploadOptions {
+  maxBytes: number;
+  /** Uploads one API key may stream at once. */
+  maxConcurrent: number;
+  requestLimiter: RequestLimiter;
+}
+
+/** Uploads in flight per API key, in this process. */
+const inFlight = new Map<string, number>();
 
 /**
- * POST /uploads: the raw body (a zip) goes to the artifact store under an id-derived key.
- * The body is read up to the limit and refused past it, so nothing oversized is stored.
+ * POST /uploads: the raw body (a zip, CSV or JSONL) streams into the artifact store under an
+ * id-derived key, never held whole in memory; past `maxBytes` the stream fails, nothing is
+ * stored and the answer is 413. One API key streams at most `maxConcurrent` at once (429).
  */
 export async function handleUpload(
   deps: DomainDeps,
-  maxBytes: number,
+  options: UploadOptions,
   req: IncomingMessage,
   res: ServerResponse,
 ): Promise<void> {
@@ -20,30 +32,60 @@ export async function handleUpload(
     res.setHeader("allow", "POST");
     return sendJson(res, 405, { error: "use POST" });
   }
-  let viewer: Awaited<ReturnType<typeof authenticate>>;
+  let viewer: Viewer;
   try {
     viewer = await authenticate(deps.db, req.headers.authorization, deps.sessionPolicy);
   } catch (error) {
     if (error instanceof UnauthenticatedError) {
-      req.resume();
+      discardRest(req, res);
       res.setHeader("www-authenticate", "Bearer");
       return sendJson(res, 401, { error: error.message, code: "UNAUTHENTICATED" });
     }
     throw error;
   }
-  let bytes: Buffer;
-  try {
-    bytes = await readBody(req, maxBytes);
-  } catch (error) {
-    if (error instanceof BodyTooLargeError) {
-      discardRest(req, res);
-      return sendJson(res, 413, { error: error.message, code: "PAYLOAD_TOO_LARGE", limit: maxBytes });
-    }
-    throw error;
+  const declared = Number(req.headers["content-length"] ?? 0);
+  if (declared > options.maxBytes) return tooLarge(req, res, options.maxBytes);
+  const limited = await options.requestLimiter.take(viewer);
+  const busy = inFlight.get(viewer.apiKeyId) ?? 0;
+  if (limited || busy >= options.maxConcurrent) {
+    const retryAfter = limited ? String(limited.extensions.retryAfter) : "1";
+    discardRest(req, res);
+    res.setHeader("retry-after", retryAfter);
+    return sendJson(res, 429, {
+      error: limited ? limited.message : `at most ${options.maxConcurrent} uploads at once per API key`,
+      code: "RATE_LIMITED",
+    });
   }
-  if (bytes.byteLength === 0) return sendJson(res, 400, { error: "empty body", code: "BAD_USER_INPUT" });
-  const created = await new Uploads(deps, projectScope(viewer.projectId)).create(
-    new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength),
-  );
-  sendJson(res, 201, created);
+  inFlight.set(viewer.apiKeyId, busy + 1);
+  try {
+    const body = (req as AsyncIterable<Buffer>)[Symbol.asyncIterator]();
+    const first = await body.next();
+    // An empty body is refused before anything is stored.
+    if (first.done || first.value.byteLength === 0)
+      return sendJson(res, 400, { error: "empty body", code: "BAD_USER_INPUT" });
+    const created = await new Uploads(deps, projectScope(viewer.projectId)).create(
+      (async function* () {
+        let size = 0;
+        for (let next: IteratorResult<Buffer> = first; !next.done; next = await body.next()) {
+          const chunk = next.value;
+          size += chunk.byteLength;
+          if (size > options.maxBytes) throw new BodyTooLargeError(options.maxBytes);
+          yield new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+        }
+      })(),
+    );
+    sendJson(res, 201, created);
+  } catch (error) {
+    if (error instanceof BodyTooLargeError) return tooLarge(req, res, options.maxBytes);
+    throw error;
+  } finally {
+    const left = (inFlight.get(viewer.apiKeyId) ?? 1) - 1;
+    if (left > 0) inFlight.set(viewer.apiKeyId, left);
+    else inFlight.delete(viewer.apiKeyId);
+  }
+}
+
+function tooLarge(req: IncomingMessage, res: ServerResponse, limit: number) {
+  discardRest(req, res);
+  sendJson(res, 413, { error: `request body is larger than ${limit} bytes`, code: "PAYLOAD_TOO_LARGE", limit });
 }

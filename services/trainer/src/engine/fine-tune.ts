@@ -9,7 +9,7 @@ import {
 import * as tf from "@tensorflow/tfjs";
 import { IncompatibleDatasetError } from "../job-errors.ts";
 import { type BackendInfo, initBackend } from "./backend.ts";
-import { encodeCheckpoint, restoreCheckpoint } from "./checkpoint.ts";
+import { encodeCheckpoint, type RestoredState, restoreCheckpoint } from "./checkpoint.ts";
 import {
   applyFreeze,
   type CutModel,
@@ -165,6 +165,7 @@ class Runner {
       this.hp.validationSplit,
       this.hp.seed,
       this.hp.maxSamples,
+      this.hp.trainFraction,
     );
     if (this.split.train.length === 0) throw new IncompatibleDatasetError("no training samples after the split");
     this.optimizer = makeOptimizer(this.hp);
@@ -182,8 +183,9 @@ class Runner {
   async run(): Promise<FineTuneResult> {
     const { hp, options } = this;
     let startEpoch = 1;
+    let restored: RestoredState | undefined;
     if (options.resume) {
-      restoreCheckpoint(this.cut.child, options.resume.checkpoint);
+      restored = restoreCheckpoint(this.cut.child, options.resume.checkpoint);
       startEpoch = options.resume.completedEpochs + 1;
       for (const step of hp.unfreezeSchedule)
         if (step.epoch < startEpoch) this.frozen = unfreezeTop(this.cut.baseLayers, this.frozen, step.layers);
@@ -191,8 +193,14 @@ class Runner {
     if (this.path === "FEATURE_CACHE" && startEpoch <= hp.epochs) await this.cacheFeatures();
     await tf.setBackend(this.trainingBackend);
     this.compile();
+    if (restored?.optimizerWeights) {
+      // Adam's step and moments as they were: the resumed epochs match an uninterrupted run.
+      await this.optimizer.setWeights(restored.optimizerWeights);
+      tf.dispose(restored.optimizerWeights.map((w) => w.tensor));
+    }
 
     const earlyStopping = hp.earlyStopping ? new EarlyStopping(hp.earlyStopping) : null;
+    if (earlyStopping && restored?.earlyStopping) earlyStopping.restore(restored.earlyStopping);
     let stoppedEarly = false;
     let epochsCompleted = Math.min(startEpoch - 1, hp.epochs);
     for (let epoch = startEpoch; epoch <= hp.epochs; epoch++) {
@@ -210,8 +218,15 @@ class Runner {
       }
       const metrics = await this.epoch(epoch);
       epochsCompleted = epoch;
-      await options.onEpoch?.(epoch, metrics, () => encodeCheckpoint(this.cut.child, epoch));
-      if (earlyStopping?.update(metrics)) {
+      // Updated before the checkpoint is taken, so the checkpoint holds this epoch's verdict.
+      const stop = earlyStopping?.update(metrics) ?? false;
+      await options.onEpoch?.(epoch, metrics, () =>
+        encodeCheckpoint(this.cut.child, epoch, {
+          optimizer: this.optimizer,
+          earlyStopping: earlyStopping?.state ?? null,
+        }),
+      );
+      if (stop) {
         stoppedEarly = epoch < hp.epochs;
         break;
       }

@@ -1,10 +1,25 @@
 import { type Hyperparameters, higherIsBetter, type MetricName } from "@graft/contracts";
 
+/** What early stopping remembers between epochs (kept in checkpoints for an exact resume). */
+export interface EarlyStoppingState {
+  best: number | null;
+  wait: number;
+}
+
 /** Keras-style early stopping: stop after `patience` epochs without a `minDelta` improvement. */
 export class EarlyStopping {
   private best: number | null = null;
   private wait = 0;
   constructor(private readonly config: NonNullable<Hyperparameters["earlyStopping"]>) {}
+
+  get state(): EarlyStoppingState {
+    return { best: this.best, wait: this.wait };
+  }
+
+  restore(state: EarlyStoppingState) {
+    this.best = state.best;
+    this.wait = state.wait;
+  }
 
   /** Records an epoch's metrics; true when training should stop now. */
   update(metrics: Record<MetricName, number | null>): boolean {

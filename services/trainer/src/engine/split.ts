@@ -1,3 +1,4 @@
+import { classSplitCounts } from "@graft/contracts";
 import { seededRandom, shuffleInPlace } from "./random.ts";
 
 export interface Split {
@@ -7,7 +8,9 @@ export interface Split {
 
 /**
  * Stratified, seeded subsample (maxSamples) and train/validation split: every class keeps
- * its share in both parts, and the same seed always yields the same indices.
+ * its share in both parts, and the same seed always yields the same indices. `trainFraction`
+ * then keeps that share of each class's training part (at least one sample): the validation
+ * part does not depend on it, and a smaller fraction's training set is a subset of a larger's.
  */
 export function stratifiedSplit(
   labels: Int32Array,
@@ -15,6 +18,7 @@ export function stratifiedSplit(
   validationSplit: number,
   seed: number,
   maxSamples: number | null,
+  trainFraction = 1,
 ): Split {
   const random = seededRandom(seed);
   const byClass: number[][] = Array.from({ length: numClasses }, () => []);
@@ -24,11 +28,9 @@ export function stratifiedSplit(
   const validation: number[] = [];
   for (const indices of byClass) {
     shuffleInPlace(indices, random);
-    const kept = indices.slice(0, Math.max(keep < 1 ? 1 : 0, Math.round(indices.length * keep)));
-    let valCount = Math.round(kept.length * validationSplit);
-    if (validationSplit > 0 && valCount === 0 && kept.length >= 2) valCount = 1;
-    validation.push(...kept.slice(0, valCount));
-    train.push(...kept.slice(valCount));
+    const counts = classSplitCounts(indices.length, keep, validationSplit, trainFraction);
+    validation.push(...indices.slice(0, counts.validation));
+    train.push(...indices.slice(counts.validation, counts.validation + counts.train));
   }
   const trainOrder = Int32Array.from(train);
   shuffleInPlace(trainOrder, random);

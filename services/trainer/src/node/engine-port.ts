@@ -52,9 +52,25 @@ export interface Engine {
   ): Promise<{ artifact: ModelArtifact; parsed: ParsedModel }>;
 }
 
-/** Loads the real engine; kept lazy so TensorFlow only loads in processes that train. */
-export async function loadEngine(): Promise<Engine> {
-  // Assigned without a cast so the typecheck proves the real engine fits this port.
-  const engine: Engine = await import("../engine/index.ts");
-  return engine;
+/** A job's own engine; `close()` frees it (for a worker thread: ends the thread, even mid-batch). */
+export interface JobEngine extends Engine {
+  close(): Promise<void>;
+}
+
+/** What a trainer node trains with: the backend it reports, and a fresh engine per job. */
+export interface EngineHost {
+  initBackend(forced?: string): Promise<{ backend: string; devices: string[] }>;
+  openJob(): Promise<JobEngine>;
+}
+
+/**
+ * Runs jobs on `engine` in this thread (tests hand in engines that fail on purpose). The
+ * production node uses threadedEngine() (training-thread.ts) instead.
+ */
+export function inProcessEngine(engine: Engine): EngineHost {
+  return {
+    initBackend: async (forced) => engine.initBackend(forced),
+    // Delegates every call to `engine`; closing frees nothing, the engine is shared.
+    openJob: async () => Object.assign(Object.create(engine) as Engine, { close: async () => {} }),
+  };
 }

@@ -85,6 +85,12 @@ export function gatewayArtifactStore(
       await request("PUT", key, bytes);
       return { sizeBytes: bytes.byteLength, sha256: sha256Hex(bytes) };
     },
+    // Collected first: a request that is retried must be able to send its body again.
+    async putStream(key, chunks) {
+      const parts: Uint8Array[] = [];
+      for await (const chunk of chunks) parts.push(chunk);
+      return await this.put(key, Buffer.concat(parts));
+    },
     async get(key) {
       const response = await request("GET", key);
       if (response.status === 404) return null;

@@ -17,7 +17,7 @@ import { gatewayConnectOptions } from "@graft/natsd/testing";
 import { testJobToken, waitFor } from "@graft/testkit";
 import { jetstream } from "@nats-io/jetstream";
 import { connect } from "@nats-io/transport-node";
-import type { Engine } from "./engine-port.ts";
+import { type Engine, inProcessEngine } from "./engine-port.ts";
 import { startJobWorker } from "./job-worker.ts";
 
 const untouchableEngine = new Proxy({} as Engine, {
@@ -40,7 +40,7 @@ test("terminates invalid jobs, fails their run when the run id is readable, and 
       nc,
       js,
       storeFor: () => store,
-      engine: untouchableEngine,
+      engine: inProcessEngine(untouchableEngine),
       trainerId: "trainer-1",
       backend: "cpu",
       ackWaitMs: 4_000,
@@ -103,7 +103,7 @@ test("a draining worker takes no job until it resumes", async () => {
       nc,
       js,
       storeFor: () => store,
-      engine: untouchableEngine,
+      engine: inProcessEngine(untouchableEngine),
       trainerId: "trainer-2",
       backend: "cpu",
       ackWaitMs: 4_000,

@@ -83,6 +83,12 @@ export function startJobWorker(options: JobWorkerOptions) {
       await loop.catch((error: unknown) => options.log(`job loop ended with ${(error as Error).message}`));
       await Promise.all([...active.values()].map((job) => job.done));
     },
+    /** Ends every running job's training now and hands it back (see JobHandle.terminate). */
+    async terminate(): Promise<void> {
+      stopping = true;
+      wake();
+      await Promise.all([...active.values()].map((job) => job.terminate()));
+    },
     /** Resolves when the pull loop ends (after stop, or if the consumer could not be opened). */
     loop,
   };

@@ -10,11 +10,12 @@ import {
 } from "@graft/contracts";
 import { jetstream } from "@nats-io/jetstream";
 import { connect, credsAuthenticator } from "@nats-io/transport-node";
-import { type Engine, loadEngine } from "./engine-port.ts";
+import { type Engine, inProcessEngine } from "./engine-port.ts";
 import { gatewayArtifactStore } from "./gateway-artifacts.ts";
 import { startHeartbeats } from "./heartbeat.ts";
 import { startJobWorker } from "./job-worker.ts";
 import { registerTrainer } from "./register.ts";
+import { threadedEngine } from "./training-thread.ts";
 
 export interface TrainerNodeConfig {
   /** GraphQL endpoint of the gateway, e.g. http://127.0.0.1:4000/graphql. */
@@ -37,7 +38,7 @@ export interface TrainerNodeConfig {
   jobAckWaitMs?: number;
   /** How long to keep retrying registration while the gateway is not up. @default 120_000 */
   registerDeadlineMs?: number;
-  /** The engine to train with; the real one (../engine) when omitted. */
+  /** Train on this engine in this thread; when omitted, the real engine (../engine) in a worker thread per job. */
   engine?: Engine;
   log?: (line: string) => void;
 }
@@ -57,6 +58,8 @@ export interface TrainerNode {
    * pool (resumable from the checkpoint) unless it is their last; then leaves NATS.
    */
   stop(): Promise<void>;
+  /** Ends every job's training thread now (mid-batch) and hands the jobs back; for a stop that must be bounded. */
+  terminate(): Promise<void>;
   /** Settles when the node has stopped (by stop() or because its NATS connection closed). */
   closed: Promise<void>;
 }
@@ -68,7 +71,9 @@ export async function startTrainerNode(config: TrainerNodeConfig): Promise<Train
   const pool = config.pool ?? "default";
   const maxConcurrentRuns = config.maxConcurrentRuns ?? 1;
 
-  const engine = config.engine ?? (await loadEngine());
+  // Training runs in a worker thread per job, so this thread stays free for heartbeats,
+  // in-progress acks and control messages.
+  const engine = config.engine ? inProcessEngine(config.engine) : threadedEngine();
   const { backend, devices } = await engine.initBackend(config.backend);
 
   // Registration comes first: the gateway answers with this node's own NATS user, allowed
@@ -169,6 +174,7 @@ export async function startTrainerNode(config: TrainerNodeConfig): Promise<Train
       currentRuns: worker.currentRuns,
       drain: () => worker.setDraining(true),
       stop,
+      terminate: () => worker.terminate(),
       closed,
     };
   } catch (error) {

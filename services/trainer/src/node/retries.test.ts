@@ -18,7 +18,7 @@ import { gatewayConnectOptions } from "@graft/natsd/testing";
 import { jobMessage, waitFor } from "@graft/testkit";
 import { jetstream } from "@nats-io/jetstream";
 import { connect, type NodeConnectionOptions } from "@nats-io/transport-node";
-import type { Engine } from "./engine-port.ts";
+import { type Engine, inProcessEngine } from "./engine-port.ts";
 import { startJobWorker } from "./job-worker.ts";
 
 /** An engine whose model loading fails the way `failure(runId, attempt)` says; nothing else is reached. */
@@ -56,7 +56,7 @@ async function withWorker(engine: Engine, maxDeliver: number, body: (h: Harness)
     nc,
     js,
     storeFor: () => store,
-    engine,
+    engine: inProcessEngine(engine),
     trainerId: "trainer-r",
     backend: "cpu",
     ackWaitMs: 4_000,

@@ -13,7 +13,7 @@ import type { JetStreamClient, JsMsg } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { PermanentJobError } from "../job-errors.ts";
 import { type Checkpoint, deleteCheckpoint, loadCheckpoint, saveCheckpoint } from "./checkpoint.ts";
-import type { Engine, EngineModel } from "./engine-port.ts";
+import type { EngineHost, EngineModel, JobEngine } from "./engine-port.ts";
 import { JobStoppedError, type StopReason } from "./errors.ts";
 import { classifyFailure, retryDelayMs } from "./failures.ts";
 import { keepJobAlive } from "./keep-alive.ts";
@@ -25,7 +25,7 @@ export interface JobDeps {
   js: JetStreamClient;
   /** The artifact store as one job may use it (the gateway's artifact route, scoped by the job token). */
   storeFor: (job: { runId: string; jobToken: string }) => ArtifactStore;
-  engine: Engine;
+  engine: EngineHost;
   trainerId: string;
   backend: string;
   ackWaitMs: number;
@@ -43,19 +43,32 @@ export interface JobHandle {
   phase: JobPhase;
   /** Stop at the next epoch boundary (or now, before training) and give the job back to the pool. */
   handBack(): void;
+  /**
+   * Stop now: hand the job back and end its training thread, mid-batch if need be. For a
+   * node that must leave within a bounded time (a second signal, a dead NATS connection).
+   */
+  terminate(): Promise<void>;
   readonly done: Promise<void>;
 }
+
+/** The handle as the job itself sees it: it also holds the job's engine, for terminate(). */
+type JobState = JobHandle & { engine?: JobEngine };
 
 export function startJob(msg: JsMsg, deps: JobDeps): JobHandle {
   const controller = new AbortController();
   let handBackAfterEpoch = false;
-  const handle: JobHandle = {
+  const handle: JobState = {
     seq: msg.seq,
     runId: undefined,
     phase: "loading",
     handBack() {
       if (handle.phase === "training") handBackAfterEpoch = true;
       else if (handle.phase === "loading") stop(controller, { kind: "hand-back" });
+    },
+    async terminate() {
+      stop(controller, { kind: "hand-back" });
+      await handle.engine?.close();
+      await handle.done;
     },
     done: Promise.resolve(),
   };
@@ -81,7 +94,7 @@ function throwIfStopped(signal: AbortSignal) {
 async function runJob(
   msg: JsMsg,
   deps: JobDeps,
-  handle: JobHandle,
+  handle: JobState,
   controller: AbortController,
   handBackRequested: () => boolean,
 ): Promise<void> {
@@ -142,7 +155,7 @@ async function execute(
   attempt: number,
   msg: JsMsg,
   deps: JobDeps,
-  handle: JobHandle,
+  handle: JobState,
   controller: AbortController,
   handBackRequested: () => boolean,
   touch: () => void,
@@ -152,6 +165,7 @@ async function execute(
   const hp = job.hyperparameters;
   const store = deps.storeFor(job);
   const models: EngineModel[] = [];
+  let engine: JobEngine | undefined;
   deps.log(`run ${job.runId}: attempt ${attempt} assigned`);
   try {
     await publish({ type: "assigned" });
@@ -170,11 +184,14 @@ async function execute(
     if (!artifact) {
       throw new PermanentJobError("MODEL_NOT_FOUND", `base model artifact ${job.baseModel.artifactKey} is missing`);
     }
-    const base = await deps.engine.loadModel({ kind: "artifact", artifact });
+    engine = await deps.engine.openJob();
+    handle.engine = engine;
+    throwIfStopped(signal);
+    const base = await engine.loadModel({ kind: "artifact", artifact });
     models.push(base);
     throwIfStopped(signal);
     const [height, width] = job.baseModel.inputShape;
-    const dataset = await deps.engine.loadDataset(job.dataset.source, {
+    const dataset = await engine.loadDataset(job.dataset.source, {
       readArtifact: (key) => store.get(key),
       ...(height && width ? { imageSize: [height, width] as [number, number] } : {}),
     });
@@ -196,7 +213,7 @@ async function execute(
 
     handle.phase = "training";
     models.length = 0; // fineTune consumes the base; from here only its result is ours to dispose.
-    const result = await deps.engine.fineTune({
+    const result = await engine.fineTune({
       base,
       preprocessing: job.baseModel.preprocessing,
       featureLayer: hp.featureLayer ?? job.baseModel.featureLayer,
@@ -223,7 +240,7 @@ async function execute(
 
     const frozenLayerNames =
       result.frozenLayerNames ?? result.model.layers.filter((layer) => !layer.trainable).map((layer) => layer.name);
-    const { artifact: output, parsed } = await deps.engine.exportModel(result.model, {
+    const { artifact: output, parsed } = await engine.exportModel(result.model, {
       frozenLayerNames,
       ...(artifact.tokenizer ? { tokenizer: artifact.tokenizer } : {}),
     });
@@ -255,6 +272,7 @@ async function execute(
     await settleFailure(error, job, attempt, msg, deps, store, signal, publish);
   } finally {
     for (const model of models) model.dispose();
+    await engine?.close();
   }
 }
 

@@ -4,18 +4,17 @@ import {
   encodeTextDatasetJsonl,
   InvalidDatasetError,
   isZipArchive,
-  readImageFolderZip,
   readTextDataset,
   sampleTexts,
   textDatasetArtifactKey,
   UnsafeArchiveError,
-  validateImageFolder,
 } from "@graft/artifacts";
 import { artifacts, datasets, ownedRows, type ProjectScope } from "@graft/db";
 import { and, eq, max } from "drizzle-orm";
 import type { DomainDeps } from "../deps.ts";
 import { BadUserInputError } from "../errors.ts";
 import { checkName } from "../input.ts";
+import { parseOffThread } from "../parse-off-thread.ts";
 import type { DatasetRow } from "../rows.ts";
 import { Uploads } from "../uploads.ts";
 
@@ -46,15 +45,19 @@ export class DatasetCommands {
    */
   async create(input: CreateDatasetInput): Promise<DatasetRow> {
     const name = checkName(input.name, "input.name");
-    const uploads = new Uploads(this.deps, this.scope);
-    const upload = await uploads.read(input.uploadId, "input.uploadId");
+    return await new Uploads(this.deps, this.scope).use(input.uploadId, "input.uploadId", (upload) =>
+      this.fromUpload(name, upload.bytes),
+    );
+  }
+
+  private async fromUpload(name: string, bytes: Uint8Array): Promise<DatasetRow> {
     const id = randomUUID();
     let content: DatasetContent;
     try {
-      content = isZipArchive(upload.bytes) ? imageDataset(id, upload.bytes) : textDataset(id, upload.bytes);
+      content = isZipArchive(bytes) ? await imageDataset(id, bytes) : textDataset(id, bytes);
     } catch (error) {
       if (error instanceof InvalidDatasetError || error instanceof UnsafeArchiveError) {
-        throw new BadUserInputError("input.uploadId", error.message, undefined, { cause: error });
+        throw new BadUserInputError("input.uploadId", error.message, undefined, { cause: error, limit: error.limit });
       }
       throw error;
     }
@@ -82,7 +85,6 @@ export class DatasetCommands {
         if (!inserted) throw new Error("insert into datasets returned nothing");
         return inserted;
       });
-      await uploads.consume(upload.id);
       return row;
     } catch (error) {
       await this.deps.store.delete(key).catch(() => {});
@@ -91,20 +93,13 @@ export class DatasetCommands {
   }
 }
 
-function imageDataset(id: string, bytes: Uint8Array): DatasetContent {
-  const folder = readImageFolderZip(bytes);
-  const shape = validateImageFolder(folder);
+/** Every image is decoded to check it: in a worker, so the gateway keeps answering meanwhile. */
+async function imageDataset(id: string, bytes: Uint8Array): Promise<DatasetContent> {
+  const folder = await parseOffThread({ kind: "image-folder", bytes });
   return {
     key: datasetArtifactKey(id),
     bytes,
-    fields: {
-      task: "image-classification",
-      labels: folder.labels,
-      classCounts: folder.classCounts,
-      sampleCount: folder.samples.length,
-      sampleShape: [shape.maxHeight, shape.maxWidth, shape.grey ? 1 : 3],
-      sampleTexts: null,
-    },
+    fields: { task: "image-classification", ...folder, sampleTexts: null },
   };
 }
 

@@ -1,16 +1,11 @@
 import { randomUUID } from "node:crypto";
-import {
-  InvalidModelError,
-  type ParsedModel,
-  parseModelFiles,
-  UnsafeArchiveError,
-  unzipSafely,
-} from "@graft/artifacts";
+import { InvalidModelError, ModelLimitError, type ParsedModel, UnsafeArchiveError } from "@graft/artifacts";
 import { type ImagePreprocessing, TASKS, type TextPreprocessing } from "@graft/contracts";
 import type { ProjectScope } from "@graft/db";
 import type { DomainDeps } from "../deps.ts";
 import { BadUserInputError } from "../errors.ts";
 import { checkName } from "../input.ts";
+import { parseOffThread } from "../parse-off-thread.ts";
 import type { ModelRow } from "../rows.ts";
 import { storeBaseModel } from "../store-base-model.ts";
 import { Uploads } from "../uploads.ts";
@@ -57,27 +52,41 @@ export class ModelCommands {
       }
     }
 
-    const uploads = new Uploads(this.deps, this.scope);
-    let parsed: ParsedModel;
-    let uploadId: string | null = null;
     const field = input.url ? "input.url" : "input.uploadId";
-    try {
-      if (input.uploadId) {
-        const upload = await uploads.read(input.uploadId, "input.uploadId");
-        uploadId = upload.id;
-        parsed = parseModelFiles(modelFilesOfZip(unzipSafely(upload.bytes)));
-      } else {
-        const files = await fetchModelFiles(input.url as string, {
+    if (input.uploadId) {
+      return await new Uploads(this.deps, this.scope).use(input.uploadId, "input.uploadId", (upload) =>
+        this.store(input, { name, task, field, uploadId: upload.id }, () =>
+          parseOffThread({ kind: "model-zip", bytes: upload.bytes }),
+        ),
+      );
+    }
+    return await this.store(input, { name, task, field, uploadId: null }, async () =>
+      parseOffThread({
+        kind: "model-files",
+        files: await fetchModelFiles(input.url as string, {
           withTokenizer: task === "text-classification",
           allowPrivate: this.deps.options.allowPrivateUrls,
           maxBytes: this.deps.options.maxFetchBytes,
           timeoutMs: this.deps.options.fetchTimeoutMs,
-        });
-        parsed = parseModelFiles(files);
-      }
+        }),
+      }),
+    );
+  }
+
+  /** Parses (mapping file errors to BAD_USER_INPUT on `field`), checks and stores the model. */
+  private async store(
+    input: RegisterModelInput,
+    { name, task, field, uploadId }: { name: string; task: string; field: string; uploadId: string | null },
+    parse: () => Promise<ParsedModel>,
+  ): Promise<ModelRow> {
+    let parsed: ParsedModel;
+    try {
+      parsed = await parse();
     } catch (error) {
       if (error instanceof InvalidModelError || error instanceof UnsafeArchiveError || error instanceof UrlFetchError) {
-        throw new BadUserInputError(field, error.message, undefined, { cause: error });
+        const limit =
+          error instanceof InvalidModelError && !(error instanceof ModelLimitError) ? undefined : error.limit;
+        throw new BadUserInputError(field, error.message, undefined, { cause: error, limit });
       }
       throw error;
     }
@@ -107,7 +116,6 @@ export class ModelCommands {
         source: input.url ? { kind: "url", url: input.url } : { kind: "upload", uploadId },
       },
     });
-    if (uploadId) await uploads.consume(uploadId);
     return row;
   }
 
@@ -193,15 +201,3 @@ function textPreprocessing(parsed: ParsedModel, input: RegisterModelInput, field
 }
 
 /** model.json and its shards (and tokenizer.json) from a zip, at the top or all under one folder. */
-function modelFilesOfZip(entries: Map<string, Uint8Array>): Map<string, Uint8Array> {
-  const jsonPath = [...entries.keys()]
-    .filter((p) => p === "model.json" || p.endsWith("/model.json"))
-    .sort((a, b) => a.length - b.length)[0];
-  if (jsonPath === undefined) throw new InvalidModelError("the zip holds no model.json");
-  const dir = jsonPath.slice(0, jsonPath.length - "model.json".length);
-  const files = new Map<string, Uint8Array>();
-  for (const [path, bytes] of entries) {
-    if (path.startsWith(dir) && !path.slice(dir.length).includes("/")) files.set(path.slice(dir.length), bytes);
-  }
-  return files;
-}

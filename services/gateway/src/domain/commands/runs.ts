@@ -14,7 +14,7 @@ import {
   jobsSubject,
   runControlSubject,
 } from "@graft/contracts";
-import { type ProjectScope, runs } from "@graft/db";
+import { type Db, type ProjectScope, runs } from "@graft/db";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { and, eq, inArray } from "drizzle-orm";
 import { z } from "zod";
@@ -26,7 +26,7 @@ import type { ExperimentQueries } from "../experiments.ts";
 import { fineTuneDefaultsOf } from "../fine-tune-defaults.ts";
 import { checkName, checkPool, parseInput } from "../input.ts";
 import type { ModelQueries } from "../models.ts";
-import type { RunRow } from "../rows.ts";
+import type { DatasetRow, ModelRow, RunRow } from "../rows.ts";
 import type { RunQueries } from "../runs.ts";
 
 export interface StartFineTuneInput {
@@ -46,10 +46,33 @@ export interface StartFineTuneInput {
   validationSplit?: number | null;
   seed?: number | null;
   maxSamples?: number | null;
+  trainFraction?: number | null;
   featureLayer?: string | null;
   initialization?: string | null;
   controls?: readonly string[] | null;
 }
+
+/** A fine-tune's input, validated, with the rows it refers to. */
+export interface PreparedFineTune {
+  hyperparameters: Hyperparameters;
+  controlKinds: ControlKind[];
+  base: ModelRow;
+  dataset: DatasetRow;
+  experimentId: string | null;
+  pool: string;
+  name: string | null;
+}
+
+/** A run about to be stored, and what its job needs. */
+export interface PlannedRun {
+  values: typeof runs.$inferInsert & { id: string };
+  base: ModelRow;
+  dataset: DatasetRow;
+  controlOf: string | null;
+  controlKind: ControlKind | null;
+}
+
+type Tx = Parameters<Parameters<Db["transaction"]>[0]>[0];
 
 const isLinearProbe = (hp: Hyperparameters) =>
   hp.freeze.strategy === "ALL_BASE" && hp.head.hiddenUnits === 0 && hp.unfreezeSchedule.length === 0;
@@ -84,7 +107,7 @@ function checkControlsFit(parsed: ControlKind[], hp: Hyperparameters): ControlKi
  * where the arm differs. SCRATCH: re-initialized weights, every layer trained. LINEAR_PROBE:
  * the base frozen throughout, no hidden layer.
  */
-function controlHyperparameters(kind: ControlKind, hp: Hyperparameters): Hyperparameters {
+export function controlHyperparameters(kind: ControlKind, hp: Hyperparameters): Hyperparameters {
   return kind === "SCRATCH"
     ? { ...hp, initialization: "SCRATCH", freeze: { strategy: "NONE" }, unfreezeSchedule: [] }
     : { ...hp, freeze: { strategy: "ALL_BASE" }, head: { hiddenUnits: 0, dropout: 0 }, unfreezeSchedule: [] };
@@ -129,6 +152,22 @@ export class RunCommands {
    * then publishes their jobs; never leaves half a run.
    */
   async start(input: StartFineTuneInput): Promise<RunRow> {
+    const p = await this.prepare(input);
+    const mainId = randomUUID();
+    const planned: PlannedRun[] = [
+      this.plan(p, mainId, p.hyperparameters, p.name),
+      ...p.controlKinds.map((kind) => ({
+        ...this.plan(p, randomUUID(), controlHyperparameters(kind, p.hyperparameters), controlName(p.name, kind)),
+        controlOf: mainId,
+        controlKind: kind,
+      })),
+    ];
+    const stored = await this.storeAndDispatch(planned);
+    return stored[0] as RunRow;
+  }
+
+  /** The input checked and completed with the base's defaults; nothing stored yet. */
+  async prepare(input: StartFineTuneInput): Promise<PreparedFineTune> {
     const chosen = defined({
       epochs: input.epochs,
       batchSize: input.batchSize,
@@ -141,6 +180,7 @@ export class RunCommands {
       validationSplit: input.validationSplit,
       seed: input.seed,
       maxSamples: input.maxSamples,
+      trainFraction: input.trainFraction,
       featureLayer: input.featureLayer,
       initialization: input.initialization,
     });
@@ -182,38 +222,45 @@ export class RunCommands {
         );
       }
     }
+    return { hyperparameters, controlKinds, base, dataset, experimentId: experiment?.id ?? null, pool, name };
+  }
 
-    const common = {
-      projectId: this.scope.projectId,
-      experimentId: experiment?.id ?? null,
-      baseModelId: base.id,
-      datasetId: dataset.id,
-      pool,
-      status: "QUEUED" as const,
+  /** A run to store for a prepared fine-tune, with these hyperparameters (the run's own or an arm's). */
+  plan(p: PreparedFineTune, runId: string, hp: Hyperparameters, runName: string | null): PlannedRun {
+    return {
+      values: {
+        projectId: this.scope.projectId,
+        experimentId: p.experimentId,
+        baseModelId: p.base.id,
+        datasetId: p.dataset.id,
+        pool: p.pool,
+        status: "QUEUED" as const,
+        id: runId,
+        name: runName,
+        epochs: hp.epochs,
+        batchSize: hp.batchSize,
+        optimizer: hp.optimizer,
+        learningRate: hp.learningRate,
+        freezeStrategy: hp.freeze.strategy,
+        seed: hp.seed,
+        hyperparameters: hp,
+        outputModelId: randomUUID(),
+      },
+      base: p.base,
+      dataset: p.dataset,
+      controlOf: null,
+      controlKind: null,
     };
-    const row = (runId: string, hp: Hyperparameters, runName: string | null) => ({
-      ...common,
-      id: runId,
-      name: runName,
-      epochs: hp.epochs,
-      batchSize: hp.batchSize,
-      optimizer: hp.optimizer,
-      learningRate: hp.learningRate,
-      freezeStrategy: hp.freeze.strategy,
-      seed: hp.seed,
-      hyperparameters: hp,
-      outputModelId: randomUUID(),
-    });
-    const mainId = randomUUID();
-    const planned = [
-      { values: row(mainId, hyperparameters, name), controlOf: null, controlKind: null },
-      ...controlKinds.map((kind) => ({
-        values: row(randomUUID(), controlHyperparameters(kind, hyperparameters), controlName(name, kind)),
-        controlOf: mainId,
-        controlKind: kind,
-      })),
-    ];
+  }
+
+  /**
+   * Stores the planned runs QUEUED in one transaction (after `before`, which may insert what
+   * they reference), then publishes their jobs. A job that cannot be published fails its run
+   * (DISPATCH_FAILED) and is thrown after every other job went out.
+   */
+  async storeAndDispatch(planned: readonly PlannedRun[], before?: (tx: Tx) => Promise<void>): Promise<RunRow[]> {
     const stored = await this.deps.db.transaction(async (tx) => {
+      await before?.(tx);
       const out: RunRow[] = [];
       for (const p of planned) {
         const [inserted] = await tx
@@ -227,11 +274,12 @@ export class RunCommands {
     });
 
     let failure: DispatchFailedError | null = null;
-    for (const run of stored) {
+    for (const [i, run] of stored.entries()) {
+      const { base, dataset } = planned[i] as PlannedRun;
       const job: JobMessage = jobMessageSchema.parse({
         runId: run.id,
         projectId: this.scope.projectId,
-        pool,
+        pool: run.pool,
         outputModelId: run.outputModelId,
         baseModel: {
           id: base.id,
@@ -256,7 +304,7 @@ export class RunCommands {
       failure ??= await this.dispatch(job);
     }
     if (failure) throw failure;
-    return stored[0] as RunRow;
+    return stored;
   }
 
   /** Publishes a stored run's job; on failure marks the run FAILED and returns the error. */

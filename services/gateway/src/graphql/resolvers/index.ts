@@ -4,6 +4,7 @@ import { Layer, Model, Preprocessing } from "./model.ts";
 import { Mutation } from "./mutation.ts";
 import { Query } from "./query.ts";
 import { Dataset, EpochMetrics, Experiment, Hyperparameters, Run, RunAttempt } from "./run.ts";
+import { LeaderboardEntry, Study, StudyCell, StudyCurve } from "./study.ts";
 import { RunEvent, Subscription, TrainerEvent } from "./subscription.ts";
 import { Trainer } from "./trainer.ts";
 
@@ -17,6 +18,10 @@ export const resolvers: Resolvers = {
   Layer,
   Preprocessing,
   Run,
+  Study,
+  StudyCell,
+  StudyCurve,
+  LeaderboardEntry,
   Hyperparameters,
   EpochMetrics,
   RunAttempt,

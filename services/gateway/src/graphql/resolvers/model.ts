@@ -1,14 +1,18 @@
+import { modelLoader } from "../loaders.ts";
 import type { LayerResolvers, ModelResolvers, PreprocessingResolvers } from "../resolvers.generated.ts";
 
 export const Model: ModelResolvers = {
-  parent: (m, _, { loaders }) => (m.parentId ? loaders.model.load(m.parentId) : null),
+  parent: (m, _, { loaders }, info) => (m.parentId ? modelLoader(loaders, info).load(m.parentId) : null),
   children: (m, _, { domain }) => domain.models.children(m),
   ancestors: (m, _, { domain }) => domain.models.ancestors(m),
   descendants: (m, { maxDepth }, { domain }) => domain.models.descendants(m, maxDepth),
   siblings: (m, _, { domain }) => domain.models.siblings(m),
   producedBy: (m, _, { loaders }) => (m.producedByRunId ? loaders.run.load(m.producedByRunId) : null),
-  bestMetric: (m, { metric }, { domain }) =>
-    m.producedByRunId ? domain.runs.bestMetric(m.producedByRunId, metric ?? "valAccuracy") : null,
+  bestMetric: async (m, { metric }, { loaders }) => {
+    if (!m.producedByRunId) return null;
+    const name = metric ?? "valAccuracy";
+    return (await loaders.bestEpoch(name).load(m.producedByRunId))?.[name] ?? null;
+  },
   provenance: (m) => m.provenance ?? null,
   featureLayerCandidates: (m, _, { domain }) => domain.fineTuning.featureLayerCandidates(m),
   fineTuneDefaults: (m, _, { domain }) => {

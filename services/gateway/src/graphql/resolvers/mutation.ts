@@ -5,6 +5,7 @@ export const Mutation: MutationResolvers = {
   createDataset: (_, { input }, { domain }) => domain.datasetCommands.create(input),
   createExperiment: (_, { input }, { domain }) => domain.experimentCommands.create(input),
   startFineTune: (_, { input }, { domain }) => domain.runCommands.start(input),
+  startStudy: (_, { input }, { domain }) => domain.studyCommands.start(input),
   cancelRun: (_, { id }, { domain }) => domain.runCommands.cancel(id),
   registerTrainer: (_, { input }, { domain }) => domain.trainerCommands.register(input),
   drainTrainer: (_, { id }, { domain }) => domain.trainerCommands.drain(id),

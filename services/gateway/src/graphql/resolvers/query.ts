@@ -10,6 +10,10 @@ export const Query: QueryResolvers = {
   experiment: (_, { id }, { domain }) => domain.experiments.get(id),
   runs: (_, { filter, first, after, orderBy }, { domain }) => domain.runs.page(filter, first, after, orderBy),
   run: (_, { id }, { domain }) => domain.runs.get(id),
+  studies: (_, __, { domain }) => domain.studies.list(),
+  study: (_, { id }, { domain }) => domain.studies.get(id),
+  leaderboard: async (_, { datasetId }, { domain }) =>
+    domain.runs.leaderboard((await domain.datasets.get(datasetId, "datasetId")).id),
   trainers: (_, { status }, { domain }) => domain.trainers.list(status),
   trainer: (_, { id }, { domain }) => domain.trainers.get(id),
   viewer: (_, __, { viewer }) => {

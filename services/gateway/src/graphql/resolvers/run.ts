@@ -1,5 +1,6 @@
 import { runErrorSchema } from "@graft/contracts";
 import { NotFoundError } from "../../domain/errors.ts";
+import { modelLoader } from "../loaders.ts";
 import type {
   DatasetResolvers,
   EpochMetricsResolvers,
@@ -10,24 +11,26 @@ import type {
 } from "../resolvers.generated.ts";
 
 export const Run: RunResolvers = {
-  baseModel: async (r, _, { loaders }) =>
-    (await loaders.model.load(r.baseModelId)) ?? Promise.reject(new NotFoundError("model", r.baseModelId)),
+  baseModel: async (r, _, { loaders }, info) =>
+    (await modelLoader(loaders, info).load(r.baseModelId)) ?? Promise.reject(new NotFoundError("model", r.baseModelId)),
   dataset: async (r, _, { loaders }) =>
     (await loaders.dataset.load(r.datasetId)) ?? Promise.reject(new NotFoundError("dataset", r.datasetId)),
   experiment: (r, _, { loaders }) => (r.experimentId ? loaders.experiment.load(r.experimentId) : null),
   hyperparameters: (r) => r.hyperparameters as never,
   epochs: (r, _, { loaders }) => loaders.epochs.load(r.id),
   series: (r, { metric, maxPoints }, { domain }) => domain.runs.series(r.id, metric, maxPoints ?? 2000),
-  bestEpoch: (r, { metric }, { domain }) => domain.runs.bestEpoch(r.id, metric ?? "valAccuracy"),
+  bestEpoch: (r, { metric }, { loaders }) => loaders.bestEpoch(metric ?? "valAccuracy").load(r.id),
   trainer: (r, _, { loaders }) => (r.trainerId ? loaders.trainer.load(r.trainerId) : null),
   attempts: (r, _, { loaders }) => loaders.attempts.load(r.id),
-  outputModel: (r, _, { loaders }) => (r.outputModelCreated ? loaders.model.load(r.outputModelId) : null),
+  outputModel: (r, _, { loaders }, info) =>
+    r.outputModelCreated ? modelLoader(loaders, info).load(r.outputModelId) : null,
   // Read through the contract: a code stored before run error codes were a closed list reads as TRAINING_ERROR.
   error: (r) => (r.error ? runErrorSchema.parse(r.error) : null),
   controlOf: (r, _, { loaders }) => (r.controlOf ? loaders.run.load(r.controlOf) : null),
   controls: (r, _, { domain }) => domain.runs.controlsOf(r.id),
   transferGain: (r, { metric, targetAccuracy }, { domain }) =>
     domain.runs.transferGain(r, metric ?? "valAccuracy", targetAccuracy),
+  study: (r, _, { domain }) => (r.studyId ? domain.studies.get(r.studyId) : null),
 };
 
 export const Hyperparameters: HyperparametersResolvers = {
@@ -38,6 +41,8 @@ export const Hyperparameters: HyperparametersResolvers = {
   earlyStopping: (h) => h.earlyStopping,
   // Runs stored before initialization existed started from the base's weights.
   initialization: (h) => h.initialization ?? "PRETRAINED",
+  // Runs stored before data fractions existed trained on the whole training split.
+  trainFraction: (h) => h.trainFraction ?? 1,
   raw: (h) => h,
 };
 

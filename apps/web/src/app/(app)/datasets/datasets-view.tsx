@@ -5,6 +5,7 @@ import { Empty, ErrorBox, Loading, PageHeader } from "@/components/states.tsx";
 import { gql } from "@/lib/client/graphql.ts";
 import { useQuery } from "@/lib/client/use-query.ts";
 import { formatCount, formatDate } from "@/lib/format.ts";
+import { LeaderboardPanel } from "./leaderboard-panel.tsx";
 import { uploadFile } from "./upload.ts";
 
 export function DatasetsView() {
@@ -64,6 +65,7 @@ export function DatasetsView() {
           </table>
         </div>
       )}
+      {data && data.datasets.length > 0 ? <LeaderboardPanel datasets={data.datasets} /> : null}
     </>
   );
 }

@@ -1,0 +1,152 @@
+import assert from "node:assert/strict";
+import { after, before, test } from "node:test";
+import { describeEachDriver } from "@graft/db/testing";
+import { imageFolderZip, tinyModel, zipFiles } from "./support/fixtures.ts";
+import { type GatewaySetup, setup } from "./support/gateway.ts";
+import { completeRun, lastJob } from "./support/run-events.ts";
+
+/** The runs page's read path: what it costs in SQL statements, and that the batched answers are right. */
+describeEachDriver((driver) => {
+  let s: GatewaySetup;
+  // Statements the gateway sent while `counting` was on (background work such as the liveness sweep
+  // also queries, so assertions look only at the tables a runs page reads).
+  let statements: string[] = [];
+  let counting = false;
+  before(async () => {
+    s = await setup(driver, {
+      onQuery: (sql) => {
+        if (counting) statements.push(sql);
+      },
+    });
+  });
+  after(async () => {
+    await s?.cleanup();
+  });
+
+  async function counted<T>(work: () => Promise<T>): Promise<{ result: T; statements: string[] }> {
+    statements = [];
+    counting = true;
+    try {
+      return { result: await work(), statements };
+    } finally {
+      counting = false;
+    }
+  }
+  const on = (table: string, list: string[]) => list.filter((q) => new RegExp(`from "${table}"`).test(q));
+
+  const runs: { id: string; valAccuracies: number[] }[] = [];
+  let baseId = "";
+
+  before(async () => {
+    const uploaded = await s.upload(zipFiles(tinyModel().files));
+    const { registerModel } = await s.gqlData<{ registerModel: { id: string } }>(
+      `mutation ($input: RegisterModelInput!) { registerModel(input: $input) { id } }`,
+      { input: { name: "reads-base", uploadId: uploaded.body.uploadId, labels: ["a", "b", "c"] } },
+    );
+    baseId = registerModel.id;
+    const { model } = await s.gqlData<{
+      model: { layers: { name: string; className: string; weightHash: string | null; params: number }[] };
+    }>("query ($id: ID!) { model(id: $id) { layers { name className weightHash params } } }", { id: baseId });
+    const data = await s.upload(imageFolderZip(["p", "q"]));
+    const { createDataset } = await s.gqlData<{ createDataset: { id: string } }>(
+      "mutation ($input: CreateDatasetInput!) { createDataset(input: $input) { id } }",
+      { input: { name: "reads-data", uploadId: data.body.uploadId } },
+    );
+    const { registerTrainer } = await s.gqlData<{ registerTrainer: { trainer: { id: string } } }>(
+      `mutation ($t: String!) { registerTrainer(input: { joinToken: $t, name: "reads", host: "h", backend: "cpu", devices: [], cpuCount: 1, memoryBytes: 1 }) { trainer { id } } }`,
+      { t: s.gateway.joinToken },
+    );
+    // Best valAccuracy at epoch 2, 1 and 3; best (lowest) loss is the same epoch, loss = 1 - valAccuracy.
+    for (const valAccuracies of [
+      [0.5, 0.9, 0.7],
+      [0.8, 0.6, 0.7],
+      [0.4, 0.5, 0.6],
+    ]) {
+      const { startFineTune } = await s.gqlData<{ startFineTune: { id: string } }>(
+        "mutation ($input: StartFineTuneInput!) { startFineTune(input: $input) { id } }",
+        { input: { baseModelId: baseId, datasetId: createDataset.id, epochs: 3, pool: "reads" } },
+      );
+      const job = await lastJob(s, "reads");
+      await completeRun({
+        nats: s.nats,
+        jobToken: job.jobToken,
+        runId: startFineTune.id,
+        trainerId: registerTrainer.trainer.id,
+        outputModelId: job.outputModelId,
+        baseLayers: model.layers,
+        featureLayer: "features",
+        inputShape: [8, 8, 1],
+        labels: ["p", "q"],
+        valAccuracies,
+      });
+      runs.push({ id: startFineTune.id, valAccuracies });
+    }
+    for (let i = 0; ; i++) {
+      const { runs: page } = await s.gqlData<{ runs: { edges: { node: { status: string } }[] } }>(
+        `{ runs(filter: { baseModelId: "${baseId}" }) { edges { node { status } } } }`,
+      );
+      if (page.edges.length === 3 && page.edges.every((e) => e.node.status === "SUCCEEDED")) break;
+      if (i > 300) throw new Error("the ingest never finished the three runs");
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  });
+
+  type PageRun = {
+    id: string;
+    baseModel: { id: string; name: string; layers?: { name: string }[] };
+    best: { epoch: number; valAccuracy: number } | null;
+    lowestLoss: { epoch: number } | null;
+  };
+
+  test("a runs page asks for every run's best epoch in one query per metric, not one per run", async () => {
+    const { result, statements } = await counted(() =>
+      s.gqlData<{ runs: { edges: { node: PageRun }[] } }>(
+        `{ runs(filter: { baseModelId: "${baseId}" }) { edges { node { id baseModel { id name }
+            best: bestEpoch(metric: valAccuracy) { epoch valAccuracy } lowestLoss: bestEpoch(metric: loss) { epoch } } } } }`,
+      ),
+    );
+    const byId = new Map(result.runs.edges.map((e) => [e.node.id, e.node]));
+    for (const run of runs) {
+      const node = byId.get(run.id);
+      const bestEpoch = run.valAccuracies.indexOf(Math.max(...run.valAccuracies)) + 1;
+      assert.equal(node?.best?.epoch, bestEpoch, `best valAccuracy epoch of ${run.id}`);
+      assert.equal(node?.best?.valAccuracy, Math.max(...run.valAccuracies));
+      assert.equal(node?.lowestLoss?.epoch, bestEpoch, `lowest loss epoch of ${run.id}`);
+      assert.equal(node?.baseModel.id, baseId);
+      assert.equal(node?.baseModel.name, "reads-base");
+    }
+    assert.equal(on("run_epochs", statements).length, 2, statements.join("\n"));
+    assert.equal(on("models", statements).length, 1, statements.join("\n"));
+  });
+
+  test("baseModel { id name } reads model rows without their layer list; asking for layers reads them", async () => {
+    const light = await counted(() =>
+      s.gqlData(`{ runs(filter: { baseModelId: "${baseId}" }) { edges { node { baseModel { id name } } } } }`),
+    );
+    const [lightRead] = on("models", light.statements);
+    assert.ok(lightRead, light.statements.join("\n"));
+    assert.doesNotMatch(lightRead, /"layers"/);
+
+    const full = await counted(() =>
+      s.gqlData<{ runs: { edges: { node: PageRun }[] } }>(
+        `{ runs(filter: { baseModelId: "${baseId}" }) { edges { node { baseModel { id name layers { name } } } } } }`,
+      ),
+    );
+    const [fullRead] = on("models", full.statements);
+    assert.match(fullRead ?? "", /"layers"/);
+    for (const edge of full.result.runs.edges) {
+      assert.deepEqual(
+        edge.node.baseModel.layers?.map((l) => l.name),
+        ["flatten", "features", "head"],
+      );
+    }
+  });
+
+  test("a fragment on baseModel reads the full row, so fields behind it are never empty", async () => {
+    const { runs: page } = await s.gqlData<{ runs: { edges: { node: PageRun }[] } }>(
+      `{ runs(filter: { baseModelId: "${baseId}" }) { edges { node { baseModel { ...M } } } } }
+       fragment M on Model { id layers { name } }`,
+    );
+    assert.equal(page.edges[0]?.node.baseModel.layers?.length, 3);
+  });
+});
