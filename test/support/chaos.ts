@@ -9,7 +9,14 @@ import { waitFor } from "@graft/testkit";
 import { type GatewayProcess, startGatewayProcess, stopGatewayProcess } from "./gateway-process.ts";
 import type { PrivatePostgres } from "./private-postgres.ts";
 import { PLATFORM_WAIT } from "./stack.ts";
-import { graphql, type RunView, startTrainerProcess, stopTrainers, type TrainerProcess } from "./trainer.ts";
+import {
+  builtinIds,
+  graphql,
+  type RunView,
+  startTrainerProcess,
+  stopTrainers,
+  type TrainerProcess,
+} from "./trainer.ts";
 
 /**
  * The platform as separate processes, for fault injection: a nats-server with a file store
@@ -194,17 +201,6 @@ export async function startChaosStack(options: ChaosOptions): Promise<RunningCha
 function required<T>(value: T | undefined, what: string): T {
   if (value === undefined) throw new Error(`chaos stack: ${what} is not running (await stack.ready in before hooks)`);
   return value;
-}
-
-async function builtinIds(gateway: GatewayProcess): Promise<ChaosStack["ids"]> {
-  const data = await graphql<{
-    models: { edges: { node: { id: string; name: string } }[] };
-    datasets: { id: string; name: string }[];
-  }>(gateway, "{ models(first: 50) { edges { node { id name } } } datasets { id name } }");
-  const digitsCnn = data.models.edges.find((e) => e.node.name === "digits-cnn")?.node.id;
-  const mnist59 = data.datasets.find((d) => d.name === "MNIST 5-9")?.id;
-  if (!digitsCnn || !mnist59) throw new Error(`built-ins not seeded: ${JSON.stringify(data)}`);
-  return { digitsCnn, mnist59 };
 }
 
 /**

@@ -3,7 +3,7 @@ import type { BuiltinModelKey } from "@graft/catalog";
 import { createTestDatabaseTarget, type TestDatabaseTarget } from "@graft/db/testing";
 import { type Gateway, startGateway } from "@graft/gateway";
 import { type NatsServer, startNatsServer } from "@graft/natsd";
-import { graphql, startTrainerProcess, stopTrainers, type TrainerProcess } from "./trainer.ts";
+import { builtinIds, startTrainerProcess, stopTrainers, type TrainerProcess } from "./trainer.ts";
 
 /**
  * Shorter ack wait for tests: a killed trainer's job comes back after 12 s instead of 30 s.
@@ -169,17 +169,6 @@ async function startStack(builtinModels: BuiltinModelKey[]): Promise<RunningStac
     await nats.stop();
     throw error;
   }
-}
-
-async function builtinIds(gateway: Gateway): Promise<Stack["ids"]> {
-  const data = await graphql<{
-    models: { edges: { node: { id: string; name: string } }[] };
-    datasets: { id: string; name: string }[];
-  }>(gateway, "{ models(first: 50) { edges { node { id name } } } datasets { id name } }");
-  const digitsCnn = data.models.edges.find((e) => e.node.name === "digits-cnn")?.node.id;
-  const mnist59 = data.datasets.find((d) => d.name === "MNIST 5-9")?.id;
-  if (!digitsCnn || !mnist59) throw new Error(`built-ins not seeded: ${JSON.stringify(data)}`);
-  return { digitsCnn, mnist59 };
 }
 
 const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");

@@ -130,6 +130,18 @@ export function graphql<T = Record<string, unknown>>(
   );
 }
 
+/** The ids of the built-ins most tests train with: digits-cnn and the MNIST 5-9 dataset. */
+export async function builtinIds(gateway: GatewayRef): Promise<{ digitsCnn: string; mnist59: string }> {
+  const data = await graphql<{
+    models: { edges: { node: { id: string; name: string } }[] };
+    datasets: { id: string; name: string }[];
+  }>(gateway, "{ models(first: 50) { edges { node { id name } } } datasets { id name } }");
+  const digitsCnn = data.models.edges.find((e) => e.node.name === "digits-cnn")?.node.id;
+  const mnist59 = data.datasets.find((d) => d.name === "MNIST 5-9")?.id;
+  if (!digitsCnn || !mnist59) throw new Error(`built-ins not seeded: ${JSON.stringify(data)}`);
+  return { digitsCnn, mnist59 };
+}
+
 export const RUN_FIELDS = `id status attemptCount trainingPath
   trainer { id name }
   epochs { epoch attempt loss accuracy valAccuracy }

@@ -1,6 +1,8 @@
 import { NotFoundError } from "../../domain/errors.ts";
+import type { Domain } from "../../domain/index.ts";
 import type { ModelRow } from "../../domain/rows.ts";
-import type { StudySpec } from "../../domain/studies.ts";
+import type { StudyRow, StudySpec } from "../../domain/studies.ts";
+import type { StudyResults } from "../../domain/study-cells.ts";
 import type {
   LeaderboardEntryResolvers,
   StudyCellResolvers,
@@ -9,6 +11,18 @@ import type {
 } from "../resolvers.generated.ts";
 
 const spec = (s: { spec: unknown }) => s.spec as StudySpec;
+
+// `targetAccuracy`, `cells` and `curve` all come from one computation over the study's stored
+// runs and epochs: read them once per study row (that is, once per request), not per field.
+const resultsByRow = new WeakMap<StudyRow, Map<number | null | undefined, Promise<StudyResults>>>();
+function resultsOf(domain: Domain, study: StudyRow, targetAccuracy?: number | null): Promise<StudyResults> {
+  const byTarget = resultsByRow.get(study) ?? new Map<number | null | undefined, Promise<StudyResults>>();
+  resultsByRow.set(study, byTarget);
+  const key = targetAccuracy ?? undefined;
+  const results = byTarget.get(key) ?? domain.studies.results(study, targetAccuracy);
+  byTarget.set(key, results);
+  return results;
+}
 
 export const Study: StudyResolvers = {
   status: (s, _, { domain }) => domain.studies.status(s.id),
@@ -24,9 +38,9 @@ export const Study: StudyResolvers = {
   epochs: (s) => spec(s).epochs,
   runs: (s, _, { domain }) => domain.studies.runsOf(s.id),
   targetAccuracy: async (s, { targetAccuracy }, { domain }) =>
-    (await domain.studies.results(s, targetAccuracy)).targetAccuracy,
-  cells: async (s, { targetAccuracy }, { domain }) => (await domain.studies.results(s, targetAccuracy)).cells,
-  curve: async (s, _, { domain }) => (await domain.studies.results(s)).curve,
+    (await resultsOf(domain, s, targetAccuracy)).targetAccuracy,
+  cells: async (s, { targetAccuracy }, { domain }) => (await resultsOf(domain, s, targetAccuracy)).cells,
+  curve: async (s, _, { domain }) => (await resultsOf(domain, s)).curve,
 };
 
 /** The row a cell or entry names by `baseModelId`, or NOT_FOUND. */
