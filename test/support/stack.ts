@@ -150,7 +150,11 @@ async function startStack(builtinModels: BuiltinModelKey[]): Promise<RunningStac
           echo: process.env.GRAFT_TEST_ECHO === "1",
         });
         started.push(child);
-        const line = await child.waitForOutput(new RegExp(`^Trainer ${escapeRegExp(name)} \\((.+)\\) on backend \\S+`));
+        // Loading TensorFlow.js and registering took over 60 s on a 2-core machine at load 20.
+        const line = await child.waitForOutput(
+          new RegExp(`^Trainer ${escapeRegExp(name)} \\((.+)\\) on backend \\S+`),
+          180_000,
+        );
         const id = /\((.+)\) on backend/.exec(line)?.[1] ?? "";
         const trainer: StackTrainer = Object.assign(child, { id });
         current.set(name, trainer);
