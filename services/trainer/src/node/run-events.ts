@@ -7,7 +7,8 @@ export type RunEventBody = Body<RunEvent>;
 /**
  * Publishes one attempt's events with JetStream, awaiting the stream's ack so nothing the
  * node moves on from is lost. Message ids make a retried publish land once:
- * `${runId}.${attempt}.epoch.${n}` for epochs, `${runId}.${attempt}.${type}` otherwise.
+ * `${runId}.${attempt}.epoch.${n}` for epochs, `${runId}.${attempt}.${type}` for the other
+ * reports but logs and progress (which need none).
  * The subject carries our trainer id (NATS lets us publish under no other) and each event the
  * claim made from the job's token, which tells the gateway we were delivered this attempt.
  */
@@ -23,9 +24,14 @@ export function runEventPublisher(
     const msgID =
       event.type === "epoch"
         ? `${ids.runId}.${ids.attempt}.epoch.${event.epoch}`
-        : event.type === "log"
+        : event.type === "log" || event.type === "progress"
           ? undefined
           : `${ids.runId}.${ids.attempt}.${event.type}`;
+    // Progress is stale within a second: one try, and the next report replaces a lost one.
+    if (event.type === "progress") {
+      await js.publish(subject, encodeMessage(event));
+      return;
+    }
     let delay = 250;
     for (let tries = 1; ; tries++) {
       try {

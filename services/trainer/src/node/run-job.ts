@@ -17,6 +17,7 @@ import type { EngineHost, EngineModel, JobEngine } from "./engine-port.ts";
 import { JobStoppedError, type StopReason } from "./errors.ts";
 import { classifyFailure, retryDelayMs } from "./failures.ts";
 import { keepJobAlive } from "./keep-alive.ts";
+import { progressReporter } from "./progress-reporter.ts";
 import { loadOutputRecord, type SucceededBody, saveOutputRecord } from "./output-record.ts";
 import { type RunEventBody, runEventPublisher } from "./run-events.ts";
 
@@ -166,6 +167,10 @@ async function execute(
   const store = deps.storeFor(job);
   const models: EngineModel[] = [];
   let engine: JobEngine | undefined;
+  // Fire and forget: a progress event lost to a NATS blip is replaced by the next one.
+  const progress = progressReporter((report) => {
+    publish({ type: "progress", progress: report }).catch(() => {});
+  });
   deps.log(`run ${job.runId}: attempt ${attempt} assigned`);
   try {
     await publish({ type: "assigned" });
@@ -180,7 +185,13 @@ async function execute(
     }
     throwIfStopped(signal);
 
+    // Downloads: the base model, and an uploaded dataset (read by the engine through readArtifact).
+    const downloads = job.dataset.source.kind === "UPLOAD" ? 2 : 1;
+    const downloading = (done: number) =>
+      progress.report({ phase: "DOWNLOADING", done, total: downloads, epoch: null, epochs: null, etaSeconds: null });
+    downloading(0);
     const artifact = await getModel(store, job.baseModel.artifactKey);
+    downloading(1);
     if (!artifact) {
       throw new PermanentJobError("MODEL_NOT_FOUND", `base model artifact ${job.baseModel.artifactKey} is missing`);
     }
@@ -192,7 +203,12 @@ async function execute(
     throwIfStopped(signal);
     const [height, width] = job.baseModel.inputShape;
     const dataset = await engine.loadDataset(job.dataset.source, {
-      readArtifact: (key) => store.get(key),
+      readArtifact: async (key) => {
+        const bytes = await store.get(key);
+        downloading(2);
+        return bytes;
+      },
+      onProgress: progress.report,
       ...(height && width ? { imageSize: [height, width] as [number, number] } : {}),
     });
     throwIfStopped(signal);
@@ -223,6 +239,7 @@ async function execute(
       ...(checkpoint ? { resume: { completedEpochs: checkpoint.completedEpochs, checkpoint: checkpoint.engine } } : {}),
       signal,
       onBatch: touch,
+      onProgress: progress.report,
       onEpoch: async (epoch, metrics, takeCheckpoint) => {
         touch();
         history.push({ epoch, metrics });
@@ -235,6 +252,7 @@ async function execute(
       },
     });
     models.push(result.model);
+    progress.stop(); // training is over; the outcome follows
     handle.phase = "finishing";
     touch();
 
@@ -269,8 +287,10 @@ async function execute(
     await deleteCheckpoint(store, job.runId);
     deps.log(`run ${job.runId}: succeeded after ${result.epochsCompleted} epochs (${result.trainingPath})`);
   } catch (error) {
+    progress.stop();
     await settleFailure(error, job, attempt, msg, deps, store, signal, publish);
   } finally {
+    progress.stop();
     for (const model of models) model.dispose();
     await engine?.close();
   }
