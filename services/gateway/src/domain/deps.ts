@@ -17,7 +17,11 @@ export interface EventPlanePort {
   /** Tells subscribers that the domain changed a run's status itself (e.g. cancelled while queued). */
   publishRunUpdate(runId: string): Promise<void> | void;
   /** The latest progress of the run's current attempt, or null (not stored: see ProgressBoard). */
-  progressOf(run: { id: string; status: RunStatus; currentAttempt: number }): (RunProgress & { updatedAt: Date }) | null;
+  progressOf(run: {
+    id: string;
+    status: RunStatus;
+    currentAttempt: number;
+  }): (RunProgress & { updatedAt: Date }) | null;
   stop(): Promise<void>;
 }
 

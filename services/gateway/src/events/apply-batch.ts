@@ -102,7 +102,11 @@ export async function applyBatch(
       if (event.type === "succeeded" && outcome.kind === "applied") succeeded.push(event);
       if (outcome.kind === "progress" && event.type === "progress") {
         const newest = progress.get(ctx.run.id);
-        if (!newest || newest.attempt < event.attempt || (newest.attempt === event.attempt && Date.parse(newest.at) <= Date.parse(event.at)))
+        if (
+          !newest ||
+          newest.attempt < event.attempt ||
+          (newest.attempt === event.attempt && Date.parse(newest.at) <= Date.parse(event.at))
+        )
           progress.set(ctx.run.id, event);
       }
     }

@@ -19,9 +19,15 @@ import { eq } from "drizzle-orm";
 import { RunFanout, TrainerFanout } from "./fanout.ts";
 import { type Ingest, startIngest } from "./ingest.ts";
 import { startLiveness } from "./liveness.ts";
-import { ProgressBoard } from "./progress-board.ts";
 import { publishRunUpdates } from "./notify.ts";
-import { type ProgressPayload, type RunEventPayload, runEventFromWire, runEventToWire, type TrainerEventPayload } from "./payloads.ts";
+import {
+  type ProgressPayload,
+  type RunEventPayload,
+  runEventFromWire,
+  runEventToWire,
+  type TrainerEventPayload,
+} from "./payloads.ts";
+import { ProgressBoard } from "./progress-board.ts";
 
 export { Mailbox, SlowSubscriberError } from "./mailbox.ts";
 export { publishTrainerUpdate } from "./notify.ts";

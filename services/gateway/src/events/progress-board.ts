@@ -43,7 +43,10 @@ export class ProgressBoard {
     if (update.kind === "PROGRESS" && update.progress && update.attempt !== null) {
       const at = new Date(update.at);
       // Replicas announce concurrently: an older report (or an older attempt's) never overwrites a newer one.
-      if (known && (known.attempt > update.attempt || (known.attempt === update.attempt && known.progress.updatedAt > at)))
+      if (
+        known &&
+        (known.attempt > update.attempt || (known.attempt === update.attempt && known.progress.updatedAt > at))
+      )
         return;
       this.#latest.delete(runId); // re-inserted last: the Map's order is the eviction order
       this.#latest.set(runId, { attempt: update.attempt, progress: { ...update.progress, updatedAt: at } });

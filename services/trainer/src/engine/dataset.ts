@@ -37,7 +37,9 @@ export async function loadDataset(source: DatasetSource, options: LoadDatasetOpt
   const bytes = await read(source.artifactKey);
   if (!bytes) throw new IncompatibleDatasetError(`dataset artifact ${source.artifactKey} is missing`);
   // Zips hold image folders; anything else is a text dataset (stored as JSONL).
-  return isZipArchive(bytes) ? imageFolderZipToImages(bytes, options.imageSize, options.onDecoded) : textDatasetToTexts(bytes);
+  return isZipArchive(bytes)
+    ? imageFolderZipToImages(bytes, options.imageSize, options.onDecoded)
+    : textDatasetToTexts(bytes);
 }
 
 /** Re-reads a stored text dataset with the parser that accepted its upload. */

@@ -27,8 +27,8 @@ import {
   type TrainingData,
 } from "./input-pipeline.ts";
 import { EarlyStopping } from "./metrics.ts";
-import { type ProgressListener, ProgressMeter } from "./progress.ts";
 import { accumulatedStep, microBatchSize } from "./micro-batch.ts";
+import { type ProgressListener, ProgressMeter } from "./progress.ts";
 import { seededRandom, shuffleInPlace } from "./random.ts";
 import { reinitializedCopy } from "./reinitialize.ts";
 import { stratifiedSplit } from "./split.ts";

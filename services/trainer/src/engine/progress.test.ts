@@ -1,12 +1,16 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { type ProgressReport, ProgressMeter } from "./progress.ts";
+import { ProgressMeter, type ProgressReport } from "./progress.ts";
 
 /** A meter on a clock the test moves by hand. */
 function meter(intervalMs = 250) {
   let now = 0;
   const reports: ProgressReport[] = [];
-  const m = new ProgressMeter((r) => reports.push(r), intervalMs, () => now);
+  const m = new ProgressMeter(
+    (r) => reports.push(r),
+    intervalMs,
+    () => now,
+  );
   return { m, reports, tick: (ms: number) => (now += ms) };
 }
 

@@ -17,8 +17,8 @@ import type { EngineHost, EngineModel, JobEngine } from "./engine-port.ts";
 import { JobStoppedError, type StopReason } from "./errors.ts";
 import { classifyFailure, retryDelayMs } from "./failures.ts";
 import { keepJobAlive } from "./keep-alive.ts";
-import { progressReporter } from "./progress-reporter.ts";
 import { loadOutputRecord, type SucceededBody, saveOutputRecord } from "./output-record.ts";
+import { progressReporter } from "./progress-reporter.ts";
 import { type RunEventBody, runEventPublisher } from "./run-events.ts";
 
 export interface JobDeps {
