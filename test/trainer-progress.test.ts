@@ -107,9 +107,5 @@ test("a training run reports its progress inside each epoch: PROGRESS events, Ru
     progressLines.some((l) => l.phase === "TRAINING" && typeof l.done === "number" && typeof l.total === "number"),
     `graft runs watch --json prints progress lines: ${watched.stdout}`,
   );
-  assert.deepEqual(
-    lines.filter((l) => l.type === "epoch").length,
-    3,
-    "and every epoch once, as before",
-  );
+  assert.deepEqual(lines.filter((l) => l.type === "epoch").length, 3, "and every epoch once, as before");
 });

@@ -142,7 +142,12 @@ async function runJob(
     });
     try {
       await deps.nc.flush();
-      await execute(job, attempt, msg, deps, handle, controller, handBackRequested, keepAlive.touch, publish);
+      // The job's fate goes to JetStream only while it is surely still ours (see keepJobAlive).
+      const settle: Settle = (action, what) => {
+        if (!keepAlive.mayHaveLost()) return action();
+        deps.log(`run ${job.runId}: attempt ${attempt} was frozen past the ack wait; no ${what}, JetStream decides`);
+      };
+      await execute(job, attempt, msg, deps, handle, controller, handBackRequested, keepAlive.touch, publish, settle);
     } finally {
       control.unsubscribe();
     }
@@ -150,6 +155,9 @@ async function runJob(
     keepAlive.stop();
   }
 }
+
+/** Runs `action` (an ack, NAK or TERM of the job) unless the job may be another trainer's by now. */
+type Settle = (action: () => unknown, what: string) => unknown;
 
 async function execute(
   job: JobMessage,
@@ -161,6 +169,7 @@ async function execute(
   handBackRequested: () => boolean,
   touch: () => void,
   publish: (body: RunEventBody) => Promise<void>,
+  settle: Settle,
 ): Promise<void> {
   const { signal } = controller;
   const hp = job.hyperparameters;
@@ -178,7 +187,7 @@ async function execute(
     if (finished) {
       // An earlier attempt saved the child but its report or ack got lost: report it again.
       await publish(finished);
-      await finalAck(msg);
+      await settle(() => finalAck(msg), "ack");
       await deleteCheckpoint(store, job.runId);
       deps.log(`run ${job.runId}: already trained by an earlier attempt; reported its result again`);
       return;
@@ -283,12 +292,12 @@ async function execute(
     await saveOutputRecord(store, job.outputModelId, succeeded);
     touch();
     await publish(succeeded);
-    await finalAck(msg);
+    await settle(() => finalAck(msg), "ack");
     await deleteCheckpoint(store, job.runId);
     deps.log(`run ${job.runId}: succeeded after ${result.epochsCompleted} epochs (${result.trainingPath})`);
   } catch (error) {
     progress.stop();
-    await settleFailure(error, job, attempt, msg, deps, store, signal, publish);
+    await settleFailure(error, job, attempt, msg, deps, store, signal, publish, settle);
   } finally {
     progress.stop();
     for (const model of models) model.dispose();
@@ -305,12 +314,13 @@ async function settleFailure(
   store: ArtifactStore,
   signal: AbortSignal,
   publish: (body: RunEventBody) => Promise<void>,
+  settle: Settle,
 ): Promise<void> {
   const stopped = stopReasonOf(signal) ?? (error instanceof JobStoppedError ? error.reason : undefined);
   try {
     if (stopped?.kind === "cancel") {
       await publish({ type: "cancelled" });
-      await finalAck(msg);
+      await settle(() => finalAck(msg), "ack");
       await deleteCheckpoint(store, job.runId);
       deps.log(`run ${job.runId}: cancelled`);
       return;
@@ -326,7 +336,7 @@ async function settleFailure(
         final: false,
       });
       // No delay: another trainer should pick it up at once.
-      msg.nak();
+      settle(() => msg.nak(), "NAK");
       deps.log(`run ${job.runId}: handed back to the pool`);
       return;
     }
@@ -335,10 +345,13 @@ async function settleFailure(
     await publish({ type: "failed", error: { code: failure.code, message: failure.message }, final });
     if (final) {
       // No reason string: nats-server 2.9 ignores a `+TERM` that carries one.
-      msg.term();
-      await deleteCheckpoint(store, job.runId);
+      // A newer holder may still need the checkpoint: it goes only with our TERM.
+      await settle(async () => {
+        msg.term();
+        await deleteCheckpoint(store, job.runId);
+      }, "TERM");
     } else {
-      msg.nak(retryDelayMs(attempt, failure.code));
+      settle(() => msg.nak(retryDelayMs(attempt, failure.code)), "NAK");
     }
     deps.log(
       `run ${job.runId}: attempt ${attempt} failed (${failure.code}${final ? ", final" : ", will retry"}): ${failure.message}`,
