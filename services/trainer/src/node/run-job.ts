@@ -17,6 +17,7 @@ import type { EngineHost, EngineModel, JobEngine } from "./engine-port.ts";
 import { JobStoppedError, type StopReason } from "./errors.ts";
 import { classifyFailure, retryDelayMs } from "./failures.ts";
 import { keepJobAlive } from "./keep-alive.ts";
+import type { Outbox } from "./outbox.ts";
 import { loadOutputRecord, type SucceededBody, saveOutputRecord } from "./output-record.ts";
 import { progressReporter } from "./progress-reporter.ts";
 import { type RunEventBody, runEventPublisher } from "./run-events.ts";
@@ -33,6 +34,8 @@ export interface JobDeps {
   /** The consumer's max_deliver; the delivery that reaches it is the last chance. */
   maxDeliver: number;
   log: (line: string) => void;
+  /** Where epochs and outcomes wait for JetStream's ack (see Outbox); without one they are published directly. */
+  outbox?: Outbox;
 }
 
 export type JobPhase = "loading" | "training" | "finishing";
@@ -110,12 +113,11 @@ async function runJob(
       return;
     }
     handle.runId = job.runId;
-    const publish = runEventPublisher(deps.js, {
-      runId: job.runId,
-      attempt,
-      trainerId: deps.trainerId,
-      jobToken: job.jobToken,
-    });
+    const publish = runEventPublisher(
+      deps.js,
+      { runId: job.runId, attempt, trainerId: deps.trainerId, jobToken: job.jobToken },
+      deps.outbox,
+    );
     // Subscribe before announcing the assignment: a cancel the gateway sends in answer to
     // `assigned` (or any time later) must find us listening. A newer delivery of this job
     // means JetStream gave up on us (we looked stalled); the gateway says so here once it
