@@ -37,7 +37,8 @@ interface Pending {
   resolve: () => void;
 }
 
-const FILE = /^(\d{12})\.json$/;
+const FILE = /^(\d+)\.json$/;
+const seqOf = (name: string) => Number(FILE.exec(name)?.[1]);
 const ENTRY_KEYS = ["subject", "msgID", "data"] as const;
 
 /**
@@ -59,12 +60,12 @@ export class Outbox {
     mkdirSync(options.dir, { recursive: true });
     const left = readdirSync(options.dir)
       .filter((name) => FILE.test(name))
-      .sort();
+      .sort((a, b) => seqOf(a) - seqOf(b));
     for (const name of readdirSync(options.dir).filter((n) => n.endsWith(".tmp")))
       rmSync(join(options.dir, name), { force: true }); // a write a crash cut short: never published
     for (const name of left) {
       const file = join(options.dir, name);
-      this.#next = Math.max(this.#next, Number(FILE.exec(name)?.[1]) + 1);
+      this.#next = Math.max(this.#next, seqOf(name) + 1);
       const entry = readEntry(file);
       if (entry && options.accepts(entry)) this.#enqueue(file, entry);
       else {
