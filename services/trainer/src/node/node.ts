@@ -177,8 +177,8 @@ export async function startTrainerNode(config: TrainerNodeConfig): Promise<Train
         await worker.stop();
         heartbeats?.stop();
         control.unsubscribe();
-        // Give held events a moment to land; whatever is left stays on disk for the next start.
-        const deadline = Date.now() + 5_000;
+        // Give held events a moment to land (bounded: NATS may be gone); the rest stays on disk for the next start.
+        const deadline = Date.now() + 2_000;
         while (outbox && outbox.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
         await outbox?.close();
         await nc.drain().catch(() => undefined);
