@@ -34,6 +34,7 @@ const config: CodegenConfig = {
           Layer: "./parents.ts#LayerParent",
           Preprocessing: "./parents.ts#PreprocessingParent",
           RunEvent: "./parents.ts#RunEventParent",
+          RunProgress: "./parents.ts#RunProgressParent",
           TrainerEvent: "./parents.ts#TrainerEventParent",
           RegisterTrainerPayload: "./parents.ts#RegisterTrainerParent",
           ApiKey: "./parents.ts#ApiKeyParent",

@@ -36,6 +36,7 @@ const EXCLUSIVE = [
   "test/trainer-control.test.ts",
   "test/readme-samples.test.ts",
   "test/trainer-fine-tune.test.ts",
+  "test/trainer-progress.test.ts",
   "test/studies.test.ts",
   "services/trainer/src/engine/fine-tune.test.ts",
   "services/trainer/src/engine/exact-resume.test.ts",

@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from "node:child_process";
-import { constants } from "node:os";
+import { constants, tmpdir } from "node:os";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { GraftFetcher } from "@graft/client";
 import { waitFor } from "@graft/testkit";
@@ -47,6 +48,9 @@ export function startTrainerProcess(options: TrainerProcessOptions): TrainerProc
       GRAFT_JOIN_TOKEN: options.joinToken,
       TRAINER_NAME: options.name,
       TRAINER_POOL: options.pool ?? "default",
+      // One state dir per trainer name and test process: a restarted trainer finds its outbox,
+      // and test files running side by side never share one.
+      TRAINER_STATE_DIR: join(tmpdir(), `graft-test-trainers-${process.pid}`, options.name),
       ...options.env,
     },
     stdio: ["ignore", "pipe", "pipe"],

@@ -65,6 +65,14 @@ export function progressBar(done: number, total: number, width = 24): string {
   return `[${"#".repeat(filled)}${"-".repeat(width - filled)}]`;
 }
 
+/** A rough span for an ETA: "45s", "3m05s", "2h10m". */
+export function duration(seconds: number): string {
+  const s = Math.max(0, Math.round(seconds));
+  if (s < 60) return `${s}s`;
+  if (s < 3600) return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, "0")}s`;
+  return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, "0")}m`;
+}
+
 export function printJson(value: unknown): void {
   stdout.write(`${terminalJson(value, 2)}\n`);
 }

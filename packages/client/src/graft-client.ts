@@ -202,6 +202,7 @@ export class GraftClient {
             message: null,
             at: epoch.recordedAt,
             epoch,
+            progress: null,
           };
         }
       }

@@ -365,10 +365,20 @@ export type RegisterTrainerInput = {
 export const RunEventKind = {
   Status: 'STATUS',
   Epoch: 'EPOCH',
-  Log: 'LOG'
+  Log: 'LOG',
+  Progress: 'PROGRESS'
 } as const;
 
 export type RunEventKind = typeof RunEventKind[keyof typeof RunEventKind];
+export const RunProgressPhase = {
+  Downloading: 'DOWNLOADING',
+  Preprocessing: 'PREPROCESSING',
+  ExtractingFeatures: 'EXTRACTING_FEATURES',
+  Training: 'TRAINING',
+  Evaluating: 'EVALUATING'
+} as const;
+
+export type RunProgressPhase = typeof RunProgressPhase[keyof typeof RunProgressPhase];
 export const TrainerEventKind = {
   Registered: 'REGISTERED',
   Heartbeat: 'HEARTBEAT',
@@ -539,7 +549,7 @@ export type RunQueryVariables = Exact<{
 }>;
 
 
-export type RunQuery = { run: { assignedAt: string | null, controlKind: ControlKind | null, id: string, name: string | null, status: RunStatus, pool: string, attemptCount: number, trainingPath: TrainingPath | null, queuedAt: string, startedAt: string | null, finishedAt: string | null, baseModel: { id: string, name: string, architecture: string }, experiment: { id: string, name: string, objectiveMetric: MetricName } | null, hyperparameters: { raw: unknown, epochs: number, batchSize: number, optimizer: Optimizer, learningRate: number, freezeStrategy: FreezeStrategy, freezeLayers: number | null, headHiddenUnits: number, headDropout: number, validationSplit: number, seed: number, maxSamples: number | null, trainFraction: number, featureLayer: string | null, initialization: Initialization, unfreezeSchedule: Array<{ epoch: number, layers: number }>, earlyStopping: { monitor: MetricName, patience: number, minDelta: number } | null }, attempts: Array<{ attempt: number, status: RunAttemptStatus, startedAt: string, endedAt: string | null, error: string | null, resumedFromEpoch: number, trainer: { id: string, name: string } | null }>, outputModel: { id: string, name: string, verifiedLineage: boolean | null } | null, controlOf: { id: string, name: string | null } | null, controls: Array<{ id: string, name: string | null, status: RunStatus, controlKind: ControlKind | null, epochs?: Array<{ epoch: number, loss: number, accuracy: number | null, valLoss: number | null, valAccuracy: number | null, learningRate: number, durationMs: number, samplesPerSecond: number, trainableParams: number, frozenLayers: number, attempt: number, recordedAt: string }> }>, transferGain: { metric: MetricName, targetAccuracy: number | null, finalEpoch: number | null, finalDifference: number | null, epochSpeedup: number | null, timeSpeedup: number | null, linearProbeGap: number | null, linearProbeEpoch: number | null, complete: boolean, perEpoch: Array<{ epoch: number, run: number, scratch: number, difference: number }>, run: { epochs: number | null, seconds: number | null }, scratch: { epochs: number | null, seconds: number | null } } | null, bestEpoch: { epoch: number, valAccuracy: number | null, valLoss: number | null, accuracy: number | null, loss: number, learningRate: number, durationMs: number, samplesPerSecond: number, trainableParams: number, frozenLayers: number, attempt: number, recordedAt: string } | null, epochs?: Array<{ epoch: number, loss: number, accuracy: number | null, valLoss: number | null, valAccuracy: number | null, learningRate: number, durationMs: number, samplesPerSecond: number, trainableParams: number, frozenLayers: number, attempt: number, recordedAt: string }>, lossSeries?: Array<{ epoch: number, last: number }>, valLossSeries?: Array<{ epoch: number, last: number }>, accuracySeries?: Array<{ epoch: number, last: number }>, valAccuracySeries?: Array<{ epoch: number, last: number }>, dataset: { id: string, name: string }, trainer: { id: string, name: string } | null, error: { code: RunErrorCode, message: string } | null } | null };
+export type RunQuery = { run: { assignedAt: string | null, controlKind: ControlKind | null, id: string, name: string | null, status: RunStatus, pool: string, attemptCount: number, trainingPath: TrainingPath | null, queuedAt: string, startedAt: string | null, finishedAt: string | null, progress: { phase: RunProgressPhase, done: number, total: number, epoch: number | null, epochs: number | null, etaSeconds: number | null, updatedAt: string } | null, baseModel: { id: string, name: string, architecture: string }, experiment: { id: string, name: string, objectiveMetric: MetricName } | null, hyperparameters: { raw: unknown, epochs: number, batchSize: number, optimizer: Optimizer, learningRate: number, freezeStrategy: FreezeStrategy, freezeLayers: number | null, headHiddenUnits: number, headDropout: number, validationSplit: number, seed: number, maxSamples: number | null, trainFraction: number, featureLayer: string | null, initialization: Initialization, unfreezeSchedule: Array<{ epoch: number, layers: number }>, earlyStopping: { monitor: MetricName, patience: number, minDelta: number } | null }, attempts: Array<{ attempt: number, status: RunAttemptStatus, startedAt: string, endedAt: string | null, error: string | null, resumedFromEpoch: number, trainer: { id: string, name: string } | null }>, outputModel: { id: string, name: string, verifiedLineage: boolean | null } | null, controlOf: { id: string, name: string | null } | null, controls: Array<{ id: string, name: string | null, status: RunStatus, controlKind: ControlKind | null, epochs?: Array<{ epoch: number, loss: number, accuracy: number | null, valLoss: number | null, valAccuracy: number | null, learningRate: number, durationMs: number, samplesPerSecond: number, trainableParams: number, frozenLayers: number, attempt: number, recordedAt: string }> }>, transferGain: { metric: MetricName, targetAccuracy: number | null, finalEpoch: number | null, finalDifference: number | null, epochSpeedup: number | null, timeSpeedup: number | null, linearProbeGap: number | null, linearProbeEpoch: number | null, complete: boolean, perEpoch: Array<{ epoch: number, run: number, scratch: number, difference: number }>, run: { epochs: number | null, seconds: number | null }, scratch: { epochs: number | null, seconds: number | null } } | null, bestEpoch: { epoch: number, valAccuracy: number | null, valLoss: number | null, accuracy: number | null, loss: number, learningRate: number, durationMs: number, samplesPerSecond: number, trainableParams: number, frozenLayers: number, attempt: number, recordedAt: string } | null, epochs?: Array<{ epoch: number, loss: number, accuracy: number | null, valLoss: number | null, valAccuracy: number | null, learningRate: number, durationMs: number, samplesPerSecond: number, trainableParams: number, frozenLayers: number, attempt: number, recordedAt: string }>, lossSeries?: Array<{ epoch: number, last: number }>, valLossSeries?: Array<{ epoch: number, last: number }>, accuracySeries?: Array<{ epoch: number, last: number }>, valAccuracySeries?: Array<{ epoch: number, last: number }>, dataset: { id: string, name: string }, trainer: { id: string, name: string } | null, error: { code: RunErrorCode, message: string } | null } | null };
 
 export type FilterOptionsQueryVariables = Exact<{
   modelsFirst?: number | null | undefined;
@@ -588,7 +598,9 @@ export type RunEventsSubscriptionVariables = Exact<{
 }>;
 
 
-export type RunEventsSubscription = { runEvents: { kind: RunEventKind, runId: string, status: RunStatus, attempt: number | null, message: string | null, at: string, epoch: { epoch: number, loss: number, accuracy: number | null, valLoss: number | null, valAccuracy: number | null, learningRate: number, durationMs: number, samplesPerSecond: number, trainableParams: number, frozenLayers: number, attempt: number, recordedAt: string } | null } };
+export type RunEventsSubscription = { runEvents: { kind: RunEventKind, runId: string, status: RunStatus, attempt: number | null, message: string | null, at: string, epoch: { epoch: number, loss: number, accuracy: number | null, valLoss: number | null, valAccuracy: number | null, learningRate: number, durationMs: number, samplesPerSecond: number, trainableParams: number, frozenLayers: number, attempt: number, recordedAt: string } | null, progress: { phase: RunProgressPhase, done: number, total: number, epoch: number | null, epochs: number | null, etaSeconds: number | null, updatedAt: string } | null } };
+
+export type ProgressFieldsFragment = { phase: RunProgressPhase, done: number, total: number, epoch: number | null, epochs: number | null, etaSeconds: number | null, updatedAt: string };
 
 export type StudySummaryFragment = { id: string, name: string, status: StudyStatus, fractions: Array<number>, arms: Array<StudyArm>, seeds: Array<number>, epochs: number, createdAt: string, dataset: { id: string, name: string }, baseModels: Array<{ id: string, name: string }> };
 
@@ -889,6 +901,17 @@ export const JoinTokenFieldsFragmentDoc = new TypedDocumentString(`
   revokedAt
 }
     `, {"fragmentName":"JoinTokenFields"}) as unknown as TypedDocumentString<JoinTokenFieldsFragment, unknown>;
+export const ProgressFieldsFragmentDoc = new TypedDocumentString(`
+    fragment ProgressFields on RunProgress {
+  phase
+  done
+  total
+  epoch
+  epochs
+  etaSeconds
+  updatedAt
+}
+    `, {"fragmentName":"ProgressFields"}) as unknown as TypedDocumentString<ProgressFieldsFragment, unknown>;
 export const StudySummaryFragmentDoc = new TypedDocumentString(`
     fragment StudySummary on Study {
   id
@@ -1402,6 +1425,9 @@ export const RunDocument = new TypedDocumentString(`
   run(id: $id) {
     ...RunSummary
     assignedAt
+    progress {
+      ...ProgressFields
+    }
     baseModel {
       id
       name
@@ -1587,6 +1613,15 @@ fragment TransferGainFields on TransferGain {
   linearProbeGap
   linearProbeEpoch
   complete
+}
+fragment ProgressFields on RunProgress {
+  phase
+  done
+  total
+  epoch
+  epochs
+  etaSeconds
+  updatedAt
 }`) as unknown as TypedDocumentString<RunQuery, RunQueryVariables>;
 export const FilterOptionsDocument = new TypedDocumentString(`
     query FilterOptions($modelsFirst: Int = 200) {
@@ -1817,6 +1852,9 @@ export const RunEventsDocument = new TypedDocumentString(`
     epoch {
       ...EpochFields
     }
+    progress {
+      ...ProgressFields
+    }
   }
 }
     fragment EpochFields on EpochMetrics {
@@ -1832,6 +1870,15 @@ export const RunEventsDocument = new TypedDocumentString(`
   frozenLayers
   attempt
   recordedAt
+}
+fragment ProgressFields on RunProgress {
+  phase
+  done
+  total
+  epoch
+  epochs
+  etaSeconds
+  updatedAt
 }`) as unknown as TypedDocumentString<RunEventsSubscription, RunEventsSubscriptionVariables>;
 export const StudiesDocument = new TypedDocumentString(`
     query Studies {

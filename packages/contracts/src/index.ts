@@ -12,6 +12,7 @@ export * from "./limits.ts";
 export * from "./messages.ts";
 export * from "./metrics.ts";
 export * from "./preprocessing.ts";
+export * from "./progress.ts";
 export * from "./roles.ts";
 export * from "./statuses.ts";
 export * from "./studies.ts";

@@ -4,6 +4,7 @@ import { hyperparametersSchema } from "./hyperparameters.ts";
 import { idTokenSchema as id } from "./ids.ts";
 import { epochMetricsSchema } from "./metrics.ts";
 import { BUILTIN_DATASET_KEYS, preprocessingSchema } from "./preprocessing.ts";
+import { runProgressSchema } from "./progress.ts";
 import { TRAINER_STATUSES } from "./statuses.ts";
 import { TRAINING_PATHS } from "./training-path.ts";
 
@@ -88,6 +89,8 @@ export const runEventSchema = z.discriminatedUnion("type", [
     resumedFromEpoch: z.number().int().min(0),
   }),
   z.object({ type: z.literal("epoch"), ...eventBase, epoch: z.number().int().min(1), metrics: epochMetricsSchema }),
+  /** Where the attempt is inside its current phase; at most about once a second, never stored. */
+  z.object({ type: z.literal("progress"), ...eventBase, progress: runProgressSchema }),
   z.object({
     type: z.literal("log"),
     ...eventBase,

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { idTokenSchema as id } from "./ids.ts";
 import { epochRecordSchema } from "./metrics.ts";
+import { runProgressSchema } from "./progress.ts";
 import { RUN_STATUSES } from "./statuses.ts";
 import { SUBJECT_ROOT, subjectToken } from "./subjects.ts";
 
@@ -20,7 +21,7 @@ export const ALL_TRAINER_UPDATES = `${SUBJECT_ROOT}.trainers.*.updates`;
 
 const timestamp = z.iso.datetime({ offset: true });
 
-export const RUN_UPDATE_KINDS = ["STATUS", "EPOCH", "LOG"] as const;
+export const RUN_UPDATE_KINDS = ["STATUS", "EPOCH", "LOG", "PROGRESS"] as const;
 export const TRAINER_UPDATE_KINDS = ["REGISTERED", "HEARTBEAT", "STATUS_CHANGED", "STALE"] as const;
 
 export const runUpdateSchema = z.object({
@@ -30,6 +31,8 @@ export const runUpdateSchema = z.object({
   attempt: z.number().int().nullable(),
   epoch: epochRecordSchema.nullable(),
   message: z.string().nullable(),
+  /** PROGRESS only: the attempt's latest progress, as the trainer sent it at `at`. */
+  progress: runProgressSchema.nullable().default(null),
   at: timestamp,
 });
 export type RunUpdate = z.infer<typeof runUpdateSchema>;

@@ -165,6 +165,8 @@ export async function startLocalPlatform(env: LauncherEnv, log: (line: string) =
             GATEWAY_URL: graphqlUrl,
             GRAFT_JOIN_TOKEN: joinToken,
             TRAINER_NAME: `local-${i}`,
+            // Its outbox survives a restart there, so events a crash left unsent go out on the next start.
+            TRAINER_STATE_DIR: join(env.graftHome, "trainers", `local-${i}`),
           },
         },
         { restart: true },

@@ -45,6 +45,11 @@ export const envSchema = z.object({
    * training threads are ended mid-batch and the trainer leaves (the jobs resume elsewhere
    * from their checkpoints). Below the launcher's 20 s SIGKILL grace.
    */
+  /**
+   * Where the trainer keeps state across restarts: its outbox of run events not yet acknowledged
+   * by JetStream. One directory per trainer. @default <os tmpdir>/graft-trainer/<TRAINER_NAME>
+   */
+  TRAINER_STATE_DIR: z.string().min(1).optional(),
   TRAINER_STOP_GRACE_MS: z.coerce.number().int().min(0).max(3_600_000).default(15_000),
 });
 

@@ -1,3 +1,5 @@
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { readEnv } from "./env.ts";
 import { startTrainerNode } from "./node/node.ts";
 
@@ -7,6 +9,9 @@ import { startTrainerNode } from "./node/node.ts";
  * go back to the pool); a second signal exits at once.
  */
 const log = (line: string) => console.log(`[trainer] ${line}`);
+
+/** A trainer name as one safe path segment. */
+const stateDirName = (name: string) => name.replace(/[^A-Za-z0-9_.-]/g, "_").replace(/^\.+/, "_");
 
 async function main(): Promise<number> {
   const env = readEnv();
@@ -21,6 +26,7 @@ async function main(): Promise<number> {
     backend: env.TRAINER_BACKEND,
     heartbeatMs: env.TRAINER_HEARTBEAT_MS,
     ...(env.TRAINER_JOB_ACK_WAIT_MS ? { jobAckWaitMs: env.TRAINER_JOB_ACK_WAIT_MS } : {}),
+    outboxDir: join(env.TRAINER_STATE_DIR ?? join(tmpdir(), "graft-trainer", stateDirName(env.TRAINER_NAME)), "outbox"),
     log,
   });
   console.log(`Trainer ${node.name} (${node.id}) on backend ${node.backend}`);

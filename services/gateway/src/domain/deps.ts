@@ -1,5 +1,5 @@
 import type { ArtifactStore } from "@graft/artifacts";
-import type { JetStreamOptions, Role } from "@graft/contracts";
+import type { JetStreamOptions, Role, RunProgress, RunStatus } from "@graft/contracts";
 import type { Db } from "@graft/db";
 import type { JetStreamClient } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
@@ -16,6 +16,12 @@ export interface EventPlanePort {
   subscribeTrainerEvents(): AsyncIterableIterator<{ kind: string; trainerId: string; at: string | Date }>;
   /** Tells subscribers that the domain changed a run's status itself (e.g. cancelled while queued). */
   publishRunUpdate(runId: string): Promise<void> | void;
+  /** The latest progress of the run's current attempt, or null (not stored: see ProgressBoard). */
+  progressOf(run: {
+    id: string;
+    status: RunStatus;
+    currentAttempt: number;
+  }): (RunProgress & { updatedAt: Date }) | null;
   stop(): Promise<void>;
 }
 

@@ -1,5 +1,12 @@
 import { modelArtifactKey } from "@graft/artifacts";
-import { type EpochRecord, isUuid, type RunEvent, type RunUpdate } from "@graft/contracts";
+import {
+  ENDED_RUN_ATTEMPT_STATUSES,
+  type EpochRecord,
+  isUuid,
+  type RunEvent,
+  type RunUpdate,
+  TERMINAL_RUN_STATUSES,
+} from "@graft/contracts";
 import { artifacts, type Db, models, rowsOf, runAttempts, runEpochs, runs, trainers } from "@graft/db";
 import { eq, getTableColumns, inArray, sql } from "drizzle-orm";
 import { toLayerRows } from "./lineage.ts";
@@ -23,6 +30,7 @@ export type OutputChecker = (key: string, claimed: SucceededEvent["outputModel"]
 type Tx = Parameters<Parameters<Db["transaction"]>[0]>[0];
 type SucceededEvent = Extract<RunEvent, { type: "succeeded" }>;
 type EpochEvent = Extract<RunEvent, { type: "epoch" }>;
+type ProgressEvent = Extract<RunEvent, { type: "progress" }>;
 
 interface RunMeta {
   projectId: string;
@@ -57,6 +65,8 @@ export async function applyBatch(
     const epochRows = new Map<string, NewEpochRow>();
     const succeeded: SucceededEvent[] = [];
     const superseded: BatchResult["superseded"] = [];
+    /** The newest progress event per run: a batch that caught up on several announces only the last. */
+    const progress = new Map<string, ProgressEvent>();
 
     for (const event of events) {
       const ctx = isUuid(event.runId) ? contexts.get(event.runId.toLowerCase()) : undefined;
@@ -74,7 +84,13 @@ export async function applyBatch(
         superseded.push({ runId: ctx.run.id, attempt: ctx.run.currentAttempt });
       }
       verdicts.push({ stored: true });
-      const base = { runId: ctx.run.id, status: ctx.run.status, attempt: event.attempt, at: event.at };
+      const base = {
+        runId: ctx.run.id,
+        status: ctx.run.status,
+        attempt: event.attempt,
+        at: event.at,
+        progress: null,
+      };
       if (outcome.kind === "epoch" && event.type === "epoch") {
         const key = `${ctx.run.id}:${event.epoch}`;
         if (!epochRows.has(key)) epochRows.set(key, epochRow(ctx.run.id, event));
@@ -84,6 +100,15 @@ export async function applyBatch(
         pending.push({ update: { ...base, kind: outcome.announce, epoch: null, message: outcome.message } });
       }
       if (event.type === "succeeded" && outcome.kind === "applied") succeeded.push(event);
+      if (outcome.kind === "progress" && event.type === "progress") {
+        const newest = progress.get(ctx.run.id);
+        if (
+          !newest ||
+          newest.attempt < event.attempt ||
+          (newest.attempt === event.attempt && Date.parse(newest.at) <= Date.parse(event.at))
+        )
+          progress.set(ctx.run.id, event);
+      }
     }
 
     const inserted = await insertEpochs(tx, [...epochRows.values()]);
@@ -111,6 +136,24 @@ export async function applyBatch(
       if (!row || announced.has(p.epochKey)) continue;
       announced.add(p.epochKey);
       updates.push({ ...p.update, epoch: epochPayload(row) });
+    }
+    // Progress goes last and only if the attempt it describes is still the run's open one once
+    // the whole batch is applied (the batch may also hold its end).
+    for (const event of progress.values()) {
+      const ctx = contexts.get(event.runId.toLowerCase());
+      const attempt = ctx?.attempts.get(event.attempt);
+      if (!ctx || !attempt || ctx.run.currentAttempt !== event.attempt) continue;
+      if (TERMINAL_RUN_STATUSES.has(ctx.run.status) || ENDED_RUN_ATTEMPT_STATUSES.has(attempt.status)) continue;
+      updates.push({
+        kind: "PROGRESS",
+        runId: ctx.run.id,
+        status: ctx.run.status,
+        attempt: event.attempt,
+        epoch: null,
+        message: null,
+        progress: event.progress,
+        at: event.at,
+      });
     }
     return { verdicts, updates, superseded };
   });

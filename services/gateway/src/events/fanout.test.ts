@@ -13,6 +13,7 @@ const update = (n: number) => ({
   status: "RUNNING" as const,
   attempt: 1,
   epoch: null,
+  progress: null,
   message: `line ${n}`,
   at: new Date().toISOString(),
 });

@@ -55,7 +55,8 @@ export class RunFanout {
     }
     const current = topic;
     const box: Mailbox<RunEventPayload> = new Mailbox({
-      droppable: (e) => e.kind === "LOG",
+      // The next PROGRESS supersedes a dropped one within a second.
+      droppable: (e) => e.kind === "LOG" || e.kind === "PROGRESS",
       ready: current.ready,
       prelude,
       onClose: () => {

@@ -5,7 +5,14 @@
  * trainer heartbeats keep the fleet's liveness.
  */
 import type { ArtifactStore } from "@graft/artifacts";
-import { isUuid, type JetStreamOptions, type RunEvent, type RunUpdate, runUpdatesSubject } from "@graft/contracts";
+import {
+  isUuid,
+  type JetStreamOptions,
+  type RunEvent,
+  type RunStatus,
+  type RunUpdate,
+  runUpdatesSubject,
+} from "@graft/contracts";
 import { type Db, runs } from "@graft/db";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { eq } from "drizzle-orm";
@@ -13,11 +20,18 @@ import { RunFanout, TrainerFanout } from "./fanout.ts";
 import { type Ingest, startIngest } from "./ingest.ts";
 import { startLiveness } from "./liveness.ts";
 import { publishRunUpdates } from "./notify.ts";
-import { type RunEventPayload, runEventFromWire, runEventToWire, type TrainerEventPayload } from "./payloads.ts";
+import {
+  type ProgressPayload,
+  type RunEventPayload,
+  runEventFromWire,
+  runEventToWire,
+  type TrainerEventPayload,
+} from "./payloads.ts";
+import { ProgressBoard } from "./progress-board.ts";
 
 export { Mailbox, SlowSubscriberError } from "./mailbox.ts";
 export { publishTrainerUpdate } from "./notify.ts";
-export type { EpochPayload, RunEventPayload, TrainerEventPayload } from "./payloads.ts";
+export type { EpochPayload, ProgressPayload, RunEventPayload, TrainerEventPayload } from "./payloads.ts";
 
 export interface EventPlaneOptions {
   db: Db;
@@ -51,6 +65,8 @@ export interface EventPlane {
    * cancelled while queued). Without a payload, announces the run's stored status.
    */
   publishRunUpdate(runId: string, payload?: RunEventPayload): Promise<void>;
+  /** The latest progress of the run's current attempt while it is ASSIGNED or RUNNING (see ProgressBoard). */
+  progressOf(run: { id: string; status: RunStatus; currentAttempt: number }): ProgressPayload | null;
   stop(): Promise<void>;
 }
 
@@ -59,6 +75,7 @@ export async function startEventPlane(options: EventPlaneOptions): Promise<Event
   const log = options.log ?? (() => {});
   const runFanout = new RunFanout(nc, log);
   const trainerFanout = new TrainerFanout(nc, log);
+  const progress = new ProgressBoard(nc, log);
   let ingest: Ingest | undefined;
   try {
     ingest = await startIngest({
@@ -75,6 +92,7 @@ export async function startEventPlane(options: EventPlaneOptions): Promise<Event
   } catch (error) {
     runFanout.close();
     trainerFanout.close();
+    progress.close();
     throw error;
   }
   const liveness = startLiveness({ db, nc, log, offlineAfterMs: options.trainerOfflineAfterMs ?? 10_000 });
@@ -86,6 +104,7 @@ export async function startEventPlane(options: EventPlaneOptions): Promise<Event
         return snapshot ? runEventFromWire(snapshot) : undefined;
       }),
     subscribeTrainerEvents: () => trainerFanout.subscribe(),
+    progressOf: (run) => progress.get(run),
     async publishRunUpdate(runId, payload) {
       runUpdatesSubject(runId);
       const update = payload ? runEventToWire(payload) : await currentStatus(db, runId);
@@ -98,6 +117,7 @@ export async function startEventPlane(options: EventPlaneOptions): Promise<Event
       await ingest?.stop();
       runFanout.close();
       trainerFanout.close();
+      progress.close();
     },
   };
 }
@@ -117,6 +137,7 @@ async function currentStatus(db: Db, runId: string): Promise<RunUpdate | undefin
     attempt: run.attempt === 0 ? null : run.attempt,
     epoch: null,
     message: run.error?.message ?? null,
+    progress: null,
     at: new Date().toISOString(),
   };
 }

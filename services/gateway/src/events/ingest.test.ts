@@ -69,6 +69,47 @@ describeEachDriver((driver) => {
     }
   });
 
+  test("progress of the open attempt is announced and kept in memory, never stored; late progress is dropped", async () => {
+    const h = await setup(driver);
+    try {
+      const s = await seedRun(h.db);
+      const plane = await h.startPlane();
+      const sub = plane.subscribeRunEvents(s.runId);
+      assert.equal((await sub.next()).value?.kind, "STATUS", "a subscription opens with the run's status");
+      const e = events(s);
+      for (const event of [e.assigned(), e.started(), e.progress(5)]) await h.publish(event);
+      const [, , announced] = await take(sub, 3);
+      assert.equal(announced?.kind, "PROGRESS");
+      assert.equal(announced?.status, "RUNNING", "progress changes no status");
+      assert.deepEqual(
+        { ...announced?.progress, updatedAt: announced?.progress?.updatedAt instanceof Date },
+        { phase: "TRAINING", done: 5, total: 10, epoch: 1, epochs: 2, etaSeconds: 3, updatedAt: true },
+      );
+      const running = { id: s.runId, status: "RUNNING" as const, currentAttempt: 1 };
+      const kept = await waitFor("Run.progress to know it", async () => plane.progressOf(running) ?? undefined);
+      assert.equal(kept.done, 5);
+      assert.equal(
+        plane.progressOf({ ...running, currentAttempt: 2 }),
+        null,
+        "another attempt's progress is not shown",
+      );
+
+      await h.publish(e.cancelled());
+      await h.publish(e.progress(6)); // a report that raced the end
+      await waitFor("the consumer to drain", () => drained(h));
+      const [cancelled] = await take(sub, 1);
+      assert.equal(cancelled?.status, "CANCELLED");
+      await waitFor("the ended run's progress to be forgotten", async () => plane.progressOf(running) === null);
+      await h.nc.flush();
+      assert.equal(plane.progressOf(running), null, "the late report was not announced");
+      const run = await runRow(h, s.runId);
+      assert.equal(run.status, "CANCELLED");
+      await sub.return?.();
+    } finally {
+      await h.cleanup();
+    }
+  });
+
   test("a duplicated epoch event (second message id, redelivery after a lost ack) stores one row and is announced once", async () => {
     const h = await setup(driver);
     try {

@@ -224,7 +224,9 @@ export async function startIngest(options: IngestOptions): Promise<Ingest> {
       return;
     }
     if (verdict && !verdict.stored) {
-      log(`ingest: dropped ${event.type} of run ${event.runId} attempt ${event.attempt}: ${verdict.reason}`);
+      // Late progress is routine (it races the attempt's end) and says nothing worth a line.
+      if (event.type !== "progress")
+        log(`ingest: dropped ${event.type} of run ${event.runId} attempt ${event.attempt}: ${verdict.reason}`);
       if (verdict.unknownRun) {
         msg.term();
         return;

@@ -1,4 +1,4 @@
-import type { EpochRecord, RunUpdate, TrainerUpdate } from "@graft/contracts";
+import type { EpochRecord, RunProgress, RunUpdate, TrainerUpdate } from "@graft/contracts";
 
 /**
  * What subscription resolvers receive: the contracts' notifications with their timestamps as
@@ -9,8 +9,14 @@ type WithDate<T, K extends keyof T> = Omit<T, K> & { [P in K]: Date };
 /** A GraphQL `EpochMetrics`, as carried by an EPOCH `RunEvent`. */
 export type EpochPayload = WithDate<EpochRecord, "recordedAt">;
 
+/** A GraphQL `RunProgress`: the trainer's progress and when it was measured. */
+export type ProgressPayload = RunProgress & { updatedAt: Date };
+
 /** A GraphQL `RunEvent`. */
-export type RunEventPayload = WithDate<Omit<RunUpdate, "epoch">, "at"> & { epoch: EpochPayload | null };
+export type RunEventPayload = WithDate<Omit<RunUpdate, "epoch" | "progress">, "at"> & {
+  epoch: EpochPayload | null;
+  progress: ProgressPayload | null;
+};
 
 /** A trainer change; the GraphQL layer resolves `trainer` from `trainerId`. */
 export type TrainerEventPayload = WithDate<TrainerUpdate, "at">;
@@ -19,6 +25,7 @@ export const runEventFromWire = (u: RunUpdate): RunEventPayload => ({
   ...u,
   at: new Date(u.at),
   epoch: u.epoch ? { ...u.epoch, recordedAt: new Date(u.epoch.recordedAt) } : null,
+  progress: u.progress ? { ...u.progress, updatedAt: new Date(u.at) } : null,
 });
 
 export const trainerEventFromWire = (u: TrainerUpdate): TrainerEventPayload => ({ ...u, at: new Date(u.at) });
@@ -28,5 +35,8 @@ export function runEventToWire(p: RunEventPayload): RunUpdate {
     ...p,
     at: p.at.toISOString(),
     epoch: p.epoch ? { ...p.epoch, recordedAt: p.epoch.recordedAt.toISOString() } : null,
+    progress: p.progress ? withoutUpdatedAt(p.progress) : null,
   };
 }
+
+const withoutUpdatedAt = ({ updatedAt: _, ...progress }: ProgressPayload): RunProgress => progress;

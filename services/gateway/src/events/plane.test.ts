@@ -24,6 +24,7 @@ describeEachDriver((driver) => {
         runId: s.runId,
         status: "CANCELLED",
         attempt: null,
+        progress: null,
         epoch: null,
         message: "cancelled while queued",
         at,

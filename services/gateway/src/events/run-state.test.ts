@@ -98,3 +98,22 @@ test("stale attempts are dropped and terminal runs keep their status", () => {
   assert.equal(ctx.run.status, "CANCELLED");
   assert.equal(ctx.run.currentAttempt, 2);
 });
+
+test("progress passes the fence only for the open current attempt and never moves the status", () => {
+  const ctx = fresh();
+  const a1 = events(ids, 1);
+  applyEvent(ctx, a1.assigned(), (id) => id, new Date(0));
+  assert.deepEqual(
+    applyEvent(ctx, a1.progress(1), (id) => id, new Date(0)),
+    { kind: "progress" },
+  );
+  assert.equal(ctx.run.status, "ASSIGNED", "progress is not a status report");
+  applyEvent(ctx, a1.failed(false), (id) => id, new Date(0));
+  assert.equal(applyEvent(ctx, a1.progress(2), (id) => id, new Date(0)).kind, "dropped", "the attempt has ended");
+  const a2 = events(ids, 2);
+  applyEvent(ctx, a2.started(), (id) => id, new Date(0));
+  assert.equal(applyEvent(ctx, a1.progress(3), (id) => id, new Date(0)).kind, "dropped", "a stale attempt");
+  assert.equal(applyEvent(ctx, a2.progress(3), (id) => id, new Date(0)).kind, "progress");
+  applyEvent(ctx, a2.cancelled(), (id) => id, new Date(0));
+  assert.equal(applyEvent(ctx, a2.progress(4), (id) => id, new Date(0)).kind, "dropped", "the run has ended");
+});

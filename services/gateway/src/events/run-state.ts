@@ -55,7 +55,9 @@ export type Outcome =
   /** A status-bearing change (or a log line) to announce as is. */
   | { kind: "applied"; announce: "STATUS" | "LOG" | null; message: string | null }
   /** An epoch that passed the fence; stored (or found already stored) by the caller. */
-  | { kind: "epoch" };
+  | { kind: "epoch" }
+  /** Progress of the open current attempt: announced, never stored. */
+  | { kind: "progress" };
 
 /** Maps a trainer id from an event to a row id, or null when no such trainer is registered. */
 export type TrainerLookup = (trainerId: string) => string | null;
@@ -107,6 +109,11 @@ export function applyEvent(ctx: RunContext, event: RunEvent, trainer: TrainerLoo
       return { kind: "epoch" };
     case "log":
       return { kind: "applied", announce: "LOG", message: `[${event.level}] ${event.message}` };
+    case "progress":
+      // Late progress (the attempt or the run ended before it arrived) would show a finished
+      // run as still working: it is dropped, like any report of an ended attempt.
+      if (terminal || !attemptOpen) return { kind: "dropped", reason: "progress of an ended attempt" };
+      return { kind: "progress" };
     case "succeeded":
       if (terminal) return { kind: "dropped", reason: `run already ${run.status}` };
       setAttempt(ctx, attempt, { status: "SUCCEEDED", endedAt: at });

@@ -235,6 +235,12 @@ export function events(s: { runId: string; trainerId: string }, attempt = 1, job
       claimed({ type: "started", ...base, backend: "cpu", trainingPath: "FEATURE_CACHE", resumedFromEpoch }),
     epoch: (epoch: number) => claimed({ type: "epoch", ...base, epoch, metrics: metrics(epoch) }),
     log: (message: string) => claimed({ type: "log", ...base, level: "info", message }),
+    progress: (done: number, total = 10) =>
+      claimed({
+        type: "progress",
+        ...base,
+        progress: { phase: "TRAINING", done, total, epoch: 1, epochs: 2, etaSeconds: 3 },
+      }),
     succeeded: (layers: LayerRecord[] = BASE_LAYERS) =>
       claimed({
         type: "succeeded",

@@ -15,7 +15,7 @@ import type {
 } from "../domain/rows.ts";
 import type { StudyRow } from "../domain/studies.ts";
 import type { StudyCell, StudyCurve } from "../domain/study-cells.ts";
-import type { RunEventPayload, TrainerEventPayload } from "../events/index.ts";
+import type { ProgressPayload, RunEventPayload, TrainerEventPayload } from "../events/index.ts";
 
 /** What each GraphQL object type's resolvers receive as parent (codegen mappers). */
 export type ModelParent = ModelRow;
@@ -34,6 +34,7 @@ export type PreprocessingParent = Preprocessing;
 export type HyperparametersParent = Hyperparameters;
 export type TrainerEventParent = TrainerEventPayload;
 export type RunEventParent = RunEventPayload;
+export type RunProgressParent = ProgressPayload;
 export type RegisterTrainerParent = { trainer: TrainerRow; trainerToken: string; natsCredentials: string };
 export type ApiKeyParent = ApiKeyRow;
 export type JoinTokenParent = JoinTokenRow;

@@ -14,6 +14,8 @@ export interface LoadDatasetOptions {
   store?: { get(key: string): Promise<Uint8Array | null> };
   /** Height and width every uploaded image is resized to; defaults to the first image's, capped at 224. */
   imageSize?: [number, number];
+  /** Called as uploaded images are decoded: `done` of `total` samples. */
+  onDecoded?: (done: number, total: number) => void;
 }
 
 /**
@@ -35,7 +37,9 @@ export async function loadDataset(source: DatasetSource, options: LoadDatasetOpt
   const bytes = await read(source.artifactKey);
   if (!bytes) throw new IncompatibleDatasetError(`dataset artifact ${source.artifactKey} is missing`);
   // Zips hold image folders; anything else is a text dataset (stored as JSONL).
-  return isZipArchive(bytes) ? imageFolderZipToImages(bytes, options.imageSize) : textDatasetToTexts(bytes);
+  return isZipArchive(bytes)
+    ? imageFolderZipToImages(bytes, options.imageSize, options.onDecoded)
+    : textDatasetToTexts(bytes);
 }
 
 /** Re-reads a stored text dataset with the parser that accepted its upload. */
@@ -52,7 +56,11 @@ export function textDatasetToTexts(bytes: Uint8Array): LabeledTexts {
  * Decodes a zip of class folders and resizes every image to one size. Any undecodable image
  * fails the whole dataset with IncompatibleDatasetError naming the file.
  */
-export function imageFolderZipToImages(zip: Uint8Array, imageSize?: [number, number]): LabeledImages {
+export function imageFolderZipToImages(
+  zip: Uint8Array,
+  imageSize?: [number, number],
+  onDecoded?: (done: number, total: number) => void,
+): LabeledImages {
   let folder: ReturnType<typeof readImageFolderZip>;
   try {
     folder = readImageFolderZip(zip);
@@ -84,6 +92,7 @@ export function imageFolderZipToImages(zip: Uint8Array, imageSize?: [number, num
     images.set(rgb.dataSync(), k * h * w * 3);
     rgb.dispose();
     labels[k] = sample.label;
+    onDecoded?.(k + 1, n);
   }
   const [h, w] = size ?? [1, 1];
   return { images: images ?? new Uint8Array(0), shape: [n, h, w, 3], labels, labelNames: folder.labels };

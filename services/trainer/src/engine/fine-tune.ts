@@ -28,6 +28,7 @@ import {
 } from "./input-pipeline.ts";
 import { EarlyStopping } from "./metrics.ts";
 import { accumulatedStep, microBatchSize } from "./micro-batch.ts";
+import { type ProgressListener, ProgressMeter } from "./progress.ts";
 import { seededRandom, shuffleInPlace } from "./random.ts";
 import { reinitializedCopy } from "./reinitialize.ts";
 import { stratifiedSplit } from "./split.ts";
@@ -47,6 +48,8 @@ export interface FineTuneOptions {
   onEpoch?: (epoch: number, metrics: EpochMetrics, checkpoint: () => Promise<Uint8Array>) => Promise<void>;
   /** Called after every batch; the event loop gets a turn right after it. */
   onBatch?: () => void;
+  /** Phase and progress inside the epoch (features, batches, validation), at most every 250 ms. */
+  onProgress?: ProgressListener;
   /**
    * Use the feature cache when every base layer is frozen; false re-runs the frozen backbone
    * on every batch (for benchmarks; the result is the same). @default true
@@ -147,6 +150,7 @@ class Runner {
   private valFeatures: tf.Tensor2D | null = null;
   private trainingBackend: string;
   private readonly microBatch: number;
+  private readonly meter: ProgressMeter;
 
   constructor(
     private readonly options: FineTuneOptions,
@@ -170,6 +174,7 @@ class Runner {
     if (this.split.train.length === 0) throw new IncompatibleDatasetError("no training samples after the split");
     this.optimizer = makeOptimizer(this.hp);
     this.microBatch = this.path === "FULL" ? microBatchSize(cut.child, this.hp.batchSize) : this.hp.batchSize;
+    this.meter = new ProgressMeter(options.onProgress);
   }
 
   private get model(): tf.LayersModel {
@@ -250,6 +255,7 @@ class Runner {
   private async cacheFeatures() {
     await tf.setBackend(this.backend.inferenceBackend);
     const batchSize = this.options.inferenceBatchSize ?? 32;
+    this.meter.begin("EXTRACTING_FEATURES", this.split.train.length + this.split.validation.length);
     const extract = async (indices: Int32Array) => {
       const dims = (this.cut.backbone.outputs[0] as tf.SymbolicTensor).shape[1] as number;
       const out = new Float32Array(indices.length * dims);
@@ -259,6 +265,7 @@ class Runner {
         const features = this.cut.backbone.predict(x) as tf.Tensor;
         out.set(await features.data(), start * dims);
         tf.dispose([x, features]);
+        this.meter.advance(Math.min(batchSize, indices.length - start));
         this.options.onBatch?.();
         await yieldToEventLoop();
       }
@@ -291,6 +298,8 @@ class Runner {
     shuffleInPlace(order, seededRandom(hp.seed * 1000 + epoch));
     let lossSum = 0;
     let accSum = 0;
+    const batches = Math.ceil(order.length / hp.batchSize);
+    this.meter.begin("TRAINING", batches, { epoch, epochs: hp.epochs, after: (hp.epochs - epoch) * batches });
     for (let start = 0; start < order.length; start += hp.batchSize) {
       throwIfAborted(options.signal);
       const { x, y } = this.batch("train", order.subarray(start, start + hp.batchSize));
@@ -301,11 +310,12 @@ class Runner {
       } finally {
         tf.dispose([x, y]);
       }
+      this.meter.advance();
       options.onBatch?.();
       await yieldToEventLoop();
     }
     const trainMs = performance.now() - started;
-    const validation = await this.validate();
+    const validation = await this.validate(epoch);
     const durationMs = performance.now() - started;
     return {
       loss: lossSum / order.length,
@@ -339,10 +349,11 @@ class Runner {
     }
   }
 
-  private async validate(): Promise<{ loss: number; accuracy: number } | null> {
+  private async validate(epoch: number): Promise<{ loss: number; accuracy: number } | null> {
     const count = this.split.validation.length;
     if (count === 0) return null;
     const batchSize = this.options.inferenceBatchSize ?? 32;
+    this.meter.begin("EVALUATING", count, { epoch, epochs: this.hp.epochs });
     let lossSum = 0;
     let correct = 0;
     for (let start = 0; start < count; start += batchSize) {
@@ -356,6 +367,7 @@ class Runner {
       lossSum += (await (loss as tf.Tensor).data())[0] as number;
       correct += (await (hits as tf.Tensor).data())[0] as number;
       tf.dispose([x, y, loss, hits]);
+      this.meter.advance(positions.length);
       this.options.onBatch?.();
       await yieldToEventLoop();
     }

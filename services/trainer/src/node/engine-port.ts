@@ -1,5 +1,12 @@
 import type { ModelArtifact, ParsedModel } from "@graft/artifacts";
-import type { DatasetSource, EpochMetrics, Hyperparameters, Preprocessing, TrainingPath } from "@graft/contracts";
+import type {
+  DatasetSource,
+  EpochMetrics,
+  Hyperparameters,
+  Preprocessing,
+  RunProgress,
+  TrainingPath,
+} from "@graft/contracts";
 
 /**
  * The part of the engine (../engine) the node drives. Declared here structurally so the
@@ -28,7 +35,12 @@ export interface Engine {
   loadModel(source: { kind: "artifact"; artifact: ModelArtifact }): Promise<EngineModel>;
   loadDataset(
     source: DatasetSource,
-    options: { readArtifact: (key: string) => Promise<Uint8Array | null>; imageSize?: [number, number] },
+    options: {
+      readArtifact: (key: string) => Promise<Uint8Array | null>;
+      imageSize?: [number, number];
+      /** Decoding progress (PREPROCESSING); an in-process engine may not report it. */
+      onProgress?: (report: RunProgress) => void;
+    },
   ): Promise<unknown>;
   fineTune(options: {
     /** Consumed by the engine: only the returned model is disposed afterwards. */
@@ -44,6 +56,8 @@ export interface Engine {
     signal?: AbortSignal;
     onEpoch?: (epoch: number, metrics: EpochMetrics, checkpoint: () => Promise<Uint8Array>) => Promise<void>;
     onBatch?: () => void;
+    /** Phase and progress inside the epochs, at most every 250 ms. */
+    onProgress?: (report: RunProgress) => void;
   }): Promise<FineTuneResult>;
   exportModel(
     // biome-ignore lint/suspicious/noExplicitAny: the engine's own model type.

@@ -6,6 +6,7 @@ import {
   type TrainerStatus,
   trainerControlSchema,
   trainerControlSubject,
+  trainerEventsWildcard,
   trainerInboxPrefix,
 } from "@graft/contracts";
 import { jetstream } from "@nats-io/jetstream";
@@ -14,6 +15,7 @@ import { type Engine, inProcessEngine } from "./engine-port.ts";
 import { gatewayArtifactStore } from "./gateway-artifacts.ts";
 import { startHeartbeats } from "./heartbeat.ts";
 import { startJobWorker } from "./job-worker.ts";
+import { Outbox } from "./outbox.ts";
 import { registerTrainer } from "./register.ts";
 import { threadedEngine } from "./training-thread.ts";
 
@@ -38,6 +40,12 @@ export interface TrainerNodeConfig {
   jobAckWaitMs?: number;
   /** How long to keep retrying registration while the gateway is not up. @default 120_000 */
   registerDeadlineMs?: number;
+  /**
+   * Directory of this trainer's outbox: epochs and outcomes wait there, on disk, until
+   * JetStream acknowledges them, and a restarted trainer of the same name sends what its
+   * predecessor could not. Unset: events are published directly (retried for a few seconds).
+   */
+  outboxDir?: string;
   /** Train on this engine in this thread; when omitted, the real engine (../engine) in a worker thread per job. */
   engine?: Engine;
   log?: (line: string) => void;
@@ -112,6 +120,16 @@ export async function startTrainerNode(config: TrainerNodeConfig): Promise<Train
     const ackWaitMs =
       config.jobAckWaitMs ?? (consumerConfig.ack_wait ? consumerConfig.ack_wait / 1_000_000 : DEFAULT_JOB_ACK_WAIT_MS);
 
+    const eventsOfThisTrainer = `${trainerEventsWildcard(id).slice(0, -1)}`;
+    const outbox = config.outboxDir
+      ? new Outbox({
+          dir: config.outboxDir,
+          js,
+          // Only what this identity may publish: another id's subjects would be refused forever.
+          accepts: (entry) => entry.subject.startsWith(eventsOfThisTrainer),
+          log,
+        })
+      : undefined;
     let stopping = false;
     let heartbeats: ReturnType<typeof startHeartbeats> | undefined;
     const worker = startJobWorker({
@@ -124,6 +142,7 @@ export async function startTrainerNode(config: TrainerNodeConfig): Promise<Train
       ackWaitMs,
       maxDeliver,
       log,
+      ...(outbox ? { outbox } : {}),
       pool,
       maxConcurrentRuns,
       onChange: () => heartbeats?.beat(),
@@ -158,6 +177,10 @@ export async function startTrainerNode(config: TrainerNodeConfig): Promise<Train
         await worker.stop();
         heartbeats?.stop();
         control.unsubscribe();
+        // Give held events a moment to land (bounded: NATS may be gone); the rest stays on disk for the next start.
+        const deadline = Date.now() + 2_000;
+        while (outbox && outbox.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+        await outbox?.close();
         await nc.drain().catch(() => undefined);
       })();
       return stopped;

@@ -17,7 +17,9 @@ import type { EngineHost, EngineModel, JobEngine } from "./engine-port.ts";
 import { JobStoppedError, type StopReason } from "./errors.ts";
 import { classifyFailure, retryDelayMs } from "./failures.ts";
 import { keepJobAlive } from "./keep-alive.ts";
+import type { Outbox } from "./outbox.ts";
 import { loadOutputRecord, type SucceededBody, saveOutputRecord } from "./output-record.ts";
+import { progressReporter } from "./progress-reporter.ts";
 import { type RunEventBody, runEventPublisher } from "./run-events.ts";
 
 export interface JobDeps {
@@ -32,6 +34,8 @@ export interface JobDeps {
   /** The consumer's max_deliver; the delivery that reaches it is the last chance. */
   maxDeliver: number;
   log: (line: string) => void;
+  /** Where epochs and outcomes wait for JetStream's ack (see Outbox); without one they are published directly. */
+  outbox?: Outbox;
 }
 
 export type JobPhase = "loading" | "training" | "finishing";
@@ -109,12 +113,11 @@ async function runJob(
       return;
     }
     handle.runId = job.runId;
-    const publish = runEventPublisher(deps.js, {
-      runId: job.runId,
-      attempt,
-      trainerId: deps.trainerId,
-      jobToken: job.jobToken,
-    });
+    const publish = runEventPublisher(
+      deps.js,
+      { runId: job.runId, attempt, trainerId: deps.trainerId, jobToken: job.jobToken },
+      deps.outbox,
+    );
     // Subscribe before announcing the assignment: a cancel the gateway sends in answer to
     // `assigned` (or any time later) must find us listening. A newer delivery of this job
     // means JetStream gave up on us (we looked stalled); the gateway says so here once it
@@ -141,7 +144,12 @@ async function runJob(
     });
     try {
       await deps.nc.flush();
-      await execute(job, attempt, msg, deps, handle, controller, handBackRequested, keepAlive.touch, publish);
+      // The job's fate goes to JetStream only while it is surely still ours (see keepJobAlive).
+      const settle: Settle = (action, what) => {
+        if (!keepAlive.mayHaveLost()) return action();
+        deps.log(`run ${job.runId}: attempt ${attempt} was frozen past the ack wait; no ${what}, JetStream decides`);
+      };
+      await execute(job, attempt, msg, deps, handle, controller, handBackRequested, keepAlive.touch, publish, settle);
     } finally {
       control.unsubscribe();
     }
@@ -149,6 +157,9 @@ async function runJob(
     keepAlive.stop();
   }
 }
+
+/** Runs `action` (an ack, NAK or TERM of the job) unless the job may be another trainer's by now. */
+type Settle = (action: () => unknown, what: string) => unknown;
 
 async function execute(
   job: JobMessage,
@@ -160,12 +171,17 @@ async function execute(
   handBackRequested: () => boolean,
   touch: () => void,
   publish: (body: RunEventBody) => Promise<void>,
+  settle: Settle,
 ): Promise<void> {
   const { signal } = controller;
   const hp = job.hyperparameters;
   const store = deps.storeFor(job);
   const models: EngineModel[] = [];
   let engine: JobEngine | undefined;
+  // Fire and forget: a progress event lost to a NATS blip is replaced by the next one.
+  const progress = progressReporter((report) => {
+    publish({ type: "progress", progress: report }).catch(() => {});
+  });
   deps.log(`run ${job.runId}: attempt ${attempt} assigned`);
   try {
     await publish({ type: "assigned" });
@@ -173,14 +189,20 @@ async function execute(
     if (finished) {
       // An earlier attempt saved the child but its report or ack got lost: report it again.
       await publish(finished);
-      await finalAck(msg);
+      await settle(() => finalAck(msg), "ack");
       await deleteCheckpoint(store, job.runId);
       deps.log(`run ${job.runId}: already trained by an earlier attempt; reported its result again`);
       return;
     }
     throwIfStopped(signal);
 
+    // Downloads: the base model, and an uploaded dataset (read by the engine through readArtifact).
+    const downloads = job.dataset.source.kind === "UPLOAD" ? 2 : 1;
+    const downloading = (done: number) =>
+      progress.report({ phase: "DOWNLOADING", done, total: downloads, epoch: null, epochs: null, etaSeconds: null });
+    downloading(0);
     const artifact = await getModel(store, job.baseModel.artifactKey);
+    downloading(1);
     if (!artifact) {
       throw new PermanentJobError("MODEL_NOT_FOUND", `base model artifact ${job.baseModel.artifactKey} is missing`);
     }
@@ -192,7 +214,12 @@ async function execute(
     throwIfStopped(signal);
     const [height, width] = job.baseModel.inputShape;
     const dataset = await engine.loadDataset(job.dataset.source, {
-      readArtifact: (key) => store.get(key),
+      readArtifact: async (key) => {
+        const bytes = await store.get(key);
+        downloading(2);
+        return bytes;
+      },
+      onProgress: progress.report,
       ...(height && width ? { imageSize: [height, width] as [number, number] } : {}),
     });
     throwIfStopped(signal);
@@ -223,6 +250,7 @@ async function execute(
       ...(checkpoint ? { resume: { completedEpochs: checkpoint.completedEpochs, checkpoint: checkpoint.engine } } : {}),
       signal,
       onBatch: touch,
+      onProgress: progress.report,
       onEpoch: async (epoch, metrics, takeCheckpoint) => {
         touch();
         history.push({ epoch, metrics });
@@ -235,6 +263,7 @@ async function execute(
       },
     });
     models.push(result.model);
+    progress.stop(); // training is over; the outcome follows
     handle.phase = "finishing";
     touch();
 
@@ -265,12 +294,14 @@ async function execute(
     await saveOutputRecord(store, job.outputModelId, succeeded);
     touch();
     await publish(succeeded);
-    await finalAck(msg);
+    await settle(() => finalAck(msg), "ack");
     await deleteCheckpoint(store, job.runId);
     deps.log(`run ${job.runId}: succeeded after ${result.epochsCompleted} epochs (${result.trainingPath})`);
   } catch (error) {
-    await settleFailure(error, job, attempt, msg, deps, store, signal, publish);
+    progress.stop();
+    await settleFailure(error, job, attempt, msg, deps, store, signal, publish, settle);
   } finally {
+    progress.stop();
     for (const model of models) model.dispose();
     await engine?.close();
   }
@@ -285,12 +316,13 @@ async function settleFailure(
   store: ArtifactStore,
   signal: AbortSignal,
   publish: (body: RunEventBody) => Promise<void>,
+  settle: Settle,
 ): Promise<void> {
   const stopped = stopReasonOf(signal) ?? (error instanceof JobStoppedError ? error.reason : undefined);
   try {
     if (stopped?.kind === "cancel") {
       await publish({ type: "cancelled" });
-      await finalAck(msg);
+      await settle(() => finalAck(msg), "ack");
       await deleteCheckpoint(store, job.runId);
       deps.log(`run ${job.runId}: cancelled`);
       return;
@@ -306,7 +338,7 @@ async function settleFailure(
         final: false,
       });
       // No delay: another trainer should pick it up at once.
-      msg.nak();
+      settle(() => msg.nak(), "NAK");
       deps.log(`run ${job.runId}: handed back to the pool`);
       return;
     }
@@ -315,10 +347,13 @@ async function settleFailure(
     await publish({ type: "failed", error: { code: failure.code, message: failure.message }, final });
     if (final) {
       // No reason string: nats-server 2.9 ignores a `+TERM` that carries one.
-      msg.term();
-      await deleteCheckpoint(store, job.runId);
+      // A newer holder may still need the checkpoint: it goes only with our TERM.
+      await settle(async () => {
+        msg.term();
+        await deleteCheckpoint(store, job.runId);
+      }, "TERM");
     } else {
-      msg.nak(retryDelayMs(attempt, failure.code));
+      settle(() => msg.nak(retryDelayMs(attempt, failure.code)), "NAK");
     }
     deps.log(
       `run ${job.runId}: attempt ${attempt} failed (${failure.code}${final ? ", final" : ", will retry"}): ${failure.message}`,

@@ -1,6 +1,6 @@
 import { Worker } from "node:worker_threads";
 import type { ModelArtifact, ParsedModel } from "@graft/artifacts";
-import type { EpochMetrics } from "@graft/contracts";
+import type { EpochMetrics, RunProgress } from "@graft/contracts";
 import type { EngineHost, EngineModel, FineTuneResult, JobEngine } from "./engine-port.ts";
 import { type FineTuneCall, Peer, type Port } from "./worker-protocol.ts";
 
@@ -62,6 +62,10 @@ async function openTrainingThread(forcedBackend: string | undefined): Promise<Jo
     });
   });
 
+  // The worker reports progress as notices; they go to the listener of the call in flight.
+  let onProgress: ((report: RunProgress) => void) | undefined;
+  peer.onNotice("progress", (report: RunProgress) => onProgress?.(report));
+
   const engine: JobEngine = {
     initBackend: (forced) => peer.call("initBackend", [forced]),
     async loadModel(source) {
@@ -72,6 +76,7 @@ async function openTrainingThread(forcedBackend: string | undefined): Promise<Jo
     },
     async loadDataset(source, options) {
       peer.handle("readArtifact", (key: string) => options.readArtifact(key));
+      onProgress = options.onProgress;
       const { id } = await peer.call<{ id: number }>("loadDataset", [source, options.imageSize]);
       return new RemoteDataset(id);
     },
@@ -88,6 +93,7 @@ async function openTrainingThread(forcedBackend: string | undefined): Promise<Jo
       peer.handle("epoch", (epoch: number, metrics: EpochMetrics, checkpoint: Uint8Array) =>
         options.onEpoch?.(epoch, metrics, async () => checkpoint),
       );
+      onProgress = options.onProgress;
       const { signal } = options;
       const abort = () => peer.notify("abort", [signal?.reason]);
       signal?.addEventListener("abort", abort, { once: true });

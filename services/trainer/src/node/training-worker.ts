@@ -19,6 +19,8 @@ const models = new Map<number, tf.LayersModel>();
 const datasets = new Map<number, TrainingData>();
 let nextId = 1;
 let controller: AbortController | undefined;
+// Throttled by the engine's meters; the main thread publishes at most once a second.
+const reportProgress = (report: engine.ProgressReport) => peer.notify("progress", [report]);
 
 const layersOf = (model: tf.LayersModel) => model.layers.map((l) => ({ name: l.name, trainable: l.trainable }));
 
@@ -42,9 +44,15 @@ peer.handle("loadModel", async (artifact: ModelArtifact) => {
 });
 
 peer.handle("loadDataset", async (source: DatasetSource, imageSize?: [number, number]) => {
+  const meter = new engine.ProgressMeter(reportProgress);
+  meter.begin("PREPROCESSING", 0); // the sample count is known once an upload is unpacked
   const dataset = await engine.loadDataset(source, {
     readArtifact: (key) => peer.call<Uint8Array | null>("readArtifact", [key]),
     ...(imageSize ? { imageSize } : {}),
+    onDecoded: (done, total) => {
+      if (done === 1) meter.begin("PREPROCESSING", total);
+      meter.advance();
+    },
   });
   return { id: keep(datasets, dataset) };
 });
@@ -64,6 +72,7 @@ peer.handle("fineTune", async (call: FineTuneCall) => {
       hyperparameters: call.hyperparameters,
       ...(call.resume ? { resume: call.resume } : {}),
       signal: controller.signal,
+      onProgress: reportProgress,
       // The main thread saves the checkpoint and publishes the epoch before training goes on,
       // as in-process: an announced epoch is always resumable, and a hand-back lands here.
       onEpoch: async (epoch: number, metrics: EpochMetrics, checkpoint: () => Promise<Uint8Array>) => {

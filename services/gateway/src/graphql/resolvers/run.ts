@@ -21,6 +21,8 @@ export const Run: RunResolvers = {
   series: (r, { metric, maxPoints }, { domain }) => domain.runs.series(r.id, metric, maxPoints ?? 2000),
   bestEpoch: (r, { metric }, { loaders }) => loaders.bestEpoch(metric ?? "valAccuracy").load(r.id),
   trainer: (r, _, { loaders }) => (r.trainerId ? loaders.trainer.load(r.trainerId) : null),
+  // From the event plane's memory, not the row: progress is never stored (see ProgressBoard).
+  progress: (r, _, { events }) => events?.progressOf(r) ?? null,
   attempts: (r, _, { loaders }) => loaders.attempts.load(r.id),
   outputModel: (r, _, { loaders }, info) =>
     r.outputModelCreated ? modelLoader(loaders, info).load(r.outputModelId) : null,

@@ -2,6 +2,7 @@
 import {
   CancelRunDocument,
   isTerminal,
+  type ProgressFieldsFragment,
   RunDocument,
   RunEventKind,
   type RunEventsSubscription,
@@ -18,6 +19,7 @@ import { useQuery } from "@/lib/client/use-query.ts";
 import { formatDuration, formatMetric, formatPercent } from "@/lib/format.ts";
 import { type EpochMap, epochRow, FULL_EPOCHS_LIMIT, rowsFromRun, SERIES_POINTS, sortedRows } from "./epochs.ts";
 import { HyperparameterList } from "./hyperparameter-list.tsx";
+import { RunProgressBar } from "./run-progress.tsx";
 import { StatusTimeline } from "./status-timeline.tsx";
 import { TransferGainPanel } from "./transfer-gain-panel.tsx";
 
@@ -26,6 +28,7 @@ export function RunView({ id }: { id: string }) {
   const { data, error, loading, refetch } = useQuery(RunDocument, { id, full, maxPoints: SERIES_POINTS });
   const [rows, setRows] = useState<EpochMap>(new Map());
   const [liveStatus, setLiveStatus] = useState<RunStatus | null>(null);
+  const [liveProgress, setLiveProgress] = useState<ProgressFieldsFragment | null>(null);
   const [cancelError, setCancelError] = useState<string | null>(null);
   const [cancelling, setCancelling] = useState(false);
   const run = data?.run ?? null;
@@ -62,12 +65,23 @@ export function RunView({ id }: { id: string }) {
       if (epoch) {
         setRows((previous) => new Map(previous).set(epoch.epoch, epochRow(epoch)));
       }
+      const progress = e.progress;
+      if (progress)
+        setLiveProgress((previous) => (previous && previous.updatedAt > progress.updatedAt ? previous : progress));
       if (e.kind === RunEventKind.Status) scheduleRefetch();
     },
     scheduleRefetch,
   );
 
   const chartRows = useMemo(() => sortedRows(rows), [rows]);
+  // The newer of the query's progress and the stream's; none once the run has ended.
+  const queried = run?.progress ?? null;
+  const progress =
+    status && !isTerminal(status)
+      ? liveProgress && (!queried || liveProgress.updatedAt >= queried.updatedAt)
+        ? liveProgress
+        : queried
+      : null;
 
   // Control arms run as their own runs: poll until every one has ended.
   const controlsRunning = run?.controls.some((c) => !isTerminal(c.status)) ?? false;
@@ -134,6 +148,7 @@ export function RunView({ id }: { id: string }) {
           <strong>{run.error.code}</strong>: {run.error.message}
         </div>
       ) : null}
+      {progress ? <RunProgressBar progress={progress} /> : null}
       <div className="grid-4">
         <Summary label="Epochs" value={`${rows.size} / ${hp.epochs}`} testId="epoch-progress" />
         <Summary label="Best val accuracy" value={formatPercent(run.bestEpoch?.valAccuracy)} />

@@ -1,0 +1,72 @@
+import {
+  ALL_RUN_UPDATES,
+  parseMessage,
+  type RunStatus,
+  type RunUpdate,
+  runUpdateSchema,
+  TERMINAL_RUN_STATUSES,
+} from "@graft/contracts";
+import type { NatsConnection, Subscription } from "@nats-io/transport-node";
+import type { ProgressPayload } from "./payloads.ts";
+
+/** Runs whose progress a replica keeps at most; the longest-silent go first. */
+const MAX_RUNS = 10_000;
+
+/**
+ * The latest progress of every active run, in this replica's memory. Progress is ephemeral
+ * (about one event a second per run, worthless a few seconds later), so it is never written to
+ * the database: ingest fences it and announces it on core NATS like any stored event, and every
+ * replica listens to all runs' announcements here, so `Run.progress` answers the same behind a
+ * load balancer. A restarted replica knows a run's progress again at its next report.
+ */
+export class ProgressBoard {
+  readonly #latest = new Map<string, { attempt: number; progress: ProgressPayload }>();
+  readonly #sub: Subscription;
+
+  constructor(nc: NatsConnection, log: (line: string) => void) {
+    this.#sub = nc.subscribe(ALL_RUN_UPDATES, {
+      callback: (error, msg) => {
+        if (error) return log(`progress: ${ALL_RUN_UPDATES}: ${error.message}`);
+        try {
+          this.apply(parseMessage(runUpdateSchema, msg.subject, msg.data));
+        } catch (e) {
+          log(`progress: rejected update: ${(e as Error).message}`);
+        }
+      },
+    });
+  }
+
+  /** Takes PROGRESS announcements; a status change ends what the previous progress described. */
+  apply(update: RunUpdate): void {
+    const runId = update.runId.toLowerCase();
+    const known = this.#latest.get(runId);
+    if (update.kind === "PROGRESS" && update.progress && update.attempt !== null) {
+      const at = new Date(update.at);
+      // Replicas announce concurrently: an older report (or an older attempt's) never overwrites a newer one.
+      if (
+        known &&
+        (known.attempt > update.attempt || (known.attempt === update.attempt && known.progress.updatedAt > at))
+      )
+        return;
+      this.#latest.delete(runId); // re-inserted last: the Map's order is the eviction order
+      this.#latest.set(runId, { attempt: update.attempt, progress: { ...update.progress, updatedAt: at } });
+      if (this.#latest.size > MAX_RUNS) this.#latest.delete(this.#latest.keys().next().value as string);
+    } else if (update.kind === "STATUS" && known && (update.attempt ?? known.attempt) >= known.attempt) {
+      if (TERMINAL_RUN_STATUSES.has(update.status) || update.status === "QUEUED") this.#latest.delete(runId);
+    }
+  }
+
+  /**
+   * The run's latest progress, if it belongs to the attempt the run (as the caller read it)
+   * is on and that attempt is still being worked on.
+   */
+  get(run: { id: string; status: RunStatus; currentAttempt: number }): ProgressPayload | null {
+    if (run.status !== "ASSIGNED" && run.status !== "RUNNING") return null;
+    const known = this.#latest.get(run.id.toLowerCase());
+    return known && known.attempt === run.currentAttempt ? known.progress : null;
+  }
+
+  close(): void {
+    this.#sub.unsubscribe();
+  }
+}

@@ -1,0 +1,96 @@
+import assert from "node:assert/strict";
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { test } from "node:test";
+import { ensureStreams, RUN_EVENTS_STREAM, runEventsSubject } from "@graft/contracts";
+import { startNatsServer } from "@graft/natsd";
+import { gatewayConnectOptions } from "@graft/natsd/testing";
+import { waitFor } from "@graft/testkit";
+import { jetstream, jetstreamManager } from "@nats-io/jetstream";
+import { connect, type NatsConnection } from "@nats-io/transport-node";
+import { Outbox, type OutboxEntry } from "./outbox.ts";
+
+const trainerId = "trainer-a";
+const subject = runEventsSubject(trainerId, "run-1");
+const entry = (n: number): OutboxEntry => ({
+  subject,
+  msgID: `run-1.1.epoch.${n}`,
+  data: JSON.stringify({ epoch: n }),
+});
+
+/** Every message of the run-events stream, in stream order. */
+async function streamed(nc: NatsConnection): Promise<number[]> {
+  const jsm = await jetstreamManager(nc);
+  const { state } = await jsm.streams.info(RUN_EVENTS_STREAM);
+  const out: number[] = [];
+  for (let seq = state.first_seq; seq <= state.last_seq && state.messages > 0; seq++) {
+    const m = await jsm.streams.getMessage(RUN_EVENTS_STREAM, { seq });
+    if (m) out.push((m.json() as { epoch: number }).epoch);
+  }
+  return out;
+}
+
+const files = (dir: string) => readdirSync(dir).filter((f) => f.endsWith(".json"));
+
+test("events held while nats-server is down reach the stream in order, once each, when it is back; a new process replays what the last one left", async () => {
+  const storeDir = mkdtempSync(join(tmpdir(), "graft-outbox-nats-"));
+  const dir = mkdtempSync(join(tmpdir(), "graft-outbox-"));
+  let nats = await startNatsServer({ storeDir });
+  const nc = await connect({ ...gatewayConnectOptions(nats), maxReconnectAttempts: -1, reconnectTimeWait: 100 });
+  const log: string[] = [];
+  const open = () =>
+    new Outbox({
+      dir,
+      js: jetstream(nc),
+      accepts: (e) => e.subject.startsWith(`graft.events.${trainerId}.`),
+      log: (line) => log.push(line),
+      publishTimeoutMs: 1_000,
+    });
+  try {
+    await ensureStreams(nc);
+    const outbox = open();
+    assert.equal(await outbox.send(entry(1), 10_000), true, "acknowledged while NATS is up");
+    assert.deepEqual(files(dir), [], "an acknowledged event leaves the disk");
+
+    await nats.kill();
+    assert.equal(await outbox.send(entry(2), 300), false, "not acknowledged while NATS is down");
+    assert.equal(await outbox.send(entry(3), 300), false);
+    assert.equal(files(dir).length, 2, "held events are on disk");
+
+    nats = await nats.restart();
+    await waitFor("the held events to be delivered", async () => outbox.size === 0, { timeoutMs: 30_000 });
+    assert.deepEqual(files(dir), []);
+    assert.deepEqual(await streamed(nc), [1, 2, 3], "in order, each once");
+
+    // A trainer that dies with events unsent: the next process of the same trainer sends them.
+    await nats.kill();
+    const held = outbox.send(entry(4), 300);
+    assert.equal(await held, false);
+    await outbox.close();
+    // An entry of another identity (a trainer that re-registered under a new id) cannot be sent by this one.
+    writeFileSync(
+      join(dir, "999999999999.json"),
+      JSON.stringify({ ...entry(5), subject: runEventsSubject("other", "run-1") }),
+    );
+    nats = await nats.restart();
+    const next = open();
+    await waitFor("the replay", async () => next.size === 0, { timeoutMs: 30_000 });
+    assert.deepEqual(await streamed(nc), [1, 2, 3, 4]);
+    assert.deepEqual(files(dir), []);
+    assert.ok(
+      log.some((l) => /replaying 1 event/.test(l)),
+      log.join("\n"),
+    );
+    assert.ok(
+      log.some((l) => /dropped 999999999999\.json/.test(l)),
+      log.join("\n"),
+    );
+    await next.close();
+  } finally {
+    await nc.close();
+    await nats.stop();
+    rmSync(storeDir, { recursive: true, force: true });
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -1,0 +1,190 @@
+import {
+  closeSync,
+  fsyncSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeSync,
+} from "node:fs";
+import { join } from "node:path";
+import type { JetStreamClient } from "@nats-io/jetstream";
+
+/** One unsent run event: where it goes, its JetStream message id (dedup), and its JSON text. */
+export interface OutboxEntry {
+  subject: string;
+  msgID: string;
+  data: string;
+}
+
+export interface OutboxOptions {
+  /** The directory the entries live in (created); one outbox per trainer identity. */
+  dir: string;
+  js: JetStreamClient;
+  /** Entries left from an earlier process that this one may still publish (its own subjects). */
+  accepts: (entry: OutboxEntry) => boolean;
+  log: (line: string) => void;
+  /** One publish's wait for the stream's ack. @default 5_000 */
+  publishTimeoutMs?: number;
+}
+
+interface Pending {
+  file: string;
+  entry: OutboxEntry;
+  acked: Promise<void>;
+  resolve: () => void;
+}
+
+const FILE = /^(\d+)\.json$/;
+const seqOf = (name: string) => Number(FILE.exec(name)?.[1]);
+const ENTRY_KEYS = ["subject", "msgID", "data"] as const;
+
+/**
+ * A trainer's run events that JetStream has not acknowledged yet, on disk. Each entry is
+ * written (and fsynced) before it is published and removed after the stream's ack; one
+ * loop publishes them strictly in order, retrying until NATS is back, so a NATS outage or
+ * a trainer restart loses no epoch or outcome. A replayed event carries its original
+ * message id (the stream drops a duplicate within its window) and the gateway applies run
+ * events idempotently, so a replay changes nothing that already landed.
+ */
+export class Outbox {
+  readonly #queue: Pending[] = [];
+  #next = 1;
+  #wake: (() => void) | undefined;
+  #closed = false;
+  readonly #loop: Promise<void>;
+
+  constructor(private readonly options: OutboxOptions) {
+    mkdirSync(options.dir, { recursive: true });
+    const left = readdirSync(options.dir)
+      .filter((name) => FILE.test(name))
+      .sort((a, b) => seqOf(a) - seqOf(b));
+    for (const name of readdirSync(options.dir).filter((n) => n.endsWith(".tmp")))
+      rmSync(join(options.dir, name), { force: true }); // a write a crash cut short: never published
+    for (const name of left) {
+      const file = join(options.dir, name);
+      this.#next = Math.max(this.#next, seqOf(name) + 1);
+      const entry = readEntry(file);
+      if (entry && options.accepts(entry)) this.#enqueue(file, entry);
+      else {
+        options.log(`outbox: dropped ${name}: unreadable, or not this trainer's to send`);
+        rmSync(file, { force: true });
+      }
+    }
+    if (this.#queue.length > 0) options.log(`outbox: replaying ${this.#queue.length} event(s) left unsent`);
+    this.#loop = this.#drain();
+  }
+
+  /** Entries not yet acknowledged. */
+  get size(): number {
+    return this.#queue.length;
+  }
+
+  /**
+   * Stores the entry on disk, queues it behind every earlier one, and resolves true once the
+   * stream has acknowledged it, or false after `waitMs` (it stays queued and goes out later).
+   */
+  async send(entry: OutboxEntry, waitMs: number): Promise<boolean> {
+    if (this.#closed) throw new Error("the outbox is closed");
+    const name = `${String(this.#next++).padStart(12, "0")}.json`;
+    const file = join(this.options.dir, name);
+    writeDurably(file, JSON.stringify(entry));
+    const pending = this.#enqueue(file, entry);
+    this.#wake?.();
+    let timer: NodeJS.Timeout | undefined;
+    const waited = new Promise<false>((resolve) => {
+      timer = setTimeout(() => resolve(false), waitMs);
+    });
+    try {
+      return await Promise.race([pending.acked.then(() => true as const), waited]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** Stops publishing; what is unsent stays on disk for the next process. */
+  async close(): Promise<void> {
+    this.#closed = true;
+    this.#wake?.();
+    await this.#loop;
+  }
+
+  #enqueue(file: string, entry: OutboxEntry): Pending {
+    let resolve: () => void = () => {};
+    const acked = new Promise<void>((r) => {
+      resolve = r;
+    });
+    const pending = { file, entry, acked, resolve };
+    this.#queue.push(pending);
+    return pending;
+  }
+
+  async #drain(): Promise<void> {
+    const timeout = this.options.publishTimeoutMs ?? 5_000;
+    let delay = 250;
+    let failures = 0;
+    while (!this.#closed) {
+      const head = this.#queue[0];
+      if (!head) {
+        await new Promise<void>((resolve) => {
+          this.#wake = resolve;
+        });
+        this.#wake = undefined;
+        continue;
+      }
+      try {
+        await this.options.js.publish(head.entry.subject, new TextEncoder().encode(head.entry.data), {
+          msgID: head.entry.msgID,
+          timeout,
+        });
+      } catch (error) {
+        // NATS is away (or JetStream not ready after a restart): keep the order, try again soon.
+        if (failures++ === 0) this.options.log(`outbox: holding ${this.#queue.length} event(s): ${describe(error)}`);
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, delay);
+          this.#wake = () => {
+            clearTimeout(timer);
+            resolve();
+          };
+        });
+        this.#wake = undefined;
+        delay = Math.min(delay * 2, 2_000);
+        continue;
+      }
+      rmSync(head.file, { force: true });
+      this.#queue.shift();
+      head.resolve();
+      if (failures > 0 && this.#queue.length === 0) this.options.log("outbox: every held event is delivered");
+      if (this.#queue.length === 0) failures = 0;
+      delay = 250;
+    }
+  }
+}
+
+/** Write to a temporary name, fsync, rename: a crash leaves the whole entry or none. */
+function writeDurably(file: string, text: string): void {
+  const temporary = `${file}.tmp`;
+  const fd = openSync(temporary, "w");
+  try {
+    writeSync(fd, text);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  renameSync(temporary, file);
+}
+
+function readEntry(file: string): OutboxEntry | undefined {
+  try {
+    const value = JSON.parse(readFileSync(file, "utf8")) as Record<string, unknown>;
+    return ENTRY_KEYS.every((key) => typeof value[key] === "string") ? (value as unknown as OutboxEntry) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
