@@ -118,8 +118,29 @@ export async function applyBatch(
 
 const unknownRun = (): Verdict => ({ stored: false, reason: "no such run", unknownRun: true });
 
+const RUN_COLUMNS = {
+  id: runs.id,
+  status: runs.status,
+  currentAttempt: runs.currentAttempt,
+  attemptCount: runs.attemptCount,
+  trainerId: runs.trainerId,
+  trainingPath: runs.trainingPath,
+  assignedAt: runs.assignedAt,
+  startedAt: runs.startedAt,
+  finishedAt: runs.finishedAt,
+  error: runs.error,
+  projectId: runs.projectId,
+  name: runs.name,
+  baseModelId: runs.baseModelId,
+  datasetId: runs.datasetId,
+  outputModelId: runs.outputModelId,
+  outputModelCreated: runs.outputModelCreated,
+};
+
 async function loadRuns(tx: Tx, runIds: string[]) {
-  const rows = await tx.select().from(runs).where(inArray(runs.id, runIds)).orderBy(runs.id).for("update");
+  // Only the columns the state machine and a child model need: a run row also holds its
+  // hyperparameters (JSON), which every batch would otherwise decode for nothing.
+  const rows = await tx.select(RUN_COLUMNS).from(runs).where(inArray(runs.id, runIds)).orderBy(runs.id).for("update");
   const attemptRows = await tx.select().from(runAttempts).where(inArray(runAttempts.runId, runIds));
   const contexts = new Map<string, RunContext>();
   const metas = new Map<string, RunMeta>();
