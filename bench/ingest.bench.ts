@@ -16,7 +16,7 @@ import { ALL_RUN_UPDATES, encodeMessage, ensureStreams, type RunEvent, runEvents
 import { runEpochs, runs } from "@graft/db";
 import { testPostgresServer } from "@graft/db/testing";
 import { events, seedRun, setupEventPlane } from "@graft/gateway/testing";
-import { jetstream } from "@nats-io/jetstream";
+import { AckPolicy, jetstream, jetstreamManager, StorageType } from "@nats-io/jetstream";
 import { count, inArray, sql } from "drizzle-orm";
 
 const { values } = parseArgs({
@@ -82,6 +82,24 @@ try {
       );
     }
   };
+  const bareConsume = async (list: RunEvent[]) => {
+    const jsm = await jetstreamManager(h.nc);
+    await jsm.streams.add({ name: "BENCH_FLOOR", subjects: ["bench.floor.>"], storage: StorageType.File });
+    for (let i = 0; i < list.length; i += 1000) {
+      await Promise.all(list.slice(i, i + 1000).map((e) => js.publish(`bench.floor.${e.runId}`, encodeMessage(e))));
+    }
+    await jsm.consumers.add("BENCH_FLOOR", { durable_name: "floor", ack_policy: AckPolicy.Explicit });
+    const consumer = await jetstream(h.nc).consumers.get("BENCH_FLOOR", "floor");
+    const floorStart = performance.now();
+    const messages = await consumer.consume({ max_messages: 2000 });
+    let seen = 0;
+    for await (const msg of messages) {
+      msg.ack();
+      if (++seen === list.length) break;
+    }
+    return performance.now() - floorStart;
+  };
+
   const backlog = await seedRun(h.db, { runCount: RUNS });
   await ensureStreams(h.nc);
   await publishAll(eventsFor(backlog.runIds));
@@ -136,6 +154,10 @@ try {
 
   updates.unsubscribe();
 
+  // A second floor, for what bounds ingest: the same messages through a bare JetStream
+  // consumer in this process (consume, ack each, no parsing, no database).
+  const natsFloorMs = await bareConsume(eventsFor((await seedRun(h.db, { runCount: RUNS })).runIds));
+
   // Nothing lost, nothing twice, run summaries up to date.
   const storedCount = (await stored(viaNats.runIds)) + (await stored(backlog.runIds));
   const summaries = await h.db
@@ -159,6 +181,9 @@ try {
     `${(rawMs / ms).toFixed(2)} vs Drizzle values, ${(jsonMs / ms).toFixed(2)} vs JSON recordset`;
   console.log(`ratio, backlog: ${ratios(backlogMs)} (target >= 0.5)`);
   console.log(`ratio, live:    ${ratios(ingestMs)}`);
+  console.log(
+    `bare JetStream consume + ack, no database: ${rate(natsFloorMs)} points/s (${natsFloorMs.toFixed(0)} ms); backlog ingest is ${(natsFloorMs / backlogMs).toFixed(2)} of it`,
+  );
   console.log(`stored ${storedCount} of ${2 * N}, run summaries ${complete ? "complete" : "INCOMPLETE"}`);
   if (!complete) process.exitCode = 1;
 } finally {
