@@ -119,6 +119,15 @@ describeEachDriver((driver) => {
     assert.equal(on("models", statements).length, 1, statements.join("\n"));
   });
 
+  test("a page and its totalCount are one statement on runs, and a key seen before is not read again", async () => {
+    const query = `{ runs(filter: { baseModelId: "${baseId}" }, first: 2) { totalCount edges { node { id } } } }`;
+    await s.gqlData(query);
+    const { result, statements } = await counted(() => s.gqlData<{ runs: { totalCount: number } }>(query));
+    assert.equal(result.runs.totalCount, runs.length);
+    assert.equal(on("runs", statements).length, 1, statements.join("\n"));
+    assert.equal(on("api_keys", statements).length, 0, statements.join("\n"));
+  });
+
   test("baseModel { id name } reads model rows without their layer list; asking for layers reads them", async () => {
     const light = await counted(() =>
       s.gqlData(`{ runs(filter: { baseModelId: "${baseId}" }) { edges { node { baseModel { id name } } } } }`),

@@ -19,6 +19,14 @@ export const trainerUpdatesSubject = (trainerId: string) =>
   `${SUBJECT_ROOT}.trainers.${subjectToken(trainerId, "trainer id")}.updates`;
 export const ALL_TRAINER_UPDATES = `${SUBJECT_ROOT}.trainers.*.updates`;
 
+/**
+ * API keys one replica revoked: every replica drops them from its key cache at once, instead
+ * of serving them until the cache's entries expire.
+ */
+export const API_KEYS_REVOKED = `${SUBJECT_ROOT}.keys.revoked`;
+export const apiKeysRevokedSchema = z.object({ apiKeyIds: z.array(id).min(1).max(10_000) });
+export type ApiKeysRevoked = z.infer<typeof apiKeysRevokedSchema>;
+
 const timestamp = z.iso.datetime({ offset: true });
 
 export const RUN_UPDATE_KINDS = ["STATUS", "EPOCH", "LOG", "PROGRESS"] as const;

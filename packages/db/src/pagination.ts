@@ -19,6 +19,8 @@ export const MAX_PAGE_SIZE = 500;
 export interface Page<T> {
   edges: { cursor: string; node: T }[];
   pageInfo: { hasNextPage: boolean; endCursor: string | null };
+  /** Rows matching `where` in all, when the request asked for it (`countAll`) and the page has rows. */
+  totalCount?: number;
 }
 
 /** One ordering a list can be paged in. */
@@ -81,6 +83,12 @@ export interface KeysetPageRequest<T extends KeyedTable> {
   first?: number | null;
   /** An `endCursor` / edge cursor of a previous page in the same order. */
   after?: string | null;
+  /**
+   * Also count every row matching `where`, in the same statement (a separate count is a second
+   * round trip per page). An uncorrelated subquery, run once: the page itself stays an index
+   * range scan, which `count(*) over ()` would not (it reads every match before the LIMIT).
+   */
+  countAll?: boolean;
 }
 
 /** One page of the table's rows matching `where`, in `order`, after the cursor. */
@@ -100,18 +108,27 @@ export async function keysetPage<T extends KeyedTable>(
   const dir = order.direction === "ASC" ? asc : desc;
   // The sort value as PostgreSQL prints it, so the cursor holds it exactly (microseconds, shortest floats).
   const sortValue = sql<string | null>`${order.column}::text`;
+  const total = request.countAll
+    ? sql<number>`(select count(*) from ${table} where ${and(...request.where) ?? sql`true`})`.mapWith(Number)
+    : sql<null>`null`;
   const rows = (await db
-    .select({ node: table, sortValue })
+    .select({ node: table, sortValue, total })
     .from(table as PgTable)
     .where(and(...where))
     // No NULLS LAST on a NOT NULL column: it would stop a backward index scan serving DESC.
     .orderBy(order.nullable ? sql`${dir(order.column)} nulls last` : dir(order.column), dir(id))
-    .limit(first + 1)) as unknown as { node: T["$inferSelect"] & { id: string }; sortValue: string | null }[];
+    .limit(first + 1)) as unknown as {
+    node: T["$inferSelect"] & { id: string };
+    sortValue: string | null;
+    total: number | null;
+  }[];
   const edges = rows.slice(0, first).map(({ node, sortValue }) => ({
     cursor: encodeCursor({ order: order.name, value: sortValue, id: node.id }),
     node,
   }));
-  return { edges, pageInfo: { hasNextPage: rows.length > first, endCursor: edges.at(-1)?.cursor ?? null } };
+  const pageInfo = { hasNextPage: rows.length > first, endCursor: edges.at(-1)?.cursor ?? null };
+  const totalCount = rows[0]?.total;
+  return totalCount == null ? { edges, pageInfo } : { edges, pageInfo, totalCount };
 }
 
 /**

@@ -70,6 +70,17 @@ describeEachDriver((driver) => {
     assert.deepEqual((await allPages({ filter: { status: [] } })).flat(), []);
   });
 
+  test("countAll counts the filter's runs (not the page's, not after the cursor, not other projects') in the page's statement", async () => {
+    const counted = await runsPage(database.db, scope, { first: 2, filter: { status: ["FAILED"] }, countAll: true });
+    assert.equal(counted.totalCount, 3);
+    assert.equal(counted.edges.length, 2);
+    const second = await runsPage(database.db, scope, { first: 2, after: counted.pageInfo.endCursor, countAll: true });
+    assert.equal(second.totalCount, 7, "the whole filter, the cursor aside");
+    assert.equal((await runsPage(database.db, scope, { first: 2 })).totalCount, undefined, "only when asked");
+    const empty = await runsPage(database.db, scope, { filter: { status: [] }, countAll: true });
+    assert.equal(empty.totalCount, undefined, "an empty page has no row to carry it");
+  });
+
   test("ordering by a nullable metric puts runs without it last in both directions", async () => {
     for (const direction of ["DESC", "ASC"] as const) {
       const ids = (await allPages({ first: 2, orderBy: { field: "BEST_VAL_ACCURACY", direction } })).flat();

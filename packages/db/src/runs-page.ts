@@ -31,6 +31,8 @@ export interface RunsPageInput {
   after?: string | null;
   /** @default newest first: { field: "QUEUED_AT", direction: "DESC" } */
   orderBy?: RunOrder | null;
+  /** Count the filter's runs in the same statement (Page.totalCount; absent on an empty page). */
+  countAll?: boolean;
 }
 
 const SORT_COLUMNS: Record<RunOrderField, Pick<KeysetOrder, "column" | "type" | "nullable">> = {
@@ -54,6 +56,7 @@ export async function runsPage(db: Db, scope: ProjectScope, input: RunsPageInput
     where: [ownedRows(scope, runs.projectId), ...filterConditions(input.filter)],
     first: input.first,
     after: input.after,
+    countAll: input.countAll ?? false,
   });
 }
 

@@ -54,6 +54,12 @@ export const envSchema = z.object({
   GRAFT_SESSION_IDLE_MINUTES: z.coerce.number().int().positive().default(480),
   /** ...and this many hours after login in any case. @default 168 */
   GRAFT_SESSION_MAX_HOURS: z.coerce.number().int().positive().default(168),
+  /**
+   * A replica serves a valid API key this long without reading it again; a key revoked on
+   * another replica whose NATS notice was lost is refused within it. 0: read on every request.
+   * @default 5000
+   */
+  GRAFT_API_KEY_CACHE_MS: z.coerce.number().int().min(0).max(60_000).default(5_000),
 });
 
 export type GatewayEnv = z.infer<typeof envSchema>;

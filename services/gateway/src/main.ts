@@ -55,6 +55,7 @@ try {
     requestRate: { requests: env.GRAFT_RATE_LIMIT_PER_MINUTE, windowMs: 60_000 },
     introspection: env.GRAFT_INTROSPECTION,
     ...(env.GRAFT_ALLOWED_HOSTS ? { allowedHosts: env.GRAFT_ALLOWED_HOSTS } : {}),
+    apiKeyCacheTtlMs: env.GRAFT_API_KEY_CACHE_MS,
     sessionPolicy: {
       idleMs: env.GRAFT_SESSION_IDLE_MINUTES * 60_000,
       maxAgeMs: env.GRAFT_SESSION_MAX_HOURS * 3_600_000,

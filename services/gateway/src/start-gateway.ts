@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { ApolloServer } from "@apollo/server";
+import { ApolloServerPluginCacheControlDisabled } from "@apollo/server/plugin/disabled";
 import { ApolloServerPluginDrainHttpServer } from "@apollo/server/plugin/drainHttpServer";
 import { openArtifactStore } from "@graft/artifacts";
 import type { BuiltinModelKey } from "@graft/catalog";
@@ -14,6 +15,7 @@ import { sql } from "drizzle-orm";
 import { authenticate, DEFAULT_SESSION_POLICY, type SessionPolicy } from "./auth/authenticate.ts";
 import { bootstrapLocal, createProject } from "./auth/bootstrap.ts";
 import { type GuessLimit, GuessLimiter } from "./auth/guess-limiter.ts";
+import { ApiKeyCache, followRevokedKeys } from "./auth/key-cache.ts";
 import { assertStrongSecret } from "./auth/secret-strength.ts";
 import type { DomainDeps } from "./domain/deps.ts";
 import { createDomain } from "./domain/index.ts";
@@ -68,6 +70,13 @@ export interface GatewayConfig {
   sessionPolicy?: Partial<SessionPolicy>;
   /** Failed join-token guesses per client address. @default 20 per minute */
   joinTokenGuesses?: GuessLimit;
+  /**
+   * How long a replica serves a valid API key without reading it again. The replica that
+   * revokes a key refuses it at once and tells the others over NATS; this bounds how long
+   * another replica may still accept it should that notice be lost. 0 turns the cache off.
+   * @default 5_000
+   */
+  apiKeyCacheTtlMs?: number;
   /** How often open websockets re-check their key or session. @default 30_000 */
   credentialRecheckMs?: number;
   /** A trainer silent this long is marked OFFLINE. @default 10_000 */
@@ -112,6 +121,7 @@ export interface Gateway {
 }
 
 const GRAPHQL_PATH = "/graphql";
+const DEFAULT_API_KEY_CACHE_TTL_MS = 5_000;
 
 /** Starts the GraphQL gateway: database, NATS, event plane, Apollo + graphql-ws on one port. */
 export async function startGateway(config: GatewayConfig): Promise<Gateway> {
@@ -169,6 +179,9 @@ export async function startGateway(config: GatewayConfig): Promise<Gateway> {
     });
     cleanups.push(["event plane", () => events.stop()]);
 
+    const keyCache = new ApiKeyCache(config.apiKeyCacheTtlMs ?? DEFAULT_API_KEY_CACHE_TTL_MS);
+    const revokedKeys = followRevokedKeys(keyCache, nc, log);
+    cleanups.push(["key revocation notices", async () => revokedKeys.unsubscribe()]);
     const deps: DomainDeps = {
       db,
       nc,
@@ -185,6 +198,7 @@ export async function startGateway(config: GatewayConfig): Promise<Gateway> {
       },
       guesses: new GuessLimiter(config.joinTokenGuesses),
       sessionPolicy: { ...DEFAULT_SESSION_POLICY, ...config.sessionPolicy },
+      keyCache,
     };
     const contextFor = (
       viewer: GraphQLContext["viewer"],
@@ -194,7 +208,8 @@ export async function startGateway(config: GatewayConfig): Promise<Gateway> {
       const domain = createDomain(deps, viewer, { clientAddress });
       return { viewer, authError, domain, loaders: createLoaders(domain), events };
     };
-    const authenticateWith = (authorization: string | undefined) => authenticate(db, authorization, deps.sessionPolicy);
+    const authenticateWith = (authorization: string | undefined) =>
+      authenticate(db, authorization, deps.sessionPolicy, keyCache);
     // The port is known once listening; until then nothing is served.
     let allowedHosts = new HostAllowList(config.allowedHosts ?? []);
 
@@ -231,6 +246,9 @@ export async function startGateway(config: GatewayConfig): Promise<Gateway> {
         listCostPlugin(limits),
         tooManyAttemptsStatus,
         ApolloServerPluginDrainHttpServer({ httpServer }),
+        // The schema sets no cache hints, so the plugin's per-field hook (a measurable part of
+        // a 50-run page) only ever concluded "no-store"; apollo-node.ts sends that itself.
+        ApolloServerPluginCacheControlDisabled(),
       ],
       allowBatchedHttpRequests: false,
       csrfPrevention: true,

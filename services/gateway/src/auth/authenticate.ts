@@ -2,6 +2,7 @@ import type { Role } from "@graft/contracts";
 import { apiKeys, type Db, projects, sessions } from "@graft/db";
 import { eq } from "drizzle-orm";
 import { UnauthenticatedError } from "../domain/errors.ts";
+import type { ApiKeyCache } from "./key-cache.ts";
 import { bearerToken, hashSecret, isSecretShaped, SESSION_PREFIX } from "./secrets.ts";
 
 /** Who is calling: every query is scoped to this project, every privilege follows the role. */
@@ -38,14 +39,24 @@ export async function authenticate(
   db: Db,
   authorization: string | undefined | null,
   policy: SessionPolicy = DEFAULT_SESSION_POLICY,
+  /** Valid API keys seen recently (sessions are always read from the database). */
+  keys?: ApiKeyCache,
 ): Promise<Viewer> {
   const token = bearerToken(authorization);
   if (token === undefined) throw new UnauthenticatedError(MISSING);
   if (!isSecretShaped(token)) throw new UnauthenticatedError("invalid or revoked API key");
-  return token.startsWith(SESSION_PREFIX) ? await bySession(db, token, policy) : await byApiKey(db, token);
+  return token.startsWith(SESSION_PREFIX) ? await bySession(db, token, policy) : await byApiKey(db, token, keys);
 }
 
-async function byApiKey(db: Db, token: string): Promise<Viewer> {
+async function byApiKey(db: Db, token: string, keys: ApiKeyCache | undefined): Promise<Viewer> {
+  const hash = hashSecret(token);
+  const cached = keys?.get(hash);
+  if (cached) {
+    await touchKey(db, cached.viewer.apiKeyId, cached.lastUsedAt, (at) => {
+      cached.lastUsedAt = at;
+    });
+    return cached.viewer;
+  }
   const [row] = await db
     .select({
       apiKeyId: apiKeys.id,
@@ -58,15 +69,25 @@ async function byApiKey(db: Db, token: string): Promise<Viewer> {
     })
     .from(apiKeys)
     .innerJoin(projects, eq(projects.id, apiKeys.projectId))
-    .where(eq(apiKeys.hash, hashSecret(token)))
+    .where(eq(apiKeys.hash, hash))
     .limit(1);
   if (!row || row.revokedAt) throw new UnauthenticatedError("invalid or revoked API key");
+  const { lastUsedAt, revokedAt: _, ...rest } = row;
+  const viewer: Viewer = { ...rest, sessionId: null };
+  const entry = { viewer, lastUsedAt };
+  await touchKey(db, viewer.apiKeyId, lastUsedAt, (at) => {
+    entry.lastUsedAt = at;
+  });
+  keys?.set(hash, entry);
+  return viewer;
+}
+
+/** Records a key's use, at most once per TOUCH_EVERY_MS. */
+async function touchKey(db: Db, apiKeyId: string, lastUsedAt: Date | null, touched: (at: Date) => void) {
   const now = new Date();
-  if (!row.lastUsedAt || now.getTime() - row.lastUsedAt.getTime() > TOUCH_EVERY_MS) {
-    await db.update(apiKeys).set({ lastUsedAt: now }).where(eq(apiKeys.id, row.apiKeyId));
-  }
-  const { lastUsedAt: _, revokedAt: __, ...viewer } = row;
-  return { ...viewer, sessionId: null };
+  if (lastUsedAt && now.getTime() - lastUsedAt.getTime() <= TOUCH_EVERY_MS) return;
+  touched(now);
+  await db.update(apiKeys).set({ lastUsedAt: now }).where(eq(apiKeys.id, apiKeyId));
 }
 
 async function bySession(db: Db, token: string, policy: SessionPolicy): Promise<Viewer> {

@@ -5,6 +5,7 @@ import type { JetStreamClient } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
 import type { SessionPolicy } from "../auth/authenticate.ts";
 import type { GuessLimiter } from "../auth/guess-limiter.ts";
+import type { ApiKeyCache } from "../auth/key-cache.ts";
 import type { TrainerPlane } from "../trainer-plane/trainer-plane.ts";
 
 /**
@@ -51,6 +52,8 @@ export interface DomainDeps {
   guesses: GuessLimiter;
   /** How long dashboard sessions last. */
   sessionPolicy: SessionPolicy;
+  /** Valid API keys seen recently; a revocation must go through announceRevokedKeys. */
+  keyCache: ApiKeyCache;
 }
 
 /** The caller every domain call is scoped to: its project, its key and that key's role. */

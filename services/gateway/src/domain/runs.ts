@@ -50,10 +50,13 @@ export class RunQueries {
     after?: string | null,
     orderBy?: RunOrder | null,
   ): Promise<Connection<RunRow>> {
-    return connection(
-      runsPage(this.db, this.scope, { filter, first, after, orderBy }),
-      countRuns(this.db, this.scope, filter),
+    const read = runsPage(this.db, this.scope, { filter, first, after, orderBy, countAll: true });
+    // The page counts the filter's runs itself; an empty page has no row to carry it.
+    const total = read.then(
+      (p) => p.totalCount ?? countRuns(this.db, this.scope, filter),
+      () => 0, // the page's own error is what connection() reports
     );
+    return connection(read, total);
   }
 
   /** Epochs of runs the caller may see (callers pass ids of runs already checked). */

@@ -113,10 +113,10 @@ export async function applyBatch(
 
     const inserted = await insertEpochs(tx, [...epochRows.values()]);
     await writeEpochSummaries(tx, inserted);
-    for (const ctx of contexts.values()) {
-      await writeRun(tx, ctx);
-      await writeAttempts(tx, ctx);
-    }
+    // One statement each for every run and attempt the batch moved (a batch of new runs used to
+    // spend two round trips per run here).
+    await writeRuns(tx, [...contexts.values()]);
+    await writeAttempts(tx, [...contexts.values()]);
     for (const event of succeeded) {
       const ctx = contexts.get(event.runId.toLowerCase());
       const meta = metas.get(event.runId.toLowerCase());
@@ -161,8 +161,29 @@ export async function applyBatch(
 
 const unknownRun = (): Verdict => ({ stored: false, reason: "no such run", unknownRun: true });
 
+const RUN_COLUMNS = {
+  id: runs.id,
+  status: runs.status,
+  currentAttempt: runs.currentAttempt,
+  attemptCount: runs.attemptCount,
+  trainerId: runs.trainerId,
+  trainingPath: runs.trainingPath,
+  assignedAt: runs.assignedAt,
+  startedAt: runs.startedAt,
+  finishedAt: runs.finishedAt,
+  error: runs.error,
+  projectId: runs.projectId,
+  name: runs.name,
+  baseModelId: runs.baseModelId,
+  datasetId: runs.datasetId,
+  outputModelId: runs.outputModelId,
+  outputModelCreated: runs.outputModelCreated,
+};
+
 async function loadRuns(tx: Tx, runIds: string[]) {
-  const rows = await tx.select().from(runs).where(inArray(runs.id, runIds)).orderBy(runs.id).for("update");
+  // Only the columns the state machine and a child model need: a run row also holds its
+  // hyperparameters (JSON), which every batch would otherwise decode for nothing.
+  const rows = await tx.select(RUN_COLUMNS).from(runs).where(inArray(runs.id, runIds)).orderBy(runs.id).for("update");
   const attemptRows = await tx.select().from(runAttempts).where(inArray(runAttempts.runId, runIds));
   const contexts = new Map<string, RunContext>();
   const metas = new Map<string, RunMeta>();
@@ -262,25 +283,40 @@ export function epochPayload({ runId: _, recordedAt, ...record }: EpochRow): Epo
   return { ...record, recordedAt: recordedAt.toISOString() };
 }
 
-/** Status and attempt fields of runs whose state machine moved. */
-async function writeRun(tx: Tx, ctx: RunContext): Promise<void> {
-  if (!ctx.runChanged) return;
-  const { run } = ctx;
-  await tx
-    .update(runs)
-    .set({
-      status: run.status,
-      currentAttempt: run.currentAttempt,
-      attemptCount: run.attemptCount,
-      trainerId: run.trainerId,
-      trainingPath: run.trainingPath,
-      assignedAt: run.assignedAt,
-      startedAt: run.startedAt,
-      finishedAt: run.finishedAt,
-      error: run.error,
-    })
-    .where(eq(runs.id, run.id));
+/** Status and attempt fields of runs whose state machine moved, in one UPDATE. */
+async function writeRuns(tx: Tx, contexts: RunContext[]): Promise<void> {
+  const changed = contexts.filter((ctx) => ctx.runChanged).map((ctx) => ctx.run);
+  if (changed.length === 0) return;
+  await tx.execute(sql`
+    UPDATE runs SET
+      status = v.status::run_status,
+      current_attempt = v.current_attempt,
+      attempt_count = v.attempt_count,
+      trainer_id = v.trainer_id,
+      training_path = v.training_path,
+      assigned_at = v.assigned_at,
+      started_at = v.started_at,
+      finished_at = v.finished_at,
+      error = nullif(v.error, 'null'::jsonb)
+    FROM json_to_recordset(${JSON.stringify(changed.map(runRecord))}::json) AS v(
+      id uuid, status text, current_attempt integer, attempt_count integer, trainer_id uuid,
+      training_path text, assigned_at timestamptz, started_at timestamptz, finished_at timestamptz, error jsonb)
+    WHERE runs.id = v.id`);
 }
+
+/** A run's state as json_to_recordset reads it (dates as ISO text, which timestamptz parses exactly). */
+const runRecord = (run: RunState) => ({
+  id: run.id,
+  status: run.status,
+  current_attempt: run.currentAttempt,
+  attempt_count: run.attemptCount,
+  trainer_id: run.trainerId,
+  training_path: run.trainingPath,
+  assigned_at: run.assignedAt?.toISOString() ?? null,
+  started_at: run.startedAt?.toISOString() ?? null,
+  finished_at: run.finishedAt?.toISOString() ?? null,
+  error: run.error,
+});
 
 /**
  * lastEpoch / best metrics of every run that got new epochs, in one UPDATE. max/min over
@@ -306,12 +342,14 @@ async function writeEpochSummaries(tx: Tx, inserted: Map<string, EpochRow[]>): P
     WHERE runs.id = v.id`);
 }
 
-async function writeAttempts(tx: Tx, ctx: RunContext): Promise<void> {
-  if (ctx.changedAttempts.size === 0) return;
-  const rows = [...ctx.changedAttempts].flatMap((n) => {
-    const a = ctx.attempts.get(n);
-    return a ? [{ runId: ctx.run.id, ...a }] : [];
-  });
+async function writeAttempts(tx: Tx, contexts: RunContext[]): Promise<void> {
+  const rows = contexts.flatMap((ctx) =>
+    [...ctx.changedAttempts].flatMap((n) => {
+      const a = ctx.attempts.get(n);
+      return a ? [{ runId: ctx.run.id, ...a }] : [];
+    }),
+  );
+  if (rows.length === 0) return;
   await tx
     .insert(runAttempts)
     .values(rows)

@@ -78,6 +78,41 @@ describeEachDriver((driver) => {
     }
   });
 
+  test("a claim that verified once vouches only for its own run, attempt and trainer: altered claims after it are refused", async () => {
+    const h = await setup(driver);
+    try {
+      const s = await seedRun(h.db);
+      await h.startPlane();
+      const holder = events(s);
+      await h.publish(holder.assigned());
+      await h.publish(holder.epoch(1));
+      await waitFor("the holder's epoch", async () => (await runRow(h, s.runId)).lastEpoch === 1);
+
+      // Ingest now remembers the holder's claim. The same ids with another claim, and the
+      // holder's claim moved to another attempt, must still be checked and refused.
+      const good = holder.epoch(2);
+      await h.publish({ ...good, claim: `${good.claim.slice(0, -1)}${good.claim.endsWith("0") ? "1" : "0"}` });
+      await h.publish({ ...holder.epoch(3), attempt: 2 });
+      await h.publish(holder.epoch(4));
+      await waitFor("the consumer to drain", () => drained(h));
+
+      const stored = await h.db.select().from(runEpochs).where(eq(runEpochs.runId, s.runId));
+      assert.deepEqual(stored.map((r) => r.epoch).sort(), [1, 4]);
+      assert.equal((await runRow(h, s.runId)).currentAttempt, 1);
+      const drops = await h.db.select().from(eventDrops).orderBy(eventDrops.at);
+      assert.deepEqual(
+        drops.map((d) => [d.kind, d.attempt]),
+        [
+          ["REFUSED", 1],
+          ["REFUSED", 2],
+        ],
+      );
+      assert.ok(drops.every((d) => /cannot prove it was given run/.test(d.reason)));
+    } finally {
+      await h.cleanup();
+    }
+  });
+
   test("an event that fails to apply while the database works is dead-lettered with its reason, not redelivered forever", async () => {
     const h = await setup(driver);
     try {

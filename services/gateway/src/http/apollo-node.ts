@@ -112,6 +112,9 @@ export async function handleGraphQL<C extends BaseContext>(
     httpGraphQLRequest: { method: (req.method ?? "GET").toUpperCase(), headers, search: url.search, body },
     context,
   });
+  // Responses are per caller: never stored by a cache (Apollo's cache-control plugin, which
+  // used to say so, is off; see start-gateway.ts).
+  res.setHeader("cache-control", "no-store");
   for (const [key, value] of response.headers) res.setHeader(key, value);
   res.statusCode = response.status ?? 200;
   if (response.body.kind === "complete") {

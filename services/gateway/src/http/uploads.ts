@@ -34,7 +34,7 @@ export async function handleUpload(
   }
   let viewer: Viewer;
   try {
-    viewer = await authenticate(deps.db, req.headers.authorization, deps.sessionPolicy);
+    viewer = await authenticate(deps.db, req.headers.authorization, deps.sessionPolicy, deps.keyCache);
   } catch (error) {
     if (error instanceof UnauthenticatedError) {
       discardRest(req, res);

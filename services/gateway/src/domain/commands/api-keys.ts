@@ -1,6 +1,7 @@
 import type { Role } from "@graft/contracts";
 import { apiKeys } from "@graft/db";
 import { and, desc, eq, isNull, ne } from "drizzle-orm";
+import { announceRevokedKeys } from "../../auth/key-cache.ts";
 import { API_KEY_PREFIX, displayPrefix, generateSecret, hashSecret } from "../../auth/secrets.ts";
 import { revokeSessionsOf } from "../../auth/session-store.ts";
 import { requireAdmin } from "../access.ts";
@@ -95,6 +96,8 @@ export class ApiKeyCommands {
       .where(eq(apiKeys.id, keyId))
       .returning(listed);
     await revokeSessionsOf(this.deps.db, [keyId]);
+    // Refused at once here, and by the other replicas as soon as they hear of it.
+    await announceRevokedKeys(this.deps.keyCache, this.deps.nc, [keyId]);
     return revoked ?? key;
   }
 }

@@ -19,11 +19,14 @@ export class SessionCommands {
     if (!isSecretShaped(apiKey) || apiKey.startsWith(SESSION_PREFIX)) {
       throw new UnauthenticatedError("invalid or revoked API key");
     }
-    const viewer = await authenticate(this.deps.db, `Bearer ${apiKey}`, this.deps.sessionPolicy).catch(
-      (error: unknown) => {
-        throw error instanceof UnauthenticatedError ? new UnauthenticatedError("invalid or revoked API key") : error;
-      },
-    );
+    const viewer = await authenticate(
+      this.deps.db,
+      `Bearer ${apiKey}`,
+      this.deps.sessionPolicy,
+      this.deps.keyCache,
+    ).catch((error: unknown) => {
+      throw error instanceof UnauthenticatedError ? new UnauthenticatedError("invalid or revoked API key") : error;
+    });
     const { token, expiresAt } = await storeSession(this.deps.db, viewer.apiKeyId, this.deps.sessionPolicy);
     return { token, expiresAt, viewer };
   }
