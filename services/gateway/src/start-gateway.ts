@@ -17,6 +17,7 @@ import { type GuessLimit, GuessLimiter } from "./auth/guess-limiter.ts";
 import { assertStrongSecret } from "./auth/secret-strength.ts";
 import type { DomainDeps } from "./domain/deps.ts";
 import { createDomain } from "./domain/index.ts";
+import { SweepScheduler } from "./domain/sweep-scheduler.ts";
 import { seedBuiltins } from "./domain/seed.ts";
 import { startEventPlane } from "./events/index.ts";
 import { requireApiKey } from "./graphql/auth-plugin.ts";
@@ -158,10 +159,13 @@ export async function startGateway(config: GatewayConfig): Promise<Gateway> {
     phase("NATS ready");
     await seedBuiltins({ db, store, log }, config.builtinModels);
     phase("built-ins seeded");
+    // Made once the domain's dependencies exist (below); the event plane tells it of stored epochs.
+    let sweepScheduler: SweepScheduler | undefined;
     const events = await startEventPlane({
       db,
       nc,
       store,
+      onStored: (updates) => sweepScheduler?.onRunUpdates(updates),
       verifyClaim: (event) => trainerPlane.verifyClaim(event),
       log,
       trainerOfflineAfterMs: config.trainerOfflineAfterMs,
@@ -186,6 +190,10 @@ export async function startGateway(config: GatewayConfig): Promise<Gateway> {
       guesses: new GuessLimiter(config.joinTokenGuesses),
       sessionPolicy: { ...DEFAULT_SESSION_POLICY, ...config.sessionPolicy },
     };
+    const scheduler = new SweepScheduler(deps);
+    sweepScheduler = scheduler;
+    scheduler.start();
+    cleanups.push(["sweep scheduler", () => scheduler.stop()]);
     const contextFor = (
       viewer: GraphQLContext["viewer"],
       clientAddress: string,

@@ -35,6 +35,8 @@ export interface EventPlaneOptions {
   ingestMaxBatch?: number;
   /** Deliveries after which an event that fails on its own (database up) is dead-lettered. @default 8 */
   deadLetterAfter?: number;
+  /** Also told of every stored batch, after commit (the sweep scheduler judges rungs and fills slots). */
+  onStored?: (updates: RunUpdate[]) => void;
 }
 
 export interface EventPlane {
@@ -67,7 +69,10 @@ export async function startEventPlane(options: EventPlaneOptions): Promise<Event
       store: options.store,
       verifyClaim: options.verifyClaim,
       log,
-      onStored: (updates) => publishRunUpdates(nc, updates),
+      onStored: (updates) => {
+        publishRunUpdates(nc, updates);
+        options.onStored?.(updates);
+      },
       jetStream: options.jetStream,
       maxBatch: options.ingestMaxBatch,
       ...(options.deadLetterAfter ? { deadLetterAfter: options.deadLetterAfter } : {}),

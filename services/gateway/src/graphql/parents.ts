@@ -1,4 +1,4 @@
-import type { Hyperparameters, Preprocessing } from "@graft/contracts";
+import type { Hyperparameters, MetricName, Preprocessing } from "@graft/contracts";
 import type { LayerRow } from "@graft/db";
 import type { Viewer } from "../auth/authenticate.ts";
 import type { LeaderboardEntry } from "../domain/leaderboard.ts";
@@ -14,6 +14,7 @@ import type {
   TrainerRow,
 } from "../domain/rows.ts";
 import type { StudyRow } from "../domain/studies.ts";
+import type { SweepRow, SweepTrialRow } from "../domain/sweep-ledger.ts";
 import type { StudyCell, StudyCurve } from "../domain/study-cells.ts";
 import type { RunEventPayload, TrainerEventPayload } from "../events/index.ts";
 
@@ -25,6 +26,9 @@ export type RunParent = RunRow;
 export type StudyParent = StudyRow;
 export type StudyCellParent = StudyCell;
 export type StudyCurveParent = StudyCurve;
+export type SweepParent = SweepRow;
+/** A trial with the metric its sweep is judged by (for `SweepTrial.metric`). */
+export type SweepTrialParent = SweepTrialRow & { metricName: MetricName };
 export type LeaderboardEntryParent = LeaderboardEntry;
 export type TrainerParent = TrainerRow;
 export type EpochParent = EpochRow;

@@ -5,6 +5,7 @@ import { Mutation } from "./mutation.ts";
 import { Query } from "./query.ts";
 import { Dataset, EpochMetrics, Experiment, Hyperparameters, Run, RunAttempt } from "./run.ts";
 import { LeaderboardEntry, Study, StudyCell, StudyCurve } from "./study.ts";
+import { Sweep, SweepTrial } from "./sweep.ts";
 import { RunEvent, Subscription, TrainerEvent } from "./subscription.ts";
 import { Trainer } from "./trainer.ts";
 
@@ -21,6 +22,8 @@ export const resolvers: Resolvers = {
   Study,
   StudyCell,
   StudyCurve,
+  Sweep,
+  SweepTrial,
   LeaderboardEntry,
   Hyperparameters,
   EpochMetrics,
