@@ -8,8 +8,7 @@ import {
   SweepScale,
   type SweepSpaceInput,
 } from "@graft/client";
-import type { Command } from "commander";
-import { InvalidArgumentError } from "commander";
+import type { Command, InvalidArgumentError } from "commander";
 import { contextOf } from "../context.ts";
 import { UsageError } from "../errors.ts";
 import { type FlagsByField, withFlagErrors } from "../flag-errors.ts";
@@ -162,7 +161,10 @@ export function sweepCommand(program: Command): void {
     .action(async (opts: StartOptions, command: Command) => {
       const ctx = contextOf(command);
       const client = ctx.client();
-      const [base, dataset] = await Promise.all([resolveModel(client, opts.base), resolveDataset(client, opts.dataset)]);
+      const [base, dataset] = await Promise.all([
+        resolveModel(client, opts.base),
+        resolveDataset(client, opts.dataset),
+      ]);
       let freezes: SweepSpaceInput["freeze"];
       try {
         freezes = opts.freeze?.map(freeze);
@@ -194,7 +196,9 @@ export function sweepCommand(program: Command): void {
       };
       const started = await withFlagErrors(FLAGS, () => client.startSweep(input));
       if (ctx.json) return printJson(started);
-      print(`Started sweep ${started.name} (${started.id}): ${started.trialCount} trials (graft sweep show ${started.id})`);
+      print(
+        `Started sweep ${started.name} (${started.id}): ${started.trialCount} trials (graft sweep show ${started.id})`,
+      );
     });
 
   sweep

@@ -118,8 +118,7 @@ export async function advanceSweep(db: Db, sweepId: string, now = new Date()): P
       .orderBy(asc(sweepTrials.trial));
     const out: SweepAdvance = { sweep, launched: [], base, dataset, stopped: [], changed: false };
 
-    if (spec.asha && spec.rungs.length > 0 && sweep.status === "RUNNING")
-      await judgeRungs(tx, spec, trials, out);
+    if (spec.asha && spec.rungs.length > 0 && sweep.status === "RUNNING") await judgeRungs(tx, spec, trials, out);
 
     const activeCount = trials.filter((t) => isActive(t.status)).length;
     const waiting = trials.filter((t) => t.trial.runId === null);
@@ -250,7 +249,7 @@ async function bestTrialRun(tx: Tx, spec: SweepSpec, trials: TrialState[]): Prom
 export async function cancelSweepRow(db: Db, sweepId: string, now = new Date()): Promise<string[] | null> {
   return await db.transaction(async (tx) => {
     const [sweep] = await tx.select().from(sweeps).where(eq(sweeps.id, sweepId)).for("update");
-    if (!sweep || sweep.status !== "RUNNING") return null;
+    if (sweep?.status !== "RUNNING") return null;
     await tx.update(sweeps).set({ status: "CANCELLED", finishedAt: now }).where(eq(sweeps.id, sweepId));
     const active = await tx
       .select({ runId: runs.id })

@@ -74,9 +74,7 @@ export class SweepScheduler {
   /** Stored run events (from ingest): epochs and ends of sweep trials advance their sweeps. */
   onRunUpdates(updates: readonly RunUpdate[]): void {
     const runIds = [
-      ...new Set(
-        updates.filter((u) => u.kind === "EPOCH" || TERMINAL_RUN_STATUSES.has(u.status)).map((u) => u.runId),
-      ),
+      ...new Set(updates.filter((u) => u.kind === "EPOCH" || TERMINAL_RUN_STATUSES.has(u.status)).map((u) => u.runId)),
     ];
     if (runIds.length === 0) return;
     this.enqueue(async () => {
@@ -95,15 +93,14 @@ export class SweepScheduler {
   }
 
   private async tick(): Promise<void> {
-    const running = await this.deps.db
-      .select({ id: sweeps.id })
-      .from(sweeps)
-      .where(eq(sweeps.status, "RUNNING"));
+    const running = await this.deps.db.select({ id: sweeps.id }).from(sweeps).where(eq(sweeps.status, "RUNNING"));
     for (const { id } of running) await advanceAndAct(this.deps, id);
   }
 
   private enqueue(work: () => Promise<void>): void {
     if (this.stopped) return;
-    this.queue = this.queue.then(() => (this.stopped ? undefined : work())).catch((error: unknown) => this.deps.log(`sweeps: ${String(error)}`));
+    this.queue = this.queue
+      .then(() => (this.stopped ? undefined : work()))
+      .catch((error: unknown) => this.deps.log(`sweeps: ${String(error)}`));
   }
 }

@@ -65,7 +65,10 @@ export const sweepSpaceSchema = z
       z.array(z.object({ epoch: z.number().int(), layers: z.number().int() })).max(100),
     ).optional(),
   })
-  .refine((s) => Object.values(s).some((v) => v !== undefined), "the space sweeps nothing: name at least one parameter");
+  .refine(
+    (s) => Object.values(s).some((v) => v !== undefined),
+    "the space sweeps nothing: name at least one parameter",
+  );
 
 export type SweepSpace = z.infer<typeof sweepSpaceSchema>;
 export type SweepParamName = keyof SweepSpace;

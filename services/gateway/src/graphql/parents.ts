@@ -14,8 +14,8 @@ import type {
   TrainerRow,
 } from "../domain/rows.ts";
 import type { StudyRow } from "../domain/studies.ts";
-import type { SweepRow, SweepTrialRow } from "../domain/sweep-ledger.ts";
 import type { StudyCell, StudyCurve } from "../domain/study-cells.ts";
+import type { SweepRow, SweepTrialRow } from "../domain/sweep-ledger.ts";
 import type { RunEventPayload, TrainerEventPayload } from "../events/index.ts";
 
 /** What each GraphQL object type's resolvers receive as parent (codegen mappers). */

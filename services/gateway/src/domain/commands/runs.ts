@@ -256,7 +256,13 @@ export class RunCommands {
   plan(p: PreparedFineTune, runId: string, hp: Hyperparameters, runName: string | null): PlannedRun {
     return {
       values: runRowValues(
-        { projectId: this.scope.projectId, experimentId: p.experimentId, base: p.base, dataset: p.dataset, pool: p.pool },
+        {
+          projectId: this.scope.projectId,
+          experimentId: p.experimentId,
+          base: p.base,
+          dataset: p.dataset,
+          pool: p.pool,
+        },
         runId,
         hp,
         runName,

@@ -5,8 +5,8 @@ import { Mutation } from "./mutation.ts";
 import { Query } from "./query.ts";
 import { Dataset, EpochMetrics, Experiment, Hyperparameters, Run, RunAttempt } from "./run.ts";
 import { LeaderboardEntry, Study, StudyCell, StudyCurve } from "./study.ts";
-import { Sweep, SweepTrial } from "./sweep.ts";
 import { RunEvent, Subscription, TrainerEvent } from "./subscription.ts";
+import { Sweep, SweepTrial } from "./sweep.ts";
 import { Trainer } from "./trainer.ts";
 
 export const resolvers: Resolvers = {

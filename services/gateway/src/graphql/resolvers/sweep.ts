@@ -40,7 +40,10 @@ export const SweepTrial: SweepTrialResolvers = {
   metric: async (t, _, { loaders }) => {
     if (!t.runId) return null;
     const epochs = await loaders.epochs.load(t.runId);
-    const last = epochs.reduce<(typeof epochs)[number] | undefined>((a, e) => (!a || e.epoch > a.epoch ? e : a), undefined);
+    const last = epochs.reduce<(typeof epochs)[number] | undefined>(
+      (a, e) => (!a || e.epoch > a.epoch ? e : a),
+      undefined,
+    );
     return last ? last[t.metricName] : null;
   },
 };
