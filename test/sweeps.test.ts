@@ -6,6 +6,8 @@ import { test } from "node:test";
 import { GraftApiError } from "@graft/client";
 import { MAX_SWEEP_TRIALS } from "@graft/contracts";
 import { waitFor } from "@graft/testkit";
+import { createClient } from "graphql-ws";
+import WebSocket from "ws";
 import { graft } from "./support/cli.ts";
 import { withStack } from "./support/stack.ts";
 import { graphql } from "./support/trainer.ts";
@@ -242,13 +244,52 @@ test("a RANDOM sweep draws exactly maxTrials seeded trials; cancelSweep stops it
     assert.ok([0, 16, 64].includes(t.params.hiddenUnits));
   }
   assert.equal(view.trials.filter((t) => t.run).length, 1, "one trial at a time");
-  // The same seed draws the same trials.
+  // sweepUpdated: the sweep as it is on subscribing, then as it is after each change.
+  const ws = createClient({
+    url: stack.gateway.wsUrl,
+    retryAttempts: 0,
+    lazy: true,
+    connectionParams: { authorization: `Bearer ${stack.gateway.apiKey}` },
+    webSocketImpl: WebSocket,
+  });
+  const seen: string[] = [];
+  let first: () => void = () => {};
+  const subscribed = new Promise<void>((resolve) => {
+    first = resolve;
+  });
+  const live = new Promise<void>((resolve, reject) => {
+    const stop = ws.subscribe<{ sweepUpdated: { status: string } }>(
+      {
+        query: "subscription($id: ID!) { sweepUpdated(id: $id) { status trials { index } } }",
+        variables: { id: started.id },
+      },
+      {
+        next: (result) => {
+          const status = result.data?.sweepUpdated.status ?? `errors: ${JSON.stringify(result.errors)}`;
+          seen.push(status);
+          first();
+          if (status === "CANCELLED") {
+            stop();
+            resolve();
+          }
+        },
+        error: reject,
+        complete: () => resolve(),
+      },
+    );
+  });
+  await subscribed;
+  assert.equal(seen[0], "RUNNING");
   const { cancelSweep } = await graphql<{ cancelSweep: { status: string } }>(
     stack.gateway,
     "mutation($id: ID!) { cancelSweep(id: $id) { status } }",
     { id: started.id },
   );
   assert.equal(cancelSweep.status, "CANCELLED");
+  await live;
+  await ws.dispose();
+  assert.equal(seen.at(-1), "CANCELLED", `sweepUpdated said ${seen.join(", ")}`);
+  // The same seed draws the same trials.
   const again = await startSweep({ ...input, name: "random again" });
   const twin = await readSweep(again.id);
   assert.deepEqual(

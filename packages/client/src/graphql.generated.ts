@@ -739,6 +739,13 @@ export type CancelSweepMutationVariables = Exact<{
 
 export type CancelSweepMutation = { cancelSweep: { id: string, name: string, status: SweepStatus, method: SweepMethod, metric: MetricName, goal: SweepGoal, trialCount: number, maxConcurrentTrials: number, maxEpochs: number, createdAt: string, finishedAt: string | null, baseModel: { id: string, name: string }, dataset: { id: string, name: string }, bestTrial: { index: number, metric: number | null } | null } };
 
+export type SweepUpdatedSubscriptionVariables = Exact<{
+  id: string;
+}>;
+
+
+export type SweepUpdatedSubscription = { sweepUpdated: { id: string, name: string, status: SweepStatus, method: SweepMethod, metric: MetricName, goal: SweepGoal, trialCount: number, maxConcurrentTrials: number, maxEpochs: number, createdAt: string, finishedAt: string | null, trials: Array<{ index: number, params: unknown, rungReached: number, stoppedEarly: boolean, stoppedAtRung: number | null, metric: number | null, run: { id: string, name: string | null, status: RunStatus, error: { code: RunErrorCode, message: string } | null, outputModel: { id: string, name: string } | null } | null }>, baseModel: { id: string, name: string }, dataset: { id: string, name: string }, bestTrial: { index: number, metric: number | null } | null } };
+
 export type TrainersQueryVariables = Exact<{
   status?: TrainerStatus | null | undefined;
 }>;
@@ -2313,6 +2320,61 @@ export const CancelSweepDocument = new TypedDocumentString(`
   createdAt
   finishedAt
 }`) as unknown as TypedDocumentString<CancelSweepMutation, CancelSweepMutationVariables>;
+export const SweepUpdatedDocument = new TypedDocumentString(`
+    subscription SweepUpdated($id: ID!) {
+  sweepUpdated(id: $id) {
+    ...SweepSummary
+    trials {
+      ...SweepTrialFields
+    }
+  }
+}
+    fragment SweepSummary on Sweep {
+  id
+  name
+  status
+  method
+  metric
+  goal
+  trialCount
+  maxConcurrentTrials
+  maxEpochs
+  baseModel {
+    id
+    name
+  }
+  dataset {
+    id
+    name
+  }
+  bestTrial {
+    index
+    metric
+  }
+  createdAt
+  finishedAt
+}
+fragment SweepTrialFields on SweepTrial {
+  index
+  params
+  rungReached
+  stoppedEarly
+  stoppedAtRung
+  metric
+  run {
+    id
+    name
+    status
+    error {
+      code
+      message
+    }
+    outputModel {
+      id
+      name
+    }
+  }
+}`) as unknown as TypedDocumentString<SweepUpdatedSubscription, SweepUpdatedSubscriptionVariables>;
 export const TrainersDocument = new TypedDocumentString(`
     query Trainers($status: TrainerStatus) {
   trainers(status: $status) {

@@ -3,6 +3,7 @@ import { idTokenSchema as id } from "./ids.ts";
 import { epochRecordSchema } from "./metrics.ts";
 import { RUN_STATUSES } from "./statuses.ts";
 import { SUBJECT_ROOT, subjectToken } from "./subjects.ts";
+import { SWEEP_STATUSES } from "./sweeps.ts";
 
 /**
  * Core-NATS notifications the gateway publishes after it has stored (and fenced) an event,
@@ -17,6 +18,10 @@ export const ALL_RUN_UPDATES = `${SUBJECT_ROOT}.runs.*.updates`;
 export const trainerUpdatesSubject = (trainerId: string) =>
   `${SUBJECT_ROOT}.trainers.${subjectToken(trainerId, "trainer id")}.updates`;
 export const ALL_TRAINER_UPDATES = `${SUBJECT_ROOT}.trainers.*.updates`;
+
+/** A sweep was looked at (a trial launched, judged at a rung, ended; the sweep ended or was cancelled). */
+export const sweepUpdatesSubject = (sweepId: string) =>
+  `${SUBJECT_ROOT}.sweeps.${subjectToken(sweepId, "sweep id")}.updates`;
 
 const timestamp = z.iso.datetime({ offset: true });
 
@@ -40,3 +45,10 @@ export const trainerUpdateSchema = z.object({
   at: timestamp,
 });
 export type TrainerUpdate = z.infer<typeof trainerUpdateSchema>;
+
+export const sweepUpdateSchema = z.object({
+  sweepId: id,
+  status: z.enum(SWEEP_STATUSES),
+  at: timestamp,
+});
+export type SweepUpdate = z.infer<typeof sweepUpdateSchema>;

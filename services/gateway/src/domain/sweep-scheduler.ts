@@ -45,6 +45,8 @@ export async function advanceAndAct(deps: DomainDeps, sweepId: string): Promise<
       .catch((error: unknown) => deps.log(`sweep ${sweepId}: ${String(error)}`));
   }
   if (step.sweep.status !== "RUNNING" && step.changed) deps.log(`sweep ${sweepId}: ${step.sweep.status}`);
+  // Every pass follows a stored epoch or end of a trial (or a launch): subscribers re-read.
+  if (step.changed || step.sweep.status === "RUNNING") deps.events?.publishSweepUpdate(sweepId, step.sweep.status);
   return step;
 }
 

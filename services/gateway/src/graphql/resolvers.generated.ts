@@ -1327,11 +1327,21 @@ export type Subscription = {
    */
   runEvents: RunEvent;
   trainerEvents: TrainerEvent;
+  /**
+   * A sweep, live: sent once on subscribing, then each time the gateway looks at it (a trial's
+   * epoch stored, a rung judged, a trial launched or ended, the sweep ended or cancelled).
+   */
+  sweepUpdated: Sweep;
 };
 
 
 export type SubscriptionRunEventsArgs = {
   runId: Scalars['ID']['input'];
+};
+
+
+export type SubscriptionSweepUpdatedArgs = {
+  id: Scalars['ID']['input'];
 };
 
 
@@ -2083,6 +2093,7 @@ export type TrainerEventResolvers<ContextType = GraphQLContext, ParentType exten
 export type SubscriptionResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['Subscription'] = ResolversParentTypes['Subscription']> = {
   runEvents?: SubscriptionResolver<ResolversTypes['RunEvent'], "runEvents", ParentType, ContextType, RequireFields<SubscriptionRunEventsArgs, 'runId'>>;
   trainerEvents?: SubscriptionResolver<ResolversTypes['TrainerEvent'], "trainerEvents", ParentType, ContextType>;
+  sweepUpdated?: SubscriptionResolver<ResolversTypes['Sweep'], "sweepUpdated", ParentType, ContextType, RequireFields<SubscriptionSweepUpdatedArgs, 'id'>>;
 };
 
 export type Resolvers<ContextType = GraphQLContext> = {

@@ -177,6 +177,7 @@ export class SweepCommands {
       await this.q.runCommands.cancel(runId, "the sweep was cancelled").catch((error: unknown) => {
         if (!(error instanceof ConflictError)) throw error;
       });
+    this.deps.events?.publishSweepUpdate(sweep.id, "CANCELLED");
     return await this.q.sweeps.get(sweep.id);
   }
 }
