@@ -61,7 +61,7 @@ export function ParamScatter({ param, metric, trials }: { param: string; metric:
           <YAxis type="number" dataKey="y" name={metric} domain={["auto", "auto"]} />
           <ZAxis type="number" dataKey="trial" name="trial" range={[60, 60]} />
           <Tooltip cursor={{ strokeDasharray: "3 3" }} />
-          <Legend />
+          <Legend verticalAlign="top" />
           <Scatter name="trials" data={group("trial")} fill={seriesColor(0)} />
           <Scatter name="stopped early" data={group("stopped")} fill="#9ca3af" />
           <Scatter name="best" data={group("best")} fill={seriesColor(2)} shape="star" />
