@@ -318,3 +318,55 @@ test("a RANDOM sweep draws exactly maxTrials seeded trials; cancelSweep stops it
   );
   assert.equal(second.code, "CONFLICT");
 });
+
+test("graft sweep start takes the space as flags; a bad one is a usage error naming the flag", async () => {
+  const home = mkdtempSync(join(tmpdir(), "graft-sweep-cli-"));
+  const env = {
+    GRAFT_URL: stack.gateway.url,
+    GRAFT_API_KEY: stack.gateway.apiKey,
+    HOME: home,
+    XDG_CONFIG_HOME: join(home, ".config"),
+  };
+  const base = ["sweep", "start", "--name", "cli", "--base", "digits-cnn", "--dataset", "mnist-5-9", "--epochs", "3"];
+  const before = await counts();
+  const range = await graft([...base, "--lr", "0.0001:0.01:log"], env);
+  assert.equal(range.code, 2, range.stderr);
+  assert.match(range.stderr, /--lr/);
+  assert.match(range.stderr, /GRID sweep needs listed values/);
+  const badRate = await graft([...base, "--lr", "0.001,3"], env);
+  assert.equal(badRate.code, 2, badRate.stderr);
+  assert.match(badRate.stderr, /--lr.*trial 2|trial 2[\s\S]*--lr/);
+  assert.deepEqual(await counts(), before, "refusals stored nothing");
+
+  const started = await graft(
+    [
+      ...base,
+      "--method",
+      "random",
+      "--seed",
+      "5",
+      "--max-trials",
+      "3",
+      "--lr",
+      "1e-4:1e-2:log",
+      "--hidden-units",
+      "0,32",
+    ].concat(["--max-concurrent", "1", "--eta", "3", "--max-samples", "200", "--json"]),
+    env,
+  );
+  assert.equal(started.code, 0, started.stderr);
+  const sweep = JSON.parse(started.stdout) as {
+    id: string;
+    trialCount: number;
+    method: string;
+    maxConcurrentTrials: number;
+  };
+  assert.equal(sweep.trialCount, 3);
+  assert.equal(sweep.method, "RANDOM");
+  assert.equal(sweep.maxConcurrentTrials, 1);
+  const view = await readSweep(sweep.id);
+  assert.deepEqual(view.rungs, [1], "min 1 x 3^k below 3 epochs");
+  const cancelled = await graft(["sweep", "cancel", sweep.id], env);
+  assert.equal(cancelled.code, 0, cancelled.stderr);
+  assert.match(cancelled.stdout, /CANCELLED/);
+});

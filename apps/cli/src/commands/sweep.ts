@@ -41,19 +41,46 @@ interface StartOptions {
   pool?: string;
 }
 
+const SPACE_FLAGS: Record<string, string> = {
+  learningRate: "--lr",
+  hiddenUnits: "--hidden-units",
+  dropout: "--dropout",
+  batchSize: "--batch-size",
+  optimizer: "--optimizer",
+  freeze: "--freeze",
+  featureLayer: "--feature-layer",
+};
+
+/**
+ * The gateway names a swept parameter as `input.space.<name>[.values|.min|.max]`, and a value
+ * one trial's fine-tune refuses as that fine-tune's field (`input.learningRate`): both are the
+ * parameter's flag.
+ */
 const FLAGS: FlagsByField = {
   "input.name": "--name",
   "input.maxEpochs": "--epochs",
   "input.maxTrials": "--max-trials",
   "input.maxConcurrentTrials": "--max-concurrent",
+  "input.seed": "--seed",
   "input.asha.reductionFactor": "--eta",
   "input.asha.minEpochs": "--min-epochs",
-  "input.space.learningRate": "--lr",
-  "input.space.hiddenUnits": "--hidden-units",
-  "input.space.dropout": "--dropout",
-  "input.space.batchSize": "--batch-size",
   "input.fineTune.maxSamples": "--max-samples",
   "input.fineTune.validationSplit": "--validation-split",
+  "input.maxSamples": "--max-samples",
+  "input.validationSplit": "--validation-split",
+  "input.batchSize": "--batch-size",
+  "input.learningRate": "--lr",
+  "input.optimizer": "--optimizer",
+  "input.featureLayer": "--feature-layer",
+  "input.freeze.strategy": "--freeze",
+  "input.freeze.layers": "--freeze",
+  "input.head.hiddenUnits": "--hidden-units",
+  "input.head.dropout": "--dropout",
+  ...Object.fromEntries(
+    Object.entries(SPACE_FLAGS).flatMap(([name, flag]) =>
+      ["", ".values", ".min", ".max"].map((part) => [`input.space.${name}${part}`, flag]),
+    ),
+  ),
 };
 
 /** `0.1,0.01` (values), `1e-5:1e-2` (a range) or `1e-5:1e-2:log` (log-uniform). */
@@ -210,6 +237,16 @@ export function sweepCommand(program: Command): void {
       if (!found) throw new UsageError(`no sweep ${id}`, "id");
       if (ctx.json) return printJson(found);
       printSweep(found);
+    });
+
+  sweep
+    .command("cancel <id>")
+    .description("stop a running sweep: no more trials start, the active ones are cancelled")
+    .action(async (id: string, _opts: unknown, command: Command) => {
+      const ctx = contextOf(command);
+      const cancelled = await ctx.client().cancelSweep(id);
+      if (ctx.json) return printJson(cancelled);
+      print(`Sweep ${cancelled.name} (${cancelled.id}): ${status(cancelled.status)}`);
     });
 
   sweep
