@@ -26,6 +26,8 @@ const config: CodegenConfig = {
           Study: "./parents.ts#StudyParent",
           StudyCell: "./parents.ts#StudyCellParent",
           StudyCurve: "./parents.ts#StudyCurveParent",
+          Sweep: "./parents.ts#SweepParent",
+          SweepTrial: "./parents.ts#SweepTrialParent",
           LeaderboardEntry: "./parents.ts#LeaderboardEntryParent",
           Trainer: "./parents.ts#TrainerParent",
           EpochMetrics: "./parents.ts#EpochParent",

@@ -8,6 +8,7 @@ import { loginCommand } from "./commands/login.ts";
 import { modelsCommand } from "./commands/models.ts";
 import { runsCommand } from "./commands/runs.ts";
 import { studyCommand } from "./commands/study.ts";
+import { sweepCommand } from "./commands/sweep.ts";
 import { trainerCommand } from "./commands/trainer.ts";
 import { trainersCommand } from "./commands/trainers.ts";
 import { describeError, EXIT, exitCodeFor } from "./errors.ts";
@@ -26,6 +27,7 @@ export function buildProgram(): Command {
   finetuneCommand(program);
   runsCommand(program);
   studyCommand(program);
+  sweepCommand(program);
   leaderboardCommand(program);
   trainersCommand(program);
   trainerCommand(program);

@@ -118,6 +118,25 @@ export class GraftClient {
     return (await this.request(G.StudyDocument, { id, targetAccuracy: options.targetAccuracy })).study;
   }
 
+  /** Starts a sweep: every trial planned and validated, the first launched; or a typed error and nothing stored. */
+  async startSweep(input: G.StartSweepInput) {
+    return (await this.request(G.StartSweepDocument, { input })).startSweep;
+  }
+
+  /** Stops a running sweep: no more trials start, the active ones are cancelled. */
+  async cancelSweep(id: string) {
+    return (await this.request(G.CancelSweepDocument, { id })).cancelSweep;
+  }
+
+  async sweeps() {
+    return (await this.request(G.SweepsDocument)).sweeps;
+  }
+
+  /** A sweep with every trial (parameters, run, rung, metric) and its best trial and model. */
+  async sweep(id: string) {
+    return (await this.request(G.SweepDocument, { id })).sweep;
+  }
+
   /** Which base and strategy transfer best onto a dataset, best first. */
   async leaderboard(datasetId: string) {
     return (await this.request(G.LeaderboardDocument, { datasetId })).leaderboard;

@@ -137,7 +137,9 @@ export const RunErrorCode = {
   /** The trainer stopped; the run goes back to the queue and resumes from its checkpoint. */
   TrainerStopped: 'TRAINER_STOPPED',
   /** The gateway could not publish the job. */
-  DispatchFailed: 'DISPATCH_FAILED'
+  DispatchFailed: 'DISPATCH_FAILED',
+  /** A sweep's ASHA scheduler stopped the trial at a rung (the message says which, and why); the run is CANCELLED. */
+  EarlyStopped: 'EARLY_STOPPED'
 } as const;
 
 export type RunErrorCode = typeof RunErrorCode[keyof typeof RunErrorCode];
@@ -178,6 +180,28 @@ export const StudyStatus = {
 } as const;
 
 export type StudyStatus = typeof StudyStatus[keyof typeof StudyStatus];
+/** GRID: every combination of the listed values. RANDOM: `maxTrials` seeded draws from the space. */
+export const SweepMethod = {
+  Grid: 'GRID',
+  Random: 'RANDOM'
+} as const;
+
+export type SweepMethod = typeof SweepMethod[keyof typeof SweepMethod];
+export const SweepGoal = {
+  Maximize: 'MAXIMIZE',
+  Minimize: 'MINIMIZE'
+} as const;
+
+export type SweepGoal = typeof SweepGoal[keyof typeof SweepGoal];
+/** RUNNING until every trial has run and ended; SUCCEEDED with a best trial, FAILED when no trial succeeded; CANCELLED by cancelSweep. */
+export const SweepStatus = {
+  Running: 'RUNNING',
+  Succeeded: 'SUCCEEDED',
+  Failed: 'FAILED',
+  Cancelled: 'CANCELLED'
+} as const;
+
+export type SweepStatus = typeof SweepStatus[keyof typeof SweepStatus];
 /** How a run used its base, as a leaderboard compares them. */
 export const TransferStrategy = {
   /** Frozen base, linear head. */
@@ -346,6 +370,70 @@ export type StartStudyInput = {
   seeds: Array<number>;
   epochs: number;
   pool?: string | null | undefined;
+  fineTune?: StudyFineTuneInput | null | undefined;
+};
+
+/** A float hyperparameter's values: a list (GRID or RANDOM), or a range min..max (RANDOM; LOG draws log-uniformly). */
+export type FloatParamInput = {
+  values?: Array<number> | null | undefined;
+  min?: number | null | undefined;
+  max?: number | null | undefined;
+  scale?: SweepScale | null | undefined;
+};
+
+export const SweepScale = {
+  Linear: 'LINEAR',
+  Log: 'LOG'
+} as const;
+
+export type SweepScale = typeof SweepScale[keyof typeof SweepScale];
+/** An integer hyperparameter's values: a list, or a range min..max inclusive (RANDOM). */
+export type IntParamInput = {
+  values?: Array<number> | null | undefined;
+  min?: number | null | undefined;
+  max?: number | null | undefined;
+};
+
+/** What a sweep varies; at least one. Lists must be non-empty and without repeats. */
+export type SweepSpaceInput = {
+  learningRate?: FloatParamInput | null | undefined;
+  hiddenUnits?: IntParamInput | null | undefined;
+  dropout?: FloatParamInput | null | undefined;
+  batchSize?: IntParamInput | null | undefined;
+  optimizer?: Array<Optimizer> | null | undefined;
+  freeze?: Array<FreezeInput> | null | undefined;
+  featureLayer?: Array<string> | null | undefined;
+  unfreezeSchedule?: Array<Array<UnfreezeStepInput>> | null | undefined;
+};
+
+/** Asynchronous successive halving: at each rung (minEpochs x reductionFactor^k) a trial outside the top 1/reductionFactor is stopped. */
+export type AshaInput = {
+  reductionFactor?: number | null | undefined;
+  minEpochs?: number | null | undefined;
+};
+
+/**
+ * A hyperparameter sweep of one base on one dataset. GRID runs every point of the space (at most
+ * maxTrials, if given, else at most 100); RANDOM draws exactly maxTrials trials with `seed`.
+ */
+export type StartSweepInput = {
+  name: string;
+  baseModelId: string;
+  datasetId: string;
+  pool?: string | null | undefined;
+  method: SweepMethod;
+  seed?: number | null | undefined;
+  space: SweepSpaceInput;
+  /** Epochs of a trial that is not stopped early. */
+  maxEpochs: number;
+  maxTrials?: number | null | undefined;
+  maxConcurrentTrials?: number | null | undefined;
+  metric?: MetricName | null | undefined;
+  /** Default: MAXIMIZE for accuracies, MINIMIZE for losses. */
+  goal?: SweepGoal | null | undefined;
+  /** Early stopping; without it every trial runs maxEpochs. */
+  asha?: AshaInput | null | undefined;
+  /** Settings every trial shares; the space overrides them. */
   fineTune?: StudyFineTuneInput | null | undefined;
 };
 
@@ -632,6 +720,43 @@ export type LeaderboardQueryVariables = Exact<{
 
 
 export type LeaderboardQuery = { leaderboard: Array<{ rank: number, baseDepth: number, strategy: TransferStrategy, featureLayer: string | null, runs: number, meanAccuracy: number, stdAccuracy: number | null, bestAccuracy: number, meanSeconds: number, baseModel: { id: string, name: string, kind: ModelKind }, rootModel: { id: string, name: string } }> };
+
+export type SweepSummaryFragment = { id: string, name: string, status: SweepStatus, method: SweepMethod, metric: MetricName, goal: SweepGoal, trialCount: number, maxConcurrentTrials: number, maxEpochs: number, createdAt: string, finishedAt: string | null, baseModel: { id: string, name: string }, dataset: { id: string, name: string }, bestTrial: { index: number, metric: number | null } | null };
+
+export type SweepTrialFieldsFragment = { index: number, params: unknown, rungReached: number, stoppedEarly: boolean, stoppedAtRung: number | null, metric: number | null, run: { id: string, name: string | null, status: RunStatus, error: { code: RunErrorCode, message: string } | null, outputModel: { id: string, name: string } | null } | null };
+
+export type SweepsQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type SweepsQuery = { sweeps: Array<{ id: string, name: string, status: SweepStatus, method: SweepMethod, metric: MetricName, goal: SweepGoal, trialCount: number, maxConcurrentTrials: number, maxEpochs: number, createdAt: string, finishedAt: string | null, baseModel: { id: string, name: string }, dataset: { id: string, name: string }, bestTrial: { index: number, metric: number | null } | null }> };
+
+export type SweepQueryVariables = Exact<{
+  id: string;
+}>;
+
+
+export type SweepQuery = { sweep: { seed: number, space: unknown, reductionFactor: number | null, minEpochs: number | null, rungs: Array<number>, id: string, name: string, status: SweepStatus, method: SweepMethod, metric: MetricName, goal: SweepGoal, trialCount: number, maxConcurrentTrials: number, maxEpochs: number, createdAt: string, finishedAt: string | null, trials: Array<{ index: number, params: unknown, rungReached: number, stoppedEarly: boolean, stoppedAtRung: number | null, metric: number | null, run: { id: string, name: string | null, status: RunStatus, error: { code: RunErrorCode, message: string } | null, outputModel: { id: string, name: string } | null } | null }>, bestTrial: { index: number, metric: number | null, params: unknown, rungReached: number, stoppedEarly: boolean, stoppedAtRung: number | null, run: { id: string, name: string | null, status: RunStatus, error: { code: RunErrorCode, message: string } | null, outputModel: { id: string, name: string } | null } | null } | null, bestModel: { id: string, name: string, parent: { id: string, name: string } | null } | null, baseModel: { id: string, name: string }, dataset: { id: string, name: string } } | null };
+
+export type StartSweepMutationVariables = Exact<{
+  input: StartSweepInput;
+}>;
+
+
+export type StartSweepMutation = { startSweep: { id: string, name: string, status: SweepStatus, method: SweepMethod, metric: MetricName, goal: SweepGoal, trialCount: number, maxConcurrentTrials: number, maxEpochs: number, createdAt: string, finishedAt: string | null, baseModel: { id: string, name: string }, dataset: { id: string, name: string }, bestTrial: { index: number, metric: number | null } | null } };
+
+export type CancelSweepMutationVariables = Exact<{
+  id: string;
+}>;
+
+
+export type CancelSweepMutation = { cancelSweep: { id: string, name: string, status: SweepStatus, method: SweepMethod, metric: MetricName, goal: SweepGoal, trialCount: number, maxConcurrentTrials: number, maxEpochs: number, createdAt: string, finishedAt: string | null, baseModel: { id: string, name: string }, dataset: { id: string, name: string }, bestTrial: { index: number, metric: number | null } | null } };
+
+export type SweepUpdatedSubscriptionVariables = Exact<{
+  id: string;
+}>;
+
+
+export type SweepUpdatedSubscription = { sweepUpdated: { id: string, name: string, status: SweepStatus, method: SweepMethod, metric: MetricName, goal: SweepGoal, trialCount: number, maxConcurrentTrials: number, maxEpochs: number, createdAt: string, finishedAt: string | null, trials: Array<{ index: number, params: unknown, rungReached: number, stoppedEarly: boolean, stoppedAtRung: number | null, metric: number | null, run: { id: string, name: string | null, status: RunStatus, error: { code: RunErrorCode, message: string } | null, outputModel: { id: string, name: string } | null } | null }>, baseModel: { id: string, name: string }, dataset: { id: string, name: string }, bestTrial: { index: number, metric: number | null } | null } };
 
 export type TrainersQueryVariables = Exact<{
   status?: TrainerStatus | null | undefined;
@@ -953,6 +1078,56 @@ export const StudyCellFieldsFragmentDoc = new TypedDocumentString(`
   reachedTarget
 }
     `, {"fragmentName":"StudyCellFields"}) as unknown as TypedDocumentString<StudyCellFieldsFragment, unknown>;
+export const SweepSummaryFragmentDoc = new TypedDocumentString(`
+    fragment SweepSummary on Sweep {
+  id
+  name
+  status
+  method
+  metric
+  goal
+  trialCount
+  maxConcurrentTrials
+  maxEpochs
+  baseModel {
+    id
+    name
+  }
+  dataset {
+    id
+    name
+  }
+  bestTrial {
+    index
+    metric
+  }
+  createdAt
+  finishedAt
+}
+    `, {"fragmentName":"SweepSummary"}) as unknown as TypedDocumentString<SweepSummaryFragment, unknown>;
+export const SweepTrialFieldsFragmentDoc = new TypedDocumentString(`
+    fragment SweepTrialFields on SweepTrial {
+  index
+  params
+  rungReached
+  stoppedEarly
+  stoppedAtRung
+  metric
+  run {
+    id
+    name
+    status
+    error {
+      code
+      message
+    }
+    outputModel {
+      id
+      name
+    }
+  }
+}
+    `, {"fragmentName":"SweepTrialFields"}) as unknown as TypedDocumentString<SweepTrialFieldsFragment, unknown>;
 export const ApiKeysDocument = new TypedDocumentString(`
     query ApiKeys($includeRevoked: Boolean = false) {
   apiKeys(includeRevoked: $includeRevoked) {
@@ -2028,6 +2203,225 @@ export const LeaderboardDocument = new TypedDocumentString(`
   }
 }
     `) as unknown as TypedDocumentString<LeaderboardQuery, LeaderboardQueryVariables>;
+export const SweepsDocument = new TypedDocumentString(`
+    query Sweeps {
+  sweeps {
+    ...SweepSummary
+  }
+}
+    fragment SweepSummary on Sweep {
+  id
+  name
+  status
+  method
+  metric
+  goal
+  trialCount
+  maxConcurrentTrials
+  maxEpochs
+  baseModel {
+    id
+    name
+  }
+  dataset {
+    id
+    name
+  }
+  bestTrial {
+    index
+    metric
+  }
+  createdAt
+  finishedAt
+}`) as unknown as TypedDocumentString<SweepsQuery, SweepsQueryVariables>;
+export const SweepDocument = new TypedDocumentString(`
+    query Sweep($id: ID!) {
+  sweep(id: $id) {
+    ...SweepSummary
+    seed
+    space
+    reductionFactor
+    minEpochs
+    rungs
+    trials {
+      ...SweepTrialFields
+    }
+    bestTrial {
+      ...SweepTrialFields
+    }
+    bestModel {
+      id
+      name
+      parent {
+        id
+        name
+      }
+    }
+  }
+}
+    fragment SweepSummary on Sweep {
+  id
+  name
+  status
+  method
+  metric
+  goal
+  trialCount
+  maxConcurrentTrials
+  maxEpochs
+  baseModel {
+    id
+    name
+  }
+  dataset {
+    id
+    name
+  }
+  bestTrial {
+    index
+    metric
+  }
+  createdAt
+  finishedAt
+}
+fragment SweepTrialFields on SweepTrial {
+  index
+  params
+  rungReached
+  stoppedEarly
+  stoppedAtRung
+  metric
+  run {
+    id
+    name
+    status
+    error {
+      code
+      message
+    }
+    outputModel {
+      id
+      name
+    }
+  }
+}`) as unknown as TypedDocumentString<SweepQuery, SweepQueryVariables>;
+export const StartSweepDocument = new TypedDocumentString(`
+    mutation StartSweep($input: StartSweepInput!) {
+  startSweep(input: $input) {
+    ...SweepSummary
+  }
+}
+    fragment SweepSummary on Sweep {
+  id
+  name
+  status
+  method
+  metric
+  goal
+  trialCount
+  maxConcurrentTrials
+  maxEpochs
+  baseModel {
+    id
+    name
+  }
+  dataset {
+    id
+    name
+  }
+  bestTrial {
+    index
+    metric
+  }
+  createdAt
+  finishedAt
+}`) as unknown as TypedDocumentString<StartSweepMutation, StartSweepMutationVariables>;
+export const CancelSweepDocument = new TypedDocumentString(`
+    mutation CancelSweep($id: ID!) {
+  cancelSweep(id: $id) {
+    ...SweepSummary
+  }
+}
+    fragment SweepSummary on Sweep {
+  id
+  name
+  status
+  method
+  metric
+  goal
+  trialCount
+  maxConcurrentTrials
+  maxEpochs
+  baseModel {
+    id
+    name
+  }
+  dataset {
+    id
+    name
+  }
+  bestTrial {
+    index
+    metric
+  }
+  createdAt
+  finishedAt
+}`) as unknown as TypedDocumentString<CancelSweepMutation, CancelSweepMutationVariables>;
+export const SweepUpdatedDocument = new TypedDocumentString(`
+    subscription SweepUpdated($id: ID!) {
+  sweepUpdated(id: $id) {
+    ...SweepSummary
+    trials {
+      ...SweepTrialFields
+    }
+  }
+}
+    fragment SweepSummary on Sweep {
+  id
+  name
+  status
+  method
+  metric
+  goal
+  trialCount
+  maxConcurrentTrials
+  maxEpochs
+  baseModel {
+    id
+    name
+  }
+  dataset {
+    id
+    name
+  }
+  bestTrial {
+    index
+    metric
+  }
+  createdAt
+  finishedAt
+}
+fragment SweepTrialFields on SweepTrial {
+  index
+  params
+  rungReached
+  stoppedEarly
+  stoppedAtRung
+  metric
+  run {
+    id
+    name
+    status
+    error {
+      code
+      message
+    }
+    outputModel {
+      id
+      name
+    }
+  }
+}`) as unknown as TypedDocumentString<SweepUpdatedSubscription, SweepUpdatedSubscriptionVariables>;
 export const TrainersDocument = new TypedDocumentString(`
     query Trainers($status: TrainerStatus) {
   trainers(status: $status) {

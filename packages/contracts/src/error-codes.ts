@@ -47,6 +47,8 @@ export const RUN_ERROR_CODES = [
   "TRAINER_STOPPED",
   /** The gateway could not publish the job. */
   "DISPATCH_FAILED",
+  /** A sweep's ASHA scheduler stopped the trial at a rung: its metric was not in the top 1/eta there. */
+  "EARLY_STOPPED",
 ] as const;
 export type RunErrorCode = (typeof RUN_ERROR_CODES)[number];
 
@@ -74,6 +76,7 @@ export const RUN_FAILURE_CLASSES: Record<RunErrorCode, FailureClass> = {
   INVALID_JOB: "training",
   TRAINER_STOPPED: "control",
   DISPATCH_FAILED: "control",
+  EARLY_STOPPED: "control",
 };
 
 export interface RetryPolicy {

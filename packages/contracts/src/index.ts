@@ -17,6 +17,7 @@ export * from "./roles.ts";
 export * from "./statuses.ts";
 export * from "./studies.ts";
 export * from "./subjects.ts";
+export * from "./sweeps.ts";
 export * from "./trainer-plane.ts";
 export * from "./training-path.ts";
 export * from "./updates.ts";

@@ -4,6 +4,7 @@ import { epochRecordSchema } from "./metrics.ts";
 import { runProgressSchema } from "./progress.ts";
 import { RUN_STATUSES } from "./statuses.ts";
 import { SUBJECT_ROOT, subjectToken } from "./subjects.ts";
+import { SWEEP_STATUSES } from "./sweeps.ts";
 
 /**
  * Core-NATS notifications the gateway publishes after it has stored (and fenced) an event,
@@ -26,6 +27,10 @@ export const ALL_TRAINER_UPDATES = `${SUBJECT_ROOT}.trainers.*.updates`;
 export const API_KEYS_REVOKED = `${SUBJECT_ROOT}.keys.revoked`;
 export const apiKeysRevokedSchema = z.object({ apiKeyIds: z.array(id).min(1).max(10_000) });
 export type ApiKeysRevoked = z.infer<typeof apiKeysRevokedSchema>;
+
+/** A sweep was looked at (a trial launched, judged at a rung, ended; the sweep ended or was cancelled). */
+export const sweepUpdatesSubject = (sweepId: string) =>
+  `${SUBJECT_ROOT}.sweeps.${subjectToken(sweepId, "sweep id")}.updates`;
 
 const timestamp = z.iso.datetime({ offset: true });
 
@@ -51,3 +56,10 @@ export const trainerUpdateSchema = z.object({
   at: timestamp,
 });
 export type TrainerUpdate = z.infer<typeof trainerUpdateSchema>;
+
+export const sweepUpdateSchema = z.object({
+  sweepId: id,
+  status: z.enum(SWEEP_STATUSES),
+  at: timestamp,
+});
+export type SweepUpdate = z.infer<typeof sweepUpdateSchema>;

@@ -11,6 +11,7 @@ import {
   type RunAttemptStatus,
   type RunError,
   type StudyArm,
+  SWEEP_STATUSES,
   TRAINER_STATUSES,
   type TrainingPath,
 } from "@graft/contracts";
@@ -241,6 +242,66 @@ export const studies = pgTable(
     createdAt: createdAt(),
   },
   (t) => [index("studies_project_created_idx").on(t.projectId, t.createdAt, t.id)],
+);
+
+export const sweepStatus = pgEnum("sweep_status", SWEEP_STATUSES);
+
+/**
+ * A hyperparameter sweep: one base and dataset, a space, a method and ASHA settings (`spec`),
+ * and exactly `trial_count` trials (`sweep_trials`, all planned at start). Trials get a run
+ * only while fewer than the spec's maxConcurrentTrials are active; this row is locked
+ * (SELECT ... FOR UPDATE) by whoever launches trials or judges rungs, so replicas take turns.
+ */
+export const sweeps = pgTable(
+  "sweeps",
+  {
+    id: uuid("id").primaryKey().defaultRandom(),
+    projectId: uuid("project_id")
+      .notNull()
+      .references(() => projects.id, { onDelete: "cascade" }),
+    name: text("name").notNull(),
+    baseModelId: uuid("base_model_id")
+      .notNull()
+      .references(() => models.id),
+    datasetId: uuid("dataset_id")
+      .notNull()
+      .references(() => datasets.id),
+    pool: text("pool").notNull(),
+    status: sweepStatus("status").notNull().default("RUNNING"),
+    spec: jsonb("spec").$type<Record<string, unknown>>().notNull(),
+    trialCount: integer("trial_count").notNull(),
+    /** The succeeded trial with the best final metric, set when the sweep ends. */
+    bestRunId: uuid("best_run_id"),
+    createdAt: createdAt(),
+    finishedAt: timestamp("finished_at", { withTimezone: true }),
+  },
+  (t) => [
+    index("sweeps_project_created_idx").on(t.projectId, t.createdAt, t.id),
+    index("sweeps_running_idx").on(t.status),
+  ],
+);
+
+/**
+ * One planned trial: its sampled parameters and full hyperparameters, and once launched its
+ * run (unique: a run is one trial). (sweep, trial) is the key, so a sweep never has more
+ * trials than it planned, whatever launches them.
+ */
+export const sweepTrials = pgTable(
+  "sweep_trials",
+  {
+    sweepId: uuid("sweep_id")
+      .notNull()
+      .references(() => sweeps.id, { onDelete: "cascade" }),
+    trial: integer("trial").notNull(),
+    params: jsonb("params").$type<Record<string, unknown>>().notNull(),
+    hyperparameters: jsonb("hyperparameters").$type<Record<string, unknown>>().notNull(),
+    runId: uuid("run_id").references(() => runs.id, { onDelete: "set null" }),
+    /** Highest rung the trial was judged at and kept (0: none yet). */
+    rungReached: integer("rung_reached").notNull().default(0),
+    /** The rung ASHA stopped it at, or null. */
+    stoppedAtRung: integer("stopped_at_rung"),
+  },
+  (t) => [primaryKey({ columns: [t.sweepId, t.trial] }), uniqueIndex("sweep_trials_run_idx").on(t.runId)],
 );
 
 export const trainers = pgTable(

@@ -20,6 +20,7 @@ import { assertStrongSecret } from "./auth/secret-strength.ts";
 import type { DomainDeps } from "./domain/deps.ts";
 import { createDomain } from "./domain/index.ts";
 import { seedBuiltins } from "./domain/seed.ts";
+import { SweepScheduler } from "./domain/sweep-scheduler.ts";
 import { startEventPlane } from "./events/index.ts";
 import { requireApiKey } from "./graphql/auth-plugin.ts";
 import type { GraphQLContext } from "./graphql/context.ts";
@@ -168,10 +169,13 @@ export async function startGateway(config: GatewayConfig): Promise<Gateway> {
     phase("NATS ready");
     await seedBuiltins({ db, store, log }, config.builtinModels);
     phase("built-ins seeded");
+    // Made once the domain's dependencies exist (below); the event plane tells it of stored epochs.
+    let sweepScheduler: SweepScheduler | undefined;
     const events = await startEventPlane({
       db,
       nc,
       store,
+      onStored: (updates) => sweepScheduler?.onRunUpdates(updates),
       verifyClaim: (event) => trainerPlane.verifyClaim(event),
       log,
       trainerOfflineAfterMs: config.trainerOfflineAfterMs,
@@ -200,6 +204,10 @@ export async function startGateway(config: GatewayConfig): Promise<Gateway> {
       sessionPolicy: { ...DEFAULT_SESSION_POLICY, ...config.sessionPolicy },
       keyCache,
     };
+    const scheduler = new SweepScheduler(deps);
+    sweepScheduler = scheduler;
+    scheduler.start();
+    cleanups.push(["sweep scheduler", () => scheduler.stop()]);
     const contextFor = (
       viewer: GraphQLContext["viewer"],
       clientAddress: string,

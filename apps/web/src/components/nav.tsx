@@ -7,6 +7,7 @@ const LINKS = [
   { href: "/", label: "Overview" },
   { href: "/runs", label: "Runs" },
   { href: "/studies", label: "Studies" },
+  { href: "/sweeps", label: "Sweeps" },
   { href: "/new", label: "New fine-tune" },
   { href: "/models", label: "Models" },
   { href: "/datasets", label: "Datasets" },

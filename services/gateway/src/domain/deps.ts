@@ -15,6 +15,10 @@ import type { TrainerPlane } from "../trainer-plane/trainer-plane.ts";
 export interface EventPlanePort {
   subscribeRunEvents(runId: string): AsyncIterableIterator<unknown>;
   subscribeTrainerEvents(): AsyncIterableIterator<{ kind: string; trainerId: string; at: string | Date }>;
+  /** A sweep's notices (`publishSweepUpdate`), live, from every replica. */
+  subscribeSweepUpdates(sweepId: string): AsyncIterableIterator<{ sweepId: string }>;
+  /** Tells every replica's `sweepUpdated` subscribers to re-read the sweep. */
+  publishSweepUpdate(sweepId: string, status: string): void;
   /** Tells subscribers that the domain changed a run's status itself (e.g. cancelled while queued). */
   publishRunUpdate(runId: string): Promise<void> | void;
   /** The latest progress of the run's current attempt, or null (not stored: see ProgressBoard). */

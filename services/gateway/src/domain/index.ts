@@ -7,6 +7,7 @@ import { ModelCommands } from "./commands/models.ts";
 import { RunCommands } from "./commands/runs.ts";
 import { SessionCommands } from "./commands/sessions.ts";
 import { StudyCommands } from "./commands/studies.ts";
+import { SweepCommands } from "./commands/sweeps.ts";
 import { TrainerCommands } from "./commands/trainers.ts";
 import { DatasetQueries } from "./datasets.ts";
 import type { Caller, DomainDeps, RequestOrigin } from "./deps.ts";
@@ -18,6 +19,7 @@ import { ModelQueries } from "./models.ts";
 import type { ModelRow } from "./rows.ts";
 import { RunQueries } from "./runs.ts";
 import { StudyQueries } from "./studies.ts";
+import { SweepQueries } from "./sweeps.ts";
 import { TrainerQueries } from "./trainers.ts";
 
 /**
@@ -41,6 +43,7 @@ export function createDomain(deps: DomainDeps, caller: Caller | null, origin: Re
   const experiments = scoped((c) => new ExperimentQueries(deps.db, c));
   const runs = scoped((c) => new RunQueries(deps.db, c));
   const studies = scoped((c) => new StudyQueries(deps.db, c, { runs, datasets }));
+  const sweeps = scoped((c) => new SweepQueries(deps.db, c));
   const trainers = new TrainerQueries(deps.db);
   const runCommands = scoped((c) => new RunCommands(deps, c, { models, datasets, experiments, runs }));
   return {
@@ -50,6 +53,7 @@ export function createDomain(deps: DomainDeps, caller: Caller | null, origin: Re
     experiments,
     runs,
     studies,
+    sweeps,
     trainers,
     eventDrops: new EventDropQueries(deps.db, caller),
     /** Where a model can be cut and what a fine-tune of it uses by default. */
@@ -62,6 +66,7 @@ export function createDomain(deps: DomainDeps, caller: Caller | null, origin: Re
     experimentCommands: scoped((c) => new ExperimentCommands(deps, c)),
     runCommands,
     studyCommands: scoped((c) => new StudyCommands(deps, c, runCommands, models)),
+    sweepCommands: scoped((c) => new SweepCommands(deps, c, { runCommands, models, sweeps })),
     trainerCommands: new TrainerCommands(deps, caller, origin),
     apiKeyCommands: new ApiKeyCommands(deps, caller),
     joinTokenCommands: new JoinTokenCommands(deps, caller),

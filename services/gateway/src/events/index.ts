@@ -6,12 +6,17 @@
  */
 import type { ArtifactStore } from "@graft/artifacts";
 import {
+  encodeMessage,
   isUuid,
   type JetStreamOptions,
+  parseMessage,
   type RunEvent,
   type RunStatus,
   type RunUpdate,
   runUpdatesSubject,
+  type SweepStatus,
+  sweepUpdateSchema,
+  sweepUpdatesSubject,
 } from "@graft/contracts";
 import { type Db, runs } from "@graft/db";
 import type { NatsConnection } from "@nats-io/transport-node";
@@ -19,6 +24,7 @@ import { eq } from "drizzle-orm";
 import { RunFanout, TrainerFanout } from "./fanout.ts";
 import { type Ingest, startIngest } from "./ingest.ts";
 import { startLiveness } from "./liveness.ts";
+import { Mailbox } from "./mailbox.ts";
 import { publishRunUpdates } from "./notify.ts";
 import {
   type ProgressPayload,
@@ -49,6 +55,8 @@ export interface EventPlaneOptions {
   ingestMaxBatch?: number;
   /** Deliveries after which an event that fails on its own (database up) is dead-lettered. @default 8 */
   deadLetterAfter?: number;
+  /** Also told of every stored batch, after commit (the sweep scheduler judges rungs and fills slots). */
+  onStored?: (updates: RunUpdate[]) => void;
 }
 
 export interface EventPlane {
@@ -60,6 +68,12 @@ export interface EventPlane {
   subscribeRunEvents(runId: string): AsyncIterableIterator<RunEventPayload>;
   /** Changes of every trainer, live. */
   subscribeTrainerEvents(): AsyncIterableIterator<TrainerEventPayload>;
+  /**
+   * Notices that a sweep changed, live; the first is sent once the feed is attached, so a
+   * subscriber that re-reads the sweep on each misses nothing. Notices carry no state: read it.
+   */
+  subscribeSweepUpdates(sweepId: string): AsyncIterableIterator<{ sweepId: string }>;
+  publishSweepUpdate(sweepId: string, status: string): void;
   /**
    * Tells every replica's subscribers about a change the domain made itself (run queued,
    * cancelled while queued). Without a payload, announces the run's stored status.
@@ -84,7 +98,10 @@ export async function startEventPlane(options: EventPlaneOptions): Promise<Event
       store: options.store,
       verifyClaim: options.verifyClaim,
       log,
-      onStored: (updates) => publishRunUpdates(nc, updates),
+      onStored: (updates) => {
+        publishRunUpdates(nc, updates);
+        options.onStored?.(updates);
+      },
       jetStream: options.jetStream,
       maxBatch: options.ingestMaxBatch,
       ...(options.deadLetterAfter ? { deadLetterAfter: options.deadLetterAfter } : {}),
@@ -105,6 +122,36 @@ export async function startEventPlane(options: EventPlaneOptions): Promise<Event
       }),
     subscribeTrainerEvents: () => trainerFanout.subscribe(),
     progressOf: (run) => progress.get(run),
+    subscribeSweepUpdates(sweepId) {
+      const subject = sweepUpdatesSubject(sweepId);
+      // One NATS subscription per subscriber: a sweep page has few watchers, and notices are
+      // coalescable (any one says "re-read"), so a lagging subscriber loses nothing by drops.
+      const sub = nc.subscribe(subject, {
+        callback: (error, msg) => {
+          if (error) return log(`sweep updates: ${subject}: ${error.message}`);
+          try {
+            box.push({ sweepId: parseMessage(sweepUpdateSchema, msg.subject, msg.data).sweepId });
+          } catch (e) {
+            log(`sweep updates: rejected notice: ${(e as Error).message}`);
+          }
+        },
+      });
+      const ready = nc.flush();
+      ready.catch(() => {});
+      const box: Mailbox<{ sweepId: string }> = new Mailbox({
+        droppable: () => true,
+        ready,
+        prelude: async () => ({ sweepId }),
+        onClose: () => sub.unsubscribe(),
+      });
+      return box;
+    },
+    publishSweepUpdate(sweepId, status) {
+      nc.publish(
+        sweepUpdatesSubject(sweepId),
+        encodeMessage({ sweepId, status: status as SweepStatus, at: new Date().toISOString() }),
+      );
+    },
     async publishRunUpdate(runId, payload) {
       runUpdatesSubject(runId);
       const update = payload ? runEventToWire(payload) : await currentStatus(db, runId);

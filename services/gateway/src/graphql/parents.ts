@@ -1,4 +1,4 @@
-import type { Hyperparameters, Preprocessing } from "@graft/contracts";
+import type { Hyperparameters, MetricName, Preprocessing } from "@graft/contracts";
 import type { LayerRow } from "@graft/db";
 import type { Viewer } from "../auth/authenticate.ts";
 import type { LeaderboardEntry } from "../domain/leaderboard.ts";
@@ -15,6 +15,7 @@ import type {
 } from "../domain/rows.ts";
 import type { StudyRow } from "../domain/studies.ts";
 import type { StudyCell, StudyCurve } from "../domain/study-cells.ts";
+import type { SweepRow, SweepTrialRow } from "../domain/sweep-ledger.ts";
 import type { ProgressPayload, RunEventPayload, TrainerEventPayload } from "../events/index.ts";
 
 /** What each GraphQL object type's resolvers receive as parent (codegen mappers). */
@@ -25,6 +26,9 @@ export type RunParent = RunRow;
 export type StudyParent = StudyRow;
 export type StudyCellParent = StudyCell;
 export type StudyCurveParent = StudyCurve;
+export type SweepParent = SweepRow;
+/** A trial with the metric its sweep is judged by (for `SweepTrial.metric`). */
+export type SweepTrialParent = SweepTrialRow & { metricName: MetricName };
 export type LeaderboardEntryParent = LeaderboardEntry;
 export type TrainerParent = TrainerRow;
 export type EpochParent = EpochRow;

@@ -8,6 +8,9 @@ import {
   RUN_ERROR_CODES,
   RUN_STATUSES,
   RUN_UPDATE_KINDS,
+  SWEEP_GOALS,
+  SWEEP_METHODS,
+  SWEEP_STATUSES,
   TRAINER_STATUSES,
   TRAINER_UPDATE_KINDS,
   TRAINING_PATHS,
@@ -27,6 +30,9 @@ const PAIRS: [graphqlEnum: string, contractValues: readonly string[]][] = [
   ["TrainingPath", TRAINING_PATHS],
   ["RunEventKind", RUN_UPDATE_KINDS],
   ["TrainerEventKind", TRAINER_UPDATE_KINDS],
+  ["SweepMethod", SWEEP_METHODS],
+  ["SweepGoal", SWEEP_GOALS],
+  ["SweepStatus", SWEEP_STATUSES],
 ];
 
 test("every GraphQL enum the services produce has exactly the values of its @graft/contracts list", () => {

@@ -116,6 +116,33 @@ export function controlHyperparameters(kind: ControlKind, hp: Hyperparameters): 
 const controlName = (name: string | null, kind: ControlKind) =>
   `${name ?? "run"} (${kind === "SCRATCH" ? "scratch" : "linear probe"} control)`;
 
+/** A run row QUEUED with these hyperparameters (the typed columns and the whole document). */
+export function runRowValues(
+  owner: { projectId: string; experimentId: string | null; base: ModelRow; dataset: DatasetRow; pool: string },
+  runId: string,
+  hp: Hyperparameters,
+  runName: string | null,
+): PlannedRun["values"] {
+  return {
+    projectId: owner.projectId,
+    experimentId: owner.experimentId,
+    baseModelId: owner.base.id,
+    datasetId: owner.dataset.id,
+    pool: owner.pool,
+    status: "QUEUED" as const,
+    id: runId,
+    name: runName,
+    epochs: hp.epochs,
+    batchSize: hp.batchSize,
+    optimizer: hp.optimizer,
+    learningRate: hp.learningRate,
+    freezeStrategy: hp.freeze.strategy,
+    seed: hp.seed,
+    hyperparameters: hp,
+    outputModelId: randomUUID(),
+  };
+}
+
 /** The job could not be put on NATS; the run was marked FAILED (DISPATCH_FAILED). */
 export class DispatchFailedError extends DomainError {
   override name = "DispatchFailedError";
@@ -228,24 +255,18 @@ export class RunCommands {
   /** A run to store for a prepared fine-tune, with these hyperparameters (the run's own or an arm's). */
   plan(p: PreparedFineTune, runId: string, hp: Hyperparameters, runName: string | null): PlannedRun {
     return {
-      values: {
-        projectId: this.scope.projectId,
-        experimentId: p.experimentId,
-        baseModelId: p.base.id,
-        datasetId: p.dataset.id,
-        pool: p.pool,
-        status: "QUEUED" as const,
-        id: runId,
-        name: runName,
-        epochs: hp.epochs,
-        batchSize: hp.batchSize,
-        optimizer: hp.optimizer,
-        learningRate: hp.learningRate,
-        freezeStrategy: hp.freeze.strategy,
-        seed: hp.seed,
-        hyperparameters: hp,
-        outputModelId: randomUUID(),
-      },
+      values: runRowValues(
+        {
+          projectId: this.scope.projectId,
+          experimentId: p.experimentId,
+          base: p.base,
+          dataset: p.dataset,
+          pool: p.pool,
+        },
+        runId,
+        hp,
+        runName,
+      ),
       base: p.base,
       dataset: p.dataset,
       controlOf: null,
@@ -273,9 +294,17 @@ export class RunCommands {
       return out;
     });
 
+    await this.publishJobs(stored.map((run, i) => ({ run, ...(planned[i] as PlannedRun) })));
+    return stored;
+  }
+
+  /**
+   * Publishes the jobs of stored QUEUED runs. A job that cannot be published fails its run
+   * (DISPATCH_FAILED) and is thrown after every other job went out.
+   */
+  async publishJobs(items: readonly { run: RunRow; base: ModelRow; dataset: DatasetRow }[]): Promise<void> {
     let failure: DispatchFailedError | null = null;
-    for (const [i, run] of stored.entries()) {
-      const { base, dataset } = planned[i] as PlannedRun;
+    for (const { run, base, dataset } of items) {
       const job: JobMessage = jobMessageSchema.parse({
         runId: run.id,
         projectId: this.scope.projectId,
@@ -304,7 +333,6 @@ export class RunCommands {
       failure ??= await this.dispatch(job);
     }
     if (failure) throw failure;
-    return stored;
   }
 
   /** Publishes a stored run's job; on failure marks the run FAILED and returns the error. */
@@ -333,12 +361,12 @@ export class RunCommands {
    * A QUEUED run ends CANCELLED at once and its job is removed from the queue; a run a trainer
    * holds gets a cancel on its control subject and ends when the trainer reports `cancelled`.
    */
-  async cancel(id: string): Promise<RunRow> {
+  async cancel(id: string, reason = "cancelled by user"): Promise<RunRow> {
     const run = await this.q.runs.get(id);
     if (!(ACTIVE_RUN_STATUSES as readonly string[]).includes(run.status)) {
       throw new ConflictError(`run ${run.id} is ${run.status}; only queued or running runs can be cancelled`);
     }
-    const control = encodeMessage({ type: "cancel", runId: run.id, reason: "cancelled by user" });
+    const control = encodeMessage({ type: "cancel", runId: run.id, reason });
     if (run.status !== "QUEUED") {
       this.deps.nc.publish(runControlSubject(run.id), control);
       return run;

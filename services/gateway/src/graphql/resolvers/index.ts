@@ -6,6 +6,7 @@ import { Query } from "./query.ts";
 import { Dataset, EpochMetrics, Experiment, Hyperparameters, Run, RunAttempt } from "./run.ts";
 import { LeaderboardEntry, Study, StudyCell, StudyCurve } from "./study.ts";
 import { RunEvent, Subscription, TrainerEvent } from "./subscription.ts";
+import { Sweep, SweepTrial } from "./sweep.ts";
 import { Trainer } from "./trainer.ts";
 
 export const resolvers: Resolvers = {
@@ -21,6 +22,8 @@ export const resolvers: Resolvers = {
   Study,
   StudyCell,
   StudyCurve,
+  Sweep,
+  SweepTrial,
   LeaderboardEntry,
   Hyperparameters,
   EpochMetrics,

@@ -12,6 +12,8 @@ export const Query: QueryResolvers = {
   run: (_, { id }, { domain }) => domain.runs.get(id),
   studies: (_, __, { domain }) => domain.studies.list(),
   study: (_, { id }, { domain }) => domain.studies.get(id),
+  sweeps: (_, __, { domain }) => domain.sweeps.list(),
+  sweep: (_, { id }, { domain }) => domain.sweeps.get(id),
   leaderboard: async (_, { datasetId }, { domain }) =>
     domain.runs.leaderboard((await domain.datasets.get(datasetId, "datasetId")).id),
   trainers: (_, { status }, { domain }) => domain.trainers.list(status),

@@ -22,6 +22,15 @@ export const Subscription: SubscriptionResolvers = {
     },
     resolve: (payload: RunEventParent) => payload as never,
   },
+  sweepUpdated: {
+    subscribe: async (_, { id }, ctx) => {
+      const sweep = await ctx.domain.sweeps.get(id);
+      return eventPlane(ctx).subscribeSweepUpdates(sweep.id) as AsyncIterableIterator<never>;
+    },
+    // Read fresh on every notice: the notice says only that something changed.
+    resolve: (payload: { sweepId: string }, _: unknown, ctx: GraphQLContext) =>
+      ctx.domain.sweeps.get(payload.sweepId) as never,
+  },
   trainerEvents: {
     subscribe: async (_, __, ctx) => {
       if (!ctx.viewer) throw new UnauthenticatedError("missing API key");

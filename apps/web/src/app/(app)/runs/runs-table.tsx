@@ -58,6 +58,9 @@ export function RunsTable() {
         >
           Compare selected ({selected.length})
         </Link>
+        <Link className="button button-secondary" href="/sweeps">
+          Sweeps
+        </Link>
         <Link className="button" href="/new">
           New fine-tune
         </Link>

@@ -1,0 +1,49 @@
+import { NotFoundError } from "../../domain/errors.ts";
+import type { SweepRow, SweepSpec } from "../../domain/sweep-ledger.ts";
+import type { SweepResolvers, SweepTrialResolvers } from "../resolvers.generated.ts";
+
+const spec = (s: SweepRow) => s.spec as unknown as SweepSpec;
+
+export const Sweep: SweepResolvers = {
+  baseModel: async (s, _, { loaders }) =>
+    (await loaders.model.load(s.baseModelId)) ?? Promise.reject(new NotFoundError("model", s.baseModelId)),
+  dataset: async (s, _, { loaders }) =>
+    (await loaders.dataset.load(s.datasetId)) ?? Promise.reject(new NotFoundError("dataset", s.datasetId)),
+  method: (s) => spec(s).method,
+  seed: (s) => spec(s).seed,
+  space: (s) => spec(s).space,
+  metric: (s) => spec(s).metric,
+  goal: (s) => spec(s).goal,
+  maxEpochs: (s) => spec(s).maxEpochs,
+  maxConcurrentTrials: (s) => spec(s).maxConcurrentTrials,
+  reductionFactor: (s) => spec(s).asha?.reductionFactor ?? null,
+  minEpochs: (s) => spec(s).asha?.minEpochs ?? null,
+  rungs: (s) => spec(s).rungs,
+  trials: async (s, _, { domain }) =>
+    (await domain.sweeps.trialsOf(s.id)).map((t) => ({ ...t, metricName: spec(s).metric })),
+  bestTrial: async (s, _, { domain }) => {
+    if (!s.bestRunId) return null;
+    const best = (await domain.sweeps.trialsOf(s.id)).find((t) => t.runId === s.bestRunId);
+    return best ? { ...best, metricName: spec(s).metric } : null;
+  },
+  bestModel: async (s, _, { loaders }) => {
+    if (!s.bestRunId) return null;
+    const run = await loaders.run.load(s.bestRunId);
+    return run?.outputModelCreated ? await loaders.model.load(run.outputModelId) : null;
+  },
+};
+
+export const SweepTrial: SweepTrialResolvers = {
+  index: (t) => t.trial,
+  run: (t, _, { loaders }) => (t.runId ? loaders.run.load(t.runId) : null),
+  stoppedEarly: (t) => t.stoppedAtRung !== null,
+  metric: async (t, _, { loaders }) => {
+    if (!t.runId) return null;
+    const epochs = await loaders.epochs.load(t.runId);
+    const last = epochs.reduce<(typeof epochs)[number] | undefined>(
+      (a, e) => (!a || e.epoch > a.epoch ? e : a),
+      undefined,
+    );
+    return last ? last[t.metricName] : null;
+  },
+};

@@ -1,0 +1,104 @@
+import assert from "node:assert/strict";
+import { after, before, test } from "node:test";
+import { waitFor } from "@graft/testkit";
+import { ensureWebBuild, launchChromium, screenshot, startWebServer, type WebServer } from "@graft/web/testing";
+import type { Browser, Page } from "playwright-core";
+import { type GatewaySetup, setup } from "./support/gateway.ts";
+import { graphql, startTrainerProcess, stopTrainers, type TrainerProcess } from "./support/trainer.ts";
+
+// A small real sweep (digits-cnn onto mnist 5-9, two learning rates, ASHA), then its page in
+// the production dashboard build and Debian's chromium.
+let platform: GatewaySetup;
+let trainer: TrainerProcess;
+let web: WebServer;
+let browser: Browser;
+let page: Page;
+let sweepId = "";
+
+before(async () => {
+  ensureWebBuild((line) => process.stderr.write(`${line}\n`));
+  platform = await setup("pglite", { builtinModels: ["digits-cnn"] });
+  const { gateway } = platform;
+  trainer = startTrainerProcess({
+    gatewayUrl: gateway.url,
+    natsUrl: platform.nats.url,
+    joinToken: gateway.joinToken,
+    name: "sweep-web-trainer",
+    env: { TRAINER_HEARTBEAT_MS: "1000" },
+  });
+  await trainer.waitForOutput(/^Trainer /m, 120_000);
+  const data = await platform.gqlData<{
+    models: { edges: { node: { id: string; name: string } }[] };
+    datasets: { id: string; name: string }[];
+  }>("{ models(filter: { kind: BASE }) { edges { node { id name } } } datasets { id name } }");
+  const base = data.models.edges.find((e) => /digits/i.test(e.node.name))?.node.id;
+  const dataset = data.datasets.find((d) => d.name.includes("5-9"))?.id;
+  assert.ok(base && dataset, JSON.stringify(data));
+  const { startSweep } = await graphql<{ startSweep: { id: string } }>(
+    gateway,
+    "mutation($input: StartSweepInput!) { startSweep(input: $input) { id } }",
+    {
+      input: {
+        name: "web sweep",
+        baseModelId: base,
+        datasetId: dataset,
+        method: "GRID",
+        space: { learningRate: { values: [0.003, 0.000001] } },
+        maxEpochs: 4,
+        maxConcurrentTrials: 1,
+        asha: { reductionFactor: 2, minEpochs: 1 },
+        fineTune: { maxSamples: 600, featureLayer: "features", freeze: { strategy: "FIRST_N", layers: 4 } },
+      },
+    },
+  );
+  sweepId = startSweep.id;
+  await waitFor(
+    "the sweep to end",
+    async () => {
+      const { sweep } = await graphql<{ sweep: { status: string } }>(
+        gateway,
+        "query($id: ID!) { sweep(id: $id) { status } }",
+        { id: sweepId },
+      );
+      return sweep.status === "RUNNING" ? undefined : sweep;
+    },
+    { timeoutMs: 400_000, intervalMs: 1000 },
+  );
+  web = await startWebServer({ graphqlUrl: gateway.url });
+  browser = await launchChromium();
+  page = await (await browser.newContext({ viewport: { width: 1280, height: 900 } })).newPage();
+  await page.goto(`${web.url}/login`);
+  await page.getByLabel("API key").fill(gateway.apiKey);
+  await page.getByRole("button", { name: "Log in" }).click();
+  await page.waitForURL((url) => !url.pathname.startsWith("/login"));
+});
+
+after(async () => {
+  await browser?.close();
+  await web?.stop();
+  if (trainer) await stopTrainers([trainer], 5000);
+  await platform?.cleanup();
+});
+
+test("the runs page links to the sweeps; a sweep's page shows its trials, the early stop, the scatter and the best model", async () => {
+  await page.goto(`${web.url}/runs`);
+  await page.getByRole("link", { name: "Sweeps", exact: true }).first().click();
+  await page.waitForURL(/\/sweeps$/);
+  await page.locator(`[data-sweep-id="${sweepId}"]`).getByRole("link", { name: "web sweep" }).click();
+  await page.waitForURL(new RegExp(`/sweeps/${sweepId}$`));
+  const rows = page.getByTestId("sweep-trials").locator("tbody tr");
+  await rows.first().waitFor();
+  assert.equal(await rows.count(), 2);
+  // The 1e-6 trial ran after the 0.003 one and was stopped at the first rung.
+  const stopped = page.locator('[data-trial="1"]');
+  assert.equal(await stopped.getAttribute("data-stopped"), "true");
+  assert.match((await stopped.textContent()) ?? "", /early stopped at epoch 1/);
+  assert.match((await page.locator('[data-trial="0"]').textContent()) ?? "", /best/);
+  const best = (await page.getByTestId("sweep-best").textContent()) ?? "";
+  assert.match(best, /Best: trial 1 \(learningRate=0\.003\)/);
+  assert.match(best, /child of digits-cnn/);
+  // One dot per trial with a metric: the stopped one keeps the metric it was stopped with.
+  await page.locator('[data-testid="param-scatter"][data-param="learningRate"][data-points="2"]').waitFor();
+  assert.ok((await page.locator('[data-testid="param-scatter"] .recharts-scatter-symbol').count()) >= 2);
+  await screenshot(page, "sweep");
+});
