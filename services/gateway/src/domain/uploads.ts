@@ -1,16 +1,18 @@
 import { randomUUID } from "node:crypto";
 import { uploadArtifactKey } from "@graft/artifacts";
 import { artifacts, ownedRows, type ProjectScope, uploads } from "@graft/db";
-import { and, eq, isNull } from "drizzle-orm";
+import { and, eq, isNull, lt, or } from "drizzle-orm";
 import type { DomainDeps } from "./deps.ts";
 import { NotFoundError } from "./errors.ts";
 import { checkId } from "./ids.ts";
 
 /**
  * Files posted to /uploads: streamed into the store under an id-derived key, later used by
- * exactly one mutation. `use` claims the upload atomically (one UPDATE ... WHERE consumed_at
+ * exactly one mutation. `use` claims the upload atomically (one UPDATE ... WHERE claimed_at
  * IS NULL), so two mutations racing for the same id cannot both get it; the loser reads
- * NOT_FOUND. A mutation that fails gives the upload back, so the caller can fix its input.
+ * NOT_FOUND. A mutation that fails gives the upload back, so the caller can fix its input. A
+ * claim older than `uploadClaimTimeoutMs` is a gateway that died mid-mutation: the upload
+ * may be claimed again.
  */
 export class Uploads {
   constructor(
@@ -47,21 +49,33 @@ export class Uploads {
     fn: (upload: { id: string; bytes: Uint8Array; sha256: string }) => Promise<T>,
   ): Promise<T> {
     const id = checkId("upload", uploadId, field);
+    const claimedAt = new Date();
+    const abandoned = new Date(claimedAt.getTime() - this.deps.options.uploadClaimTimeoutMs);
     const [row] = await this.deps.db
       .update(uploads)
-      .set({ consumedAt: new Date() })
-      .where(and(eq(uploads.id, id), ownedRows(this.scope, uploads.projectId), isNull(uploads.consumedAt)))
+      .set({ claimedAt })
+      .where(
+        and(
+          eq(uploads.id, id),
+          ownedRows(this.scope, uploads.projectId),
+          isNull(uploads.consumedAt),
+          or(isNull(uploads.claimedAt), lt(uploads.claimedAt, abandoned)),
+        ),
+      )
       .returning();
     if (!row) throw new NotFoundError("upload", uploadId, field);
+    // Only this claim's own release: a later claim (after a timeout) keeps the upload.
+    const mine = and(eq(uploads.id, id), eq(uploads.claimedAt, claimedAt));
     let result: T;
     try {
       const bytes = await this.deps.store.get(row.artifactKey);
       if (!bytes) throw new NotFoundError("upload", uploadId, field);
       result = await fn({ id, bytes, sha256: row.sha256 });
     } catch (error) {
-      await this.deps.db.update(uploads).set({ consumedAt: null }).where(eq(uploads.id, id));
+      await this.deps.db.update(uploads).set({ claimedAt: null }).where(mine);
       throw error;
     }
+    await this.deps.db.update(uploads).set({ consumedAt: new Date() }).where(eq(uploads.id, id));
     await this.deps.store.delete(uploadArtifactKey(id)).catch(() => {});
     await this.deps.db.delete(artifacts).where(eq(artifacts.key, uploadArtifactKey(id)));
     return result;

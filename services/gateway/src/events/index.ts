@@ -35,6 +35,8 @@ export interface EventPlaneOptions {
   ingestMaxBatch?: number;
   /** Deliveries after which an event that fails on its own (database up) is dead-lettered. @default 8 */
   deadLetterAfter?: number;
+  /** Refused or dead-lettered events recorded per trainer per 24 h. @default 1000 */
+  maxDropsPerTrainer?: number;
 }
 
 export interface EventPlane {
@@ -71,6 +73,7 @@ export async function startEventPlane(options: EventPlaneOptions): Promise<Event
       jetStream: options.jetStream,
       maxBatch: options.ingestMaxBatch,
       ...(options.deadLetterAfter ? { deadLetterAfter: options.deadLetterAfter } : {}),
+      ...(options.maxDropsPerTrainer ? { maxDropsPerTrainer: options.maxDropsPerTrainer } : {}),
     });
   } catch (error) {
     runFanout.close();
