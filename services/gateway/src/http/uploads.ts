@@ -58,12 +58,31 @@ export async function handleUpload(
     return refuse(req, res, 503, "upload slots cannot be checked right now; try again in 5 s", "5");
   }
   if (!slot) return refuse(req, res, 429, `at most ${options.maxConcurrent} uploads at once per API key`, "1");
+  // The slot is given back before answering, so a client's next upload after this answer
+  // never finds it still taken.
+  let answer: () => void;
+  try {
+    answer = await receive(deps, options, viewer, req, res);
+  } finally {
+    await options.slots.release(slot).catch(() => {}); // else it expires with its lease
+  }
+  answer();
+}
+
+/** Streams the body into the store; returns how to answer. */
+async function receive(
+  deps: DomainDeps,
+  options: UploadOptions,
+  viewer: Viewer,
+  req: IncomingMessage,
+  res: ServerResponse,
+): Promise<() => void> {
   try {
     const body = (req as AsyncIterable<Buffer>)[Symbol.asyncIterator]();
     const first = await body.next();
     // An empty body is refused before anything is stored.
     if (first.done || first.value.byteLength === 0)
-      return sendJson(res, 400, { error: "empty body", code: "BAD_USER_INPUT" });
+      return () => sendJson(res, 400, { error: "empty body", code: "BAD_USER_INPUT" });
     const created = await new Uploads(deps, projectScope(viewer.projectId)).create(
       (async function* () {
         let size = 0;
@@ -75,12 +94,10 @@ export async function handleUpload(
         }
       })(),
     );
-    sendJson(res, 201, created);
+    return () => sendJson(res, 201, created);
   } catch (error) {
-    if (error instanceof BodyTooLargeError) return tooLarge(req, res, options.maxBytes);
+    if (error instanceof BodyTooLargeError) return () => tooLarge(req, res, options.maxBytes);
     throw error;
-  } finally {
-    await options.slots.release(slot).catch(() => {}); // else it expires with its lease
   }
 }
 
