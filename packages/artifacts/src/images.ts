@@ -2,7 +2,7 @@ import { deceptiveTextProblem, MAX_LABEL_LENGTH } from "@graft/contracts";
 import jpeg from "jpeg-js";
 import { PNG } from "pngjs";
 import { InvalidDatasetError } from "./errors.ts";
-import { unzipSafely, type ZipLimits } from "./zip.ts";
+import { unzipSafely, type ZipEntryLayout, type ZipFile, type ZipLimits } from "./zip.ts";
 
 export interface DecodedImage {
   width: number;
@@ -141,7 +141,39 @@ const IMAGE_FILE = /\.(png|jpe?g)$/i;
  */
 export function readImageFolderZip(bytes: Uint8Array, limits: ImageFolderLimits = {}): ImageFolder {
   const files = unzipSafely(bytes, limits);
-  let paths = [...files.keys()];
+  const { prefix, labels, byClass } = layoutImageFolder([...files.keys()], limits);
+  const samples = labels.flatMap((label, index) =>
+    (byClass.get(label) ?? []).map((path) => ({ label: index, path, bytes: files.get(prefix + path) as Uint8Array })),
+  );
+  return { labels, classCounts: labels.map((l) => byClass.get(l)?.length ?? 0), samples };
+}
+
+/**
+ * `readImageFolderZip` for a zip on disk: the same layout checks on the entry names, and
+ * samples that inflate their image only when read, so memory holds one image at a time.
+ */
+export function readImageFolderZipFile(zip: ZipFile, limits: ImageFolderLimits = {}): LazyImageFolder {
+  const byName = new Map(zip.entries.map((e) => [e.name, e]));
+  const { prefix, labels, byClass } = layoutImageFolder([...byName.keys()], limits);
+  const samples = labels.flatMap((label, index) =>
+    (byClass.get(label) ?? []).map((path) => ({
+      label: index,
+      path,
+      read: () => zip.read(byName.get(prefix + path) as ZipEntryLayout),
+    })),
+  );
+  return { labels, classCounts: labels.map((l) => byClass.get(l)?.length ?? 0), samples };
+}
+
+export interface LazyImageFolder {
+  labels: string[];
+  classCounts: number[];
+  samples: { label: number; path: string; read(): Uint8Array }[];
+}
+
+/** Class folders from entry paths: labels sorted, each class's paths sorted, `prefix` the wrapping folder. */
+function layoutImageFolder(allPaths: string[], limits: ImageFolderLimits) {
+  let paths = allPaths;
   const tops = new Set(paths.map((p) => p.split("/")[0]));
   // One wrapping folder (zip of a directory): look inside it.
   const prefix = tops.size === 1 && paths.every((p) => p.split("/").length === 3) ? `${[...tops][0]}/` : "";
@@ -169,13 +201,8 @@ export function readImageFolderZip(bytes: Uint8Array, limits: ImageFolderLimits 
     );
   if (labels.length > (limits.maxClasses ?? 1000)) throw new InvalidDatasetError("too many classes");
   if (paths.length > (limits.maxImages ?? 100_000)) throw new InvalidDatasetError("too many images");
-
-  const samples = labels.flatMap((label, index) =>
-    (byClass.get(label) ?? [])
-      .sort()
-      .map((path) => ({ label: index, path, bytes: files.get(prefix + path) as Uint8Array })),
-  );
-  return { labels, classCounts: labels.map((l) => byClass.get(l)?.length ?? 0), samples };
+  for (const list of byClass.values()) list.sort();
+  return { prefix, labels, byClass };
 }
 
 /**
@@ -183,13 +210,15 @@ export function readImageFolderZip(bytes: Uint8Array, limits: ImageFolderLimits 
  * decodes every image (throws on the first bad one) and reports the largest size seen.
  */
 export function validateImageFolder(
-  folder: ImageFolder,
+  folder: ImageFolder | LazyImageFolder,
   limits: Pick<ImageFolderLimits, "maxTotalPixels"> = {},
 ): { maxWidth: number; maxHeight: number; grey: boolean } {
   const maxTotalPixels = limits.maxTotalPixels ?? 2 ** 29;
   let totalPixels = 0;
+  // A lazy folder inflates each image twice (headers, then decoding): one image in memory at a time.
+  const bytesOf = (sample: (typeof folder.samples)[number]) => ("bytes" in sample ? sample.bytes : sample.read());
   for (const sample of folder.samples) {
-    const { width, height } = checkImageHeader(sample.bytes, sample.path);
+    const { width, height } = checkImageHeader(bytesOf(sample), sample.path);
     totalPixels += width * height;
     if (totalPixels > maxTotalPixels)
       throw new InvalidDatasetError(`the images hold more than ${maxTotalPixels} pixels in all`, undefined, {
@@ -200,7 +229,7 @@ export function validateImageFolder(
   let maxHeight = 0;
   let grey = true;
   for (const sample of folder.samples) {
-    const image = decodeImage(sample.bytes, sample.path);
+    const image = decodeImage(bytesOf(sample), sample.path);
     maxWidth = Math.max(maxWidth, image.width);
     maxHeight = Math.max(maxHeight, image.height);
     if (grey) {

@@ -11,7 +11,9 @@ export {
   decodeImage,
   type ImageFolder,
   type ImageFolderLimits,
+  type LazyImageFolder,
   readImageFolderZip,
+  readImageFolderZipFile,
   validateImageFolder,
 } from "./images.ts";
 export {
@@ -56,4 +58,4 @@ export {
   toTokenSequence,
 } from "./tokenizer.ts";
 export { PAD_TOKEN, UNK_TOKEN, wordTokenizerJson } from "./word-tokenizer.ts";
-export { isZipArchive, unzipSafely, type ZipLimits } from "./zip.ts";
+export { isZipArchive, unzipSafely, type ZipEntryLayout, ZipFile, type ZipLimits } from "./zip.ts";

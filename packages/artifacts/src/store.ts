@@ -14,6 +14,11 @@ export interface ArtifactStore {
    */
   putStream(key: string, chunks: AsyncIterable<Uint8Array>): Promise<{ sizeBytes: number; sha256: string }>;
   get(key: string): Promise<Uint8Array | null>;
+  /**
+   * The object as a stream of its chunks (null when missing), so it can be copied or spooled
+   * without holding it whole. The stream errors when the stored digest does not match.
+   */
+  getStream(key: string): Promise<AsyncIterable<Uint8Array> | null>;
   delete(key: string): Promise<void>;
 }
 
@@ -64,6 +69,15 @@ export async function openArtifactStore(
     async get(key) {
       const blob = await bucket.getBlob(key);
       return blob && new Uint8Array(blob.buffer, blob.byteOffset, blob.byteLength);
+    },
+    async getStream(key) {
+      const result = await bucket.get(key);
+      if (!result) return null;
+      return (async function* () {
+        yield* result.data;
+        const error = await result.error;
+        if (error) throw error;
+      })();
     },
     async delete(key) {
       await bucket.delete(key);

@@ -1,3 +1,5 @@
+import { closeSync, fstatSync, openSync, readSync } from "node:fs";
+import { inflateRawSync } from "node:zlib";
 import { unzipSync } from "fflate";
 import { UnsafeArchiveError } from "./errors.ts";
 
@@ -70,50 +72,196 @@ const EOCD = 0x06054b50;
 const CENTRAL = 0x02014b50;
 const LOCAL = 0x04034b50;
 
+/** One entry as the central directory describes it, with where its data really starts. */
+export interface ZipEntryLayout {
+  name: string;
+  /** 0 stored, 8 deflated. */
+  method: number;
+  compressedSize: number;
+  originalSize: number;
+  dataStart: number;
+}
+
+/** Random access to an archive's bytes: memory or a file. */
+interface ByteSource {
+  size: number;
+  /** Up to `length` bytes at `at` (fewer past the end). */
+  read(at: number, length: number): Uint8Array;
+}
+
+const memorySource = (bytes: Uint8Array): ByteSource => ({
+  size: bytes.byteLength,
+  read: (at, length) => bytes.subarray(at, at + length),
+});
+
+/** Little-endian fields of `bytes`; -1 past its end (a broken archive, never a throw). */
+const fields = (bytes: Uint8Array) => {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  return {
+    u32: (at: number) => (at >= 0 && at + 4 <= bytes.byteLength ? view.getUint32(at, true) : -1),
+    u16: (at: number) => (at >= 0 && at + 2 <= bytes.byteLength ? view.getUint16(at, true) : -1),
+  };
+};
+
+/** Largest central directory read: 20,000 entries of 1 KiB names fit well. */
+const MAX_CENTRAL_DIRECTORY = 64 * 2 ** 20;
+
+function checkLayout(bytes: Uint8Array, maxEntries: number): void {
+  readLayout(memorySource(bytes), maxEntries);
+}
+
 /**
  * Reads the central directory (end record, then every entry) before anything inflates:
  * the entry count against the limit, no Zip64 sizes (Graft's limits fit in 32 bits, and
  * the 64-bit fields would be one more place for sizes to lie), and every entry's local
  * header plus data inside the file and disjoint from every other entry's.
  */
-function checkLayout(bytes: Uint8Array, maxEntries: number): void {
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const u32 = (at: number) => (at + 4 <= bytes.byteLength ? view.getUint32(at, true) : -1);
-  const u16 = (at: number) => (at + 2 <= bytes.byteLength ? view.getUint16(at, true) : -1);
+function readLayout(source: ByteSource, maxEntries: number): ZipEntryLayout[] {
+  const tailStart = Math.max(0, source.size - 22 - 0xffff);
+  const tail = source.read(tailStart, source.size - tailStart);
+  const t = fields(tail);
   let end = -1;
-  for (let at = bytes.byteLength - 22; at >= Math.max(0, bytes.byteLength - 22 - 0xffff); at--) {
-    if (u32(at) === EOCD) {
+  for (let at = tail.byteLength - 22; at >= 0; at--) {
+    if (t.u32(at) === EOCD) {
       end = at;
       break;
     }
   }
   if (end < 0) throw new UnsafeArchiveError("not a readable zip archive: no end of central directory");
-  const count = u16(end + 10);
+  const count = t.u16(end + 10);
   if (count > maxEntries) throw new UnsafeArchiveError(`more than ${maxEntries} entries`, undefined, "ARCHIVE_ENTRIES");
-  let at = u32(end + 16);
-  if (count === 0xffff || at === 0xffffffff) throw new UnsafeArchiveError("Zip64 archives are not supported");
+  const directoryStart = t.u32(end + 16);
+  if (count === 0xffff || directoryStart === 0xffffffff)
+    throw new UnsafeArchiveError("Zip64 archives are not supported");
+  // Up to the end record, whatever size the record declares: entries are parsed until `count`.
+  const directorySize = tailStart + end - directoryStart;
+  if (directorySize > MAX_CENTRAL_DIRECTORY)
+    throw new UnsafeArchiveError("not a readable zip archive: central directory too large");
+  const directory = source.read(directoryStart, Math.max(0, directorySize));
+  const d = fields(directory);
+  const entries: ZipEntryLayout[] = [];
   const spans: [number, number, string][] = [];
+  let at = 0;
   for (let i = 0; i < count; i++) {
-    if (u32(at) !== CENTRAL) throw new UnsafeArchiveError("not a readable zip archive: broken central directory");
-    const compressed = u32(at + 20);
-    const original = u32(at + 24);
-    const nameLength = u16(at + 28);
-    const offset = u32(at + 42);
-    const name = new TextDecoder().decode(bytes.subarray(at + 46, at + 46 + nameLength));
+    if (d.u32(at) !== CENTRAL) throw new UnsafeArchiveError("not a readable zip archive: broken central directory");
+    const method = d.u16(at + 10);
+    const compressed = d.u32(at + 20);
+    const original = d.u32(at + 24);
+    const nameLength = d.u16(at + 28);
+    const offset = d.u32(at + 42);
+    const name = new TextDecoder().decode(directory.subarray(at + 46, at + 46 + nameLength));
     if (compressed === 0xffffffff || original === 0xffffffff || offset === 0xffffffff)
       throw new UnsafeArchiveError("Zip64 archives are not supported", name);
-    if (u32(offset) !== LOCAL) throw new UnsafeArchiveError("entry points outside the archive", name);
-    const dataStart = offset + 30 + u16(offset + 26) + u16(offset + 28);
-    if (dataStart + compressed > bytes.byteLength)
-      throw new UnsafeArchiveError("entry points outside the archive", name);
+    const local = fields(source.read(offset, 30));
+    if (local.u32(0) !== LOCAL) throw new UnsafeArchiveError("entry points outside the archive", name);
+    const dataStart = offset + 30 + local.u16(26) + local.u16(28);
+    if (dataStart + compressed > source.size) throw new UnsafeArchiveError("entry points outside the archive", name);
     spans.push([offset, dataStart + compressed, name]);
-    at += 46 + nameLength + u16(at + 30) + u16(at + 32);
+    entries.push({ name, method, compressedSize: compressed, originalSize: original, dataStart });
+    at += 46 + nameLength + d.u16(at + 30) + d.u16(at + 32);
   }
   spans.sort((a, b) => a[0] - b[0]);
   for (let i = 1; i < spans.length; i++) {
     const [start, , name] = spans[i] as [number, number, string];
     if (start < (spans[i - 1] as [number, number, string])[1])
       throw new UnsafeArchiveError("entries overlap (a zip bomb shape)", name);
+  }
+  return entries;
+}
+
+/**
+ * A zip on disk, read one entry at a time: memory holds the central directory and the entry
+ * being read, never the archive. The same checks as `unzipSafely`, in the same order: the
+ * layout (count, Zip64, bounds, overlaps) and every name before anything inflates, declared
+ * sizes against the limits, then each entry's real inflated size (zlib stops at the entry
+ * limit) and the real total.
+ */
+export class ZipFile {
+  /** Files (no directories, no macOS metadata), in central-directory order. */
+  readonly entries: readonly ZipEntryLayout[];
+  readonly #fd: number;
+  readonly #maxEntry: number;
+  readonly #maxTotal: number;
+  /** Real bytes inflated so far, each entry counted once however often it is read. */
+  #real = 0;
+  readonly #counted = new Set<string>();
+
+  private constructor(fd: number, entries: ZipEntryLayout[], maxEntry: number, maxTotal: number) {
+    this.#fd = fd;
+    this.entries = entries;
+    this.#maxEntry = maxEntry;
+    this.#maxTotal = maxTotal;
+  }
+
+  static open(path: string, limits: ZipLimits = {}): ZipFile {
+    const maxEntries = limits.maxEntries ?? 20_000;
+    const maxTotal = limits.maxTotalBytes ?? 2 ** 30;
+    const maxEntry = limits.maxEntryBytes ?? 256 * 2 ** 20;
+    const fd = openSync(path, "r");
+    try {
+      const size = fstatSync(fd).size;
+      const source: ByteSource = {
+        size,
+        read(at, length) {
+          const buffer = Buffer.alloc(Math.max(0, Math.min(length, size - at)));
+          if (buffer.byteLength > 0) readSync(fd, buffer, 0, buffer.byteLength, at);
+          return new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength);
+        },
+      };
+      const files: ZipEntryLayout[] = [];
+      let declared = 0;
+      for (const entry of readLayout(source, maxEntries)) {
+        checkEntryName(entry.name);
+        if (entry.name.endsWith("/") || isMetadata(entry.name)) continue;
+        // A stored entry is its raw bytes, whatever size it declares.
+        const size = entry.method === 0 ? Math.max(entry.compressedSize, entry.originalSize) : entry.originalSize;
+        declared += size;
+        if (size > maxEntry)
+          throw new UnsafeArchiveError(`entry larger than ${maxEntry} bytes`, entry.name, "ARCHIVE_BYTES");
+        if (declared > maxTotal)
+          throw new UnsafeArchiveError(`more than ${maxTotal} bytes uncompressed`, undefined, "ARCHIVE_BYTES");
+        if (entry.method !== 0 && entry.method !== 8)
+          throw new UnsafeArchiveError(`compression method ${entry.method} is not supported`, entry.name);
+        files.push(entry);
+      }
+      return new ZipFile(fd, files, maxEntry, maxTotal);
+    } catch (error) {
+      closeSync(fd);
+      throw error;
+    }
+  }
+
+  /** The entry's bytes, inflated; refused past the entry or total limit, counting real bytes. */
+  read(entry: ZipEntryLayout): Uint8Array {
+    const raw = Buffer.alloc(entry.compressedSize);
+    if (raw.byteLength > 0) readSync(this.#fd, raw, 0, raw.byteLength, entry.dataStart);
+    let data: Buffer;
+    if (entry.method === 0) data = raw;
+    else {
+      try {
+        data = inflateRawSync(raw, { maxOutputLength: this.#maxEntry });
+      } catch (error) {
+        if ((error as { code?: string }).code === "ERR_BUFFER_TOO_LARGE")
+          throw new UnsafeArchiveError(`entry larger than ${this.#maxEntry} bytes`, entry.name, "ARCHIVE_BYTES");
+        throw new UnsafeArchiveError(
+          `not a readable zip archive: ${error instanceof Error ? error.message : String(error)}`,
+          entry.name,
+        );
+      }
+    }
+    if (data.byteLength > this.#maxEntry)
+      throw new UnsafeArchiveError(`entry larger than ${this.#maxEntry} bytes`, entry.name, "ARCHIVE_BYTES");
+    if (!this.#counted.has(entry.name)) {
+      this.#counted.add(entry.name);
+      this.#real += data.byteLength;
+      if (this.#real > this.#maxTotal)
+        throw new UnsafeArchiveError(`more than ${this.#maxTotal} bytes uncompressed`, undefined, "ARCHIVE_BYTES");
+    }
+    return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+  }
+
+  close(): void {
+    closeSync(this.#fd);
   }
 }
 

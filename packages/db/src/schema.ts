@@ -137,6 +137,11 @@ export const uploads = pgTable("uploads", {
   sha256: text("sha256").notNull(),
   createdAt: createdAt(),
   consumedAt: timestamp("consumed_at", { withTimezone: true }),
+  /**
+   * Set while one mutation holds the upload. A claim older than the gateway's claim timeout
+   * is taken to be a gateway that died mid-mutation, and another mutation may claim it again.
+   */
+  claimedAt: timestamp("claimed_at", { withTimezone: true }),
 });
 
 /** A model's layer as stored: the trainer's record of it plus its position. */
@@ -501,5 +506,30 @@ export const eventDrops = pgTable(
     reason: text("reason").notNull(),
     at: timestamp("at", { withTimezone: true }).notNull().defaultNow(),
   },
-  (t) => [index("event_drops_at_idx").on(t.at)],
+  (t) => [index("event_drops_at_idx").on(t.at), index("event_drops_trainer_at_idx").on(t.trainerId, t.at)],
+);
+
+/**
+ * Per-key request counters shared by every gateway replica (rate-limiter-flexible's
+ * RateLimiterDrizzle layout): `points` used in the window that ends at `expire`.
+ */
+export const rateLimits = pgTable("rate_limits", {
+  key: text("key").primaryKey(),
+  points: integer("points").notNull().default(0),
+  expire: timestamp("expire", { withTimezone: true }),
+});
+
+/**
+ * Slots held by work in flight (uploads streaming) on any gateway replica, counted per
+ * `holder` (e.g. `upload:<api key id>`). A slot expires on its own, so a replica that dies
+ * mid-upload frees it after the lease.
+ */
+export const workLeases = pgTable(
+  "work_leases",
+  {
+    id: uuid("id").primaryKey().defaultRandom(),
+    holder: text("holder").notNull(),
+    expiresAt: timestamp("expires_at", { withTimezone: true }).notNull(),
+  },
+  (t) => [index("work_leases_holder_idx").on(t.holder, t.expiresAt)],
 );

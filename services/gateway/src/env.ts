@@ -38,8 +38,20 @@ export const envSchema = z.object({
     .default(256 * 2 ** 20),
   /** Uploads one API key may stream at once. @default 2 */
   GRAFT_MAX_CONCURRENT_UPLOADS: z.coerce.number().int().positive().default(2),
-  /** GraphQL operations and uploads per API key per minute (per gateway process). @default 1200 */
+  /** GraphQL operations and uploads per API key per minute, over every gateway replica. @default 1200 */
   GRAFT_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().positive().default(1200),
+  /** Time a client has to send its request headers (408 past it). @default 10000 */
+  GRAFT_HEADERS_TIMEOUT_MS: z.coerce.number().int().min(1000).max(300_000).default(10_000),
+  /** Live graphql-ws operations (subscriptions) one socket may hold. @default 25 */
+  GRAFT_MAX_OPERATIONS_PER_SOCKET: z.coerce.number().int().positive().max(10_000).default(25),
+  /** A claimed upload whose mutation has not ended after this long is free again (its gateway died). @default 900000 */
+  GRAFT_UPLOAD_CLAIM_TIMEOUT_MS: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(15 * 60_000),
+  /** Refused or dead-lettered events recorded per trainer per day; more are counted in the log only. @default 1000 */
+  GRAFT_MAX_EVENT_DROPS_PER_TRAINER: z.coerce.number().int().positive().default(1000),
   /** Answer introspection (__schema, __type). @default false */
   GRAFT_INTROSPECTION: bool,
   GRAFT_TRAINER_OFFLINE_AFTER_MS: z.coerce.number().int().positive().optional(),

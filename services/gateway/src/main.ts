@@ -54,6 +54,10 @@ try {
     maxConcurrentUploads: env.GRAFT_MAX_CONCURRENT_UPLOADS,
     requestRate: { requests: env.GRAFT_RATE_LIMIT_PER_MINUTE, windowMs: 60_000 },
     introspection: env.GRAFT_INTROSPECTION,
+    headersTimeoutMs: env.GRAFT_HEADERS_TIMEOUT_MS,
+    maxOperationsPerSocket: env.GRAFT_MAX_OPERATIONS_PER_SOCKET,
+    uploadClaimTimeoutMs: env.GRAFT_UPLOAD_CLAIM_TIMEOUT_MS,
+    maxEventDropsPerTrainer: env.GRAFT_MAX_EVENT_DROPS_PER_TRAINER,
     ...(env.GRAFT_ALLOWED_HOSTS ? { allowedHosts: env.GRAFT_ALLOWED_HOSTS } : {}),
     apiKeyCacheTtlMs: env.GRAFT_API_KEY_CACHE_MS,
     sessionPolicy: {

@@ -35,6 +35,7 @@ import { handleGraphQL, sendJson } from "./http/apollo-node.ts";
 import { HostAllowList, refuseForeignHost } from "./http/host-guard.ts";
 import { handleTrainerArtifact } from "./http/trainer-artifacts.ts";
 import { handleUpload } from "./http/uploads.ts";
+import { WorkLeases } from "./http/work-leases.ts";
 import { TrainerPlane } from "./trainer-plane/trainer-plane.ts";
 
 export interface GatewayConfig {
@@ -88,10 +89,14 @@ export interface GatewayConfig {
   fetchTimeoutMs?: number;
   /** Largest POST /uploads body. @default 256 MiB */
   maxUploadBytes?: number;
-  /** Uploads one API key may stream at once. @default 2 */
+  /** Uploads one API key may stream at once, over every replica sharing the database. @default 2 */
   maxConcurrentUploads?: number;
-  /** GraphQL operations and uploads per API key. @default 1200 per minute */
+  /** A claimed upload whose mutation has not ended after this long may be claimed again. @default 15 min */
+  uploadClaimTimeoutMs?: number;
+  /** GraphQL operations and uploads per API key, over every replica sharing the database. @default 1200 per minute */
   requestRate?: RequestRate;
+  /** Refused or dead-lettered run events recorded per trainer per 24 h (event_drops). @default 1000 */
+  maxEventDropsPerTrainer?: number;
   /** Answer __schema / __type queries (GRAFT_INTROSPECTION). @default false */
   introspection?: boolean;
   /** Token, depth and list-cost limits of GraphQL operations. @default DEFAULT_OPERATION_LIMITS */
@@ -179,6 +184,7 @@ export async function startGateway(config: GatewayConfig): Promise<Gateway> {
       verifyClaim: (event) => trainerPlane.verifyClaim(event),
       log,
       trainerOfflineAfterMs: config.trainerOfflineAfterMs,
+      maxDropsPerTrainer: config.maxEventDropsPerTrainer,
       jetStream: { storage },
     });
     cleanups.push(["event plane", () => events.stop()]);
@@ -199,8 +205,9 @@ export async function startGateway(config: GatewayConfig): Promise<Gateway> {
         allowPrivateUrls: config.allowPrivateUrls ?? false,
         maxFetchBytes: 512 * 2 ** 20,
         fetchTimeoutMs: config.fetchTimeoutMs ?? 60_000,
+        uploadClaimTimeoutMs: config.uploadClaimTimeoutMs ?? 15 * 60_000,
       },
-      guesses: new GuessLimiter(config.joinTokenGuesses),
+      guesses: new GuessLimiter(db, config.joinTokenGuesses),
       sessionPolicy: { ...DEFAULT_SESSION_POLICY, ...config.sessionPolicy },
       keyCache,
     };
@@ -228,7 +235,9 @@ export async function startGateway(config: GatewayConfig): Promise<Gateway> {
       introspection: config.introspection ?? false,
     };
     const armor = createArmor(limits);
-    const requestLimiter = new RequestLimiter(config.requestRate);
+    const requestLimiter = new RequestLimiter(db, config.requestRate, log);
+    // An upload lasts at most the server's request timeout (Node's 5 min); the lease outlives it.
+    const uploadSlots = new WorkLeases(db, "upload", 10 * 60_000);
     // A client dribbling its request headers is cut off (408) after headersTimeoutMs, checked
     // every second; Node's defaults (60 s, checked every 30 s) let one hold a socket 90 s.
     const httpServer = createServer({
@@ -321,6 +330,7 @@ export async function startGateway(config: GatewayConfig): Promise<Gateway> {
             maxBytes: config.maxUploadBytes ?? 256 * 2 ** 20,
             maxConcurrent: config.maxConcurrentUploads ?? 2,
             requestLimiter,
+            slots: uploadSlots,
           },
           req,
           res,

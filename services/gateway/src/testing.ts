@@ -4,6 +4,7 @@
  * outside this package. Not for production code.
  */
 
+export { parseOffThread } from "./domain/parse-off-thread.ts";
 export { type StudyRunResult, studyResults } from "./domain/study-cells.ts";
 export { type GainArms, type GainEpoch, transferGain } from "./domain/transfer-gain.ts";
 export {

@@ -1,4 +1,5 @@
-import { RateLimiterMemory } from "rate-limiter-flexible";
+import { type Db, rateLimits } from "@graft/db";
+import { RateLimiterDrizzle } from "rate-limiter-flexible";
 import { TooManyAttemptsError } from "../domain/errors.ts";
 
 export interface GuessLimit {
@@ -12,13 +13,20 @@ export interface GuessLimit {
  * Counts failed guesses of a secret (join tokens) per client address; once an address has
  * used up its failures, every further attempt from it is refused until the window ends,
  * before the secret is even looked at. Successes cost nothing, so a trainer fleet
- * re-registering is never slowed down. Per gateway process: replicas each count their own.
+ * re-registering is never slowed down. The counts live in the database every gateway replica
+ * shares (`rate_limits`), so guessing through several replicas buys no more attempts.
  */
 export class GuessLimiter {
-  readonly #limiter: RateLimiterMemory;
+  readonly #limiter: RateLimiterDrizzle;
 
-  constructor(limit: GuessLimit = { failures: 20, windowMs: 60_000 }) {
-    this.#limiter = new RateLimiterMemory({ points: limit.failures, duration: Math.max(1, limit.windowMs / 1000) });
+  constructor(db: Db, limit: GuessLimit = { failures: 20, windowMs: 60_000 }) {
+    this.#limiter = new RateLimiterDrizzle({
+      storeClient: db,
+      schema: rateLimits,
+      keyPrefix: "join-guesses",
+      points: limit.failures,
+      duration: Math.max(1, limit.windowMs / 1000),
+    });
   }
 
   /** Throws TooManyAttemptsError while `address` has no failed attempts left. */

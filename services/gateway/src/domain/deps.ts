@@ -37,6 +37,8 @@ export interface DomainOptions {
   maxFetchBytes: number;
   /** Time limit of a whole model download. */
   fetchTimeoutMs: number;
+  /** A claimed upload whose mutation has not ended after this long is free again (its gateway died). */
+  uploadClaimTimeoutMs: number;
 }
 
 /** Everything the domain touches, passed explicitly. */

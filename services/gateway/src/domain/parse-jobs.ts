@@ -5,16 +5,22 @@ import {
   type ParsedModel,
   parseModelFiles,
   readImageFolderZip,
+  readImageFolderZipFile,
   UnsafeArchiveError,
   unzipSafely,
   validateImageFolder,
+  type ZipEntryLayout,
+  ZipFile,
 } from "@graft/artifacts";
 import type { LimitCode } from "@graft/contracts";
 
 /** CPU-heavy parsing the gateway runs off its event loop (parse-off-thread.ts). */
 export type ParseJob =
   | { kind: "image-folder"; bytes: Uint8Array }
+  /** A zip on disk (a spooled upload), read one entry at a time. */
+  | { kind: "image-folder-file"; path: string }
   | { kind: "model-zip"; bytes: Uint8Array }
+  | { kind: "model-zip-file"; path: string }
   | { kind: "model-files"; files: Map<string, Uint8Array> };
 
 export interface ImageFolderSummary {
@@ -24,7 +30,9 @@ export interface ImageFolderSummary {
   sampleShape: number[];
 }
 
-export type ParseResult<J extends ParseJob> = J extends { kind: "image-folder" } ? ImageFolderSummary : ParsedModel;
+export type ParseResult<J extends ParseJob> = J extends { kind: "image-folder" | "image-folder-file" }
+  ? ImageFolderSummary
+  : ParsedModel;
 
 export function runParseJob(job: ParseJob): ImageFolderSummary | ParsedModel {
   switch (job.kind) {
@@ -38,21 +46,50 @@ export function runParseJob(job: ParseJob): ImageFolderSummary | ParsedModel {
         sampleShape: [shape.maxHeight, shape.maxWidth, shape.grey ? 1 : 3],
       };
     }
+    case "image-folder-file":
+      return withZipFile(job.path, (zip) => {
+        const folder = readImageFolderZipFile(zip);
+        const shape = validateImageFolder(folder);
+        return {
+          labels: folder.labels,
+          classCounts: folder.classCounts,
+          sampleCount: folder.samples.length,
+          sampleShape: [shape.maxHeight, shape.maxWidth, shape.grey ? 1 : 3],
+        };
+      });
     case "model-zip":
       return parseModelFiles(modelFilesOfZip(unzipSafely(job.bytes)));
+    case "model-zip-file":
+      return withZipFile(job.path, (zip) => {
+        const byName = new Map(zip.entries.map((e) => [e.name, e]));
+        // Only model.json's folder is inflated; the rest of the archive is never read.
+        const wanted = modelFilesOfZip(new Map([...byName.keys()].map((name) => [name, name])));
+        return parseModelFiles(
+          new Map([...wanted].map(([file, name]) => [file, zip.read(byName.get(name) as ZipEntryLayout)])),
+        );
+      });
     case "model-files":
       return parseModelFiles(job.files);
   }
 }
 
+function withZipFile<T>(path: string, use: (zip: ZipFile) => T): T {
+  const zip = ZipFile.open(path);
+  try {
+    return use(zip);
+  } finally {
+    zip.close();
+  }
+}
+
 /** model.json and its shards: the shallowest model.json in the zip and the files beside it. */
-function modelFilesOfZip(entries: Map<string, Uint8Array>): Map<string, Uint8Array> {
+function modelFilesOfZip<V>(entries: Map<string, V>): Map<string, V> {
   const jsonPath = [...entries.keys()]
     .filter((p) => p === "model.json" || p.endsWith("/model.json"))
     .sort((a, b) => a.length - b.length)[0];
   if (jsonPath === undefined) throw new InvalidModelError("the zip holds no model.json");
   const dir = jsonPath.slice(0, jsonPath.length - "model.json".length);
-  const files = new Map<string, Uint8Array>();
+  const files = new Map<string, V>();
   for (const [path, bytes] of entries) {
     if (path.startsWith(dir) && !path.slice(dir.length).includes("/")) files.set(path.slice(dir.length), bytes);
   }

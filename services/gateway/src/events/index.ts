@@ -57,6 +57,8 @@ export interface EventPlaneOptions {
   deadLetterAfter?: number;
   /** Also told of every stored batch, after commit (the sweep scheduler judges rungs and fills slots). */
   onStored?: (updates: RunUpdate[]) => void;
+  /** Refused or dead-lettered events recorded per trainer per 24 h. @default 1000 */
+  maxDropsPerTrainer?: number;
 }
 
 export interface EventPlane {
@@ -105,6 +107,7 @@ export async function startEventPlane(options: EventPlaneOptions): Promise<Event
       jetStream: options.jetStream,
       maxBatch: options.ingestMaxBatch,
       ...(options.deadLetterAfter ? { deadLetterAfter: options.deadLetterAfter } : {}),
+      ...(options.maxDropsPerTrainer ? { maxDropsPerTrainer: options.maxDropsPerTrainer } : {}),
     });
   } catch (error) {
     runFanout.close();

@@ -230,6 +230,28 @@ describeEachDriver((driver) => {
     }
   });
 
+  test("a trainer flooding refused events fills event_drops only up to its cap; another trainer still gets recorded", async () => {
+    const h = await setup(driver);
+    try {
+      const s = await seedRun(h.db);
+      await h.startPlane({ maxDropsPerTrainer: 4 });
+      for (let i = 0; i < 12; i++) await h.publishRaw(s.runId, new TextEncoder().encode(`{flood ${i}`), "t-flood");
+      await h.publishRaw(s.runId, new TextEncoder().encode("{other"), "t-other");
+      await waitFor("the consumer to drain", () => drained(h));
+      const drops = await h.db.select().from(eventDrops);
+      const from = (trainer: string) => drops.filter((d) => d.trainerId === trainer).length;
+      assert.equal(from("t-flood"), 4, "at most maxDropsPerTrainer rows for the flooding trainer");
+      assert.equal(from("t-other"), 1, "another trainer's drop is still recorded");
+      assert.ok(
+        h.logs.some((l) => /trainer t-flood is past 4 recorded drops a day/.test(l)),
+        h.logs.join("\n"),
+      );
+      assert.equal(await epochCount(h, s.runId), 0, "no run changed");
+    } finally {
+      await h.cleanup();
+    }
+  });
+
   test("an event for an unknown run is dropped without touching the database", async () => {
     const h = await setup(driver);
     try {

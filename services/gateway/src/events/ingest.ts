@@ -34,8 +34,16 @@ export interface IngestOptions {
   onStored: (updates: RunUpdate[]) => void;
   /** Largest number of events written in one transaction. @default 1000 */
   maxBatch?: number;
+  /**
+   * Refused or dead-lettered events recorded per trainer per 24 h; past it they are only
+   * counted in the log, so a hostile trainer cannot fill the database. @default 1000
+   */
+  maxDropsPerTrainer?: number;
   jetStream?: JetStreamOptions;
 }
+
+/** The window `maxDropsPerTrainer` counts over. */
+const DROPS_WINDOW = "24 hours";
 
 export interface Ingest {
   stop(): Promise<void>;
@@ -61,19 +69,29 @@ export async function startIngest(options: IngestOptions): Promise<Ingest> {
   const maxBatch = options.maxBatch ?? 1000;
   const deadLetterAfter = options.deadLetterAfter ?? 8;
 
-  /** Records an event that changes nothing, so an operator sees it (Query.eventDrops). */
+  const maxDrops = options.maxDropsPerTrainer ?? 1000;
+  let unrecorded = 0;
+  /**
+   * Records an event that changes nothing, so an operator sees it (Query.eventDrops): at most
+   * `maxDrops` per sending trainer per window, checked in the same statement as the insert.
+   * Replicas inserting at the same instant may pass the cap by a batch each, never more.
+   */
   const recordDrop = async (msg: JsMsg, kind: "REFUSED" | "DEAD_LETTER", reason: string, event?: RunEvent) => {
     const raw = event ?? (safeJson(msg.data) as Partial<RunEvent> | undefined);
     const text = (v: unknown) => (typeof v === "string" ? v.slice(0, 200) : null);
-    await db.insert(eventDrops).values({
-      kind,
-      subject: msg.subject.slice(0, 300),
-      runId: text(raw?.runId),
-      trainerId: idsFromEventsSubject(msg.subject)?.trainerId ?? null,
-      eventType: text(raw?.type),
-      attempt: typeof raw?.attempt === "number" && Number.isInteger(raw.attempt) ? raw.attempt : null,
-      reason: reason.slice(0, 2_000),
-    });
+    const trainerId = idsFromEventsSubject(msg.subject)?.trainerId ?? null;
+    const attempt = typeof raw?.attempt === "number" && Number.isInteger(raw.attempt) ? raw.attempt : null;
+    const inserted = await db.execute(sql`
+      insert into ${eventDrops} (kind, subject, run_id, trainer_id, event_type, attempt, reason)
+      select ${kind}, ${msg.subject.slice(0, 300)}, ${text(raw?.runId)}, ${trainerId}, ${text(raw?.type)},
+             ${attempt}::integer, ${reason.slice(0, 2_000)}
+      where (select count(*) from ${eventDrops}
+             where trainer_id is not distinct from ${trainerId}::text
+               and at > now() - ${DROPS_WINDOW}::interval) < ${maxDrops}
+      returning id`);
+    if (rowCount(inserted) === 0 && ++unrecorded % 1000 === 1) {
+      log(`ingest: trainer ${trainerId} is past ${maxDrops} recorded drops a day; ${unrecorded} more not recorded`);
+    }
   };
   const refuse = async (msg: JsMsg, reason: string, event?: RunEvent) => {
     log(`ingest: refused message ${msg.seq} on ${msg.subject}: ${reason}`);
@@ -311,6 +329,12 @@ const VERIFIED_CLAIMS_KEPT = 10_000;
 
 /** Longest a batch waits for more of a burst to arrive. */
 const GATHER_MAX_MS = 20;
+
+/** Rows a RETURNING statement gave back, whichever driver ran it. */
+function rowCount(result: unknown): number {
+  const rows = (result as { rows?: unknown[] }).rows ?? (Array.isArray(result) ? result : []);
+  return rows.length;
+}
 
 function safeJson(data: Uint8Array): unknown {
   try {

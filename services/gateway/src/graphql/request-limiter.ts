@@ -1,7 +1,8 @@
 import type { ApolloServerPlugin } from "@apollo/server";
 import { HeaderMap } from "@apollo/server";
+import { type Db, rateLimits } from "@graft/db";
 import { GraphQLError } from "graphql";
-import { RateLimiterMemory, RateLimiterRes } from "rate-limiter-flexible";
+import { RateLimiterDrizzle, RateLimiterRes } from "rate-limiter-flexible";
 import type { Viewer } from "../auth/authenticate.ts";
 import type { GraphQLContext } from "./context.ts";
 
@@ -14,36 +15,62 @@ export interface RequestRate {
 
 export const DEFAULT_REQUEST_RATE: RequestRate = { requests: 1200, windowMs: 60_000 };
 
+/** Retry-After when the shared counters cannot be reached. */
+const STORE_DOWN_RETRY_SECONDS = 5;
+
 /**
  * Requests per API key (a dashboard session counts as its key), so one client cannot take
- * the whole gateway. In-process counters: each gateway replica counts its own, so the
- * effective limit behind a load balancer is this times the replica count.
+ * the whole gateway. The counters live in the database every replica shares (one atomic
+ * upsert per request, `rate_limits`), so the limit holds for the deployment, not per
+ * process. Without the database the gateway could not authenticate the request either, so
+ * it fails closed: 503 with Retry-After, never an uncounted request.
  */
 export class RequestLimiter {
-  readonly #limiter: RateLimiterMemory;
+  readonly #limiter: RateLimiterDrizzle;
 
-  constructor(rate: RequestRate = DEFAULT_REQUEST_RATE) {
-    this.#limiter = new RateLimiterMemory({ points: rate.requests, duration: Math.max(1, rate.windowMs / 1000) });
+  constructor(
+    db: Db,
+    rate: RequestRate = DEFAULT_REQUEST_RATE,
+    private readonly log: (line: string) => void = () => {},
+  ) {
+    this.#limiter = new RateLimiterDrizzle({
+      storeClient: db,
+      schema: rateLimits,
+      keyPrefix: "requests",
+      points: rate.requests,
+      duration: Math.max(1, rate.windowMs / 1000),
+    });
   }
 
-  /** Counts one request; a RATE_LIMITED error (HTTP 429 with Retry-After) once the key has none left. */
+  /**
+   * Counts one request; a RATE_LIMITED error (HTTP 429 with Retry-After) once the key has none
+   * left, or (HTTP 503) while the shared counters are unreachable.
+   */
   async take(viewer: Pick<Viewer, "apiKeyId">): Promise<GraphQLError | null> {
     try {
       await this.#limiter.consume(viewer.apiKeyId);
       return null;
     } catch (error) {
-      if (!(error instanceof RateLimiterRes)) throw error;
-      return rateLimited(Math.max(1, Math.ceil(error.msBeforeNext / 1000)));
+      if (error instanceof RateLimiterRes) {
+        const seconds = Math.max(1, Math.ceil(error.msBeforeNext / 1000));
+        return rateLimited(`too many requests for this API key; try again in ${seconds} s`, seconds, 429);
+      }
+      this.log(`rate limit: the shared counters are unreachable, refusing: ${String(error)}`);
+      return rateLimited(
+        `request limits cannot be checked right now; try again in ${STORE_DOWN_RETRY_SECONDS} s`,
+        STORE_DOWN_RETRY_SECONDS,
+        503,
+      );
     }
   }
 }
 
-function rateLimited(retryAfterSeconds: number): GraphQLError {
-  return new GraphQLError(`too many requests for this API key; try again in ${retryAfterSeconds} s`, {
+function rateLimited(message: string, retryAfterSeconds: number, status: 429 | 503): GraphQLError {
+  return new GraphQLError(message, {
     extensions: {
       code: "RATE_LIMITED",
       retryAfter: retryAfterSeconds,
-      http: { status: 429, headers: new HeaderMap([["retry-after", String(retryAfterSeconds)]]) },
+      http: { status, headers: new HeaderMap([["retry-after", String(retryAfterSeconds)]]) },
     },
   });
 }

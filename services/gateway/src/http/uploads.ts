@@ -6,16 +6,16 @@ import { UnauthenticatedError } from "../domain/errors.ts";
 import { Uploads } from "../domain/uploads.ts";
 import type { RequestLimiter } from "../graphql/request-limiter.ts";
 import { BodyTooLargeError, discardRest, sendJson } from "./apollo-node.ts";
+import type { WorkLeases } from "./work-leases.ts";
 
 export interface UploadOptions {
   maxBytes: number;
-  /** Uploads one API key may stream at once. */
+  /** Uploads one API key may stream at once, over every gateway replica. */
   maxConcurrent: number;
   requestLimiter: RequestLimiter;
+  /** The shared upload slots (`work_leases`). */
+  slots: WorkLeases;
 }
-
-/** Uploads in flight per API key, in this process. */
-const inFlight = new Map<string, number>();
 
 /**
  * POST /uploads: the raw body (a zip, CSV or JSONL) streams into the artifact store under an
@@ -46,23 +46,43 @@ export async function handleUpload(
   const declared = Number(req.headers["content-length"] ?? 0);
   if (declared > options.maxBytes) return tooLarge(req, res, options.maxBytes);
   const limited = await options.requestLimiter.take(viewer);
-  const busy = inFlight.get(viewer.apiKeyId) ?? 0;
-  if (limited || busy >= options.maxConcurrent) {
-    const retryAfter = limited ? String(limited.extensions.retryAfter) : "1";
-    discardRest(req, res);
-    res.setHeader("retry-after", retryAfter);
-    return sendJson(res, 429, {
-      error: limited ? limited.message : `at most ${options.maxConcurrent} uploads at once per API key`,
-      code: "RATE_LIMITED",
-    });
+  if (limited) {
+    const http = limited.extensions.http as { status?: number } | undefined;
+    return refuse(req, res, http?.status ?? 429, limited.message, String(limited.extensions.retryAfter));
   }
-  inFlight.set(viewer.apiKeyId, busy + 1);
+  let slot: string | null;
+  try {
+    slot = await options.slots.acquire(viewer.apiKeyId, options.maxConcurrent);
+  } catch {
+    // The shared slots are in the database: without it nothing could be stored anyway.
+    return refuse(req, res, 503, "upload slots cannot be checked right now; try again in 5 s", "5");
+  }
+  if (!slot) return refuse(req, res, 429, `at most ${options.maxConcurrent} uploads at once per API key`, "1");
+  // The slot is given back before answering, so a client's next upload after this answer
+  // never finds it still taken.
+  let answer: () => void;
+  try {
+    answer = await receive(deps, options, viewer, req, res);
+  } finally {
+    await options.slots.release(slot).catch(() => {}); // else it expires with its lease
+  }
+  answer();
+}
+
+/** Streams the body into the store; returns how to answer. */
+async function receive(
+  deps: DomainDeps,
+  options: UploadOptions,
+  viewer: Viewer,
+  req: IncomingMessage,
+  res: ServerResponse,
+): Promise<() => void> {
   try {
     const body = (req as AsyncIterable<Buffer>)[Symbol.asyncIterator]();
     const first = await body.next();
     // An empty body is refused before anything is stored.
     if (first.done || first.value.byteLength === 0)
-      return sendJson(res, 400, { error: "empty body", code: "BAD_USER_INPUT" });
+      return () => sendJson(res, 400, { error: "empty body", code: "BAD_USER_INPUT" });
     const created = await new Uploads(deps, projectScope(viewer.projectId)).create(
       (async function* () {
         let size = 0;
@@ -74,15 +94,17 @@ export async function handleUpload(
         }
       })(),
     );
-    sendJson(res, 201, created);
+    return () => sendJson(res, 201, created);
   } catch (error) {
-    if (error instanceof BodyTooLargeError) return tooLarge(req, res, options.maxBytes);
+    if (error instanceof BodyTooLargeError) return () => tooLarge(req, res, options.maxBytes);
     throw error;
-  } finally {
-    const left = (inFlight.get(viewer.apiKeyId) ?? 1) - 1;
-    if (left > 0) inFlight.set(viewer.apiKeyId, left);
-    else inFlight.delete(viewer.apiKeyId);
   }
+}
+
+function refuse(req: IncomingMessage, res: ServerResponse, status: number, error: string, retryAfter: string) {
+  discardRest(req, res);
+  res.setHeader("retry-after", retryAfter);
+  sendJson(res, status, { error, code: "RATE_LIMITED" });
 }
 
 function tooLarge(req: IncomingMessage, res: ServerResponse, limit: number) {

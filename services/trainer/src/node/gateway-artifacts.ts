@@ -96,6 +96,16 @@ export function gatewayArtifactStore(
       if (response.status === 404) return null;
       return new Uint8Array(await response.arrayBuffer());
     },
+    // Trainers read whole artifacts (models, datasets) anyway; one chunk.
+    async getStream(key) {
+      const bytes = await this.get(key);
+      return (
+        bytes &&
+        (async function* () {
+          yield bytes;
+        })()
+      );
+    },
     async delete(key) {
       await request("DELETE", key);
     },

@@ -1,4 +1,6 @@
 import { randomUUID } from "node:crypto";
+import { createReadStream } from "node:fs";
+import { open, readFile } from "node:fs/promises";
 import {
   datasetArtifactKey,
   encodeTextDatasetJsonl,
@@ -23,10 +25,10 @@ export interface CreateDatasetInput {
   uploadId: string;
 }
 
-/** What an upload turns into: the bytes to store under `key` and the row's describing fields. */
+/** What an upload turns into: the bytes (or the spooled file) to store under `key` and the row's describing fields. */
 interface DatasetContent {
   key: string;
-  bytes: Uint8Array;
+  data: { bytes: Uint8Array } | { file: string };
   fields: Pick<
     typeof datasets.$inferInsert,
     "task" | "labels" | "classCounts" | "sampleCount" | "sampleShape" | "sampleTexts"
@@ -46,15 +48,15 @@ export class DatasetCommands {
   async create(input: CreateDatasetInput): Promise<DatasetRow> {
     const name = checkName(input.name, "input.name");
     return await new Uploads(this.deps, this.scope).use(input.uploadId, "input.uploadId", (upload) =>
-      this.fromUpload(name, upload.bytes),
+      this.fromUpload(name, upload.file),
     );
   }
 
-  private async fromUpload(name: string, bytes: Uint8Array): Promise<DatasetRow> {
+  private async fromUpload(name: string, file: string): Promise<DatasetRow> {
     const id = randomUUID();
     let content: DatasetContent;
     try {
-      content = isZipArchive(bytes) ? await imageDataset(id, bytes) : textDataset(id, bytes);
+      content = (await startsLikeZip(file)) ? await imageDataset(id, file) : textDataset(id, await readFile(file));
     } catch (error) {
       if (error instanceof InvalidDatasetError || error instanceof UnsafeArchiveError) {
         throw new BadUserInputError("input.uploadId", error.message, undefined, { cause: error, limit: error.limit });
@@ -62,7 +64,11 @@ export class DatasetCommands {
       throw error;
     }
     const { key } = content;
-    const { sizeBytes, sha256 } = await this.deps.store.put(key, content.bytes);
+    // A zip is copied from its spooled file chunk by chunk, never read whole.
+    const { sizeBytes, sha256 } =
+      "file" in content.data
+        ? await this.deps.store.putStream(key, createReadStream(content.data.file))
+        : await this.deps.store.put(key, content.data.bytes);
     try {
       const row = await this.deps.db.transaction(async (tx) => {
         const [latest] = await tx
@@ -93,12 +99,26 @@ export class DatasetCommands {
   }
 }
 
-/** Every image is decoded to check it: in a worker, so the gateway keeps answering meanwhile. */
-async function imageDataset(id: string, bytes: Uint8Array): Promise<DatasetContent> {
-  const folder = await parseOffThread({ kind: "image-folder", bytes });
+/** The first bytes of a zip (isZipArchive), read from the file alone. */
+async function startsLikeZip(file: string): Promise<boolean> {
+  const handle = await open(file, "r");
+  try {
+    const { buffer, bytesRead } = await handle.read(new Uint8Array(4), 0, 4, 0);
+    return isZipArchive(buffer.subarray(0, bytesRead));
+  } finally {
+    await handle.close();
+  }
+}
+
+/**
+ * Every image is decoded to check it: in a worker, so the gateway keeps answering meanwhile,
+ * one entry at a time from the spooled file, so memory holds one image, not the archive.
+ */
+async function imageDataset(id: string, file: string): Promise<DatasetContent> {
+  const folder = await parseOffThread({ kind: "image-folder-file", path: file });
   return {
     key: datasetArtifactKey(id),
-    bytes,
+    data: { file },
     fields: { task: "image-classification", ...folder, sampleTexts: null },
   };
 }
@@ -108,7 +128,7 @@ function textDataset(id: string, bytes: Uint8Array): DatasetContent {
   const dataset = readTextDataset(bytes);
   return {
     key: textDatasetArtifactKey(id),
-    bytes: encodeTextDatasetJsonl(dataset),
+    data: { bytes: encodeTextDatasetJsonl(dataset) },
     fields: {
       task: "text-classification",
       labels: dataset.labels,

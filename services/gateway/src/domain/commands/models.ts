@@ -56,7 +56,7 @@ export class ModelCommands {
     if (input.uploadId) {
       return await new Uploads(this.deps, this.scope).use(input.uploadId, "input.uploadId", (upload) =>
         this.store(input, { name, task, field, uploadId: upload.id }, () =>
-          parseOffThread({ kind: "model-zip", bytes: upload.bytes }),
+          parseOffThread({ kind: "model-zip-file", path: upload.file }),
         ),
       );
     }
