@@ -17,6 +17,8 @@ export {
 export {
   checkpointKey,
   datasetArtifactKey,
+  epochCheckpointKey,
+  forkSeedKey,
   modelArtifactKey,
   textDatasetArtifactKey,
   uploadArtifactKey,

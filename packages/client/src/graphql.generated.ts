@@ -314,6 +314,11 @@ export type StartFineTuneInput = {
    * itself what the control would be.
    */
   controls?: Array<ControlKind> | null | undefined;
+  /**
+   * Keep the checkpoints of the last K epochs (0-20) after the run, so it can be forked at
+   * one of them (forkRun). Each is the child's weights and optimizer state.
+   */
+  keepCheckpoints?: number | null | undefined;
 };
 
 /** A study's FINE_TUNE arm, as in StartFineTuneInput; the control arms derive from it. */

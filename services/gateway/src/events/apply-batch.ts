@@ -1,5 +1,5 @@
 import { modelArtifactKey } from "@graft/artifacts";
-import { type EpochRecord, isUuid, type RunEvent, type RunUpdate } from "@graft/contracts";
+import { type EpochRecord, type Initialization, isUuid, type RunEvent, type RunUpdate } from "@graft/contracts";
 import { artifacts, type Db, models, rowsOf, runAttempts, runEpochs, runs, trainers } from "@graft/db";
 import { eq, getTableColumns, inArray, sql } from "drizzle-orm";
 import { toLayerRows } from "./lineage.ts";
@@ -31,6 +31,8 @@ interface RunMeta {
   datasetId: string;
   outputModelId: string;
   outputModelCreated: boolean;
+  /** How the run's training started (hyperparameters.initialization); the child's lineage says so. */
+  initialization: Initialization;
 }
 
 /**
@@ -146,6 +148,10 @@ async function loadRuns(tx: Tx, runIds: string[]) {
       datasetId: r.datasetId,
       outputModelId: r.outputModelId,
       outputModelCreated: r.outputModelCreated,
+      initialization:
+        (r.hyperparameters as { initialization?: Initialization }).initialization === "SCRATCH"
+          ? "SCRATCH"
+          : "PRETRAINED",
     });
   }
   return { contexts, metas };
@@ -302,11 +308,17 @@ async function createChildModel(
   const out = event.outputModel;
   const artifactKey = modelArtifactKey(meta.outputModelId);
   const check = await checkOutput(artifactKey, out);
-  const lineage = judgeLineage(
+  const judged = judgeLineage(
     parent.layers,
     check,
     "kind" in parent.preprocessing ? (parent.preprocessing.tokenizerSha256 ?? null) : null,
   );
+  // A scratch control keeps its parent's architecture but none of its weights: say so, rather
+  // than letting it pass for a fine-tune of every layer.
+  const lineage =
+    meta.initialization === "SCRATCH" && judged.verified !== false
+      ? { verified: null, reason: "re-initialized (SCRATCH): the parent's architecture, none of its weights" }
+      : judged;
   const layers = toLayerRows(check.ok ? check.layers : out.layers);
   await tx
     .insert(models)
@@ -335,9 +347,11 @@ async function createChildModel(
         trainingPath: event.trainingPath,
         stoppedEarly: event.stoppedEarly,
         attempt: event.attempt,
+        initialization: meta.initialization,
       },
       verifiedLineage: lineage.verified,
       lineageReason: lineage.reason,
+      initialization: meta.initialization,
     })
     .onConflictDoNothing();
   await tx

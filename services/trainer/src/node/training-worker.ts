@@ -63,6 +63,7 @@ peer.handle("fineTune", async (call: FineTuneCall) => {
       ...(call.tokenizer ? { tokenizer: call.tokenizer } : {}),
       hyperparameters: call.hyperparameters,
       ...(call.resume ? { resume: call.resume } : {}),
+      ...(call.initialWeights ? { initialWeights: call.initialWeights } : {}),
       signal: controller.signal,
       // The main thread saves the checkpoint and publishes the epoch before training goes on,
       // as in-process: an announced epoch is always resumable, and a hand-back lands here.

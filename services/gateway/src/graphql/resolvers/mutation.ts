@@ -7,6 +7,7 @@ export const Mutation: MutationResolvers = {
   startFineTune: (_, { input }, { domain }) => domain.runCommands.start(input),
   startStudy: (_, { input }, { domain }) => domain.studyCommands.start(input),
   cancelRun: (_, { id }, { domain }) => domain.runCommands.cancel(id),
+  forkRun: (_, { input }, { domain }) => domain.runCommands.fork(input),
   registerTrainer: (_, { input }, { domain }) => domain.trainerCommands.register(input),
   drainTrainer: (_, { id }, { domain }) => domain.trainerCommands.drain(id),
   removeTrainer: (_, { id }, { domain }) => domain.trainerCommands.remove(id),
