@@ -13,6 +13,8 @@ import type { TrainerPlane } from "../trainer-plane/trainer-plane.ts";
  */
 export interface EventPlanePort {
   subscribeRunEvents(runId: string): AsyncIterableIterator<unknown>;
+  /** Several runs' events in one stream; the first item, `null`, says the feed is live. */
+  subscribeRunsEvents(runIds: readonly string[]): AsyncIterableIterator<{ kind: string } | null>;
   subscribeTrainerEvents(): AsyncIterableIterator<{ kind: string; trainerId: string; at: string | Date }>;
   /** Tells subscribers that the domain changed a run's status itself (e.g. cancelled while queued). */
   publishRunUpdate(runId: string): Promise<void> | void;
