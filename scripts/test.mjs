@@ -39,6 +39,8 @@ const EXCLUSIVE = [
   "test/studies.test.ts",
   "services/trainer/src/engine/fine-tune.test.ts",
   "services/trainer/src/engine/exact-resume.test.ts",
+  "test/run-fork.test.ts",
+  "services/trainer/src/engine/fork.test.ts",
 ];
 const NEEDS_WEB_BUILD = new Set(["test/web-dashboard.test.ts", "test/web-proxy.test.ts", "test/hostile-web.test.ts"]);
 

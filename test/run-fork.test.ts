@@ -210,7 +210,9 @@ test("a run still RUNNING can be forked at a kept epoch, and the fork survives t
     "the long parent's first kept epoch",
     async () => {
       const run = await readRun(id);
-      return run.forkableEpochs.length > 0 || run.status !== "RUNNING" ? run : undefined;
+      return run.forkableEpochs.length > 0 || ["SUCCEEDED", "FAILED", "CANCELLED"].includes(run.status)
+        ? run
+        : undefined;
     },
     { timeoutMs: 180_000, intervalMs: 200 },
   );
