@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { fileURLToPath } from "node:url";
+import { type RunStatus, TERMINAL_RUN_STATUSES } from "@graft/contracts";
 import type { Gateway } from "@graft/gateway";
 import { waitFor } from "@graft/testkit";
 import {
@@ -280,10 +281,18 @@ test("the form offers the base's cut points, defaults and controls; the run page
   // The page polls the controls until they end; the scratch arm trains every layer.
   await panel.getByTestId("gain-final").filter({ hasText: /pts$/ }).waitFor({ timeout: 300_000 });
   await page.locator('[data-testid="chart-controls"][data-points="2"]').waitFor({ timeout: 30_000 });
-  const { run } = await graphql<{ run: { transferGain: { finalDifference: number }; controls: { status: string }[] } }>(
-    gateway,
-    "query($id: ID!) { run(id: $id) { transferGain { finalDifference } controls { status } } }",
-    { id: runId },
+  // The gain needs only the scratch arm; the linear probe may still be queued behind it.
+  const run = await waitFor(
+    "both controls to end",
+    async () => {
+      const { run } = await graphql<{
+        run: { transferGain: { finalDifference: number }; controls: { status: string }[] };
+      }>(gateway, "query($id: ID!) { run(id: $id) { transferGain { finalDifference } controls { status } } }", {
+        id: runId,
+      });
+      return run.controls.every((c) => TERMINAL_RUN_STATUSES.has(c.status as RunStatus)) && run;
+    },
+    { timeoutMs: 300_000, intervalMs: 1_000 },
   );
   assert.deepEqual(
     run.controls.map((c) => c.status),

@@ -141,6 +141,10 @@ export function natsServerConfig(auth: NatsAuth, resolverDir: string): string {
     `  ${system}: ${JSON.stringify(auth.systemAccountJwt)}`,
     `  ${account}: ${JSON.stringify(auth.accountJwt)}`,
     "}",
+    // A client has 2 s by default to answer the nonce with its signature; a gateway or trainer
+    // whose event loop is busy (PGlite starting, a 2-core machine under load) missed that and
+    // failed with "Authentication Timeout". Still bounded, so an idle unauthenticated socket goes.
+    "authorization: { timeout: 10 }",
     "",
   ].join("\n");
 }

@@ -212,6 +212,11 @@ export async function startGateway(config: GatewayConfig): Promise<Gateway> {
       headersTimeout: config.headersTimeoutMs ?? 10_000,
       connectionsCheckingInterval: 1_000,
     });
+    // Node closes an idle keep-alive socket after 5 s, and a client reusing it just then (its
+    // own idle limit is 4 s) gets ECONNRESET when our event loop runs late under load. A longer
+    // idle limit keeps that race away from clients' request gaps; headersTimeout still bounds a
+    // request that starts and dribbles.
+    httpServer.keepAliveTimeout = 30_000;
     const formatError = createFormatError(log);
     const apollo = new ApolloServer<GraphQLContext>({
       schema,
