@@ -26,6 +26,7 @@ const EXCLUSIVE = [
   "test/chaos-postgres.test.ts",
   "test/web-dashboard.test.ts",
   "test/hostile-web.test.ts",
+  "test/web-sweeps.test.ts",
   "test/topology-processes.test.ts",
   "test/trainer-recovery.test.ts",
   "test/trainer-liveness.test.ts",
@@ -38,10 +39,19 @@ const EXCLUSIVE = [
   "test/trainer-fine-tune.test.ts",
   "test/trainer-progress.test.ts",
   "test/studies.test.ts",
+  "test/sweeps.test.ts",
+  "test/transfer-controls.test.ts",
   "services/trainer/src/engine/fine-tune.test.ts",
   "services/trainer/src/engine/exact-resume.test.ts",
+  "test/run-fork.test.ts",
+  "services/trainer/src/engine/fork.test.ts",
 ];
-const NEEDS_WEB_BUILD = new Set(["test/web-dashboard.test.ts", "test/web-proxy.test.ts", "test/hostile-web.test.ts"]);
+const NEEDS_WEB_BUILD = new Set([
+  "test/web-dashboard.test.ts",
+  "test/web-proxy.test.ts",
+  "test/hostile-web.test.ts",
+  "test/web-sweeps.test.ts",
+]);
 
 function* walk(dir) {
   for (const entry of readdirSync(dir, { withFileTypes: true })) {

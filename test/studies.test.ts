@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
-import { GraftApiError } from "@graft/client";
+import { GraftApiError, GraftClient } from "@graft/client";
 import { MAX_STUDY_RUNS, trainSampleCount } from "@graft/contracts";
 import { studyResults } from "@graft/gateway/testing";
 import { waitFor } from "@graft/testkit";
@@ -79,6 +79,17 @@ test("a study runs exactly its grid, every run succeeds, and its cells are the a
   );
   assert.equal(startStudy.runs.length, 1 * 2 * 2 * 1, "1 base x 2 fractions x 2 arms x 1 seed");
   studyId = startStudy.id;
+  // Live progress over graphql-ws, beside the polling below: it must end by itself with the study.
+  const client = new GraftClient({ url: stack.gateway.url, apiKey: stack.gateway.apiKey });
+  const live: { status: string; filled: number; cells: Record<string, unknown>[] }[] = [];
+  const watched = (async () => {
+    for await (const update of client.studyUpdates(startStudy.id))
+      live.push({
+        status: update.status,
+        filled: update.cells.filter((c) => c.meanAccuracy !== null).length,
+        cells: update.cells,
+      });
+  })();
   const read = () =>
     graphql<{
       study: {
@@ -148,6 +159,22 @@ test("a study runs exactly its grid, every run succeeds, and its cells are the a
     [81, 319],
   );
   assert.ok(study.cells.every((c) => typeof c.meanAccuracy === "number" && c.seeds === 1));
+
+  // studyUpdated: the study as it was, then again as its runs moved, ending once it finished
+  // with the same cells the query gives; cells only ever fill in.
+  await watched;
+  assert.ok(live.length >= 2, JSON.stringify(live.map((u) => [u.status, u.filled])));
+  assert.equal(live[0]?.status, "RUNNING");
+  assert.ok((live[0]?.filled ?? 0) < 4, "the first update comes before every cell is filled");
+  const last = live.at(-1);
+  assert.equal(last?.status, "SUCCEEDED");
+  assert.equal(last?.filled, 4);
+  assert.deepEqual(
+    last?.cells.map((c) => [c.arm, c.fraction, c.meanAccuracy]),
+    study.cells.map((c) => [c.arm, c.fraction, c.meanAccuracy]),
+  );
+  for (let i = 1; i < live.length; i++)
+    assert.ok((live[i]?.filled ?? 0) >= (live[i - 1]?.filled ?? 0), "cells never empty again");
 });
 
 test("graft study show and export print the cells; csv has one row per cell", async () => {

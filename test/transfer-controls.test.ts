@@ -19,7 +19,7 @@ const ARM_FIELDS = `id status controlKind
   hyperparameters { initialization freezeStrategy headHiddenUnits headDropout learningRate featureLayer seed maxSamples epochs }
   epochs { epoch valAccuracy durationMs }
   error { code message }
-  outputModel { layers { name weightHash } }`;
+  outputModel { initialization verifiedLineage lineageReason parent { id } layers { name weightHash } }`;
 
 interface Arm {
   id: string;
@@ -38,7 +38,13 @@ interface Arm {
   };
   epochs: { epoch: number; valAccuracy: number | null; durationMs: number }[];
   error: { code: string; message: string } | null;
-  outputModel: { layers: { name: string; weightHash: string | null }[] } | null;
+  outputModel: {
+    initialization: string | null;
+    verifiedLineage: boolean | null;
+    lineageReason: string | null;
+    parent: { id: string } | null;
+    layers: { name: string; weightHash: string | null }[];
+  } | null;
 }
 
 const GAIN_FIELDS = `metric targetAccuracy perEpoch { epoch run scratch difference } finalEpoch finalDifference
@@ -164,6 +170,16 @@ test("a fine-tune with SCRATCH and LINEAR_PROBE controls runs three sibling runs
   assert.equal(conv1(run.outputModel?.layers), conv1(base.layers), "the frozen run keeps the base's conv1");
   assert.notEqual(conv1(scratch.outputModel?.layers), conv1(base.layers), "the scratch control re-initialized conv1");
 
+  // Lineage tells the truth about it: the base gave its architecture, none of its weights.
+  assert.equal(scratch.outputModel?.initialization, "SCRATCH");
+  assert.equal(scratch.outputModel?.verifiedLineage, null);
+  assert.match(scratch.outputModel?.lineageReason ?? "", /re-initialized \(SCRATCH\).*none of its weights/);
+  assert.equal(scratch.outputModel?.parent?.id, stack.ids.digitsCnn);
+  for (const arm of [run, probe]) {
+    assert.equal(arm.outputModel?.initialization, "PRETRAINED");
+    assert.equal(arm.outputModel?.verifiedLineage, true, arm.outputModel?.lineageReason ?? "");
+  }
+
   // The gain is the pure function applied to the stored epochs.
   const arm = (a: Arm) => a.epochs.map((e) => ({ epoch: e.epoch, accuracy: e.valAccuracy, durationMs: e.durationMs }));
   const expected = transferGain({ run: arm(run), scratch: arm(scratch), linearProbe: arm(probe) });
@@ -178,6 +194,38 @@ test("a fine-tune with SCRATCH and LINEAR_PROBE controls runs three sibling runs
     { id: run.id },
   );
   assert.equal(withTarget.transferGain.targetAccuracy, 0.5);
+});
+
+test("cancelling a run cancels its control arms that are still queued or running", async () => {
+  const input = fineTuneInput(stack.ids, {
+    name: "cancelled with controls",
+    epochs: 3,
+    controls: ["SCRATCH", "LINEAR_PROBE"],
+  });
+  const { startFineTune: main } = await graphql<{ startFineTune: { id: string; controls: { id: string }[] } }>(
+    stack.gateway,
+    "mutation($input: StartFineTuneInput!) { startFineTune(input: $input) { id controls { id } } }",
+    { input },
+  );
+  await graphql(stack.gateway, "mutation($id: ID!) { cancelRun(id: $id) { id } }", { id: main.id });
+  const { run } = await waitFor(
+    "the run and both controls to end",
+    async () => {
+      const view = await graphql<{ run: { status: string; controls: { status: string; controlKind: string }[] } }>(
+        stack.gateway,
+        "query($id: ID!) { run(id: $id) { status controls { status controlKind } } }",
+        { id: main.id },
+      );
+      const all = [view.run, ...view.run.controls];
+      return all.every((r) => ["SUCCEEDED", "FAILED", "CANCELLED"].includes(r.status)) ? view : undefined;
+    },
+    { timeoutMs: 120_000, intervalMs: 500 },
+  );
+  assert.equal(run.status, "CANCELLED");
+  assert.deepEqual(run.controls.map((c) => [c.controlKind, c.status]).sort(), [
+    ["LINEAR_PROBE", "CANCELLED"],
+    ["SCRATCH", "CANCELLED"],
+  ]);
 });
 
 test("controls that would repeat the run, twice-named or unknown kinds are refused and create nothing", async () => {

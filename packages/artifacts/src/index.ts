@@ -19,6 +19,8 @@ export {
 export {
   checkpointKey,
   datasetArtifactKey,
+  epochCheckpointKey,
+  forkSeedKey,
   modelArtifactKey,
   textDatasetArtifactKey,
   uploadArtifactKey,

@@ -17,3 +17,10 @@ export const textDatasetArtifactKey = (datasetId: string) => `datasets/${checked
 export const uploadArtifactKey = (uploadId: string) => `uploads/${checkedId(uploadId, "upload id")}`;
 /** Latest checkpoint of a run (one object, overwritten each epoch). */
 export const checkpointKey = (runId: string) => `checkpoints/${checkedId(runId, "run id")}`;
+/** A run's checkpoint after `epoch`, kept for forking (hyperparameters.keepCheckpoints). */
+export const epochCheckpointKey = (runId: string, epoch: number) => {
+  if (!Number.isInteger(epoch) || epoch < 1) throw new TypeError(`invalid epoch for an artifact key: ${epoch}`);
+  return `checkpoints/${checkedId(runId, "run id")}/epoch-${epoch}`;
+};
+/** The checkpoint a fork starts from, copied by the gateway from its parent's kept epoch. */
+export const forkSeedKey = (runId: string) => `checkpoints/${checkedId(runId, "run id")}/fork-seed`;

@@ -142,6 +142,11 @@ export class GraftClient {
     return (await this.request(G.LeaderboardDocument, { datasetId })).leaderboard;
   }
 
+  /** A new run from `input.runId`'s kept checkpoint after `input.epoch` (see ForkRunInput). */
+  async forkRun(input: G.ForkRunInput) {
+    return (await this.request(G.ForkRunDocument, { input })).forkRun;
+  }
+
   async cancelRun(id: string) {
     return (await this.request(G.CancelRunDocument, { id })).cancelRun;
   }
@@ -195,6 +200,15 @@ export class GraftClient {
   /** POSTs bytes to /uploads; the returned id feeds createDataset / registerModel. */
   upload(bytes: RequestBody, contentType = "application/zip"): Promise<UploadResult> {
     return upload(this.#fetcher, bytes, { contentType });
+  }
+
+  /**
+   * A study over graphql-ws: as it is now, then after every status change or stored epoch of
+   * one of its runs (cells fill in); ends once the study has finished or `signal` aborts.
+   */
+  async *studyUpdates(id: string, signal?: AbortSignal) {
+    const options = { url: this.url, apiKey: this.#apiKey };
+    for await (const { studyUpdated } of iterate(options, G.StudyUpdatedDocument, { id }, signal)) yield studyUpdated;
   }
 
   /**

@@ -338,6 +338,33 @@ export type StartFineTuneInput = {
    * itself what the control would be.
    */
   controls?: Array<ControlKind> | null | undefined;
+  /**
+   * Keep the checkpoints of the last K epochs (0-20) after the run, so it can be forked at
+   * one of them (forkRun). Each is the child's weights and optimizer state.
+   */
+  keepCheckpoints?: number | null | undefined;
+};
+
+/**
+ * A new run from another run's checkpoint after `epoch`: the same base, dataset, split, seed,
+ * cut and head, with the weights of that epoch; what is trained next may change. Fields left
+ * out are the parent's. The optimizer starts fresh (its state belongs to the parent's settings).
+ */
+export type ForkRunInput = {
+  runId: string;
+  /** An epoch the run kept a checkpoint of (Run.forkableEpochs). */
+  epoch: number;
+  name?: string | null | undefined;
+  pool?: string | null | undefined;
+  /** Epochs the fork trains, counted from 1. */
+  epochs?: number | null | undefined;
+  batchSize?: number | null | undefined;
+  optimizer?: Optimizer | null | undefined;
+  learningRate?: number | null | undefined;
+  freeze?: FreezeInput | null | undefined;
+  unfreezeSchedule?: Array<UnfreezeStepInput> | null | undefined;
+  earlyStopping?: EarlyStoppingInput | null | undefined;
+  keepCheckpoints?: number | null | undefined;
 };
 
 /** A study's FINE_TUNE arm, as in StartFineTuneInput; the control arms derive from it. */
@@ -563,7 +590,7 @@ export type CreateExperimentMutationVariables = Exact<{
 
 export type CreateExperimentMutation = { createExperiment: { id: string, name: string, description: string | null, objectiveMetric: MetricName, objectiveDirection: SortDirection, createdAt: string } };
 
-export type ModelSummaryFragment = { id: string, name: string, kind: ModelKind, architecture: string, task: string, inputShape: Array<number>, labels: Array<string>, paramCount: number, sizeBytes: number, verifiedLineage: boolean | null, lineageReason: string | null, createdAt: string, parent: { id: string, name: string } | null };
+export type ModelSummaryFragment = { id: string, name: string, kind: ModelKind, architecture: string, task: string, inputShape: Array<number>, labels: Array<string>, paramCount: number, sizeBytes: number, verifiedLineage: boolean | null, lineageReason: string | null, initialization: Initialization | null, createdAt: string, forkedFrom: { epoch: number, run: { id: string, name: string | null } } | null, parent: { id: string, name: string } | null };
 
 export type EpochFieldsFragment = { epoch: number, loss: number, accuracy: number | null, valLoss: number | null, valAccuracy: number | null, learningRate: number, durationMs: number, samplesPerSecond: number, trainableParams: number, frozenLayers: number, attempt: number, recordedAt: string };
 
@@ -588,14 +615,14 @@ export type ModelsQueryVariables = Exact<{
 }>;
 
 
-export type ModelsQuery = { models: { totalCount: number, edges: Array<{ node: { id: string, name: string, kind: ModelKind, architecture: string, task: string, inputShape: Array<number>, labels: Array<string>, paramCount: number, sizeBytes: number, verifiedLineage: boolean | null, lineageReason: string | null, createdAt: string, parent: { id: string, name: string } | null } }>, pageInfo: { hasNextPage: boolean, endCursor: string | null } } };
+export type ModelsQuery = { models: { totalCount: number, edges: Array<{ node: { id: string, name: string, kind: ModelKind, architecture: string, task: string, inputShape: Array<number>, labels: Array<string>, paramCount: number, sizeBytes: number, verifiedLineage: boolean | null, lineageReason: string | null, initialization: Initialization | null, createdAt: string, forkedFrom: { epoch: number, run: { id: string, name: string | null } } | null, parent: { id: string, name: string } | null } }>, pageInfo: { hasNextPage: boolean, endCursor: string | null } } };
 
 export type ModelQueryVariables = Exact<{
   id: string;
 }>;
 
 
-export type ModelQuery = { model: { featureLayer: string | null, provenance: unknown, bestMetric: number | null, id: string, name: string, kind: ModelKind, architecture: string, task: string, inputShape: Array<number>, labels: Array<string>, paramCount: number, sizeBytes: number, verifiedLineage: boolean | null, lineageReason: string | null, createdAt: string, featureLayerCandidates: Array<{ name: string, className: string, outputShape: Array<number>, params: number, isDefault: boolean }>, preprocessing: { kind: string, inputRange: Array<number> | null, channels: number | null, sequenceLength: number | null, padding: SequenceEnd | null, truncation: SequenceEnd | null, padTokenId: number | null, tokenizerSha256: string | null }, layers: Array<{ index: number, name: string, className: string, params: number, weightHash: string | null, trainable: boolean }>, parent: { id: string, name: string, kind: ModelKind } | null, children: Array<{ id: string, name: string, bestMetric: number | null, verifiedLineage: boolean | null }>, siblings: Array<{ id: string, name: string, bestMetric: number | null, verifiedLineage: boolean | null }>, producedBy: { id: string, name: string | null, status: RunStatus, experiment: { id: string, name: string, objectiveMetric: MetricName, objectiveDirection: SortDirection } | null, hyperparameters: { freezeStrategy: FreezeStrategy, freezeLayers: number | null, epochs: number } } | null } | null };
+export type ModelQuery = { model: { featureLayer: string | null, provenance: unknown, bestMetric: number | null, id: string, name: string, kind: ModelKind, architecture: string, task: string, inputShape: Array<number>, labels: Array<string>, paramCount: number, sizeBytes: number, verifiedLineage: boolean | null, lineageReason: string | null, initialization: Initialization | null, createdAt: string, featureLayerCandidates: Array<{ name: string, className: string, outputShape: Array<number>, params: number, isDefault: boolean }>, preprocessing: { kind: string, inputRange: Array<number> | null, channels: number | null, sequenceLength: number | null, padding: SequenceEnd | null, truncation: SequenceEnd | null, padTokenId: number | null, tokenizerSha256: string | null }, layers: Array<{ index: number, name: string, className: string, params: number, weightHash: string | null, trainable: boolean }>, parent: { id: string, name: string, kind: ModelKind } | null, children: Array<{ id: string, name: string, bestMetric: number | null, verifiedLineage: boolean | null }>, siblings: Array<{ id: string, name: string, bestMetric: number | null, verifiedLineage: boolean | null }>, producedBy: { id: string, name: string | null, status: RunStatus, experiment: { id: string, name: string, objectiveMetric: MetricName, objectiveDirection: SortDirection } | null, hyperparameters: { freezeStrategy: FreezeStrategy, freezeLayers: number | null, epochs: number } } | null, forkedFrom: { epoch: number, run: { id: string, name: string | null } } | null } | null };
 
 export type ModelTreeQueryVariables = Exact<{
   id: string;
@@ -603,21 +630,21 @@ export type ModelTreeQueryVariables = Exact<{
 }>;
 
 
-export type ModelTreeQuery = { model: { id: string, name: string, kind: ModelKind, verifiedLineage: boolean | null, bestMetric: number | null, parent: { id: string } | null, ancestors: Array<{ id: string, name: string }>, descendants: Array<{ id: string, name: string, kind: ModelKind, verifiedLineage: boolean | null, bestMetric: number | null, parent: { id: string } | null }> } | null };
+export type ModelTreeQuery = { model: { id: string, name: string, kind: ModelKind, verifiedLineage: boolean | null, bestMetric: number | null, parent: { id: string } | null, ancestors: Array<{ id: string, name: string }>, descendants: Array<{ id: string, name: string, kind: ModelKind, verifiedLineage: boolean | null, initialization: Initialization | null, bestMetric: number | null, forkedFrom: { epoch: number, run: { id: string } } | null, parent: { id: string } | null }> } | null };
 
 export type LineageQueryVariables = Exact<{
   basesFirst?: number | null | undefined;
 }>;
 
 
-export type LineageQuery = { models: { edges: Array<{ node: { id: string, name: string, kind: ModelKind, architecture: string, bestMetric: number | null, verifiedLineage: boolean | null, descendants: Array<{ id: string, name: string, kind: ModelKind, architecture: string, bestMetric: number | null, verifiedLineage: boolean | null, parent: { id: string } | null }> } }> } };
+export type LineageQuery = { models: { edges: Array<{ node: { id: string, name: string, kind: ModelKind, architecture: string, bestMetric: number | null, verifiedLineage: boolean | null, descendants: Array<{ id: string, name: string, kind: ModelKind, architecture: string, bestMetric: number | null, verifiedLineage: boolean | null, initialization: Initialization | null, parent: { id: string } | null }> } }> } };
 
 export type RegisterModelMutationVariables = Exact<{
   input: RegisterModelInput;
 }>;
 
 
-export type RegisterModelMutation = { registerModel: { id: string, name: string, kind: ModelKind, architecture: string, task: string, inputShape: Array<number>, labels: Array<string>, paramCount: number, sizeBytes: number, verifiedLineage: boolean | null, lineageReason: string | null, createdAt: string, parent: { id: string, name: string } | null } };
+export type RegisterModelMutation = { registerModel: { id: string, name: string, kind: ModelKind, architecture: string, task: string, inputShape: Array<number>, labels: Array<string>, paramCount: number, sizeBytes: number, verifiedLineage: boolean | null, lineageReason: string | null, initialization: Initialization | null, createdAt: string, forkedFrom: { epoch: number, run: { id: string, name: string | null } } | null, parent: { id: string, name: string } | null } };
 
 export type RunsQueryVariables = Exact<{
   filter?: RunFilter | null | undefined;
@@ -637,7 +664,7 @@ export type RunQueryVariables = Exact<{
 }>;
 
 
-export type RunQuery = { run: { assignedAt: string | null, controlKind: ControlKind | null, id: string, name: string | null, status: RunStatus, pool: string, attemptCount: number, trainingPath: TrainingPath | null, queuedAt: string, startedAt: string | null, finishedAt: string | null, progress: { phase: RunProgressPhase, done: number, total: number, epoch: number | null, epochs: number | null, etaSeconds: number | null, updatedAt: string } | null, baseModel: { id: string, name: string, architecture: string }, experiment: { id: string, name: string, objectiveMetric: MetricName } | null, hyperparameters: { raw: unknown, epochs: number, batchSize: number, optimizer: Optimizer, learningRate: number, freezeStrategy: FreezeStrategy, freezeLayers: number | null, headHiddenUnits: number, headDropout: number, validationSplit: number, seed: number, maxSamples: number | null, trainFraction: number, featureLayer: string | null, initialization: Initialization, unfreezeSchedule: Array<{ epoch: number, layers: number }>, earlyStopping: { monitor: MetricName, patience: number, minDelta: number } | null }, attempts: Array<{ attempt: number, status: RunAttemptStatus, startedAt: string, endedAt: string | null, error: string | null, resumedFromEpoch: number, trainer: { id: string, name: string } | null }>, outputModel: { id: string, name: string, verifiedLineage: boolean | null } | null, controlOf: { id: string, name: string | null } | null, controls: Array<{ id: string, name: string | null, status: RunStatus, controlKind: ControlKind | null, epochs?: Array<{ epoch: number, loss: number, accuracy: number | null, valLoss: number | null, valAccuracy: number | null, learningRate: number, durationMs: number, samplesPerSecond: number, trainableParams: number, frozenLayers: number, attempt: number, recordedAt: string }> }>, transferGain: { metric: MetricName, targetAccuracy: number | null, finalEpoch: number | null, finalDifference: number | null, epochSpeedup: number | null, timeSpeedup: number | null, linearProbeGap: number | null, linearProbeEpoch: number | null, complete: boolean, perEpoch: Array<{ epoch: number, run: number, scratch: number, difference: number }>, run: { epochs: number | null, seconds: number | null }, scratch: { epochs: number | null, seconds: number | null } } | null, bestEpoch: { epoch: number, valAccuracy: number | null, valLoss: number | null, accuracy: number | null, loss: number, learningRate: number, durationMs: number, samplesPerSecond: number, trainableParams: number, frozenLayers: number, attempt: number, recordedAt: string } | null, epochs?: Array<{ epoch: number, loss: number, accuracy: number | null, valLoss: number | null, valAccuracy: number | null, learningRate: number, durationMs: number, samplesPerSecond: number, trainableParams: number, frozenLayers: number, attempt: number, recordedAt: string }>, lossSeries?: Array<{ epoch: number, last: number }>, valLossSeries?: Array<{ epoch: number, last: number }>, accuracySeries?: Array<{ epoch: number, last: number }>, valAccuracySeries?: Array<{ epoch: number, last: number }>, dataset: { id: string, name: string }, trainer: { id: string, name: string } | null, error: { code: RunErrorCode, message: string } | null } | null };
+export type RunQuery = { run: { assignedAt: string | null, forkableEpochs: Array<number>, controlKind: ControlKind | null, id: string, name: string | null, status: RunStatus, pool: string, attemptCount: number, trainingPath: TrainingPath | null, queuedAt: string, startedAt: string | null, finishedAt: string | null, progress: { phase: RunProgressPhase, done: number, total: number, epoch: number | null, epochs: number | null, etaSeconds: number | null, updatedAt: string } | null, baseModel: { id: string, name: string, architecture: string }, experiment: { id: string, name: string, objectiveMetric: MetricName } | null, hyperparameters: { raw: unknown, epochs: number, batchSize: number, optimizer: Optimizer, learningRate: number, freezeStrategy: FreezeStrategy, freezeLayers: number | null, headHiddenUnits: number, headDropout: number, validationSplit: number, seed: number, maxSamples: number | null, trainFraction: number, featureLayer: string | null, initialization: Initialization, unfreezeSchedule: Array<{ epoch: number, layers: number }>, earlyStopping: { monitor: MetricName, patience: number, minDelta: number } | null }, attempts: Array<{ attempt: number, status: RunAttemptStatus, startedAt: string, endedAt: string | null, error: string | null, resumedFromEpoch: number, trainer: { id: string, name: string } | null }>, outputModel: { id: string, name: string, verifiedLineage: boolean | null, initialization: Initialization | null } | null, forkedFrom: { epoch: number, run: { id: string, name: string | null } } | null, forks: Array<{ id: string, name: string | null, status: RunStatus }>, controlOf: { id: string, name: string | null } | null, controls: Array<{ id: string, name: string | null, status: RunStatus, controlKind: ControlKind | null, epochs?: Array<{ epoch: number, loss: number, accuracy: number | null, valLoss: number | null, valAccuracy: number | null, learningRate: number, durationMs: number, samplesPerSecond: number, trainableParams: number, frozenLayers: number, attempt: number, recordedAt: string }> }>, transferGain: { metric: MetricName, targetAccuracy: number | null, finalEpoch: number | null, finalDifference: number | null, epochSpeedup: number | null, timeSpeedup: number | null, linearProbeGap: number | null, linearProbeEpoch: number | null, complete: boolean, perEpoch: Array<{ epoch: number, run: number, scratch: number, difference: number }>, run: { epochs: number | null, seconds: number | null }, scratch: { epochs: number | null, seconds: number | null } } | null, bestEpoch: { epoch: number, valAccuracy: number | null, valLoss: number | null, accuracy: number | null, loss: number, learningRate: number, durationMs: number, samplesPerSecond: number, trainableParams: number, frozenLayers: number, attempt: number, recordedAt: string } | null, epochs?: Array<{ epoch: number, loss: number, accuracy: number | null, valLoss: number | null, valAccuracy: number | null, learningRate: number, durationMs: number, samplesPerSecond: number, trainableParams: number, frozenLayers: number, attempt: number, recordedAt: string }>, lossSeries?: Array<{ epoch: number, last: number }>, valLossSeries?: Array<{ epoch: number, last: number }>, accuracySeries?: Array<{ epoch: number, last: number }>, valAccuracySeries?: Array<{ epoch: number, last: number }>, dataset: { id: string, name: string }, trainer: { id: string, name: string } | null, error: { code: RunErrorCode, message: string } | null } | null };
 
 export type FilterOptionsQueryVariables = Exact<{
   modelsFirst?: number | null | undefined;
@@ -673,6 +700,13 @@ export type StartFineTuneMutationVariables = Exact<{
 
 
 export type StartFineTuneMutation = { startFineTune: { id: string, name: string | null, status: RunStatus, pool: string, attemptCount: number, trainingPath: TrainingPath | null, queuedAt: string, startedAt: string | null, finishedAt: string | null, baseModel: { id: string, name: string }, dataset: { id: string, name: string }, experiment: { id: string, name: string } | null, trainer: { id: string, name: string } | null, hyperparameters: { epochs: number, batchSize: number, optimizer: Optimizer, learningRate: number, freezeStrategy: FreezeStrategy, freezeLayers: number | null }, bestEpoch: { epoch: number, valAccuracy: number | null, valLoss: number | null, accuracy: number | null, loss: number } | null, outputModel: { id: string, name: string } | null, error: { code: RunErrorCode, message: string } | null } };
+
+export type ForkRunMutationVariables = Exact<{
+  input: ForkRunInput;
+}>;
+
+
+export type ForkRunMutation = { forkRun: { id: string, name: string | null, status: RunStatus, pool: string, attemptCount: number, trainingPath: TrainingPath | null, queuedAt: string, startedAt: string | null, finishedAt: string | null, forkedFrom: { epoch: number, run: { id: string } } | null, baseModel: { id: string, name: string }, dataset: { id: string, name: string }, experiment: { id: string, name: string } | null, trainer: { id: string, name: string } | null, hyperparameters: { epochs: number, batchSize: number, optimizer: Optimizer, learningRate: number, freezeStrategy: FreezeStrategy, freezeLayers: number | null }, bestEpoch: { epoch: number, valAccuracy: number | null, valLoss: number | null, accuracy: number | null, loss: number } | null, outputModel: { id: string, name: string } | null, error: { code: RunErrorCode, message: string } | null } };
 
 export type CancelRunMutationVariables = Exact<{
   id: string;
@@ -720,6 +754,13 @@ export type LeaderboardQueryVariables = Exact<{
 
 
 export type LeaderboardQuery = { leaderboard: Array<{ rank: number, baseDepth: number, strategy: TransferStrategy, featureLayer: string | null, runs: number, meanAccuracy: number, stdAccuracy: number | null, bestAccuracy: number, meanSeconds: number, baseModel: { id: string, name: string, kind: ModelKind }, rootModel: { id: string, name: string } }> };
+
+export type StudyUpdatedSubscriptionVariables = Exact<{
+  id: string;
+}>;
+
+
+export type StudyUpdatedSubscription = { studyUpdated: { id: string, name: string, status: StudyStatus, fractions: Array<number>, arms: Array<StudyArm>, seeds: Array<number>, epochs: number, createdAt: string, cells: Array<{ arm: StudyArm, fraction: number, samples: number, runs: number, seeds: number, meanAccuracy: number | null, stdAccuracy: number | null, minAccuracy: number | null, maxAccuracy: number | null, meanSeconds: number | null, epochsToTarget: number | null, secondsToTarget: number | null, reachedTarget: number, baseModel: { id: string, name: string } }>, dataset: { id: string, name: string }, baseModels: Array<{ id: string, name: string }> } };
 
 export type SweepSummaryFragment = { id: string, name: string, status: SweepStatus, method: SweepMethod, metric: MetricName, goal: SweepGoal, trialCount: number, maxConcurrentTrials: number, maxEpochs: number, createdAt: string, finishedAt: string | null, baseModel: { id: string, name: string }, dataset: { id: string, name: string }, bestTrial: { index: number, metric: number | null } | null };
 
@@ -843,6 +884,14 @@ export const ModelSummaryFragmentDoc = new TypedDocumentString(`
   sizeBytes
   verifiedLineage
   lineageReason
+  initialization
+  forkedFrom {
+    run {
+      id
+      name
+    }
+    epoch
+  }
   parent {
     id
     name
@@ -1356,6 +1405,14 @@ export const ModelsDocument = new TypedDocumentString(`
   sizeBytes
   verifiedLineage
   lineageReason
+  initialization
+  forkedFrom {
+    run {
+      id
+      name
+    }
+    epoch
+  }
   parent {
     id
     name
@@ -1437,6 +1494,14 @@ export const ModelDocument = new TypedDocumentString(`
   sizeBytes
   verifiedLineage
   lineageReason
+  initialization
+  forkedFrom {
+    run {
+      id
+      name
+    }
+    epoch
+  }
   parent {
     id
     name
@@ -1470,6 +1535,13 @@ export const ModelTreeDocument = new TypedDocumentString(`
       name
       kind
       verifiedLineage
+      initialization
+      forkedFrom {
+        run {
+          id
+        }
+        epoch
+      }
       bestMetric
       parent {
         id
@@ -1496,6 +1568,7 @@ export const LineageDocument = new TypedDocumentString(`
           architecture
           bestMetric
           verifiedLineage
+          initialization
           parent {
             id
           }
@@ -1523,6 +1596,14 @@ export const RegisterModelDocument = new TypedDocumentString(`
   sizeBytes
   verifiedLineage
   lineageReason
+  initialization
+  forkedFrom {
+    run {
+      id
+      name
+    }
+    epoch
+  }
   parent {
     id
     name
@@ -1633,7 +1714,21 @@ export const RunDocument = new TypedDocumentString(`
       id
       name
       verifiedLineage
+      initialization
     }
+    forkedFrom {
+      run {
+        id
+        name
+      }
+      epoch
+    }
+    forks {
+      id
+      name
+      status
+    }
+    forkableEpochs
     controlKind
     controlOf {
       id
@@ -2007,6 +2102,68 @@ export const StartFineTuneDocument = new TypedDocumentString(`
   startedAt
   finishedAt
 }`) as unknown as TypedDocumentString<StartFineTuneMutation, StartFineTuneMutationVariables>;
+export const ForkRunDocument = new TypedDocumentString(`
+    mutation ForkRun($input: ForkRunInput!) {
+  forkRun(input: $input) {
+    ...RunSummary
+    forkedFrom {
+      run {
+        id
+      }
+      epoch
+    }
+  }
+}
+    fragment RunSummary on Run {
+  id
+  name
+  status
+  pool
+  baseModel {
+    id
+    name
+  }
+  dataset {
+    id
+    name
+  }
+  experiment {
+    id
+    name
+  }
+  trainer {
+    id
+    name
+  }
+  hyperparameters {
+    epochs
+    batchSize
+    optimizer
+    learningRate
+    freezeStrategy
+    freezeLayers
+  }
+  bestEpoch(metric: valAccuracy) {
+    epoch
+    valAccuracy
+    valLoss
+    accuracy
+    loss
+  }
+  attemptCount
+  trainingPath
+  outputModel {
+    id
+    name
+  }
+  error {
+    code
+    message
+  }
+  queuedAt
+  startedAt
+  finishedAt
+}`) as unknown as TypedDocumentString<ForkRunMutation, ForkRunMutationVariables>;
 export const CancelRunDocument = new TypedDocumentString(`
     mutation CancelRun($id: ID!) {
   cancelRun(id: $id) {
@@ -2203,6 +2360,52 @@ export const LeaderboardDocument = new TypedDocumentString(`
   }
 }
     `) as unknown as TypedDocumentString<LeaderboardQuery, LeaderboardQueryVariables>;
+export const StudyUpdatedDocument = new TypedDocumentString(`
+    subscription StudyUpdated($id: ID!) {
+  studyUpdated(id: $id) {
+    ...StudySummary
+    cells {
+      ...StudyCellFields
+    }
+  }
+}
+    fragment StudySummary on Study {
+  id
+  name
+  status
+  dataset {
+    id
+    name
+  }
+  baseModels {
+    id
+    name
+  }
+  fractions
+  arms
+  seeds
+  epochs
+  createdAt
+}
+fragment StudyCellFields on StudyCell {
+  baseModel {
+    id
+    name
+  }
+  arm
+  fraction
+  samples
+  runs
+  seeds
+  meanAccuracy
+  stdAccuracy
+  minAccuracy
+  maxAccuracy
+  meanSeconds
+  epochsToTarget
+  secondsToTarget
+  reachedTarget
+}`) as unknown as TypedDocumentString<StudyUpdatedSubscription, StudyUpdatedSubscriptionVariables>;
 export const SweepsDocument = new TypedDocumentString(`
     query Sweeps {
   sweeps {

@@ -53,6 +53,9 @@ export const earlyStoppingSchema = z.object({
   minDelta: z.number().min(0).max(1).default(0),
 });
 
+/** Most epoch checkpoints one run may keep for forking (hyperparameters.keepCheckpoints). */
+export const MAX_KEPT_CHECKPOINTS = 20;
+
 export const hyperparametersSchema = z
   .object({
     epochs: z.number().int().min(1).max(1000),
@@ -82,6 +85,11 @@ export const hyperparametersSchema = z
     featureLayer: z.string().min(1).max(200).nullable().default(null),
     /** SCRATCH trains the base's architecture from re-initialized weights (needs freeze NONE). */
     initialization: z.enum(INITIALIZATIONS).default("PRETRAINED"),
+    /**
+     * Epoch checkpoints to keep after the run (the last K), so it can be forked at one of those
+     * epochs; 0 keeps none once the run ends. Bounded: each is the child's weights and optimizer state.
+     */
+    keepCheckpoints: z.number().int().min(0).max(MAX_KEPT_CHECKPOINTS).default(0),
   })
   .superRefine((hp, ctx) => {
     for (const [i, step] of hp.unfreezeSchedule.entries()) {

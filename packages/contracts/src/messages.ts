@@ -52,6 +52,14 @@ export const jobMessageSchema = z.object({
    * trainers can read job messages.
    */
   jobToken: z.string().regex(/^[A-Za-z0-9_-]{43}$/),
+  /**
+   * A fork starts from another run's weights after `epoch`: the gateway copied that checkpoint
+   * to the fork's own seed key (`forkSeedKey(runId)`) before sending the job.
+   */
+  forkedFrom: z
+    .object({ runId: id, epoch: z.number().int().min(1) })
+    .nullable()
+    .default(null),
 });
 export type JobMessage = z.infer<typeof jobMessageSchema>;
 

@@ -2,6 +2,7 @@ import {
   type ControlKind,
   type DatasetSource,
   type FreezeStrategy,
+  type Initialization,
   type LayerRecord,
   type MetricName,
   type Optimizer,
@@ -176,6 +177,11 @@ export const models = pgTable(
     verifiedLineage: boolean("verified_lineage"),
     /** Why verifiedLineage is what it is, as the gateway found when it re-read the artifact. */
     lineageReason: text("lineage_reason"),
+    /**
+     * Where a fine-tuned model's training started: PRETRAINED from its parent's weights,
+     * SCRATCH from re-initialized ones (the parent gave only its architecture). Null for bases.
+     */
+    initialization: text("initialization").$type<Initialization>(),
     builtinKey: text("builtin_key"),
     createdAt: createdAt(),
   },
@@ -385,6 +391,9 @@ export const runs = pgTable(
     /** The study this run is a cell of, and which arm of it (its fraction and seed are in the hyperparameters). */
     studyId: uuid("study_id").references(() => studies.id, { onDelete: "cascade" }),
     studyArm: text("study_arm").$type<StudyArm>(),
+    /** A fork: the run whose checkpoint after `forkedFromEpoch` this run started from. */
+    forkedFromRunId: uuid("forked_from_run_id").references((): AnyPgColumn => runs.id, { onDelete: "set null" }),
+    forkedFromEpoch: integer("forked_from_epoch"),
     queuedAt: timestamp("queued_at", { withTimezone: true }).notNull().defaultNow(),
     assignedAt: timestamp("assigned_at", { withTimezone: true }),
     startedAt: timestamp("started_at", { withTimezone: true }),
@@ -401,6 +410,7 @@ export const runs = pgTable(
     uniqueIndex("runs_output_model_idx").on(t.outputModelId),
     index("runs_control_of_idx").on(t.controlOf),
     index("runs_study_idx").on(t.studyId),
+    index("runs_forked_from_idx").on(t.forkedFromRunId),
   ],
 );
 

@@ -54,6 +54,7 @@ export function jobMessage(runId: string, overrides: Partial<JobMessage> = {}): 
     hyperparameters: hyperparametersSchema.parse({ epochs: 1 }),
     enqueuedAt: new Date().toISOString(),
     jobToken: testJobToken(runId),
+    forkedFrom: null,
     ...overrides,
   };
 }

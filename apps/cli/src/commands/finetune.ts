@@ -27,6 +27,7 @@ interface FinetuneOptions {
   featureLayer?: string;
   controls?: ControlKind[];
   scratch?: boolean;
+  keepCheckpoints?: number;
   pool?: string;
   experiment?: string;
   watch?: boolean;
@@ -47,6 +48,7 @@ const FLAGS: FlagsByField = {
   "input.maxSamples": "--max-samples",
   "input.featureLayer": "--feature-layer",
   "input.controls": "--controls",
+  "input.keepCheckpoints": "--keep-checkpoints",
 };
 
 export function finetuneCommand(program: Command): void {
@@ -81,6 +83,11 @@ export function finetuneCommand(program: Command): void {
       controls,
     )
     .option("--scratch", "train the base's architecture from re-initialized weights (needs --freeze none)")
+    .option(
+      "--keep-checkpoints <k>",
+      "keep the last k epochs' checkpoints after the run, to fork from (`graft runs fork`)",
+      integer(),
+    )
     .option("--pool <pool>", "trainer pool")
     .option("--experiment <experiment>", "experiment name or id")
     .option("--watch", "follow the run to its end (exit 1 if it fails)")
@@ -123,6 +130,7 @@ export function finetuneCommand(program: Command): void {
         featureLayer: opts.featureLayer,
         initialization: opts.scratch ? "SCRATCH" : undefined,
         controls: opts.controls,
+        keepCheckpoints: opts.keepCheckpoints,
       };
       const run = await withFlagErrors(FLAGS, () => client.startFineTune(input));
       if (!opts.watch) {

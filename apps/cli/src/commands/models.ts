@@ -66,6 +66,10 @@ export function modelsCommand(program: Command): void {
       if (model.producedBy) print(`produced by:   run ${model.producedBy.id} (${model.producedBy.status})`);
       if (model.bestMetric !== null) print(`best valAcc:   ${fixed(model.bestMetric)}`);
       if (model.verifiedLineage !== null) print(`lineage:       ${lineageMark(model.verifiedLineage)}`);
+      if (model.initialization === "SCRATCH")
+        print("weights:       re-initialized (SCRATCH): the parent's architecture, none of its weights");
+      if (model.forkedFrom)
+        print(`forked from:   run ${model.forkedFrom.run.id} after epoch ${model.forkedFrom.epoch}`);
       if (model.children.length) print(`children:      ${model.children.map((c) => c.name).join(", ")}`);
       if (model.featureLayerCandidates.length)
         print(
@@ -197,8 +201,12 @@ function renderTree(tree: ModelTree): string {
     kind: string;
     bestMetric: number | null;
     verifiedLineage: boolean | null;
+    initialization?: string | null;
+    forkedFrom?: { run: { id: string }; epoch: number } | null;
   }) =>
-    `${m.name} (${m.id}) ${m.kind}${m.bestMetric !== null ? ` valAcc=${fixed(m.bestMetric)}` : ""}${m.verifiedLineage === false ? " UNVERIFIED" : ""}`;
+    `${m.name} (${m.id}) ${m.kind}${m.bestMetric !== null ? ` valAcc=${fixed(m.bestMetric)}` : ""}${m.verifiedLineage === false ? " UNVERIFIED" : ""}` +
+    (m.initialization === "SCRATCH" ? " re-initialized (architecture only)" : "") +
+    (m.forkedFrom ? ` fork of run ${m.forkedFrom.run.id} at epoch ${m.forkedFrom.epoch}` : "");
   lines.push(label(tree));
   const walk = (id: string, prefix: string) => {
     const kids = children.get(id) ?? [];

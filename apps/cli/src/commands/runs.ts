@@ -1,4 +1,6 @@
 import {
+  type ForkRunInput,
+  type FreezeInput,
   type RunDetail,
   RunOrderField,
   RunStatus,
@@ -9,8 +11,9 @@ import {
 import type { Command } from "commander";
 import { contextOf } from "../context.ts";
 import { UsageError } from "../errors.ts";
+import { type FlagsByField, withFlagErrors } from "../flag-errors.ts";
 import { fixed, paint, print, printJson, printJsonLine, status, table } from "../output.ts";
-import { decimal, integer, list } from "../parse.ts";
+import { decimal, freeze, integer, list } from "../parse.ts";
 import { resolveExperimentId } from "../resolve.ts";
 import { watchRun } from "../watch.ts";
 
@@ -21,6 +24,28 @@ const ORDERS = {
   "val-loss": RunOrderField.BestValLoss,
 } as const;
 const RUN_STATUSES: readonly string[] = Object.values(RunStatus);
+
+interface ForkOptions {
+  epoch: number;
+  name?: string;
+  epochs?: number;
+  lr?: number;
+  freeze?: FreezeInput;
+  batchSize?: number;
+  keepCheckpoints?: number;
+  pool?: string;
+  watch?: boolean;
+}
+
+// forkRun's BAD_USER_INPUT on one of these fields is a usage error naming the flag.
+const FORK_FLAGS: FlagsByField = {
+  "input.epoch": "--epoch",
+  "input.epochs": "--epochs",
+  "input.learningRate": "--lr",
+  "input.freeze.layers": "--freeze",
+  "input.batchSize": "--batch-size",
+  "input.keepCheckpoints": "--keep-checkpoints",
+};
 
 const when = (iso: string | null) => (iso ? iso.replace("T", " ").slice(0, 19) : "-");
 
@@ -107,6 +132,43 @@ export function runsCommand(program: Command): void {
     });
 
   runs
+    .command("fork <run>")
+    .description("start a run from a run's kept checkpoint after an epoch (see --keep-checkpoints)")
+    .requiredOption("--epoch <k>", "the epoch whose weights the fork starts from", integer(1))
+    .option("--name <name>", "run name (default: the parent's, with the epoch)")
+    .option("--epochs <n>", "epochs the fork trains (default: the parent's)", integer())
+    .option("--lr <rate>", "learning rate (default: the parent's)", decimal())
+    .option("--freeze <spec>", "all, none or first:N (default: the parent's)", freeze)
+    .option("--batch-size <n>", "batch size (default: the parent's)", integer())
+    .option("--keep-checkpoints <k>", "keep the fork's last k epoch checkpoints", integer())
+    .option("--pool <pool>", "trainer pool (default: the parent's)")
+    .option("--watch", "follow the fork to its end (exit 1 if it fails)")
+    .action(async (id: string, opts: ForkOptions, command: Command) => {
+      const ctx = contextOf(command);
+      const client = ctx.client();
+      const input: ForkRunInput = {
+        runId: id,
+        epoch: opts.epoch,
+        name: opts.name,
+        pool: opts.pool,
+        epochs: opts.epochs,
+        learningRate: opts.lr,
+        freeze: opts.freeze,
+        batchSize: opts.batchSize,
+        keepCheckpoints: opts.keepCheckpoints,
+      };
+      const run = await withFlagErrors(FORK_FLAGS, () => client.forkRun(input));
+      if (!opts.watch) {
+        if (ctx.json) return printJson(run);
+        return print(`Started run ${run.id} (${run.status}): a fork of ${id} at epoch ${opts.epoch}`);
+      }
+      if (!ctx.json) print(`Started run ${paint(run.id, "bold")}: a fork of ${id} at epoch ${opts.epoch}`);
+      const final = await watchRun(client, run.id, { json: ctx.json });
+      if (ctx.json) return printJsonLine({ type: "result", run: final });
+      print(`Output model: ${final.outputModel ? `${final.outputModel.name} (${final.outputModel.id})` : "-"}`);
+    });
+
+  runs
     .command("compare <runs...>")
     .description("runs side by side: hyperparameters and best epoch")
     .action(async (ids: string[], _opts: unknown, command: Command) => {
@@ -177,7 +239,17 @@ function printRun(run: RunDetail): void {
     `queued ${when(run.queuedAt)}  started ${when(run.startedAt)}  finished ${when(run.finishedAt)}  attempts ${run.attemptCount}`,
   );
   if (run.error) print(paint(`error ${run.error.code}: ${run.error.message}`, "red"));
-  if (run.outputModel) print(`output model ${run.outputModel.name} (${run.outputModel.id})`);
+  if (run.outputModel)
+    print(
+      `output model ${run.outputModel.name} (${run.outputModel.id})${run.outputModel.initialization === "SCRATCH" ? " re-initialized: not derived from the base's weights" : ""}`,
+    );
+  if (run.forkedFrom)
+    print(
+      `forked from ${run.forkedFrom.run.name ?? run.forkedFrom.run.id} (${run.forkedFrom.run.id}) at epoch ${run.forkedFrom.epoch}`,
+    );
+  for (const f of run.forks) print(`fork: ${f.id} ${status(f.status)}`);
+  if (run.forkableEpochs.length)
+    print(`forkable at epochs ${run.forkableEpochs.join(", ")} (graft runs fork ${run.id} --epoch k)`);
   if (run.controlOf && run.controlKind)
     print(
       `${controlLabel(run.controlKind)} control of ${run.controlOf.name ?? run.controlOf.id} (${run.controlOf.id})`,

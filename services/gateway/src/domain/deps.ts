@@ -14,6 +14,8 @@ import type { TrainerPlane } from "../trainer-plane/trainer-plane.ts";
  */
 export interface EventPlanePort {
   subscribeRunEvents(runId: string): AsyncIterableIterator<unknown>;
+  /** Several runs' events in one stream; the first item, `null`, says the feed is live. */
+  subscribeRunsEvents(runIds: readonly string[]): AsyncIterableIterator<{ kind: string } | null>;
   subscribeTrainerEvents(): AsyncIterableIterator<{ kind: string; trainerId: string; at: string | Date }>;
   /** A sweep's notices (`publishSweepUpdate`), live, from every replica. */
   subscribeSweepUpdates(sweepId: string): AsyncIterableIterator<{ sweepId: string }>;

@@ -126,6 +126,15 @@ export class RunQueries {
   }
 
   /** A run's control arms, oldest first. */
+  /** Runs forked from `runId`, oldest first. */
+  async forksOf(runId: string): Promise<RunRow[]> {
+    return await this.db
+      .select()
+      .from(runs)
+      .where(and(ownedRows(this.scope, runs.projectId), eq(runs.forkedFromRunId, runId)))
+      .orderBy(asc(runs.queuedAt), asc(runs.id));
+  }
+
   async controlsOf(runId: string): Promise<RunRow[]> {
     return await this.db
       .select()

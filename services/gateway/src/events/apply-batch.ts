@@ -2,6 +2,7 @@ import { modelArtifactKey } from "@graft/artifacts";
 import {
   ENDED_RUN_ATTEMPT_STATUSES,
   type EpochRecord,
+  type Initialization,
   isUuid,
   type RunEvent,
   type RunUpdate,
@@ -39,6 +40,8 @@ interface RunMeta {
   datasetId: string;
   outputModelId: string;
   outputModelCreated: boolean;
+  /** How the run's training started (hyperparameters.initialization); the child's lineage says so. */
+  initialization: Initialization;
 }
 
 /**
@@ -178,6 +181,8 @@ const RUN_COLUMNS = {
   datasetId: runs.datasetId,
   outputModelId: runs.outputModelId,
   outputModelCreated: runs.outputModelCreated,
+  // One key of the hyperparameters JSON, not the whole document (see loadRuns).
+  initialization: sql<string | null>`${runs.hyperparameters}->>'initialization'`,
 };
 
 async function loadRuns(tx: Tx, runIds: string[]) {
@@ -210,6 +215,7 @@ async function loadRuns(tx: Tx, runIds: string[]) {
       datasetId: r.datasetId,
       outputModelId: r.outputModelId,
       outputModelCreated: r.outputModelCreated,
+      initialization: r.initialization === "SCRATCH" ? "SCRATCH" : "PRETRAINED",
     });
   }
   return { contexts, metas };
@@ -383,11 +389,17 @@ async function createChildModel(
   const out = event.outputModel;
   const artifactKey = modelArtifactKey(meta.outputModelId);
   const check = await checkOutput(artifactKey, out);
-  const lineage = judgeLineage(
+  const judged = judgeLineage(
     parent.layers,
     check,
     "kind" in parent.preprocessing ? (parent.preprocessing.tokenizerSha256 ?? null) : null,
   );
+  // A scratch control keeps its parent's architecture but none of its weights: say so, rather
+  // than letting it pass for a fine-tune of every layer.
+  const lineage =
+    meta.initialization === "SCRATCH" && judged.verified !== false
+      ? { verified: null, reason: "re-initialized (SCRATCH): the parent's architecture, none of its weights" }
+      : judged;
   const layers = toLayerRows(check.ok ? check.layers : out.layers);
   await tx
     .insert(models)
@@ -416,9 +428,11 @@ async function createChildModel(
         trainingPath: event.trainingPath,
         stoppedEarly: event.stoppedEarly,
         attempt: event.attempt,
+        initialization: meta.initialization,
       },
       verifiedLineage: lineage.verified,
       lineageReason: lineage.reason,
+      initialization: meta.initialization,
     })
     .onConflictDoNothing();
   await tx

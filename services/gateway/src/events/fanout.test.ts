@@ -57,3 +57,41 @@ test("every local subscriber of a run hears its updates; the NATS subscription l
     await server.stop();
   }
 });
+
+test("one subscriber of several runs (a study's) hears each run's updates after a prelude, and lets go of all of them", async () => {
+  const server = await startNatsServer();
+  const nc = await connect(gatewayConnectOptions(server));
+  const other = await connect(gatewayConnectOptions(server));
+  const second = "5b0e0a56-7c1a-4c3e-9d44-3f1f2f0d1a11";
+  try {
+    const fanout = new RunFanout(nc, () => {});
+    const single = fanout.subscribe(runId);
+    const both = fanout.subscribeMany([runId, second, runId], async () => null);
+    assert.equal(fanout.subscribedRuns, 2);
+    assert.equal(fanout.subscriberCount(runId), 2, "a run named twice is one subscription of the stream");
+    const live = await both.next();
+    assert.equal(live.value, null, "the prelude comes first, once every run's feed is attached");
+    publishRunUpdates(other, [update(1), { ...update(2), runId: second }]);
+    const [a, b] = [await both.next(), await both.next()];
+    assert.deepEqual(
+      [a.value, b.value].map((v) => [v?.runId, v?.message]),
+      [
+        [runId, "line 1"],
+        [second, "line 2"],
+      ],
+    );
+    assert.equal((await single.next()).value?.message, "line 1");
+    await both.return?.();
+    assert.equal(fanout.subscriberCount(runId), 1);
+    assert.equal(fanout.subscriberCount(second), 0);
+    assert.equal(fanout.subscribedRuns, 1);
+    await single.return?.();
+    assert.equal(fanout.subscribedRuns, 0);
+    assert.throws(() => fanout.subscribeMany([second, "bad.id"]), { name: "InvalidSubjectTokenError" });
+    assert.equal(fanout.subscribedRuns, 0, "nothing is subscribed when one id is malformed");
+  } finally {
+    await other.close();
+    await nc.close();
+    await server.stop();
+  }
+});

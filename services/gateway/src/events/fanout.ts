@@ -31,44 +31,66 @@ export class RunFanout {
     runId: string,
     prelude?: () => Promise<RunEventPayload | undefined>,
   ): AsyncIterableIterator<RunEventPayload, undefined> {
-    const subject = runUpdatesSubject(runId);
-    let topic = this.#topics.get(runId);
-    if (!topic) {
-      const boxes = new Set<Mailbox<RunEventPayload>>();
-      const sub = this.nc.subscribe(subject, {
-        callback: (error, msg) => {
-          if (error) return this.log(`fanout: ${subject}: ${error.message}`);
-          let payload: RunEventPayload;
-          try {
-            payload = runEventFromWire(parseMessage(runUpdateSchema, msg.subject, msg.data));
-          } catch (e) {
-            return this.log(`fanout: rejected update: ${(e as Error).message}`);
-          }
-          for (const box of boxes) box.push(payload);
-        },
-      });
-      // Subscribers start receiving once the server has the subscription.
-      const ready = this.nc.flush();
-      ready.catch(() => {});
-      topic = { sub, boxes, ready };
-      this.#topics.set(runId, topic);
-    }
-    const current = topic;
-    const box: Mailbox<RunEventPayload> = new Mailbox({
+    return this.subscribeMany([runId], prelude);
+  }
+
+  /**
+   * The updates of several runs in one stream (a study's), in arrival order; `prelude` is
+   * read once every run's subscription is live.
+   */
+  subscribeMany<P = RunEventPayload>(
+    runIds: readonly string[],
+    prelude?: () => Promise<P | undefined>,
+  ): AsyncIterableIterator<RunEventPayload | P, undefined> {
+    const ids = [...new Set(runIds)];
+    for (const runId of ids) runUpdatesSubject(runId); // a malformed id throws before anything is subscribed
+    const topics = ids.map((runId) => this.#topic(runId));
+    const box: Mailbox<RunEventPayload | P> = new Mailbox<RunEventPayload | P>({
       // The next PROGRESS supersedes a dropped one within a second.
-      droppable: (e) => e.kind === "LOG" || e.kind === "PROGRESS",
-      ready: current.ready,
-      prelude,
+      droppable: (e) => {
+        const kind = (e as RunEventPayload | undefined)?.kind;
+        return kind === "LOG" || kind === "PROGRESS";
+      },
+      ready: Promise.all(topics.map((t) => t.ready)).then(() => undefined),
+      ...(prelude ? { prelude } : {}),
       onClose: () => {
-        current.boxes.delete(box);
-        if (current.boxes.size === 0 && this.#topics.get(runId) === current) {
-          this.#topics.delete(runId);
-          current.sub.unsubscribe();
+        for (const [i, topic] of topics.entries()) {
+          topic.boxes.delete(box as Mailbox<RunEventPayload>);
+          const runId = ids[i] as string;
+          if (topic.boxes.size === 0 && this.#topics.get(runId) === topic) {
+            this.#topics.delete(runId);
+            topic.sub.unsubscribe();
+          }
         }
       },
     });
-    current.boxes.add(box);
+    for (const topic of topics) topic.boxes.add(box as Mailbox<RunEventPayload>);
     return box;
+  }
+
+  #topic(runId: string) {
+    const existing = this.#topics.get(runId);
+    if (existing) return existing;
+    const subject = runUpdatesSubject(runId);
+    const boxes = new Set<Mailbox<RunEventPayload>>();
+    const sub = this.nc.subscribe(subject, {
+      callback: (error, msg) => {
+        if (error) return this.log(`fanout: ${subject}: ${error.message}`);
+        let payload: RunEventPayload;
+        try {
+          payload = runEventFromWire(parseMessage(runUpdateSchema, msg.subject, msg.data));
+        } catch (e) {
+          return this.log(`fanout: rejected update: ${(e as Error).message}`);
+        }
+        for (const box of boxes) box.push(payload);
+      },
+    });
+    // Subscribers start receiving once the server has the subscription.
+    const ready = this.nc.flush();
+    ready.catch(() => {});
+    const topic = { sub, boxes, ready };
+    this.#topics.set(runId, topic);
+    return topic;
   }
 
   /** Local subscribers per run, for tests and metrics. */

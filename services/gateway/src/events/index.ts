@@ -68,6 +68,11 @@ export interface EventPlane {
    * the run's stored epochs misses nothing. Throws InvalidSubjectTokenError for a malformed id.
    */
   subscribeRunEvents(runId: string): AsyncIterableIterator<RunEventPayload>;
+  /**
+   * Stored events of several runs (a study's), live, in one stream. The first item is `null`,
+   * handed out once every run's feed is attached: state read after it misses nothing.
+   */
+  subscribeRunsEvents(runIds: readonly string[]): AsyncIterableIterator<RunEventPayload | null>;
   /** Changes of every trainer, live. */
   subscribeTrainerEvents(): AsyncIterableIterator<TrainerEventPayload>;
   /**
@@ -123,6 +128,7 @@ export async function startEventPlane(options: EventPlaneOptions): Promise<Event
         const snapshot = await currentStatus(db, runId);
         return snapshot ? runEventFromWire(snapshot) : undefined;
       }),
+    subscribeRunsEvents: (runIds) => runFanout.subscribeMany(runIds, async () => null),
     subscribeTrainerEvents: () => trainerFanout.subscribe(),
     progressOf: (run) => progress.get(run),
     subscribeSweepUpdates(sweepId) {

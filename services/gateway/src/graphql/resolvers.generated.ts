@@ -163,6 +163,14 @@ export type Model = {
   verifiedLineage?: Maybe<Scalars['Boolean']['output']>;
   /** Why verifiedLineage is what it is (e.g. the frozen layers that differ); null for base models. */
   lineageReason?: Maybe<Scalars['String']['output']>;
+  /**
+   * Where this model's training started: PRETRAINED from its parent's weights, SCRATCH from
+   * re-initialized ones (a scratch control: the parent gave its architecture, none of its
+   * weights). Null for base models.
+   */
+  initialization?: Maybe<Initialization>;
+  /** For a model trained by a fork: the run and epoch whose weights the fork started from. */
+  forkedFrom?: Maybe<RunFork>;
   parent?: Maybe<Model>;
   children: Array<Model>;
   ancestors: Array<Model>;
@@ -288,6 +296,8 @@ export type Hyperparameters = {
   trainFraction: Scalars['Float']['output'];
   featureLayer?: Maybe<Scalars['String']['output']>;
   initialization: Initialization;
+  /** Epoch checkpoints kept after the run for forking (the last K). */
+  keepCheckpoints: Scalars['Int']['output'];
   /** The whole hyperparameter document as stored. */
   raw: Scalars['JSON']['output'];
 };
@@ -434,6 +444,15 @@ export type Run = {
   /** The data-efficiency study this run is a cell of, and its arm there. */
   study?: Maybe<Study>;
   studyArm?: Maybe<StudyArm>;
+  /** For a fork: the run and epoch it started from. */
+  forkedFrom?: Maybe<RunFork>;
+  /** The runs forked from this one. */
+  forks: Array<Run>;
+  /**
+   * Epochs this run can be forked at: those whose checkpoint it keeps (the last
+   * `hyperparameters.keepCheckpoints` stored epochs); empty when it keeps none.
+   */
+  forkableEpochs: Array<Scalars['Int']['output']>;
 };
 
 
@@ -451,6 +470,13 @@ export type RunBestEpochArgs = {
 export type RunTransferGainArgs = {
   metric?: InputMaybe<MetricName>;
   targetAccuracy?: InputMaybe<Scalars['Float']['input']>;
+};
+
+/** Where a fork started: another run's weights after one of its epochs. */
+export type RunFork = {
+  __typename?: 'RunFork';
+  run: Run;
+  epoch: Scalars['Int']['output'];
 };
 
 /** The run and its scratch control at one epoch. */
@@ -1058,6 +1084,33 @@ export type StartFineTuneInput = {
    * itself what the control would be.
    */
   controls?: InputMaybe<Array<ControlKind>>;
+  /**
+   * Keep the checkpoints of the last K epochs (0-20) after the run, so it can be forked at
+   * one of them (forkRun). Each is the child's weights and optimizer state.
+   */
+  keepCheckpoints?: InputMaybe<Scalars['Int']['input']>;
+};
+
+/**
+ * A new run from another run's checkpoint after `epoch`: the same base, dataset, split, seed,
+ * cut and head, with the weights of that epoch; what is trained next may change. Fields left
+ * out are the parent's. The optimizer starts fresh (its state belongs to the parent's settings).
+ */
+export type ForkRunInput = {
+  runId: Scalars['ID']['input'];
+  /** An epoch the run kept a checkpoint of (Run.forkableEpochs). */
+  epoch: Scalars['Int']['input'];
+  name?: InputMaybe<Scalars['String']['input']>;
+  pool?: InputMaybe<Scalars['String']['input']>;
+  /** Epochs the fork trains, counted from 1. */
+  epochs?: InputMaybe<Scalars['Int']['input']>;
+  batchSize?: InputMaybe<Scalars['Int']['input']>;
+  optimizer?: InputMaybe<Optimizer>;
+  learningRate?: InputMaybe<Scalars['Float']['input']>;
+  freeze?: InputMaybe<FreezeInput>;
+  unfreezeSchedule?: InputMaybe<Array<UnfreezeStepInput>>;
+  earlyStopping?: InputMaybe<EarlyStoppingInput>;
+  keepCheckpoints?: InputMaybe<Scalars['Int']['input']>;
 };
 
 /** A study's FINE_TUNE arm, as in StartFineTuneInput; the control arms derive from it. */
@@ -1186,7 +1239,16 @@ export type Mutation = {
   createDataset: Dataset;
   createExperiment: Experiment;
   startFineTune: Run;
+  /**
+   * Cancels a queued or running run, and with it its control arms that are still queued or
+   * running.
+   */
   cancelRun: Run;
+  /**
+   * Starts a run from another run's kept checkpoint (ForkRunInput). NOT_FOUND: no such run;
+   * BAD_USER_INPUT: the run kept no checkpoint of that epoch, or the changes do not fit.
+   */
+  forkRun: Run;
   /** Starts a data-efficiency study: every run of its grid, or nothing (typed error). */
   startStudy: Study;
   /** Starts a sweep: plans and validates every trial, stores them, launches the first; or a typed error and nothing stored. */
@@ -1239,6 +1301,11 @@ export type MutationStartFineTuneArgs = {
 
 export type MutationCancelRunArgs = {
   id: Scalars['ID']['input'];
+};
+
+
+export type MutationForkRunArgs = {
+  input: ForkRunInput;
 };
 
 
@@ -1368,6 +1435,11 @@ export type Subscription = {
    * epoch stored, a rung judged, a trial launched or ended, the sweep ended or cancelled).
    */
   sweepUpdated: Sweep;
+  /**
+   * A study, live: the study now, then again each time one of its runs changes status or stores
+   * an epoch (cells fill in as runs finish). Ends when the study has finished.
+   */
+  studyUpdated: Study;
 };
 
 
@@ -1377,6 +1449,11 @@ export type SubscriptionRunEventsArgs = {
 
 
 export type SubscriptionSweepUpdatedArgs = {
+  id: Scalars['ID']['input'];
+};
+
+
+export type SubscriptionStudyUpdatedArgs = {
   id: Scalars['ID']['input'];
 };
 
@@ -1493,6 +1570,7 @@ export type ResolversTypes = {
   RunError: ResolverTypeWrapper<RunError>;
   SeriesPoint: ResolverTypeWrapper<SeriesPoint>;
   Run: ResolverTypeWrapper<RunParent>;
+  RunFork: ResolverTypeWrapper<Omit<RunFork, 'run'> & { run: ResolversTypes['Run'] }>;
   EpochGain: ResolverTypeWrapper<EpochGain>;
   ArmToTarget: ResolverTypeWrapper<ArmToTarget>;
   TransferGain: ResolverTypeWrapper<TransferGain>;
@@ -1536,6 +1614,7 @@ export type ResolversTypes = {
   UnfreezeStepInput: UnfreezeStepInput;
   EarlyStoppingInput: EarlyStoppingInput;
   StartFineTuneInput: StartFineTuneInput;
+  ForkRunInput: ForkRunInput;
   StudyFineTuneInput: StudyFineTuneInput;
   StartStudyInput: StartStudyInput;
   FloatParamInput: FloatParamInput;
@@ -1585,6 +1664,7 @@ export type ResolversParentTypes = {
   RunError: RunError;
   SeriesPoint: SeriesPoint;
   Run: RunParent;
+  RunFork: Omit<RunFork, 'run'> & { run: ResolversParentTypes['Run'] };
   EpochGain: EpochGain;
   ArmToTarget: ArmToTarget;
   TransferGain: TransferGain;
@@ -1619,6 +1699,7 @@ export type ResolversParentTypes = {
   UnfreezeStepInput: UnfreezeStepInput;
   EarlyStoppingInput: EarlyStoppingInput;
   StartFineTuneInput: StartFineTuneInput;
+  ForkRunInput: ForkRunInput;
   StudyFineTuneInput: StudyFineTuneInput;
   StartStudyInput: StartStudyInput;
   FloatParamInput: FloatParamInput;
@@ -1686,6 +1767,8 @@ export type ModelResolvers<ContextType = GraphQLContext, ParentType extends Reso
   provenance?: Resolver<Maybe<ResolversTypes['JSON']>, ParentType, ContextType>;
   verifiedLineage?: Resolver<Maybe<ResolversTypes['Boolean']>, ParentType, ContextType>;
   lineageReason?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  initialization?: Resolver<Maybe<ResolversTypes['Initialization']>, ParentType, ContextType>;
+  forkedFrom?: Resolver<Maybe<ResolversTypes['RunFork']>, ParentType, ContextType>;
   parent?: Resolver<Maybe<ResolversTypes['Model']>, ParentType, ContextType>;
   children?: Resolver<Array<ResolversTypes['Model']>, ParentType, ContextType>;
   ancestors?: Resolver<Array<ResolversTypes['Model']>, ParentType, ContextType>;
@@ -1771,6 +1854,7 @@ export type HyperparametersResolvers<ContextType = GraphQLContext, ParentType ex
   trainFraction?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
   featureLayer?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   initialization?: Resolver<ResolversTypes['Initialization'], ParentType, ContextType>;
+  keepCheckpoints?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   raw?: Resolver<ResolversTypes['JSON'], ParentType, ContextType>;
 };
 
@@ -1851,6 +1935,14 @@ export type RunResolvers<ContextType = GraphQLContext, ParentType extends Resolv
   transferGain?: Resolver<Maybe<ResolversTypes['TransferGain']>, ParentType, ContextType, RequireFields<RunTransferGainArgs, 'metric'>>;
   study?: Resolver<Maybe<ResolversTypes['Study']>, ParentType, ContextType>;
   studyArm?: Resolver<Maybe<ResolversTypes['StudyArm']>, ParentType, ContextType>;
+  forkedFrom?: Resolver<Maybe<ResolversTypes['RunFork']>, ParentType, ContextType>;
+  forks?: Resolver<Array<ResolversTypes['Run']>, ParentType, ContextType>;
+  forkableEpochs?: Resolver<Array<ResolversTypes['Int']>, ParentType, ContextType>;
+};
+
+export type RunForkResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['RunFork'] = ResolversParentTypes['RunFork']> = {
+  run?: Resolver<ResolversTypes['Run'], ParentType, ContextType>;
+  epoch?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
 };
 
 export type EpochGainResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['EpochGain'] = ResolversParentTypes['EpochGain']> = {
@@ -2100,6 +2192,7 @@ export type MutationResolvers<ContextType = GraphQLContext, ParentType extends R
   createExperiment?: Resolver<ResolversTypes['Experiment'], ParentType, ContextType, RequireFields<MutationCreateExperimentArgs, 'input'>>;
   startFineTune?: Resolver<ResolversTypes['Run'], ParentType, ContextType, RequireFields<MutationStartFineTuneArgs, 'input'>>;
   cancelRun?: Resolver<ResolversTypes['Run'], ParentType, ContextType, RequireFields<MutationCancelRunArgs, 'id'>>;
+  forkRun?: Resolver<ResolversTypes['Run'], ParentType, ContextType, RequireFields<MutationForkRunArgs, 'input'>>;
   startStudy?: Resolver<ResolversTypes['Study'], ParentType, ContextType, RequireFields<MutationStartStudyArgs, 'input'>>;
   startSweep?: Resolver<ResolversTypes['Sweep'], ParentType, ContextType, RequireFields<MutationStartSweepArgs, 'input'>>;
   cancelSweep?: Resolver<ResolversTypes['Sweep'], ParentType, ContextType, RequireFields<MutationCancelSweepArgs, 'id'>>;
@@ -2145,6 +2238,7 @@ export type SubscriptionResolvers<ContextType = GraphQLContext, ParentType exten
   runEvents?: SubscriptionResolver<ResolversTypes['RunEvent'], "runEvents", ParentType, ContextType, RequireFields<SubscriptionRunEventsArgs, 'runId'>>;
   trainerEvents?: SubscriptionResolver<ResolversTypes['TrainerEvent'], "trainerEvents", ParentType, ContextType>;
   sweepUpdated?: SubscriptionResolver<ResolversTypes['Sweep'], "sweepUpdated", ParentType, ContextType, RequireFields<SubscriptionSweepUpdatedArgs, 'id'>>;
+  studyUpdated?: SubscriptionResolver<ResolversTypes['Study'], "studyUpdated", ParentType, ContextType, RequireFields<SubscriptionStudyUpdatedArgs, 'id'>>;
 };
 
 export type Resolvers<ContextType = GraphQLContext> = {
@@ -2169,6 +2263,7 @@ export type Resolvers<ContextType = GraphQLContext> = {
   RunError?: RunErrorResolvers<ContextType>;
   SeriesPoint?: SeriesPointResolvers<ContextType>;
   Run?: RunResolvers<ContextType>;
+  RunFork?: RunForkResolvers<ContextType>;
   EpochGain?: EpochGainResolvers<ContextType>;
   ArmToTarget?: ArmToTargetResolvers<ContextType>;
   TransferGain?: TransferGainResolvers<ContextType>;

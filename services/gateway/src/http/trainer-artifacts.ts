@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { checkpointKey, MODEL_FILES, modelArtifactKey } from "@graft/artifacts";
+import { checkpointKey, epochCheckpointKey, forkSeedKey, MODEL_FILES, modelArtifactKey } from "@graft/artifacts";
 import { isUuid, TERMINAL_RUN_STATUSES, TRAINER_ARTIFACTS_PATH } from "@graft/contracts";
 import { datasets, isDatabaseUnreachable, models, runs } from "@graft/db";
 import { eq } from "drizzle-orm";
@@ -17,8 +17,9 @@ const OUTPUT_RECORD = "succeeded.json";
  * Trainers have no object-store rights on NATS; this is their only way to artifacts, and the
  * job token of a run (carried in its job message, which only its pool's trainers can read)
  * opens only that run's keys: read the base model and the dataset, read and write the run's
- * checkpoint and its output model while the run is not over. A finished run's output is the
- * model the gateway verified, so it is never writable again.
+ * checkpoint (and the epoch checkpoints it keeps, and a fork's seed) and its output model while
+ * the run is not over. A finished run's output is the model the gateway verified, so it is
+ * never writable again.
  */
 export async function handleTrainerArtifact(
   deps: DomainDeps,
@@ -75,8 +76,8 @@ async function serve(deps: DomainDeps, path: string, req: IncomingMessage, res: 
     return refuse(req, res, 405, "use GET, PUT or DELETE");
   }
   if (!grant.writable.has(key)) return refuse(req, res, 403, `run ${runId} may not write ${key}`);
-  // Cleaning up a checkpoint comes after the final report; everything else only while the run lives.
-  if (grant.closed && !(req.method === "DELETE" && key === checkpointKey(runId))) {
+  // Cleaning up a checkpoint (or a fork's seed) comes after the final report; everything else only while the run lives.
+  if (grant.closed && !(req.method === "DELETE" && (key === checkpointKey(runId) || key === forkSeedKey(runId)))) {
     return refuse(req, res, 409, `run ${runId} has ended; its artifacts are final`);
   }
   if (req.method === "DELETE") {
@@ -135,6 +136,10 @@ async function readGrant(deps: DomainDeps, runId: string): Promise<Grant | undef
   if (!run) return undefined;
   const output = modelArtifactKey(run.outputModelId);
   const writable = new Set([checkpointKey(run.id), ...[...MODEL_FILES, OUTPUT_RECORD].map((f) => `${output}/${f}`)]);
+  // Epoch checkpoints kept for forks (hyperparameters.keepCheckpoints); the fork's seed is read and then deleted.
+  const keep = Number((run.hyperparameters as { keepCheckpoints?: unknown }).keepCheckpoints ?? 0);
+  if (keep > 0) for (let epoch = 1; epoch <= run.epochs; epoch++) writable.add(epochCheckpointKey(run.id, epoch));
+  if (run.forkedFromRunId) writable.add(forkSeedKey(run.id));
   const readable = new Set(writable);
   const [base] = await deps.db.select({ key: models.artifactKey }).from(models).where(eq(models.id, run.baseModelId));
   if (base) for (const file of MODEL_FILES) readable.add(`${base.key}/${file}`);

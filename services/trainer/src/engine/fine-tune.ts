@@ -44,6 +44,13 @@ export interface FineTuneOptions {
   tokenizer?: Uint8Array;
   hyperparameters: Hyperparameters;
   resume?: { completedEpochs: number; checkpoint: Uint8Array };
+  /**
+   * A fork's starting point: another run's checkpoint (same base, cut and head). Only its
+   * weights are taken; the optimizer and early stopping start fresh, since a fork may change
+   * the learning rate or what is frozen. Ignored when `resume` is given (the fork's own
+   * checkpoint is newer).
+   */
+  initialWeights?: Uint8Array;
   signal?: AbortSignal;
   onEpoch?: (epoch: number, metrics: EpochMetrics, checkpoint: () => Promise<Uint8Array>) => Promise<void>;
   /** Called after every batch; the event loop gets a turn right after it. */
@@ -194,6 +201,10 @@ class Runner {
       startEpoch = options.resume.completedEpochs + 1;
       for (const step of hp.unfreezeSchedule)
         if (step.epoch < startEpoch) this.frozen = unfreezeTop(this.cut.baseLayers, this.frozen, step.layers);
+    } else if (options.initialWeights) {
+      // Before the feature cache: the frozen backbone's features come from the fork's weights.
+      const seed = restoreCheckpoint(this.cut.child, options.initialWeights);
+      tf.dispose(seed.optimizerWeights?.map((w) => w.tensor) ?? []);
     }
     if (this.path === "FEATURE_CACHE" && startEpoch <= hp.epochs) await this.cacheFeatures();
     await tf.setBackend(this.trainingBackend);

@@ -1,4 +1,4 @@
-import { type ArtifactStore, checkpointKey } from "@graft/artifacts";
+import { type ArtifactStore, checkpointKey, epochCheckpointKey, forkSeedKey } from "@graft/artifacts";
 import { epochMetricsSchema } from "@graft/contracts";
 import { z } from "zod";
 
@@ -58,6 +58,31 @@ export async function saveCheckpoint(store: ArtifactStore, runId: string, checkp
   await store.put(checkpointKey(runId), encodeCheckpoint(checkpoint));
 }
 
+/**
+ * Keeps the checkpoint after `epoch` under its own key and drops the one that fell out of
+ * the last `keep` (hyperparameters.keepCheckpoints): what a fork can start from. Kept
+ * checkpoints outlive the run; `keep` bounds them.
+ */
+export async function keepEpochCheckpoint(
+  store: ArtifactStore,
+  runId: string,
+  epoch: number,
+  keep: number,
+  checkpoint: Checkpoint,
+): Promise<void> {
+  if (keep <= 0) return;
+  await store.put(epochCheckpointKey(runId, epoch), encodeCheckpoint(checkpoint));
+  if (epoch - keep >= 1) await store.delete(epochCheckpointKey(runId, epoch - keep)).catch(() => undefined);
+}
+
+/** A fork's starting checkpoint (the gateway copied it from the parent's kept epoch); null when absent or unreadable. */
+export async function loadForkSeed(store: ArtifactStore, runId: string): Promise<Checkpoint | null> {
+  const bytes = await store.get(forkSeedKey(runId));
+  return bytes ? decodeCheckpoint(bytes) : null;
+}
+
+/** A finished run needs neither its latest checkpoint nor, for a fork, the seed it started from. */
 export async function deleteCheckpoint(store: ArtifactStore, runId: string): Promise<void> {
   await store.delete(checkpointKey(runId)).catch(() => undefined);
+  await store.delete(forkSeedKey(runId)).catch(() => undefined);
 }

@@ -53,6 +53,8 @@ export interface Engine {
     tokenizer?: Uint8Array;
     hyperparameters: Hyperparameters;
     resume?: { completedEpochs: number; checkpoint: Uint8Array };
+    /** A fork's starting weights (another run's engine checkpoint). */
+    initialWeights?: Uint8Array;
     signal?: AbortSignal;
     onEpoch?: (epoch: number, metrics: EpochMetrics, checkpoint: () => Promise<Uint8Array>) => Promise<void>;
     onBatch?: () => void;

@@ -12,7 +12,14 @@ import {
 import type { JetStreamClient, JsMsg } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { PermanentJobError } from "../job-errors.ts";
-import { type Checkpoint, deleteCheckpoint, loadCheckpoint, saveCheckpoint } from "./checkpoint.ts";
+import {
+  type Checkpoint,
+  deleteCheckpoint,
+  keepEpochCheckpoint,
+  loadCheckpoint,
+  loadForkSeed,
+  saveCheckpoint,
+} from "./checkpoint.ts";
 import type { EngineHost, EngineModel, JobEngine } from "./engine-port.ts";
 import { JobStoppedError, type StopReason } from "./errors.ts";
 import { classifyFailure, retryDelayMs } from "./failures.ts";
@@ -225,6 +232,14 @@ async function execute(
     throwIfStopped(signal);
 
     const checkpoint = await loadCheckpoint(store, job.runId);
+    // A fork starts from its parent's weights after the fork epoch, unless it has its own checkpoint already.
+    const seed = job.forkedFrom && !checkpoint ? await loadForkSeed(store, job.runId) : null;
+    if (job.forkedFrom && !checkpoint && !seed) {
+      throw new PermanentJobError(
+        "CORRUPT_MODEL",
+        `the checkpoint of run ${job.forkedFrom.runId} after epoch ${job.forkedFrom.epoch} is missing or unreadable`,
+      );
+    }
     const history: Checkpoint["epochs"] = checkpoint?.epochs ?? [];
     // A killed attempt may have stored a checkpoint without getting its epoch event out; this
     // attempt re-announces them (the gateway stores each epoch once, whoever reports it).
@@ -248,6 +263,7 @@ async function execute(
       ...(artifact.tokenizer ? { tokenizer: artifact.tokenizer } : {}),
       hyperparameters: hp,
       ...(checkpoint ? { resume: { completedEpochs: checkpoint.completedEpochs, checkpoint: checkpoint.engine } } : {}),
+      ...(seed ? { initialWeights: seed.engine } : {}),
       signal,
       onBatch: touch,
       onProgress: progress.report,
@@ -256,7 +272,9 @@ async function execute(
         history.push({ epoch, metrics });
         // Checkpoint before the event: an announced epoch is always resumable.
         const engine = await takeCheckpoint();
-        await saveCheckpoint(store, job.runId, { completedEpochs: epoch, attempt, epochs: history, engine });
+        const saved: Checkpoint = { completedEpochs: epoch, attempt, epochs: history, engine };
+        await saveCheckpoint(store, job.runId, saved);
+        await keepEpochCheckpoint(store, job.runId, epoch, hp.keepCheckpoints, saved);
         await publish({ type: "epoch", epoch, metrics });
         touch();
         if (handBackRequested() && epoch < hp.epochs) stop(controller, { kind: "hand-back" });

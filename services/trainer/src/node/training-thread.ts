@@ -89,6 +89,7 @@ async function openTrainingThread(forcedBackend: string | undefined): Promise<Jo
         ...(options.tokenizer ? { tokenizer: options.tokenizer } : {}),
         hyperparameters: options.hyperparameters,
         ...(options.resume ? { resume: options.resume } : {}),
+        ...(options.initialWeights ? { initialWeights: options.initialWeights } : {}),
       };
       peer.handle("epoch", (epoch: number, metrics: EpochMetrics, checkpoint: Uint8Array) =>
         options.onEpoch?.(epoch, metrics, async () => checkpoint),

@@ -71,6 +71,7 @@ peer.handle("fineTune", async (call: FineTuneCall) => {
       ...(call.tokenizer ? { tokenizer: call.tokenizer } : {}),
       hyperparameters: call.hyperparameters,
       ...(call.resume ? { resume: call.resume } : {}),
+      ...(call.initialWeights ? { initialWeights: call.initialWeights } : {}),
       signal: controller.signal,
       onProgress: reportProgress,
       // The main thread saves the checkpoint and publishes the epoch before training goes on,

@@ -24,6 +24,7 @@ export interface FineTuneCall {
   tokenizer?: Uint8Array;
   hyperparameters: Hyperparameters;
   resume?: { completedEpochs: number; checkpoint: Uint8Array };
+  initialWeights?: Uint8Array;
 }
 
 /** What is left of an Error after the thread boundary, enough to rebuild its class. */

@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import { epochCheckpointKey, forkSeedKey } from "@graft/artifacts";
 import {
   ACTIVE_RUN_STATUSES,
   CONTROL_KINDS,
@@ -50,6 +51,23 @@ export interface StartFineTuneInput {
   featureLayer?: string | null;
   initialization?: string | null;
   controls?: readonly string[] | null;
+  keepCheckpoints?: number | null;
+}
+
+/** forkRun's input: the parent run and epoch, and what the fork changes (the rest is the parent's). */
+export interface ForkRunInput {
+  runId: string;
+  epoch: number;
+  name?: string | null;
+  pool?: string | null;
+  epochs?: number | null;
+  batchSize?: number | null;
+  optimizer?: string | null;
+  learningRate?: number | null;
+  freeze?: { strategy: string; layers?: number | null } | null;
+  unfreezeSchedule?: readonly { epoch: number; layers: number }[] | null;
+  earlyStopping?: { monitor?: string | null; patience?: number | null; minDelta?: number | null } | null;
+  keepCheckpoints?: number | null;
 }
 
 /** A fine-tune's input, validated, with the rows it refers to. */
@@ -112,6 +130,8 @@ export function controlHyperparameters(kind: ControlKind, hp: Hyperparameters): 
     ? { ...hp, initialization: "SCRATCH", freeze: { strategy: "NONE" }, unfreezeSchedule: [] }
     : { ...hp, freeze: { strategy: "ALL_BASE" }, head: { hiddenUnits: 0, dropout: 0 }, unfreezeSchedule: [] };
 }
+
+const isActive = (run: RunRow) => (ACTIVE_RUN_STATUSES as readonly string[]).includes(run.status);
 
 const controlName = (name: string | null, kind: ControlKind) =>
   `${name ?? "run"} (${kind === "SCRATCH" ? "scratch" : "linear probe"} control)`;
@@ -193,6 +213,68 @@ export class RunCommands {
     return stored[0] as RunRow;
   }
 
+  /**
+   * A new run from `input.runId`'s checkpoint after `input.epoch`: same base, dataset, split,
+   * seed, cut and head (the checkpoint's weights only fit that model), with the fork's own
+   * training settings. The checkpoint is copied to the fork's seed key before the job goes
+   * out, so the parent's retention (it drops old epochs as it trains) cannot pull it away.
+   */
+  async fork(input: ForkRunInput): Promise<RunRow> {
+    parseInput(z.number().int().min(1).max(1000), input.epoch, "input.epoch");
+    const parent = await this.q.runs.get(input.runId, "input.runId");
+    const hp = parent.hyperparameters as Hyperparameters;
+    if (input.epoch > hp.epochs)
+      throw new BadUserInputError(
+        "input.epoch",
+        `run ${parent.id} has ${hp.epochs} epochs; there is no epoch ${input.epoch}`,
+      );
+    const checkpoint = await this.deps.store.get(epochCheckpointKey(parent.id, input.epoch));
+    if (!checkpoint) {
+      const why =
+        (hp.keepCheckpoints ?? 0) === 0
+          ? "it keeps no epoch checkpoints (start it with keepCheckpoints > 0)"
+          : `it keeps the last ${hp.keepCheckpoints} epochs' checkpoints, and epoch ${input.epoch} is not (or not yet) one of them`;
+      throw new BadUserInputError("input.epoch", `run ${parent.id} has no checkpoint of epoch ${input.epoch}: ${why}`);
+    }
+    const p = await this.prepare({
+      baseModelId: parent.baseModelId,
+      datasetId: parent.datasetId,
+      experimentId: parent.experimentId,
+      name: input.name ?? `${parent.name ?? `run ${parent.id.slice(0, 8)}`} (fork at epoch ${input.epoch})`,
+      pool: input.pool ?? parent.pool,
+      // What the checkpoint's weights and the comparison with the parent depend on stays the parent's.
+      featureLayer: hp.featureLayer,
+      head: hp.head,
+      seed: hp.seed,
+      validationSplit: hp.validationSplit,
+      maxSamples: hp.maxSamples,
+      trainFraction: hp.trainFraction,
+      initialization: hp.initialization,
+      // What is trained next may change.
+      epochs: input.epochs ?? hp.epochs,
+      batchSize: input.batchSize ?? hp.batchSize,
+      optimizer: input.optimizer ?? hp.optimizer,
+      learningRate: input.learningRate ?? hp.learningRate,
+      freeze: input.freeze ?? hp.freeze,
+      // An unfreeze schedule counts the parent's epochs: it carries over only when asked for.
+      unfreezeSchedule: input.unfreezeSchedule ?? [],
+      earlyStopping: input.earlyStopping === undefined ? hp.earlyStopping : input.earlyStopping,
+      keepCheckpoints: input.keepCheckpoints ?? 0,
+    });
+    const run = this.plan(p, randomUUID(), p.hyperparameters, p.name);
+    run.values.forkedFromRunId = parent.id;
+    run.values.forkedFromEpoch = input.epoch;
+    await this.deps.store.put(forkSeedKey(run.values.id), checkpoint);
+    try {
+      const [stored] = await this.storeAndDispatch([run]);
+      return stored as RunRow;
+    } catch (error) {
+      // A fork that was not stored, or whose job never went out, never reads its seed.
+      await this.deps.store.delete(forkSeedKey(run.values.id)).catch(() => undefined);
+      throw error;
+    }
+  }
+
   /** The input checked and completed with the base's defaults; nothing stored yet. */
   async prepare(input: StartFineTuneInput): Promise<PreparedFineTune> {
     const chosen = defined({
@@ -210,6 +292,7 @@ export class RunCommands {
       trainFraction: input.trainFraction,
       featureLayer: input.featureLayer,
       initialization: input.initialization,
+      keepCheckpoints: input.keepCheckpoints,
     });
     // Checked before any lookup, so a bad value is reported as itself whatever the ids are.
     parseInput(hyperparametersSchema, chosen, "input");
@@ -329,6 +412,10 @@ export class RunCommands {
         hyperparameters: run.hyperparameters as Hyperparameters,
         enqueuedAt: run.queuedAt.toISOString(),
         jobToken: this.deps.trainerPlane.jobToken(run.id),
+        forkedFrom:
+          run.forkedFromRunId && run.forkedFromEpoch
+            ? { runId: run.forkedFromRunId, epoch: run.forkedFromEpoch }
+            : null,
       } satisfies JobMessage);
       failure ??= await this.dispatch(job);
     }
@@ -360,12 +447,25 @@ export class RunCommands {
   /**
    * A QUEUED run ends CANCELLED at once and its job is removed from the queue; a run a trainer
    * holds gets a cancel on its control subject and ends when the trainer reports `cancelled`.
+   * Its control arms still queued or running are cancelled with it: they only mean something
+   * beside the run.
    */
   async cancel(id: string, reason = "cancelled by user"): Promise<RunRow> {
     const run = await this.q.runs.get(id);
-    if (!(ACTIVE_RUN_STATUSES as readonly string[]).includes(run.status)) {
+    if (!isActive(run)) {
       throw new ConflictError(`run ${run.id} is ${run.status}; only queued or running runs can be cancelled`);
     }
+    const cancelled = await this.cancelActive(run, reason);
+    for (const control of await this.q.runs.controlsOf(run.id)) {
+      if (!isActive(control)) continue;
+      await this.cancelActive(control, reason).catch((error: unknown) =>
+        this.deps.log(`cancelRun: could not cancel control ${control.id} of ${run.id}: ${String(error)}`),
+      );
+    }
+    return cancelled;
+  }
+
+  private async cancelActive(run: RunRow, reason: string): Promise<RunRow> {
     const control = encodeMessage({ type: "cancel", runId: run.id, reason });
     if (run.status !== "QUEUED") {
       this.deps.nc.publish(runControlSubject(run.id), control);

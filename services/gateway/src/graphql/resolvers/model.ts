@@ -1,5 +1,6 @@
 import { modelLoader } from "../loaders.ts";
 import type { LayerResolvers, ModelResolvers, PreprocessingResolvers } from "../resolvers.generated.ts";
+import { forkOf } from "./run.ts";
 
 export const Model: ModelResolvers = {
   parent: (m, _, { loaders }, info) => (m.parentId ? modelLoader(loaders, info).load(m.parentId) : null),
@@ -8,6 +9,10 @@ export const Model: ModelResolvers = {
   descendants: (m, { maxDepth }, { domain }) => domain.models.descendants(m, maxDepth),
   siblings: (m, _, { domain }) => domain.models.siblings(m),
   producedBy: (m, _, { loaders }) => (m.producedByRunId ? loaders.run.load(m.producedByRunId) : null),
+  forkedFrom: async (m, _, { loaders }) => {
+    const run = m.producedByRunId ? await loaders.run.load(m.producedByRunId) : null;
+    return run ? forkOf(run, loaders) : null;
+  },
   bestMetric: async (m, { metric }, { loaders }) => {
     if (!m.producedByRunId) return null;
     const name = metric ?? "valAccuracy";

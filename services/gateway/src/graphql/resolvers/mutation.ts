@@ -9,6 +9,7 @@ export const Mutation: MutationResolvers = {
   startSweep: (_, { input }, { domain }) => domain.sweepCommands.start(input),
   cancelSweep: (_, { id }, { domain }) => domain.sweepCommands.cancel(id),
   cancelRun: (_, { id }, { domain }) => domain.runCommands.cancel(id),
+  forkRun: (_, { input }, { domain }) => domain.runCommands.fork(input),
   registerTrainer: (_, { input }, { domain }) => domain.trainerCommands.register(input),
   drainTrainer: (_, { id }, { domain }) => domain.trainerCommands.drain(id),
   removeTrainer: (_, { id }, { domain }) => domain.trainerCommands.remove(id),

@@ -1,6 +1,7 @@
 import { runErrorSchema } from "@graft/contracts";
 import { NotFoundError } from "../../domain/errors.ts";
-import { modelLoader } from "../loaders.ts";
+import type { RunRow } from "../../domain/rows.ts";
+import { type Loaders, modelLoader } from "../loaders.ts";
 import type {
   DatasetResolvers,
   EpochMetricsResolvers,
@@ -33,7 +34,27 @@ export const Run: RunResolvers = {
   transferGain: (r, { metric, targetAccuracy }, { domain }) =>
     domain.runs.transferGain(r, metric ?? "valAccuracy", targetAccuracy),
   study: (r, _, { domain }) => (r.studyId ? domain.studies.get(r.studyId) : null),
+  forkedFrom: async (r, _, { loaders }) => forkOf(r, loaders),
+  forks: (r, _, { domain }) => domain.runs.forksOf(r.id),
+  forkableEpochs: (r) => forkableEpochs(r),
 };
+
+/** Where a fork started; null for other runs (and for a fork whose parent was deleted). */
+export async function forkOf(r: RunRow, loaders: Loaders) {
+  if (!r.forkedFromRunId || !r.forkedFromEpoch) return null;
+  const run = await loaders.run.load(r.forkedFromRunId);
+  return run ? { run, epoch: r.forkedFromEpoch } : null;
+}
+
+/**
+ * The epochs a fork can start from: the run keeps the checkpoints of its last
+ * `keepCheckpoints` epochs, written before each epoch is stored, so these are the last K stored.
+ */
+function forkableEpochs(r: RunRow): number[] {
+  const keep = (r.hyperparameters as { keepCheckpoints?: number }).keepCheckpoints ?? 0;
+  const first = Math.max(1, r.lastEpoch - keep + 1);
+  return keep > 0 ? Array.from({ length: Math.max(0, r.lastEpoch - first + 1) }, (_, i) => first + i) : [];
+}
 
 export const Hyperparameters: HyperparametersResolvers = {
   freezeStrategy: (h) => h.freeze.strategy,
@@ -45,6 +66,8 @@ export const Hyperparameters: HyperparametersResolvers = {
   initialization: (h) => h.initialization ?? "PRETRAINED",
   // Runs stored before data fractions existed trained on the whole training split.
   trainFraction: (h) => h.trainFraction ?? 1,
+  // Runs stored before forks existed kept no epoch checkpoints.
+  keepCheckpoints: (h) => h.keepCheckpoints ?? 0,
   raw: (h) => h,
 };
 

@@ -1,5 +1,6 @@
 import { GraphQLError } from "graphql";
 import { UnauthenticatedError } from "../../domain/errors.ts";
+import type { StudyRow } from "../../domain/studies.ts";
 import type { GraphQLContext } from "../context.ts";
 import type { RunEventParent, TrainerEventParent } from "../parents.ts";
 import type { RunEventResolvers, SubscriptionResolvers, TrainerEventResolvers } from "../resolvers.generated.ts";
@@ -31,6 +32,15 @@ export const Subscription: SubscriptionResolvers = {
     resolve: (payload: { sweepId: string }, _: unknown, ctx: GraphQLContext) =>
       ctx.domain.sweeps.get(payload.sweepId) as never,
   },
+  studyUpdated: {
+    // Visibility first: another project's study id answers NOT_FOUND, like a query would.
+    subscribe: async (_, { id }, ctx) => {
+      const study = await ctx.domain.studies.get(id);
+      const runIds = (await ctx.domain.studies.runsOf(study.id)).map((r) => r.id);
+      return studyFeed(ctx, study.id, eventPlane(ctx).subscribeRunsEvents(runIds)) as AsyncIterableIterator<never>;
+    },
+    resolve: (payload: StudyRow) => payload,
+  },
   trainerEvents: {
     subscribe: async (_, __, ctx) => {
       if (!ctx.viewer) throw new UnauthenticatedError("missing API key");
@@ -46,3 +56,24 @@ export const TrainerEvent: TrainerEventResolvers = {
 };
 
 export const RunEvent: RunEventResolvers = {};
+
+/**
+ * The study as it is once the feed is live, then re-read after each status change or stored
+ * epoch of one of its runs (LOG lines change nothing a study shows); ends once the study has
+ * finished. Each answer is a fresh row, so its cells are computed anew.
+ */
+async function* studyFeed(
+  ctx: GraphQLContext,
+  studyId: string,
+  feed: AsyncIterableIterator<{ kind: string } | null>,
+): AsyncGenerator<StudyRow> {
+  try {
+    for await (const event of feed) {
+      if (event?.kind === "LOG") continue;
+      yield await ctx.domain.studies.get(studyId);
+      if ((await ctx.domain.studies.status(studyId)) !== "RUNNING") return;
+    }
+  } finally {
+    await feed.return?.();
+  }
+}

@@ -1,6 +1,7 @@
 "use client";
 import {
   CancelRunDocument,
+  ForkRunDocument,
   isTerminal,
   type ProgressFieldsFragment,
   RunDocument,
@@ -9,6 +10,7 @@ import {
   type RunStatus,
 } from "@graft/client";
 import Link from "next/link";
+import { useRouter } from "next/navigation";
 import { useCallback, useEffect, useMemo, useRef, useState } from "react";
 import { MetricChart } from "@/components/metric-charts.tsx";
 import { ErrorBox, Loading, PageHeader } from "@/components/states.tsx";
@@ -215,6 +217,30 @@ export function RunView({ id }: { id: string }) {
                 </dd>
               </>
             ) : null}
+            {run.forkedFrom ? (
+              <>
+                <dt>Forked from</dt>
+                <dd data-testid="forked-from">
+                  <Link href={`/runs/${run.forkedFrom.run.id}`}>
+                    {run.forkedFrom.run.name ?? run.forkedFrom.run.id}
+                  </Link>{" "}
+                  <span className="muted">after epoch {run.forkedFrom.epoch}</span>
+                </dd>
+              </>
+            ) : null}
+            {run.forks.length > 0 ? (
+              <>
+                <dt>Forks</dt>
+                <dd data-testid="forks">
+                  {run.forks.map((f, i) => (
+                    <span key={f.id}>
+                      {i > 0 ? ", " : ""}
+                      <Link href={`/runs/${f.id}`}>{f.name ?? f.id}</Link>
+                    </span>
+                  ))}
+                </dd>
+              </>
+            ) : null}
             <dt>Training path</dt>
             <dd>{run.trainingPath ?? "—"}</dd>
             <dt>Output model</dt>
@@ -223,6 +249,9 @@ export function RunView({ id }: { id: string }) {
                 <>
                   <Link href={`/models/${run.outputModel.id}`}>{run.outputModel.name}</Link>{" "}
                   <LineageMark verified={run.outputModel.verifiedLineage} />{" "}
+                  {run.outputModel.initialization === "SCRATCH" ? (
+                    <span className="muted">re-initialized (not derived from the base's weights) </span>
+                  ) : null}
                   <Link href={`/models?focus=${run.outputModel.id}`}>in lineage</Link>
                 </>
               ) : (
@@ -232,6 +261,7 @@ export function RunView({ id }: { id: string }) {
           </dl>
           <h2 style={{ marginTop: 18 }}>Hyperparameters</h2>
           <HyperparameterList hp={hp} />
+          {run.forkableEpochs.length > 0 ? <ForkFromEpoch runId={run.id} epochs={run.forkableEpochs} /> : null}
         </section>
         <section className="panel" aria-labelledby="run-timeline">
           <h2 id="run-timeline">Status timeline</h2>
@@ -239,6 +269,46 @@ export function RunView({ id }: { id: string }) {
         </section>
       </div>
     </>
+  );
+}
+
+/**
+ * Starts a fork from one of the run's kept epoch checkpoints with the run's own settings;
+ * the fork's page (and the CLI's `graft runs fork`) is where anything else changes.
+ */
+function ForkFromEpoch({ runId, epochs }: { runId: string; epochs: readonly number[] }) {
+  const router = useRouter();
+  const [epoch, setEpoch] = useState(epochs.at(-1) ?? 1);
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  async function fork() {
+    setBusy(true);
+    setError(null);
+    try {
+      const result = await gql(ForkRunDocument, { input: { runId, epoch } });
+      router.push(`/runs/${result.forkRun.id}`);
+    } catch (e) {
+      setError(e instanceof Error ? e.message : String(e));
+      setBusy(false);
+    }
+  }
+  return (
+    <div style={{ marginTop: 12 }} data-testid="fork-from-epoch">
+      <label>
+        Fork from epoch{" "}
+        <select value={epoch} onChange={(e) => setEpoch(Number(e.target.value))}>
+          {epochs.map((k) => (
+            <option key={k} value={k}>
+              {k}
+            </option>
+          ))}
+        </select>
+      </label>{" "}
+      <button type="button" className="button" onClick={fork} disabled={busy}>
+        {busy ? "Forking…" : "Fork from this epoch"}
+      </button>
+      {error ? <ErrorBox error={error} /> : null}
+    </div>
   );
 }
 
