@@ -13,6 +13,7 @@ export * from "./messages.ts";
 export * from "./metrics.ts";
 export * from "./preprocessing.ts";
 export * from "./progress.ts";
+export * from "./random.ts";
 export * from "./roles.ts";
 export * from "./statuses.ts";
 export * from "./studies.ts";

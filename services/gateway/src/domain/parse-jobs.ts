@@ -34,29 +34,23 @@ export type ParseResult<J extends ParseJob> = J extends { kind: "image-folder" |
   ? ImageFolderSummary
   : ParsedModel;
 
+/** What a dataset record keeps of an image folder, once its images are checked. */
+function summarizeImageFolder(folder: Parameters<typeof validateImageFolder>[0]): ImageFolderSummary {
+  const shape = validateImageFolder(folder);
+  return {
+    labels: folder.labels,
+    classCounts: folder.classCounts,
+    sampleCount: folder.samples.length,
+    sampleShape: [shape.maxHeight, shape.maxWidth, shape.grey ? 1 : 3],
+  };
+}
+
 export function runParseJob(job: ParseJob): ImageFolderSummary | ParsedModel {
   switch (job.kind) {
-    case "image-folder": {
-      const folder = readImageFolderZip(job.bytes);
-      const shape = validateImageFolder(folder);
-      return {
-        labels: folder.labels,
-        classCounts: folder.classCounts,
-        sampleCount: folder.samples.length,
-        sampleShape: [shape.maxHeight, shape.maxWidth, shape.grey ? 1 : 3],
-      };
-    }
+    case "image-folder":
+      return summarizeImageFolder(readImageFolderZip(job.bytes));
     case "image-folder-file":
-      return withZipFile(job.path, (zip) => {
-        const folder = readImageFolderZipFile(zip);
-        const shape = validateImageFolder(folder);
-        return {
-          labels: folder.labels,
-          classCounts: folder.classCounts,
-          sampleCount: folder.samples.length,
-          sampleShape: [shape.maxHeight, shape.maxWidth, shape.grey ? 1 : 3],
-        };
-      });
+      return withZipFile(job.path, (zip) => summarizeImageFolder(readImageFolderZipFile(zip)));
     case "model-zip":
       return parseModelFiles(modelFilesOfZip(unzipSafely(job.bytes)));
     case "model-zip-file":

@@ -1,4 +1,4 @@
-import { FREEZE_STRATEGIES, MAX_SWEEP_TRIALS, OPTIMIZERS, type SweepMethod } from "@graft/contracts";
+import { FREEZE_STRATEGIES, MAX_SWEEP_TRIALS, OPTIMIZERS, type SweepMethod, seededRandom } from "@graft/contracts";
 import { z } from "zod";
 import { BadUserInputError } from "./errors.ts";
 import { parseInput } from "./input.ts";
@@ -86,18 +86,6 @@ const PARAM_ORDER: SweepParamName[] = [
   "hiddenUnits",
   "dropout",
 ];
-
-/** A small seeded PRNG (mulberry32): the same seed draws the same trials on every gateway. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Four significant digits: a drawn learning rate reads 0.0003162, not 0.000316227766. */
 const tidy = (x: number) => Number(x.toPrecision(4));

@@ -1,14 +1,4 @@
-/** mulberry32: a tiny seeded PRNG, so splits and shuffles repeat exactly for a given seed. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { seededRandom } from "@graft/contracts";
 
 /** Fisher-Yates in place with the given generator. */
 export function shuffleInPlace<T>(items: T[] | Int32Array, random: () => number): void {
