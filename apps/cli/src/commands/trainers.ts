@@ -2,7 +2,7 @@ import { TrainerStatus } from "@graft/client";
 import type { Command } from "commander";
 import { contextOf } from "../context.ts";
 import { print, printJson, status, table } from "../output.ts";
-import { oneOf } from "../parse.ts";
+import { integer, oneOf } from "../parse.ts";
 
 export function trainersCommand(program: Command): void {
   const trainers = program.command("trainers").description("trainer nodes");
@@ -59,7 +59,7 @@ export function trainersCommand(program: Command): void {
   trainers
     .command("drops")
     .description("run events the gateway refused (forged, not from the run's holder) or dead-lettered")
-    .option("--first <n>", "how many, newest first", (v) => Number.parseInt(v, 10), 20)
+    .option("--first <n>", "how many, newest first (at most 500)", integer(0, 500), 20)
     .action(async (opts: { first: number }, command: Command) => {
       const ctx = contextOf(command);
       const drops = await ctx.client().eventDrops(opts.first);
