@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { encodeMessage, GATEWAY_INGEST_CONSUMER, RUN_EVENTS_STREAM } from "@graft/contracts";
+import { encodeMessage, GATEWAY_INGEST_CONSUMER, RUN_EVENTS_STREAM, type RunEvent } from "@graft/contracts";
 import { artifacts, eventDrops, models, runAttempts, runEpochs, runs } from "@graft/db";
 import { describeEachDriver } from "@graft/db/testing";
 import { waitFor } from "@graft/testkit";
@@ -105,6 +105,49 @@ describeEachDriver((driver) => {
       const run = await runRow(h, s.runId);
       assert.equal(run.status, "CANCELLED");
       await sub.return?.();
+    } finally {
+      await h.cleanup();
+    }
+  });
+
+  test("a batch announces only each run's newest progress, none when it also holds the attempt's end, and one takeover per run", async () => {
+    const h = await setup(driver);
+    try {
+      const s = await seedRun(h.db, { runCount: 2 });
+      const [, other] = s.runIds;
+      assert.ok(other);
+      const apply = (batch: RunEvent[]) =>
+        applyBatch(h.db, batch, (key, claimed) => checkOutput(h.store, key, claimed));
+      const e = events(s);
+      const caughtUp = await apply([e.assigned(), e.started(), e.progress(1), e.progress(3), e.progress(2)]);
+      assert.deepEqual(
+        caughtUp.updates.map((u) => [u.kind, u.progress?.done ?? null]),
+        [
+          ["STATUS", null],
+          ["STATUS", null],
+          ["PROGRESS", 2],
+        ],
+        "one PROGRESS, the last of the batch",
+      );
+      assert.deepEqual(
+        caughtUp.verdicts.map((v) => v.stored),
+        [true, true, true, true, true],
+      );
+
+      const ended = await apply([e.progress(4), e.cancelled()]);
+      assert.deepEqual(
+        ended.updates.map((u) => [u.kind, u.status]),
+        [["STATUS", "CANCELLED"]],
+        "progress of an attempt the same batch ended is not announced",
+      );
+
+      const takeovers = await apply([1, 2, 3].map((n) => events({ ...s, runId: other }, n).assigned()));
+      assert.deepEqual(
+        takeovers.superseded,
+        [{ runId: other, attempt: 3 }],
+        "the newest attempt stops every older holder",
+      );
+      assert.equal((await runRow(h, other)).currentAttempt, 3);
     } finally {
       await h.cleanup();
     }
