@@ -7,7 +7,7 @@ import { waitFor } from "@graft/testkit";
 import { jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { eq, sql } from "drizzle-orm";
 import { applyBatch } from "./apply-batch.ts";
-import { BASE_LAYERS, events, type Harness, seedRun, setup, take } from "./test-fixtures.ts";
+import { BASE_LAYERS, events, type Harness, seedRun, setup, take, watchRun } from "./test-fixtures.ts";
 import { checkOutput } from "./verify-output.ts";
 
 const epochCount = async (h: Harness, runId: string) =>
@@ -29,8 +29,7 @@ describeEachDriver((driver) => {
     try {
       const s = await seedRun(h.db);
       const plane = await h.startPlane();
-      const sub = plane.subscribeRunEvents(s.runId);
-      assert.equal((await sub.next()).value?.kind, "STATUS", "a subscription opens with the run's status");
+      const sub = await watchRun(plane, s.runId);
       const first = sub.next();
       const e = events(s);
       for (const event of [e.assigned(), e.started(), e.epoch(1), e.epoch(2), e.log("hello")]) await h.publish(event);
@@ -74,8 +73,7 @@ describeEachDriver((driver) => {
     try {
       const s = await seedRun(h.db);
       const plane = await h.startPlane();
-      const sub = plane.subscribeRunEvents(s.runId);
-      assert.equal((await sub.next()).value?.kind, "STATUS", "a subscription opens with the run's status");
+      const sub = await watchRun(plane, s.runId);
       const e = events(s);
       for (const event of [e.assigned(), e.started(), e.progress(5)]) await h.publish(event);
       const [, , announced] = await take(sub, 3);
@@ -173,8 +171,7 @@ describeEachDriver((driver) => {
       msg.nak();
 
       const plane = await h.startPlane();
-      const sub = plane.subscribeRunEvents(s.runId);
-      assert.equal((await sub.next()).value?.kind, "STATUS", "a subscription opens with the run's status");
+      const sub = await watchRun(plane, s.runId);
       await h.publish(e.epoch(1), "epoch-1-b");
       await h.publish(e.epoch(2));
       const [only] = await take(sub, 1);
@@ -193,8 +190,7 @@ describeEachDriver((driver) => {
     try {
       const s = await seedRun(h.db);
       const plane = await h.startPlane();
-      const sub = plane.subscribeRunEvents(s.runId);
-      assert.equal((await sub.next()).value?.kind, "STATUS", "a subscription opens with the run's status");
+      const sub = await watchRun(plane, s.runId);
       const a1 = events(s, 1);
       const a2 = events(s, 2);
       await h.publish(a1.assigned());
@@ -319,8 +315,7 @@ describeEachDriver((driver) => {
       const changed = await seedRun(h.db);
       const unfrozen = await seedRun(h.db);
       const plane = await h.startPlane();
-      const sub = plane.subscribeRunEvents(same.runId);
-      assert.equal((await sub.next()).value?.kind, "STATUS", "a subscription opens with the run's status");
+      const sub = await watchRun(plane, same.runId);
       const tampered = BASE_LAYERS.map((l) => (l.name === "dense1" ? { ...l, weightHash: "e".repeat(64) } : l));
       const allTrainable = BASE_LAYERS.map((l) => ({ ...l, trainable: true }));
       for (const [s, layers] of [
