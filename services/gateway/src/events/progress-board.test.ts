@@ -57,8 +57,13 @@ test("the progress board keeps each run's newest report from any replica, for it
     assert.equal(board.get(second)?.done, 7, "an older attempt's report never overwrites a newer attempt's");
     board.apply(status("QUEUED", 1));
     assert.equal(board.get(second)?.done, 7, "an older attempt's status ends nothing");
-    board.apply(status("CANCELLED", 2));
-    assert.equal(board.get(second), null, "the end of the attempt forgets its progress, even for a caller's stale row");
+    publishRunUpdates(replica, [status("CANCELLED", 2)]);
+    await waitFor("another replica's STATUS", async () => board.get(second) === null);
+    assert.equal(
+      board.get({ ...second, status: "ASSIGNED" }),
+      null,
+      "the end of the attempt forgets its progress, even for a caller's stale row",
+    );
 
     // Bounded: past 10,000 runs the longest-silent goes first; a fresh report moves a run to the back.
     const other = (n: number) => `00000000-0000-4000-8000-${String(n).padStart(12, "0")}`;
