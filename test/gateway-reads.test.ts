@@ -151,6 +151,22 @@ describeEachDriver((driver) => {
     }
   });
 
+  test("a GraphQL answer is per caller: no-store, with or without a key", async () => {
+    const post = (authorization?: string) =>
+      fetch(s.gateway.url, {
+        method: "POST",
+        headers: { "content-type": "application/json", ...(authorization ? { authorization } : {}) },
+        body: JSON.stringify({ query: `{ runs(first: 1) { edges { node { id } } } }` }),
+      });
+    const answered = await post(`Bearer ${s.gateway.apiKey}`);
+    assert.equal(answered.status, 200);
+    assert.equal(answered.headers.get("cache-control"), "no-store");
+    await answered.body?.cancel();
+    const refused = await post();
+    assert.equal(refused.headers.get("cache-control"), "no-store");
+    await refused.body?.cancel();
+  });
+
   test("a fragment on baseModel reads the full row, so fields behind it are never empty", async () => {
     const { runs: page } = await s.gqlData<{ runs: { edges: { node: PageRun }[] } }>(
       `{ runs(filter: { baseModelId: "${baseId}" }) { edges { node { baseModel { ...M } } } } }

@@ -21,7 +21,7 @@ export interface BatchResult {
   verdicts: Verdict[];
   /** Notifications for subscribers: only events that were stored and passed the fence, in order. */
   updates: RunUpdate[];
-  /** Runs a newer attempt took over in this batch: older attempts' holders are told to stop. */
+  /** Runs a newer attempt took over in this batch, each once with its newest attempt: older attempts' holders are told to stop. */
   superseded: { runId: string; attempt: number }[];
 }
 
@@ -67,7 +67,8 @@ export async function applyBatch(
     const pending: Pending[] = [];
     const epochRows = new Map<string, NewEpochRow>();
     const succeeded: SucceededEvent[] = [];
-    const superseded: BatchResult["superseded"] = [];
+    /** Per run, the newest attempt that took over in this batch: it tells every older holder to stop. */
+    const superseded = new Map<string, number>();
     /** The newest progress event per run: a batch that caught up on several announces only the last. */
     const progress = new Map<string, ProgressEvent>();
 
@@ -84,7 +85,7 @@ export async function applyBatch(
         continue;
       }
       if (ctx.run.currentAttempt > attemptBefore && attemptBefore > 0) {
-        superseded.push({ runId: ctx.run.id, attempt: ctx.run.currentAttempt });
+        superseded.set(ctx.run.id, ctx.run.currentAttempt);
       }
       verdicts.push({ stored: true });
       const base = {
@@ -158,7 +159,7 @@ export async function applyBatch(
         at: event.at,
       });
     }
-    return { verdicts, updates, superseded };
+    return { verdicts, updates, superseded: [...superseded].map(([runId, attempt]) => ({ runId, attempt })) };
   });
 }
 

@@ -2,8 +2,10 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { startNatsServer } from "@graft/natsd";
 import { gatewayConnectOptions } from "@graft/natsd/testing";
+import { waitFor } from "@graft/testkit";
 import { connect } from "@nats-io/transport-node";
 import { RunFanout } from "./fanout.ts";
+import { Mailbox } from "./mailbox.ts";
 import { publishRunUpdates } from "./notify.ts";
 
 const runId = "4b0e0a56-7c1a-4c3e-9d44-3f1f2f0d1a11";
@@ -89,6 +91,45 @@ test("one subscriber of several runs (a study's) hears each run's updates after 
     assert.equal(fanout.subscribedRuns, 0);
     assert.throws(() => fanout.subscribeMany([second, "bad.id"]), { name: "InvalidSubjectTokenError" });
     assert.equal(fanout.subscribedRuns, 0, "nothing is subscribed when one id is malformed");
+  } finally {
+    await other.close();
+    await nc.close();
+    await server.stop();
+  }
+});
+
+test("a lagging subscriber loses its oldest PROGRESS reports, never a STATUS", async () => {
+  const server = await startNatsServer();
+  const nc = await connect(gatewayConnectOptions(server));
+  const other = await connect(gatewayConnectOptions(server));
+  try {
+    const fanout = new RunFanout(nc, () => {});
+    const box = fanout.subscribe(runId);
+    assert.ok(box instanceof Mailbox);
+    await nc.flush();
+    const progress = (n: number) => ({
+      ...update(n),
+      kind: "PROGRESS" as const,
+      message: null,
+      progress: { phase: "TRAINING" as const, done: n, total: 1_000, epoch: 1, epochs: 2, etaSeconds: 1 },
+    });
+    const status = (n: number) => ({ ...update(n), kind: "STATUS" as const, message: `status ${n}` });
+    // 400 reports with a STATUS every 100, far past the mailbox's soft limit (256), nothing read meanwhile.
+    const sent = Array.from({ length: 400 }, (_, n) =>
+      n % 100 === 0 ? [status(n), progress(n)] : [progress(n)],
+    ).flat();
+    publishRunUpdates(other, sent);
+    await other.flush();
+    await waitFor("every update to arrive", async () => nc.stats().inMsgs === sent.length);
+    const got = [];
+    for (let i = 0; i < 256; i++) got.push((await box.next()).value);
+    assert.equal(box.dropped, sent.length - 256, "only what exceeds the soft limit is dropped");
+    assert.deepEqual(
+      got.filter((g) => g?.kind === "STATUS").map((g) => g?.message),
+      ["status 0", "status 100", "status 200", "status 300"],
+    );
+    assert.equal(got.at(-1)?.progress?.done, 399, "the newest report is kept");
+    await box.return();
   } finally {
     await other.close();
     await nc.close();

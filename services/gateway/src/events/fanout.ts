@@ -12,8 +12,9 @@ import { type RunEventPayload, runEventFromWire, type TrainerEventPayload, train
 /**
  * Feeds this replica's subscribers from core-NATS notifications. Plain subscriptions, no
  * queue group: every replica hears every notification. A run's subject is subscribed while
- * at least one local subscriber watches it, so a replica only receives runs it serves.
- * LOG lines may be dropped for a lagging subscriber; STATUS and EPOCH never are (see Mailbox).
+ * at least one local subscriber watches it, so a replica only receives runs it serves. LOG
+ * lines and PROGRESS reports may be dropped for a lagging subscriber; STATUS and EPOCH never
+ * are (see Mailbox).
  */
 export class RunFanout {
   readonly #topics = new Map<

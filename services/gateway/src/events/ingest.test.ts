@@ -1,13 +1,13 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { encodeMessage, GATEWAY_INGEST_CONSUMER, RUN_EVENTS_STREAM } from "@graft/contracts";
+import { encodeMessage, GATEWAY_INGEST_CONSUMER, RUN_EVENTS_STREAM, type RunEvent } from "@graft/contracts";
 import { artifacts, eventDrops, models, runAttempts, runEpochs, runs } from "@graft/db";
 import { describeEachDriver } from "@graft/db/testing";
 import { waitFor } from "@graft/testkit";
 import { jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { eq, sql } from "drizzle-orm";
 import { applyBatch } from "./apply-batch.ts";
-import { BASE_LAYERS, events, type Harness, seedRun, setup, take } from "./test-fixtures.ts";
+import { BASE_LAYERS, events, type Harness, seedRun, setup, take, watchRun } from "./test-fixtures.ts";
 import { checkOutput } from "./verify-output.ts";
 
 const epochCount = async (h: Harness, runId: string) =>
@@ -29,8 +29,7 @@ describeEachDriver((driver) => {
     try {
       const s = await seedRun(h.db);
       const plane = await h.startPlane();
-      const sub = plane.subscribeRunEvents(s.runId);
-      assert.equal((await sub.next()).value?.kind, "STATUS", "a subscription opens with the run's status");
+      const sub = await watchRun(plane, s.runId);
       const first = sub.next();
       const e = events(s);
       for (const event of [e.assigned(), e.started(), e.epoch(1), e.epoch(2), e.log("hello")]) await h.publish(event);
@@ -74,8 +73,7 @@ describeEachDriver((driver) => {
     try {
       const s = await seedRun(h.db);
       const plane = await h.startPlane();
-      const sub = plane.subscribeRunEvents(s.runId);
-      assert.equal((await sub.next()).value?.kind, "STATUS", "a subscription opens with the run's status");
+      const sub = await watchRun(plane, s.runId);
       const e = events(s);
       for (const event of [e.assigned(), e.started(), e.progress(5)]) await h.publish(event);
       const [, , announced] = await take(sub, 3);
@@ -110,6 +108,49 @@ describeEachDriver((driver) => {
     }
   });
 
+  test("a batch announces only each run's newest progress, none when it also holds the attempt's end, and one takeover per run", async () => {
+    const h = await setup(driver);
+    try {
+      const s = await seedRun(h.db, { runCount: 2 });
+      const [, other] = s.runIds;
+      assert.ok(other);
+      const apply = (batch: RunEvent[]) =>
+        applyBatch(h.db, batch, (key, claimed) => checkOutput(h.store, key, claimed));
+      const e = events(s);
+      const caughtUp = await apply([e.assigned(), e.started(), e.progress(1), e.progress(3), e.progress(2)]);
+      assert.deepEqual(
+        caughtUp.updates.map((u) => [u.kind, u.progress?.done ?? null]),
+        [
+          ["STATUS", null],
+          ["STATUS", null],
+          ["PROGRESS", 2],
+        ],
+        "one PROGRESS, the last of the batch",
+      );
+      assert.deepEqual(
+        caughtUp.verdicts.map((v) => v.stored),
+        [true, true, true, true, true],
+      );
+
+      const ended = await apply([e.progress(4), e.cancelled()]);
+      assert.deepEqual(
+        ended.updates.map((u) => [u.kind, u.status]),
+        [["STATUS", "CANCELLED"]],
+        "progress of an attempt the same batch ended is not announced",
+      );
+
+      const takeovers = await apply([1, 2, 3].map((n) => events({ ...s, runId: other }, n).assigned()));
+      assert.deepEqual(
+        takeovers.superseded,
+        [{ runId: other, attempt: 3 }],
+        "the newest attempt stops every older holder",
+      );
+      assert.equal((await runRow(h, other)).currentAttempt, 3);
+    } finally {
+      await h.cleanup();
+    }
+  });
+
   test("a duplicated epoch event (second message id, redelivery after a lost ack) stores one row and is announced once", async () => {
     const h = await setup(driver);
     try {
@@ -130,8 +171,7 @@ describeEachDriver((driver) => {
       msg.nak();
 
       const plane = await h.startPlane();
-      const sub = plane.subscribeRunEvents(s.runId);
-      assert.equal((await sub.next()).value?.kind, "STATUS", "a subscription opens with the run's status");
+      const sub = await watchRun(plane, s.runId);
       await h.publish(e.epoch(1), "epoch-1-b");
       await h.publish(e.epoch(2));
       const [only] = await take(sub, 1);
@@ -150,8 +190,7 @@ describeEachDriver((driver) => {
     try {
       const s = await seedRun(h.db);
       const plane = await h.startPlane();
-      const sub = plane.subscribeRunEvents(s.runId);
-      assert.equal((await sub.next()).value?.kind, "STATUS", "a subscription opens with the run's status");
+      const sub = await watchRun(plane, s.runId);
       const a1 = events(s, 1);
       const a2 = events(s, 2);
       await h.publish(a1.assigned());
@@ -276,8 +315,7 @@ describeEachDriver((driver) => {
       const changed = await seedRun(h.db);
       const unfrozen = await seedRun(h.db);
       const plane = await h.startPlane();
-      const sub = plane.subscribeRunEvents(same.runId);
-      assert.equal((await sub.next()).value?.kind, "STATUS", "a subscription opens with the run's status");
+      const sub = await watchRun(plane, same.runId);
       const tampered = BASE_LAYERS.map((l) => (l.name === "dense1" ? { ...l, weightHash: "e".repeat(64) } : l));
       const allTrainable = BASE_LAYERS.map((l) => ({ ...l, trainable: true }));
       for (const [s, layers] of [

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { describeEachDriver } from "@graft/db/testing";
-import { seedRun, setup, take } from "./test-fixtures.ts";
+import { seedRun, setup, take, watchRun } from "./test-fixtures.ts";
 
 describeEachDriver((driver) => {
   test("publishRunUpdate announces the run's stored status to every subscriber, or a given payload as is", async () => {
@@ -9,8 +9,7 @@ describeEachDriver((driver) => {
     try {
       const s = await seedRun(h.db);
       const plane = await h.startPlane();
-      const sub = plane.subscribeRunEvents(s.runId);
-      assert.equal((await sub.next()).value?.kind, "STATUS", "a subscription opens with the run's status");
+      const sub = await watchRun(plane, s.runId);
       const first = sub.next();
       await plane.publishRunUpdate(s.runId);
       const queued = (await first).value;

@@ -2,6 +2,7 @@
  * Shared setup for the event plane's tests and benchmarks: a real nats-server, a real
  * database on the given driver and rows for one run.
  */
+import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
 import { type ArtifactStore, openArtifactStore } from "@graft/artifacts";
 import {
@@ -20,7 +21,7 @@ import { gatewayConnectOptions } from "@graft/natsd/testing";
 import { claimed as claim, TEST_JOB_TOKEN_SECRET, testJobToken, type UnclaimedRunEvent } from "@graft/testkit";
 import { jetstream } from "@nats-io/jetstream";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
-import { type EventPlane, type EventPlaneOptions, startEventPlane } from "./index.ts";
+import { type EventPlane, type EventPlaneOptions, type RunEventPayload, startEventPlane } from "./index.ts";
 
 export const BASE_LAYERS: LayerRecord[] = [
   { name: "conv1", className: "Conv2D", weightHash: "a".repeat(64), params: 320, trainable: false },
@@ -224,6 +225,13 @@ const metrics = (epoch: number) => ({
 /** The claim check the harness's plane uses: job tokens derived from testkit's secret. */
 export const verifyTestClaim = (event: RunEvent) =>
   sameSecret(jobClaim(deriveJobToken(TEST_JOB_TOKEN_SECRET, event.runId), event), event.claim);
+
+/** A run's live events, past the STATUS snapshot every subscription opens with (asserted). */
+export async function watchRun(plane: EventPlane, runId: string): Promise<AsyncIterableIterator<RunEventPayload>> {
+  const sub = plane.subscribeRunEvents(runId);
+  assert.equal((await sub.next()).value?.kind, "STATUS", "a subscription opens with the run's status");
+  return sub;
+}
 
 /** Builders for trainer events of one run, claimed as the holder of its job token would. */
 export function events(s: { runId: string; trainerId: string }, attempt = 1, jobToken = testJobToken(s.runId)) {
