@@ -59,7 +59,7 @@ export const RunEvent: RunEventResolvers = {};
 
 /**
  * The study as it is once the feed is live, then re-read after each status change or stored
- * epoch of one of its runs (LOG lines change nothing a study shows); ends once the study has
+ * epoch of one of its runs; ends once the study has
  * finished. Each answer is a fresh row, so its cells are computed anew.
  */
 async function* studyFeed(
@@ -69,7 +69,9 @@ async function* studyFeed(
 ): AsyncGenerator<StudyRow> {
   try {
     for await (const event of feed) {
-      if (event?.kind === "LOG") continue;
+      // The opening snapshot (null), a status change or a stored epoch: LOG and the per-second
+      // PROGRESS reports change nothing a study shows, and would cost two reads each.
+      if (event && event.kind !== "STATUS" && event.kind !== "EPOCH") continue;
       yield await ctx.domain.studies.get(studyId);
       if ((await ctx.domain.studies.status(studyId)) !== "RUNNING") return;
     }
