@@ -1,10 +1,14 @@
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
+import { epochCheckpointKey, forkSeedKey, openArtifactStore } from "@graft/artifacts";
 import { describeEachDriver } from "@graft/db/testing";
+import { gatewayConnectOptions } from "@graft/natsd/testing";
+import { connect } from "@nats-io/transport-node";
 import { type Client, createClient } from "graphql-ws";
 import WebSocket from "ws";
 import { imageFolderZip, tinyModel, zipFiles } from "./support/fixtures.ts";
 import { type GatewaySetup, setup } from "./support/gateway.ts";
+import { lastJob } from "./support/run-events.ts";
 
 describeEachDriver((driver) => {
   let s: GatewaySetup;
@@ -30,7 +34,8 @@ describeEachDriver((driver) => {
     });
   }
 
-  async function queuedRun(): Promise<string> {
+  /** A base model and a dataset of the local project. */
+  async function baseAndData(): Promise<{ baseModelId: string; datasetId: string }> {
     const model = await s.upload(zipFiles(tinyModel().files));
     const data = await s.upload(imageFolderZip());
     const { registerModel } = await s.gqlData<{ registerModel: { id: string } }>(
@@ -41,9 +46,13 @@ describeEachDriver((driver) => {
       'mutation ($u: ID!) { createDataset(input: { name: "d", uploadId: $u }) { id } }',
       { u: data.body.uploadId },
     );
+    return { baseModelId: registerModel.id, datasetId: createDataset.id };
+  }
+
+  async function queuedRun(extra: Record<string, unknown> = {}): Promise<string> {
     const { startFineTune } = await s.gqlData<{ startFineTune: { id: string } }>(
-      'mutation ($m: ID!, $d: ID!) { startFineTune(input: { baseModelId: $m, datasetId: $d, epochs: 1, pool: "subs" }) { id } }',
-      { m: registerModel.id, d: createDataset.id },
+      "mutation ($input: StartFineTuneInput!) { startFineTune(input: $input) { id } }",
+      { input: { ...(await baseAndData()), epochs: 1, pool: "subs", ...extra } },
     );
     return startFineTune.id;
   }
@@ -140,5 +149,38 @@ describeEachDriver((driver) => {
     } finally {
       await c.dispose();
     }
+  });
+
+  /** Writes a checkpoint of `runId`'s epoch into the artifacts bucket, as a trainer keeping it would. */
+  async function keptCheckpoint(runId: string, epoch: number, bytes: Uint8Array): Promise<void> {
+    const nc = await connect(gatewayConnectOptions(s.nats));
+    try {
+      await (await openArtifactStore(nc, { storage: "memory" })).put(epochCheckpointKey(runId, epoch), bytes);
+    } finally {
+      await nc.close();
+    }
+  }
+
+  test("forkRun copies the kept checkpoint to the fork's seed, and the fork's job names the parent and epoch", async () => {
+    const parentId = await queuedRun({ epochs: 2, keepCheckpoints: 2 });
+    // More than one object-store chunk, so the copy is a real stream.
+    const checkpoint = Uint8Array.from({ length: 300_000 }, (_, i) => i % 251);
+    await keptCheckpoint(parentId, 1, checkpoint);
+    const { forkRun } = await s.gqlData<{
+      forkRun: { id: string; forkedFrom: { run: { id: string }; epoch: number } };
+    }>("mutation ($input: ForkRunInput!) { forkRun(input: $input) { id forkedFrom { run { id } epoch } } }", {
+      input: { runId: parentId, epoch: 1, learningRate: 0.01 },
+    });
+    assert.deepEqual(forkRun.forkedFrom, { run: { id: parentId }, epoch: 1 });
+    const nc = await connect(gatewayConnectOptions(s.nats));
+    try {
+      const seed = await (await openArtifactStore(nc, { storage: "memory" })).get(forkSeedKey(forkRun.id));
+      assert.ok(seed && Buffer.from(seed).equals(Buffer.from(checkpoint)), "the seed is the parent's checkpoint");
+    } finally {
+      await nc.close();
+    }
+    const job = await lastJob(s, "subs");
+    assert.equal(job.runId, forkRun.id);
+    assert.deepEqual(job.forkedFrom, { runId: parentId, epoch: 1 });
   });
 });
