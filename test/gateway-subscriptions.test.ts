@@ -7,7 +7,7 @@ import { connect } from "@nats-io/transport-node";
 import { type Client, createClient } from "graphql-ws";
 import WebSocket from "ws";
 import { imageFolderZip, tinyModel, zipFiles } from "./support/fixtures.ts";
-import { type GatewaySetup, setup } from "./support/gateway.ts";
+import { codes, type GatewaySetup, setup } from "./support/gateway.ts";
 import { lastJob } from "./support/run-events.ts";
 
 describeEachDriver((driver) => {
@@ -182,5 +182,111 @@ describeEachDriver((driver) => {
     const job = await lastJob(s, "subs");
     assert.equal(job.runId, forkRun.id);
     assert.deepEqual(job.forkedFrom, { runId: parentId, epoch: 1 });
+  });
+
+  test("sweeps, studies and forks answer another project NOT_FOUND on every way in, garbage is refused, and nothing changes", async () => {
+    const { baseModelId, datasetId } = await baseAndData();
+    const sweepInput = {
+      name: "owned sweep",
+      baseModelId,
+      datasetId,
+      pool: "subs",
+      method: "GRID",
+      space: { learningRate: { values: [0.01, 0.02] } },
+      maxEpochs: 2,
+      maxConcurrentTrials: 1,
+    };
+    const { startSweep } = await s.gqlData<{ startSweep: { id: string } }>(
+      "mutation ($input: StartSweepInput!) { startSweep(input: $input) { id } }",
+      { input: sweepInput },
+    );
+    const { startStudy } = await s.gqlData<{ startStudy: { id: string } }>(
+      "mutation ($input: StartStudyInput!) { startStudy(input: $input) { id } }",
+      {
+        input: {
+          name: "owned study",
+          baseModelIds: [baseModelId],
+          datasetId,
+          fractions: [1],
+          arms: ["FINE_TUNE"],
+          seeds: [1],
+          epochs: 1,
+          pool: "subs",
+        },
+      },
+    );
+    const parentId = await queuedRun({ epochs: 2, keepCheckpoints: 1 });
+    // A kept checkpoint: only the caller's project (or the input) can be why a fork is refused.
+    await keptCheckpoint(parentId, 1, new Uint8Array([1, 2, 3]));
+    const state = () =>
+      s.gqlData<unknown>(
+        `query ($id: ID!) { sweep(id: $id) { status trials { run { id status } } } runs { totalCount }
+          sweeps { id } studies { id } }`,
+        { id: startSweep.id },
+      );
+    const before = await state();
+
+    const other = await s.gateway.createProject("science-other"); // a MEMBER key of another project
+    const foreignCalls: [string, Record<string, unknown>][] = [
+      ["query ($id: ID!) { sweep(id: $id) { id } }", { id: startSweep.id }],
+      ["mutation ($id: ID!) { cancelSweep(id: $id) { id } }", { id: startSweep.id }],
+      ["mutation ($input: ForkRunInput!) { forkRun(input: $input) { id } }", { input: { runId: parentId, epoch: 1 } }],
+      ["mutation ($input: StartSweepInput!) { startSweep(input: $input) { id } }", { input: sweepInput }],
+    ];
+    for (const [query, variables] of foreignCalls)
+      assert.deepEqual(codes(await s.gql(query, variables, other.apiKey)), ["NOT_FOUND"], query);
+    const foreign = client({ key: other.apiKey });
+    try {
+      for (const [query, id] of [
+        ["subscription ($id: ID!) { sweepUpdated(id: $id) { status } }", startSweep.id],
+        ["subscription ($id: ID!) { studyUpdated(id: $id) { status } }", startStudy.id],
+      ] as const) {
+        const [result] = await take(foreign, query, { id }, 1);
+        assert.equal(result?.errors?.[0]?.extensions?.code, "NOT_FOUND", query);
+      }
+    } finally {
+      await foreign.dispose();
+    }
+    assert.deepEqual(
+      await s.gqlData("{ sweeps { id } studies { id } runs { totalCount } }", {}, other.apiKey),
+      { sweeps: [], studies: [], runs: { totalCount: 0 } },
+      "the other project stored nothing",
+    );
+
+    // Malformed ids name nothing (no subject is built from them); out-of-bounds input is refused.
+    const own = client();
+    try {
+      for (const id of ["not-a-uuid", "a.>", "../x", "*"]) {
+        assert.deepEqual(codes(await s.gql("query ($id: ID!) { sweep(id: $id) { id } }", { id })), ["NOT_FOUND"]);
+        assert.deepEqual(codes(await s.gql("mutation ($id: ID!) { cancelSweep(id: $id) { id } }", { id })), [
+          "NOT_FOUND",
+        ]);
+        const [result] = await take(own, "subscription ($id: ID!) { sweepUpdated(id: $id) { status } }", { id }, 1);
+        assert.equal(result?.errors?.[0]?.extensions?.code, "NOT_FOUND", id);
+      }
+    } finally {
+      await own.dispose();
+    }
+    const refusals: [string, Record<string, unknown>, string][] = [
+      ["forkRun", { runId: parentId, epoch: 0 }, "input.epoch"],
+      ["forkRun", { runId: parentId, epoch: 3 }, "input.epoch"],
+      ["forkRun", { runId: parentId, epoch: 2 }, "input.epoch"], // not (yet) kept
+      ["forkRun", { runId: parentId, epoch: 1, keepCheckpoints: 21 }, "input.keepCheckpoints"],
+      ["forkRun", { runId: parentId, epoch: 1, epochs: 1001 }, "input.epochs"],
+      [
+        "startSweep",
+        { ...sweepInput, space: { learningRate: { values: Array.from({ length: 101 }, (_, i) => (i + 1) / 1000) } } },
+        "input.space.learningRate.values",
+      ],
+      ["startSweep", { ...sweepInput, maxConcurrentTrials: 101 }, "input.maxConcurrentTrials"],
+      ["startSweep", { ...sweepInput, maxEpochs: 1001 }, "input.maxEpochs"],
+    ];
+    for (const [mutation, input, field] of refusals) {
+      const type = mutation === "forkRun" ? "ForkRunInput" : "StartSweepInput";
+      const result = await s.gql(`mutation ($input: ${type}!) { ${mutation}(input: $input) { id } }`, { input });
+      assert.deepEqual(codes(result), ["BAD_USER_INPUT"], `${mutation} ${JSON.stringify(input).slice(0, 120)}`);
+      assert.equal(result.errors?.[0]?.extensions?.field, field, result.errors?.[0]?.message);
+    }
+    assert.deepEqual(await state(), before, "the owner's sweep, studies and runs are as they were");
   });
 });
