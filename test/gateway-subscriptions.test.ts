@@ -3,6 +3,7 @@ import { after, before, test } from "node:test";
 import { epochCheckpointKey, forkSeedKey, openArtifactStore } from "@graft/artifacts";
 import { describeEachDriver } from "@graft/db/testing";
 import { gatewayConnectOptions } from "@graft/natsd/testing";
+import { waitFor } from "@graft/testkit";
 import { connect } from "@nats-io/transport-node";
 import { type Client, createClient } from "graphql-ws";
 import WebSocket from "ws";
@@ -182,6 +183,57 @@ describeEachDriver((driver) => {
     const job = await lastJob(s, "subs");
     assert.equal(job.runId, forkRun.id);
     assert.deepEqual(job.forkedFrom, { runId: parentId, epoch: 1 });
+  });
+
+  test("sweepUpdated reads each trial's run afresh on every notice, not as it was when subscribing", async () => {
+    const { startSweep } = await s.gqlData<{ startSweep: { id: string } }>(
+      "mutation ($input: StartSweepInput!) { startSweep(input: $input) { id } }",
+      {
+        input: {
+          name: "live sweep",
+          ...(await baseAndData()),
+          pool: "subs",
+          method: "GRID",
+          space: { learningRate: { values: [0.01, 0.02] } },
+          maxEpochs: 1,
+          maxConcurrentTrials: 1,
+        },
+      },
+    );
+    type Seen = { sweepUpdated: { status: string; trials: { run: { status: string } | null }[] } };
+    const c = client();
+    try {
+      const seen: Seen[] = [];
+      const iterator = c.iterate<Seen>({
+        query: "subscription ($id: ID!) { sweepUpdated(id: $id) { status trials { run { status } } } }",
+        variables: { id: startSweep.id },
+      });
+      const until = (async () => {
+        for await (const result of iterator) {
+          if (!result.data) throw new Error(JSON.stringify(result.errors));
+          seen.push(result.data);
+          if (result.data.sweepUpdated.status === "CANCELLED") return;
+        }
+      })();
+      until.catch(() => {}); // observed below
+      await waitFor("the first sweepUpdated", async () => seen.length > 0 || undefined, { timeoutMs: 15_000 });
+      assert.deepEqual(seen[0], {
+        sweepUpdated: { status: "RUNNING", trials: [{ run: { status: "QUEUED" } }, { run: null }] },
+      });
+      await s.gqlData("mutation ($id: ID!) { cancelSweep(id: $id) { id } }", { id: startSweep.id });
+      await Promise.race([
+        until,
+        new Promise((_, reject) =>
+          setTimeout(() => reject(new Error(`no CANCELLED notice; got ${JSON.stringify(seen)}`)), 15_000),
+        ),
+      ]);
+      // The queued trial was cancelled with the sweep: the notice shows it, not the run as first read.
+      assert.deepEqual(seen.at(-1), {
+        sweepUpdated: { status: "CANCELLED", trials: [{ run: { status: "CANCELLED" } }, { run: null }] },
+      });
+    } finally {
+      await c.dispose();
+    }
   });
 
   test("sweeps, studies and forks answer another project NOT_FOUND on every way in, garbage is refused, and nothing changes", async () => {
