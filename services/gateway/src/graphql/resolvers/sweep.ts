@@ -19,11 +19,12 @@ export const Sweep: SweepResolvers = {
   reductionFactor: (s) => spec(s).asha?.reductionFactor ?? null,
   minEpochs: (s) => spec(s).asha?.minEpochs ?? null,
   rungs: (s) => spec(s).rungs,
-  trials: async (s, _, { domain }) =>
-    (await domain.sweeps.trialsOf(s.id)).map((t) => ({ ...t, metricName: spec(s).metric })),
-  bestTrial: async (s, _, { domain }) => {
+  // One query for the trials of every sweep in the request, read once for trials and bestTrial.
+  trials: async (s, _, { loaders }) =>
+    (await loaders.sweepTrials.load(s.id)).map((t) => ({ ...t, metricName: spec(s).metric })),
+  bestTrial: async (s, _, { loaders }) => {
     if (!s.bestRunId) return null;
-    const best = (await domain.sweeps.trialsOf(s.id)).find((t) => t.runId === s.bestRunId);
+    const best = (await loaders.sweepTrials.load(s.id)).find((t) => t.runId === s.bestRunId);
     return best ? { ...best, metricName: spec(s).metric } : null;
   },
   bestModel: async (s, _, { loaders }) => {
