@@ -198,8 +198,13 @@ describeEachDriver((driver) => {
       });
       sweepIds.push(startSweep.id);
     }
-    type Listed = { id: string; status: string; trials: { index: number }[]; bestTrial: { index: number } | null };
-    const query = "{ sweeps { id status trials { index } bestTrial { index metric } } }";
+    type Listed = {
+      id: string;
+      status: string;
+      trials: { index: number; metric: number | null }[];
+      bestTrial: { index: number } | null;
+    };
+    const query = "{ sweeps { id status trials { index metric } bestTrial { index metric } } }";
     for (let i = 0; ; i++) {
       const { sweeps } = await s.gqlData<{ sweeps: Listed[] }>(query);
       if (sweeps.filter((w) => sweepIds.includes(w.id) && w.status === "SUCCEEDED").length === 2) break;
@@ -208,9 +213,13 @@ describeEachDriver((driver) => {
     }
     const { result, statements } = await counted(() => s.gqlData<{ sweeps: Listed[] }>(query));
     for (const sweep of result.sweeps) {
-      assert.deepEqual(sweep.trials, [{ index: 0 }]);
+      // The metric at the trial's last epoch (valAccuracy 0.5, then 0.75), read as one row per run.
+      assert.deepEqual(sweep.trials, [{ index: 0, metric: 0.75 }]);
       assert.deepEqual(sweep.bestTrial, { index: 0, metric: 0.75 });
     }
     assert.equal(on("sweep_trials", statements).length, 1, statements.join("\n"));
+    const epochReads = on("run_epochs", statements);
+    assert.equal(epochReads.length, 1, statements.join("\n"));
+    assert.match(epochReads[0] ?? "", /distinct on/i, "the last epoch only, not every epoch of every trial");
   });
 });

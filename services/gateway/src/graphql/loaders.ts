@@ -32,6 +32,7 @@ export function createLoaders(domain: Domain) {
     trainer: byKey<TrainerRow>((ids) => domain.trainers.byIds(ids)),
     epochs: listsBy<EpochRow>((ids) => domain.runs.epochsOf(ids)),
     attempts: listsBy<AttemptRow>((ids) => domain.runs.attemptsOf(ids)),
+    lastEpoch: byKey<EpochRow>((ids) => domain.runs.lastEpochsOf(ids)),
     sweepTrials: listsBy<SweepTrialRow>((ids) => domain.sweeps.trialsOf(ids)),
     /** Each run's best epoch by `metric`, batched across the runs of a request. */
     bestEpoch(metric: MetricName): DataLoader<string, EpochRow | null> {

@@ -38,13 +38,9 @@ export const SweepTrial: SweepTrialResolvers = {
   index: (t) => t.trial,
   run: (t, _, { loaders }) => (t.runId ? loaders.run.load(t.runId) : null),
   stoppedEarly: (t) => t.stoppedAtRung !== null,
+  // Only the last epoch is read: a live sweep page asks this of every trial on every notice.
   metric: async (t, _, { loaders }) => {
     if (!t.runId) return null;
-    const epochs = await loaders.epochs.load(t.runId);
-    const last = epochs.reduce<(typeof epochs)[number] | undefined>(
-      (a, e) => (!a || e.epoch > a.epoch ? e : a),
-      undefined,
-    );
-    return last ? last[t.metricName] : null;
+    return (await loaders.lastEpoch.load(t.runId))?.[t.metricName] ?? null;
   },
 };
