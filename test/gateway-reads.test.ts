@@ -36,6 +36,10 @@ describeEachDriver((driver) => {
 
   const runs: { id: string; valAccuracies: number[] }[] = [];
   let baseId = "";
+  // For the sweeps test: the same dataset, trainer and base layers as the runs'.
+  let datasetId = "";
+  let trainerId = "";
+  let baseLayers: { name: string; className: string; weightHash: string | null; params: number }[] = [];
 
   before(async () => {
     const uploaded = await s.upload(zipFiles(tinyModel().files));
@@ -89,6 +93,9 @@ describeEachDriver((driver) => {
       if (i > 300) throw new Error("the ingest never finished the three runs");
       await new Promise((r) => setTimeout(r, 100));
     }
+    datasetId = createDataset.id;
+    trainerId = registerTrainer.trainer.id;
+    baseLayers = model.layers;
   });
 
   type PageRun = {
@@ -173,5 +180,62 @@ describeEachDriver((driver) => {
        fragment M on Model { id layers { name } }`,
     );
     assert.equal(page.edges[0]?.node.baseModel.layers?.length, 3);
+  });
+
+  // Last: its trial runs join the base's runs that the tests above count.
+  test("a sweeps list reads every sweep's trials in one query, for trials and bestTrial alike", async () => {
+    const sweepIds: string[] = [];
+    for (const lr of [0.01, 0.02]) {
+      const { startSweep } = await s.gqlData<{ startSweep: { id: string } }>(
+        "mutation ($input: StartSweepInput!) { startSweep(input: $input) { id } }",
+        {
+          input: {
+            name: `reads sweep ${lr}`,
+            baseModelId: baseId,
+            datasetId,
+            pool: "reads",
+            method: "GRID",
+            space: { learningRate: { values: [lr] } },
+            maxEpochs: 2,
+          },
+        },
+      );
+      const job = await lastJob(s, "reads");
+      await completeRun({
+        nats: s.nats,
+        jobToken: job.jobToken,
+        runId: job.runId,
+        trainerId,
+        outputModelId: job.outputModelId,
+        baseLayers,
+        featureLayer: "features",
+        inputShape: [8, 8, 1],
+        labels: ["p", "q"],
+      });
+      sweepIds.push(startSweep.id);
+    }
+    type Listed = {
+      id: string;
+      status: string;
+      trials: { index: number; metric: number | null }[];
+      bestTrial: { index: number } | null;
+    };
+    const query = "{ sweeps { id status trials { index metric } bestTrial { index metric } } }";
+    for (let i = 0; ; i++) {
+      const { sweeps } = await s.gqlData<{ sweeps: Listed[] }>(query);
+      if (sweeps.filter((w) => sweepIds.includes(w.id) && w.status === "SUCCEEDED").length === 2) break;
+      if (i > 300) throw new Error(`the sweeps never ended: ${JSON.stringify(sweeps)}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const { result, statements } = await counted(() => s.gqlData<{ sweeps: Listed[] }>(query));
+    for (const sweep of result.sweeps) {
+      // The metric at the trial's last epoch (valAccuracy 0.5, then 0.75), read as one row per run.
+      assert.deepEqual(sweep.trials, [{ index: 0, metric: 0.75 }]);
+      assert.deepEqual(sweep.bestTrial, { index: 0, metric: 0.75 });
+    }
+    assert.equal(on("sweep_trials", statements).length, 1, statements.join("\n"));
+    const epochReads = on("run_epochs", statements);
+    assert.equal(epochReads.length, 1, statements.join("\n"));
+    assert.match(epochReads[0] ?? "", /distinct on/i, "the last epoch only, not every epoch of every trial");
   });
 });

@@ -1,10 +1,15 @@
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
+import { epochCheckpointKey, forkSeedKey, openArtifactStore } from "@graft/artifacts";
 import { describeEachDriver } from "@graft/db/testing";
+import { gatewayConnectOptions } from "@graft/natsd/testing";
+import { waitFor } from "@graft/testkit";
+import { connect } from "@nats-io/transport-node";
 import { type Client, createClient } from "graphql-ws";
 import WebSocket from "ws";
 import { imageFolderZip, tinyModel, zipFiles } from "./support/fixtures.ts";
-import { type GatewaySetup, setup } from "./support/gateway.ts";
+import { codes, type GatewaySetup, setup } from "./support/gateway.ts";
+import { lastJob } from "./support/run-events.ts";
 
 describeEachDriver((driver) => {
   let s: GatewaySetup;
@@ -30,7 +35,8 @@ describeEachDriver((driver) => {
     });
   }
 
-  async function queuedRun(): Promise<string> {
+  /** A base model and a dataset of the local project. */
+  async function baseAndData(): Promise<{ baseModelId: string; datasetId: string }> {
     const model = await s.upload(zipFiles(tinyModel().files));
     const data = await s.upload(imageFolderZip());
     const { registerModel } = await s.gqlData<{ registerModel: { id: string } }>(
@@ -41,9 +47,13 @@ describeEachDriver((driver) => {
       'mutation ($u: ID!) { createDataset(input: { name: "d", uploadId: $u }) { id } }',
       { u: data.body.uploadId },
     );
+    return { baseModelId: registerModel.id, datasetId: createDataset.id };
+  }
+
+  async function queuedRun(extra: Record<string, unknown> = {}): Promise<string> {
     const { startFineTune } = await s.gqlData<{ startFineTune: { id: string } }>(
-      'mutation ($m: ID!, $d: ID!) { startFineTune(input: { baseModelId: $m, datasetId: $d, epochs: 1, pool: "subs" }) { id } }',
-      { m: registerModel.id, d: createDataset.id },
+      "mutation ($input: StartFineTuneInput!) { startFineTune(input: $input) { id } }",
+      { input: { ...(await baseAndData()), epochs: 1, pool: "subs", ...extra } },
     );
     return startFineTune.id;
   }
@@ -140,5 +150,195 @@ describeEachDriver((driver) => {
     } finally {
       await c.dispose();
     }
+  });
+
+  /** Writes a checkpoint of `runId`'s epoch into the artifacts bucket, as a trainer keeping it would. */
+  async function keptCheckpoint(runId: string, epoch: number, bytes: Uint8Array): Promise<void> {
+    const nc = await connect(gatewayConnectOptions(s.nats));
+    try {
+      await (await openArtifactStore(nc, { storage: "memory" })).put(epochCheckpointKey(runId, epoch), bytes);
+    } finally {
+      await nc.close();
+    }
+  }
+
+  test("forkRun copies the kept checkpoint to the fork's seed, and the fork's job names the parent and epoch", async () => {
+    const parentId = await queuedRun({ epochs: 2, keepCheckpoints: 2 });
+    // More than one object-store chunk, so the copy is a real stream.
+    const checkpoint = Uint8Array.from({ length: 300_000 }, (_, i) => i % 251);
+    await keptCheckpoint(parentId, 1, checkpoint);
+    const { forkRun } = await s.gqlData<{
+      forkRun: { id: string; forkedFrom: { run: { id: string }; epoch: number } };
+    }>("mutation ($input: ForkRunInput!) { forkRun(input: $input) { id forkedFrom { run { id } epoch } } }", {
+      input: { runId: parentId, epoch: 1, learningRate: 0.01 },
+    });
+    assert.deepEqual(forkRun.forkedFrom, { run: { id: parentId }, epoch: 1 });
+    const nc = await connect(gatewayConnectOptions(s.nats));
+    try {
+      const seed = await (await openArtifactStore(nc, { storage: "memory" })).get(forkSeedKey(forkRun.id));
+      assert.ok(seed && Buffer.from(seed).equals(Buffer.from(checkpoint)), "the seed is the parent's checkpoint");
+    } finally {
+      await nc.close();
+    }
+    const job = await lastJob(s, "subs");
+    assert.equal(job.runId, forkRun.id);
+    assert.deepEqual(job.forkedFrom, { runId: parentId, epoch: 1 });
+  });
+
+  test("sweepUpdated reads each trial's run afresh on every notice, not as it was when subscribing", async () => {
+    const { startSweep } = await s.gqlData<{ startSweep: { id: string } }>(
+      "mutation ($input: StartSweepInput!) { startSweep(input: $input) { id } }",
+      {
+        input: {
+          name: "live sweep",
+          ...(await baseAndData()),
+          pool: "subs",
+          method: "GRID",
+          space: { learningRate: { values: [0.01, 0.02] } },
+          maxEpochs: 1,
+          maxConcurrentTrials: 1,
+        },
+      },
+    );
+    type Seen = { sweepUpdated: { status: string; trials: { run: { status: string } | null }[] } };
+    const c = client();
+    try {
+      const seen: Seen[] = [];
+      const iterator = c.iterate<Seen>({
+        query: "subscription ($id: ID!) { sweepUpdated(id: $id) { status trials { run { status } } } }",
+        variables: { id: startSweep.id },
+      });
+      const until = (async () => {
+        for await (const result of iterator) {
+          if (!result.data) throw new Error(JSON.stringify(result.errors));
+          seen.push(result.data);
+          if (result.data.sweepUpdated.status === "CANCELLED") return;
+        }
+      })();
+      until.catch(() => {}); // observed below
+      await waitFor("the first sweepUpdated", async () => seen.length > 0 || undefined, { timeoutMs: 15_000 });
+      assert.deepEqual(seen[0], {
+        sweepUpdated: { status: "RUNNING", trials: [{ run: { status: "QUEUED" } }, { run: null }] },
+      });
+      await s.gqlData("mutation ($id: ID!) { cancelSweep(id: $id) { id } }", { id: startSweep.id });
+      await Promise.race([
+        until,
+        new Promise((_, reject) =>
+          setTimeout(() => reject(new Error(`no CANCELLED notice; got ${JSON.stringify(seen)}`)), 15_000),
+        ),
+      ]);
+      // The queued trial was cancelled with the sweep: the notice shows it, not the run as first read.
+      assert.deepEqual(seen.at(-1), {
+        sweepUpdated: { status: "CANCELLED", trials: [{ run: { status: "CANCELLED" } }, { run: null }] },
+      });
+    } finally {
+      await c.dispose();
+    }
+  });
+
+  test("sweeps, studies and forks answer another project NOT_FOUND on every way in, garbage is refused, and nothing changes", async () => {
+    const { baseModelId, datasetId } = await baseAndData();
+    const sweepInput = {
+      name: "owned sweep",
+      baseModelId,
+      datasetId,
+      pool: "subs",
+      method: "GRID",
+      space: { learningRate: { values: [0.01, 0.02] } },
+      maxEpochs: 2,
+      maxConcurrentTrials: 1,
+    };
+    const { startSweep } = await s.gqlData<{ startSweep: { id: string } }>(
+      "mutation ($input: StartSweepInput!) { startSweep(input: $input) { id } }",
+      { input: sweepInput },
+    );
+    const { startStudy } = await s.gqlData<{ startStudy: { id: string } }>(
+      "mutation ($input: StartStudyInput!) { startStudy(input: $input) { id } }",
+      {
+        input: {
+          name: "owned study",
+          baseModelIds: [baseModelId],
+          datasetId,
+          fractions: [1],
+          arms: ["FINE_TUNE"],
+          seeds: [1],
+          epochs: 1,
+          pool: "subs",
+        },
+      },
+    );
+    const parentId = await queuedRun({ epochs: 2, keepCheckpoints: 1 });
+    // A kept checkpoint: only the caller's project (or the input) can be why a fork is refused.
+    await keptCheckpoint(parentId, 1, new Uint8Array([1, 2, 3]));
+    const state = () =>
+      s.gqlData<unknown>(
+        `query ($id: ID!) { sweep(id: $id) { status trials { run { id status } } } runs { totalCount }
+          sweeps { id } studies { id } }`,
+        { id: startSweep.id },
+      );
+    const before = await state();
+
+    const other = await s.gateway.createProject("science-other"); // a MEMBER key of another project
+    const foreignCalls: [string, Record<string, unknown>][] = [
+      ["query ($id: ID!) { sweep(id: $id) { id } }", { id: startSweep.id }],
+      ["mutation ($id: ID!) { cancelSweep(id: $id) { id } }", { id: startSweep.id }],
+      ["mutation ($input: ForkRunInput!) { forkRun(input: $input) { id } }", { input: { runId: parentId, epoch: 1 } }],
+      ["mutation ($input: StartSweepInput!) { startSweep(input: $input) { id } }", { input: sweepInput }],
+    ];
+    for (const [query, variables] of foreignCalls)
+      assert.deepEqual(codes(await s.gql(query, variables, other.apiKey)), ["NOT_FOUND"], query);
+    const foreign = client({ key: other.apiKey });
+    try {
+      for (const [query, id] of [
+        ["subscription ($id: ID!) { sweepUpdated(id: $id) { status } }", startSweep.id],
+        ["subscription ($id: ID!) { studyUpdated(id: $id) { status } }", startStudy.id],
+      ] as const) {
+        const [result] = await take(foreign, query, { id }, 1);
+        assert.equal(result?.errors?.[0]?.extensions?.code, "NOT_FOUND", query);
+      }
+    } finally {
+      await foreign.dispose();
+    }
+    assert.deepEqual(
+      await s.gqlData("{ sweeps { id } studies { id } runs { totalCount } }", {}, other.apiKey),
+      { sweeps: [], studies: [], runs: { totalCount: 0 } },
+      "the other project stored nothing",
+    );
+
+    // Malformed ids name nothing (no subject is built from them); out-of-bounds input is refused.
+    const own = client();
+    try {
+      for (const id of ["not-a-uuid", "a.>", "../x", "*"]) {
+        assert.deepEqual(codes(await s.gql("query ($id: ID!) { sweep(id: $id) { id } }", { id })), ["NOT_FOUND"]);
+        assert.deepEqual(codes(await s.gql("mutation ($id: ID!) { cancelSweep(id: $id) { id } }", { id })), [
+          "NOT_FOUND",
+        ]);
+        const [result] = await take(own, "subscription ($id: ID!) { sweepUpdated(id: $id) { status } }", { id }, 1);
+        assert.equal(result?.errors?.[0]?.extensions?.code, "NOT_FOUND", id);
+      }
+    } finally {
+      await own.dispose();
+    }
+    const refusals: [string, Record<string, unknown>, string][] = [
+      ["forkRun", { runId: parentId, epoch: 0 }, "input.epoch"],
+      ["forkRun", { runId: parentId, epoch: 3 }, "input.epoch"],
+      ["forkRun", { runId: parentId, epoch: 2 }, "input.epoch"], // not (yet) kept
+      ["forkRun", { runId: parentId, epoch: 1, keepCheckpoints: 21 }, "input.keepCheckpoints"],
+      ["forkRun", { runId: parentId, epoch: 1, epochs: 1001 }, "input.epochs"],
+      [
+        "startSweep",
+        { ...sweepInput, space: { learningRate: { values: Array.from({ length: 101 }, (_, i) => (i + 1) / 1000) } } },
+        "input.space.learningRate.values",
+      ],
+      ["startSweep", { ...sweepInput, maxConcurrentTrials: 101 }, "input.maxConcurrentTrials"],
+      ["startSweep", { ...sweepInput, maxEpochs: 1001 }, "input.maxEpochs"],
+    ];
+    for (const [mutation, input, field] of refusals) {
+      const type = mutation === "forkRun" ? "ForkRunInput" : "StartSweepInput";
+      const result = await s.gql(`mutation ($input: ${type}!) { ${mutation}(input: $input) { id } }`, { input });
+      assert.deepEqual(codes(result), ["BAD_USER_INPUT"], `${mutation} ${JSON.stringify(input).slice(0, 120)}`);
+      assert.equal(result.errors?.[0]?.extensions?.field, field, result.errors?.[0]?.message);
+    }
+    assert.deepEqual(await state(), before, "the owner's sweep, studies and runs are as they were");
   });
 });

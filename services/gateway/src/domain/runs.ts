@@ -14,7 +14,7 @@ import {
   runsPage,
   type SortDirection,
 } from "@graft/db";
-import { and, asc, eq, inArray, sql } from "drizzle-orm";
+import { and, asc, desc, eq, inArray, sql } from "drizzle-orm";
 import { BadUserInputError } from "./errors.ts";
 import { type LeaderboardEntry, leaderboard, strategyOf } from "./leaderboard.ts";
 import { rowById, rowsByIds } from "./lookup.ts";
@@ -96,6 +96,17 @@ export class RunQueries {
         higherIsBetter(metric) ? sql`${column} desc` : sql`${column} asc`,
         asc(runEpochs.epoch),
       );
+    return new Map(rows.map((row) => [row.runId, row]));
+  }
+
+  /** Each run's last stored epoch (one row per run, not its whole history), keyed by run id. */
+  async lastEpochsOf(runIds: readonly string[]): Promise<Map<string, EpochRow>> {
+    if (runIds.length === 0) return new Map();
+    const rows = await this.db
+      .selectDistinctOn([runEpochs.runId])
+      .from(runEpochs)
+      .where(inArray(runEpochs.runId, [...runIds]))
+      .orderBy(asc(runEpochs.runId), desc(runEpochs.epoch));
     return new Map(rows.map((row) => [row.runId, row]));
   }
 

@@ -1,5 +1,5 @@
 import { type Db, ownedRows, type ProjectScope, sweeps, sweepTrials } from "@graft/db";
-import { asc, desc, eq } from "drizzle-orm";
+import { asc, desc, inArray } from "drizzle-orm";
 import { rowById, rowsByIds } from "./lookup.ts";
 import type { SweepRow, SweepTrialRow } from "./sweep-ledger.ts";
 
@@ -27,12 +27,16 @@ export class SweepQueries {
       .orderBy(desc(sweeps.createdAt), asc(sweeps.id));
   }
 
-  /** Every planned trial of a sweep (launched or not), in trial order. */
-  async trialsOf(sweepId: string): Promise<SweepTrialRow[]> {
-    return await this.db
+  /** Every planned trial of these sweeps (launched or not), in trial order, by sweep id (the loaders' batch). */
+  async trialsOf(sweepIds: readonly string[]): Promise<Map<string, SweepTrialRow[]>> {
+    const grouped = new Map<string, SweepTrialRow[]>(sweepIds.map((id) => [id, []]));
+    if (sweepIds.length === 0) return grouped;
+    const rows = await this.db
       .select()
       .from(sweepTrials)
-      .where(eq(sweepTrials.sweepId, sweepId))
-      .orderBy(asc(sweepTrials.trial));
+      .where(inArray(sweepTrials.sweepId, [...sweepIds]))
+      .orderBy(asc(sweepTrials.sweepId), asc(sweepTrials.trial));
+    for (const row of rows) grouped.get(row.sweepId)?.push(row);
+    return grouped;
   }
 }

@@ -10,17 +10,21 @@ type Result = ExecutionResult | Promise<ExecutionResult>;
  * payload object to every subscriber of a run, so results are kept per payload in a WeakMap
  * and go away with it. Each subscriber keeps its own source stream, so its first event (the
  * run's current state) and its backpressure stay its own.
+ *
+ * `contextForEvent` gives each event's execution its own context: the operation's context
+ * lives as long as the subscription, and what is cached per request (DataLoaders) must not
+ * answer a later event with what an earlier one read.
  */
-export function createSharedSubscribe(): (
-  args: ExecutionArgs,
-) => Promise<AsyncIterable<ExecutionResult> | ExecutionResult> {
+export function createSharedSubscribe(
+  contextForEvent: (context: unknown) => unknown = (context) => context,
+): (args: ExecutionArgs) => Promise<AsyncIterable<ExecutionResult> | ExecutionResult> {
   const results = new WeakMap<object, Map<string, Result>>();
   return async (args) => {
     const stream = await createSourceEventStream(args);
     if (!(Symbol.asyncIterator in stream)) return stream;
     const key = operationKey(args);
     return mapAsyncIterable(stream, (payload) => {
-      const run = () => execute({ ...args, rootValue: payload });
+      const run = () => execute({ ...args, contextValue: contextForEvent(args.contextValue), rootValue: payload });
       if (typeof payload !== "object" || payload === null) return run();
       let byOperation = results.get(payload);
       if (!byOperation) {

@@ -17,6 +17,7 @@ import { UnauthenticatedError } from "../domain/errors.ts";
 import type { HostAllowList } from "../http/host-guard.ts";
 import type { GraphQLContext } from "./context.ts";
 import { costErrors, maskSuggestions, type OperationLimits } from "./limits.ts";
+import { createLoaders } from "./loaders.ts";
 import type { RequestLimiter } from "./request-limiter.ts";
 import { createSharedSubscribe } from "./shared-subscribe.ts";
 
@@ -73,8 +74,12 @@ export function attachWebSockets(options: {
   const disposable = useServer<Record<string, unknown> | undefined, ConnectionExtra>(
     {
       schema: options.schema,
-      // One execution per event and distinct operation, not one per subscriber (issue 13).
-      subscribe: createSharedSubscribe(),
+      // One execution per event and distinct operation, not one per subscriber (issue 13),
+      // each with loaders of its own: an event is a request, and must not see an earlier one's reads.
+      subscribe: createSharedSubscribe((context) => {
+        const c = context as GraphQLContext;
+        return { ...c, loaders: createLoaders(c.domain) } satisfies GraphQLContext;
+      }),
       onSubscribe: async (ctx, id, payload) => {
         const viewer = ctx.extra.viewer;
         if (!viewer) return [new GraphQLError("missing API key", { extensions: { code: "UNAUTHENTICATED" } })];

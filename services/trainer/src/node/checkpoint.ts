@@ -54,24 +54,23 @@ export async function loadCheckpoint(store: ArtifactStore, runId: string): Promi
   return bytes ? decodeCheckpoint(bytes) : null;
 }
 
-export async function saveCheckpoint(store: ArtifactStore, runId: string, checkpoint: Checkpoint): Promise<void> {
-  await store.put(checkpointKey(runId), encodeCheckpoint(checkpoint));
-}
-
 /**
- * Keeps the checkpoint after `epoch` under its own key and drops the one that fell out of
- * the last `keep` (hyperparameters.keepCheckpoints): what a fork can start from. Kept
- * checkpoints outlive the run; `keep` bounds them.
+ * Stores the run's latest checkpoint and, when the run keeps `keep` > 0 epoch checkpoints
+ * (hyperparameters.keepCheckpoints), the same bytes under the epoch's own key, dropping the
+ * one that fell out of the last `keep`: what a fork can start from. Kept checkpoints outlive
+ * the run; `keep` bounds them. Encoded once: a checkpoint is the weights and optimizer state.
  */
-export async function keepEpochCheckpoint(
+export async function saveCheckpoint(
   store: ArtifactStore,
   runId: string,
-  epoch: number,
-  keep: number,
   checkpoint: Checkpoint,
+  keep = 0,
 ): Promise<void> {
+  const bytes = encodeCheckpoint(checkpoint);
+  await store.put(checkpointKey(runId), bytes);
   if (keep <= 0) return;
-  await store.put(epochCheckpointKey(runId, epoch), encodeCheckpoint(checkpoint));
+  const epoch = checkpoint.completedEpochs;
+  await store.put(epochCheckpointKey(runId, epoch), bytes);
   if (epoch - keep >= 1) await store.delete(epochCheckpointKey(runId, epoch - keep)).catch(() => undefined);
 }
 

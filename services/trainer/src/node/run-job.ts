@@ -12,14 +12,7 @@ import {
 import type { JetStreamClient, JsMsg } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { PermanentJobError } from "../job-errors.ts";
-import {
-  type Checkpoint,
-  deleteCheckpoint,
-  keepEpochCheckpoint,
-  loadCheckpoint,
-  loadForkSeed,
-  saveCheckpoint,
-} from "./checkpoint.ts";
+import { type Checkpoint, deleteCheckpoint, loadCheckpoint, loadForkSeed, saveCheckpoint } from "./checkpoint.ts";
 import type { EngineHost, EngineModel, JobEngine } from "./engine-port.ts";
 import { JobStoppedError, type StopReason } from "./errors.ts";
 import { classifyFailure, retryDelayMs } from "./failures.ts";
@@ -273,8 +266,7 @@ async function execute(
         // Checkpoint before the event: an announced epoch is always resumable.
         const engine = await takeCheckpoint();
         const saved: Checkpoint = { completedEpochs: epoch, attempt, epochs: history, engine };
-        await saveCheckpoint(store, job.runId, saved);
-        await keepEpochCheckpoint(store, job.runId, epoch, hp.keepCheckpoints, saved);
+        await saveCheckpoint(store, job.runId, saved, hp.keepCheckpoints);
         await publish({ type: "epoch", epoch, metrics });
         touch();
         if (handBackRequested() && epoch < hp.epochs) stop(controller, { kind: "hand-back" });

@@ -228,14 +228,6 @@ export class RunCommands {
         "input.epoch",
         `run ${parent.id} has ${hp.epochs} epochs; there is no epoch ${input.epoch}`,
       );
-    const checkpoint = await this.deps.store.get(epochCheckpointKey(parent.id, input.epoch));
-    if (!checkpoint) {
-      const why =
-        (hp.keepCheckpoints ?? 0) === 0
-          ? "it keeps no epoch checkpoints (start it with keepCheckpoints > 0)"
-          : `it keeps the last ${hp.keepCheckpoints} epochs' checkpoints, and epoch ${input.epoch} is not (or not yet) one of them`;
-      throw new BadUserInputError("input.epoch", `run ${parent.id} has no checkpoint of epoch ${input.epoch}: ${why}`);
-    }
     const p = await this.prepare({
       baseModelId: parent.baseModelId,
       datasetId: parent.datasetId,
@@ -261,10 +253,20 @@ export class RunCommands {
       earlyStopping: input.earlyStopping === undefined ? hp.earlyStopping : input.earlyStopping,
       keepCheckpoints: input.keepCheckpoints ?? 0,
     });
+    // Read last, after every check that needs no object store, and copied as a stream: a
+    // checkpoint holds weights and optimizer state, and the gateway never holds it whole.
+    const checkpoint = await this.deps.store.getStream(epochCheckpointKey(parent.id, input.epoch));
+    if (!checkpoint) {
+      const why =
+        (hp.keepCheckpoints ?? 0) === 0
+          ? "it keeps no epoch checkpoints (start it with keepCheckpoints > 0)"
+          : `it keeps the last ${hp.keepCheckpoints} epochs' checkpoints, and epoch ${input.epoch} is not (or not yet) one of them`;
+      throw new BadUserInputError("input.epoch", `run ${parent.id} has no checkpoint of epoch ${input.epoch}: ${why}`);
+    }
     const run = this.plan(p, randomUUID(), p.hyperparameters, p.name);
     run.values.forkedFromRunId = parent.id;
     run.values.forkedFromEpoch = input.epoch;
-    await this.deps.store.put(forkSeedKey(run.values.id), checkpoint);
+    await this.deps.store.putStream(forkSeedKey(run.values.id), checkpoint);
     try {
       const [stored] = await this.storeAndDispatch([run]);
       return stored as RunRow;

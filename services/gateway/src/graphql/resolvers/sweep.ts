@@ -19,11 +19,12 @@ export const Sweep: SweepResolvers = {
   reductionFactor: (s) => spec(s).asha?.reductionFactor ?? null,
   minEpochs: (s) => spec(s).asha?.minEpochs ?? null,
   rungs: (s) => spec(s).rungs,
-  trials: async (s, _, { domain }) =>
-    (await domain.sweeps.trialsOf(s.id)).map((t) => ({ ...t, metricName: spec(s).metric })),
-  bestTrial: async (s, _, { domain }) => {
+  // One query for the trials of every sweep in the request, read once for trials and bestTrial.
+  trials: async (s, _, { loaders }) =>
+    (await loaders.sweepTrials.load(s.id)).map((t) => ({ ...t, metricName: spec(s).metric })),
+  bestTrial: async (s, _, { loaders }) => {
     if (!s.bestRunId) return null;
-    const best = (await domain.sweeps.trialsOf(s.id)).find((t) => t.runId === s.bestRunId);
+    const best = (await loaders.sweepTrials.load(s.id)).find((t) => t.runId === s.bestRunId);
     return best ? { ...best, metricName: spec(s).metric } : null;
   },
   bestModel: async (s, _, { loaders }) => {
@@ -37,13 +38,9 @@ export const SweepTrial: SweepTrialResolvers = {
   index: (t) => t.trial,
   run: (t, _, { loaders }) => (t.runId ? loaders.run.load(t.runId) : null),
   stoppedEarly: (t) => t.stoppedAtRung !== null,
+  // Only the last epoch is read: a live sweep page asks this of every trial on every notice.
   metric: async (t, _, { loaders }) => {
     if (!t.runId) return null;
-    const epochs = await loaders.epochs.load(t.runId);
-    const last = epochs.reduce<(typeof epochs)[number] | undefined>(
-      (a, e) => (!a || e.epoch > a.epoch ? e : a),
-      undefined,
-    );
-    return last ? last[t.metricName] : null;
+    return (await loaders.lastEpoch.load(t.runId))?.[t.metricName] ?? null;
   },
 };
