@@ -56,7 +56,7 @@ async function serve(deps: DomainDeps, path: string, req: IncomingMessage, res: 
   const key = rest.join("/");
   const token = /^Bearer (\S+)$/.exec(req.headers.authorization ?? "")?.[1];
   if (!runId || !isUuid(runId) || !token || !deps.trainerPlane.verifyJobToken(runId, token)) {
-    req.resume();
+    discardRest(req, res);
     res.setHeader("www-authenticate", "Bearer");
     return sendJson(res, 401, { error: "a valid job token for this run is required", code: "UNAUTHENTICATED" });
   }
@@ -151,8 +151,9 @@ async function readGrant(deps: DomainDeps, runId: string): Promise<Grant | undef
   return { readable, writable, closed: TERMINAL_RUN_STATUSES.has(run.status) || run.outputModelCreated };
 }
 
+/** A refused request's body is not read to its end: whoever sent it is cut off (see discardRest). */
 function refuse(req: IncomingMessage, res: ServerResponse, status: number, error: string): void {
-  req.resume();
+  discardRest(req, res);
   const code = { 400: "BAD_USER_INPUT", 404: "NOT_FOUND", 409: "CONFLICT" }[status] ?? "FORBIDDEN";
   sendJson(res, status, { error, code });
 }
