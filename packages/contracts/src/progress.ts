@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { int32Schema } from "./int32.ts";
 
 /**
  * Progress inside an attempt: what the trainer is doing now and how far it got. Ephemeral:
@@ -19,14 +20,8 @@ export type RunProgressPhase = (typeof RUN_PROGRESS_PHASES)[number];
 /** Trainers send progress no more often than this. */
 export const PROGRESS_INTERVAL_MS = 1_000;
 
-/**
- * Counts are GraphQL `Int`s (`RunProgress`): a report past 32 bits would be announced and then
- * fail to serialize for every reader of the run, so the receiver refuses it.
- */
-const count = z
-  .number()
-  .int()
-  .max(2 ** 31 - 1);
+/** Counts are GraphQL `Int`s (`RunProgress`): past 32 bits a report would fail every reader of the run. */
+const count = int32Schema;
 
 export const runProgressSchema = z.object({
   phase: z.enum(RUN_PROGRESS_PHASES),

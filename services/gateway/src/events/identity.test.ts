@@ -167,6 +167,36 @@ describeEachDriver((driver) => {
     }
   });
 
+  test("the holder's own attempt or epoch past 32 bits is refused at once, not retried until dead-lettered", async () => {
+    const h = await setup(driver);
+    try {
+      const s = await seedRun(h.db);
+      await h.startPlane();
+      const holder = events(s);
+      await h.publish(holder.assigned());
+      // Valid claims: the holder has the job token, and a claim binds any attempt number it picks.
+      await h.publish(events(s, 2 ** 31).assigned());
+      await h.publish(holder.epoch(2 ** 31));
+      await h.publish(holder.epoch(1));
+      await waitFor("the consumer to drain", () => drained(h));
+
+      const run = await runRow(h, s.runId);
+      assert.equal(run.currentAttempt, 1);
+      assert.equal(run.lastEpoch, 1);
+      const drops = await h.db.select().from(eventDrops).orderBy(eventDrops.at);
+      assert.deepEqual(
+        drops.map((d) => [d.kind, d.eventType]),
+        [
+          ["REFUSED", "assigned"],
+          ["REFUSED", "epoch"],
+        ],
+      );
+      assert.ok(!h.logs.some((l) => /failed \(redelivery/.test(l)), "no write was attempted and retried");
+    } finally {
+      await h.cleanup();
+    }
+  });
+
   test("an event that fails to apply while the database works is dead-lettered with its reason, not redelivered forever", async () => {
     const h = await setup(driver);
     try {
