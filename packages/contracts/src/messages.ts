@@ -2,6 +2,7 @@ import { z } from "zod";
 import { runErrorSchema } from "./error-codes.ts";
 import { hyperparametersSchema } from "./hyperparameters.ts";
 import { idTokenSchema as id } from "./ids.ts";
+import { int32Schema } from "./int32.ts";
 import { epochMetricsSchema } from "./metrics.ts";
 import { BUILTIN_DATASET_KEYS, preprocessingSchema } from "./preprocessing.ts";
 import { runProgressSchema } from "./progress.ts";
@@ -79,7 +80,7 @@ export type LayerRecord = z.infer<typeof layerRecordSchema>;
  */
 const eventBase = {
   runId: id,
-  attempt: z.number().int().min(1),
+  attempt: int32Schema.min(1),
   trainerId: id,
   at: timestamp,
   /** `jobClaim(jobToken, runId, attempt, trainerId)`: proves the sender was delivered the job. */
@@ -94,9 +95,9 @@ export const runEventSchema = z.discriminatedUnion("type", [
     backend: z.string(),
     trainingPath: z.enum(TRAINING_PATHS),
     /** Last epoch already stored before this attempt (0 when starting fresh). */
-    resumedFromEpoch: z.number().int().min(0),
+    resumedFromEpoch: int32Schema.min(0),
   }),
-  z.object({ type: z.literal("epoch"), ...eventBase, epoch: z.number().int().min(1), metrics: epochMetricsSchema }),
+  z.object({ type: z.literal("epoch"), ...eventBase, epoch: int32Schema.min(1), metrics: epochMetricsSchema }),
   /** Where the attempt is inside its current phase; at most about once a second, never stored. */
   z.object({ type: z.literal("progress"), ...eventBase, progress: runProgressSchema }),
   z.object({

@@ -113,6 +113,90 @@ describeEachDriver((driver) => {
     }
   });
 
+  test("PROGRESS from an intruder, without the job's token, for another's attempt, malformed or past Int range is refused; Run.progress keeps the holder's", async () => {
+    const h = await setup(driver);
+    try {
+      const s = await seedRun(h.db);
+      const intruder = (await seedRun(h.db)).trainerId;
+      const plane = await h.startPlane();
+      const running = { id: s.runId, status: "RUNNING" as const, currentAttempt: 1 };
+      const sub = plane.subscribeRunEvents(s.runId);
+      const holder = events(s);
+      for (const event of [holder.assigned(), holder.started(), holder.progress(5)]) await h.publish(event);
+      await waitFor("the holder's progress", async () => plane.progressOf(running)?.done === 5);
+
+      const js = jetstream(h.trainerNc);
+      // On the intruder's subject with the holder's body; forged claim; a real claim for the holder's attempt.
+      await js.publish(runEventsSubject(intruder, s.runId), encodeMessage(holder.progress(9)));
+      await h.publish(events({ runId: s.runId, trainerId: intruder }, 1, "x".repeat(43)).progress(9));
+      await h.publish(events({ runId: s.runId, trainerId: intruder }, 1).progress(9));
+      // The holder's own reports, malformed: unknown phase, negative, past GraphQL's Int, not JSON.
+      const good = holder.progress(9);
+      const progress = { phase: "TRAINING", done: 9, total: 10, epoch: 1, epochs: 2, etaSeconds: 3 };
+      const malformed = (fields: Record<string, unknown>) =>
+        ({ ...good, progress: { ...progress, ...fields } }) as never;
+      await h.publish(malformed({ phase: "HACKING" }));
+      await h.publish(malformed({ done: -1 }));
+      await h.publish(malformed({ done: 2 ** 31, total: 2 ** 31 }));
+      await h.publishRaw(s.runId, new TextEncoder().encode('{"type":"progress",'), s.trainerId);
+      // Past the stream's largest message: refused before it is stored.
+      await assert.rejects(
+        js.publish(runEventsSubject(s.trainerId, s.runId), encodeMessage({ ...good, pad: "x".repeat(2 ** 20) })),
+      );
+      await h.publish(holder.progress(7));
+      await waitFor("the consumer to drain", () => drained(h));
+
+      // Every PROGRESS announced after the holder's 5 is the holder's 7.
+      const announced: number[] = [];
+      while (!announced.includes(7)) {
+        const { value } = await sub.next();
+        if (value?.kind === "PROGRESS" && value.progress) announced.push(value.progress.done);
+      }
+      assert.deepEqual(
+        announced.filter((done) => done !== 5),
+        [7],
+      );
+      assert.equal(plane.progressOf(running)?.done, 7);
+      assert.equal((await runRow(h, s.runId)).status, "RUNNING");
+      const drops = await h.db.select().from(eventDrops).orderBy(eventDrops.at);
+      assert.equal(drops.length, 7, JSON.stringify(drops, null, 1));
+      assert.ok(drops.every((d) => d.kind === "REFUSED"));
+      await sub.return?.();
+    } finally {
+      await h.cleanup();
+    }
+  });
+
+  test("the holder's own attempt or epoch past 32 bits is refused at once, not retried until dead-lettered", async () => {
+    const h = await setup(driver);
+    try {
+      const s = await seedRun(h.db);
+      await h.startPlane();
+      const holder = events(s);
+      await h.publish(holder.assigned());
+      // Valid claims: the holder has the job token, and a claim binds any attempt number it picks.
+      await h.publish(events(s, 2 ** 31).assigned());
+      await h.publish(holder.epoch(2 ** 31));
+      await h.publish(holder.epoch(1));
+      await waitFor("the consumer to drain", () => drained(h));
+
+      const run = await runRow(h, s.runId);
+      assert.equal(run.currentAttempt, 1);
+      assert.equal(run.lastEpoch, 1);
+      const drops = await h.db.select().from(eventDrops).orderBy(eventDrops.at);
+      assert.deepEqual(
+        drops.map((d) => [d.kind, d.eventType]),
+        [
+          ["REFUSED", "assigned"],
+          ["REFUSED", "epoch"],
+        ],
+      );
+      assert.ok(!h.logs.some((l) => /failed \(redelivery/.test(l)), "no write was attempted and retried");
+    } finally {
+      await h.cleanup();
+    }
+  });
+
   test("an event that fails to apply while the database works is dead-lettered with its reason, not redelivered forever", async () => {
     const h = await setup(driver);
     try {

@@ -80,7 +80,8 @@ export async function startIngest(options: IngestOptions): Promise<Ingest> {
     const raw = event ?? (safeJson(msg.data) as Partial<RunEvent> | undefined);
     const text = (v: unknown) => (typeof v === "string" ? v.slice(0, 200) : null);
     const trainerId = idsFromEventsSubject(msg.subject)?.trainerId ?? null;
-    const attempt = typeof raw?.attempt === "number" && Number.isInteger(raw.attempt) ? raw.attempt : null;
+    // Only what the integer column holds: a drop that cannot be recorded is redelivered, forever.
+    const attempt = Number.isInteger(raw?.attempt) && Math.abs(raw?.attempt as number) < 2 ** 31 ? raw?.attempt : null;
     const inserted = await db.execute(sql`
       insert into ${eventDrops} (kind, subject, run_id, trainer_id, event_type, attempt, reason)
       select ${kind}, ${msg.subject.slice(0, 300)}, ${text(raw?.runId)}, ${trainerId}, ${text(raw?.type)},

@@ -56,7 +56,7 @@ async function serve(deps: DomainDeps, path: string, req: IncomingMessage, res: 
   const key = rest.join("/");
   const token = /^Bearer (\S+)$/.exec(req.headers.authorization ?? "")?.[1];
   if (!runId || !isUuid(runId) || !token || !deps.trainerPlane.verifyJobToken(runId, token)) {
-    req.resume();
+    discardRest(req, res);
     res.setHeader("www-authenticate", "Bearer");
     return sendJson(res, 401, { error: "a valid job token for this run is required", code: "UNAUTHENTICATED" });
   }
@@ -132,8 +132,15 @@ async function grantOf(deps: DomainDeps, runId: string): Promise<Grant | undefin
 
 /** What run `runId`'s job may read and write: its base model and dataset; its checkpoint and output. */
 async function readGrant(deps: DomainDeps, runId: string): Promise<Grant | undefined> {
-  const [run] = await deps.db.select().from(runs).where(eq(runs.id, runId));
-  if (!run) return undefined;
+  // One round trip per request: the run with its base model's key and its dataset's source.
+  const [row] = await deps.db
+    .select({ run: runs, baseKey: models.artifactKey, source: datasets.source })
+    .from(runs)
+    .leftJoin(models, eq(models.id, runs.baseModelId))
+    .leftJoin(datasets, eq(datasets.id, runs.datasetId))
+    .where(eq(runs.id, runId));
+  if (!row) return undefined;
+  const { run, baseKey, source } = row;
   const output = modelArtifactKey(run.outputModelId);
   const writable = new Set([checkpointKey(run.id), ...[...MODEL_FILES, OUTPUT_RECORD].map((f) => `${output}/${f}`)]);
   // Epoch checkpoints kept for forks (hyperparameters.keepCheckpoints); the fork's seed is read and then deleted.
@@ -141,18 +148,14 @@ async function readGrant(deps: DomainDeps, runId: string): Promise<Grant | undef
   if (keep > 0) for (let epoch = 1; epoch <= run.epochs; epoch++) writable.add(epochCheckpointKey(run.id, epoch));
   if (run.forkedFromRunId) writable.add(forkSeedKey(run.id));
   const readable = new Set(writable);
-  const [base] = await deps.db.select({ key: models.artifactKey }).from(models).where(eq(models.id, run.baseModelId));
-  if (base) for (const file of MODEL_FILES) readable.add(`${base.key}/${file}`);
-  const [dataset] = await deps.db
-    .select({ source: datasets.source })
-    .from(datasets)
-    .where(eq(datasets.id, run.datasetId));
-  if (dataset?.source.kind === "UPLOAD") readable.add(dataset.source.artifactKey);
+  if (baseKey) for (const file of MODEL_FILES) readable.add(`${baseKey}/${file}`);
+  if (source?.kind === "UPLOAD") readable.add(source.artifactKey);
   return { readable, writable, closed: TERMINAL_RUN_STATUSES.has(run.status) || run.outputModelCreated };
 }
 
+/** A refused request's body is not read to its end: whoever sent it is cut off (see discardRest). */
 function refuse(req: IncomingMessage, res: ServerResponse, status: number, error: string): void {
-  req.resume();
+  discardRest(req, res);
   const code = { 400: "BAD_USER_INPUT", 404: "NOT_FOUND", 409: "CONFLICT" }[status] ?? "FORBIDDEN";
   sendJson(res, status, { error, code });
 }
