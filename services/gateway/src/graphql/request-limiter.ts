@@ -23,8 +23,8 @@ const STORE_DOWN_RETRY_SECONDS = 5;
  * the whole gateway. The counters live in the database every replica shares (one atomic
  * upsert per request, `rate_limits`), so the limit holds for the deployment, not per
  * process; once a key is spent, this replica refuses it from memory until its window ends.
- * Without the database the gateway could not authenticate the request either, so
- * it fails closed: 503 with Retry-After, never an uncounted request.
+ * Without the database it fails closed: 503 with Retry-After, never an uncounted request
+ * (a key served from the key cache would otherwise go unlimited while the database is away).
  */
 export class RequestLimiter {
   readonly #limiter: RateLimiterDrizzle;
