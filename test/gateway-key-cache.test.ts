@@ -1,11 +1,14 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { GraftFetcher } from "@graft/client";
+import { API_KEYS_REVOKED, encodeMessage, trainerInboxPrefix } from "@graft/contracts";
 import { apiKeys, createDatabase } from "@graft/db";
 import { createTestDatabaseTarget, describeEachDriver } from "@graft/db/testing";
 import { type Gateway, startGateway } from "@graft/gateway";
 import { startNatsServer } from "@graft/natsd";
+import { credsConnectOptions, gatewayConnectOptions } from "@graft/natsd/testing";
 import { waitFor } from "@graft/testkit";
+import { connect, type NatsConnection, PermissionViolationError } from "@nats-io/transport-node";
 import { eq } from "drizzle-orm";
 import { setup } from "./support/gateway.ts";
 
@@ -58,6 +61,91 @@ describeEachDriver((driver) => {
       await s.cleanup();
     }
   });
+});
+
+/** Publishes `data` on `subject` and resolves with the permission violation nats-server answers. */
+async function refusedPublish(nc: NatsConnection, subject: string, data: Uint8Array): Promise<void> {
+  const violation = (async () => {
+    for await (const status of nc.status()) {
+      if (status.type === "error" && status.error instanceof PermissionViolationError) return status.error;
+    }
+    throw new Error("the connection closed without a permission violation");
+  })();
+  nc.publish(subject, data);
+  await nc.flush();
+  const error = await waitFor(`a permission violation for ${subject}`, () =>
+    Promise.race([violation, new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), 100))]),
+  );
+  assert.equal(error.operation, "publish");
+  assert.equal(error.subject, subject);
+}
+
+test("a trainer cannot publish a key revocation notice; garbage from a NATS user that may is ignored, a forged one costs a key read", async () => {
+  let keyReads = 0;
+  const ignored: string[] = [];
+  const s = await setup("pglite", {
+    apiKeyCacheTtlMs: 600_000,
+    onQuery: (sql) => {
+      if (/from "api_keys"/i.test(sql)) keyReads += 1;
+    },
+    log: (line) => {
+      if (/ignored a key revocation notice/.test(line)) ignored.push(line);
+    },
+  });
+  const connections: NatsConnection[] = [];
+  try {
+    const key = await memberKey(s.gateway);
+    const other = await memberKey(s.gateway);
+    for (const k of [key, other]) assert.equal(await codeOf(s.gateway, k.secret), "OK");
+    const servedFromCache = async (secret: string) => {
+      const before = keyReads;
+      return (await codeOf(s.gateway, secret)) === "OK" && keyReads === before;
+    };
+    assert.ok(await servedFromCache(key.secret), "both keys are cached");
+
+    // A registered trainer holds a NATS user of its own: nats-server refuses the subject.
+    const { registerTrainer } = await s.gqlData<{
+      registerTrainer: { trainer: { id: string }; natsCredentials: string };
+    }>(
+      `mutation ($t: String!) { registerTrainer(input: { joinToken: $t, name: "revoker", host: "h", pool: "revokers", backend: "cpu", devices: [], cpuCount: 1, memoryBytes: 1 }) { trainer { id } natsCredentials } }`,
+      { t: s.gateway.joinToken },
+    );
+    const trainer = await connect({
+      ...credsConnectOptions(
+        s.nats.url,
+        registerTrainer.natsCredentials,
+        trainerInboxPrefix(registerTrainer.trainer.id),
+      ),
+      maxReconnectAttempts: 0,
+    });
+    connections.push(trainer);
+    await refusedPublish(trainer, API_KEYS_REVOKED, encodeMessage({ apiKeyIds: [key.id] }));
+
+    // Only gateway users may publish there. Garbage is logged and dropped; then a well-formed
+    // notice (in order after the garbage) shows the gateway has read all of it.
+    const gateway = await connect(gatewayConnectOptions(s.nats));
+    connections.push(gateway);
+    const garbage = [
+      new TextEncoder().encode("not json"),
+      encodeMessage({ apiKeyIds: "k" }),
+      encodeMessage({ apiKeyIds: [] }),
+      encodeMessage({ apiKeyIds: Array.from({ length: 10_001 }, (_, i) => `k${i}`) }),
+      encodeMessage({ apiKeyIds: ["../*"] }),
+    ];
+    for (let i = 0; i < 100; i++) for (const data of garbage) gateway.publish(API_KEYS_REVOKED, data);
+    gateway.publish(API_KEYS_REVOKED, encodeMessage({ apiKeyIds: [other.id] }));
+    await gateway.flush();
+    await waitFor(
+      "the gateway to drop the other key from its cache",
+      async () => !(await servedFromCache(other.secret)),
+    );
+    assert.equal(ignored.length, 100 * garbage.length, "every malformed notice was logged and ignored");
+    assert.ok(await servedFromCache(key.secret), "the trainer's notice never arrived: the key is still cached");
+    assert.equal(await codeOf(s.gateway, other.secret), "OK", "a forged notice only costs a read: the key is valid");
+  } finally {
+    for (const nc of connections) await nc.close();
+    await s.cleanup();
+  }
 });
 
 const needsPostgres = {

@@ -7,8 +7,11 @@
 // gateway answered /healthz within a second while the attack was in flight; bombs also check
 // that the process's memory stayed bounded.
 import assert from "node:assert/strict";
+import { mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { createServer, type Server, type ServerResponse } from "node:http";
 import { type AddressInfo, createConnection } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { GATEWAY_INGEST_CONSUMER, RUN_EVENTS_STREAM, runEventsSubject } from "@graft/contracts";
 import { describeEachDriver } from "@graft/db/testing";
@@ -498,6 +501,36 @@ describeEachDriver((driver) => {
         u: up.body.uploadId,
       });
       assert.ok(right.data, JSON.stringify(right.errors));
+    });
+    test("a spool is removed whatever the mutation's outcome; one that cannot be made gives the upload back", async () => {
+      // The gateway runs in this process: TMPDIR decides where it spools uploads.
+      const spools = mkdtempSync(join(tmpdir(), "graft-spools-"));
+      const saved = process.env.TMPDIR;
+      // (tsx keeps its cache there too.)
+      const spooled = () => readdirSync(spools).filter((name) => name.startsWith("graft-upload-"));
+      const create = (u: unknown) =>
+        s.gql('mutation ($u: ID!) { createDataset(input: { name: "spooled", uploadId: $u }) { id } }', { u });
+      try {
+        const up = await s.upload(imageFolderZip());
+        const before = (await s.gqlData<Counts>(COUNTS)).datasets.length;
+        process.env.TMPDIR = spools;
+        const wrong = await s.gql('mutation ($u: ID!) { registerModel(input: { name: "m", uploadId: $u }) { id } }', {
+          u: up.body.uploadId,
+        });
+        refusedWith(wrong, "BAD_USER_INPUT");
+        assert.deepEqual(spooled(), [], "the failed mutation's spool is gone");
+        process.env.TMPDIR = join(spools, "missing");
+        refusedWith(await create(up.body.uploadId), "INTERNAL_SERVER_ERROR");
+        assert.equal((await s.gqlData<Counts>(COUNTS)).datasets.length, before, "nothing was created");
+        process.env.TMPDIR = spools;
+        const right = await create(up.body.uploadId);
+        assert.ok(right.data, `the upload was given back: ${JSON.stringify(right.errors)}`);
+        assert.deepEqual(spooled(), [], "the successful mutation's spool is gone");
+      } finally {
+        if (saved === undefined) delete process.env.TMPDIR;
+        else process.env.TMPDIR = saved;
+        rmSync(spools, { recursive: true, force: true });
+      }
     });
   });
 

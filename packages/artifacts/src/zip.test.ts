@@ -14,6 +14,7 @@ import {
   UnsafeArchiveError,
   unzipSafely,
   validateImageFolder,
+  type ZipEntryLayout,
   ZipFile,
   type ZipLimits,
 } from "./index.ts";
@@ -128,6 +129,18 @@ for (const [reader, unzip] of readers) {
       assert.equal(unzip(zip).get("a.bin")?.byteLength, 100_000);
     });
 
+    test("refuses compression methods other than stored and deflate, and Zip64 markers", () => {
+      const zip = zipSync({ "a.bin": new Uint8Array(600) });
+      const [first] = centralEntries(zip) as [number];
+      const view = new DataView(zip.buffer);
+      view.setUint16(first + 10, 12, true); // bzip2, in the central directory
+      view.setUint16(8, 12, true); // and in the local header
+      assert.throws(() => unzip(zip), UnsafeArchiveError);
+      const zip64 = zipSync({ "a.bin": strToU8("x") });
+      new DataView(zip64.buffer).setUint32((centralEntries(zip64)[0] as number) + 24, 0xffffffff, true);
+      assert.throws(() => unzip(zip64), /Zip64/);
+    });
+
     test("refuses an entry pointing outside the archive and a directory claiming more entries than the limit", () => {
       const zip = zipSync({ "a.bin": strToU8("x") });
       const [first] = centralEntries(zip) as [number];
@@ -189,6 +202,33 @@ test("ZipFile counts a deflated entry's real inflated size when it declares less
     assert.ok(entry);
     assert.throws(
       () => file.read(entry),
+      (error: unknown) => error instanceof UnsafeArchiveError && error.limit === "ARCHIVE_BYTES",
+    );
+  });
+});
+
+test("ZipFile counts every entry's real bytes once, even when the archive repeats a name", () => {
+  const zip = zipSync({ "a.bin": new Uint8Array(600), "b.bin": new Uint8Array(600) });
+  const view = new DataView(zip.buffer);
+  for (const at of centralEntries(zip)) {
+    view.setUint32(at + 24, 10, true); // each declares 10 bytes uncompressed
+    // Rename b.bin to a.bin, in the central directory and in its local header.
+    const nameAt = at + 46;
+    if (zip[nameAt] === "b".charCodeAt(0)) {
+      zip[nameAt] = "a".charCodeAt(0);
+      zip[view.getUint32(at + 42, true) + 30] = "a".charCodeAt(0);
+    }
+  }
+  withFile(zip, { maxTotalBytes: 1000 }, (file) => {
+    assert.deepEqual(
+      file.entries.map((e) => e.name),
+      ["a.bin", "a.bin"],
+    );
+    const [first, second] = file.entries as [ZipEntryLayout, ZipEntryLayout];
+    assert.equal(file.read(first).byteLength, 600);
+    assert.equal(file.read(first).byteLength, 600, "reading an entry again counts nothing more");
+    assert.throws(
+      () => file.read(second),
       (error: unknown) => error instanceof UnsafeArchiveError && error.limit === "ARCHIVE_BYTES",
     );
   });

@@ -182,9 +182,13 @@ export class ZipFile {
   readonly #fd: number;
   readonly #maxEntry: number;
   readonly #maxTotal: number;
-  /** Real bytes inflated so far, each entry counted once however often it is read. */
+  /**
+   * Real bytes inflated so far, each entry counted once however often it is read. Entries are
+   * told apart by where their data starts (disjoint, checked), not by name: an archive may
+   * repeat a name, and each copy inflates its own bytes.
+   */
   #real = 0;
-  readonly #counted = new Set<string>();
+  readonly #counted = new Set<number>();
 
   private constructor(fd: number, entries: ZipEntryLayout[], maxEntry: number, maxTotal: number) {
     this.#fd = fd;
@@ -251,8 +255,8 @@ export class ZipFile {
     }
     if (data.byteLength > this.#maxEntry)
       throw new UnsafeArchiveError(`entry larger than ${this.#maxEntry} bytes`, entry.name, "ARCHIVE_BYTES");
-    if (!this.#counted.has(entry.name)) {
-      this.#counted.add(entry.name);
+    if (!this.#counted.has(entry.dataStart)) {
+      this.#counted.add(entry.dataStart);
       this.#real += data.byteLength;
       if (this.#real > this.#maxTotal)
         throw new UnsafeArchiveError(`more than ${this.#maxTotal} bytes uncompressed`, undefined, "ARCHIVE_BYTES");

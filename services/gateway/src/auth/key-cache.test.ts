@@ -76,3 +76,23 @@ test("a revocation announced by one replica is forgotten by another; a malformed
     await server.stop();
   }
 });
+
+test("a revocation announced while NATS is away is forgotten here at once and does not wait for NATS", async () => {
+  const server = await startNatsServer();
+  const nc = await connect({ ...gatewayConnectOptions(server), maxReconnectAttempts: -1 });
+  try {
+    const cache = new ApiKeyCache(600_000);
+    cache.set("h1", { viewer: viewer("k1"), lastUsedAt: null });
+    const disconnected = (async () => {
+      for await (const status of nc.status()) if (status.type === "disconnect") return;
+    })();
+    await server.stop();
+    await disconnected;
+    const started = Date.now();
+    await announceRevokedKeys(cache, nc, ["k1"]);
+    assert.ok(Date.now() - started < 5_000, `returned after ${Date.now() - started} ms`);
+    assert.equal(cache.get("h1"), undefined);
+  } finally {
+    await nc.close();
+  }
+});

@@ -7,7 +7,6 @@ import {
   readImageFolderZip,
   readImageFolderZipFile,
   UnsafeArchiveError,
-  unzipSafely,
   validateImageFolder,
   type ZipEntryLayout,
   ZipFile,
@@ -16,10 +15,10 @@ import type { LimitCode } from "@graft/contracts";
 
 /** CPU-heavy parsing the gateway runs off its event loop (parse-off-thread.ts). */
 export type ParseJob =
+  /** A zip in memory: only bench/upload-memory.bench.ts's "whole" baseline still parses one. */
   | { kind: "image-folder"; bytes: Uint8Array }
   /** A zip on disk (a spooled upload), read one entry at a time. */
   | { kind: "image-folder-file"; path: string }
-  | { kind: "model-zip"; bytes: Uint8Array }
   | { kind: "model-zip-file"; path: string }
   | { kind: "model-files"; files: Map<string, Uint8Array> };
 
@@ -51,8 +50,6 @@ export function runParseJob(job: ParseJob): ImageFolderSummary | ParsedModel {
       return summarizeImageFolder(readImageFolderZip(job.bytes));
     case "image-folder-file":
       return withZipFile(job.path, (zip) => summarizeImageFolder(readImageFolderZipFile(zip)));
-    case "model-zip":
-      return parseModelFiles(modelFilesOfZip(unzipSafely(job.bytes)));
     case "model-zip-file":
       return withZipFile(job.path, (zip) => {
         const byName = new Map(zip.entries.map((e) => [e.name, e]));

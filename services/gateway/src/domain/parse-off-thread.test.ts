@@ -1,5 +1,8 @@
 import assert from "node:assert/strict";
-import { test } from "node:test";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, test } from "node:test";
 import { InvalidDatasetError, ModelLimitError, UnsafeArchiveError } from "@graft/artifacts";
 import { strToU8, zipSync } from "fflate";
 import { PNG } from "pngjs";
@@ -9,6 +12,16 @@ function png(size: number, shade: number): Uint8Array {
   const image = new PNG({ width: size, height: size });
   image.data.fill(shade);
   return new Uint8Array(PNG.sync.write(image, { deflateLevel: 1 }));
+}
+
+// The gateway hands the worker spooled uploads: files, read one entry at a time.
+const dir = mkdtempSync(join(tmpdir(), "graft-parse-test-"));
+after(() => rmSync(dir, { recursive: true, force: true }));
+let files = 0;
+function spooled(bytes: Uint8Array): string {
+  const path = join(dir, `upload-${++files}`);
+  writeFileSync(path, bytes);
+  return path;
 }
 
 test("decodes an image folder in a worker while the event loop keeps turning", async () => {
@@ -21,7 +34,7 @@ test("decodes an image folder in a worker while the event loop keeps turning", a
   let turns = 0;
   const ticker = setInterval(() => turns++, 1);
   try {
-    const summary = await parseOffThread({ kind: "image-folder", bytes });
+    const summary = await parseOffThread({ kind: "image-folder-file", path: spooled(bytes) });
     assert.deepEqual(summary, {
       labels: ["cats", "dogs"],
       classCounts: [6, 6],
@@ -46,7 +59,11 @@ test("typed errors come back from the worker as themselves, limit included", asy
       return true;
     },
   );
-  await assert.rejects(parseOffThread({ kind: "model-zip", bytes: strToU8("not a zip") }), UnsafeArchiveError);
+  await assert.rejects(
+    parseOffThread({ kind: "model-zip-file", path: spooled(strToU8("not a zip")) }),
+    UnsafeArchiveError,
+  );
   const oneClass = zipSync({ "cats/1.png": png(2, 1) });
+  await assert.rejects(parseOffThread({ kind: "image-folder-file", path: spooled(oneClass) }), InvalidDatasetError);
   await assert.rejects(parseOffThread({ kind: "image-folder", bytes: oneClass }), InvalidDatasetError);
 });

@@ -74,9 +74,11 @@ export class Uploads {
     // Only this claim's own release: a later claim (after a timeout) keeps the upload.
     const mine = and(eq(uploads.id, id), eq(uploads.claimedAt, claimedAt));
     let result: T;
-    // mkdtemp makes the directory 0700: other local users cannot read the upload.
-    const dir = await mkdtemp(join(tmpdir(), "graft-upload-"));
+    let dir: string | undefined;
     try {
+      // mkdtemp makes the directory 0700: other local users cannot read the upload. Inside
+      // the try: a temp directory that cannot be made gives the upload back like any failure.
+      dir = await mkdtemp(join(tmpdir(), "graft-upload-"));
       const chunks = await this.deps.store.getStream(row.artifactKey);
       if (!chunks) throw new NotFoundError("upload", uploadId, field);
       const file = join(dir, "upload");
@@ -86,7 +88,7 @@ export class Uploads {
       await this.deps.db.update(uploads).set({ claimedAt: null }).where(mine);
       throw error;
     } finally {
-      await rm(dir, { recursive: true, force: true });
+      if (dir) await rm(dir, { recursive: true, force: true });
     }
     await this.deps.db.update(uploads).set({ consumedAt: new Date() }).where(eq(uploads.id, id));
     await this.deps.store.delete(uploadArtifactKey(id)).catch(() => {});

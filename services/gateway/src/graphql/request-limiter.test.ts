@@ -24,6 +24,29 @@ describeEachDriver((driver) => {
     }
   });
 
+  test("a spent key is refused from memory until its window ends: a flood past the limit writes nothing more", async () => {
+    const database = await createTestDatabase(driver);
+    try {
+      const limiter = new RequestLimiter(database.db, { requests: 5, windowMs: 60_000 });
+      const verdicts = [];
+      for (let i = 0; i < 25; i++) verdicts.push(await limiter.take({ apiKeyId: "key-1" }));
+      assert.equal(verdicts.filter((v) => v === null).length, 5);
+      for (const refused of verdicts.slice(5)) {
+        assert.equal(refused?.extensions.code, "RATE_LIMITED");
+        assert.equal((refused?.extensions.http as { status?: number } | undefined)?.status, 429);
+        assert.ok(Number(refused?.extensions.retryAfter) >= 1);
+      }
+      const rows = await database.db.select().from(rateLimits);
+      assert.deepEqual(
+        rows.map((r) => r.points),
+        [5],
+        "the refused requests never reached the shared counter",
+      );
+    } finally {
+      await database.close();
+    }
+  });
+
   test("without its database the limiter fails closed: 503 RATE_LIMITED with Retry-After, never a free pass", async () => {
     const database = await createTestDatabase(driver);
     const limiter = new RequestLimiter(database.db, { requests: 100, windowMs: 60_000 });

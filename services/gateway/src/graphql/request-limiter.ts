@@ -22,8 +22,9 @@ const STORE_DOWN_RETRY_SECONDS = 5;
  * Requests per API key (a dashboard session counts as its key), so one client cannot take
  * the whole gateway. The counters live in the database every replica shares (one atomic
  * upsert per request, `rate_limits`), so the limit holds for the deployment, not per
- * process. Without the database the gateway could not authenticate the request either, so
- * it fails closed: 503 with Retry-After, never an uncounted request.
+ * process; once a key is spent, this replica refuses it from memory until its window ends.
+ * Without the database it fails closed: 503 with Retry-After, never an uncounted request
+ * (a key served from the key cache would otherwise go unlimited while the database is away).
  */
 export class RequestLimiter {
   readonly #limiter: RateLimiterDrizzle;
@@ -39,6 +40,9 @@ export class RequestLimiter {
       keyPrefix: "requests",
       points: rate.requests,
       duration: Math.max(1, rate.windowMs / 1000),
+      // A key that has used up its window is refused in process until the window ends: a
+      // client flooding past its limit costs no database write per refused request.
+      inMemoryBlockOnConsumed: rate.requests,
     });
   }
 
