@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { randomBytes } from "node:crypto";
 import { request } from "node:http";
 import { test } from "node:test";
 import { checkpointKey, modelArtifactKey, WEIGHTS_FILE } from "@graft/artifacts";
@@ -141,4 +142,36 @@ test("the trainer-artifacts route refuses missing, forged and other runs' tokens
   // And the token still does what it is for.
   assert.equal((await send("PUT", artifactPath(mine.id, ownCheckpoint), { token, body: payload })).status, 204);
   assert.equal((await send("GET", artifactPath(mine.id, ownCheckpoint), { token })).body.toString(), "overwritten");
+});
+
+test("the trainer-artifacts route streams objects both ways, and an upload cut off mid-body keeps the previous checkpoint", async () => {
+  const run = await startFineTune(stack.gateway, fineTuneInput(stack.ids, { pool: "nobody-serves-this" }));
+  const token = jobTokenFor(stack.nats.auth, run.id);
+  const path = artifactPath(run.id, checkpointKey(run.id));
+
+  // Several object-store chunks (128 KiB each) through the streaming PUT and GET, byte for byte.
+  const good = randomBytes(600 * 1024);
+  assert.equal((await send("PUT", path, { token, body: good })).status, 204);
+  assert.ok((await send("GET", path, { token })).body.equals(good), "what was put is what is read");
+
+  // A trainer killed while uploading its next checkpoint: the body stops after 300 KiB of 2 MiB.
+  const url = new URL(stack.gateway.url);
+  await new Promise<void>((resolve) => {
+    const req = request({
+      host: url.hostname,
+      port: url.port,
+      method: "PUT",
+      path,
+      headers: { authorization: `Bearer ${token}`, "content-length": 2 * 1024 * 1024 },
+      agent: false,
+    });
+    req.on("error", () => resolve());
+    req.write(randomBytes(300 * 1024), () => setTimeout(() => req.destroy(), 500));
+    req.on("close", () => resolve());
+  });
+  // The gateway sees the cut-off at once; give its failed put time to finish before reading.
+  await new Promise((resolve) => setTimeout(resolve, 1_000));
+  const after = await send("GET", path, { token });
+  assert.equal(after.status, 200, "the previous checkpoint is still there");
+  assert.ok(after.body.equals(good), "and unchanged");
 });

@@ -205,16 +205,21 @@ test("a second registered trainer forging assigned, epoch and succeeded for alph
   assert.ok(mine.every((d) => d.kind === "REFUSED" && /cannot prove/.test(d.reason)));
 });
 
-test("a trainer that alters a frozen layer of its output gets verifiedLineage false with the reason; it cannot touch the base model", async () => {
-  // The impostor is a real member of the pool: it pulls the job with its own user, so it holds
-  // the job token and its events are believed. Only the gateway's own reading catches the lie.
-  const impostor = await register("impostor", "impostors");
-  const queued = await startFineTune(stack.gateway, fineTuneInput(stack.ids, { pool: "impostors" }));
+/**
+ * An impostor that is a real member of its pool: it pulls the job with its own user, so it
+ * holds the job token and its events are believed. It writes the base model back as its
+ * "output" with the first weights altered, every layer marked frozen (or, with
+ * `markTrainable`, every layer marked trainable, hoping to dodge the frozen-layer comparison),
+ * and reports success claiming the parent's hashes. Only the gateway's own reading catches the lie.
+ */
+async function impostorSucceeds(name: string, markTrainable: boolean) {
+  const impostor = await register(name, `${name}s`);
+  const queued = await startFineTune(stack.gateway, fineTuneInput(stack.ids, { pool: `${name}s` }));
   const nc = await connectAs(impostor);
   let jobToken = "";
   try {
     const js = jetstream(nc);
-    const consumer = await js.consumers.get(JOBS_STREAM, jobsConsumerName("impostors"));
+    const consumer = await js.consumers.get(JOBS_STREAM, jobsConsumerName(`${name}s`));
     const msg = await waitFor("the job", () => consumer.next({ expires: 2_000 }), PLATFORM_WAIT);
     const job = jobMessageSchema.parse(msg.json());
     assert.equal(job.runId, queued.id);
@@ -240,9 +245,9 @@ test("a trainer that alters a frozen layer of its output gets verifiedLineage fa
     const wrongToken = await fetch(url(`${baseKey}/model.json`), { headers: { authorization: "Bearer nope" } });
     assert.equal(wrongToken.status, 401);
 
-    // Its "output": the base, every layer marked frozen, the first weights altered.
+    // Its "output": the base, every layer marked frozen (or trainable), the first weights altered.
     const modelJson = JSON.parse(new TextDecoder().decode(json)) as unknown;
-    freezeAll(modelJson);
+    markEveryLayer(modelJson, markTrainable);
     const outJson = new TextEncoder().encode(JSON.stringify(modelJson));
     const outWeights = weights.slice();
     for (let i = 0; i < 64; i++) outWeights[i] = (outWeights[i] ?? 0) ^ 0xff;
@@ -293,6 +298,11 @@ test("a trainer that alters a frozen layer of its output gets verifiedLineage fa
     "query($id: ID!) { model(id: $id) { verifiedLineage lineageReason } }",
     { id: run.outputModel?.id },
   );
+  return { run, model, jobToken, queued };
+}
+
+test("a trainer that alters a frozen layer of its output gets verifiedLineage false with the reason; it cannot touch the base model", async () => {
+  const { run, model, jobToken, queued } = await impostorSucceeds("impostor", false);
   assert.equal(model.verifiedLineage, false);
   assert.match(model.lineageReason ?? "", /frozen layers differ from the parent: \S+/);
 
@@ -305,6 +315,14 @@ test("a trainer that alters a frozen layer of its output gets verifiedLineage fa
     { method: "PUT", headers: { authorization: `Bearer ${jobToken}` }, body: "{}" },
   );
   assert.equal(late.status, 409);
+});
+
+test("a trainer that marks its frozen base layers trainable (to escape the comparison) gets verifiedLineage false", async () => {
+  // The run froze every base layer (the default ALL_BASE, no unfreeze schedule): a trainable
+  // base layer in its output is itself the lie, whatever its weights.
+  const { model } = await impostorSucceeds("thawer", true);
+  assert.equal(model.verifiedLineage, false);
+  assert.match(model.lineageReason ?? "", /froze every base layer, but the output marks base layers trainable: \S+/);
 });
 
 test("after removeTrainer the old credential's connection is closed and its next connect is refused", async () => {
@@ -342,17 +360,17 @@ test("after removeTrainer the old credential's connection is closed and its next
   assert.equal(answer.errors?.[0]?.extensions?.code, "FORBIDDEN");
 });
 
-/** Marks every layer of a tfjs model.json frozen (`trainable: false` in each layer config). */
-function freezeAll(node: unknown): void {
+/** Sets `trainable` in every layer config of a tfjs model.json. */
+function markEveryLayer(node: unknown, trainable: boolean): void {
   if (Array.isArray(node)) {
-    for (const item of node) freezeAll(item);
+    for (const item of node) markEveryLayer(item, trainable);
     return;
   }
   if (node && typeof node === "object") {
     const record = node as Record<string, unknown>;
     if ("class_name" in record && record.config && typeof record.config === "object") {
-      (record.config as Record<string, unknown>).trainable = false;
+      (record.config as Record<string, unknown>).trainable = trainable;
     }
-    for (const value of Object.values(record)) freezeAll(value);
+    for (const value of Object.values(record)) markEveryLayer(value, trainable);
   }
 }

@@ -10,7 +10,8 @@ export interface ArtifactStore {
   put(key: string, bytes: Uint8Array): Promise<{ sizeBytes: number; sha256: string }>;
   /**
    * Streams chunks into the store, hashing as they pass, without holding the whole object.
-   * Throws (and stores nothing) when the source throws, e.g. on passing a size limit.
+   * Throws (and stores nothing: the key keeps its previous object) when the source throws, e.g.
+   * on passing a size limit.
    */
   putStream(key: string, chunks: AsyncIterable<Uint8Array>): Promise<{ sizeBytes: number; sha256: string }>;
   get(key: string): Promise<Uint8Array | null>;
@@ -58,12 +59,9 @@ export async function openArtifactStore(
           await iterator.return?.(reason);
         },
       });
-      try {
-        await bucket.put({ name: key }, stream);
-      } catch (error) {
-        await bucket.delete(key).catch(() => {});
-        throw error;
-      }
+      // On failure the client purges the chunks it wrote and the key keeps its previous
+      // object: deleting here would lose e.g. a trainer's last checkpoint to a cut-off upload.
+      await bucket.put({ name: key }, stream);
       return { sizeBytes, sha256: hash.digest("hex") };
     },
     async get(key) {

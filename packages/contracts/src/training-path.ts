@@ -13,3 +13,14 @@ export function trainingPathFor(hyperparameters: Pick<Hyperparameters, "freeze" 
     ? "FEATURE_CACHE"
     : "FULL";
 }
+
+/**
+ * The layers a fine-tune attaches above the cut (its head). Every other layer of a child came
+ * from its base, which is how the gateway tells base layers from head layers when it judges
+ * lineage.
+ */
+export const HEAD_LAYER_NAMES = {
+  hidden: "graft_head_hidden",
+  dropout: "graft_head_dropout",
+  output: "graft_head_output",
+} as const;

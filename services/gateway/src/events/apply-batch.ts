@@ -42,6 +42,8 @@ interface RunMeta {
   outputModelCreated: boolean;
   /** How the run's training started (hyperparameters.initialization); the child's lineage says so. */
   initialization: Initialization;
+  /** The run froze every base layer for all its epochs (ALL_BASE, no unfreeze schedule), as stored at its start. */
+  everyBaseLayerFrozen: boolean;
 }
 
 /**
@@ -184,6 +186,8 @@ const RUN_COLUMNS = {
   outputModelCreated: runs.outputModelCreated,
   // One key of the hyperparameters JSON, not the whole document (see loadRuns).
   initialization: sql<string | null>`${runs.hyperparameters}->>'initialization'`,
+  freezeStrategy: sql<string | null>`${runs.hyperparameters}->'freeze'->>'strategy'`,
+  unfreezeSteps: sql<number>`jsonb_array_length(coalesce(${runs.hyperparameters}->'unfreezeSchedule', '[]'::jsonb))`,
 };
 
 async function loadRuns(tx: Tx, runIds: string[]) {
@@ -217,6 +221,7 @@ async function loadRuns(tx: Tx, runIds: string[]) {
       outputModelId: r.outputModelId,
       outputModelCreated: r.outputModelCreated,
       initialization: r.initialization === "SCRATCH" ? "SCRATCH" : "PRETRAINED",
+      everyBaseLayerFrozen: r.freezeStrategy === "ALL_BASE" && Number(r.unfreezeSteps) === 0,
     });
   }
   return { contexts, metas };
@@ -394,6 +399,7 @@ async function createChildModel(
     parent.layers,
     check,
     "kind" in parent.preprocessing ? (parent.preprocessing.tokenizerSha256 ?? null) : null,
+    meta.everyBaseLayerFrozen,
   );
   // A scratch control keeps its parent's architecture but none of its weights: say so, rather
   // than letting it pass for a fine-tune of every layer.

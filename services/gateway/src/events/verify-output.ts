@@ -6,7 +6,7 @@ import {
   TOKENIZER_FILE,
   WEIGHTS_FILE,
 } from "@graft/artifacts";
-import type { LayerRecord, RunEvent } from "@graft/contracts";
+import { HEAD_LAYER_NAMES, type LayerRecord, type RunEvent } from "@graft/contracts";
 import type { LayerRow } from "@graft/db";
 
 type ClaimedOutput = Extract<RunEvent, { type: "succeeded" }>["outputModel"];
@@ -60,28 +60,46 @@ export interface LineageVerdict {
   reason: string;
 }
 
+const HEAD_LAYERS = new Set<string>(Object.values(HEAD_LAYER_NAMES));
+
 /**
  * Verified lineage, from the gateway's own reading of the output: every layer the child keeps
  * frozen (with weights) hashes exactly like the parent's layer of the same name, and a text
- * model reads with its parent's tokenizer. null when nothing with weights was frozen.
+ * model reads with its parent's tokenizer. When the run froze every base layer for the whole
+ * run (`everyBaseLayerFrozen`, from the hyperparameters the gateway stored), a base layer the
+ * output calls trainable is a false verdict: otherwise a trainer could dodge the comparison by
+ * marking layers trainable. null when nothing with weights was frozen.
  */
 export function judgeLineage(
   parentLayers: readonly LayerRow[],
   check: OutputCheck,
   parentTokenizer: string | null,
+  everyBaseLayerFrozen = false,
 ): LineageVerdict {
   if (!check.ok) return { verified: false, reason: check.reason };
   if (parentTokenizer !== check.tokenizerSha256) {
     return { verified: false, reason: "the output's tokenizer differs from the parent's" };
   }
+  if (everyBaseLayerFrozen) {
+    const thawed = check.layers.filter((l) => l.trainable && l.weightHash !== null && !HEAD_LAYERS.has(l.name));
+    if (thawed.length > 0) {
+      return {
+        verified: false,
+        reason: `the run froze every base layer, but the output marks base layers trainable: ${listed(thawed.map((l) => l.name))}`,
+      };
+    }
+  }
   const frozen = check.layers.filter((l) => !l.trainable && l.weightHash !== null);
   if (frozen.length === 0) return { verified: null, reason: "no frozen layer with weights to compare" };
   const parentHashes = new Map(parentLayers.map((l) => [l.name, l.weightHash]));
   const mismatched = frozen.filter((l) => parentHashes.get(l.name) !== l.weightHash).map((l) => l.name);
-  if (mismatched.length > 0) {
-    const shown = mismatched.slice(0, 20).join(", ");
-    const more = mismatched.length > 20 ? ` and ${mismatched.length - 20} more` : "";
-    return { verified: false, reason: `frozen layers differ from the parent: ${shown}${more}` };
-  }
+  if (mismatched.length > 0)
+    return { verified: false, reason: `frozen layers differ from the parent: ${listed(mismatched)}` };
   return { verified: true, reason: `all ${frozen.length} frozen layers with weights match the parent` };
+}
+
+/** The first 20 names, and how many more. */
+function listed(names: readonly string[]): string {
+  const more = names.length > 20 ? ` and ${names.length - 20} more` : "";
+  return `${names.slice(0, 20).join(", ")}${more}`;
 }

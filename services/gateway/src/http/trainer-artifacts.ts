@@ -1,10 +1,12 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
+import { Readable } from "node:stream";
+import { pipeline } from "node:stream/promises";
 import { checkpointKey, epochCheckpointKey, forkSeedKey, MODEL_FILES, modelArtifactKey } from "@graft/artifacts";
 import { isUuid, TERMINAL_RUN_STATUSES, TRAINER_ARTIFACTS_PATH } from "@graft/contracts";
 import { datasets, isDatabaseUnreachable, models, runs } from "@graft/db";
 import { eq } from "drizzle-orm";
 import type { DomainDeps } from "../domain/deps.ts";
-import { BodyTooLargeError, discardRest, readBody, sendJson } from "./apollo-node.ts";
+import { BodyTooLargeError, discardRest, sendJson } from "./apollo-node.ts";
 
 /** Largest object a trainer may write (a model's weights). */
 const MAX_TRAINER_OBJECT_BYTES = 2 ** 30;
@@ -65,10 +67,11 @@ async function serve(deps: DomainDeps, path: string, req: IncomingMessage, res: 
 
   if (req.method === "GET") {
     if (!grant.readable.has(key)) return refuse(req, res, 403, `run ${runId} may not read ${key}`);
-    const bytes = await deps.store.get(key);
-    if (!bytes) return sendJson(res, 404, { error: "no such object" });
-    res.writeHead(200, { "content-type": "application/octet-stream", "content-length": bytes.byteLength });
-    res.end(bytes);
+    // Streamed chunk by chunk: a model or dataset (up to a GiB) is never held whole here.
+    const chunks = await deps.store.getStream(key);
+    if (!chunks) return sendJson(res, 404, { error: "no such object" });
+    res.writeHead(200, { "content-type": "application/octet-stream" });
+    await pipeline(Readable.from(chunks), res);
     return;
   }
   if (req.method !== "PUT" && req.method !== "DELETE") {
@@ -86,18 +89,35 @@ async function serve(deps: DomainDeps, path: string, req: IncomingMessage, res: 
     res.writeHead(204).end();
     return;
   }
-  let bytes: Buffer;
+  if (Number(req.headers["content-length"] ?? 0) > MAX_TRAINER_OBJECT_BYTES) {
+    return tooLarge(req, res, new BodyTooLargeError(MAX_TRAINER_OBJECT_BYTES));
+  }
+  // Streamed into the store as it arrives (memory stays at a chunk, not the object). A body
+  // that is cut off or passes the limit fails the put, which keeps the key's previous object
+  // (a trainer's last good checkpoint) and leaves none of the new chunks behind.
   try {
-    bytes = await readBody(req, MAX_TRAINER_OBJECT_BYTES);
+    await deps.store.putStream(key, bounded(req, MAX_TRAINER_OBJECT_BYTES));
   } catch (error) {
-    if (error instanceof BodyTooLargeError) {
-      discardRest(req, res);
-      return sendJson(res, 413, { error: error.message, code: "PAYLOAD_TOO_LARGE" });
-    }
+    if (error instanceof BodyTooLargeError) return tooLarge(req, res, error);
+    if (req.destroyed || !req.complete) return; // the trainer went away mid-body: nobody to answer
     throw error;
   }
-  await deps.store.put(key, new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength));
   res.writeHead(204).end();
+}
+
+/** The request's chunks, failing with BodyTooLargeError once they pass `limit` bytes. */
+async function* bounded(req: IncomingMessage, limit: number): AsyncGenerator<Uint8Array> {
+  let size = 0;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.byteLength;
+    if (size > limit) throw new BodyTooLargeError(limit);
+    yield chunk;
+  }
+}
+
+function tooLarge(req: IncomingMessage, res: ServerResponse, error: BodyTooLargeError): void {
+  discardRest(req, res);
+  sendJson(res, 413, { error: error.message, code: "PAYLOAD_TOO_LARGE" });
 }
 
 interface Grant {

@@ -1,4 +1,4 @@
-import type { Hyperparameters } from "@graft/contracts";
+import { HEAD_LAYER_NAMES, type Hyperparameters } from "@graft/contracts";
 import * as tf from "@tensorflow/tfjs";
 import { InvalidFineTuneError } from "../job-errors.ts";
 
@@ -37,12 +37,6 @@ export interface CutModel {
   baseLayers: tf.layers.Layer[];
   featureLayer: string;
 }
-
-export const HEAD_LAYER_NAMES = {
-  hidden: "graft_head_hidden",
-  dropout: "graft_head_dropout",
-  output: "graft_head_output",
-};
 
 /** Cuts the base at `featureLayer` and attaches a fresh, seeded classifier head. */
 export function cutAndAttachHead(
