@@ -94,3 +94,31 @@ test("events held while nats-server is down reach the stream in order, once each
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test("an event that can never be stored is dropped with a reason; it does not hold back the ones after it", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "graft-outbox-"));
+  const nats = await startNatsServer();
+  const nc = await connect(gatewayConnectOptions(nats));
+  const log: string[] = [];
+  try {
+    await ensureStreams(nc);
+    const outbox = new Outbox({ dir, js: jetstream(nc), accepts: () => true, log: (line) => log.push(line) });
+    // Past the server's payload limit (1 MiB here, as the stream's own message limit).
+    const huge = { ...entry(1), data: JSON.stringify({ epoch: 1, padding: "x".repeat(2 ** 20) }) };
+    const refused = outbox.send(huge, 10_000);
+    const after = outbox.send(entry(2), 10_000);
+    await assert.rejects(refused, (error: Error) => error.name === "UnsendableEventError");
+    assert.equal(await after, true, "the next event is acknowledged");
+    assert.deepEqual(await streamed(nc), [2]);
+    assert.deepEqual(files(dir), [], "the dropped entry left the disk too");
+    assert.ok(
+      log.some((l) => /dropped 0+1\.json \(run-1\.1\.epoch\.1\): .*max_payload/.test(l)),
+      log.join("\n"),
+    );
+    await outbox.close();
+  } finally {
+    await nc.close();
+    await nats.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

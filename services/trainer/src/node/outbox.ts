@@ -9,8 +9,9 @@ import {
   rmSync,
   writeSync,
 } from "node:fs";
-import { join } from "node:path";
-import type { JetStreamClient } from "@nats-io/jetstream";
+import { basename, join } from "node:path";
+import { JetStreamApiError, type JetStreamClient } from "@nats-io/jetstream";
+import { InvalidArgumentError, PermissionViolationError } from "@nats-io/transport-node";
 
 /** One unsent run event: where it goes, its JetStream message id (dedup), and its JSON text. */
 export interface OutboxEntry {
@@ -35,6 +36,12 @@ interface Pending {
   entry: OutboxEntry;
   acked: Promise<void>;
   resolve: () => void;
+  reject: (error: Error) => void;
+}
+
+/** The event can never be stored (see neverStorable); it was dropped from the outbox. */
+export class UnsendableEventError extends Error {
+  override name = "UnsendableEventError";
 }
 
 const FILE = /^(\d+)\.json$/;
@@ -45,7 +52,9 @@ const ENTRY_KEYS = ["subject", "msgID", "data"] as const;
  * A trainer's run events that JetStream has not acknowledged yet, on disk. Each entry is
  * written (and fsynced) before it is published and removed after the stream's ack; one
  * loop publishes them strictly in order, retrying until NATS is back, so a NATS outage or
- * a trainer restart loses no epoch or outcome. A replayed event carries its original
+ * a trainer restart loses no epoch or outcome. An entry that can never be stored (too large,
+ * a subject this identity may not publish) is dropped with a log line instead of holding
+ * every later one back forever; its sender's `send` fails with UnsendableEventError. A replayed event carries its original
  * message id (the stream drops a duplicate within its window) and the gateway applies run
  * events idempotently, so a replay changes nothing that already landed.
  */
@@ -85,6 +94,7 @@ export class Outbox {
   /**
    * Stores the entry on disk, queues it behind every earlier one, and resolves true once the
    * stream has acknowledged it, or false after `waitMs` (it stays queued and goes out later).
+   * Rejects with UnsendableEventError when the entry can never be stored.
    */
   async send(entry: OutboxEntry, waitMs: number): Promise<boolean> {
     if (this.#closed) throw new Error("the outbox is closed");
@@ -113,10 +123,14 @@ export class Outbox {
 
   #enqueue(file: string, entry: OutboxEntry): Pending {
     let resolve: () => void = () => {};
-    const acked = new Promise<void>((r) => {
+    let reject: (error: Error) => void = () => {};
+    const acked = new Promise<void>((r, j) => {
       resolve = r;
+      reject = j;
     });
-    const pending = { file, entry, acked, resolve };
+    // A replayed entry has no sender waiting on it: its drop is logged, not an unhandled rejection.
+    acked.catch(() => {});
+    const pending = { file, entry, acked, resolve, reject };
     this.#queue.push(pending);
     return pending;
   }
@@ -140,6 +154,13 @@ export class Outbox {
           timeout,
         });
       } catch (error) {
+        if (neverStorable(error)) {
+          this.options.log(`outbox: dropped ${basename(head.file)} (${head.entry.msgID}): ${describe(error)}`);
+          rmSync(head.file, { force: true });
+          this.#queue.shift();
+          head.reject(new UnsendableEventError(`event ${head.entry.msgID} can never be stored: ${describe(error)}`));
+          continue;
+        }
         // NATS is away (or JetStream not ready after a restart): keep the order, try again soon.
         if (failures++ === 0) this.options.log(`outbox: holding ${this.#queue.length} event(s): ${describe(error)}`);
         await new Promise<void>((resolve) => {
@@ -184,6 +205,20 @@ function readEntry(file: string): OutboxEntry | undefined {
     return undefined;
   }
 }
+
+/**
+ * Refused for what the message is, not for the moment: larger than the server's payload limit
+ * or the stream's message size limit (JetStream error 10054), or a subject this connection may
+ * not publish. Everything else (timeouts, a closed or reconnecting connection, no stream yet)
+ * passes and is retried.
+ */
+function neverStorable(error: unknown): boolean {
+  if (error instanceof JetStreamApiError) return error.code === STREAM_MESSAGE_TOO_LARGE;
+  return error instanceof InvalidArgumentError || error instanceof PermissionViolationError;
+}
+
+/** JetStream's `JSStreamMessageExceedsMaximumErr`. */
+const STREAM_MESSAGE_TOO_LARGE = 10054;
 
 function describe(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
