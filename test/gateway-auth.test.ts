@@ -89,11 +89,34 @@ describeEachDriver((driver) => {
       assert.deepEqual(codes(badPool), ["BAD_USER_INPUT"]);
       assert.equal(badPool.errors?.[0]?.extensions?.field, "input.pool");
 
-      // The same host and name joining again (a restart, or a retried registration) is the same
-      // trainer: same id, back to IDLE, a fresh token; no second row.
+      // The same host and name while that registration is live: a join token alone is not the
+      // node. Refused with CONFLICT, and the live registration is untouched.
+      const takeover = await gql(
+        `mutation ($token: String!, $previous: String) {
+          registerTrainer(input: { joinToken: $token, name: "t1", host: "h", pool: "elsewhere", backend: "cpu", devices: [], cpuCount: 1, memoryBytes: 1, previousTrainerToken: $previous }) { trainerToken }
+        }`,
+        { token: gateway.joinToken, previous: "grafttrainer_guessed" },
+        null,
+      );
+      assert.deepEqual(codes(takeover), ["CONFLICT"]);
+      const untouched = await gqlData<{ trainers: { id: string; status: string; pool: string }[] }>(
+        "{ trainers { id status pool } }",
+        {},
+      );
+      assert.deepEqual(untouched.trainers, [{ id, status: "DRAINING", pool: "default" }]);
+
+      // The node itself coming back (a restart, or a retried registration) with its last token
+      // is the same trainer: same id, back to IDLE, a fresh token; no second row.
       const again = await gqlData<{
         registerTrainer: { trainer: { id: string; status: string }; trainerToken: string };
-      }>(register, { token: gateway.joinToken });
+      }>(
+        `mutation ($token: String!, $previous: String) {
+          registerTrainer(input: { joinToken: $token, name: "t1", host: "h", backend: "cpu", devices: ["cpu"], cpuCount: 2, memoryBytes: 1e9, previousTrainerToken: $previous }) {
+            trainer { id status } trainerToken
+          }
+        }`,
+        { token: gateway.joinToken, previous: joined.data?.registerTrainer.trainerToken },
+      );
       assert.equal(again.registerTrainer.trainer.id, id);
       assert.equal(again.registerTrainer.trainer.status, "IDLE");
       assert.notEqual(again.registerTrainer.trainerToken, joined.data?.registerTrainer.trainerToken);

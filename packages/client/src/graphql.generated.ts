@@ -475,6 +475,13 @@ export type RegisterTrainerInput = {
   cpuCount: number;
   memoryBytes: number;
   maxConcurrentRuns?: number | null | undefined;
+  /**
+   * The trainerToken of this node's last registration (same host and name). Replacing a
+   * registration that is still live (not OFFLINE, not removed) needs it, so a join token alone
+   * cannot take over a running node's identity; without it the answer is CONFLICT until the old
+   * registration goes OFFLINE or is removed.
+   */
+  previousTrainerToken?: string | null | undefined;
 };
 
 export const RunEventKind = {

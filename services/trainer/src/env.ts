@@ -47,7 +47,8 @@ export const envSchema = z.object({
    */
   /**
    * Where the trainer keeps state across restarts: its outbox of run events not yet acknowledged
-   * by JetStream. One directory per trainer. @default <os tmpdir>/graft-trainer/<TRAINER_NAME>
+   * by JetStream, and the token of its last registration (which lets a restart replace its own
+   * still-live registration). One directory per trainer. @default <os tmpdir>/graft-trainer/<TRAINER_NAME>
    */
   TRAINER_STATE_DIR: z.string().min(1).optional(),
   TRAINER_STOP_GRACE_MS: z.coerce.number().int().min(0).max(3_600_000).default(15_000),

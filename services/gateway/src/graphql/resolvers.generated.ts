@@ -1219,12 +1219,22 @@ export type RegisterTrainerInput = {
   cpuCount: Scalars['Int']['input'];
   memoryBytes: Scalars['Float']['input'];
   maxConcurrentRuns?: InputMaybe<Scalars['Int']['input']>;
+  /**
+   * The trainerToken of this node's last registration (same host and name). Replacing a
+   * registration that is still live (not OFFLINE, not removed) needs it, so a join token alone
+   * cannot take over a running node's identity; without it the answer is CONFLICT until the old
+   * registration goes OFFLINE or is removed.
+   */
+  previousTrainerToken?: InputMaybe<Scalars['String']['input']>;
 };
 
 export type RegisterTrainerPayload = {
   __typename?: 'RegisterTrainerPayload';
   trainer: Trainer;
-  /** Secret the trainer presents on later trainer calls. */
+  /**
+   * Secret of this registration: the node keeps it (its state directory) and presents it as
+   * previousTrainerToken when it registers again.
+   */
   trainerToken: Scalars['String']['output'];
   /**
    * The trainer's own NATS user (a `.creds` file's text): it may pull its pool's jobs and

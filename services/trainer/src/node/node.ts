@@ -1,4 +1,6 @@
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { cpus, hostname, totalmem } from "node:os";
+import { dirname } from "node:path";
 import {
   DEFAULT_JOB_ACK_WAIT_MS,
   JOBS_STREAM,
@@ -46,6 +48,12 @@ export interface TrainerNodeConfig {
    * predecessor could not. Unset: events are published directly (retried for a few seconds).
    */
   outboxDir?: string;
+  /**
+   * File (mode 0600) where this node keeps the token of its last registration, so that a
+   * restarted node may replace its own registration while that is still live. Unset: not
+   * kept (a restart then waits until the old registration is OFFLINE).
+   */
+  identityFile?: string;
   /** Train on this engine in this thread; when omitted, the real engine (../engine) in a worker thread per job. */
   engine?: Engine;
   log?: (line: string) => void;
@@ -99,9 +107,11 @@ export async function startTrainerNode(config: TrainerNodeConfig): Promise<Train
       cpuCount: cpus().length,
       memoryBytes: totalmem(),
       maxConcurrentRuns,
+      ...previousToken(config.identityFile),
     },
     { deadlineMs: config.registerDeadlineMs, log },
   );
+  if (config.identityFile) keepToken(config.identityFile, registration.trainerToken);
   const id = registration.id;
   const nc = await connect({
     servers: config.natsUrl,
@@ -204,4 +214,23 @@ export async function startTrainerNode(config: TrainerNodeConfig): Promise<Train
     await nc.close().catch(() => undefined);
     throw error;
   }
+}
+
+/** The token kept by this node's last registration, when there is one. */
+function previousToken(file: string | undefined): { previousTrainerToken?: string } {
+  if (!file) return {};
+  try {
+    const token = readFileSync(file, "utf8").trim();
+    return token ? { previousTrainerToken: token } : {};
+  } catch {
+    return {};
+  }
+}
+
+/** Written whole (temporary file, then rename), readable by this user only. */
+function keepToken(file: string, token: string): void {
+  mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
+  const temporary = `${file}.tmp`;
+  writeFileSync(temporary, token, { mode: 0o600 });
+  renameSync(temporary, file);
 }

@@ -19,6 +19,8 @@ export interface RegistrationInput {
   cpuCount: number;
   memoryBytes: number;
   maxConcurrentRuns: number;
+  /** The token of this node's last registration, which a still-live registration asks for. */
+  previousTrainerToken?: string;
 }
 
 export interface Registration {
@@ -38,12 +40,15 @@ export interface RegisterOptions {
 
 class TransientError extends Error {
   override name = "TransientError";
+  /** Set when the gateway answered and refused for now (CONFLICT), rather than not answering. */
+  refusal?: RegistrationError;
 }
 
 /**
  * Registers through the public GraphQL `registerTrainer` mutation. A trainer usually starts
- * beside (or before) the gateway, so connection errors and 5xx answers are retried with
- * backoff until the deadline; an answer that refuses us (bad join token) is final.
+ * beside (or before) the gateway, so connection errors, 5xx answers and a CONFLICT with a
+ * live registration of the same name are retried with backoff until the deadline; an answer
+ * that refuses us (bad join token) is final.
  */
 export async function registerTrainer(
   gatewayUrl: string,
@@ -64,6 +69,7 @@ export async function registerTrainer(
       lastError = error;
     }
     if (Date.now() + delay > deadline) {
+      if (lastError instanceof TransientError && lastError.refusal) throw lastError.refusal;
       throw new GatewayUnreachableError(gatewayUrl, options.deadlineMs ?? 120_000, { cause: lastError });
     }
     options.log?.(`gateway not ready (${(lastError as Error).message}); retrying in ${delay} ms`);
@@ -91,6 +97,13 @@ async function attempt(gateway: GraftFetcher, input: RegistrationInput): Promise
   if (error) {
     const code = error.extensions?.code;
     if (code === "INTERNAL_SERVER_ERROR") throw new TransientError(`registerTrainer failed: ${error.message}`);
+    // Our own earlier registration, still live (a restart that lost its state directory):
+    // it goes OFFLINE within the liveness timeout, and then this one is let in.
+    if (code === "CONFLICT") {
+      const retry = new TransientError(`registerTrainer: ${error.message}`);
+      retry.refusal = new RegistrationError(`registerTrainer refused: ${error.message} (CONFLICT)`, code);
+      throw retry;
+    }
     throw new RegistrationError(`registerTrainer refused: ${error.message}${code ? ` (${code})` : ""}`, code);
   }
   const payload = answer.data?.registerTrainer;

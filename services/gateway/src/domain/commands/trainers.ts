@@ -6,7 +6,7 @@ import { and, eq, isNull, sql } from "drizzle-orm";
 import { generateSecret, hashSecret, isSecretShaped, TRAINER_TOKEN_PREFIX } from "../../auth/secrets.ts";
 import { requireAdmin } from "../access.ts";
 import type { Caller, DomainDeps, RequestOrigin } from "../deps.ts";
-import { BadUserInputError, NotFoundError, UnauthenticatedError } from "../errors.ts";
+import { BadUserInputError, ConflictError, NotFoundError, UnauthenticatedError } from "../errors.ts";
 import { checkId } from "../ids.ts";
 import { checkName, checkPool } from "../input.ts";
 import type { TrainerRow } from "../rows.ts";
@@ -22,6 +22,7 @@ export interface RegisterTrainerInput {
   cpuCount: number;
   memoryBytes: number;
   maxConcurrentRuns?: number | null;
+  previousTrainerToken?: string | null;
 }
 
 export class TrainerCommands {
@@ -71,9 +72,25 @@ export class TrainerCommands {
     // The pool's consumer is the gateway's to make: trainers hold no JetStream admin rights.
     await ensureJobsConsumer(await jetstreamManager(this.deps.nc), pool, this.deps.jetStream);
     const [previous] = await this.deps.db
-      .select({ id: trainers.id, natsUserKey: trainers.natsUserKey })
+      .select({
+        id: trainers.id,
+        natsUserKey: trainers.natsUserKey,
+        tokenHash: trainers.tokenHash,
+        status: trainers.status,
+        removedAt: trainers.removedAt,
+      })
       .from(trainers)
       .where(and(eq(trainers.host, host), eq(trainers.name, name)));
+    // Host and name are only claims: a live node is replaced only by whoever holds its token.
+    if (previous && previous.removedAt === null && previous.status !== "OFFLINE") {
+      const presented = input.previousTrainerToken;
+      const proven = presented && isSecretShaped(presented) && hashSecret(presented) === previous.tokenHash;
+      if (!proven) {
+        throw new ConflictError(
+          `a live trainer is registered as ${name} on ${host}: present its previousTrainerToken, or wait until it is OFFLINE, or remove it`,
+        );
+      }
+    }
     const trainerId = previous?.id ?? randomUUID();
     const user = await this.deps.trainerPlane.mintTrainerUser(trainerId, pool);
     const [trainer] = await this.deps.db
