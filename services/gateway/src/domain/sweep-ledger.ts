@@ -11,6 +11,7 @@ import { type Db, datasets, models, runEpochs, runs, sweeps, sweepTrials } from 
 import { and, asc, eq, inArray } from "drizzle-orm";
 import { ashaKeeps, isBetter } from "./asha.ts";
 import { runRowValues } from "./commands/runs.ts";
+import { enqueueJobs } from "./job-outbox.ts";
 import type { DatasetRow, ModelRow, RunRow } from "./rows.ts";
 import type { SweepParams } from "./sweep-space.ts";
 
@@ -43,7 +44,7 @@ export interface PlannedTrial {
 /** What one pass over a sweep decided; the caller publishes it after commit. */
 export interface SweepAdvance {
   sweep: SweepRow;
-  /** New trial runs, stored QUEUED: their jobs are still to be published. */
+  /** New trial runs, stored QUEUED with their jobs in the outbox: to be published after commit. */
   launched: RunRow[];
   base: ModelRow;
   dataset: DatasetRow;
@@ -219,6 +220,7 @@ async function launchTrial(
     .where(and(eq(sweepTrials.sweepId, sweep.id), eq(sweepTrials.trial, trial.trial)))
     .returning();
   if (!claimed) throw new Error(`sweep ${sweep.id}: trial ${trial.trial} vanished`);
+  await enqueueJobs(tx, [{ run, base, dataset }]);
   return run;
 }
 

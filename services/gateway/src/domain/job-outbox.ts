@@ -1,0 +1,377 @@
+import {
+  encodeMessage,
+  findJobSeq,
+  type Hyperparameters,
+  JOBS_STREAM,
+  type JobMessage,
+  jobMessageId,
+  jobMessageSchema,
+  jobsSubject,
+  TERMINAL_RUN_STATUSES,
+} from "@graft/contracts";
+import { type Db, jobOutbox, runs } from "@graft/db";
+import { type JetStreamClient, jetstreamManager } from "@nats-io/jetstream";
+import type { NatsConnection } from "@nats-io/transport-node";
+import { and, asc, eq, inArray, lte, sql } from "drizzle-orm";
+import type { DatasetRow, ModelRow, RunRow } from "./rows.ts";
+
+/**
+ * The transactional outbox of job publishes. A run's job is written to `job_outbox` in the
+ * transaction that stores the run (`enqueueJobs`); `JobPublisher` puts it on JetStream right
+ * after that commit, and again on start, on a timer and when NATS comes back for anything left,
+ * and deletes the entry only after JetStream's ack. Every publish of a run's job carries the
+ * same Nats-Msg-Id, so a retry or two replicas publishing one entry queue one job.
+ */
+
+type Tx = Parameters<Parameters<Db["transaction"]>[0]>[0];
+
+/** A job as the outbox keeps it: all of it but the token, which is a capability and derived again at publish. */
+const storedJobSchema = jobMessageSchema.omit({ jobToken: true });
+
+/** A stored run and the rows its job names. */
+export interface JobSource {
+  run: RunRow;
+  base: ModelRow;
+  dataset: DatasetRow;
+}
+
+/** The job message of a stored run, without its token. Throws (a bug, not bad input) when it does not fit the contract. */
+function storedJob({ run, base, dataset }: JobSource): Omit<JobMessage, "jobToken"> {
+  return storedJobSchema.parse({
+    runId: run.id,
+    projectId: run.projectId,
+    pool: run.pool,
+    outputModelId: run.outputModelId,
+    baseModel: {
+      id: base.id,
+      name: base.name,
+      artifactKey: base.artifactKey,
+      inputShape: base.inputShape,
+      labels: base.labels,
+      preprocessing: base.preprocessing,
+      featureLayer: base.featureLayer,
+    },
+    // The row stores any built-in key; the parse checks it names a built-in trainers know.
+    dataset: {
+      id: dataset.id,
+      name: dataset.name,
+      source: dataset.source as JobMessage["dataset"]["source"],
+      labels: dataset.labels,
+    },
+    hyperparameters: run.hyperparameters as Hyperparameters,
+    enqueuedAt: run.queuedAt.toISOString(),
+    forkedFrom:
+      run.forkedFromRunId && run.forkedFromEpoch ? { runId: run.forkedFromRunId, epoch: run.forkedFromEpoch } : null,
+  } satisfies Omit<JobMessage, "jobToken">);
+}
+
+/**
+ * How long the gateway that stored a job has to publish it right after commit before the
+ * periodic pass of any replica takes it too (a second publish would only be deduplicated).
+ */
+const FAST_PATH_LEASE_MS = 15_000;
+
+/**
+ * Writes the jobs of runs just inserted in `tx` to the outbox, in that same transaction: the
+ * run and its job commit together or not at all. Publish them after commit with
+ * `JobPublisher.publishNow`.
+ */
+export async function enqueueJobs(tx: Tx, items: readonly JobSource[]): Promise<void> {
+  if (items.length === 0) return;
+  await tx.insert(jobOutbox).values(
+    items.map((item) => ({
+      runId: item.run.id,
+      message: storedJob(item),
+      nextTryAt: sql`now() + ${FAST_PATH_LEASE_MS} * interval '1 millisecond'`,
+    })),
+  );
+}
+
+export interface JobPublisherOptions {
+  /** How often the outbox is looked at for entries not published right after commit. @default 3_000 */
+  everyMs: number;
+  /** Publishes the server may refuse (e.g. a message too large) before the run fails DISPATCH_FAILED. @default 5 */
+  maxTries: number;
+  /** How long a replica holds the entries it took from the outbox while it publishes them. @default 30_000 */
+  leaseMs: number;
+  /** Deadline of one publish's ack. @default 5_000 */
+  publishTimeoutMs: number;
+}
+
+export const DEFAULT_JOB_PUBLISHER_OPTIONS: JobPublisherOptions = {
+  everyMs: 3_000,
+  maxTries: 5,
+  leaseMs: 30_000,
+  publishTimeoutMs: 5_000,
+};
+
+/** The stream's duplicate window (`ensureStreams`); past half of it a retry first looks for an earlier copy. */
+const DEDUP_TRUST_MS = 5 * 60_000;
+/** Entries one pass takes at most (a pass repeats while it finds a full batch). */
+const BATCH = 100;
+
+type Entry = typeof jobOutbox.$inferSelect;
+
+export interface JobPublisherDeps {
+  db: Db;
+  nc: NatsConnection;
+  js: JetStreamClient;
+  /** The job token of a run (see TrainerPlane.jobToken). */
+  jobToken: (runId: string) => string;
+  /** Tells subscribers a run's status changed (a run failed to dispatch). */
+  announce: (runId: string) => Promise<void>;
+  log: (line: string) => void;
+}
+
+/**
+ * Errors that say NATS (or JetStream) did not answer: the entry waits for it without using up
+ * a try. Any other error is the server or client refusing this message, which may never pass.
+ */
+const UNREACHABLE = new Set([
+  "TimeoutError",
+  "NoRespondersError",
+  "ClosedConnectionError",
+  "DrainingConnectionError",
+  "ConnectionError",
+  "JetStreamNotEnabled",
+  "NotConnectedError",
+]);
+
+function isUnreachable(error: unknown): boolean {
+  for (let e: unknown = error, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) {
+    if (UNREACHABLE.has(e.name)) return true;
+  }
+  return false;
+}
+
+class NotConnectedError extends Error {
+  override name = "NotConnectedError";
+  constructor() {
+    super("not connected to NATS");
+  }
+}
+
+/** Publishes outbox entries to JetStream; one per gateway replica, any number may run at once. */
+export class JobPublisher {
+  private readonly options: JobPublisherOptions;
+  private timer: NodeJS.Timeout | undefined;
+  private pass: Promise<void> | null = null;
+  private readonly inFlight = new Set<Promise<void>>();
+  private stopped = false;
+  private connected = true;
+
+  constructor(
+    private readonly deps: JobPublisherDeps,
+    options: Partial<JobPublisherOptions> = {},
+  ) {
+    this.options = { ...DEFAULT_JOB_PUBLISHER_OPTIONS, ...options };
+  }
+
+  /** Publishes everything the outbox holds (a gateway that died may have left entries), then keeps watching. */
+  start(): void {
+    void this.followConnection();
+    this.timer = setInterval(() => void this.drain(), this.options.everyMs);
+    this.timer.unref();
+    void this.drain({ all: true });
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearInterval(this.timer);
+    await this.pass;
+    await Promise.all(this.inFlight);
+  }
+
+  /**
+   * Publishes the jobs of these runs, just committed by this replica. Never throws: what does
+   * not go out now stays in the outbox for a later pass. Without a NATS connection it does not
+   * wait for one (the run is stored QUEUED; its job goes out when NATS is back).
+   */
+  async publishNow(runIds: readonly string[]): Promise<void> {
+    if (runIds.length === 0 || this.stopped) return;
+    const work = (async () => {
+      const entries = await this.deps.db
+        .select()
+        .from(jobOutbox)
+        .where(inArray(jobOutbox.runId, [...runIds]));
+      await this.publish(entries);
+    })().catch((error: unknown) => this.deps.log(`job outbox: publishing ${runIds.join(", ")}: ${String(error)}`));
+    this.inFlight.add(work);
+    await work.finally(() => this.inFlight.delete(work));
+  }
+
+  /**
+   * One pass over the outbox: entries due (or, with `all`, every entry) are leased to this
+   * replica (`FOR UPDATE SKIP LOCKED`: concurrent passes of other replicas take other entries)
+   * and published. Passes of one replica do not overlap.
+   */
+  drain(options: { all?: boolean } = {}): Promise<void> {
+    if (this.stopped) return Promise.resolve();
+    this.pass ??= (async () => {
+      try {
+        // Further batches only while the previous one went out: entries waiting for NATS wait for the next pass.
+        for (let all = options.all ?? false; ; all = false) {
+          const taken = await this.take(all);
+          const done = await this.publish(taken);
+          if (taken.length < BATCH || done === 0 || this.stopped) break;
+        }
+      } catch (error) {
+        this.deps.log(`job outbox: ${String(error)}`);
+      } finally {
+        this.pass = null;
+      }
+    })();
+    return this.pass;
+  }
+
+  private async take(all: boolean): Promise<Entry[]> {
+    const { db } = this.deps;
+    const due = db
+      .select({ runId: jobOutbox.runId })
+      .from(jobOutbox)
+      .where(all ? undefined : lte(jobOutbox.nextTryAt, sql`now()`))
+      .orderBy(asc(jobOutbox.nextTryAt))
+      .limit(BATCH)
+      .for("update", { skipLocked: true });
+    return await db
+      .update(jobOutbox)
+      .set({ nextTryAt: sql`now() + ${this.options.leaseMs} * interval '1 millisecond'` })
+      .where(inArray(jobOutbox.runId, due))
+      .returning();
+  }
+
+  /** Publishes entries; returns how many left the outbox. */
+  private async publish(entries: readonly Entry[]): Promise<number> {
+    if (entries.length === 0) return 0;
+    const { db } = this.deps;
+    const state = new Map(
+      (
+        await db
+          .select({ id: runs.id, status: runs.status, currentAttempt: runs.currentAttempt })
+          .from(runs)
+          .where(
+            inArray(
+              runs.id,
+              entries.map((e) => e.runId),
+            ),
+          )
+      ).map((r) => [r.id, r]),
+    );
+    const acked: { runId: string; pool: string; seq: number }[] = [];
+    const settled: string[] = [];
+    for (const entry of entries) {
+      const run = state.get(entry.runId);
+      // Cancelled before its job went out, or a trainer already reported it: nothing to send.
+      if (run?.status !== "QUEUED" || run.currentAttempt > 0) {
+        settled.push(entry.runId);
+        continue;
+      }
+      try {
+        acked.push(await this.publishOne(entry));
+      } catch (error) {
+        await this.refused(entry, error);
+      }
+    }
+    const done = [...settled, ...acked.map((a) => a.runId)];
+    if (done.length === 0) return 0;
+    await db.delete(jobOutbox).where(inArray(jobOutbox.runId, done));
+    await this.withdrawCancelled(acked);
+    return done.length;
+  }
+
+  /** Publishes one entry's job and returns where JetStream stored it. */
+  private async publishOne(entry: Entry): Promise<{ runId: string; pool: string; seq: number }> {
+    if (!this.connected || this.deps.nc.isClosed()) throw new NotConnectedError();
+    const job = jobMessageSchema.parse({ ...entry.message, jobToken: this.deps.jobToken(entry.runId) });
+    const { runId, pool } = job;
+    // Beyond the duplicate window JetStream would queue a second copy of a publish whose ack was lost.
+    if (Date.now() - entry.createdAt.getTime() > DEDUP_TRUST_MS) {
+      const seq = await findJobSeq(await jetstreamManager(this.deps.nc), pool, runId);
+      if (seq !== undefined) return { runId, pool, seq };
+    }
+    const ack = await this.deps.js.publish(jobsSubject(pool), encodeMessage(job), {
+      msgID: jobMessageId(runId),
+      timeout: this.options.publishTimeoutMs,
+    });
+    return { runId, pool, seq: ack.seq };
+  }
+
+  /**
+   * A run cancelled between our look at it and the ack (its cancel may have searched the
+   * queue before the job was there) must not start: its job is taken out again.
+   */
+  private async withdrawCancelled(acked: readonly { runId: string; pool: string; seq: number }[]): Promise<void> {
+    if (acked.length === 0) return;
+    const ended = await this.deps.db
+      .select({ id: runs.id })
+      .from(runs)
+      .where(
+        and(
+          inArray(
+            runs.id,
+            acked.map((a) => a.runId),
+          ),
+          inArray(runs.status, [...TERMINAL_RUN_STATUSES]),
+        ),
+      );
+    if (ended.length === 0) return;
+    const jsm = await jetstreamManager(this.deps.nc);
+    for (const { runId, seq } of acked.filter((a) => ended.some((e) => e.id === a.runId))) {
+      await jsm.streams
+        .deleteMessage(JOBS_STREAM, seq, false)
+        .catch((error: unknown) =>
+          this.deps.log(`job outbox: withdrawing the job of ended run ${runId}: ${String(error)}`),
+        );
+    }
+  }
+
+  /**
+   * A publish that failed: NATS away costs no try and is retried on the next pass (or when the
+   * connection comes back); a refusal costs one, with a growing delay, and past maxTries the
+   * run fails with the reason.
+   */
+  private async refused(entry: Entry, error: unknown): Promise<void> {
+    const reason = error instanceof Error ? error.message : String(error);
+    const unreachable = isUnreachable(error);
+    const tries = entry.tries + (unreachable ? 0 : 1);
+    if (!(error instanceof NotConnectedError))
+      this.deps.log(`job outbox: publishing the job of run ${entry.runId} failed (try ${tries}): ${reason}`);
+    if (tries >= this.options.maxTries) return await this.failRun(entry.runId, tries, reason);
+    const delayMs = unreachable ? 0 : Math.min(this.options.everyMs * 2 ** tries, 60_000);
+    await this.deps.db
+      .update(jobOutbox)
+      .set({ tries, lastError: reason, nextTryAt: sql`now() + ${delayMs} * interval '1 millisecond'` })
+      .where(eq(jobOutbox.runId, entry.runId));
+  }
+
+  private async failRun(runId: string, tries: number, reason: string): Promise<void> {
+    const failed = await this.deps.db.transaction(async (tx) => {
+      await tx.delete(jobOutbox).where(eq(jobOutbox.runId, runId));
+      return await tx
+        .update(runs)
+        .set({
+          status: "FAILED",
+          finishedAt: new Date(),
+          error: {
+            code: "DISPATCH_FAILED",
+            message: `the job could not be published to NATS (${tries} tries): ${reason}`.slice(0, 1_000),
+          },
+        })
+        .where(and(eq(runs.id, runId), eq(runs.status, "QUEUED")))
+        .returning({ id: runs.id });
+    });
+    if (failed.length > 0) await this.deps.announce(runId);
+  }
+
+  /** Tracks the connection: no publish waits on a connection that is down, and a reconnect drains at once. */
+  private async followConnection(): Promise<void> {
+    for await (const status of this.deps.nc.status()) {
+      if (this.stopped) return;
+      if (status.type === "disconnect") this.connected = false;
+      else if (status.type === "reconnect") {
+        this.connected = true;
+        void this.drain();
+      }
+    }
+  }
+}
