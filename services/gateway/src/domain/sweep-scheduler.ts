@@ -42,13 +42,11 @@ export async function advanceAndAct(deps: DomainDeps, sweepId: string): Promise<
   if (step.launched.length > 0) {
     deps.log(`sweep ${sweepId}: launching ${step.launched.map((r) => r.name).join(", ")}`);
     await deps.jobs.publishNow(step.launched.map((run) => run.id));
-    for (const run of step.launched) {
-      try {
-        await deps.events?.publishRunUpdate(run.id);
-      } catch (error) {
-        deps.log(`sweep ${sweepId}: could not announce run ${run.id}: ${String(error)}`);
-      }
-    }
+    // Not awaited: the notice waits for NATS, and the runs are stored whether or not NATS is there.
+    for (const run of step.launched)
+      void Promise.resolve(deps.events?.publishRunUpdate(run.id)).catch((error: unknown) =>
+        deps.log(`sweep ${sweepId}: could not announce run ${run.id}: ${String(error)}`),
+      );
   }
   if (step.sweep.status !== "RUNNING" && step.changed) deps.log(`sweep ${sweepId}: ${step.sweep.status}`);
   // Every pass follows a stored epoch or end of a trial (or a launch): subscribers re-read.

@@ -366,7 +366,8 @@ export class RunCommands {
       return out;
     });
     await this.deps.jobs.publishNow(stored.map((run) => run.id));
-    for (const run of stored) await this.announce(run.id);
+    // Not awaited: the notice waits for NATS, and the runs are stored whether or not NATS is there.
+    for (const run of stored) void this.announce(run.id);
     return stored;
   }
 
