@@ -7,14 +7,14 @@ import { hyperparameters, testJobToken, waitFor } from "@graft/testkit";
 import { jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { eq, inArray, sql } from "drizzle-orm";
 import { type Harness, seedRun, setup } from "../events/test-fixtures.ts";
-import { enqueueJobs, JobPublisher, type JobPublisherOptions } from "./job-outbox.ts";
+import { enqueueJobs, JobPublisher, type JobPublisherOptions, type OutboxEntry } from "./job-outbox.ts";
 
 /** `count` QUEUED runs with their jobs in the outbox, as startFineTune's transaction leaves them. */
 async function queuedRunsWithJobs(
   db: Db,
   count: number,
   before?: (seeded: Awaited<ReturnType<typeof seedRun>>) => Promise<unknown>,
-): Promise<string[]> {
+): Promise<OutboxEntry[]> {
   const seeded = await seedRun(db, { runCount: count });
   await before?.(seeded);
   await db.update(runs).set({ hyperparameters: hyperparameters() }).where(inArray(runs.id, seeded.runIds));
@@ -22,13 +22,12 @@ async function queuedRunsWithJobs(
   const [dataset] = await db.select().from(datasets).where(eq(datasets.id, seeded.datasetId));
   if (!base || !dataset) throw new Error("seed: no base or dataset");
   const rows = await db.select().from(runs).where(inArray(runs.id, seeded.runIds));
-  await db.transaction((tx) =>
+  return await db.transaction((tx) =>
     enqueueJobs(
       tx,
       rows.map((run) => ({ run, base, dataset })),
     ),
   );
-  return seeded.runIds;
 }
 
 function publisher(h: Harness, db: Db, options: Partial<JobPublisherOptions> = {}) {
@@ -60,13 +59,14 @@ describeEachDriver((driver) => {
     const other = driver === "postgres" ? await createDatabase({ url: h.database.url }) : null;
     try {
       await ensureStreams(h.nc, { storage: "memory" });
-      const runIds = await queuedRunsWithJobs(h.db, 12);
+      const entries = await queuedRunsWithJobs(h.db, 12);
+      const runIds = entries.map((e) => e.runId);
       // The fast path's lease ran out (its gateway died): the entries are due for any replica.
       await h.db.update(jobOutbox).set({ nextTryAt: sql`now()` });
       const a = publisher(h, h.db);
       const b = publisher(h, other?.db ?? h.db);
       // Two periodic passes, a start-up pass that takes everything, and the fast path, all at once.
-      await Promise.all([a.drain(), b.drain(), b.drain({ all: true }), a.publishNow(runIds)]);
+      await Promise.all([a.drain(), b.drain(), b.drain({ all: true }), a.publishNow(entries)]);
       assert.deepEqual(await queuedMsgIds(h), runIds.map(jobMessageId).sort());
       assert.equal(await outboxSize(h.db), 0, "every published entry left the outbox");
     } finally {
@@ -79,13 +79,18 @@ describeEachDriver((driver) => {
     const h = await setup(driver);
     try {
       await ensureStreams(h.nc, { storage: "memory" });
-      const [cancelled, queued] = await queuedRunsWithJobs(h.db, 2);
-      await h.db
-        .update(runs)
-        .set({ status: "CANCELLED" })
-        .where(eq(runs.id, cancelled as string));
+      const [waiting, queued, racing] = await queuedRunsWithJobs(h.db, 3);
+      if (!waiting || !queued || !racing) throw new Error("seed: no entries");
+      const cancel = (runId: string) => h.db.update(runs).set({ status: "CANCELLED" }).where(eq(runs.id, runId));
+      // Cancelled after its commit, while its fast path publishes (which does not look first):
+      // published, then taken out again once the ack shows the run ended.
+      await cancel(racing.runId);
+      await publisher(h, h.db).publishNow([racing]);
+      assert.deepEqual(await queuedMsgIds(h), []);
+      // Cancelled before any publisher looked: never published; the other run's job goes out.
+      await cancel(waiting.runId);
       await publisher(h, h.db).drain({ all: true });
-      assert.deepEqual(await queuedMsgIds(h), [jobMessageId(queued as string)]);
+      assert.deepEqual(await queuedMsgIds(h), [jobMessageId(queued.runId)]);
       assert.equal(await outboxSize(h.db), 0);
     } finally {
       await h.cleanup();
@@ -97,28 +102,20 @@ describeEachDriver((driver) => {
     try {
       await ensureStreams(h.nc, { storage: "memory" });
       // 2 MiB of labels: past nats-server's max_payload (1 MiB), so no publish can ever pass.
-      const [runId] = await queuedRunsWithJobs(h.db, 1, (seeded) =>
+      const [entry] = await queuedRunsWithJobs(h.db, 1, (seeded) =>
         h.db
           .update(models)
           .set({ labels: Array.from({ length: 2_048 }, (_, i) => `${i}`.padEnd(1_024, "x")) })
           .where(eq(models.id, seeded.baseModelId)),
       );
+      const runId = entry?.runId as string;
       const p = publisher(h, h.db, { maxTries: 3, everyMs: 10 });
-      await p.publishNow([runId as string]);
-      const tries = async () =>
-        (
-          await h.db
-            .select()
-            .from(jobOutbox)
-            .where(eq(jobOutbox.runId, runId as string))
-        )[0];
+      await p.publishNow(entry ? [entry] : []);
+      const tries = async () => (await h.db.select().from(jobOutbox).where(eq(jobOutbox.runId, runId)))[0];
       assert.equal((await tries())?.tries, 1, "a refusal costs one try");
       const failed = await waitFor("the run to fail", async () => {
         await p.drain();
-        const [run] = await h.db
-          .select()
-          .from(runs)
-          .where(eq(runs.id, runId as string));
+        const [run] = await h.db.select().from(runs).where(eq(runs.id, runId));
         return run?.status === "FAILED" && run;
       });
       assert.equal(failed.error?.code, "DISPATCH_FAILED");

@@ -9,7 +9,7 @@ import {
   jobsSubject,
   TERMINAL_RUN_STATUSES,
 } from "@graft/contracts";
-import { type Db, jobOutbox, runs } from "@graft/db";
+import { type Db, jobOutbox, rowsOf, runs } from "@graft/db";
 import { type JetStreamClient, jetstreamManager } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { and, asc, eq, inArray, lte, sql } from "drizzle-orm";
@@ -76,15 +76,18 @@ const FAST_PATH_LEASE_MS = 15_000;
  * run and its job commit together or not at all. Publish them after commit with
  * `JobPublisher.publishNow`.
  */
-export async function enqueueJobs(tx: Tx, items: readonly JobSource[]): Promise<void> {
-  if (items.length === 0) return;
-  await tx.insert(jobOutbox).values(
-    items.map((item) => ({
-      runId: item.run.id,
-      message: storedJob(item),
-      nextTryAt: sql`now() + ${FAST_PATH_LEASE_MS} * interval '1 millisecond'`,
-    })),
-  );
+export async function enqueueJobs(tx: Tx, items: readonly JobSource[]): Promise<OutboxEntry[]> {
+  if (items.length === 0) return [];
+  return await tx
+    .insert(jobOutbox)
+    .values(
+      items.map((item) => ({
+        runId: item.run.id,
+        message: storedJob(item),
+        nextTryAt: sql`now() + ${FAST_PATH_LEASE_MS} * interval '1 millisecond'`,
+      })),
+    )
+    .returning();
 }
 
 export interface JobPublisherOptions {
@@ -107,10 +110,13 @@ export const DEFAULT_JOB_PUBLISHER_OPTIONS: JobPublisherOptions = {
 
 /** The stream's duplicate window (`ensureStreams`); past half of it a retry first looks for an earlier copy. */
 const DEDUP_TRUST_MS = 5 * 60_000;
+type Acked = { runId: string; pool: string; seq: number };
+
 /** Entries one pass takes at most (a pass repeats while it finds a full batch). */
 const BATCH = 100;
 
-type Entry = typeof jobOutbox.$inferSelect;
+export type OutboxEntry = typeof jobOutbox.$inferSelect;
+type Entry = OutboxEntry;
 
 export interface JobPublisherDeps {
   db: Db;
@@ -183,19 +189,18 @@ export class JobPublisher {
   }
 
   /**
-   * Publishes the jobs of these runs, just committed by this replica. Never throws: what does
-   * not go out now stays in the outbox for a later pass. Without a NATS connection it does not
-   * wait for one (the run is stored QUEUED; its job goes out when NATS is back).
+   * Publishes these entries, just committed by this replica with their QUEUED runs
+   * (`enqueueJobs`). Never throws: what does not go out now stays in the outbox for a later
+   * pass. Without a NATS connection it does not wait for one (the runs are stored QUEUED;
+   * their jobs go out when NATS is back).
    */
-  async publishNow(runIds: readonly string[]): Promise<void> {
-    if (runIds.length === 0 || this.stopped) return;
-    const work = (async () => {
-      const entries = await this.deps.db
-        .select()
-        .from(jobOutbox)
-        .where(inArray(jobOutbox.runId, [...runIds]));
-      await this.publish(entries);
-    })().catch((error: unknown) => this.deps.log(`job outbox: publishing ${runIds.join(", ")}: ${String(error)}`));
+  async publishNow(entries: readonly OutboxEntry[]): Promise<void> {
+    if (entries.length === 0 || this.stopped) return;
+    const work = this.publish(entries, { fresh: true }).then(
+      () => undefined,
+      (error: unknown) =>
+        this.deps.log(`job outbox: publishing ${entries.map((e) => e.runId).join(", ")}: ${String(error)}`),
+    );
     this.inFlight.add(work);
     await work.finally(() => this.inFlight.delete(work));
   }
@@ -240,47 +245,76 @@ export class JobPublisher {
       .returning();
   }
 
-  /** Publishes entries; returns how many left the outbox. */
-  private async publish(entries: readonly Entry[]): Promise<number> {
+  /**
+   * Publishes entries; returns how many left the outbox. `fresh`: just committed with their
+   * QUEUED runs, so their runs need no look first (a cancel since is caught after the ack).
+   */
+  private async publish(entries: readonly Entry[], options: { fresh?: boolean } = {}): Promise<number> {
     if (entries.length === 0) return 0;
-    const { db } = this.deps;
-    const state = new Map(
-      (
-        await db
-          .select({ id: runs.id, status: runs.status, currentAttempt: runs.currentAttempt })
-          .from(runs)
-          .where(
-            inArray(
-              runs.id,
-              entries.map((e) => e.runId),
-            ),
-          )
-      ).map((r) => [r.id, r]),
-    );
-    const acked: { runId: string; pool: string; seq: number }[] = [];
-    const settled: string[] = [];
+    const settled = options.fresh ? [] : await this.alreadySettled(entries);
+    const acked: Acked[] = [];
     for (const entry of entries) {
-      const run = state.get(entry.runId);
-      // Cancelled before its job went out, or a trainer already reported it: nothing to send.
-      if (run?.status !== "QUEUED" || run.currentAttempt > 0) {
-        settled.push(entry.runId);
-        continue;
-      }
+      if (settled.includes(entry.runId)) continue;
       try {
         acked.push(await this.publishOne(entry));
       } catch (error) {
         await this.refused(entry, error);
       }
     }
-    const done = [...settled, ...acked.map((a) => a.runId)];
-    if (done.length === 0) return 0;
-    await db.delete(jobOutbox).where(inArray(jobOutbox.runId, done));
-    await this.withdrawCancelled(acked);
-    return done.length;
+    if (settled.length > 0) await this.deps.db.delete(jobOutbox).where(inArray(jobOutbox.runId, settled));
+    await this.settleAcked(acked);
+    return settled.length + acked.length;
+  }
+
+  /** Entries with nothing left to send: the run was cancelled (or ended) first, or a trainer already reported it. */
+  private async alreadySettled(entries: readonly Entry[]): Promise<string[]> {
+    const rows = await this.deps.db
+      .select({ id: runs.id, status: runs.status, currentAttempt: runs.currentAttempt })
+      .from(runs)
+      .where(
+        inArray(
+          runs.id,
+          entries.map((e) => e.runId),
+        ),
+      );
+    const live = new Set(rows.filter((r) => r.status === "QUEUED" && r.currentAttempt === 0).map((r) => r.id));
+    return entries.map((e) => e.runId).filter((id) => !live.has(id));
+  }
+
+  /**
+   * Deletes the acked entries, and in the same statement finds runs among them that ended in
+   * the meantime: a run cancelled between our look at it and the ack (its cancel may have
+   * searched the queue before the job was there) must not start, so its job is taken out again.
+   */
+  private async settleAcked(acked: readonly Acked[]): Promise<void> {
+    if (acked.length === 0) return;
+    const ids = sql.join(
+      acked.map((a) => sql`${a.runId}::uuid`),
+      sql`, `,
+    );
+    const terminal = sql.join(
+      [...TERMINAL_RUN_STATUSES].map((status) => sql`${status}`),
+      sql`, `,
+    );
+    const ended = rowsOf<{ id: string }>(
+      await this.deps.db.execute(sql`
+        with gone as (delete from ${jobOutbox} where ${jobOutbox.runId} in (${ids}) returning ${jobOutbox.runId})
+        select ${runs.id} as id from ${runs} join gone on gone.run_id = ${runs.id}
+        where ${runs.status}::text in (${terminal})`),
+    );
+    if (ended.length === 0) return;
+    const jsm = await jetstreamManager(this.deps.nc);
+    for (const { runId, seq } of acked.filter((a) => ended.some((e) => e.id === a.runId))) {
+      await jsm.streams
+        .deleteMessage(JOBS_STREAM, seq, false)
+        .catch((error: unknown) =>
+          this.deps.log(`job outbox: withdrawing the job of ended run ${runId}: ${String(error)}`),
+        );
+    }
   }
 
   /** Publishes one entry's job and returns where JetStream stored it. */
-  private async publishOne(entry: Entry): Promise<{ runId: string; pool: string; seq: number }> {
+  private async publishOne(entry: Entry): Promise<Acked> {
     if (!this.connected || this.deps.nc.isClosed()) throw new NotConnectedError();
     const job = jobMessageSchema.parse({ ...entry.message, jobToken: this.deps.jobToken(entry.runId) });
     const { runId, pool } = job;
@@ -294,35 +328,6 @@ export class JobPublisher {
       timeout: this.options.publishTimeoutMs,
     });
     return { runId, pool, seq: ack.seq };
-  }
-
-  /**
-   * A run cancelled between our look at it and the ack (its cancel may have searched the
-   * queue before the job was there) must not start: its job is taken out again.
-   */
-  private async withdrawCancelled(acked: readonly { runId: string; pool: string; seq: number }[]): Promise<void> {
-    if (acked.length === 0) return;
-    const ended = await this.deps.db
-      .select({ id: runs.id })
-      .from(runs)
-      .where(
-        and(
-          inArray(
-            runs.id,
-            acked.map((a) => a.runId),
-          ),
-          inArray(runs.status, [...TERMINAL_RUN_STATUSES]),
-        ),
-      );
-    if (ended.length === 0) return;
-    const jsm = await jetstreamManager(this.deps.nc);
-    for (const { runId, seq } of acked.filter((a) => ended.some((e) => e.id === a.runId))) {
-      await jsm.streams
-        .deleteMessage(JOBS_STREAM, seq, false)
-        .catch((error: unknown) =>
-          this.deps.log(`job outbox: withdrawing the job of ended run ${runId}: ${String(error)}`),
-        );
-    }
   }
 
   /**

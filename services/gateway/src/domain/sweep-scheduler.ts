@@ -41,7 +41,7 @@ export async function advanceAndAct(deps: DomainDeps, sweepId: string): Promise<
   }
   if (step.launched.length > 0) {
     deps.log(`sweep ${sweepId}: launching ${step.launched.map((r) => r.name).join(", ")}`);
-    await deps.jobs.publishNow(step.launched.map((run) => run.id));
+    await deps.jobs.publishNow(step.jobs);
     // Not awaited: the notice waits for NATS, and the runs are stored whether or not NATS is there.
     for (const run of step.launched)
       void Promise.resolve(deps.events?.publishRunUpdate(run.id)).catch((error: unknown) =>

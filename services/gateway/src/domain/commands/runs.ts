@@ -348,7 +348,7 @@ export class RunCommands {
    * QUEUED either way, and this throws only when they were not stored.
    */
   async storeAndDispatch(planned: readonly PlannedRun[], before?: (tx: Tx) => Promise<void>): Promise<RunRow[]> {
-    const stored = await this.deps.db.transaction(async (tx) => {
+    const { stored, jobs } = await this.deps.db.transaction(async (tx) => {
       await before?.(tx);
       const out: RunRow[] = [];
       for (const p of planned) {
@@ -359,13 +359,13 @@ export class RunCommands {
         if (!inserted) throw new Error("insert into runs returned nothing");
         out.push(inserted);
       }
-      await enqueueJobs(
+      const entries = await enqueueJobs(
         tx,
         out.map((run, i) => ({ run, ...(planned[i] as PlannedRun) })),
       );
-      return out;
+      return { stored: out, jobs: entries };
     });
-    await this.deps.jobs.publishNow(stored.map((run) => run.id));
+    await this.deps.jobs.publishNow(jobs);
     // Not awaited: the notice waits for NATS, and the runs are stored whether or not NATS is there.
     for (const run of stored) void this.announce(run.id);
     return stored;
