@@ -67,6 +67,7 @@ describeEachDriver((driver) => {
       const b = publisher(h, other?.db ?? h.db);
       // Two periodic passes, a start-up pass that takes everything, and the fast path, all at once.
       await Promise.all([a.drain(), b.drain(), b.drain({ all: true }), a.publishNow(entries)]);
+      await Promise.all([a.stop(), b.stop()]);
       assert.deepEqual(await queuedMsgIds(h), runIds.map(jobMessageId).sort());
       assert.equal(await outboxSize(h.db), 0, "every published entry left the outbox");
     } finally {
@@ -85,7 +86,9 @@ describeEachDriver((driver) => {
       // Cancelled after its commit, while its fast path publishes (which does not look first):
       // published, then taken out again once the ack shows the run ended.
       await cancel(racing.runId);
-      await publisher(h, h.db).publishNow([racing]);
+      const fast = publisher(h, h.db);
+      await fast.publishNow([racing]);
+      await fast.stop();
       assert.deepEqual(await queuedMsgIds(h), []);
       // Cancelled before any publisher looked: never published; the other run's job goes out.
       await cancel(waiting.runId);

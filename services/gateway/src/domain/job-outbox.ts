@@ -196,13 +196,17 @@ export class JobPublisher {
    */
   async publishNow(entries: readonly OutboxEntry[]): Promise<void> {
     if (entries.length === 0 || this.stopped) return;
-    const work = this.publish(entries, { fresh: true }).then(
+    await this.track(this.publish(entries, { fresh: true }), `publishing ${entries.map((e) => e.runId).join(", ")}`);
+  }
+
+  /** Work `stop` waits for; a failure is logged, never thrown. */
+  private track(work: Promise<unknown>, what: string): Promise<void> {
+    const tracked = work.then(
       () => undefined,
-      (error: unknown) =>
-        this.deps.log(`job outbox: publishing ${entries.map((e) => e.runId).join(", ")}: ${String(error)}`),
+      (error: unknown) => this.deps.log(`job outbox: ${what}: ${String(error)}`),
     );
-    this.inFlight.add(work);
-    await work.finally(() => this.inFlight.delete(work));
+    this.inFlight.add(tracked);
+    return tracked.finally(() => this.inFlight.delete(tracked));
   }
 
   /**
@@ -246,8 +250,9 @@ export class JobPublisher {
   }
 
   /**
-   * Publishes entries; returns how many left the outbox. `fresh`: just committed with their
-   * QUEUED runs, so their runs need no look first (a cancel since is caught after the ack).
+   * Publishes entries; returns how many left (or are leaving) the outbox. `fresh`: just
+   * committed with their QUEUED runs, so their runs need no look first (a cancel since is
+   * caught after the ack).
    */
   private async publish(entries: readonly Entry[], options: { fresh?: boolean } = {}): Promise<number> {
     if (entries.length === 0) return 0;
@@ -262,7 +267,10 @@ export class JobPublisher {
       }
     }
     if (settled.length > 0) await this.deps.db.delete(jobOutbox).where(inArray(jobOutbox.runId, settled));
-    await this.settleAcked(acked);
+    // On the fast path the caller (a mutation) goes on once JetStream has the jobs: the clean-up
+    // is a commit of its own, and until it lands an entry is at worst published again (deduplicated).
+    if (options.fresh) void this.track(this.settleAcked(acked), "settling published jobs");
+    else await this.settleAcked(acked);
     return settled.length + acked.length;
   }
 
