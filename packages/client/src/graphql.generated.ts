@@ -136,7 +136,7 @@ export const RunErrorCode = {
   InvalidJob: 'INVALID_JOB',
   /** The trainer stopped; the run goes back to the queue and resumes from its checkpoint. */
   TrainerStopped: 'TRAINER_STOPPED',
-  /** The gateway could not publish the job. */
+  /** The gateway could not publish the job: NATS refused it on every try (e.g. too large). NATS being away only delays a job. */
   DispatchFailed: 'DISPATCH_FAILED',
   /** A sweep's ASHA scheduler stopped the trial at a rung (the message says which, and why); the run is CANCELLED. */
   EarlyStopped: 'EARLY_STOPPED'

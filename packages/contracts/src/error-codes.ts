@@ -10,8 +10,6 @@ export const API_ERROR_CODES = [
   "UNAUTHENTICATED",
   "FORBIDDEN",
   "CONFLICT",
-  /** startFineTune stored the run but could not publish its job; the run is FAILED. */
-  "DISPATCH_FAILED",
   /** Too many failed guesses of a secret (a join token) from one address; HTTP 429 with Retry-After. */
   "RATE_LIMITED",
   "INTERNAL_SERVER_ERROR",
@@ -45,7 +43,7 @@ export const RUN_ERROR_CODES = [
   "INVALID_JOB",
   /** The trainer stopped; the run goes back to the queue and resumes from its checkpoint. */
   "TRAINER_STOPPED",
-  /** The gateway could not publish the job. */
+  /** The gateway could not publish the job: NATS refused it on every try (e.g. too large); never for NATS being away. */
   "DISPATCH_FAILED",
   /** A sweep's ASHA scheduler stopped the trial at a rung: its metric was not in the top 1/eta there. */
   "EARLY_STOPPED",

@@ -31,7 +31,7 @@ export interface JetStreamOptions {
   runEventsMaxAgeMs?: number;
   /** Size cap of the run-events stream; the oldest events go first. @default 1 GiB */
   runEventsMaxBytes?: number;
-  /** Size cap of the jobs stream; a full queue refuses new jobs (startFineTune fails) rather than dropping queued ones. @default 256 MiB */
+  /** Size cap of the jobs stream; a full queue refuses new jobs (they wait in the gateway's outbox) rather than dropping queued ones. @default 256 MiB */
   jobsMaxBytes?: number;
   /** Storage of both streams; memory is for tests only. @default "file" */
   storage?: "file" | "memory";
@@ -129,10 +129,13 @@ async function upsertStream(jsm: JetStreamManager, config: Parameters<JetStreamM
 export const jobMessageId = (runId: string) => `${runId}.1`;
 
 /**
- * The stream sequence of a run's job while it is still in the work queue (queued or held,
- * not yet acked), or undefined. Scans the pool's subject; the queue holds only unfinished jobs.
+ * The jobs still in `pool`'s work queue (queued or held, not yet acked), oldest first, as
+ * stream sequence and Nats-Msg-Id. Scans the pool's subject, at most 10,000 messages.
  */
-export async function findJobSeq(jsm: JetStreamManager, pool: string, runId: string): Promise<number | undefined> {
+export async function* queuedJobIds(
+  jsm: JetStreamManager,
+  pool: string,
+): AsyncGenerator<{ seq: number; msgId: string | undefined }> {
   const subject = jobsSubject(pool);
   let seq = 0;
   for (let scanned = 0; scanned < 10_000; scanned++) {
@@ -140,9 +143,14 @@ export async function findJobSeq(jsm: JetStreamManager, pool: string, runId: str
     const msg = await jsm.streams
       .getMessage(JOBS_STREAM, { seq, next_by_subj: subject } as unknown as { seq: number })
       .catch(() => null);
-    if (!msg) return undefined;
-    if (msg.header?.get("Nats-Msg-Id") === jobMessageId(runId)) return msg.seq;
+    if (!msg) return;
+    yield { seq: msg.seq, msgId: msg.header?.get("Nats-Msg-Id") };
     seq = msg.seq + 1;
   }
+}
+
+/** The stream sequence of a run's job while it is still in the work queue, or undefined. */
+export async function findJobSeq(jsm: JetStreamManager, pool: string, runId: string): Promise<number | undefined> {
+  for await (const job of queuedJobIds(jsm, pool)) if (job.msgId === jobMessageId(runId)) return job.seq;
   return undefined;
 }

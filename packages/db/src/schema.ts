@@ -543,3 +543,26 @@ export const workLeases = pgTable(
   },
   (t) => [index("work_leases_holder_idx").on(t.holder, t.expiresAt)],
 );
+
+/**
+ * The transactional outbox of job publishes: a run's job is written here in the run's own
+ * transaction and deleted once JetStream acknowledged it, so no run stays QUEUED without a job
+ * because the gateway died (or NATS was away) between its commit and the publish.
+ */
+export const jobOutbox = pgTable(
+  "job_outbox",
+  {
+    runId: uuid("run_id")
+      .primaryKey()
+      .references(() => runs.id, { onDelete: "cascade" }),
+    /** The JobMessage without its `jobToken` (a capability, derived again at publish, never stored). */
+    message: jsonb("message").$type<Record<string, unknown>>().notNull(),
+    /** Publishes the server refused; past the publisher's limit the run fails (DISPATCH_FAILED). */
+    tries: integer("tries").notNull().default(0),
+    /** Not taken before then: a publisher holds it (a lease) or it waits for its retry. */
+    nextTryAt: timestamp("next_try_at", { withTimezone: true }).notNull().defaultNow(),
+    lastError: text("last_error"),
+    createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [index("job_outbox_next_try_idx").on(t.nextTryAt)],
+);

@@ -19,6 +19,7 @@ import { ApiKeyCache, followRevokedKeys } from "./auth/key-cache.ts";
 import { assertStrongSecret } from "./auth/secret-strength.ts";
 import type { DomainDeps } from "./domain/deps.ts";
 import { createDomain } from "./domain/index.ts";
+import { JobPublisher, type JobPublisherOptions } from "./domain/job-outbox.ts";
 import { seedBuiltins } from "./domain/seed.ts";
 import { SweepScheduler } from "./domain/sweep-scheduler.ts";
 import { startEventPlane } from "./events/index.ts";
@@ -107,6 +108,8 @@ export interface GatewayConfig {
   maxOperationsPerSocket?: number;
   /** Built-in models to seed. @default every model in @graft/catalog */
   builtinModels?: readonly BuiltinModelKey[];
+  /** How the job outbox is drained (see JobPublisher). @default DEFAULT_JOB_PUBLISHER_OPTIONS */
+  jobOutbox?: Partial<JobPublisherOptions>;
   /** JetStream and object store in memory (tests). @default false */
   memoryStorage?: boolean;
   /** @default no logging */
@@ -192,12 +195,32 @@ export async function startGateway(config: GatewayConfig): Promise<Gateway> {
     const keyCache = new ApiKeyCache(config.apiKeyCacheTtlMs ?? DEFAULT_API_KEY_CACHE_TTL_MS);
     const revokedKeys = followRevokedKeys(keyCache, nc, log);
     cleanups.push(["key revocation notices", async () => revokedKeys.unsubscribe()]);
+    const js = jetstream(nc);
+    // Started before the API serves: it publishes what a gateway that died left in the outbox.
+    const jobs = new JobPublisher(
+      {
+        db,
+        nc,
+        js,
+        jobToken: (runId) => trainerPlane.jobToken(runId),
+        announce: async (runId) => {
+          await Promise.resolve(events.publishRunUpdate(runId)).catch((error: unknown) =>
+            log(`job outbox: could not announce run ${runId}: ${String(error)}`),
+          );
+        },
+        log,
+      },
+      config.jobOutbox,
+    );
+    jobs.start();
+    cleanups.push(["job outbox", () => jobs.stop()]);
     const deps: DomainDeps = {
       db,
       nc,
-      js: jetstream(nc),
+      js,
       store,
       events,
+      jobs,
       trainerPlane,
       jetStream: { storage, ...(config.jobAckWaitMs ? { jobAckWaitMs: config.jobAckWaitMs } : {}) },
       log,

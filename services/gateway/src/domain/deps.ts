@@ -7,6 +7,7 @@ import type { SessionPolicy } from "../auth/authenticate.ts";
 import type { GuessLimiter } from "../auth/guess-limiter.ts";
 import type { ApiKeyCache } from "../auth/key-cache.ts";
 import type { TrainerPlane } from "../trainer-plane/trainer-plane.ts";
+import type { JobPublisher } from "./job-outbox.ts";
 
 /**
  * What the event plane (src/events) offers the rest of the gateway. Declared here so the
@@ -50,6 +51,8 @@ export interface DomainDeps {
   js: JetStreamClient;
   store: ArtifactStore;
   events: EventPlanePort | null;
+  /** Publishes the jobs the domain wrote to the outbox (`enqueueJobs`) once their transaction committed. */
+  jobs: Pick<JobPublisher, "publishNow">;
   /** Trainer NATS users, revocations and job tokens. */
   trainerPlane: TrainerPlane;
   /** Stream and consumer settings (the pools' job consumers are made at registration). */

@@ -11,6 +11,7 @@ import { type Db, datasets, models, runEpochs, runs, sweeps, sweepTrials } from 
 import { and, asc, eq, inArray } from "drizzle-orm";
 import { ashaKeeps, isBetter } from "./asha.ts";
 import { runRowValues } from "./commands/runs.ts";
+import { enqueueJobs, type OutboxEntry } from "./job-outbox.ts";
 import type { DatasetRow, ModelRow, RunRow } from "./rows.ts";
 import type { SweepParams } from "./sweep-space.ts";
 
@@ -43,8 +44,10 @@ export interface PlannedTrial {
 /** What one pass over a sweep decided; the caller publishes it after commit. */
 export interface SweepAdvance {
   sweep: SweepRow;
-  /** New trial runs, stored QUEUED: their jobs are still to be published. */
+  /** New trial runs, stored QUEUED. */
   launched: RunRow[];
+  /** Their jobs, in the outbox: to be published after commit. */
+  jobs: OutboxEntry[];
   base: ModelRow;
   dataset: DatasetRow;
   /** Trials ASHA stopped in this pass: their runs are to be cancelled. */
@@ -116,7 +119,7 @@ export async function advanceSweep(db: Db, sweepId: string, now = new Date()): P
       .leftJoin(runs, eq(runs.id, sweepTrials.runId))
       .where(eq(sweepTrials.sweepId, sweep.id))
       .orderBy(asc(sweepTrials.trial));
-    const out: SweepAdvance = { sweep, launched: [], base, dataset, stopped: [], changed: false };
+    const out: SweepAdvance = { sweep, launched: [], jobs: [], base, dataset, stopped: [], changed: false };
 
     if (spec.asha && spec.rungs.length > 0 && sweep.status === "RUNNING") await judgeRungs(tx, spec, trials, out);
 
@@ -127,6 +130,7 @@ export async function advanceSweep(db: Db, sweepId: string, now = new Date()): P
       for (const t of launch) {
         const run = await launchTrial(tx, sweep, t.trial, base, dataset);
         out.launched.push(run);
+        out.jobs.push(...(await enqueueJobs(tx, [{ run, base, dataset }])));
       }
       if (launch.length > 0) out.changed = true;
       if (waiting.length === 0 && activeCount === 0) {

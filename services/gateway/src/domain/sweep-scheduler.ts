@@ -24,8 +24,9 @@ function runCommandsOf(deps: DomainDeps, projectId: string): RunCommands {
 /**
  * One pass over a sweep (`advanceSweep`, under its row lock), then what it decided, after
  * commit: cancels for the trials ASHA stopped (reason on the control message and the run's
- * error), jobs for the trials it launched. A publish that fails is logged; the run fails
- * (DISPATCH_FAILED) and counts as a done trial.
+ * error), jobs for the trials it launched (written to the outbox in the pass's transaction,
+ * published now; a job that cannot go out now goes out later, or its run fails
+ * DISPATCH_FAILED and counts as a done trial).
  */
 export async function advanceAndAct(deps: DomainDeps, sweepId: string): Promise<SweepAdvance | null> {
   const step = await advanceSweep(deps.db, sweepId);
@@ -40,9 +41,12 @@ export async function advanceAndAct(deps: DomainDeps, sweepId: string): Promise<
   }
   if (step.launched.length > 0) {
     deps.log(`sweep ${sweepId}: launching ${step.launched.map((r) => r.name).join(", ")}`);
-    await commands
-      .publishJobs(step.launched.map((run) => ({ run, base: step.base, dataset: step.dataset })))
-      .catch((error: unknown) => deps.log(`sweep ${sweepId}: ${String(error)}`));
+    await deps.jobs.publishNow(step.jobs);
+    // Not awaited: the notice waits for NATS, and the runs are stored whether or not NATS is there.
+    for (const run of step.launched)
+      void Promise.resolve(deps.events?.publishRunUpdate(run.id)).catch((error: unknown) =>
+        deps.log(`sweep ${sweepId}: could not announce run ${run.id}: ${String(error)}`),
+      );
   }
   if (step.sweep.status !== "RUNNING" && step.changed) deps.log(`sweep ${sweepId}: ${step.sweep.status}`);
   // Every pass follows a stored epoch or end of a trial (or a launch): subscribers re-read.

@@ -16,7 +16,7 @@ export type Scalars = {
   /**
    * Graft public API. Schema-first: resolver and client types are generated from this file
    * (`npm run codegen`). Errors carry `extensions.code`: BAD_USER_INPUT (with
-   * `extensions.field`), NOT_FOUND, UNAUTHENTICATED, FORBIDDEN, CONFLICT, DISPATCH_FAILED,
+   * `extensions.field`), NOT_FOUND, UNAUTHENTICATED, FORBIDDEN, CONFLICT,
    * RATE_LIMITED (HTTP 429, `extensions.retryAfter` seconds), INTERNAL_SERVER_ERROR.
    * Every operation needs `Authorization: Bearer <api key or session token>`; trainers join with
    * a join token; `createSession` takes the API key in its argument.
@@ -380,7 +380,7 @@ export type RunErrorCode =
   | 'INVALID_JOB'
   /** The trainer stopped; the run goes back to the queue and resumes from its checkpoint. */
   | 'TRAINER_STOPPED'
-  /** The gateway could not publish the job. */
+  /** The gateway could not publish the job: NATS refused it on every try (e.g. too large). NATS being away only delays a job. */
   | 'DISPATCH_FAILED'
   /** A sweep's ASHA scheduler stopped the trial at a rung (the message says which, and why); the run is CANCELLED. */
   | 'EARLY_STOPPED';

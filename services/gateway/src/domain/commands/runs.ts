@@ -9,10 +9,6 @@ import {
   type Hyperparameters,
   hyperparametersSchema,
   JOBS_STREAM,
-  type JobMessage,
-  jobMessageId,
-  jobMessageSchema,
-  jobsSubject,
   runControlSubject,
 } from "@graft/contracts";
 import { type Db, type ProjectScope, runs } from "@graft/db";
@@ -22,10 +18,11 @@ import { z } from "zod";
 import { checkFineTunable } from "../compatibility.ts";
 import type { DatasetQueries } from "../datasets.ts";
 import type { DomainDeps } from "../deps.ts";
-import { BadUserInputError, ConflictError, DomainError } from "../errors.ts";
+import { BadUserInputError, ConflictError } from "../errors.ts";
 import type { ExperimentQueries } from "../experiments.ts";
 import { fineTuneDefaultsOf } from "../fine-tune-defaults.ts";
 import { checkName, checkPool, parseInput } from "../input.ts";
+import { enqueueJobs } from "../job-outbox.ts";
 import type { ModelQueries } from "../models.ts";
 import type { DatasetRow, ModelRow, RunRow } from "../rows.ts";
 import type { RunQueries } from "../runs.ts";
@@ -163,21 +160,6 @@ export function runRowValues(
   };
 }
 
-/** The job could not be put on NATS; the run was marked FAILED (DISPATCH_FAILED). */
-export class DispatchFailedError extends DomainError {
-  override name = "DispatchFailedError";
-  readonly code = "DISPATCH_FAILED";
-  constructor(
-    readonly runId: string,
-    options: { cause: unknown },
-  ) {
-    super(`could not dispatch run ${runId} to the trainers (NATS unavailable?); the run is marked FAILED`, options);
-  }
-  override extensions() {
-    return { runId: this.runId };
-  }
-}
-
 /** graphql-js drops undefined but keeps null; zod defaults apply only to undefined. */
 const defined = <T extends object>(value: T): T =>
   Object.fromEntries(Object.entries(value).filter(([, v]) => v !== null && v !== undefined)) as T;
@@ -195,8 +177,8 @@ export class RunCommands {
   ) {}
 
   /**
-   * Validates everything, stores the run QUEUED (with its control arms, in one transaction),
-   * then publishes their jobs; never leaves half a run.
+   * Validates everything, stores the run QUEUED (with its control arms and their jobs, in one
+   * transaction), then publishes the jobs; never leaves half a run, nor a run without its job.
    */
   async start(input: StartFineTuneInput): Promise<RunRow> {
     const p = await this.prepare(input);
@@ -271,7 +253,7 @@ export class RunCommands {
       const [stored] = await this.storeAndDispatch([run]);
       return stored as RunRow;
     } catch (error) {
-      // A fork that was not stored, or whose job never went out, never reads its seed.
+      // A fork that was not stored never reads its seed.
       await this.deps.store.delete(forkSeedKey(run.values.id)).catch(() => undefined);
       throw error;
     }
@@ -361,11 +343,12 @@ export class RunCommands {
 
   /**
    * Stores the planned runs QUEUED in one transaction (after `before`, which may insert what
-   * they reference), then publishes their jobs. A job that cannot be published fails its run
-   * (DISPATCH_FAILED) and is thrown after every other job went out.
+   * they reference) together with their jobs in the outbox, then publishes the jobs. A job that
+   * cannot go out now (NATS away) stays in the outbox and goes out later: the runs are stored
+   * QUEUED either way, and this throws only when they were not stored.
    */
   async storeAndDispatch(planned: readonly PlannedRun[], before?: (tx: Tx) => Promise<void>): Promise<RunRow[]> {
-    const stored = await this.deps.db.transaction(async (tx) => {
+    const { stored, jobs } = await this.deps.db.transaction(async (tx) => {
       await before?.(tx);
       const out: RunRow[] = [];
       for (const p of planned) {
@@ -376,74 +359,16 @@ export class RunCommands {
         if (!inserted) throw new Error("insert into runs returned nothing");
         out.push(inserted);
       }
-      return out;
+      const entries = await enqueueJobs(
+        tx,
+        out.map((run, i) => ({ run, ...(planned[i] as PlannedRun) })),
+      );
+      return { stored: out, jobs: entries };
     });
-
-    await this.publishJobs(stored.map((run, i) => ({ run, ...(planned[i] as PlannedRun) })));
+    await this.deps.jobs.publishNow(jobs);
+    // Not awaited: the notice waits for NATS, and the runs are stored whether or not NATS is there.
+    for (const run of stored) void this.announce(run.id);
     return stored;
-  }
-
-  /**
-   * Publishes the jobs of stored QUEUED runs. A job that cannot be published fails its run
-   * (DISPATCH_FAILED) and is thrown after every other job went out.
-   */
-  async publishJobs(items: readonly { run: RunRow; base: ModelRow; dataset: DatasetRow }[]): Promise<void> {
-    let failure: DispatchFailedError | null = null;
-    for (const { run, base, dataset } of items) {
-      const job: JobMessage = jobMessageSchema.parse({
-        runId: run.id,
-        projectId: this.scope.projectId,
-        pool: run.pool,
-        outputModelId: run.outputModelId,
-        baseModel: {
-          id: base.id,
-          name: base.name,
-          artifactKey: base.artifactKey,
-          inputShape: base.inputShape,
-          labels: base.labels,
-          preprocessing: base.preprocessing,
-          featureLayer: base.featureLayer,
-        },
-        // The row stores any built-in key; the parse checks it names a built-in trainers know.
-        dataset: {
-          id: dataset.id,
-          name: dataset.name,
-          source: dataset.source as JobMessage["dataset"]["source"],
-          labels: dataset.labels,
-        },
-        hyperparameters: run.hyperparameters as Hyperparameters,
-        enqueuedAt: run.queuedAt.toISOString(),
-        jobToken: this.deps.trainerPlane.jobToken(run.id),
-        forkedFrom:
-          run.forkedFromRunId && run.forkedFromEpoch
-            ? { runId: run.forkedFromRunId, epoch: run.forkedFromEpoch }
-            : null,
-      } satisfies JobMessage);
-      failure ??= await this.dispatch(job);
-    }
-    if (failure) throw failure;
-  }
-
-  /** Publishes a stored run's job; on failure marks the run FAILED and returns the error. */
-  private async dispatch(job: JobMessage): Promise<DispatchFailedError | null> {
-    const { runId, pool } = job;
-    try {
-      await this.deps.js.publish(jobsSubject(pool), encodeMessage(job), { msgID: jobMessageId(runId), timeout: 5_000 });
-    } catch (cause) {
-      this.deps.log(`startFineTune: publishing job of run ${runId} failed: ${String(cause)}`);
-      await this.deps.db
-        .update(runs)
-        .set({
-          status: "FAILED",
-          finishedAt: new Date(),
-          error: { code: "DISPATCH_FAILED", message: "the job could not be published to NATS" },
-        })
-        .where(eq(runs.id, runId));
-      await this.announce(runId);
-      return new DispatchFailedError(runId, { cause });
-    }
-    await this.announce(runId);
-    return null;
   }
 
   /**
