@@ -5,13 +5,11 @@ import { useEffect, useState } from "react";
 import { ErrorBox, Loading, PageHeader } from "@/components/states.tsx";
 import { StatusBadge } from "@/components/status-badge.tsx";
 import { useQuery } from "@/lib/client/use-query.ts";
-import { formatMetric } from "@/lib/format.ts";
+import { formatMetric, formatParams, formatValue } from "@/lib/format.ts";
 import { ParamScatter } from "./param-scatter.tsx";
 
 /** While trials run the page re-reads the sweep (rungs and metrics come from stored epochs). */
 const REFRESH_MS = 3000;
-
-const show = (v: unknown) => (typeof v === "object" ? JSON.stringify(v) : String(v));
 
 /** A sweep: its trials (parameters, run, rung, metric), a parameter-vs-metric scatter, and its best trial. */
 export function SweepView({ id }: { id: string }) {
@@ -45,11 +43,7 @@ export function SweepView({ id }: { id: string }) {
       </p>
       {best ? (
         <p data-testid="sweep-best">
-          Best: trial {best.index + 1} (
-          {Object.entries(best.params as Record<string, unknown>)
-            .map(([k, v]) => `${k}=${show(v)}`)
-            .join(", ")}
-          ), {sweep.metric} {formatMetric(best.metric)}
+          Best: trial {best.index + 1} ({formatParams(best.params)}), {sweep.metric} {formatMetric(best.metric)}
           {sweep.bestModel ? (
             <>
               {" "}
@@ -103,7 +97,7 @@ export function SweepView({ id }: { id: string }) {
               <tr key={t.index} data-trial={t.index} data-stopped={t.stoppedEarly}>
                 <td className="num">{t.index + 1}</td>
                 {params.map((p) => (
-                  <td key={p}>{show((t.params as Record<string, unknown>)[p])}</td>
+                  <td key={p}>{formatValue((t.params as Record<string, unknown>)[p])}</td>
                 ))}
                 <td>
                   {t.run ? (
