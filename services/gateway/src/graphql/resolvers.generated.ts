@@ -1436,7 +1436,8 @@ export type Subscription = {
   trainerEvents: TrainerEvent;
   /**
    * A sweep, live: sent once on subscribing, then each time the gateway looks at it (a trial's
-   * epoch stored, a rung judged, a trial launched or ended, the sweep ended or cancelled).
+   * epoch stored, a rung judged, a trial launched or ended, the sweep ended or cancelled). Ends
+   * after sending the sweep as it ended (at once for a sweep that already has).
    */
   sweepUpdated: Sweep;
   /**
