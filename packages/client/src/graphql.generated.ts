@@ -766,6 +766,8 @@ export type SweepSummaryFragment = { id: string, name: string, status: SweepStat
 
 export type SweepTrialFieldsFragment = { index: number, params: unknown, rungReached: number, stoppedEarly: boolean, stoppedAtRung: number | null, metric: number | null, run: { id: string, name: string | null, status: RunStatus, error: { code: RunErrorCode, message: string } | null, outputModel: { id: string, name: string } | null } | null };
 
+export type SweepDetailFragment = { seed: number, space: unknown, reductionFactor: number | null, minEpochs: number | null, rungs: Array<number>, id: string, name: string, status: SweepStatus, method: SweepMethod, metric: MetricName, goal: SweepGoal, trialCount: number, maxConcurrentTrials: number, maxEpochs: number, createdAt: string, finishedAt: string | null, trials: Array<{ index: number, params: unknown, rungReached: number, stoppedEarly: boolean, stoppedAtRung: number | null, metric: number | null, run: { id: string, name: string | null, status: RunStatus, error: { code: RunErrorCode, message: string } | null, outputModel: { id: string, name: string } | null } | null }>, bestTrial: { index: number, metric: number | null, params: unknown, rungReached: number, stoppedEarly: boolean, stoppedAtRung: number | null, run: { id: string, name: string | null, status: RunStatus, error: { code: RunErrorCode, message: string } | null, outputModel: { id: string, name: string } | null } | null } | null, bestModel: { id: string, name: string, parent: { id: string, name: string } | null } | null, baseModel: { id: string, name: string }, dataset: { id: string, name: string } };
+
 export type SweepsQueryVariables = Exact<{ [key: string]: never; }>;
 
 
@@ -797,7 +799,7 @@ export type SweepUpdatedSubscriptionVariables = Exact<{
 }>;
 
 
-export type SweepUpdatedSubscription = { sweepUpdated: { id: string, name: string, status: SweepStatus, method: SweepMethod, metric: MetricName, goal: SweepGoal, trialCount: number, maxConcurrentTrials: number, maxEpochs: number, createdAt: string, finishedAt: string | null, trials: Array<{ index: number, params: unknown, rungReached: number, stoppedEarly: boolean, stoppedAtRung: number | null, metric: number | null, run: { id: string, name: string | null, status: RunStatus, error: { code: RunErrorCode, message: string } | null, outputModel: { id: string, name: string } | null } | null }>, baseModel: { id: string, name: string }, dataset: { id: string, name: string }, bestTrial: { index: number, metric: number | null } | null } };
+export type SweepUpdatedSubscription = { sweepUpdated: { seed: number, space: unknown, reductionFactor: number | null, minEpochs: number | null, rungs: Array<number>, id: string, name: string, status: SweepStatus, method: SweepMethod, metric: MetricName, goal: SweepGoal, trialCount: number, maxConcurrentTrials: number, maxEpochs: number, createdAt: string, finishedAt: string | null, trials: Array<{ index: number, params: unknown, rungReached: number, stoppedEarly: boolean, stoppedAtRung: number | null, metric: number | null, run: { id: string, name: string | null, status: RunStatus, error: { code: RunErrorCode, message: string } | null, outputModel: { id: string, name: string } | null } | null }>, bestTrial: { index: number, metric: number | null, params: unknown, rungReached: number, stoppedEarly: boolean, stoppedAtRung: number | null, run: { id: string, name: string | null, status: RunStatus, error: { code: RunErrorCode, message: string } | null, outputModel: { id: string, name: string } | null } | null } | null, bestModel: { id: string, name: string, parent: { id: string, name: string } | null } | null, baseModel: { id: string, name: string }, dataset: { id: string, name: string } } };
 
 export type TrainersQueryVariables = Exact<{
   status?: TrainerStatus | null | undefined;
@@ -1177,6 +1179,75 @@ export const SweepTrialFieldsFragmentDoc = new TypedDocumentString(`
   }
 }
     `, {"fragmentName":"SweepTrialFields"}) as unknown as TypedDocumentString<SweepTrialFieldsFragment, unknown>;
+export const SweepDetailFragmentDoc = new TypedDocumentString(`
+    fragment SweepDetail on Sweep {
+  ...SweepSummary
+  seed
+  space
+  reductionFactor
+  minEpochs
+  rungs
+  trials {
+    ...SweepTrialFields
+  }
+  bestTrial {
+    ...SweepTrialFields
+  }
+  bestModel {
+    id
+    name
+    parent {
+      id
+      name
+    }
+  }
+}
+    fragment SweepSummary on Sweep {
+  id
+  name
+  status
+  method
+  metric
+  goal
+  trialCount
+  maxConcurrentTrials
+  maxEpochs
+  baseModel {
+    id
+    name
+  }
+  dataset {
+    id
+    name
+  }
+  bestTrial {
+    index
+    metric
+  }
+  createdAt
+  finishedAt
+}
+fragment SweepTrialFields on SweepTrial {
+  index
+  params
+  rungReached
+  stoppedEarly
+  stoppedAtRung
+  metric
+  run {
+    id
+    name
+    status
+    error {
+      code
+      message
+    }
+    outputModel {
+      id
+      name
+    }
+  }
+}`, {"fragmentName":"SweepDetail"}) as unknown as TypedDocumentString<SweepDetailFragment, unknown>;
 export const ApiKeysDocument = new TypedDocumentString(`
     query ApiKeys($includeRevoked: Boolean = false) {
   apiKeys(includeRevoked: $includeRevoked) {
@@ -2448,26 +2519,7 @@ export const SweepsDocument = new TypedDocumentString(`
 export const SweepDocument = new TypedDocumentString(`
     query Sweep($id: ID!) {
   sweep(id: $id) {
-    ...SweepSummary
-    seed
-    space
-    reductionFactor
-    minEpochs
-    rungs
-    trials {
-      ...SweepTrialFields
-    }
-    bestTrial {
-      ...SweepTrialFields
-    }
-    bestModel {
-      id
-      name
-      parent {
-        id
-        name
-      }
-    }
+    ...SweepDetail
   }
 }
     fragment SweepSummary on Sweep {
@@ -2511,6 +2563,28 @@ fragment SweepTrialFields on SweepTrial {
       message
     }
     outputModel {
+      id
+      name
+    }
+  }
+}
+fragment SweepDetail on Sweep {
+  ...SweepSummary
+  seed
+  space
+  reductionFactor
+  minEpochs
+  rungs
+  trials {
+    ...SweepTrialFields
+  }
+  bestTrial {
+    ...SweepTrialFields
+  }
+  bestModel {
+    id
+    name
+    parent {
       id
       name
     }
@@ -2581,10 +2655,7 @@ export const CancelSweepDocument = new TypedDocumentString(`
 export const SweepUpdatedDocument = new TypedDocumentString(`
     subscription SweepUpdated($id: ID!) {
   sweepUpdated(id: $id) {
-    ...SweepSummary
-    trials {
-      ...SweepTrialFields
-    }
+    ...SweepDetail
   }
 }
     fragment SweepSummary on Sweep {
@@ -2628,6 +2699,28 @@ fragment SweepTrialFields on SweepTrial {
       message
     }
     outputModel {
+      id
+      name
+    }
+  }
+}
+fragment SweepDetail on Sweep {
+  ...SweepSummary
+  seed
+  space
+  reductionFactor
+  minEpochs
+  rungs
+  trials {
+    ...SweepTrialFields
+  }
+  bestTrial {
+    ...SweepTrialFields
+  }
+  bestModel {
+    id
+    name
+    parent {
       id
       name
     }

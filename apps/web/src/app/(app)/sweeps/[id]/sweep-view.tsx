@@ -1,26 +1,26 @@
 "use client";
-import { SweepDocument } from "@graft/client";
+import { type SweepDetailFragment, SweepDocument, type SweepUpdatedSubscription } from "@graft/client";
 import Link from "next/link";
-import { useEffect, useState } from "react";
+import { useState } from "react";
 import { ErrorBox, Loading, PageHeader } from "@/components/states.tsx";
 import { StatusBadge } from "@/components/status-badge.tsx";
+import { useEvents } from "@/lib/client/use-events.ts";
 import { useQuery } from "@/lib/client/use-query.ts";
 import { formatMetric, formatParams, formatValue } from "@/lib/format.ts";
 import { ParamScatter } from "./param-scatter.tsx";
 
-/** While trials run the page re-reads the sweep (rungs and metrics come from stored epochs). */
-const REFRESH_MS = 3000;
-
 /** A sweep: its trials (parameters, run, rung, metric), a parameter-vs-metric scatter, and its best trial. */
 export function SweepView({ id }: { id: string }) {
   const { data, error, loading, refetch } = useQuery(SweepDocument, { id });
-  const sweep = data?.sweep ?? null;
-  const running = sweep?.status === "RUNNING";
-  useEffect(() => {
-    if (!running) return;
-    const timer = setInterval(() => void refetch(), REFRESH_MS);
-    return () => clearInterval(timer);
-  }, [running, refetch]);
+  // While the sweep runs, sweepUpdated sends it whole after every change (the first one on
+  // every (re)connect), so the newest one sent is the sweep; it ends with the sweep.
+  const [live, setLive] = useState<SweepDetailFragment | null>(null);
+  const sweep = live ?? data?.sweep ?? null;
+  const streaming = sweep === null || sweep.status === "RUNNING";
+  const streamState = useEvents<SweepUpdatedSubscription>(
+    streaming ? `/api/events?sweepId=${encodeURIComponent(id)}` : null,
+    (event) => setLive(event.sweepUpdated),
+  );
   const params = sweep ? Object.keys((sweep.trials[0]?.params ?? {}) as Record<string, unknown>) : [];
   const [chosen, setChosen] = useState<string | null>(null);
   const param = chosen && params.includes(chosen) ? chosen : (params[0] ?? null);
@@ -32,6 +32,11 @@ export function SweepView({ id }: { id: string }) {
     <>
       <PageHeader title={sweep.name}>
         <StatusBadge status={sweep.status} />
+        {streaming ? (
+          <span className="live-dot" data-state={streamState}>
+            {streamState === "live" ? "live" : streamState}
+          </span>
+        ) : null}
       </PageHeader>
       <p className="muted" data-testid="sweep-summary">
         {sweep.baseModel.name} on {sweep.dataset.name} · {sweep.method.toLowerCase()} · {sweep.trialCount} trials, at
