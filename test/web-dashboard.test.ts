@@ -186,9 +186,8 @@ test("starts a fine-tune from the form; its charts gain points live and it reach
     `the chart should have shown partial progress before the end; saw ${JSON.stringify(seen)}`,
   );
   // It kept its last two epochs' checkpoints: the page offers to fork from either.
-  const forkable = page.getByTestId("fork-from-epoch").locator("option");
-  await forkable.first().waitFor();
-  assert.deepEqual(await forkable.allTextContents(), ["3", "4"]);
+  await page.getByTestId("fork-from-epoch").waitFor();
+  assert.deepEqual(await page.getByTestId("fork-from-epoch").locator("option").allTextContents(), ["3", "4"]);
   await page.locator('[data-testid="output-model"] a').first().waitFor();
   childModelId =
     ((await page.locator('[data-testid="output-model"] a').first().getAttribute("href")) ?? "").split("/").pop() ?? "";
