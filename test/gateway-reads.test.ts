@@ -183,8 +183,10 @@ describeEachDriver((driver) => {
   });
 
   // Last: its trial runs join the base's runs that the tests above count.
+  // Set by the sweeps-list test, read by the Run.sweep test after it.
+  const sweepIds: string[] = [];
+
   test("a sweeps list reads every sweep's trials in one query, for trials and bestTrial alike", async () => {
-    const sweepIds: string[] = [];
     for (const lr of [0.01, 0.02]) {
       const { startSweep } = await s.gqlData<{ startSweep: { id: string } }>(
         "mutation ($input: StartSweepInput!) { startSweep(input: $input) { id } }",
@@ -237,5 +239,29 @@ describeEachDriver((driver) => {
     const epochReads = on("run_epochs", statements);
     assert.equal(epochReads.length, 1, statements.join("\n"));
     assert.match(epochReads[0] ?? "", /distinct on/i, "the last epoch only, not every epoch of every trial");
+  });
+
+  test("a runs page asks for every run's sweep and trial in one query; runs of no sweep answer null", async () => {
+    type Listed = {
+      id: string;
+      sweep: { id: string; name: string } | null;
+      sweepTrial: { index: number; params: unknown; metric: number | null } | null;
+    };
+    const { result, statements } = await counted(() =>
+      s.gqlData<{ runs: { edges: { node: Listed }[] } }>(
+        `{ runs(filter: { baseModelId: "${baseId}" }) { edges { node { id sweep { id name } sweepTrial { index params metric } } } } }`,
+      ),
+    );
+    const nodes = result.runs.edges.map((e) => e.node);
+    assert.equal(nodes.length, runs.length + sweepIds.length);
+    for (const plain of runs) assert.deepEqual(nodes.find((n) => n.id === plain.id)?.sweep, null);
+    const trials = nodes.filter((n) => n.sweep);
+    assert.deepEqual(trials.map((n) => n.sweep?.id).sort(), [...sweepIds].sort());
+    for (const n of trials) {
+      const lr = Number(n.sweep?.name.replace("reads sweep ", ""));
+      assert.deepEqual(n.sweepTrial, { index: 0, params: { learningRate: lr }, metric: 0.75 });
+    }
+    assert.equal(on("sweep_trials", statements).length, 1, statements.join("\n"));
+    assert.equal(on("sweeps", statements).length, 0, "the sweep comes with its trial, not read again");
   });
 });

@@ -185,7 +185,22 @@ describeEachDriver((driver) => {
     assert.deepEqual(job.forkedFrom, { runId: parentId, epoch: 1 });
   });
 
-  test("sweepUpdated reads each trial's run afresh on every notice, not as it was when subscribing", async () => {
+  /** `work`, or a failure saying `what` if it has not settled within 15 s. */
+  async function within<T>(work: Promise<T>, what: () => string): Promise<T> {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    try {
+      return await Promise.race([
+        work,
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(() => reject(new Error(what())), 15_000);
+        }),
+      ]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  test("sweepUpdated reads each trial's run afresh on every notice, and ends with the sweep", async () => {
     const { startSweep } = await s.gqlData<{ startSweep: { id: string } }>(
       "mutation ($input: StartSweepInput!) { startSweep(input: $input) { id } }",
       {
@@ -212,8 +227,8 @@ describeEachDriver((driver) => {
         for await (const result of iterator) {
           if (!result.data) throw new Error(JSON.stringify(result.errors));
           seen.push(result.data);
-          if (result.data.sweepUpdated.status === "CANCELLED") return;
         }
+        // Only the gateway ends this loop: it completes the subscription once the sweep has ended.
       })();
       until.catch(() => {}); // observed below
       await waitFor("the first sweepUpdated", async () => seen.length > 0 || undefined, { timeoutMs: 15_000 });
@@ -221,16 +236,24 @@ describeEachDriver((driver) => {
         sweepUpdated: { status: "RUNNING", trials: [{ run: { status: "QUEUED" } }, { run: null }] },
       });
       await s.gqlData("mutation ($id: ID!) { cancelSweep(id: $id) { id } }", { id: startSweep.id });
-      await Promise.race([
-        until,
-        new Promise((_, reject) =>
-          setTimeout(() => reject(new Error(`no CANCELLED notice; got ${JSON.stringify(seen)}`)), 15_000),
-        ),
-      ]);
+      await within(until, () => `not completed after the cancel; got ${JSON.stringify(seen)}`);
       // The queued trial was cancelled with the sweep: the notice shows it, not the run as first read.
       assert.deepEqual(seen.at(-1), {
         sweepUpdated: { status: "CANCELLED", trials: [{ run: { status: "CANCELLED" } }, { run: null }] },
       });
+      // Subscribing to a sweep that has ended: the sweep as it ended, once, then the end.
+      const late: Seen[] = [];
+      const lateEnd = (async () => {
+        for await (const result of c.iterate<Seen>({
+          query: "subscription ($id: ID!) { sweepUpdated(id: $id) { status trials { run { status } } } }",
+          variables: { id: startSweep.id },
+        })) {
+          if (!result.data) throw new Error(JSON.stringify(result.errors));
+          late.push(result.data);
+        }
+      })();
+      await within(lateEnd, () => `a late subscription did not complete; got ${JSON.stringify(late)}`);
+      assert.deepEqual(late, [seen.at(-1)]);
     } finally {
       await c.dispose();
     }

@@ -165,6 +165,17 @@ test("a sweep runs exactly its trials, at most maxConcurrentTrials at once; ASHA
   const text = await graft(["sweep", "show", started.id], env);
   assert.match(text.stdout, /SUCCEEDED/);
   assert.match(text.stdout, /EARLY_STOPPED|stopped at epoch 1/);
+  // A trial's run names its sweep and parameters.
+  const run = await graft(["runs", "show", best.run?.id ?? ""], env);
+  assert.equal(run.code, 0, run.stderr);
+  const trialLine = run.stdout
+    .split("\n")
+    .find((line) => line.startsWith(`trial ${best.index + 1} of sweep lr sweep (${started.id}): `));
+  assert.ok(trialLine, run.stdout);
+  assert.deepEqual(trialLine.split(": ")[1]?.split(" ").sort(), [
+    `hiddenUnits=${best.params.hiddenUnits}`,
+    "learningRate=0.003",
+  ]);
   const list = await graft(["sweep", "list", "--json"], env);
   assert.equal(list.code, 0, list.stderr);
   const listed = JSON.parse(list.stdout) as { id: string }[];

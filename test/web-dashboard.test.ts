@@ -150,6 +150,14 @@ test("shows the server's BAD_USER_INPUT next to the field at fault", async () =>
   assert.match((await message.textContent()) ?? "", /1|big|learning/i);
   assert.match(page.url(), /\/new/, "a refused run must not navigate away");
   await screenshot(page, "new-fine-tune-error");
+  // More kept checkpoints than the API allows: its message, next to the field.
+  await page.getByLabel("Learning rate").fill("0.01");
+  await page.getByLabel("Keep checkpoints").fill("21");
+  await page.getByRole("button", { name: "Start fine-tune" }).click();
+  const kept = page.locator('[data-field="keepCheckpoints"] .field-message');
+  await kept.waitFor();
+  assert.match((await kept.textContent()) ?? "", /20/);
+  assert.equal(await page.locator('[data-field="learningRate"] .field-message').count(), 0);
   const runs = await graphql<{ runs: { totalCount: number } }>(gateway, "{ runs { totalCount } }");
   assert.equal(runs.runs.totalCount, 0, "a refused fine-tune creates no run");
 });
@@ -163,6 +171,7 @@ test("starts a fine-tune from the form; its charts gain points live and it reach
   await page.getByLabel("Epochs").fill("4");
   await page.getByLabel("Learning rate").fill("0.01");
   await page.getByLabel("Run name").fill("web-first");
+  await page.getByLabel("Keep checkpoints").fill("2");
   await page.getByRole("button", { name: "Start fine-tune" }).click();
   await page.waitForURL(/\/runs\/[^/]+$/);
   firstRunId = page.url().split("/").pop() ?? "";
@@ -176,6 +185,9 @@ test("starts a fine-tune from the form; its charts gain points live and it reach
     seen.some((n) => n > 0 && n < 4),
     `the chart should have shown partial progress before the end; saw ${JSON.stringify(seen)}`,
   );
+  // It kept its last two epochs' checkpoints: the page offers to fork from either.
+  await page.getByTestId("fork-from-epoch").waitFor();
+  assert.deepEqual(await page.getByTestId("fork-from-epoch").locator("option").allTextContents(), ["3", "4"]);
   await page.locator('[data-testid="output-model"] a').first().waitFor();
   childModelId =
     ((await page.locator('[data-testid="output-model"] a').first().getAttribute("href")) ?? "").split("/").pop() ?? "";

@@ -1,13 +1,20 @@
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
-import { waitFor } from "@graft/testkit";
-import { ensureWebBuild, launchChromium, screenshot, startWebServer, type WebServer } from "@graft/web/testing";
+import {
+  ensureWebBuild,
+  launchChromium,
+  MARK_DOCUMENT,
+  READ_MARK,
+  screenshot,
+  startWebServer,
+  type WebServer,
+} from "@graft/web/testing";
 import type { Browser, Page } from "playwright-core";
 import { type GatewaySetup, setup } from "./support/gateway.ts";
 import { graphql, startTrainerProcess, stopTrainers, type TrainerProcess } from "./support/trainer.ts";
 
-// A small real sweep (digits-cnn onto mnist 5-9, two learning rates, ASHA), then its page in
-// the production dashboard build and Debian's chromium.
+// A small real sweep (digits-cnn onto mnist 5-9, two learning rates, ASHA), its page watched live
+// while it runs, then read, in the production dashboard build and Debian's chromium.
 let platform: GatewaySetup;
 let trainer: TrainerProcess;
 let web: WebServer;
@@ -27,6 +34,14 @@ before(async () => {
     env: { TRAINER_HEARTBEAT_MS: "1000" },
   });
   await trainer.waitForOutput(/^Trainer /m, 120_000);
+  // Logged in before the sweep starts, so its page is first seen while the sweep runs.
+  web = await startWebServer({ graphqlUrl: gateway.url });
+  browser = await launchChromium();
+  page = await (await browser.newContext({ viewport: { width: 1280, height: 900 } })).newPage();
+  await page.goto(`${web.url}/login`);
+  await page.getByLabel("API key").fill(gateway.apiKey);
+  await page.getByRole("button", { name: "Log in" }).click();
+  await page.waitForURL((url) => !url.pathname.startsWith("/login"));
   const data = await platform.gqlData<{
     models: { edges: { node: { id: string; name: string } }[] };
     datasets: { id: string; name: string }[];
@@ -52,25 +67,6 @@ before(async () => {
     },
   );
   sweepId = startSweep.id;
-  await waitFor(
-    "the sweep to end",
-    async () => {
-      const { sweep } = await graphql<{ sweep: { status: string } }>(
-        gateway,
-        "query($id: ID!) { sweep(id: $id) { status } }",
-        { id: sweepId },
-      );
-      return sweep.status === "RUNNING" ? undefined : sweep;
-    },
-    { timeoutMs: 400_000, intervalMs: 1000 },
-  );
-  web = await startWebServer({ graphqlUrl: gateway.url });
-  browser = await launchChromium();
-  page = await (await browser.newContext({ viewport: { width: 1280, height: 900 } })).newPage();
-  await page.goto(`${web.url}/login`);
-  await page.getByLabel("API key").fill(gateway.apiKey);
-  await page.getByRole("button", { name: "Log in" }).click();
-  await page.waitForURL((url) => !url.pathname.startsWith("/login"));
 });
 
 after(async () => {
@@ -78,6 +74,27 @@ after(async () => {
   await web?.stop();
   if (trainer) await stopTrainers([trainer], 5000);
   await platform?.cleanup();
+});
+
+test("a sweep's page updates live while the sweep runs, without polling or a reload", async () => {
+  // Every read of the sweep the page makes over GraphQL (the subscription goes through /api/events).
+  const sweepReads: string[] = [];
+  page.on("request", (request) => {
+    if (request.url().endsWith("/api/graphql") && request.postData()?.includes("query Sweep(")) {
+      sweepReads.push(request.url());
+    }
+  });
+  await page.goto(`${web.url}/sweeps/${sweepId}`);
+  // Opened moments after startSweep: its trials train for minutes.
+  await page.locator('.page-header [data-status="RUNNING"]').waitFor();
+  await page.locator('.live-dot[data-state="live"]').waitFor();
+  await page.evaluate(MARK_DOCUMENT);
+  // The sweep ends on its own; the page shows it without being asked again.
+  await page.locator('.page-header [data-status="SUCCEEDED"]').waitFor({ timeout: 400_000 });
+  await page.getByTestId("sweep-best").waitFor();
+  assert.equal(await page.evaluate<boolean>(READ_MARK), true, "the page updated without a reload");
+  assert.equal(sweepReads.length, 1, "the page read the sweep once, then only listened");
+  assert.equal(await page.locator(".live-dot").count(), 0, "the stream closes once the sweep has ended");
 });
 
 test("the runs page links to the sweeps; a sweep's page shows its trials, the early stop, the scatter and the best model", async () => {
@@ -101,4 +118,14 @@ test("the runs page links to the sweeps; a sweep's page shows its trials, the ea
   await page.locator('[data-testid="param-scatter"][data-param="learningRate"][data-points="2"]').waitFor();
   assert.ok((await page.locator('[data-testid="param-scatter"] .recharts-scatter-symbol').count()) >= 2);
   await screenshot(page, "sweep");
+});
+
+test("a trial's run page names its sweep and trial, and links back to the sweep", async () => {
+  await page.goto(`${web.url}/sweeps/${sweepId}`);
+  await page.locator('[data-trial="0"] a').first().click();
+  await page.waitForURL(/\/runs\//);
+  const link = page.getByTestId("run-sweep");
+  assert.match((await link.textContent()) ?? "", /web sweep trial 1: learningRate=0\.003/);
+  await link.getByRole("link", { name: "web sweep" }).click();
+  await page.waitForURL(new RegExp(`/sweeps/${sweepId}$`));
 });

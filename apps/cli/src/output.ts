@@ -73,6 +73,12 @@ export function duration(seconds: number): string {
   return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, "0")}m`;
 }
 
+/** A sweep trial's parameters: `learningRate=0.001 hiddenUnits=32` */
+export const paramsText = (params: unknown) =>
+  Object.entries(params as Record<string, unknown>)
+    .map(([k, v]) => `${k}=${typeof v === "object" ? JSON.stringify(v) : String(v)}`)
+    .join(" ");
+
 export function printJson(value: unknown): void {
   stdout.write(`${terminalJson(value, 2)}\n`);
 }

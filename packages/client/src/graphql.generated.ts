@@ -671,7 +671,7 @@ export type RunQueryVariables = Exact<{
 }>;
 
 
-export type RunQuery = { run: { assignedAt: string | null, forkableEpochs: Array<number>, controlKind: ControlKind | null, id: string, name: string | null, status: RunStatus, pool: string, attemptCount: number, trainingPath: TrainingPath | null, queuedAt: string, startedAt: string | null, finishedAt: string | null, progress: { phase: RunProgressPhase, done: number, total: number, epoch: number | null, epochs: number | null, etaSeconds: number | null, updatedAt: string } | null, baseModel: { id: string, name: string, architecture: string }, experiment: { id: string, name: string, objectiveMetric: MetricName } | null, hyperparameters: { raw: unknown, epochs: number, batchSize: number, optimizer: Optimizer, learningRate: number, freezeStrategy: FreezeStrategy, freezeLayers: number | null, headHiddenUnits: number, headDropout: number, validationSplit: number, seed: number, maxSamples: number | null, trainFraction: number, featureLayer: string | null, initialization: Initialization, unfreezeSchedule: Array<{ epoch: number, layers: number }>, earlyStopping: { monitor: MetricName, patience: number, minDelta: number } | null }, attempts: Array<{ attempt: number, status: RunAttemptStatus, startedAt: string, endedAt: string | null, error: string | null, resumedFromEpoch: number, trainer: { id: string, name: string } | null }>, outputModel: { id: string, name: string, verifiedLineage: boolean | null, initialization: Initialization | null } | null, forkedFrom: { epoch: number, run: { id: string, name: string | null } } | null, forks: Array<{ id: string, name: string | null, status: RunStatus }>, controlOf: { id: string, name: string | null } | null, controls: Array<{ id: string, name: string | null, status: RunStatus, controlKind: ControlKind | null, epochs?: Array<{ epoch: number, loss: number, accuracy: number | null, valLoss: number | null, valAccuracy: number | null, learningRate: number, durationMs: number, samplesPerSecond: number, trainableParams: number, frozenLayers: number, attempt: number, recordedAt: string }> }>, transferGain: { metric: MetricName, targetAccuracy: number | null, finalEpoch: number | null, finalDifference: number | null, epochSpeedup: number | null, timeSpeedup: number | null, linearProbeGap: number | null, linearProbeEpoch: number | null, complete: boolean, perEpoch: Array<{ epoch: number, run: number, scratch: number, difference: number }>, run: { epochs: number | null, seconds: number | null }, scratch: { epochs: number | null, seconds: number | null } } | null, bestEpoch: { epoch: number, valAccuracy: number | null, valLoss: number | null, accuracy: number | null, loss: number, learningRate: number, durationMs: number, samplesPerSecond: number, trainableParams: number, frozenLayers: number, attempt: number, recordedAt: string } | null, epochs?: Array<{ epoch: number, loss: number, accuracy: number | null, valLoss: number | null, valAccuracy: number | null, learningRate: number, durationMs: number, samplesPerSecond: number, trainableParams: number, frozenLayers: number, attempt: number, recordedAt: string }>, lossSeries?: Array<{ epoch: number, last: number }>, valLossSeries?: Array<{ epoch: number, last: number }>, accuracySeries?: Array<{ epoch: number, last: number }>, valAccuracySeries?: Array<{ epoch: number, last: number }>, dataset: { id: string, name: string }, trainer: { id: string, name: string } | null, error: { code: RunErrorCode, message: string } | null } | null };
+export type RunQuery = { run: { assignedAt: string | null, forkableEpochs: Array<number>, controlKind: ControlKind | null, id: string, name: string | null, status: RunStatus, pool: string, attemptCount: number, trainingPath: TrainingPath | null, queuedAt: string, startedAt: string | null, finishedAt: string | null, progress: { phase: RunProgressPhase, done: number, total: number, epoch: number | null, epochs: number | null, etaSeconds: number | null, updatedAt: string } | null, baseModel: { id: string, name: string, architecture: string }, experiment: { id: string, name: string, objectiveMetric: MetricName } | null, hyperparameters: { raw: unknown, epochs: number, batchSize: number, optimizer: Optimizer, learningRate: number, freezeStrategy: FreezeStrategy, freezeLayers: number | null, headHiddenUnits: number, headDropout: number, validationSplit: number, seed: number, maxSamples: number | null, trainFraction: number, featureLayer: string | null, initialization: Initialization, unfreezeSchedule: Array<{ epoch: number, layers: number }>, earlyStopping: { monitor: MetricName, patience: number, minDelta: number } | null }, attempts: Array<{ attempt: number, status: RunAttemptStatus, startedAt: string, endedAt: string | null, error: string | null, resumedFromEpoch: number, trainer: { id: string, name: string } | null }>, outputModel: { id: string, name: string, verifiedLineage: boolean | null, initialization: Initialization | null } | null, forkedFrom: { epoch: number, run: { id: string, name: string | null } } | null, forks: Array<{ id: string, name: string | null, status: RunStatus }>, sweep: { id: string, name: string } | null, sweepTrial: { index: number, params: unknown } | null, controlOf: { id: string, name: string | null } | null, controls: Array<{ id: string, name: string | null, status: RunStatus, controlKind: ControlKind | null, epochs?: Array<{ epoch: number, loss: number, accuracy: number | null, valLoss: number | null, valAccuracy: number | null, learningRate: number, durationMs: number, samplesPerSecond: number, trainableParams: number, frozenLayers: number, attempt: number, recordedAt: string }> }>, transferGain: { metric: MetricName, targetAccuracy: number | null, finalEpoch: number | null, finalDifference: number | null, epochSpeedup: number | null, timeSpeedup: number | null, linearProbeGap: number | null, linearProbeEpoch: number | null, complete: boolean, perEpoch: Array<{ epoch: number, run: number, scratch: number, difference: number }>, run: { epochs: number | null, seconds: number | null }, scratch: { epochs: number | null, seconds: number | null } } | null, bestEpoch: { epoch: number, valAccuracy: number | null, valLoss: number | null, accuracy: number | null, loss: number, learningRate: number, durationMs: number, samplesPerSecond: number, trainableParams: number, frozenLayers: number, attempt: number, recordedAt: string } | null, epochs?: Array<{ epoch: number, loss: number, accuracy: number | null, valLoss: number | null, valAccuracy: number | null, learningRate: number, durationMs: number, samplesPerSecond: number, trainableParams: number, frozenLayers: number, attempt: number, recordedAt: string }>, lossSeries?: Array<{ epoch: number, last: number }>, valLossSeries?: Array<{ epoch: number, last: number }>, accuracySeries?: Array<{ epoch: number, last: number }>, valAccuracySeries?: Array<{ epoch: number, last: number }>, dataset: { id: string, name: string }, trainer: { id: string, name: string } | null, error: { code: RunErrorCode, message: string } | null } | null };
 
 export type FilterOptionsQueryVariables = Exact<{
   modelsFirst?: number | null | undefined;
@@ -773,6 +773,8 @@ export type SweepSummaryFragment = { id: string, name: string, status: SweepStat
 
 export type SweepTrialFieldsFragment = { index: number, params: unknown, rungReached: number, stoppedEarly: boolean, stoppedAtRung: number | null, metric: number | null, run: { id: string, name: string | null, status: RunStatus, error: { code: RunErrorCode, message: string } | null, outputModel: { id: string, name: string } | null } | null };
 
+export type SweepDetailFragment = { seed: number, space: unknown, reductionFactor: number | null, minEpochs: number | null, rungs: Array<number>, id: string, name: string, status: SweepStatus, method: SweepMethod, metric: MetricName, goal: SweepGoal, trialCount: number, maxConcurrentTrials: number, maxEpochs: number, createdAt: string, finishedAt: string | null, trials: Array<{ index: number, params: unknown, rungReached: number, stoppedEarly: boolean, stoppedAtRung: number | null, metric: number | null, run: { id: string, name: string | null, status: RunStatus, error: { code: RunErrorCode, message: string } | null, outputModel: { id: string, name: string } | null } | null }>, bestTrial: { index: number, metric: number | null, params: unknown, rungReached: number, stoppedEarly: boolean, stoppedAtRung: number | null, run: { id: string, name: string | null, status: RunStatus, error: { code: RunErrorCode, message: string } | null, outputModel: { id: string, name: string } | null } | null } | null, bestModel: { id: string, name: string, parent: { id: string, name: string } | null } | null, baseModel: { id: string, name: string }, dataset: { id: string, name: string } };
+
 export type SweepsQueryVariables = Exact<{ [key: string]: never; }>;
 
 
@@ -804,7 +806,7 @@ export type SweepUpdatedSubscriptionVariables = Exact<{
 }>;
 
 
-export type SweepUpdatedSubscription = { sweepUpdated: { id: string, name: string, status: SweepStatus, method: SweepMethod, metric: MetricName, goal: SweepGoal, trialCount: number, maxConcurrentTrials: number, maxEpochs: number, createdAt: string, finishedAt: string | null, trials: Array<{ index: number, params: unknown, rungReached: number, stoppedEarly: boolean, stoppedAtRung: number | null, metric: number | null, run: { id: string, name: string | null, status: RunStatus, error: { code: RunErrorCode, message: string } | null, outputModel: { id: string, name: string } | null } | null }>, baseModel: { id: string, name: string }, dataset: { id: string, name: string }, bestTrial: { index: number, metric: number | null } | null } };
+export type SweepUpdatedSubscription = { sweepUpdated: { seed: number, space: unknown, reductionFactor: number | null, minEpochs: number | null, rungs: Array<number>, id: string, name: string, status: SweepStatus, method: SweepMethod, metric: MetricName, goal: SweepGoal, trialCount: number, maxConcurrentTrials: number, maxEpochs: number, createdAt: string, finishedAt: string | null, trials: Array<{ index: number, params: unknown, rungReached: number, stoppedEarly: boolean, stoppedAtRung: number | null, metric: number | null, run: { id: string, name: string | null, status: RunStatus, error: { code: RunErrorCode, message: string } | null, outputModel: { id: string, name: string } | null } | null }>, bestTrial: { index: number, metric: number | null, params: unknown, rungReached: number, stoppedEarly: boolean, stoppedAtRung: number | null, run: { id: string, name: string | null, status: RunStatus, error: { code: RunErrorCode, message: string } | null, outputModel: { id: string, name: string } | null } | null } | null, bestModel: { id: string, name: string, parent: { id: string, name: string } | null } | null, baseModel: { id: string, name: string }, dataset: { id: string, name: string } } };
 
 export type TrainersQueryVariables = Exact<{
   status?: TrainerStatus | null | undefined;
@@ -1184,6 +1186,75 @@ export const SweepTrialFieldsFragmentDoc = new TypedDocumentString(`
   }
 }
     `, {"fragmentName":"SweepTrialFields"}) as unknown as TypedDocumentString<SweepTrialFieldsFragment, unknown>;
+export const SweepDetailFragmentDoc = new TypedDocumentString(`
+    fragment SweepDetail on Sweep {
+  ...SweepSummary
+  seed
+  space
+  reductionFactor
+  minEpochs
+  rungs
+  trials {
+    ...SweepTrialFields
+  }
+  bestTrial {
+    ...SweepTrialFields
+  }
+  bestModel {
+    id
+    name
+    parent {
+      id
+      name
+    }
+  }
+}
+    fragment SweepSummary on Sweep {
+  id
+  name
+  status
+  method
+  metric
+  goal
+  trialCount
+  maxConcurrentTrials
+  maxEpochs
+  baseModel {
+    id
+    name
+  }
+  dataset {
+    id
+    name
+  }
+  bestTrial {
+    index
+    metric
+  }
+  createdAt
+  finishedAt
+}
+fragment SweepTrialFields on SweepTrial {
+  index
+  params
+  rungReached
+  stoppedEarly
+  stoppedAtRung
+  metric
+  run {
+    id
+    name
+    status
+    error {
+      code
+      message
+    }
+    outputModel {
+      id
+      name
+    }
+  }
+}`, {"fragmentName":"SweepDetail"}) as unknown as TypedDocumentString<SweepDetailFragment, unknown>;
 export const ApiKeysDocument = new TypedDocumentString(`
     query ApiKeys($includeRevoked: Boolean = false) {
   apiKeys(includeRevoked: $includeRevoked) {
@@ -1736,6 +1807,14 @@ export const RunDocument = new TypedDocumentString(`
       status
     }
     forkableEpochs
+    sweep {
+      id
+      name
+    }
+    sweepTrial {
+      index
+      params
+    }
     controlKind
     controlOf {
       id
@@ -2447,26 +2526,7 @@ export const SweepsDocument = new TypedDocumentString(`
 export const SweepDocument = new TypedDocumentString(`
     query Sweep($id: ID!) {
   sweep(id: $id) {
-    ...SweepSummary
-    seed
-    space
-    reductionFactor
-    minEpochs
-    rungs
-    trials {
-      ...SweepTrialFields
-    }
-    bestTrial {
-      ...SweepTrialFields
-    }
-    bestModel {
-      id
-      name
-      parent {
-        id
-        name
-      }
-    }
+    ...SweepDetail
   }
 }
     fragment SweepSummary on Sweep {
@@ -2510,6 +2570,28 @@ fragment SweepTrialFields on SweepTrial {
       message
     }
     outputModel {
+      id
+      name
+    }
+  }
+}
+fragment SweepDetail on Sweep {
+  ...SweepSummary
+  seed
+  space
+  reductionFactor
+  minEpochs
+  rungs
+  trials {
+    ...SweepTrialFields
+  }
+  bestTrial {
+    ...SweepTrialFields
+  }
+  bestModel {
+    id
+    name
+    parent {
       id
       name
     }
@@ -2580,10 +2662,7 @@ export const CancelSweepDocument = new TypedDocumentString(`
 export const SweepUpdatedDocument = new TypedDocumentString(`
     subscription SweepUpdated($id: ID!) {
   sweepUpdated(id: $id) {
-    ...SweepSummary
-    trials {
-      ...SweepTrialFields
-    }
+    ...SweepDetail
   }
 }
     fragment SweepSummary on Sweep {
@@ -2627,6 +2706,28 @@ fragment SweepTrialFields on SweepTrial {
       message
     }
     outputModel {
+      id
+      name
+    }
+  }
+}
+fragment SweepDetail on Sweep {
+  ...SweepSummary
+  seed
+  space
+  reductionFactor
+  minEpochs
+  rungs
+  trials {
+    ...SweepTrialFields
+  }
+  bestTrial {
+    ...SweepTrialFields
+  }
+  bestModel {
+    id
+    name
+    parent {
       id
       name
     }

@@ -12,7 +12,7 @@ import type { Command } from "commander";
 import { contextOf } from "../context.ts";
 import { UsageError } from "../errors.ts";
 import { type FlagsByField, withFlagErrors } from "../flag-errors.ts";
-import { fixed, paint, print, printJson, printJsonLine, status, table } from "../output.ts";
+import { fixed, paint, paramsText, print, printJson, printJsonLine, status, table } from "../output.ts";
 import { decimal, freeze, integer, list } from "../parse.ts";
 import { resolveExperimentId } from "../resolve.ts";
 import { watchRun } from "../watch.ts";
@@ -248,6 +248,10 @@ function printRun(run: RunDetail): void {
       `forked from ${run.forkedFrom.run.name ?? run.forkedFrom.run.id} (${run.forkedFrom.run.id}) at epoch ${run.forkedFrom.epoch}`,
     );
   for (const f of run.forks) print(`fork: ${f.id} ${status(f.status)}`);
+  if (run.sweep && run.sweepTrial)
+    print(
+      `trial ${run.sweepTrial.index + 1} of sweep ${run.sweep.name} (${run.sweep.id}): ${paramsText(run.sweepTrial.params)}`,
+    );
   if (run.forkableEpochs.length)
     print(`forkable at epochs ${run.forkableEpochs.join(", ")} (graft runs fork ${run.id} --epoch k)`);
   if (run.controlOf && run.controlKind)

@@ -12,7 +12,7 @@ import type { Command, InvalidArgumentError } from "commander";
 import { contextOf } from "../context.ts";
 import { UsageError } from "../errors.ts";
 import { type FlagsByField, withFlagErrors } from "../flag-errors.ts";
-import { fixed, print, printJson, status, table } from "../output.ts";
+import { fixed, paramsText, print, printJson, status, table } from "../output.ts";
 import { decimal, freeze, integer, list, oneOf } from "../parse.ts";
 import { resolveDataset, resolveModel } from "../resolve.ts";
 
@@ -107,12 +107,6 @@ function optimizers(value: string): Optimizer[] {
 }
 
 type SweepView = NonNullable<SweepQuery["sweep"]>;
-
-/** `learningRate=0.001 hiddenUnits=32` */
-const paramsText = (params: unknown) =>
-  Object.entries(params as Record<string, unknown>)
-    .map(([k, v]) => `${k}=${typeof v === "object" ? JSON.stringify(v) : String(v)}`)
-    .join(" ");
 
 function printSweep(sweep: SweepView): void {
   const launched = sweep.trials.filter((t) => t.run).length;

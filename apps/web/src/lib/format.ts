@@ -43,3 +43,15 @@ export function formatCount(n: number): string {
 export function shortId(id: string): string {
   return id.length > 10 ? id.slice(0, 8) : id;
 }
+
+/** A swept parameter's value: a number or name as is, a list or object as JSON. */
+export function formatValue(value: unknown): string {
+  return typeof value === "object" ? JSON.stringify(value) : String(value);
+}
+
+/** A sweep trial's parameters: `learningRate=0.001, hiddenUnits=32`. */
+export function formatParams(params: unknown): string {
+  return Object.entries(params as Record<string, unknown>)
+    .map(([k, v]) => `${k}=${formatValue(v)}`)
+    .join(", ");
+}

@@ -1,5 +1,5 @@
 import { type Db, ownedRows, type ProjectScope, sweeps, sweepTrials } from "@graft/db";
-import { asc, desc, inArray } from "drizzle-orm";
+import { and, asc, desc, eq, inArray } from "drizzle-orm";
 import { rowById, rowsByIds } from "./lookup.ts";
 import type { SweepRow, SweepTrialRow } from "./sweep-ledger.ts";
 
@@ -38,5 +38,18 @@ export class SweepQueries {
       .orderBy(asc(sweepTrials.sweepId), asc(sweepTrials.trial));
     for (const row of rows) grouped.get(row.sweepId)?.push(row);
     return grouped;
+  }
+
+  /**
+   * The trial each of these runs is, with its sweep, by run id (the loaders' batch): one
+   * query, through the unique index on `sweep_trials.run_id`. Runs of no sweep are absent.
+   */
+  async trialsOfRuns(runIds: readonly string[]): Promise<Map<string, { sweep: SweepRow; trial: SweepTrialRow }>> {
+    const rows = await this.db
+      .select({ sweep: sweeps, trial: sweepTrials })
+      .from(sweepTrials)
+      .innerJoin(sweeps, eq(sweeps.id, sweepTrials.sweepId))
+      .where(and(inArray(sweepTrials.runId, [...runIds]), ownedRows(this.scope, sweeps.projectId)));
+    return new Map(rows.map((row) => [row.trial.runId as string, row]));
   }
 }

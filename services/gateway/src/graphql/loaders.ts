@@ -3,7 +3,7 @@ import DataLoader from "dataloader";
 import type { GraphQLResolveInfo } from "graphql";
 import type { Domain } from "../domain/index.ts";
 import type { AttemptRow, DatasetRow, EpochRow, ExperimentRow, ModelRow, RunRow, TrainerRow } from "../domain/rows.ts";
-import type { SweepTrialRow } from "../domain/sweep-ledger.ts";
+import type { SweepRow, SweepTrialRow } from "../domain/sweep-ledger.ts";
 import { selectsOnlyLightModelFields } from "./light-selection.ts";
 
 const byKey = <V>(load: (ids: readonly string[]) => Promise<Map<string, V>>) =>
@@ -34,6 +34,8 @@ export function createLoaders(domain: Domain) {
     attempts: listsBy<AttemptRow>((ids) => domain.runs.attemptsOf(ids)),
     lastEpoch: byKey<EpochRow>((ids) => domain.runs.lastEpochsOf(ids)),
     sweepTrials: listsBy<SweepTrialRow>((ids) => domain.sweeps.trialsOf(ids)),
+    /** The trial (and sweep) each run is, for `Run.sweep` and `Run.sweepTrial`. */
+    sweepTrialOfRun: byKey<{ sweep: SweepRow; trial: SweepTrialRow }>((ids) => domain.sweeps.trialsOfRuns(ids)),
     /** Each run's best epoch by `metric`, batched across the runs of a request. */
     bestEpoch(metric: MetricName): DataLoader<string, EpochRow | null> {
       let loader = bestEpochs.get(metric);

@@ -453,6 +453,10 @@ export type Run = {
    * `hyperparameters.keepCheckpoints` stored epochs); empty when it keeps none.
    */
   forkableEpochs: Array<Scalars['Int']['output']>;
+  /** The sweep this run is a trial of. */
+  sweep?: Maybe<Sweep>;
+  /** Its trial in that sweep: index, swept parameters, rung, metric. */
+  sweepTrial?: Maybe<SweepTrial>;
 };
 
 
@@ -1442,7 +1446,8 @@ export type Subscription = {
   trainerEvents: TrainerEvent;
   /**
    * A sweep, live: sent once on subscribing, then each time the gateway looks at it (a trial's
-   * epoch stored, a rung judged, a trial launched or ended, the sweep ended or cancelled).
+   * epoch stored, a rung judged, a trial launched or ended, the sweep ended or cancelled). Ends
+   * after sending the sweep as it ended (at once for a sweep that already has).
    */
   sweepUpdated: Sweep;
   /**
@@ -1948,6 +1953,8 @@ export type RunResolvers<ContextType = GraphQLContext, ParentType extends Resolv
   forkedFrom?: Resolver<Maybe<ResolversTypes['RunFork']>, ParentType, ContextType>;
   forks?: Resolver<Array<ResolversTypes['Run']>, ParentType, ContextType>;
   forkableEpochs?: Resolver<Array<ResolversTypes['Int']>, ParentType, ContextType>;
+  sweep?: Resolver<Maybe<ResolversTypes['Sweep']>, ParentType, ContextType>;
+  sweepTrial?: Resolver<Maybe<ResolversTypes['SweepTrial']>, ParentType, ContextType>;
 };
 
 export type RunForkResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['RunFork'] = ResolversParentTypes['RunFork']> = {

@@ -10,6 +10,7 @@ import type {
   RunAttemptResolvers,
   RunResolvers,
 } from "../resolvers.generated.ts";
+import { trialOf } from "./sweep.ts";
 
 export const Run: RunResolvers = {
   baseModel: async (r, _, { loaders }, info) =>
@@ -37,6 +38,11 @@ export const Run: RunResolvers = {
   forkedFrom: async (r, _, { loaders }) => forkOf(r, loaders),
   forks: (r, _, { domain }) => domain.runs.forksOf(r.id),
   forkableEpochs: (r) => forkableEpochs(r),
+  sweep: async (r, _, { loaders }) => (await loaders.sweepTrialOfRun.load(r.id))?.sweep ?? null,
+  sweepTrial: async (r, _, { loaders }) => {
+    const found = await loaders.sweepTrialOfRun.load(r.id);
+    return found ? trialOf(found.sweep, found.trial) : null;
+  },
 };
 
 /** Where a fork started; null for other runs (and for a fork whose parent was deleted). */

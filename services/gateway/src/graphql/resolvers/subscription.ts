@@ -1,6 +1,7 @@
 import { GraphQLError } from "graphql";
 import { UnauthenticatedError } from "../../domain/errors.ts";
 import type { StudyRow } from "../../domain/studies.ts";
+import type { SweepRow } from "../../domain/sweep-ledger.ts";
 import type { GraphQLContext } from "../context.ts";
 import type { RunEventParent, TrainerEventParent } from "../parents.ts";
 import type { RunEventResolvers, SubscriptionResolvers, TrainerEventResolvers } from "../resolvers.generated.ts";
@@ -24,20 +25,31 @@ export const Subscription: SubscriptionResolvers = {
     resolve: (payload: RunEventParent) => payload as never,
   },
   sweepUpdated: {
+    // Visibility first: another project's sweep id answers NOT_FOUND, like a query would.
     subscribe: async (_, { id }, ctx) => {
       const sweep = await ctx.domain.sweeps.get(id);
-      return eventPlane(ctx).subscribeSweepUpdates(sweep.id) as AsyncIterableIterator<never>;
+      // Read fresh on every notice (a notice says only that something changed); ends once the
+      // sweep has, like studyUpdated.
+      return readsUntilEnded(eventPlane(ctx).subscribeSweepUpdates(sweep.id), {
+        read: () => ctx.domain.sweeps.get(sweep.id),
+        ended: (row) => row.status !== "RUNNING",
+      }) as AsyncIterableIterator<never>;
     },
-    // Read fresh on every notice: the notice says only that something changed.
-    resolve: (payload: { sweepId: string }, _: unknown, ctx: GraphQLContext) =>
-      ctx.domain.sweeps.get(payload.sweepId) as never,
+    resolve: (payload: SweepRow) => payload,
   },
   studyUpdated: {
     // Visibility first: another project's study id answers NOT_FOUND, like a query would.
     subscribe: async (_, { id }, ctx) => {
       const study = await ctx.domain.studies.get(id);
       const runIds = (await ctx.domain.studies.runsOf(study.id)).map((r) => r.id);
-      return studyFeed(ctx, study.id, eventPlane(ctx).subscribeRunsEvents(runIds)) as AsyncIterableIterator<never>;
+      return readsUntilEnded(eventPlane(ctx).subscribeRunsEvents(runIds), {
+        // The opening snapshot (null), a status change or a stored epoch: LOG and the per-second
+        // PROGRESS reports change nothing a study shows, and would cost two reads each.
+        wanted: (event) => !event || event.kind === "STATUS" || event.kind === "EPOCH",
+        // Each answer is a fresh row, so its cells are computed anew.
+        read: () => ctx.domain.studies.get(study.id),
+        ended: async () => (await ctx.domain.studies.status(study.id)) !== "RUNNING",
+      }) as AsyncIterableIterator<never>;
     },
     resolve: (payload: StudyRow) => payload,
   },
@@ -58,22 +70,19 @@ export const TrainerEvent: TrainerEventResolvers = {
 export const RunEvent: RunEventResolvers = {};
 
 /**
- * The study as it is once the feed is live, then re-read after each status change or stored
- * epoch of one of its runs; ends once the study has
- * finished. Each answer is a fresh row, so its cells are computed anew.
+ * A thing as it is once `feed` is live (its first item), then re-read after each item
+ * `wanted` lets through; ends after the read `ended` says is final, and closes `feed`.
  */
-async function* studyFeed(
-  ctx: GraphQLContext,
-  studyId: string,
-  feed: AsyncIterableIterator<{ kind: string } | null>,
-): AsyncGenerator<StudyRow> {
+async function* readsUntilEnded<E, T>(
+  feed: AsyncIterableIterator<E>,
+  how: { read: () => Promise<T>; ended: (row: T) => boolean | Promise<boolean>; wanted?: (event: E) => boolean },
+): AsyncGenerator<T> {
   try {
     for await (const event of feed) {
-      // The opening snapshot (null), a status change or a stored epoch: LOG and the per-second
-      // PROGRESS reports change nothing a study shows, and would cost two reads each.
-      if (event && event.kind !== "STATUS" && event.kind !== "EPOCH") continue;
-      yield await ctx.domain.studies.get(studyId);
-      if ((await ctx.domain.studies.status(studyId)) !== "RUNNING") return;
+      if (how.wanted && !how.wanted(event)) continue;
+      const row = await how.read();
+      yield row;
+      if (await how.ended(row)) return;
     }
   } finally {
     await feed.return?.();

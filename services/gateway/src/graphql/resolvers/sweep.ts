@@ -1,8 +1,12 @@
 import { NotFoundError } from "../../domain/errors.ts";
-import type { SweepRow, SweepSpec } from "../../domain/sweep-ledger.ts";
+import type { SweepRow, SweepSpec, SweepTrialRow } from "../../domain/sweep-ledger.ts";
+import type { SweepTrialParent } from "../parents.ts";
 import type { SweepResolvers, SweepTrialResolvers } from "../resolvers.generated.ts";
 
 const spec = (s: SweepRow) => s.spec as unknown as SweepSpec;
+
+/** A trial as `SweepTrial` resolves it: with the metric its sweep judges by. */
+export const trialOf = (s: SweepRow, t: SweepTrialRow): SweepTrialParent => ({ ...t, metricName: spec(s).metric });
 
 export const Sweep: SweepResolvers = {
   baseModel: async (s, _, { loaders }) =>
@@ -20,12 +24,11 @@ export const Sweep: SweepResolvers = {
   minEpochs: (s) => spec(s).asha?.minEpochs ?? null,
   rungs: (s) => spec(s).rungs,
   // One query for the trials of every sweep in the request, read once for trials and bestTrial.
-  trials: async (s, _, { loaders }) =>
-    (await loaders.sweepTrials.load(s.id)).map((t) => ({ ...t, metricName: spec(s).metric })),
+  trials: async (s, _, { loaders }) => (await loaders.sweepTrials.load(s.id)).map((t) => trialOf(s, t)),
   bestTrial: async (s, _, { loaders }) => {
     if (!s.bestRunId) return null;
     const best = (await loaders.sweepTrials.load(s.id)).find((t) => t.runId === s.bestRunId);
-    return best ? { ...best, metricName: spec(s).metric } : null;
+    return best ? trialOf(s, best) : null;
   },
   bestModel: async (s, _, { loaders }) => {
     if (!s.bestRunId) return null;

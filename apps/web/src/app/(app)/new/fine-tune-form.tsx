@@ -307,6 +307,12 @@ export function FineTuneForm() {
             {field("batchSize", "Batch size", text("batchSize", { inputMode: "numeric" }))}
             {field("validationSplit", "Validation split", text("validationSplit", { inputMode: "decimal" }))}
             {field("seed", "Seed", text("seed", { inputMode: "numeric" }))}
+            {field(
+              "keepCheckpoints",
+              "Keep checkpoints",
+              text("keepCheckpoints", { inputMode: "numeric", placeholder: "none" }),
+              "The last k epochs' weights, kept to fork the run from.",
+            )}
           </div>
         </fieldset>
         <fieldset className="panel">

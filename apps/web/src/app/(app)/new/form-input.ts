@@ -24,6 +24,8 @@ export interface FormValues {
   seed: string;
   maxSamples: string;
   featureLayer: string;
+  /** Epoch checkpoints kept to fork from; empty keeps none. */
+  keepCheckpoints: string;
   /** Start a SCRATCH control run beside this one. */
   controlScratch: boolean;
   /** Start a LINEAR_PROBE control run beside this one. */
@@ -54,6 +56,7 @@ export const DEFAULT_VALUES: FormValues = {
   seed: "42",
   maxSamples: "",
   featureLayer: "",
+  keepCheckpoints: "",
   controlScratch: false,
   controlLinearProbe: false,
 };
@@ -85,6 +88,7 @@ export const FIELD_PATHS: Record<string, keyof FormValues> = {
   seed: "seed",
   maxSamples: "maxSamples",
   featureLayer: "featureLayer",
+  keepCheckpoints: "keepCheckpoints",
   initialization: "controlScratch",
   controls: "controlScratch",
 };
@@ -174,6 +178,7 @@ export function toStartFineTuneInput(values: FormValues): StartFineTuneInput {
   if (values.experimentId) input.experimentId = values.experimentId;
   if (values.maxSamples.trim()) input.maxSamples = num(values, "maxSamples", true);
   if (values.featureLayer.trim()) input.featureLayer = values.featureLayer.trim();
+  if (values.keepCheckpoints.trim()) input.keepCheckpoints = num(values, "keepCheckpoints", true);
   const schedule = parseSchedule(values.unfreezeSchedule);
   if (schedule.length) input.unfreezeSchedule = schedule;
   if (values.earlyStopping) {

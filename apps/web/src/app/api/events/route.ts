@@ -1,4 +1,4 @@
-import { RunEventsDocument, TrainerEventsDocument } from "@graft/client";
+import { RunEventsDocument, SweepUpdatedDocument, TrainerEventsDocument } from "@graft/client";
 import { refuseForeignRequest } from "@/lib/server/request-guard.ts";
 import { sessionToken } from "@/lib/server/session.ts";
 import { type SubscriptionHandlers, subscribeGateway } from "@/lib/server/subscribe.ts";
@@ -10,8 +10,9 @@ const ID_PATTERN = /^[A-Za-z0-9_-]{1,128}$/;
 const KEEPALIVE_MS = 15_000;
 
 /**
- * Server-Sent Events relay of one gateway subscription: `?runId=<id>` for runEvents, or
- * `?topic=trainers` for trainerEvents. Each event is the subscription's `data` as JSON.
+ * Server-Sent Events relay of one gateway subscription: `?runId=<id>` for runEvents,
+ * `?sweepId=<id>` for sweepUpdated, or `?topic=trainers` for trainerEvents. Each event is the
+ * subscription's `data` as JSON.
  */
 export async function GET(request: Request): Promise<Response> {
   const refused = refuseForeignRequest(request, { stateChanging: false });
@@ -20,14 +21,18 @@ export async function GET(request: Request): Promise<Response> {
   if (!key) return new Response("Log in first", { status: 401 });
   const params = new URL(request.url).searchParams;
   const runId = params.get("runId");
+  const sweepId = params.get("sweepId");
   let open: (handlers: SubscriptionHandlers<unknown>) => () => void;
   if (runId !== null) {
     if (!ID_PATTERN.test(runId)) return new Response("Bad runId", { status: 400 });
     open = (handlers) => subscribeGateway(RunEventsDocument, { runId }, key, handlers);
+  } else if (sweepId !== null) {
+    if (!ID_PATTERN.test(sweepId)) return new Response("Bad sweepId", { status: 400 });
+    open = (handlers) => subscribeGateway(SweepUpdatedDocument, { id: sweepId }, key, handlers);
   } else if (params.get("topic") === "trainers") {
     open = (handlers) => subscribeGateway(TrainerEventsDocument, {}, key, handlers);
   } else {
-    return new Response("Pass ?runId=<id> or ?topic=trainers", { status: 400 });
+    return new Response("Pass ?runId=<id>, ?sweepId=<id> or ?topic=trainers", { status: 400 });
   }
 
   const encoder = new TextEncoder();

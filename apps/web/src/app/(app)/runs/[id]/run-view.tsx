@@ -18,7 +18,7 @@ import { LineageMark, StatusBadge } from "@/components/status-badge.tsx";
 import { gql } from "@/lib/client/graphql.ts";
 import { useEvents } from "@/lib/client/use-events.ts";
 import { useQuery } from "@/lib/client/use-query.ts";
-import { formatDuration, formatMetric, formatPercent } from "@/lib/format.ts";
+import { formatDuration, formatMetric, formatParams, formatPercent } from "@/lib/format.ts";
 import { type EpochMap, epochRow, FULL_EPOCHS_LIMIT, rowsFromRun, SERIES_POINTS, sortedRows } from "./epochs.ts";
 import { HyperparameterList } from "./hyperparameter-list.tsx";
 import { RunProgressBar } from "./run-progress.tsx";
@@ -214,6 +214,17 @@ export function RunView({ id }: { id: string }) {
                 <dd data-testid="control-of">
                   <Link href={`/runs/${run.controlOf.id}`}>{run.controlOf.name ?? run.controlOf.id}</Link>{" "}
                   <span className="muted">({run.controlKind === "SCRATCH" ? "scratch" : "linear probe"})</span>
+                </dd>
+              </>
+            ) : null}
+            {run.sweep && run.sweepTrial ? (
+              <>
+                <dt>Sweep</dt>
+                <dd data-testid="run-sweep">
+                  <Link href={`/sweeps/${run.sweep.id}`}>{run.sweep.name}</Link>{" "}
+                  <span className="muted">
+                    trial {run.sweepTrial.index + 1}: {formatParams(run.sweepTrial.params)}
+                  </span>
                 </dd>
               </>
             ) : null}

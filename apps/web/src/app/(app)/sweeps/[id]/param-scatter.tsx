@@ -11,6 +11,7 @@ import {
   ZAxis,
 } from "recharts";
 import { seriesColor } from "@/components/metric-charts.tsx";
+import { formatValue } from "@/lib/format.ts";
 
 export interface ScatterTrial {
   index: number;
@@ -20,8 +21,6 @@ export interface ScatterTrial {
   best: boolean;
 }
 
-const label = (v: unknown) => (typeof v === "object" ? JSON.stringify(v) : String(v));
-
 /**
  * One swept parameter against the sweep's metric, a dot per trial with a value: the best
  * trial, trials ASHA stopped (their metric is from the epoch they stopped at) and the rest.
@@ -30,13 +29,13 @@ const label = (v: unknown) => (typeof v === "object" ? JSON.stringify(v) : Strin
 export function ParamScatter({ param, metric, trials }: { param: string; metric: string; trials: ScatterTrial[] }) {
   const values = trials.map((t) => t.params[param]);
   const numeric = values.every((v) => typeof v === "number");
-  const categories = numeric ? [] : [...new Set(values.map(label))];
+  const categories = numeric ? [] : [...new Set(values.map(formatValue))];
   const nums = numeric ? (values as number[]) : [];
   const log = numeric && Math.min(...nums) > 0 && Math.max(...nums) / Math.min(...nums) >= 10;
   const points = trials
     .filter((t) => t.metric !== null)
     .map((t) => ({
-      x: numeric ? (t.params[param] as number) : categories.indexOf(label(t.params[param])),
+      x: numeric ? (t.params[param] as number) : categories.indexOf(formatValue(t.params[param])),
       y: t.metric as number,
       trial: t.index + 1,
       kind: t.best ? "best" : t.stoppedEarly ? "stopped" : "trial",

@@ -1,28 +1,26 @@
 "use client";
-import { SweepDocument } from "@graft/client";
+import { type SweepDetailFragment, SweepDocument, type SweepUpdatedSubscription } from "@graft/client";
 import Link from "next/link";
-import { useEffect, useState } from "react";
+import { useState } from "react";
 import { ErrorBox, Loading, PageHeader } from "@/components/states.tsx";
 import { StatusBadge } from "@/components/status-badge.tsx";
+import { useEvents } from "@/lib/client/use-events.ts";
 import { useQuery } from "@/lib/client/use-query.ts";
-import { formatMetric } from "@/lib/format.ts";
+import { formatMetric, formatParams, formatValue } from "@/lib/format.ts";
 import { ParamScatter } from "./param-scatter.tsx";
-
-/** While trials run the page re-reads the sweep (rungs and metrics come from stored epochs). */
-const REFRESH_MS = 3000;
-
-const show = (v: unknown) => (typeof v === "object" ? JSON.stringify(v) : String(v));
 
 /** A sweep: its trials (parameters, run, rung, metric), a parameter-vs-metric scatter, and its best trial. */
 export function SweepView({ id }: { id: string }) {
   const { data, error, loading, refetch } = useQuery(SweepDocument, { id });
-  const sweep = data?.sweep ?? null;
-  const running = sweep?.status === "RUNNING";
-  useEffect(() => {
-    if (!running) return;
-    const timer = setInterval(() => void refetch(), REFRESH_MS);
-    return () => clearInterval(timer);
-  }, [running, refetch]);
+  // While the sweep runs, sweepUpdated sends it whole after every change (the first one on
+  // every (re)connect), so the newest one sent is the sweep; it ends with the sweep.
+  const [live, setLive] = useState<SweepDetailFragment | null>(null);
+  const sweep = live ?? data?.sweep ?? null;
+  const streaming = sweep === null || sweep.status === "RUNNING";
+  const streamState = useEvents<SweepUpdatedSubscription>(
+    streaming ? `/api/events?sweepId=${encodeURIComponent(id)}` : null,
+    (event) => setLive(event.sweepUpdated),
+  );
   const params = sweep ? Object.keys((sweep.trials[0]?.params ?? {}) as Record<string, unknown>) : [];
   const [chosen, setChosen] = useState<string | null>(null);
   const param = chosen && params.includes(chosen) ? chosen : (params[0] ?? null);
@@ -34,6 +32,11 @@ export function SweepView({ id }: { id: string }) {
     <>
       <PageHeader title={sweep.name}>
         <StatusBadge status={sweep.status} />
+        {streaming ? (
+          <span className="live-dot" data-state={streamState}>
+            {streamState === "live" ? "live" : streamState}
+          </span>
+        ) : null}
       </PageHeader>
       <p className="muted" data-testid="sweep-summary">
         {sweep.baseModel.name} on {sweep.dataset.name} · {sweep.method.toLowerCase()} · {sweep.trialCount} trials, at
@@ -45,11 +48,7 @@ export function SweepView({ id }: { id: string }) {
       </p>
       {best ? (
         <p data-testid="sweep-best">
-          Best: trial {best.index + 1} (
-          {Object.entries(best.params as Record<string, unknown>)
-            .map(([k, v]) => `${k}=${show(v)}`)
-            .join(", ")}
-          ), {sweep.metric} {formatMetric(best.metric)}
+          Best: trial {best.index + 1} ({formatParams(best.params)}), {sweep.metric} {formatMetric(best.metric)}
           {sweep.bestModel ? (
             <>
               {" "}
@@ -103,7 +102,7 @@ export function SweepView({ id }: { id: string }) {
               <tr key={t.index} data-trial={t.index} data-stopped={t.stoppedEarly}>
                 <td className="num">{t.index + 1}</td>
                 {params.map((p) => (
-                  <td key={p}>{show((t.params as Record<string, unknown>)[p])}</td>
+                  <td key={p}>{formatValue((t.params as Record<string, unknown>)[p])}</td>
                 ))}
                 <td>
                   {t.run ? (
