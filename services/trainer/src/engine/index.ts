@@ -13,6 +13,7 @@ export { imageFolderZipToImages, type LoadDatasetOptions, loadDataset, textDatas
 export { FineTuneCancelledError } from "./errors.ts";
 export { type Evaluation, evaluate } from "./evaluate.ts";
 export { exportModel } from "./export.ts";
+export { FeatureCache, type FeatureCacheOptions, openFeatureCache } from "./feature-cache.ts";
 export { type FineTuneOptions, type FineTuneResult, fineTune } from "./fine-tune.ts";
 export { isTextData, type TrainingData } from "./input-pipeline.ts";
 export { GRAFT_LAYERS } from "./layers/index.ts";
