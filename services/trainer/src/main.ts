@@ -15,6 +15,7 @@ const stateDirName = (name: string) => name.replace(/[^A-Za-z0-9_.-]/g, "_").rep
 
 async function main(): Promise<number> {
   const env = readEnv();
+  const stateDir = env.TRAINER_STATE_DIR ?? join(tmpdir(), "graft-trainer", stateDirName(env.TRAINER_NAME));
   const node = await startTrainerNode({
     gatewayUrl: env.GATEWAY_URL,
     natsUrl: env.NATS_URL,
@@ -26,7 +27,10 @@ async function main(): Promise<number> {
     backend: env.TRAINER_BACKEND,
     heartbeatMs: env.TRAINER_HEARTBEAT_MS,
     ...(env.TRAINER_JOB_ACK_WAIT_MS ? { jobAckWaitMs: env.TRAINER_JOB_ACK_WAIT_MS } : {}),
-    outboxDir: join(env.TRAINER_STATE_DIR ?? join(tmpdir(), "graft-trainer", stateDirName(env.TRAINER_NAME)), "outbox"),
+    outboxDir: join(stateDir, "outbox"),
+    ...(env.TRAINER_FEATURE_CACHE_MB > 0
+      ? { featureCache: { dir: join(stateDir, "feature-cache"), maxBytes: env.TRAINER_FEATURE_CACHE_MB * 1024 ** 2 } }
+      : {}),
     log,
   });
   console.log(`Trainer ${node.name} (${node.id}) on backend ${node.backend}`);
