@@ -19,6 +19,10 @@
  *   npx tsx bench/feature-extraction.bench.ts [--images 96] [--rounds 2] [--batch 32]
  *     [--batches 8,32,64] [--cache]
  *
+ * Measured on the 2-core dev box under load (WASM, 63 images, bench/README.md "Issue 13"): median
+ * 1.23x of the bare floor and 1.02x of predict alone (1.03x and 0.81x before preprocessing
+ * moved the grey -> RGB tile to 28x28); a cache hit skips the 9.6 s extraction.
+ *
  * WASM threads are not a lever in Node: tfjs-backend-wasm reports no multithread support
  * there (tfjs issue 3830), and forcing the flag fails creating its pthread workers from a
  * blob: URL (ERR_WORKER_PATH); this bench prints the thread count the backend runs with.
