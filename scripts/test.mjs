@@ -45,6 +45,8 @@ const EXCLUSIVE = [
   "services/trainer/src/engine/exact-resume.test.ts",
   "test/run-fork.test.ts",
   "services/trainer/src/engine/fork.test.ts",
+  "services/trainer/src/engine/feature-cache.test.ts",
+  "services/trainer/src/node/training-thread.test.ts",
 ];
 const NEEDS_WEB_BUILD = new Set([
   "test/web-dashboard.test.ts",

@@ -47,10 +47,16 @@ export const envSchema = z.object({
    */
   /**
    * Where the trainer keeps state across restarts: its outbox of run events not yet acknowledged
-   * by JetStream, and the token of its last registration (which lets a restart replace its own
-   * still-live registration). One directory per trainer. @default <os tmpdir>/graft-trainer/<TRAINER_NAME>
+   * by JetStream, the token of its last registration (which lets a restart replace its own
+   * still-live registration), and its feature cache. One directory per trainer.
+   * @default <os tmpdir>/graft-trainer/<TRAINER_NAME>
    */
   TRAINER_STATE_DIR: z.string().min(1).optional(),
+  /**
+   * Bound on the feature cache (<state dir>/feature-cache): features frozen fine-tunes
+   * extracted, kept for later runs of the same base and dataset. 0 turns it off. @default 1024
+   */
+  TRAINER_FEATURE_CACHE_MB: z.coerce.number().int().min(0).max(1_048_576).default(1024),
   TRAINER_STOP_GRACE_MS: z.coerce.number().int().min(0).max(3_600_000).default(15_000),
 });
 

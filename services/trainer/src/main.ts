@@ -29,6 +29,9 @@ async function main(): Promise<number> {
     ...(env.TRAINER_JOB_ACK_WAIT_MS ? { jobAckWaitMs: env.TRAINER_JOB_ACK_WAIT_MS } : {}),
     outboxDir: join(stateDir, "outbox"),
     identityFile: join(stateDir, "trainer-token"),
+    ...(env.TRAINER_FEATURE_CACHE_MB > 0
+      ? { featureCache: { dir: join(stateDir, "feature-cache"), maxBytes: env.TRAINER_FEATURE_CACHE_MB * 1024 ** 2 } }
+      : {}),
     log,
   });
   console.log(`Trainer ${node.name} (${node.id}) on backend ${node.backend}`);

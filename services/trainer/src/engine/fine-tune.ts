@@ -1,6 +1,7 @@
 import {
   type EpochMetrics,
   type Hyperparameters,
+  isTextPreprocessing,
   type Optimizer,
   type Preprocessing,
   type TrainingPath,
@@ -19,6 +20,7 @@ import {
   unfreezeTop,
 } from "./cut.ts";
 import { FineTuneCancelledError } from "./errors.ts";
+import { type FeatureCache, featureCacheKey, type StoredFeatures } from "./feature-cache.ts";
 import {
   createInputPipeline,
   type InputPipeline,
@@ -62,6 +64,12 @@ export interface FineTuneOptions {
    * on every batch (for benchmarks; the result is the same). @default true
    */
   featureCache?: boolean;
+  /**
+   * Features kept on the trainer's disk across runs (see FeatureCache): on the FEATURE_CACHE
+   * path over images, samples whose features are stored for this backbone, dataset,
+   * preprocessing and backend are read instead of extracted, and new ones are stored.
+   */
+  featureStore?: FeatureCache;
   /** Samples per forward pass when extracting features or validating. @default 32 */
   inferenceBatchSize?: number;
 }
@@ -262,28 +270,62 @@ class Runner {
     };
   }
 
-  /** One pass of the frozen backbone over every sample, on the fast inference backend. */
+  /**
+   * The frozen backbone's features of every train and validation sample, on the fast
+   * inference backend: read from the feature store where it has them, extracted otherwise
+   * (and then stored).
+   */
   private async cacheFeatures() {
     await tf.setBackend(this.backend.inferenceBackend);
-    const batchSize = this.options.inferenceBatchSize ?? 32;
-    this.meter.begin("EXTRACTING_FEATURES", this.split.train.length + this.split.validation.length);
-    const extract = async (indices: Int32Array) => {
-      const dims = (this.cut.backbone.outputs[0] as tf.SymbolicTensor).shape[1] as number;
+    const { dataset, featureStore, preprocessing } = this.options;
+    const key =
+      featureStore && !isTextData(dataset) && !isTextPreprocessing(preprocessing)
+        ? featureCacheKey({
+            backbone: this.cut.backbone,
+            data: dataset,
+            preprocessing,
+            backend: this.backend.inferenceBackend,
+          })
+        : null;
+    const dims = (this.cut.backbone.outputs[0] as tf.SymbolicTensor).shape[1] as number;
+    const wanted = Int32Array.from(new Set([...this.split.train, ...this.split.validation])).sort();
+    let stored = key ? await featureStore?.read(key) : null;
+    if (stored && stored.dims !== dims) stored = null;
+    const have = new Set(stored?.indices);
+    const missing = wanted.filter((i) => !have.has(i));
+    const fresh = missing.length > 0 ? await this.extract(missing, dims) : new Float32Array(0);
+    const extracted = { dims, indices: missing, features: fresh };
+    const all = stored ? mergeFeatures(stored, extracted) : extracted;
+    if (key && missing.length > 0) await featureStore?.write(key, all);
+    const rowOf = new Map(Array.from(all.indices, (sample, row) => [sample, row]));
+    const gather = (indices: Int32Array) => {
       const out = new Float32Array(indices.length * dims);
-      for (let start = 0; start < indices.length; start += batchSize) {
-        throwIfAborted(this.options.signal);
-        const x = this.input.batch(indices.subarray(start, start + batchSize));
-        const features = this.cut.backbone.predict(x) as tf.Tensor;
-        out.set(await features.data(), start * dims);
-        tf.dispose([x, features]);
-        this.meter.advance(Math.min(batchSize, indices.length - start));
-        this.options.onBatch?.();
-        await yieldToEventLoop();
+      for (let k = 0; k < indices.length; k++) {
+        const row = rowOf.get(indices[k] as number) as number;
+        out.set(all.features.subarray(row * dims, (row + 1) * dims), k * dims);
       }
       return tf.tensor2d(out, [indices.length, dims]);
     };
-    this.trainFeatures = await extract(this.split.train);
-    this.valFeatures = this.split.validation.length > 0 ? await extract(this.split.validation) : null;
+    this.trainFeatures = gather(this.split.train);
+    this.valFeatures = this.split.validation.length > 0 ? gather(this.split.validation) : null;
+  }
+
+  /** One pass of the frozen backbone over the samples at `indices`: their features, row by row. */
+  private async extract(indices: Int32Array, dims: number): Promise<Float32Array> {
+    const batchSize = this.options.inferenceBatchSize ?? 32;
+    this.meter.begin("EXTRACTING_FEATURES", indices.length);
+    const out = new Float32Array(indices.length * dims);
+    for (let start = 0; start < indices.length; start += batchSize) {
+      throwIfAborted(this.options.signal);
+      const x = this.input.batch(indices.subarray(start, start + batchSize));
+      const features = this.cut.backbone.predict(x) as tf.Tensor;
+      out.set(await features.data(), start * dims);
+      tf.dispose([x, features]);
+      this.meter.advance(Math.min(batchSize, indices.length - start));
+      this.options.onBatch?.();
+      await yieldToEventLoop();
+    }
+    return out;
   }
 
   private oneHot(indices: ArrayLike<number>): tf.Tensor2D {
@@ -390,3 +432,21 @@ class Runner {
     this.optimizer.dispose();
   }
 }
+
+/** Two sets of features of distinct samples as one, indices ascending. */
+function mergeFeatures(a: StoredFeatures, b: StoredFeatures): StoredFeatures {
+  const { dims } = a;
+  const count = a.indices.length + b.indices.length;
+  const order = Array.from({ length: count }, (_, k) => k).sort((x, y) => indexAt(a, b, x) - indexAt(a, b, y));
+  const indices = new Int32Array(count);
+  const features = new Float32Array(count * dims);
+  for (const [row, k] of order.entries()) {
+    const [from, at] = k < a.indices.length ? [a, k] : [b, k - a.indices.length];
+    indices[row] = from.indices[at] as number;
+    features.set(from.features.subarray(at * dims, (at + 1) * dims), row * dims);
+  }
+  return { dims, indices, features };
+}
+
+const indexAt = (a: StoredFeatures, b: StoredFeatures, k: number) =>
+  (k < a.indices.length ? a.indices[k] : b.indices[k - a.indices.length]) as number;

@@ -13,11 +13,12 @@ export { imageFolderZipToImages, type LoadDatasetOptions, loadDataset, textDatas
 export { FineTuneCancelledError } from "./errors.ts";
 export { type Evaluation, evaluate } from "./evaluate.ts";
 export { exportModel } from "./export.ts";
+export { FeatureCache, type FeatureCacheOptions, openFeatureCache } from "./feature-cache.ts";
 export { type FineTuneOptions, type FineTuneResult, fineTune } from "./fine-tune.ts";
 export { isTextData, type TrainingData } from "./input-pipeline.ts";
 export { GRAFT_LAYERS } from "./layers/index.ts";
 export { loadModel, type ModelSource } from "./model-io.ts";
-export type { LabeledImages } from "./preprocess.ts";
+export { type LabeledImages, preprocessBatch } from "./preprocess.ts";
 export { type ProgressListener, ProgressMeter, type ProgressReport } from "./progress.ts";
 export { reinitializedCopy } from "./reinitialize.ts";
 export { type Split, stratifiedSplit } from "./split.ts";

@@ -30,13 +30,19 @@ export function preprocessBatch(
   const [targetH, targetW, targetC] = inputShape as [number, number, number];
   const [min, max] = preprocessing.inputRange;
   return tf.tidy(() => {
-    let x: tf.Tensor4D = tf.tensor4d(pixels, [indices.length, h, w, c], "int32").toFloat();
-    if (h !== targetH || w !== targetW) x = tf.image.resizeBilinear(x, [targetH, targetW], true);
-    if (c !== targetC) {
-      if (c === 1) x = tf.tile(x, [1, 1, 1, targetC]);
-      else x = tf.mean(x.slice([0, 0, 0, 0], [-1, -1, -1, Math.min(c, 3)]), -1, true) as tf.Tensor4D;
-      if (x.shape[3] !== targetC) x = tf.tile(x, [1, 1, 1, targetC]);
-    }
-    return x.mul((max - min) / 255).add(min) as tf.Tensor4D;
+    const x: tf.Tensor4D = tf.tensor4d(pixels, [indices.length, h, w, c], "int32").toFloat();
+    const resize = (t: tf.Tensor4D) =>
+      h === targetH && w === targetW ? t : tf.image.resizeBilinear(t, [targetH, targetW], true);
+    // Channels and scaling are per pixel: done where there are fewer pixels. For 28x28 digits
+    // going to 224x224 that is 64x less work, and tf.tile of the upscaled batch alone took 14 %
+    // of MobileNetV2's extraction on WASM (bench/feature-extraction.bench.ts). Bilinear
+    // resizing is linear, so the order changes values only by float rounding.
+    const perPixel = (t: tf.Tensor4D) => {
+      let y = t;
+      if (c > targetC) y = tf.mean(y, -1, true) as tf.Tensor4D;
+      y = y.mul((max - min) / 255).add(min);
+      return y.shape[3] === targetC ? y : tf.tile(y, [1, 1, 1, targetC]);
+    };
+    return targetH * targetW > h * w ? resize(perPixel(x)) : perPixel(resize(x));
   });
 }

@@ -54,6 +54,11 @@ export interface TrainerNodeConfig {
    * kept (a restart then waits until the old registration is OFFLINE).
    */
   identityFile?: string;
+  /**
+   * Where frozen fine-tunes keep extracted features across runs (see the engine's
+   * FeatureCache), at most `maxBytes`. Unset: every run extracts its own. Not used with `engine`.
+   */
+  featureCache?: { dir: string; maxBytes: number };
   /** Train on this engine in this thread; when omitted, the real engine (../engine) in a worker thread per job. */
   engine?: Engine;
   log?: (line: string) => void;
@@ -89,7 +94,9 @@ export async function startTrainerNode(config: TrainerNodeConfig): Promise<Train
 
   // Training runs in a worker thread per job, so this thread stays free for heartbeats,
   // in-progress acks and control messages.
-  const engine = config.engine ? inProcessEngine(config.engine) : threadedEngine();
+  const engine = config.engine
+    ? inProcessEngine(config.engine)
+    : threadedEngine(config.featureCache ? { featureCache: config.featureCache } : {});
   const { backend, devices } = await engine.initBackend(config.backend);
 
   // Registration comes first: the gateway answers with this node's own NATS user, allowed

@@ -2,7 +2,13 @@ import { Worker } from "node:worker_threads";
 import type { ModelArtifact, ParsedModel } from "@graft/artifacts";
 import type { EpochMetrics, RunProgress } from "@graft/contracts";
 import type { EngineHost, EngineModel, FineTuneResult, JobEngine } from "./engine-port.ts";
-import { type FineTuneCall, Peer, type Port } from "./worker-protocol.ts";
+import {
+  type FeatureCacheOptions,
+  type FineTuneCall,
+  Peer,
+  type Port,
+  type TrainingWorkerData,
+} from "./worker-protocol.ts";
 
 /**
  * The engine in a worker thread, one per job (training-worker.ts is the other end). Training
@@ -47,10 +53,14 @@ function remoteId<T extends RemoteModel | RemoteDataset>(value: unknown, type: n
 }
 
 /** Starts a worker thread and returns the engine port over it. */
-async function openTrainingThread(forcedBackend: string | undefined): Promise<JobEngine> {
+async function openTrainingThread(
+  forcedBackend: string | undefined,
+  featureCache: FeatureCacheOptions | undefined,
+): Promise<JobEngine> {
   // The worker inherits the parent's execArgv (tsx's loader when tests run under tsx); the
   // bootstrap registers tsx itself so `node bin/graft-trainer.mjs` works too.
-  const worker = new Worker(BOOTSTRAP);
+  const workerData: TrainingWorkerData = { featureCache: featureCache ?? null };
+  const worker = new Worker(BOOTSTRAP, { workerData });
   const peer = new Peer(worker as unknown as Port);
   let exited = false;
   const exit = new Promise<void>((resolve) => {
@@ -133,19 +143,20 @@ async function openTrainingThread(forcedBackend: string | undefined): Promise<Jo
 /**
  * The real engine for a trainer node: `initBackend` probes the backend in a short-lived
  * thread (the main thread never loads TensorFlow), and every job opens its own thread.
+ * With `featureCache`, frozen fine-tunes keep their extracted features there across runs.
  */
-export function threadedEngine(): EngineHost {
+export function threadedEngine(options: { featureCache?: FeatureCacheOptions } = {}): EngineHost {
   let forced: string | undefined;
   return {
     async initBackend(backend) {
       forced = backend;
-      const probe = await openTrainingThread(forced);
+      const probe = await openTrainingThread(forced, undefined);
       try {
         return await probe.initBackend(forced);
       } finally {
         await probe.close();
       }
     },
-    openJob: () => openTrainingThread(forced),
+    openJob: () => openTrainingThread(forced, options.featureCache),
   };
 }

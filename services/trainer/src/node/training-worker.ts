@@ -1,10 +1,10 @@
-import { parentPort } from "node:worker_threads";
+import { parentPort, workerData } from "node:worker_threads";
 import type { ModelArtifact } from "@graft/artifacts";
 import type { DatasetSource, EpochMetrics } from "@graft/contracts";
 import type * as tf from "@tensorflow/tfjs";
 import type { BackendName, TrainingData } from "../engine/index.ts";
 import * as engine from "../engine/index.ts";
-import { type FineTuneCall, Peer, type Port } from "./worker-protocol.ts";
+import { type FineTuneCall, Peer, type Port, type TrainingWorkerData } from "./worker-protocol.ts";
 
 /**
  * The training worker thread: owns TensorFlow.js and runs one job's engine calls, so the
@@ -15,6 +15,8 @@ import { type FineTuneCall, Peer, type Port } from "./worker-protocol.ts";
 
 if (!parentPort) throw new Error("training-worker.ts runs only as a worker thread");
 const peer = new Peer(parentPort as unknown as Port);
+const { featureCache } = (workerData ?? { featureCache: null }) as TrainingWorkerData;
+const featureStore = featureCache ? engine.openFeatureCache(featureCache) : undefined;
 const models = new Map<number, tf.LayersModel>();
 const datasets = new Map<number, TrainingData>();
 let nextId = 1;
@@ -70,6 +72,7 @@ peer.handle("fineTune", async (call: FineTuneCall) => {
       featureLayer: call.featureLayer,
       ...(call.tokenizer ? { tokenizer: call.tokenizer } : {}),
       hyperparameters: call.hyperparameters,
+      ...(featureStore ? { featureStore } : {}),
       ...(call.resume ? { resume: call.resume } : {}),
       ...(call.initialWeights ? { initialWeights: call.initialWeights } : {}),
       signal: controller.signal,

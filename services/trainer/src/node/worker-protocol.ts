@@ -16,6 +16,18 @@ export type Message =
   | { kind: "notice"; name: string; args: unknown[] };
 
 /** The arguments of the worker's `fineTune`: models and datasets go by the ids the worker gave them. */
+/** The trainer's feature cache on disk (the engine's FeatureCache): where, and its bound. */
+export interface FeatureCacheOptions {
+  dir: string;
+  maxBytes: number;
+}
+
+/** What a training thread is started with. */
+export interface TrainingWorkerData {
+  /** null: every frozen fine-tune extracts its features itself. */
+  featureCache: FeatureCacheOptions | null;
+}
+
 export interface FineTuneCall {
   baseId: number;
   datasetId: number;
