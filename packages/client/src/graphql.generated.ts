@@ -660,11 +660,12 @@ export type RunQueryVariables = Exact<{
   id: string;
   full?: boolean;
   maxPoints?: number | null | undefined;
+  controlPoints?: number | null | undefined;
   targetAccuracy?: number | null | undefined;
 }>;
 
 
-export type RunQuery = { run: { assignedAt: string | null, forkableEpochs: Array<number>, controlKind: ControlKind | null, id: string, name: string | null, status: RunStatus, pool: string, attemptCount: number, trainingPath: TrainingPath | null, queuedAt: string, startedAt: string | null, finishedAt: string | null, progress: { phase: RunProgressPhase, done: number, total: number, epoch: number | null, epochs: number | null, etaSeconds: number | null, updatedAt: string } | null, baseModel: { id: string, name: string, architecture: string }, experiment: { id: string, name: string, objectiveMetric: MetricName } | null, hyperparameters: { raw: unknown, epochs: number, batchSize: number, optimizer: Optimizer, learningRate: number, freezeStrategy: FreezeStrategy, freezeLayers: number | null, headHiddenUnits: number, headDropout: number, validationSplit: number, seed: number, maxSamples: number | null, trainFraction: number, featureLayer: string | null, initialization: Initialization, unfreezeSchedule: Array<{ epoch: number, layers: number }>, earlyStopping: { monitor: MetricName, patience: number, minDelta: number } | null }, attempts: Array<{ attempt: number, status: RunAttemptStatus, startedAt: string, endedAt: string | null, error: string | null, resumedFromEpoch: number, trainer: { id: string, name: string } | null }>, outputModel: { id: string, name: string, verifiedLineage: boolean | null, initialization: Initialization | null } | null, forkedFrom: { epoch: number, run: { id: string, name: string | null } } | null, forks: Array<{ id: string, name: string | null, status: RunStatus }>, controlOf: { id: string, name: string | null } | null, controls: Array<{ id: string, name: string | null, status: RunStatus, controlKind: ControlKind | null, epochs?: Array<{ epoch: number, loss: number, accuracy: number | null, valLoss: number | null, valAccuracy: number | null, learningRate: number, durationMs: number, samplesPerSecond: number, trainableParams: number, frozenLayers: number, attempt: number, recordedAt: string }> }>, transferGain: { metric: MetricName, targetAccuracy: number | null, finalEpoch: number | null, finalDifference: number | null, epochSpeedup: number | null, timeSpeedup: number | null, linearProbeGap: number | null, linearProbeEpoch: number | null, complete: boolean, perEpoch: Array<{ epoch: number, run: number, scratch: number, difference: number }>, run: { epochs: number | null, seconds: number | null }, scratch: { epochs: number | null, seconds: number | null } } | null, bestEpoch: { epoch: number, valAccuracy: number | null, valLoss: number | null, accuracy: number | null, loss: number, learningRate: number, durationMs: number, samplesPerSecond: number, trainableParams: number, frozenLayers: number, attempt: number, recordedAt: string } | null, epochs?: Array<{ epoch: number, loss: number, accuracy: number | null, valLoss: number | null, valAccuracy: number | null, learningRate: number, durationMs: number, samplesPerSecond: number, trainableParams: number, frozenLayers: number, attempt: number, recordedAt: string }>, lossSeries?: Array<{ epoch: number, last: number }>, valLossSeries?: Array<{ epoch: number, last: number }>, accuracySeries?: Array<{ epoch: number, last: number }>, valAccuracySeries?: Array<{ epoch: number, last: number }>, dataset: { id: string, name: string }, trainer: { id: string, name: string } | null, error: { code: RunErrorCode, message: string } | null } | null };
+export type RunQuery = { run: { assignedAt: string | null, forkableEpochs: Array<number>, controlKind: ControlKind | null, id: string, name: string | null, status: RunStatus, pool: string, attemptCount: number, trainingPath: TrainingPath | null, queuedAt: string, startedAt: string | null, finishedAt: string | null, progress: { phase: RunProgressPhase, done: number, total: number, epoch: number | null, epochs: number | null, etaSeconds: number | null, updatedAt: string } | null, baseModel: { id: string, name: string, architecture: string }, experiment: { id: string, name: string, objectiveMetric: MetricName } | null, hyperparameters: { raw: unknown, epochs: number, batchSize: number, optimizer: Optimizer, learningRate: number, freezeStrategy: FreezeStrategy, freezeLayers: number | null, headHiddenUnits: number, headDropout: number, validationSplit: number, seed: number, maxSamples: number | null, trainFraction: number, featureLayer: string | null, initialization: Initialization, unfreezeSchedule: Array<{ epoch: number, layers: number }>, earlyStopping: { monitor: MetricName, patience: number, minDelta: number } | null }, attempts: Array<{ attempt: number, status: RunAttemptStatus, startedAt: string, endedAt: string | null, error: string | null, resumedFromEpoch: number, trainer: { id: string, name: string } | null }>, outputModel: { id: string, name: string, verifiedLineage: boolean | null, initialization: Initialization | null } | null, forkedFrom: { epoch: number, run: { id: string, name: string | null } } | null, forks: Array<{ id: string, name: string | null, status: RunStatus }>, controlOf: { id: string, name: string | null } | null, controls: Array<{ id: string, name: string | null, status: RunStatus, controlKind: ControlKind | null, epochs?: Array<{ epoch: number, loss: number, accuracy: number | null, valLoss: number | null, valAccuracy: number | null, learningRate: number, durationMs: number, samplesPerSecond: number, trainableParams: number, frozenLayers: number, attempt: number, recordedAt: string }>, valAccuracySeries?: Array<{ epoch: number, last: number }> }>, transferGain: { metric: MetricName, targetAccuracy: number | null, finalEpoch: number | null, finalDifference: number | null, epochSpeedup: number | null, timeSpeedup: number | null, linearProbeGap: number | null, linearProbeEpoch: number | null, complete: boolean, perEpoch: Array<{ epoch: number, run: number, scratch: number, difference: number }>, run: { epochs: number | null, seconds: number | null }, scratch: { epochs: number | null, seconds: number | null } } | null, bestEpoch: { epoch: number, valAccuracy: number | null, valLoss: number | null, accuracy: number | null, loss: number, learningRate: number, durationMs: number, samplesPerSecond: number, trainableParams: number, frozenLayers: number, attempt: number, recordedAt: string } | null, epochs?: Array<{ epoch: number, loss: number, accuracy: number | null, valLoss: number | null, valAccuracy: number | null, learningRate: number, durationMs: number, samplesPerSecond: number, trainableParams: number, frozenLayers: number, attempt: number, recordedAt: string }>, lossSeries?: Array<{ epoch: number, last: number }>, valLossSeries?: Array<{ epoch: number, last: number }>, accuracySeries?: Array<{ epoch: number, last: number }>, valAccuracySeries?: Array<{ epoch: number, last: number }>, dataset: { id: string, name: string }, trainer: { id: string, name: string } | null, error: { code: RunErrorCode, message: string } | null } | null };
 
 export type FilterOptionsQueryVariables = Exact<{
   modelsFirst?: number | null | undefined;
@@ -675,10 +676,11 @@ export type FilterOptionsQuery = { models: { edges: Array<{ node: { id: string, 
 
 export type CompareRunQueryVariables = Exact<{
   id: string;
+  maxPoints?: number | null | undefined;
 }>;
 
 
-export type CompareRunQuery = { run: { id: string, name: string | null, status: RunStatus, baseModel: { id: string, name: string }, dataset: { id: string, name: string }, hyperparameters: { epochs: number, batchSize: number, optimizer: Optimizer, learningRate: number, freezeStrategy: FreezeStrategy, freezeLayers: number | null, headHiddenUnits: number, headDropout: number, validationSplit: number, seed: number, maxSamples: number | null, trainFraction: number, featureLayer: string | null, initialization: Initialization, unfreezeSchedule: Array<{ epoch: number, layers: number }>, earlyStopping: { monitor: MetricName, patience: number, minDelta: number } | null }, epochs: Array<{ epoch: number, loss: number, accuracy: number | null, valLoss: number | null, valAccuracy: number | null }>, bestEpoch: { epoch: number, loss: number, accuracy: number | null, valLoss: number | null, valAccuracy: number | null, learningRate: number, durationMs: number, samplesPerSecond: number, trainableParams: number, frozenLayers: number, attempt: number, recordedAt: string } | null } | null };
+export type CompareRunQuery = { run: { id: string, name: string | null, status: RunStatus, baseModel: { id: string, name: string }, dataset: { id: string, name: string }, hyperparameters: { epochs: number, batchSize: number, optimizer: Optimizer, learningRate: number, freezeStrategy: FreezeStrategy, freezeLayers: number | null, headHiddenUnits: number, headDropout: number, validationSplit: number, seed: number, maxSamples: number | null, trainFraction: number, featureLayer: string | null, initialization: Initialization, unfreezeSchedule: Array<{ epoch: number, layers: number }>, earlyStopping: { monitor: MetricName, patience: number, minDelta: number } | null }, lossSeries: Array<{ epoch: number, last: number }>, valLossSeries: Array<{ epoch: number, last: number }>, accuracySeries: Array<{ epoch: number, last: number }>, valAccuracySeries: Array<{ epoch: number, last: number }>, bestEpoch: { epoch: number, loss: number, accuracy: number | null, valLoss: number | null, valAccuracy: number | null, learningRate: number, durationMs: number, samplesPerSecond: number, trainableParams: number, frozenLayers: number, attempt: number, recordedAt: string } | null } | null };
 
 export type NewFineTuneOptionsQueryVariables = Exact<{
   modelsFirst?: number | null | undefined;
@@ -1677,7 +1679,7 @@ export const RunsDocument = new TypedDocumentString(`
   finishedAt
 }`) as unknown as TypedDocumentString<RunsQuery, RunsQueryVariables>;
 export const RunDocument = new TypedDocumentString(`
-    query Run($id: ID!, $full: Boolean! = true, $maxPoints: Int, $targetAccuracy: Float) {
+    query Run($id: ID!, $full: Boolean! = true, $maxPoints: Int, $controlPoints: Int, $targetAccuracy: Float) {
   run(id: $id) {
     ...RunSummary
     assignedAt
@@ -1741,6 +1743,10 @@ export const RunDocument = new TypedDocumentString(`
       controlKind
       epochs @include(if: $full) {
         ...EpochFields
+      }
+      valAccuracySeries: series(metric: valAccuracy, maxPoints: $controlPoints) @skip(if: $full) {
+        epoch
+        last
       }
     }
     transferGain(targetAccuracy: $targetAccuracy) {
@@ -1924,7 +1930,7 @@ export const FilterOptionsDocument = new TypedDocumentString(`
 }
     `) as unknown as TypedDocumentString<FilterOptionsQuery, FilterOptionsQueryVariables>;
 export const CompareRunDocument = new TypedDocumentString(`
-    query CompareRun($id: ID!) {
+    query CompareRun($id: ID!, $maxPoints: Int = 500) {
   run(id: $id) {
     id
     name
@@ -1940,12 +1946,21 @@ export const CompareRunDocument = new TypedDocumentString(`
     hyperparameters {
       ...HyperparameterFields
     }
-    epochs {
+    lossSeries: series(metric: loss, maxPoints: $maxPoints) {
       epoch
-      loss
-      accuracy
-      valLoss
-      valAccuracy
+      last
+    }
+    valLossSeries: series(metric: valLoss, maxPoints: $maxPoints) {
+      epoch
+      last
+    }
+    accuracySeries: series(metric: accuracy, maxPoints: $maxPoints) {
+      epoch
+      last
+    }
+    valAccuracySeries: series(metric: valAccuracy, maxPoints: $maxPoints) {
+      epoch
+      last
     }
     bestEpoch(metric: valAccuracy) {
       ...EpochFields
