@@ -15,6 +15,7 @@
  *
  *   npx tsx bench/dashboard.bench.ts [--runs 10000] [--long-runs 100] [--epochs 10000] [--samples 3]
  *     [--prebuilt]   (use apps/web/.next as it is: measure another build, e.g. main's)
+ *   (DASHBOARD_BENCH_TIMEOUT_MS: how long one page may take, 180 s by default.)
  */
 import { loadavg } from "node:os";
 import { parseArgs } from "node:util";
@@ -43,7 +44,7 @@ const SAMPLES = Number(values.samples);
 const API_KEY = "graft_dash_bench_key_0123456789abcdef0123";
 const JOIN_TOKEN = "graft_dash_bench_join_0123456789abcdef012";
 const QUIET_MS = 1000;
-const PAGE_TIMEOUT_MS = 180_000;
+const PAGE_TIMEOUT_MS = Number(process.env.DASHBOARD_BENCH_TIMEOUT_MS ?? 180_000);
 
 const runId = (i: number | SQL) => sql`md5('dash-run-' || (${i})::text)::uuid`;
 const MODEL = "00000000-0000-4000-8000-0000000000a1";
@@ -194,7 +195,10 @@ async function measurePage(
           };
         }
       }
-      if (Date.now() > until) throw new Error(`${url} was not interactive within ${PAGE_TIMEOUT_MS / 1000} s`);
+      if (Date.now() > until) {
+        const alert = await page.evaluate<string>("document.querySelector('[role=alert]')?.textContent ?? ''");
+        throw new Error(`${url} was not interactive within ${PAGE_TIMEOUT_MS / 1000} s ${alert}`);
+      }
       await new Promise((resolve) => setTimeout(resolve, 200));
     }
   } finally {
