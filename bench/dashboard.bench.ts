@@ -130,6 +130,7 @@ const READ_FIGURES = `(() => {
     graphqlRequests: graphql.length,
     graphqlDecoded: graphql.reduce((n, r) => n + r.decodedBodySize, 0),
     points: [...document.querySelectorAll("[data-points]")].map((e) => Number(e.getAttribute("data-points"))),
+    runsShown: document.querySelectorAll('tr[data-run-id], [data-testid="best-epochs"] tbody tr').length,
   };
 })()`;
 
@@ -143,6 +144,7 @@ interface Figures {
   graphqlRequests: number;
   graphqlDecoded: number;
   points: number[];
+  runsShown: number;
 }
 
 interface Sample {
@@ -153,6 +155,7 @@ interface Sample {
   graphqlDecoded: number;
   graphqlRequests: number;
   points: number[];
+  runsShown: number;
 }
 
 async function measurePage(
@@ -192,6 +195,7 @@ async function measurePage(
             graphqlDecoded: f.graphqlDecoded,
             graphqlRequests: f.graphqlRequests,
             points: f.points,
+            runsShown: f.runsShown,
           };
         }
       }
@@ -224,7 +228,7 @@ function report(label: string, samples: Sample[]): void {
         .padStart(5)} ms` +
       `   transferred ${kib(median(s.map((x) => x.transferred))).padStart(9)}` +
       `   GraphQL ${last?.graphqlRequests ?? 0} req, ${kib(median(s.map((x) => x.graphqlDecoded)))} decoded` +
-      `   points drawn [${last?.points.join(", ") ?? ""}]`,
+      `   runs shown ${last?.runsShown ?? 0}   x values per chart [${last?.points.join(", ") ?? ""}]`,
   );
 }
 
