@@ -15,9 +15,12 @@
  *
  *   npx tsx bench/dashboard.bench.ts [--runs 10000] [--long-runs 100] [--epochs 10000] [--samples 3]
  *     [--prebuilt]   (use apps/web/.next as it is: measure another build, e.g. main's)
- *   (DASHBOARD_BENCH_TIMEOUT_MS: how long one page may take, 180 s by default.)
+ *   (DASHBOARD_BENCH_TIMEOUT_MS: how long one page may take, 180 s by default;
+ *   DASHBOARD_BENCH_PROFILE_DIR: one more load per page, its main thread profiled to a .cpuprofile there.)
  */
+import { mkdirSync, writeFileSync } from "node:fs";
 import { loadavg } from "node:os";
+import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { hyperparametersSchema } from "@graft/contracts";
 import { createDatabase, type Db, rowsOf } from "@graft/db";
@@ -44,6 +47,7 @@ const SAMPLES = Number(values.samples);
 const API_KEY = "graft_dash_bench_key_0123456789abcdef0123";
 const JOIN_TOKEN = "graft_dash_bench_join_0123456789abcdef012";
 const QUIET_MS = 1000;
+const PROFILE_DIR = process.env.DASHBOARD_BENCH_PROFILE_DIR;
 const PAGE_TIMEOUT_MS = Number(process.env.DASHBOARD_BENCH_TIMEOUT_MS ?? 180_000);
 
 const runId = (i: number | SQL) => sql`md5('dash-run-' || (${i})::text)::uuid`;
@@ -163,6 +167,8 @@ async function measurePage(
   cookie: { name: string; value: string; url: string },
   url: string,
   readySelector: string,
+  /** Where to write the page's main-thread CPU profile (.cpuprofile, for Chrome DevTools). */
+  profileTo?: string,
 ): Promise<Sample> {
   const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
   try {
@@ -180,6 +186,11 @@ async function measurePage(
     page.on("requestfailed", (r) => {
       if (!r.url().includes("/api/events")) settled();
     });
+    const profiler = profileTo ? await context.newCDPSession(page) : null;
+    if (profiler) {
+      await profiler.send("Profiler.enable");
+      await profiler.send("Profiler.start");
+    }
     await page.goto(url, { waitUntil: "commit", timeout: PAGE_TIMEOUT_MS });
     const until = Date.now() + PAGE_TIMEOUT_MS;
     for (;;) {
@@ -187,6 +198,10 @@ async function measurePage(
       if (f.readyAt !== null) {
         const busyUntil = Math.max(f.readyAt, f.lastTaskEnd, f.lastResponseEnd);
         if (inFlight === 0 && f.now - busyUntil >= QUIET_MS) {
+          if (profiler && profileTo) {
+            const { profile } = await profiler.send("Profiler.stop");
+            writeFileSync(profileTo, JSON.stringify(profile));
+          }
           return {
             interactiveMs: busyUntil,
             readyMs: f.readyAt,
@@ -238,6 +253,7 @@ console.log(
     .map((l) => l.toFixed(1))
     .join(" ")}`,
 );
+if (PROFILE_DIR) mkdirSync(PROFILE_DIR, { recursive: true });
 if (!values.prebuilt) ensureWebBuild((line) => console.log(`  ${line}`));
 const target = await createTestDatabaseTarget(driver);
 const cleanups: (() => Promise<unknown>)[] = [target.cleanup];
@@ -283,11 +299,17 @@ try {
     ],
     [`run page (${EPOCHS} epochs)`, `/runs/${longIds[0]}`, '[data-testid="chart-loss"] .recharts-line-curve'],
   ];
+  let i = 0;
   for (const [label, path, ready] of pages) {
     // One warm-up load (the server's first render of a route compiles nothing but fills caches).
     await measurePage(browser, cookie, `${web.url}${path}`, ready);
     const samples: Sample[] = [];
     for (let i = 0; i < SAMPLES; i++) samples.push(await measurePage(browser, cookie, `${web.url}${path}`, ready));
+    if (PROFILE_DIR) {
+      const file = join(PROFILE_DIR, `${path.split(/[/?]/)[1] || "page"}-${i++}.cpuprofile`);
+      await measurePage(browser, cookie, `${web.url}${path}`, ready, file);
+      console.log(`    profile: ${file}`);
+    }
     report(label, samples);
   }
   console.log(
