@@ -8,14 +8,11 @@ import type { ChartRow } from "@/components/metric-charts.tsx";
  */
 export const SERIES_POINTS = 600;
 /**
- * Points per control arm's line. The gateway's cost limit (10,000 objects) counts 20
- * controls and every field, skipped or not: 4 x 600 + 20 x 200 + 20 x 20 epochs fit.
- */
-export const CONTROL_SERIES_POINTS = 200;
-/**
  * Runs of at most this many epochs are also fetched in full (every epoch, with learning
- * rate, throughput and the controls' curves), once the reduced answer has said how long
- * the run is: a full list that short is a few tens of KiB.
+ * rate, throughput and the controls' curves, which series() does not give), once the
+ * reduced answer has said how long the run is: a full list that short is a few tens of KiB.
+ * No series under `controls`: the gateway's cost limit counts 20 controls x maxPoints
+ * (it also counts fields under @skip), which would refuse the CLI's full query.
  */
 export const FULL_EPOCHS_LIMIT = 200;
 

@@ -20,7 +20,6 @@ import { useEvents } from "@/lib/client/use-events.ts";
 import { useQuery } from "@/lib/client/use-query.ts";
 import { formatDuration, formatMetric, formatPercent } from "@/lib/format.ts";
 import {
-  CONTROL_SERIES_POINTS,
   type EpochMap,
   epochRow,
   FULL_EPOCHS_LIMIT,
@@ -40,12 +39,7 @@ const NOT_REDUCED = `Drawn for runs of up to ${FULL_EPOCHS_LIMIT} epochs, and li
 export function RunView({ id }: { id: string }) {
   // Reduced series first: how long the run is is only known from the answer.
   const [full, setFull] = useState(false);
-  const { data, error, loading, refetch } = useQuery(RunDocument, {
-    id,
-    full,
-    maxPoints: SERIES_POINTS,
-    controlPoints: CONTROL_SERIES_POINTS,
-  });
+  const { data, error, loading, refetch } = useQuery(RunDocument, { id, full, maxPoints: SERIES_POINTS });
   const [rows, setRows] = useState<EpochMap>(new Map());
   const [liveStatus, setLiveStatus] = useState<RunStatus | null>(null);
   const [liveProgress, setLiveProgress] = useState<ProgressFieldsFragment | null>(null);

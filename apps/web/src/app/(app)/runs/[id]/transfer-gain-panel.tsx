@@ -27,9 +27,7 @@ export function TransferGainPanel({ run, rows }: { run: RunDetail; rows: ChartRo
     for (const r of rows) byEpoch.set(r.epoch, { epoch: r.epoch, run: r.valAccuracy ?? null });
     for (const control of run.controls) {
       const key = KIND_KEY[control.controlKind ?? ""] ?? control.id;
-      // Every epoch for a short run, the reduced series for a long one.
-      const points = control.epochs ?? control.valAccuracySeries?.map((p) => ({ epoch: p.epoch, valAccuracy: p.last }));
-      for (const e of points ?? []) {
+      for (const e of control.epochs ?? []) {
         const row = byEpoch.get(e.epoch) ?? { epoch: e.epoch };
         row[key] = e.valAccuracy;
         byEpoch.set(e.epoch, row);
