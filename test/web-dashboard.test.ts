@@ -19,9 +19,10 @@ import {
   startWebServer,
   type WebServer,
 } from "@graft/web/testing";
-import type { Browser, BrowserContext, Page } from "playwright-core";
+import type { Browser, BrowserContext, Page, Request } from "playwright-core";
 import { imageFolderZip, tinyModel, zipFiles } from "./support/fixtures.ts";
 import { type GatewaySetup, setup } from "./support/gateway.ts";
+import { completeRun, lastJob } from "./support/run-events.ts";
 import { PLATFORM_WAIT } from "./support/stack.ts";
 import { graphql, startTrainerProcess, stopTrainers, type TrainerProcess } from "./support/trainer.ts";
 
@@ -415,4 +416,82 @@ test("cancels a queued run from its page", async () => {
   });
   assert.equal(run.status, "CANCELLED");
   await screenshot(page, "run-cancelled");
+});
+
+test("a long run's page draws its curves from series() and never downloads every epoch", async () => {
+  const { model, dataset } = await ids();
+  // Past the page's full-list limit (200); played by a stand-in trainer over real JetStream.
+  const epochs = 250;
+  const started = await graphql<{ startFineTune: { id: string } }>(
+    gateway,
+    "mutation($input: StartFineTuneInput!) { startFineTune(input: $input) { id } }",
+    { input: { baseModelId: model, datasetId: dataset, name: "web-long", epochs, pool: "web-long" } },
+  );
+  const runId = started.startFineTune.id;
+  const { model: base } = await graphql<{
+    model: {
+      featureLayer: string | null;
+      inputShape: number[];
+      labels: string[];
+      layers: { name: string; className: string; weightHash: string | null; params: number }[];
+    };
+  }>(
+    gateway,
+    "query($id: ID!) { model(id: $id) { featureLayer inputShape labels layers { name className weightHash params } } }",
+    { id: model },
+  );
+  const { registerTrainer } = await graphql<{ registerTrainer: { trainer: { id: string } } }>(
+    gateway,
+    `mutation($t: String!) { registerTrainer(input: { joinToken: $t, name: "web-long-trainer", host: "h", backend: "cpu", devices: [], cpuCount: 1, memoryBytes: 1 }) { trainer { id } } }`,
+    { t: gateway.joinToken },
+  );
+  const job = await lastJob(platform, "web-long");
+  await completeRun({
+    nats: platform.nats,
+    jobToken: job.jobToken,
+    runId,
+    trainerId: registerTrainer.trainer.id,
+    outputModelId: job.outputModelId,
+    baseLayers: base.layers,
+    featureLayer: base.featureLayer ?? base.layers.at(-2)?.name ?? "",
+    inputShape: base.inputShape,
+    labels: base.labels,
+    valAccuracies: Array.from({ length: epochs }, (_, e) => 0.5 + (e % 10) / 25),
+  });
+  await waitFor(
+    "the long run to succeed",
+    async () => {
+      const r = await graphql<{ run: { status: string } }>(gateway, "query($id: ID!) { run(id: $id) { status } }", {
+        id: runId,
+      });
+      if (r.run.status === "FAILED") throw new Error("the long run failed");
+      return r.run.status === "SUCCEEDED";
+    },
+    PLATFORM_WAIT,
+  );
+
+  const asked: { full?: boolean; maxPoints?: number }[] = [];
+  const record = (request: Request) => {
+    if (!request.url().endsWith("/api/graphql")) return;
+    const body = request.postDataJSON() as { query?: string; variables?: { full?: boolean; maxPoints?: number } };
+    if (body.query?.includes("query Run(")) asked.push(body.variables ?? {});
+  };
+  page.on("request", record);
+  try {
+    await page.goto(`${web.url}/runs/${runId}`);
+    // Fewer epochs than the budget: each is its own point of the reduced series.
+    await page.locator(`[data-testid="chart-loss"][data-points="${epochs}"]`).waitFor({ timeout: 30_000 });
+    await page
+      .locator('[data-testid="epoch-progress"]')
+      .filter({ hasText: `${epochs} / ${epochs}` })
+      .waitFor();
+  } finally {
+    page.off("request", record);
+  }
+  assert.ok(asked.length > 0, "the run page asks for the run");
+  for (const variables of asked) {
+    assert.equal(variables.full, false, `the run page must not ask for every epoch: ${JSON.stringify(asked)}`);
+    assert.ok((variables.maxPoints ?? 0) > 0, `the run page gives series() a point budget: ${JSON.stringify(asked)}`);
+  }
+  await screenshot(page, "run-long");
 });

@@ -682,10 +682,11 @@ export type FilterOptionsQuery = { models: { edges: Array<{ node: { id: string, 
 
 export type CompareRunQueryVariables = Exact<{
   id: string;
+  maxPoints?: number | null | undefined;
 }>;
 
 
-export type CompareRunQuery = { run: { id: string, name: string | null, status: RunStatus, baseModel: { id: string, name: string }, dataset: { id: string, name: string }, hyperparameters: { epochs: number, batchSize: number, optimizer: Optimizer, learningRate: number, freezeStrategy: FreezeStrategy, freezeLayers: number | null, headHiddenUnits: number, headDropout: number, validationSplit: number, seed: number, maxSamples: number | null, trainFraction: number, featureLayer: string | null, initialization: Initialization, unfreezeSchedule: Array<{ epoch: number, layers: number }>, earlyStopping: { monitor: MetricName, patience: number, minDelta: number } | null }, epochs: Array<{ epoch: number, loss: number, accuracy: number | null, valLoss: number | null, valAccuracy: number | null }>, bestEpoch: { epoch: number, loss: number, accuracy: number | null, valLoss: number | null, valAccuracy: number | null, learningRate: number, durationMs: number, samplesPerSecond: number, trainableParams: number, frozenLayers: number, attempt: number, recordedAt: string } | null } | null };
+export type CompareRunQuery = { run: { id: string, name: string | null, status: RunStatus, baseModel: { id: string, name: string }, dataset: { id: string, name: string }, hyperparameters: { epochs: number, batchSize: number, optimizer: Optimizer, learningRate: number, freezeStrategy: FreezeStrategy, freezeLayers: number | null, headHiddenUnits: number, headDropout: number, validationSplit: number, seed: number, maxSamples: number | null, trainFraction: number, featureLayer: string | null, initialization: Initialization, unfreezeSchedule: Array<{ epoch: number, layers: number }>, earlyStopping: { monitor: MetricName, patience: number, minDelta: number } | null }, lossSeries: Array<{ epoch: number, last: number }>, valLossSeries: Array<{ epoch: number, last: number }>, accuracySeries: Array<{ epoch: number, last: number }>, valAccuracySeries: Array<{ epoch: number, last: number }>, bestEpoch: { epoch: number, loss: number, accuracy: number | null, valLoss: number | null, valAccuracy: number | null, learningRate: number, durationMs: number, samplesPerSecond: number, trainableParams: number, frozenLayers: number, attempt: number, recordedAt: string } | null } | null };
 
 export type NewFineTuneOptionsQueryVariables = Exact<{
   modelsFirst?: number | null | undefined;
@@ -2010,7 +2011,7 @@ export const FilterOptionsDocument = new TypedDocumentString(`
 }
     `) as unknown as TypedDocumentString<FilterOptionsQuery, FilterOptionsQueryVariables>;
 export const CompareRunDocument = new TypedDocumentString(`
-    query CompareRun($id: ID!) {
+    query CompareRun($id: ID!, $maxPoints: Int = 500) {
   run(id: $id) {
     id
     name
@@ -2026,12 +2027,21 @@ export const CompareRunDocument = new TypedDocumentString(`
     hyperparameters {
       ...HyperparameterFields
     }
-    epochs {
+    lossSeries: series(metric: loss, maxPoints: $maxPoints) {
       epoch
-      loss
-      accuracy
-      valLoss
-      valAccuracy
+      last
+    }
+    valLossSeries: series(metric: valLoss, maxPoints: $maxPoints) {
+      epoch
+      last
+    }
+    accuracySeries: series(metric: accuracy, maxPoints: $maxPoints) {
+      epoch
+      last
+    }
+    valAccuracySeries: series(metric: valAccuracy, maxPoints: $maxPoints) {
+      epoch
+      last
     }
     bestEpoch(metric: valAccuracy) {
       ...EpochFields

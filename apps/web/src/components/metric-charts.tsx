@@ -30,6 +30,8 @@ export function MetricChart(props: {
   xLabel?: string;
   /** Log scale on x (sample counts spanning decades). @default false */
   xLog?: boolean;
+  /** What an empty chart says. @default "Waiting for the first epoch…" */
+  emptyText?: string;
 }) {
   const points = props.rows.filter((r) => props.series.some((s) => typeof r[s.key] === "number")).length;
   return (
@@ -37,7 +39,7 @@ export function MetricChart(props: {
       <h3>{props.title}</h3>
       {points === 0 ? (
         <div className="chart-empty muted" style={{ height: props.height ?? 220 }}>
-          Waiting for the first epoch…
+          {props.emptyText ?? "Waiting for the first epoch…"}
         </div>
       ) : (
         <ResponsiveContainer width="100%" height={props.height ?? 220}>

@@ -12,11 +12,17 @@ import { hyperparameterEntries } from "../runs/[id]/hyperparameter-list.tsx";
 
 type CompareRun = NonNullable<CompareRunQuery["run"]>;
 const MAX_RUNS = 8;
+/**
+ * Points per chart, shared by its lines: each run's curves come from `series()` reduced to
+ * their share, at most about the chart's width in pixels (drawing costs per point).
+ */
+const CHART_POINTS = 2000;
+const MAX_POINTS_PER_LINE = 600;
 const METRICS = [
-  { key: "valAccuracy", title: "Validation accuracy", domain: [0, 1] as [number, number] },
-  { key: "valLoss", title: "Validation loss" },
-  { key: "accuracy", title: "Training accuracy", domain: [0, 1] as [number, number] },
-  { key: "loss", title: "Training loss" },
+  { key: "valAccuracy", series: "valAccuracySeries", title: "Validation accuracy", domain: [0, 1] as [number, number] },
+  { key: "valLoss", series: "valLossSeries", title: "Validation loss" },
+  { key: "accuracy", series: "accuracySeries", title: "Training accuracy", domain: [0, 1] as [number, number] },
+  { key: "loss", series: "lossSeries", title: "Training loss" },
 ] as const;
 
 export function CompareView() {
@@ -32,7 +38,8 @@ export function CompareView() {
     let current = true;
     setRuns(null);
     setError(null);
-    Promise.all(ids.map((id) => gql(CompareRunDocument, { id })))
+    const maxPoints = Math.min(MAX_POINTS_PER_LINE, Math.floor(CHART_POINTS / Math.max(1, ids.length)));
+    Promise.all(ids.map((id) => gql(CompareRunDocument, { id, maxPoints })))
       .then((results) => {
         if (current) setRuns(results.map((r) => r.run).filter((r): r is CompareRun => r !== null));
       })
@@ -58,13 +65,13 @@ export function CompareView() {
   if (!runs) return <Loading label="Loading runs…" />;
 
   const label = (r: CompareRun) => r.name ?? r.id;
-  const rowsFor = (metric: string): ChartRow[] => {
+  const rowsFor = (metric: (typeof METRICS)[number]["series"]): ChartRow[] => {
     const byEpoch = new Map<number, ChartRow>();
     runs.forEach((r, i) => {
-      for (const e of r.epochs) {
-        const row = byEpoch.get(e.epoch) ?? { epoch: e.epoch };
-        row[`r${i}`] = (e as Record<string, number | null>)[metric] ?? null;
-        byEpoch.set(e.epoch, row);
+      for (const p of r[metric]) {
+        const row = byEpoch.get(p.epoch) ?? { epoch: p.epoch };
+        row[`r${i}`] = p.last;
+        byEpoch.set(p.epoch, row);
       }
     });
     return [...byEpoch.values()].sort((a, b) => a.epoch - b.epoch);
@@ -90,7 +97,7 @@ export function CompareView() {
             key={m.key}
             id={`compare-${m.key}`}
             title={m.title}
-            rows={rowsFor(m.key)}
+            rows={rowsFor(m.series)}
             series={series}
             yDomain={"domain" in m ? m.domain : undefined}
           />

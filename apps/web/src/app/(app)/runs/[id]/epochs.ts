@@ -1,9 +1,20 @@
 import type { EpochFieldsFragment, RunQuery } from "@graft/client";
 import type { ChartRow } from "@/components/metric-charts.tsx";
 
-/** Above this many epochs the page asks the gateway for reduced series instead of every epoch. */
-export const FULL_EPOCHS_LIMIT = 1000;
-export const SERIES_POINTS = 800;
+/**
+ * Points per line the run page asks `series()` for: about the chart's width in pixels (a
+ * long run's 10,000 epochs would be 10,000 SVG path points per line and megabytes of JSON;
+ * recharts spends about a millisecond per point drawn on a loaded machine).
+ */
+export const SERIES_POINTS = 600;
+/**
+ * Runs of at most this many epochs are also fetched in full (every epoch, with learning
+ * rate, throughput and the controls' curves, which series() does not give), once the
+ * reduced answer has said how long the run is: a full list that short is a few tens of KiB.
+ * No series under `controls`: the gateway's cost limit counts 20 controls x maxPoints
+ * (it also counts fields under @skip), which would refuse the CLI's full query.
+ */
+export const FULL_EPOCHS_LIMIT = 200;
 
 export type EpochMap = Map<number, ChartRow>;
 
@@ -40,6 +51,19 @@ export function rowsFromRun(run: NonNullable<RunQuery["run"]>): EpochMap {
     }
   }
   return rows;
+}
+
+/**
+ * The query's rows, plus the streamed rows it has not caught up with. A streamed epoch at or
+ * before the query's last one is already in it, drawn or summed up in a reduced bucket, so it
+ * is dropped: merging by epoch would keep every streamed point beside the reduced curve.
+ */
+export function mergeQueryRows(queried: EpochMap, streamed: EpochMap): EpochMap {
+  let last = 0;
+  for (const epoch of queried.keys()) last = Math.max(last, epoch);
+  const merged = new Map(queried);
+  for (const [epoch, row] of streamed) if (epoch > last) merged.set(epoch, row);
+  return merged;
 }
 
 export function sortedRows(rows: EpochMap): ChartRow[] {

@@ -19,14 +19,26 @@ import { gql } from "@/lib/client/graphql.ts";
 import { useEvents } from "@/lib/client/use-events.ts";
 import { useQuery } from "@/lib/client/use-query.ts";
 import { formatDuration, formatMetric, formatParams, formatPercent } from "@/lib/format.ts";
-import { type EpochMap, epochRow, FULL_EPOCHS_LIMIT, rowsFromRun, SERIES_POINTS, sortedRows } from "./epochs.ts";
+import {
+  type EpochMap,
+  epochRow,
+  FULL_EPOCHS_LIMIT,
+  mergeQueryRows,
+  rowsFromRun,
+  SERIES_POINTS,
+  sortedRows,
+} from "./epochs.ts";
 import { HyperparameterList } from "./hyperparameter-list.tsx";
 import { RunProgressBar } from "./run-progress.tsx";
 import { StatusTimeline } from "./status-timeline.tsx";
 import { TransferGainPanel } from "./transfer-gain-panel.tsx";
 
+// series() reduces loss and accuracy only; a long run draws these two from the stream alone.
+const NOT_REDUCED = `Drawn for runs of up to ${FULL_EPOCHS_LIMIT} epochs, and live.`;
+
 export function RunView({ id }: { id: string }) {
-  const [full, setFull] = useState(true);
+  // Reduced series first: how long the run is is only known from the answer.
+  const [full, setFull] = useState(false);
   const { data, error, loading, refetch } = useQuery(RunDocument, { id, full, maxPoints: SERIES_POINTS });
   const [rows, setRows] = useState<EpochMap>(new Map());
   const [liveStatus, setLiveStatus] = useState<RunStatus | null>(null);
@@ -36,17 +48,18 @@ export function RunView({ id }: { id: string }) {
   const run = data?.run ?? null;
 
   useEffect(() => {
-    if (run && run.hyperparameters.epochs > FULL_EPOCHS_LIMIT && full) setFull(false);
+    if (run && run.hyperparameters.epochs <= FULL_EPOCHS_LIMIT && !full) setFull(true);
   }, [run, full]);
 
-  // Merge the query's rows into what the stream already delivered: whichever arrived first, no epoch is lost.
+  // The query's rows plus what the stream delivered after them: whichever arrived first, no epoch is lost.
+  const queriedRows = useRef(0);
+  const reducing = useRef(false);
   useEffect(() => {
     if (!run) return;
-    setRows((previous) => {
-      const merged = new Map(previous);
-      for (const [epoch, row] of rowsFromRun(run)) merged.set(epoch, { ...merged.get(epoch), ...row });
-      return merged;
-    });
+    const queried = rowsFromRun(run);
+    queriedRows.current = queried.size;
+    reducing.current = false;
+    setRows((previous) => mergeQueryRows(queried, previous));
     setLiveStatus(null);
   }, [run]);
 
@@ -75,7 +88,15 @@ export function RunView({ id }: { id: string }) {
     scheduleRefetch,
   );
 
+  // A long run streams one row per epoch beside its reduced curve: past another budget's worth, reduce again.
+  useEffect(() => {
+    if (full || reducing.current || rows.size - queriedRows.current <= SERIES_POINTS) return;
+    reducing.current = true;
+    void refetch();
+  }, [full, rows.size, refetch]);
+
   const chartRows = useMemo(() => sortedRows(rows), [rows]);
+  const lastEpoch = chartRows.at(-1)?.epoch ?? 0;
   // The newer of the query's progress and the stream's; none once the run has ended.
   const queried = run?.progress ?? null;
   const progress =
@@ -152,7 +173,7 @@ export function RunView({ id }: { id: string }) {
       ) : null}
       {progress ? <RunProgressBar progress={progress} /> : null}
       <div className="grid-4">
-        <Summary label="Epochs" value={`${rows.size} / ${hp.epochs}`} testId="epoch-progress" />
+        <Summary label="Epochs" value={`${lastEpoch} / ${hp.epochs}`} testId="epoch-progress" />
         <Summary label="Best val accuracy" value={formatPercent(run.bestEpoch?.valAccuracy)} />
         <Summary label="Best val loss" value={formatMetric(run.bestEpoch?.valLoss)} />
         <Summary label="Duration" value={formatDuration(run.startedAt ?? run.queuedAt, run.finishedAt)} />
@@ -183,6 +204,7 @@ export function RunView({ id }: { id: string }) {
           rows={chartRows}
           yDomain={[0, "auto"]}
           series={[{ key: "learningRate", label: "learning rate", color: "#16a34a" }]}
+          emptyText={full ? undefined : NOT_REDUCED}
         />
         <MetricChart
           id="throughput"
@@ -190,6 +212,7 @@ export function RunView({ id }: { id: string }) {
           rows={chartRows}
           yDomain={[0, "auto"]}
           series={[{ key: "samplesPerSecond", label: "samples/s", color: "#9333ea" }]}
+          emptyText={full ? undefined : NOT_REDUCED}
         />
       </section>
       {run.controls.length > 0 ? <TransferGainPanel run={run} rows={chartRows} /> : null}
