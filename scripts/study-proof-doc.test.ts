@@ -65,6 +65,11 @@ test("the claims follow the numbers: fine-tune ahead everywhere confirms, behind
     ["Confirmed", "Confirmed", "Confirmed"],
   );
   assert.match(ahead[1]?.text ?? "", /50\.0x faster to target/);
+  const rendered = section(
+    "mobilenet-v2",
+    study({ FINE_TUNE: [0.85, 0.9], SCRATCH: [0.5, 0.85], LINEAR_PROBE: [0.7, 0.8] }),
+  );
+  assert.match(rendered, /per sample per epoch at 100% .*: fine-tune 0\.01 s, scratch 0\.50 s, linear probe 0\.01 s\./);
   const behind = judgeClaims(study({ FINE_TUNE: [0.3, 0.6], SCRATCH: [0.5, 0.9], LINEAR_PROBE: [0.2, 0.5] }), [0.1, 1]);
   assert.deepEqual(
     behind.map((c) => c.outcome),

@@ -112,6 +112,10 @@ export function renderSection(input: SectionInput): string {
       `- ${armName[line.arm]}: ${line.points.map((p) => `${p.samples} samples → ${pct(p.meanAccuracy)} (${pct(p.minAccuracy)}-${pct(p.maxAccuracy)})`).join("; ")}`,
   );
   const unfinished = study.runs.filter((r) => r.status !== "SUCCEEDED");
+  const largest = Math.max(...input.fractions);
+  const perSample = study.cells
+    .filter((c) => c.fraction === largest && c.meanSeconds != null && c.samples > 0)
+    .map((c) => `${armName[c.arm]} ${num((c.meanSeconds ?? 0) / study.epochs / c.samples, 2)} s`);
   const claims = judgeClaims(study, input.fractions).map((c, i) => `${i + 1}. **${CLAIMS[i]}.** ${c.text}`);
   return `${begin(base)}
 
@@ -128,6 +132,8 @@ ${
 ### Table
 
 ${table.join("\n")}
+
+Training cost per sample per epoch at ${largest * 100}% (train seconds / epochs / samples): ${perSample.join(", ") || "-"}.
 
 ### Learning curve (validation accuracy against training samples, mean and min-max over seeds)
 

