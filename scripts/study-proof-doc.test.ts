@@ -5,25 +5,31 @@ import { claimOutcomes, judgeClaims, mergeDoc, renderSection, type Study, sectio
 type Cell = Study["cells"][number];
 const base = { id: "m1", name: "base" };
 
-/** A finished study with one seed per cell: `acc[arm]` = final accuracy at each fraction. */
-function study(acc: Record<"FINE_TUNE" | "SCRATCH" | "LINEAR_PROBE", number[]>, fractions = [0.1, 1]): Study {
+/**
+ * A finished study with one seed per cell: `acc[arm]` = final accuracy at each fraction,
+ * null where the run did not finish (cancelled over budget).
+ */
+function study(acc: Record<"FINE_TUNE" | "SCRATCH" | "LINEAR_PROBE", (number | null)[]>, fractions = [0.1, 1]): Study {
   const cells: Cell[] = Object.entries(acc).flatMap(([arm, values]) =>
-    values.map((a, i) => ({
-      arm: arm as Cell["arm"],
-      fraction: fractions[i] as number,
-      samples: Math.round(100 * (fractions[i] as number)),
-      runs: 1,
-      seeds: 1,
-      meanAccuracy: a,
-      stdAccuracy: 0,
-      minAccuracy: a,
-      maxAccuracy: a,
-      meanSeconds: arm === "SCRATCH" ? 100 : 2,
-      epochsToTarget: a >= 0.8 ? 1 : null,
-      secondsToTarget: a >= 0.8 ? (arm === "SCRATCH" ? 50 : 1) : null,
-      reachedTarget: a >= 0.8 ? 1 : 0,
-      baseModel: base,
-    })),
+    values.map((a, i) => {
+      const reached = a !== null && a >= 0.8;
+      return {
+        arm: arm as Cell["arm"],
+        fraction: fractions[i] as number,
+        samples: Math.round(100 * (fractions[i] as number)),
+        runs: 1,
+        seeds: a === null ? 0 : 1,
+        meanAccuracy: a,
+        stdAccuracy: a === null ? null : 0,
+        minAccuracy: a,
+        maxAccuracy: a,
+        meanSeconds: a === null ? null : arm === "SCRATCH" ? 100 : 2,
+        epochsToTarget: reached ? 1 : null,
+        secondsToTarget: reached ? (arm === "SCRATCH" ? 50 : 1) : null,
+        reachedTarget: reached ? 1 : 0,
+        baseModel: base,
+      };
+    }),
   );
   return {
     targetAccuracy: 0.8,
@@ -75,6 +81,20 @@ test("the claims follow the numbers: fine-tune ahead everywhere confirms, behind
     behind.map((c) => c.outcome),
     ["Refuted", "Refuted", "Refuted"],
   );
+});
+
+test("a claim whose runs did not finish is not judged (not refuted)", () => {
+  const cut = judgeClaims(study({ FINE_TUNE: [0.85, 0.9], SCRATCH: [0.5, null], LINEAR_PROBE: [0.7, 0.8] }), [0.1, 1]);
+  assert.deepEqual(
+    cut.map((c) => c.outcome),
+    ["Confirmed", "Not judged", "Confirmed"],
+  );
+  assert.match(cut[0]?.text ?? "", /at 100% fine-tune 90\.0% vs scratch - \(no finished run to compare\)/);
+  const rendered = section(
+    "mobilenet-v2",
+    study({ FINE_TUNE: [0.85, 0.9], SCRATCH: [null, null], LINEAR_PROBE: [0.7, 0.8] }),
+  );
+  assert.deepEqual(claimOutcomes(rendered), ["Not judged", "Not judged", "Not judged"]);
 });
 
 test("regenerating one base keeps the other base's section byte for byte and re-judges the overall verdict", () => {

@@ -30,7 +30,7 @@ started and read with \`@graft/client\`), on a machine shared with other work: s
 indicative, ratios between arms of one study are what to read. Each section below can be
 regenerated alone (\`npm run study:proof -- --only <base>\`); the others are kept as they were.`;
 
-export type Outcome = "Confirmed" | "Partly confirmed" | "Refuted";
+export type Outcome = "Confirmed" | "Partly confirmed" | "Refuted" | "Not judged";
 const CLAIMS = ["Better accuracy", "Less time", "Good results from small data"] as const;
 
 const pct = (x: number | null | undefined, digits = 1) =>
@@ -38,22 +38,29 @@ const pct = (x: number | null | undefined, digits = 1) =>
 const num = (x: number | null | undefined, digits = 1) => (x === null || x === undefined ? "-" : x.toFixed(digits));
 const armName: Record<string, string> = { FINE_TUNE: "fine-tune", SCRATCH: "scratch", LINEAR_PROBE: "linear probe" };
 
-/** The three claims, each judged on every fraction of the study. */
+/**
+ * The three claims, each judged on the fractions where the arms it compares have finished
+ * runs; "Not judged" when a run it needs was cancelled or failed (a study over its budget).
+ */
 export function judgeClaims(study: Study, fractions: number[]): { outcome: Outcome; text: string }[] {
   const cell = (arm: string, fraction: number) => study.cells.find((c) => c.arm === arm && c.fraction === fraction);
   const byFraction = fractions.map((f) => ({ f, fine: cell("FINE_TUNE", f), scratch: cell("SCRATCH", f) }));
-  const compared = byFraction.filter((x) => x.fine?.meanAccuracy != null && x.scratch?.meanAccuracy != null);
+  const measured = (c: { meanAccuracy: number | null } | undefined) => c?.meanAccuracy != null;
+
+  const compared = byFraction.filter((x) => measured(x.fine) && measured(x.scratch));
   const wins = compared.filter((x) => (x.fine?.meanAccuracy ?? 0) > (x.scratch?.meanAccuracy ?? 1));
   const accuracy: Outcome =
-    compared.length > 0 && wins.length === compared.length
-      ? "Confirmed"
-      : wins.length === 0
-        ? "Refuted"
-        : "Partly confirmed";
+    compared.length === 0
+      ? "Not judged"
+      : wins.length === compared.length
+        ? "Confirmed"
+        : wins.length === 0
+          ? "Refuted"
+          : "Partly confirmed";
   const accuracyText = byFraction
     .map(
       (x) =>
-        `at ${x.f * 100}% fine-tune ${pct(x.fine?.meanAccuracy)} vs scratch ${pct(x.scratch?.meanAccuracy)} (${x.fine?.meanAccuracy != null && x.scratch?.meanAccuracy != null ? `${((x.fine.meanAccuracy - x.scratch.meanAccuracy) * 100).toFixed(1)} pts` : "-"})`,
+        `at ${x.f * 100}% fine-tune ${pct(x.fine?.meanAccuracy)} vs scratch ${pct(x.scratch?.meanAccuracy)} (${x.fine?.meanAccuracy != null && x.scratch?.meanAccuracy != null ? `${((x.fine.meanAccuracy - x.scratch.meanAccuracy) * 100).toFixed(1)} pts` : "no finished run to compare"})`,
     )
     .join("; ");
 
@@ -63,11 +70,15 @@ export function judgeClaims(study: Study, fractions: number[]): { outcome: Outco
   const fineReached = (full?.fine?.reachedTarget ?? 0) > 0;
   const scratchReached = (full?.scratch?.reachedTarget ?? 0) > 0;
   const faster = fineReached && (!scratchReached || (fineS ?? Infinity) < (scratchS ?? Infinity));
+  const timeOutcome: Outcome =
+    !measured(full?.fine) || !measured(full?.scratch) ? "Not judged" : faster ? "Confirmed" : "Refuted";
   const timeText =
     `At ${(full?.f ?? 1) * 100}% of the data, to reach ${pct(study.targetAccuracy)}: fine-tune ${fineReached ? `${num(full?.fine?.epochsToTarget)} epochs / ${num(fineS)} s` : "never"}, scratch ${scratchReached ? `${num(full?.scratch?.epochsToTarget)} epochs / ${num(scratchS)} s` : "never"}; whole runs took ${num(full?.fine?.meanSeconds)} s against ${num(full?.scratch?.meanSeconds)} s. ` +
-    (faster
-      ? `Confirmed${scratchReached && fineS && scratchS ? ` (${(scratchS / fineS).toFixed(1)}x faster to target)` : " (scratch never got there)"}.`
-      : "Refuted.");
+    (timeOutcome === "Not judged"
+      ? "Not judged: no run of one of the two arms finished at this fraction."
+      : timeOutcome === "Confirmed"
+        ? `Confirmed${scratchReached && fineS && scratchS ? ` (${(scratchS / fineS).toFixed(1)}x faster to target)` : " (scratch never got there)"}.`
+        : "Refuted.");
 
   const smallest = byFraction[0];
   const fullFine = full?.fine?.meanAccuracy;
@@ -75,20 +86,24 @@ export function judgeClaims(study: Study, fractions: number[]): { outcome: Outco
   const smallScratch = smallest?.scratch?.meanAccuracy;
   const beatsScratch = smallFine != null && smallScratch != null && smallFine > smallScratch;
   const small: Outcome =
-    beatsScratch && fullFine && smallFine >= 0.8 * fullFine
-      ? "Confirmed"
-      : beatsScratch
-        ? "Partly confirmed"
-        : "Refuted";
+    smallFine == null || smallScratch == null
+      ? "Not judged"
+      : beatsScratch && fullFine && smallFine >= 0.8 * fullFine
+        ? "Confirmed"
+        : beatsScratch
+          ? "Partly confirmed"
+          : "Refuted";
   const smallText =
     `With ${smallest?.fine?.samples} training samples (${(smallest?.f ?? 0) * 100}%), fine-tune reaches ${pct(smallFine)} (${fullFine && smallFine ? `${((smallFine / fullFine) * 100).toFixed(0)}% of its full-data accuracy` : "-"}) where scratch reaches ${pct(smallScratch)}. ` +
     (small === "Partly confirmed"
       ? "Partly confirmed: better than scratch, but well short of full data."
-      : `${small}.`);
+      : small === "Not judged"
+        ? "Not judged: no run of one of the two arms finished at this fraction."
+        : `${small}.`);
 
   return [
     { outcome: accuracy, text: `${accuracy}: ${accuracyText}.` },
-    { outcome: faster ? "Confirmed" : "Refuted", text: timeText },
+    { outcome: timeOutcome, text: timeText },
     { outcome: small, text: smallText },
   ];
 }
@@ -159,7 +174,9 @@ export function sectionsOf(doc: string): Map<string, string> {
 export function claimOutcomes(section: string): (Outcome | undefined)[] {
   return CLAIMS.map((claim) => {
     // The first outcome word on the claim's line: the time claim states its figures first.
-    const m = new RegExp(`\\*\\*${claim}\\.\\*\\*[^\\n]*?(Partly confirmed|Confirmed|Refuted)`).exec(section);
+    const m = new RegExp(`\\*\\*${claim}\\.\\*\\*[^\\n]*?(Partly confirmed|Confirmed|Refuted|Not judged)`).exec(
+      section,
+    );
     return m?.[1] as Outcome | undefined;
   });
 }
