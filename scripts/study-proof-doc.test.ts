@@ -75,7 +75,10 @@ test("the claims follow the numbers: fine-tune ahead everywhere confirms, behind
     "mobilenet-v2",
     study({ FINE_TUNE: [0.85, 0.9], SCRATCH: [0.5, 0.85], LINEAR_PROBE: [0.7, 0.8] }),
   );
-  assert.match(rendered, /per sample per epoch at 100% .*: fine-tune 0\.01 s, scratch 0\.50 s, linear probe 0\.01 s\./);
+  assert.match(
+    rendered,
+    /per sample per epoch .*: fine-tune 0\.01 s \(at 100%\), scratch 0\.50 s \(at 100%\), linear probe 0\.01 s \(at 100%\)\./,
+  );
   const behind = judgeClaims(study({ FINE_TUNE: [0.3, 0.6], SCRATCH: [0.5, 0.9], LINEAR_PROBE: [0.2, 0.5] }), [0.1, 1]);
   assert.deepEqual(
     behind.map((c) => c.outcome),
@@ -95,6 +98,11 @@ test("a claim whose runs did not finish is not judged (not refuted)", () => {
     study({ FINE_TUNE: [0.85, 0.9], SCRATCH: [null, null], LINEAR_PROBE: [0.7, 0.8] }),
   );
   assert.deepEqual(claimOutcomes(rendered), ["Not judged", "Not judged", "Not judged"]);
+  const partial = section(
+    "mobilenet-v2",
+    study({ FINE_TUNE: [0.85, 0.9], SCRATCH: [0.5, null], LINEAR_PROBE: [0.7, 0.8] }),
+  );
+  assert.match(partial, /scratch 5\.00 s \(at 10%\)/, "the cost comes from the largest fraction that finished");
 });
 
 test("regenerating one base keeps the other base's section byte for byte and re-judges the overall verdict", () => {

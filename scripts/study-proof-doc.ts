@@ -127,10 +127,15 @@ export function renderSection(input: SectionInput): string {
       `- ${armName[line.arm]}: ${line.points.map((p) => `${p.samples} samples → ${pct(p.meanAccuracy)} (${pct(p.minAccuracy)}-${pct(p.maxAccuracy)})`).join("; ")}`,
   );
   const unfinished = study.runs.filter((r) => r.status !== "SUCCEEDED");
-  const largest = Math.max(...input.fractions);
-  const perSample = study.cells
-    .filter((c) => c.fraction === largest && c.meanSeconds != null && c.samples > 0)
-    .map((c) => `${armName[c.arm]} ${num((c.meanSeconds ?? 0) / study.epochs / c.samples, 2)} s`);
+  // Per arm, from its largest fraction with a finished run (a study over budget may lack 100%).
+  const perSample = Object.keys(armName).flatMap((arm) => {
+    const c = study.cells
+      .filter((x) => x.arm === arm && x.meanSeconds != null && x.samples > 0)
+      .sort((a, b) => b.fraction - a.fraction)[0];
+    return c
+      ? [`${armName[arm]} ${num((c.meanSeconds ?? 0) / study.epochs / c.samples, 2)} s (at ${c.fraction * 100}%)`]
+      : [];
+  });
   const claims = judgeClaims(study, input.fractions).map((c, i) => `${i + 1}. **${CLAIMS[i]}.** ${c.text}`);
   return `${begin(base)}
 
@@ -148,7 +153,7 @@ ${
 
 ${table.join("\n")}
 
-Training cost per sample per epoch at ${largest * 100}% (train seconds / epochs / samples): ${perSample.join(", ") || "-"}.
+Training cost per sample per epoch (train seconds / epochs / samples): ${perSample.join(", ") || "-"}.
 
 ### Learning curve (validation accuracy against training samples, mean and min-max over seeds)
 
