@@ -4,6 +4,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before } from "node:test";
+import type { BuiltinModelKey } from "@graft/catalog";
 import { freePort, type NatsServer, startNatsServer } from "@graft/natsd";
 import { waitFor } from "@graft/testkit";
 import { type GatewayProcess, startGatewayProcess, stopGatewayProcess } from "./gateway-process.ts";
@@ -53,6 +54,8 @@ export interface ChaosOptions {
   offlineAfterMs?: number;
   /** Trainers' heartbeat interval. @default 1000 */
   heartbeatMs?: number;
+  /** Built-in base models the gateway seeds. @default ["digits-cnn"] */
+  builtinModels?: BuiltinModelKey[];
 }
 
 /** The stack for one test file: started in a `before` hook, stopped in `after`. */
@@ -123,7 +126,7 @@ export async function startChaosStack(options: ChaosOptions): Promise<RunningCha
         natsUrl: required(nats, "nats").url,
         natsAuth: required(nats, "nats").auth,
         ...(postgres ? { databaseUrl: postgres.databaseUrl } : { pgliteDir: join(home, "pglite") }),
-        builtinModels: ["digits-cnn"],
+        builtinModels: options.builtinModels ?? ["digits-cnn"],
         trainerOfflineAfterMs: options.offlineAfterMs ?? CHAOS_OFFLINE_AFTER_MS,
         ...secrets,
       },
