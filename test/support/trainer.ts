@@ -1,4 +1,5 @@
 import { type ChildProcess, spawn } from "node:child_process";
+import { rmSync } from "node:fs";
 import { constants, tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -14,6 +15,9 @@ import { waitFor } from "@graft/testkit";
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 /** The trainer's own bin (`graft-trainer`), as the CLI's `graft trainer start` runs it. */
 const TRAINER_BIN = fileURLToPath(import.meta.resolve("@graft/trainer/bin"));
+/** Trainers' state dirs (outbox, token, feature cache) for this test process; removed when it exits. */
+const TRAINER_STATE_ROOT = join(tmpdir(), `graft-test-trainers-${process.pid}`);
+let removeStateOnExit = false;
 
 export interface TrainerProcessOptions {
   gatewayUrl: string;
@@ -39,6 +43,10 @@ export interface TrainerProcess {
 }
 
 export function startTrainerProcess(options: TrainerProcessOptions): TrainerProcess {
+  if (!removeStateOnExit) {
+    removeStateOnExit = true;
+    process.once("exit", () => rmSync(TRAINER_STATE_ROOT, { recursive: true, force: true }));
+  }
   const child: ChildProcess = spawn(process.execPath, [TRAINER_BIN], {
     cwd: ROOT,
     env: {
@@ -50,7 +58,7 @@ export function startTrainerProcess(options: TrainerProcessOptions): TrainerProc
       TRAINER_POOL: options.pool ?? "default",
       // One state dir per trainer name and test process: a restarted trainer finds its outbox,
       // and test files running side by side never share one.
-      TRAINER_STATE_DIR: join(tmpdir(), `graft-test-trainers-${process.pid}`, options.name),
+      TRAINER_STATE_DIR: join(TRAINER_STATE_ROOT, options.name),
       ...options.env,
     },
     stdio: ["ignore", "pipe", "pipe"],

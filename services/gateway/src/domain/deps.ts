@@ -22,8 +22,12 @@ export interface EventPlanePort {
   subscribeSweepUpdates(sweepId: string): AsyncIterableIterator<{ sweepId: string }>;
   /** Tells every replica's `sweepUpdated` subscribers to re-read the sweep. */
   publishSweepUpdate(sweepId: string, status: string): void;
-  /** Tells subscribers that the domain changed a run's status itself (e.g. cancelled while queued). */
-  publishRunUpdate(runId: string): Promise<void> | void;
+  /**
+   * Tells subscribers that the domain changed a run's status itself (e.g. cancelled while
+   * queued): the stored status, or `status` as given, which is handed to NATS before this
+   * returns (no read first), so it cannot arrive after a later change's notice.
+   */
+  publishRunUpdate(runId: string, status?: RunStatusNotice): Promise<void> | void;
   /** The latest progress of the run's current attempt, or null (not stored: see ProgressBoard). */
   progressOf(run: {
     id: string;
@@ -31,6 +35,18 @@ export interface EventPlanePort {
     currentAttempt: number;
   }): (RunProgress & { updatedAt: Date }) | null;
   stop(): Promise<void>;
+}
+
+/** A STATUS notice the domain already knows the content of (a run it just stored). */
+export interface RunStatusNotice {
+  kind: "STATUS";
+  runId: string;
+  status: RunStatus;
+  attempt: number | null;
+  message: string | null;
+  epoch: null;
+  progress: null;
+  at: Date;
 }
 
 export interface DomainOptions {

@@ -163,6 +163,8 @@ export async function startEventPlane(options: EventPlaneOptions): Promise<Event
     },
     async publishRunUpdate(runId, payload) {
       runUpdatesSubject(runId);
+      // A given payload is published synchronously (no await before it): callers rely on its
+      // order against notices they publish later.
       const update = payload ? runEventToWire(payload) : await currentStatus(db, runId);
       if (!update) return;
       publishRunUpdates(nc, [update]);

@@ -17,7 +17,7 @@ import { and, eq, inArray } from "drizzle-orm";
 import { z } from "zod";
 import { checkFineTunable } from "../compatibility.ts";
 import type { DatasetQueries } from "../datasets.ts";
-import type { DomainDeps } from "../deps.ts";
+import type { DomainDeps, RunStatusNotice } from "../deps.ts";
 import { BadUserInputError, ConflictError } from "../errors.ts";
 import type { ExperimentQueries } from "../experiments.ts";
 import { fineTuneDefaultsOf } from "../fine-tune-defaults.ts";
@@ -366,8 +366,10 @@ export class RunCommands {
       return { stored: out, jobs: entries };
     });
     await this.deps.jobs.publishNow(jobs);
-    // Not awaited: the notice waits for NATS, and the runs are stored whether or not NATS is there.
-    for (const run of stored) void this.announce(run.id);
+    // Not awaited: the flush waits for NATS, and the runs are stored whether or not NATS is
+    // there. The notices carry the rows as stored, so they are in the connection's buffer
+    // before this returns and cannot reach a subscriber after a later status (a cancel).
+    for (const run of stored) void this.announce(run.id, queuedNotice(run));
     return stored;
   }
 
@@ -414,9 +416,9 @@ export class RunCommands {
   }
 
   /** Subscribers hear of status changes the domain makes itself; a failure here only loses that notice. */
-  private async announce(runId: string): Promise<void> {
+  private async announce(runId: string, notice?: RunStatusNotice): Promise<void> {
     try {
-      await this.deps.events?.publishRunUpdate(runId);
+      await this.deps.events?.publishRunUpdate(runId, notice);
     } catch (error) {
       this.deps.log(`run ${runId}: could not announce its status: ${String(error)}`);
     }
@@ -428,4 +430,18 @@ export class RunCommands {
     const seq = await findJobSeq(jsm, pool, runId);
     if (seq !== undefined) await jsm.streams.deleteMessage(JOBS_STREAM, seq, false);
   }
+}
+
+/** The notice of a run just stored: QUEUED, no attempt yet. */
+function queuedNotice(run: RunRow): RunStatusNotice {
+  return {
+    kind: "STATUS",
+    runId: run.id,
+    status: run.status,
+    attempt: null,
+    message: null,
+    epoch: null,
+    progress: null,
+    at: new Date(),
+  };
 }
