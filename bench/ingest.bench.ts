@@ -112,7 +112,7 @@ try {
   let onAnnounced: (() => void) | undefined;
   const updates = h.nc.subscribe(ALL_RUN_UPDATES, {
     callback: (_err, msg) => {
-      if (msg.json<{ kind: string }>().kind === "EPOCH") announced++;
+      for (const u of msg.json<{ updates: { kind: string }[] }>().updates) if (u.kind === "EPOCH") announced++;
       onAnnounced?.();
     },
   });

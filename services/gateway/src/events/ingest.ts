@@ -175,7 +175,15 @@ export async function startIngest(options: IngestOptions): Promise<Ingest> {
         items.map((i) => i.event),
         (key, claimed) => checkOutput(options.store, key, claimed),
       );
-      for (const [i, item] of items.entries()) await settle(item.msg, item.event, verdicts[i]);
+      // Acks are sent without awaiting in between, so the NATS client writes them to its
+      // socket together; an await per ack made one socket write per event.
+      const refused: { item: (typeof items)[number]; reason: string }[] = [];
+      for (const [i, item] of items.entries()) {
+        const verdict = verdicts[i];
+        if (verdict && !verdict.stored && verdict.refused) refused.push({ item, reason: verdict.reason });
+        else settle(item.msg, item.event, verdict);
+      }
+      for (const { item, reason } of refused) await refuse(item.msg, reason, item.event);
       if (updates.length > 0) onStored(updates);
       // The holder of an older attempt stops at once instead of training on unheard.
       for (const { runId, attempt } of superseded) {
@@ -251,11 +259,8 @@ export async function startIngest(options: IngestOptions): Promise<Ingest> {
     return false;
   };
 
-  const settle = async (msg: JsMsg, event: RunEvent, verdict: Verdict | undefined) => {
-    if (verdict && !verdict.stored && verdict.refused) {
-      await refuse(msg, verdict.reason, event);
-      return;
-    }
+  /** Acks or terminates an event that was not refused (refusals are recorded first, see `refuse`). */
+  const settle = (msg: JsMsg, event: RunEvent, verdict: Verdict | undefined) => {
     if (verdict && !verdict.stored) {
       // Late progress is routine (it races the attempt's end) and says nothing worth a line.
       if (event.type !== "progress")
