@@ -187,13 +187,21 @@ const RUN_COLUMNS = {
   initialization: sql<string | null>`${runs.hyperparameters}->>'initialization'`,
   freezeStrategy: sql<string | null>`${runs.hyperparameters}->'freeze'->>'strategy'`,
   unfreezeSteps: sql<number>`jsonb_array_length(coalesce(${runs.hyperparameters}->'unfreezeSchedule', '[]'::jsonb))`,
+  // The run's attempts in the same statement: one round trip fewer per batch (see insertEpochs).
+  attempts: sql<AttemptJson[]>`coalesce((
+    SELECT json_agg(json_build_object(
+      'attempt', a.attempt, 'trainerId', a.trainer_id, 'status', a.status, 'resumedFromEpoch', a.resumed_from_epoch,
+      'error', a.error, 'startedAt', a.started_at, 'endedAt', a.ended_at))
+    FROM ${runAttempts} a WHERE a.run_id = ${runs.id}), '[]'::json)`,
 };
+
+/** An attempt row as json_build_object writes it: timestamps as ISO 8601 text. */
+type AttemptJson = Omit<AttemptState, "startedAt" | "endedAt"> & { startedAt: string; endedAt: string | null };
 
 async function loadRuns(tx: Tx, runIds: string[]) {
   // Only the columns the state machine and a child model need: a run row also holds its
   // hyperparameters (JSON), which every batch would otherwise decode for nothing.
   const rows = await tx.select(RUN_COLUMNS).from(runs).where(inArray(runs.id, runIds)).orderBy(runs.id).for("update");
-  const attemptRows = await tx.select().from(runAttempts).where(inArray(runAttempts.runId, runIds));
   const contexts = new Map<string, RunContext>();
   const metas = new Map<string, RunMeta>();
   for (const r of rows) {
@@ -210,7 +218,13 @@ async function loadRuns(tx: Tx, runIds: string[]) {
       error: r.error,
     };
     const attempts = new Map<number, AttemptState>();
-    for (const a of attemptRows) if (a.runId === r.id) attempts.set(a.attempt, { ...a });
+    for (const a of r.attempts) {
+      attempts.set(a.attempt, {
+        ...a,
+        startedAt: new Date(a.startedAt),
+        endedAt: a.endedAt ? new Date(a.endedAt) : null,
+      });
+    }
     contexts.set(r.id, { run, attempts, runChanged: false, changedAttempts: new Set() });
     metas.set(r.id, {
       projectId: r.projectId,

@@ -148,7 +148,11 @@ test("a run's updates go out as few messages, in order, each under NATS's payloa
     const fanout = new RunFanout(nc, (line) => logged.push(line));
     const box = fanout.subscribe(runId);
     const sizes: number[] = [];
-    const raw = nc.subscribe(runUpdatesSubject(runId), { callback: (_e, msg) => sizes.push(msg.data.length) });
+    const raw = nc.subscribe(runUpdatesSubject(runId), {
+      callback: (_e, msg) => {
+        sizes.push(msg.data.length);
+      },
+    });
     await nc.flush();
     // 1,500 short messages then 200 of 10,000 characters (the largest LOG a trainer may send),
     // interleaved with the other run's; STATUS, which a subscriber reading late never loses.
@@ -185,7 +189,7 @@ test("a run's updates go out as few messages, in order, each under NATS's payloa
       name: "InvalidMessageError",
     });
     raw.unsubscribe();
-    await box.return();
+    await box.return?.();
   } finally {
     await other.close();
     await nc.close();

@@ -310,7 +310,14 @@ export async function startIngest(options: IngestOptions): Promise<Ingest> {
       if (queue.length === before) return;
     }
   };
-  const validateLogged = (batch: JsMsg[]) =>
+  /** Takes up to n messages off the queue, letting the reader go on if it waited for room. */
+  const take = (n: number) => {
+    const taken = queue.splice(0, n);
+    drained?.();
+    drained = undefined;
+    return taken;
+  };
+  const validateLogged = (batch: JsMsg[]): Promise<{ msg: JsMsg; event: RunEvent }[]> =>
     validate(batch).catch((error: unknown) => {
       log(`ingest: ${describe(error)}`);
       return [];
@@ -324,9 +331,7 @@ export async function startIngest(options: IngestOptions): Promise<Ingest> {
         continue;
       }
       await gather();
-      const batch = queue.splice(0, maxBatch);
-      drained?.();
-      drained = undefined;
+      const batch = take(maxBatch);
       // The next batch is parsed while the previous one's transaction waits on the database,
       // and written only once that one has committed (and been acked), so order is kept.
       staged = batch;
@@ -335,9 +340,7 @@ export async function startIngest(options: IngestOptions): Promise<Ingest> {
       staged = [];
       if (batch.length < maxBatch && queue.length > 0) {
         // What arrived while waiting joins this batch: a trickle still goes in one transaction.
-        const more = queue.splice(0, maxBatch - batch.length);
-        drained?.();
-        drained = undefined;
+        const more = take(maxBatch - batch.length);
         parsed.push(...(await validateLogged(more)));
       }
       if (parsed.length > 0) committing = persist(parsed).catch((error: unknown) => log(`ingest: ${describe(error)}`));
