@@ -208,8 +208,8 @@ async function main() {
     trainerNc.subscribe(runUpdatesSubject(runId), {
       callback: (_, msg) => {
         const heardAt = now();
-        const update = JSON.parse(msg.string()) as { epoch: { epoch: number } | null };
-        if (update.epoch) storedAt.set(update.epoch.epoch, heardAt);
+        const { updates } = JSON.parse(msg.string()) as { updates: { epoch: { epoch: number } | null }[] };
+        for (const update of updates) if (update.epoch) storedAt.set(update.epoch.epoch, heardAt);
       },
     });
     const js = jetstream(trainerNc);

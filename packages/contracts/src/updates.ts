@@ -11,7 +11,10 @@ import { SWEEP_STATUSES } from "./sweeps.ts";
  * so every gateway replica can feed its own GraphQL subscribers. Not for trainers.
  */
 
-/** Stored run events of one run, as GraphQL `RunEvent`s. */
+/**
+ * Stored run events of one run, as GraphQL `RunEvent`s: each message is a `RunUpdates`, the
+ * run's updates from one stored batch in order.
+ */
 export const runUpdatesSubject = (runId: string) => `${SUBJECT_ROOT}.runs.${subjectToken(runId, "run id")}.updates`;
 export const ALL_RUN_UPDATES = `${SUBJECT_ROOT}.runs.*.updates`;
 
@@ -49,6 +52,20 @@ export const runUpdateSchema = z.object({
   at: timestamp,
 });
 export type RunUpdate = z.infer<typeof runUpdateSchema>;
+
+/** Most updates in one `RunUpdates` message (the publisher also splits by size, see notify.ts). */
+export const RUN_UPDATES_PER_MESSAGE = 1_000;
+
+/**
+ * One message on `runUpdatesSubject`: the run's updates from one stored batch, in order. One
+ * message per run and batch instead of one per event: a backlog batch of 1,000 epochs over 20
+ * runs is 20 NATS messages for every replica to receive, not 1,000. Every update names the
+ * subject's run (checked by receivers, see `parseRunUpdates`).
+ */
+export const runUpdatesSchema = z.object({
+  updates: z.array(runUpdateSchema).min(1).max(RUN_UPDATES_PER_MESSAGE),
+});
+export type RunUpdates = z.infer<typeof runUpdatesSchema>;
 
 export const trainerUpdateSchema = z.object({
   kind: z.enum(TRAINER_UPDATE_KINDS),

@@ -1,12 +1,13 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import { encodeMessage, runUpdatesSubject } from "@graft/contracts";
 import { startNatsServer } from "@graft/natsd";
 import { gatewayConnectOptions } from "@graft/natsd/testing";
 import { waitFor } from "@graft/testkit";
 import { connect } from "@nats-io/transport-node";
 import { RunFanout } from "./fanout.ts";
 import { Mailbox } from "./mailbox.ts";
-import { publishRunUpdates } from "./notify.ts";
+import { parseRunUpdates, publishRunUpdates } from "./notify.ts";
 
 const runId = "4b0e0a56-7c1a-4c3e-9d44-3f1f2f0d1a11";
 const update = (n: number) => ({
@@ -120,7 +121,7 @@ test("a lagging subscriber loses its oldest PROGRESS reports, never a STATUS", a
     ).flat();
     publishRunUpdates(other, sent);
     await other.flush();
-    await waitFor("every update to arrive", async () => nc.stats().inMsgs === sent.length);
+    await waitFor("the run's updates to arrive (one message)", async () => nc.stats().inMsgs === 1);
     const got = [];
     for (let i = 0; i < 256; i++) got.push((await box.next()).value);
     assert.equal(box.dropped, sent.length - 256, "only what exceeds the soft limit is dropped");
@@ -130,6 +131,65 @@ test("a lagging subscriber loses its oldest PROGRESS reports, never a STATUS", a
     );
     assert.equal(got.at(-1)?.progress?.done, 399, "the newest report is kept");
     await box.return();
+  } finally {
+    await other.close();
+    await nc.close();
+    await server.stop();
+  }
+});
+
+test("a run's updates go out as few messages, in order, each under NATS's payload limit; one naming another run is refused whole", async () => {
+  const server = await startNatsServer();
+  const nc = await connect(gatewayConnectOptions(server));
+  const other = await connect(gatewayConnectOptions(server));
+  const second = "5b0e0a56-7c1a-4c3e-9d44-3f1f2f0d1a11";
+  const logged: string[] = [];
+  try {
+    const fanout = new RunFanout(nc, (line) => logged.push(line));
+    const box = fanout.subscribe(runId);
+    const sizes: number[] = [];
+    const raw = nc.subscribe(runUpdatesSubject(runId), {
+      callback: (_e, msg) => {
+        sizes.push(msg.data.length);
+      },
+    });
+    await nc.flush();
+    // 1,500 short messages then 200 of 10,000 characters (the largest LOG a trainer may send),
+    // interleaved with the other run's; STATUS, which a subscriber reading late never loses.
+    const long = "é".repeat(10_000);
+    const status = (n: number, message = `line ${n}`) => ({ ...update(n), kind: "STATUS" as const, message });
+    const sent = [
+      ...Array.from({ length: 1_500 }, (_, n) => status(n)),
+      ...Array.from({ length: 200 }, (_, n) => status(1_500 + n, `${1_500 + n} ${long}`)),
+    ];
+    publishRunUpdates(
+      other,
+      sent.flatMap((u) => [u, { ...u, runId: second }]),
+    );
+    await other.flush();
+    const got = [];
+    for (let i = 0; i < sent.length; i++) got.push((await box.next()).value);
+    assert.deepEqual(
+      got.map((g) => g?.message?.match(/\d+/)?.[0]),
+      sent.map((_, n) => n.toString()),
+      "every update of the run, once, in order, and none of the other run's",
+    );
+    assert.ok(sizes.length >= 4 && sizes.length < 30, `a few messages, not one per update: ${sizes.length}`);
+    assert.ok(Math.max(...sizes) < 1024 * 1024, `each under 1 MB: ${Math.max(...sizes)}`);
+
+    // Whatever the sender: an update naming another run than the subject's is not handed out.
+    other.publish(
+      runUpdatesSubject(runId),
+      encodeMessage({ updates: [update(9_001), { ...update(9_002), runId: second }] }),
+    );
+    other.publish(runUpdatesSubject(runId), encodeMessage({ updates: [update(9_003)] }));
+    assert.equal((await box.next()).value?.message, "line 9003", "the mixed message is dropped whole");
+    assert.match(logged.join("\n"), /rejected update.*names run/);
+    assert.throws(() => parseRunUpdates(runUpdatesSubject(runId), encodeMessage({ updates: [] })), {
+      name: "InvalidMessageError",
+    });
+    raw.unsubscribe();
+    await box.return?.();
   } finally {
     await other.close();
     await nc.close();

@@ -1,12 +1,7 @@
-import {
-  ALL_TRAINER_UPDATES,
-  parseMessage,
-  runUpdateSchema,
-  runUpdatesSubject,
-  trainerUpdateSchema,
-} from "@graft/contracts";
+import { ALL_TRAINER_UPDATES, parseMessage, runUpdatesSubject, trainerUpdateSchema } from "@graft/contracts";
 import type { NatsConnection, Subscription } from "@nats-io/transport-node";
 import { Mailbox } from "./mailbox.ts";
+import { parseRunUpdates } from "./notify.ts";
 import { type RunEventPayload, runEventFromWire, type TrainerEventPayload, trainerEventFromWire } from "./payloads.ts";
 
 /**
@@ -77,13 +72,13 @@ export class RunFanout {
     const sub = this.nc.subscribe(subject, {
       callback: (error, msg) => {
         if (error) return this.log(`fanout: ${subject}: ${error.message}`);
-        let payload: RunEventPayload;
+        let payloads: RunEventPayload[];
         try {
-          payload = runEventFromWire(parseMessage(runUpdateSchema, msg.subject, msg.data));
+          payloads = parseRunUpdates(msg.subject, msg.data).map(runEventFromWire);
         } catch (e) {
           return this.log(`fanout: rejected update: ${(e as Error).message}`);
         }
-        for (const box of boxes) box.push(payload);
+        for (const box of boxes) for (const payload of payloads) box.push(payload);
       },
     });
     // Subscribers start receiving once the server has the subscription.

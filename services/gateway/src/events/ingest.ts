@@ -151,7 +151,8 @@ export async function startIngest(options: IngestOptions): Promise<Ingest> {
   const consumer = await jetstream(nc).consumers.get(RUN_EVENTS_STREAM, GATEWAY_INGEST_CONSUMER);
   const messages: ConsumerMessages = await consumer.consume({ max_messages: maxBatch * 2 });
 
-  const handle = async (batch: JsMsg[]) => {
+  /** Parses and checks a batch's messages; refuses (records and terminates) those that fail. */
+  const validate = async (batch: JsMsg[]) => {
     const parsed: { msg: JsMsg; event: RunEvent }[] = [];
     for (const msg of batch) {
       let event: RunEvent;
@@ -165,7 +166,7 @@ export async function startIngest(options: IngestOptions): Promise<Ingest> {
       if (problem) await refuse(msg, problem, event);
       else parsed.push({ msg, event });
     }
-    if (parsed.length > 0) await persist(parsed);
+    return parsed;
   };
 
   const persist = async (items: { msg: JsMsg; event: RunEvent }[]): Promise<void> => {
@@ -175,7 +176,15 @@ export async function startIngest(options: IngestOptions): Promise<Ingest> {
         items.map((i) => i.event),
         (key, claimed) => checkOutput(options.store, key, claimed),
       );
-      for (const [i, item] of items.entries()) await settle(item.msg, item.event, verdicts[i]);
+      // Acks are sent without awaiting in between, so the NATS client writes them to its
+      // socket together; an await per ack made one socket write per event.
+      const refused: { item: (typeof items)[number]; reason: string }[] = [];
+      for (const [i, item] of items.entries()) {
+        const verdict = verdicts[i];
+        if (verdict && !verdict.stored && verdict.refused) refused.push({ item, reason: verdict.reason });
+        else settle(item.msg, item.event, verdict);
+      }
+      for (const { item, reason } of refused) await refuse(item.msg, reason, item.event);
       if (updates.length > 0) onStored(updates);
       // The holder of an older attempt stops at once instead of training on unheard.
       for (const { runId, attempt } of superseded) {
@@ -187,7 +196,9 @@ export async function startIngest(options: IngestOptions): Promise<Ingest> {
         // database answers again, then store them in the order they came: a nak would let a
         // later event (the run's `succeeded`) overtake earlier ones (its epochs). JetStream
         // keeps the rest; nothing is terminated however long the outage lasts.
-        log(`ingest: database unreachable, ${items.length + queue.length} event(s) wait in order: ${describe(error)}`);
+        log(
+          `ingest: database unreachable, ${items.length + staged.length + queue.length} event(s) wait in order: ${describe(error)}`,
+        );
         if (await waitForDatabase(items.map((i) => i.msg))) {
           log("ingest: database reachable again, storing the waiting events");
           await persist(items);
@@ -237,7 +248,7 @@ export async function startIngest(options: IngestOptions): Promise<Ingest> {
       await new Promise((r) => setTimeout(r, unreachableRetryDelayMs(attempt)));
       if (Date.now() - lastKeptAlive >= 10_000) {
         // Well inside the 30 s ack wait: JetStream must not hand these to another replica meanwhile.
-        for (const msg of [...held, ...queue]) msg.working();
+        for (const msg of [...held, ...staged, ...queue]) msg.working();
         lastKeptAlive = Date.now();
       }
       try {
@@ -251,11 +262,8 @@ export async function startIngest(options: IngestOptions): Promise<Ingest> {
     return false;
   };
 
-  const settle = async (msg: JsMsg, event: RunEvent, verdict: Verdict | undefined) => {
-    if (verdict && !verdict.stored && verdict.refused) {
-      await refuse(msg, verdict.reason, event);
-      return;
-    }
+  /** Acks or terminates an event that was not refused (refusals are recorded first, see `refuse`). */
+  const settle = (msg: JsMsg, event: RunEvent, verdict: Verdict | undefined) => {
     if (verdict && !verdict.stored) {
       // Late progress is routine (it races the attempt's end) and says nothing worth a line.
       if (event.type !== "progress")
@@ -272,6 +280,9 @@ export async function startIngest(options: IngestOptions): Promise<Ingest> {
   // its last transaction. (The iterator's own pending count includes flow-control entries,
   // so it cannot tell when a batch is complete.)
   const queue: JsMsg[] = [];
+  /** The batch parsed while the one before it is being written: taken from the queue, not stored yet. */
+  let staged: JsMsg[] = [];
+  let committing: Promise<void> = Promise.resolve();
   let wake: (() => void) | undefined;
   let drained: (() => void) | undefined;
   let reading = true;
@@ -299,6 +310,18 @@ export async function startIngest(options: IngestOptions): Promise<Ingest> {
       if (queue.length === before) return;
     }
   };
+  /** Takes up to n messages off the queue, letting the reader go on if it waited for room. */
+  const take = (n: number) => {
+    const taken = queue.splice(0, n);
+    drained?.();
+    drained = undefined;
+    return taken;
+  };
+  const validateLogged = (batch: JsMsg[]): Promise<{ msg: JsMsg; event: RunEvent }[]> =>
+    validate(batch).catch((error: unknown) => {
+      log(`ingest: ${describe(error)}`);
+      return [];
+    });
   const writer = (async () => {
     for (;;) {
       if (queue.length === 0) {
@@ -308,12 +331,21 @@ export async function startIngest(options: IngestOptions): Promise<Ingest> {
         continue;
       }
       await gather();
-      const batch = queue.splice(0, maxBatch);
-      drained?.();
-      drained = undefined;
-      await handle(batch).catch((error: unknown) => log(`ingest: ${describe(error)}`));
+      const batch = take(maxBatch);
+      // The next batch is parsed while the previous one's transaction waits on the database,
+      // and written only once that one has committed (and been acked), so order is kept.
+      staged = batch;
+      const parsed = await validateLogged(batch);
+      await committing;
+      staged = [];
+      if (batch.length < maxBatch && queue.length > 0) {
+        // What arrived while waiting joins this batch: a trickle still goes in one transaction.
+        const more = take(maxBatch - batch.length);
+        parsed.push(...(await validateLogged(more)));
+      }
+      if (parsed.length > 0) committing = persist(parsed).catch((error: unknown) => log(`ingest: ${describe(error)}`));
     }
-  })();
+  })().finally(() => committing);
   const loop = Promise.all([reader, writer]);
 
   return {

@@ -1,6 +1,10 @@
 import {
   encodeMessage,
+  InvalidMessageError,
+  parseMessage,
+  RUN_UPDATES_PER_MESSAGE,
   type RunUpdate,
+  runUpdatesSchema,
   runUpdatesSubject,
   type TrainerUpdate,
   trainerUpdatesSubject,
@@ -8,9 +12,49 @@ import {
 import type { NatsConnection } from "@nats-io/transport-node";
 import type { TrainerEventPayload } from "./payloads.ts";
 
-/** Announces a stored run event to every gateway replica (core NATS, fire and forget). */
+/**
+ * Announces stored run events to every gateway replica (core NATS, fire and forget): one
+ * message per run (a `RunUpdates`, in the given order), not one per event. Per-message costs
+ * (publishing, and every replica's receiving and dispatch) dominated ingesting a backlog.
+ */
 export function publishRunUpdates(nc: NatsConnection, updates: readonly RunUpdate[]): void {
-  for (const u of updates) nc.publish(runUpdatesSubject(u.runId), encodeMessage(u));
+  const byRun = new Map<string, string[]>();
+  for (const u of updates) {
+    const subject = runUpdatesSubject(u.runId);
+    const list = byRun.get(subject);
+    if (list) list.push(JSON.stringify(u));
+    else byRun.set(subject, [JSON.stringify(u)]);
+  }
+  for (const [subject, encoded] of byRun) {
+    // Split well under NATS's 1 MB payload limit: a LOG line alone may be 10,000 characters.
+    let start = 0;
+    let chars = 0;
+    for (let i = 0; i < encoded.length; i++) {
+      chars += (encoded[i] as string).length;
+      const last = i === encoded.length - 1;
+      if (last || i + 1 - start === RUN_UPDATES_PER_MESSAGE || chars >= MESSAGE_CHARS) {
+        nc.publish(subject, new TextEncoder().encode(`{"updates":[${encoded.slice(start, i + 1).join(",")}]}`));
+        start = i + 1;
+        chars = 0;
+      }
+    }
+  }
+}
+
+/** Characters of encoded updates per message: at most ~3 bytes each in UTF-8, so < 1 MB with the last one added. */
+const MESSAGE_CHARS = 200_000;
+
+/**
+ * Validates a `RunUpdates` message heard on `subject`: every update must name the subject's
+ * run, or a subscriber of one run would be handed another's events. Throws InvalidMessageError.
+ */
+export function parseRunUpdates(subject: string, data: Uint8Array): RunUpdate[] {
+  const { updates } = parseMessage(runUpdatesSchema, subject, data);
+  for (const u of updates) {
+    if (runUpdatesSubject(u.runId) !== subject)
+      throw new InvalidMessageError(subject, `an update names run ${u.runId}`);
+  }
+  return updates;
 }
 
 /**

@@ -1,12 +1,6 @@
-import {
-  ALL_RUN_UPDATES,
-  parseMessage,
-  type RunStatus,
-  type RunUpdate,
-  runUpdateSchema,
-  TERMINAL_RUN_STATUSES,
-} from "@graft/contracts";
+import { ALL_RUN_UPDATES, type RunStatus, type RunUpdate, TERMINAL_RUN_STATUSES } from "@graft/contracts";
 import type { NatsConnection, Subscription } from "@nats-io/transport-node";
+import { parseRunUpdates } from "./notify.ts";
 import type { ProgressPayload } from "./payloads.ts";
 
 /** Runs whose progress a replica keeps at most; the longest-silent go first. */
@@ -41,7 +35,7 @@ export class ProgressBoard {
         if (error) return log(`progress: ${ALL_RUN_UPDATES}: ${error.message}`);
         if (!mayConcernBoard(msg.data)) return;
         try {
-          this.apply(parseMessage(runUpdateSchema, msg.subject, msg.data));
+          for (const update of parseRunUpdates(msg.subject, msg.data)) this.apply(update);
         } catch (e) {
           log(`progress: rejected update: ${(e as Error).message}`);
         }
