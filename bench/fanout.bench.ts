@@ -63,6 +63,9 @@ function startClients(url: string, runId: string, count: number, onLog: (i: numb
   const clients: Client[] = [];
   const epochs: number[] = [];
   const at: number[] = [];
+  /** Subscribers whose subscription answered (its STATUS snapshot) or failed. */
+  let settled = 0;
+  const answered: boolean[] = [];
   const open = async () => {
     for (let i = 0; i < count; i++) {
       const client = createClient({
@@ -80,6 +83,10 @@ function startClients(url: string, runId: string, count: number, onLog: (i: numb
         {
           next: (r) => {
             const received = now();
+            if (!answered[i]) {
+              answered[i] = true;
+              settled++;
+            }
             const event = r.data?.runEvents;
             if (event?.kind === "LOG") onLog(i);
             if (event?.epoch) {
@@ -87,12 +94,20 @@ function startClients(url: string, runId: string, count: number, onLog: (i: numb
               at.push(received);
             }
           },
-          error: (e) => console.error(`subscriber ${i}: ${String(e)}`),
+          error: (e) => {
+            settled++;
+            console.error(`subscriber ${i}: ${describeError(e)}`);
+          },
           complete: () => {},
         },
       );
-      // Subscribers connect in waves so the gateway's API-key checks are not one burst.
-      if (i % 100 === 99) await new Promise((r) => setTimeout(r, 200));
+      // Subscribers connect in waves of 100, each once the one before has answered: what is
+      // measured is fan-out, not a connection storm (thousands of upgrades at once queue past
+      // the gateway's 10 s header timeout on a loaded machine and are refused with 408).
+      if (i % 100 === 99) {
+        const waitUntil = Date.now() + 30_000;
+        while (settled < i + 1 && Date.now() < waitUntil) await new Promise((r) => setTimeout(r, 50));
+      }
     }
   };
   return { clients, epochs, at, open, dispose: () => Promise.all(clients.map((c) => c.dispose())) };
@@ -149,6 +164,9 @@ async function main() {
       ...(target.databaseUrl ? { DATABASE_URL: target.databaseUrl } : { DATABASE_URL: "" }),
       GRAFT_BOOTSTRAP_KEY: API_KEY,
       GRAFT_JOIN_TOKEN: "graft_join_fanout_bench_0123456789",
+      // Every subscription counts against its key's request limit (1,200 a minute by default):
+      // the bench's one key opens them all within a minute.
+      GRAFT_RATE_LIMIT_PER_MINUTE: String(Math.max(1_200, 2 * SUBSCRIBERS)),
     });
     gateway = started.child;
     const runId = await startRun(started.url);
@@ -218,7 +236,8 @@ async function main() {
     const jobToken = jobTokenFor(nats.auth, runId);
     const publish = (event: UnclaimedRunEvent) =>
       js.publish(runEventsSubject(trainerId, runId), encodeMessage(claimed(event, jobToken)));
-    const readyBy = Date.now() + 120_000;
+    // Connecting is paced (100 every 200 ms) and slows under load: allow 2 min plus 50 ms a subscriber.
+    const readyBy = Date.now() + 120_000 + 50 * SUBSCRIBERS;
     while (live() < SUBSCRIBERS) {
       if (Date.now() > readyBy) throw new Error(`only ${live()} of ${SUBSCRIBERS} subscribers became live`);
       await publish({ type: "log", ...base, at: new Date().toISOString(), level: "info", message: "warm-up" });
@@ -360,4 +379,13 @@ async function startRun(url: string): Promise<string> {
     input: { baseModelId: model.id, datasetId: dataset.id, epochs: EPOCHS, name: "fanout bench" },
   })) as { startFineTune: { id: string } };
   return created.startFineTune.id;
+}
+
+/** graphql-ws hands a socket's close event or the operation's GraphQL errors to `error`. */
+function describeError(error: unknown): string {
+  if (Array.isArray(error)) return error.map((e: { message?: string }) => e.message).join("; ");
+  const close = error as { code?: number; reason?: string };
+  if (typeof close?.code === "number") return `socket closed ${close.code} ${close.reason ?? ""}`;
+  const event = error as { message?: string; error?: unknown };
+  return event?.message ?? String(event?.error ?? error);
 }
