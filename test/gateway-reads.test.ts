@@ -264,4 +264,38 @@ describeEachDriver((driver) => {
     assert.equal(on("sweep_trials", statements).length, 1, statements.join("\n"));
     assert.equal(on("sweeps", statements).length, 0, "the sweep comes with its trial, not read again");
   });
+
+  test("a runs page reads every run's study in one query", async () => {
+    const studyIds: string[] = [];
+    for (const name of ["reads study a", "reads study b"]) {
+      const { startStudy } = await s.gqlData<{ startStudy: { id: string } }>(
+        "mutation ($input: StartStudyInput!) { startStudy(input: $input) { id } }",
+        {
+          input: {
+            name,
+            baseModelIds: [baseId],
+            datasetId,
+            fractions: [0.5, 1],
+            arms: ["FINE_TUNE"],
+            seeds: [1],
+            epochs: 1,
+            pool: "reads-studies",
+          },
+        },
+      );
+      studyIds.push(startStudy.id);
+    }
+    type Listed = { id: string; study: { id: string; name: string } | null };
+    const { result, statements } = await counted(() =>
+      s.gqlData<{ runs: { edges: { node: Listed }[] } }>(
+        `{ runs(filter: { baseModelId: "${baseId}" }, first: 100) { edges { node { id study { id name } } } } }`,
+      ),
+    );
+    const nodes = result.runs.edges.map((e) => e.node);
+    const inStudies = nodes.filter((n) => n.study);
+    // Two runs per study (two fractions), each naming its own study; the plain runs answer null.
+    assert.deepEqual(inStudies.map((n) => n.study?.id).sort(), [...studyIds, ...studyIds].sort());
+    for (const plain of runs) assert.equal(nodes.find((n) => n.id === plain.id)?.study, null);
+    assert.equal(on("studies", statements).length, 1, statements.join("\n"));
+  });
 });

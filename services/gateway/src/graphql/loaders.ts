@@ -3,6 +3,7 @@ import DataLoader from "dataloader";
 import type { GraphQLResolveInfo } from "graphql";
 import type { Domain } from "../domain/index.ts";
 import type { AttemptRow, DatasetRow, EpochRow, ExperimentRow, ModelRow, RunRow, TrainerRow } from "../domain/rows.ts";
+import type { StudyRow } from "../domain/studies.ts";
 import type { SweepRow, SweepTrialRow } from "../domain/sweep-ledger.ts";
 import { selectsOnlyLightModelFields } from "./light-selection.ts";
 
@@ -29,6 +30,7 @@ export function createLoaders(domain: Domain) {
     dataset: byKey<DatasetRow>((ids) => domain.datasets.byIds(ids)),
     experiment: byKey<ExperimentRow>((ids) => domain.experiments.byIds(ids)),
     run: byKey<RunRow>((ids) => domain.runs.byIds(ids)),
+    study: byKey<StudyRow>((ids) => domain.studies.byIds(ids)),
     trainer: byKey<TrainerRow>((ids) => domain.trainers.byIds(ids)),
     epochs: listsBy<EpochRow>((ids) => domain.runs.epochsOf(ids)),
     attempts: listsBy<AttemptRow>((ids) => domain.runs.attemptsOf(ids)),

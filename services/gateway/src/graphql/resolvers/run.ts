@@ -34,7 +34,7 @@ export const Run: RunResolvers = {
   controls: (r, _, { domain }) => domain.runs.controlsOf(r.id),
   transferGain: (r, { metric, targetAccuracy }, { domain }) =>
     domain.runs.transferGain(r, metric ?? "valAccuracy", targetAccuracy),
-  study: (r, _, { domain }) => (r.studyId ? domain.studies.get(r.studyId) : null),
+  study: (r, _, { loaders }) => (r.studyId ? loaders.study.load(r.studyId) : null),
   forkedFrom: async (r, _, { loaders }) => forkOf(r, loaders),
   forks: (r, _, { domain }) => domain.runs.forksOf(r.id),
   forkableEpochs: (r) => forkableEpochs(r),
