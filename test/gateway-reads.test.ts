@@ -182,6 +182,30 @@ describeEachDriver((driver) => {
     assert.equal(page.edges[0]?.node.baseModel.layers?.length, 3);
   });
 
+  test("the compare page's series come in a few statements per metric, not per run", async () => {
+    const series = ["loss", "valLoss", "accuracy", "valAccuracy"]
+      .map((m) => `${m}: series(metric: ${m}, maxPoints: 2) { epoch last }`)
+      .join(" ");
+    type Compared = { id: string; valAccuracy: { epoch: number; last: number }[] };
+    const { result, statements } = await counted(() =>
+      s.gqlData<{ runs: { edges: { node: Compared }[] } }>(
+        `query ($ids: [ID!]!) { runs(filter: { ids: $ids }, first: 3) { edges { node { id ${series} } } } }`,
+        { ids: runs.map((r) => r.id) },
+      ),
+    );
+    assert.equal(result.runs.edges.length, 3);
+    for (const { node } of result.runs.edges) {
+      // 3 epochs in 2 buckets: epochs 1-2 and 3, each bucket's last value.
+      const values = runs.find((r) => r.id === node.id)?.valAccuracies ?? [];
+      assert.deepEqual(node.valAccuracy, [
+        { epoch: 2, last: values[1] },
+        { epoch: 3, last: values[2] },
+      ]);
+    }
+    // Per metric: the runs' bounds, then their buckets; the same for one run or a hundred.
+    assert.equal(on("run_epochs", statements).length, 4 * 2, statements.join("\n"));
+  });
+
   // Last: its trial runs join the base's runs that the tests above count.
   // Set by the sweeps-list test, read by the Run.sweep test after it.
   const sweepIds: string[] = [];

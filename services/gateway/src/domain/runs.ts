@@ -7,7 +7,7 @@ import {
   type ProjectScope,
   type RunFilter,
   type RunOrder,
-  reduceEpochSeries,
+  reduceEpochSeriesOf,
   runAttempts,
   runEpochs,
   runs,
@@ -110,10 +110,14 @@ export class RunQueries {
     return new Map(rows.map((row) => [row.runId, row]));
   }
 
-  /** Per bucket of consecutive epochs: min, max and last value; at most `maxPoints` buckets. */
-  async series(runId: string, metric: MetricName, maxPoints = 2000) {
+  /**
+   * Each run's metric per bucket of consecutive epochs (min, max and last value; at most
+   * `maxPoints` buckets), for all the runs in a few statements (callers pass ids of runs
+   * already checked).
+   */
+  async seriesOf(runIds: readonly string[], metric: MetricName, maxPoints = 2000) {
     try {
-      return await reduceEpochSeries(this.db, runId, metric, maxPoints);
+      return await reduceEpochSeriesOf(this.db, runIds, metric, maxPoints);
     } catch (error) {
       if (error instanceof InvalidSeriesRequestError) {
         throw new BadUserInputError("maxPoints", error.message, undefined, { cause: error });

@@ -1,4 +1,5 @@
 import type { MetricName } from "@graft/contracts";
+import type { SeriesPoint } from "@graft/db";
 import DataLoader from "dataloader";
 import type { GraphQLResolveInfo } from "graphql";
 import type { Domain } from "../domain/index.ts";
@@ -23,6 +24,7 @@ const listsBy = <V>(load: (ids: readonly string[]) => Promise<Map<string, V[]>>)
 export function createLoaders(domain: Domain) {
   // `bestEpoch(metric:)` takes an argument, so one loader per metric asked for.
   const bestEpochs = new Map<MetricName, DataLoader<string, EpochRow | null>>();
+  const series = new Map<string, DataLoader<string, SeriesPoint[]>>();
   return {
     model: byKey<ModelRow>((ids) => domain.models.byIds(ids)),
     /** Rows without layers and provenance, for selections that read neither (light-selection.ts). */
@@ -44,6 +46,16 @@ export function createLoaders(domain: Domain) {
       if (!loader) {
         loader = byKey<EpochRow>((ids) => domain.runs.bestEpochsOf(ids, metric));
         bestEpochs.set(metric, loader);
+      }
+      return loader;
+    },
+    /** Each run's `series(metric, maxPoints)`, batched across the runs of a request (the compare page's). */
+    series(metric: MetricName, maxPoints: number): DataLoader<string, SeriesPoint[]> {
+      const key = `${metric}/${maxPoints}`;
+      let loader = series.get(key);
+      if (!loader) {
+        loader = listsBy<SeriesPoint>((ids) => domain.runs.seriesOf(ids, metric, maxPoints));
+        series.set(key, loader);
       }
       return loader;
     },
