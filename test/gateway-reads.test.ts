@@ -262,7 +262,11 @@ describeEachDriver((driver) => {
     assert.equal(on("sweep_trials", statements).length, 1, statements.join("\n"));
     const epochReads = on("run_epochs", statements);
     assert.equal(epochReads.length, 1, statements.join("\n"));
-    assert.match(epochReads[0] ?? "", /join lateral[\s\S]*limit/i, "the last epoch only, not every epoch of every trial");
+    assert.match(
+      epochReads[0] ?? "",
+      /join lateral[\s\S]*limit/i,
+      "the last epoch only, not every epoch of every trial",
+    );
   });
 
   test("a runs page asks for every run's sweep and trial in one query; runs of no sweep answer null", async () => {

@@ -123,9 +123,13 @@ export async function reduceEpochSeriesOf(
     );
   }
   for (const result of await Promise.all(reads)) {
-    const rows = rowsOf<{ run_id: string; epoch: number | string; min: number | string; max: number | string; last: number | string }>(
-      result,
-    );
+    const rows = rowsOf<{
+      run_id: string;
+      epoch: number | string;
+      min: number | string;
+      max: number | string;
+      last: number | string;
+    }>(result);
     for (const r of rows) {
       const id = asked.get(r.run_id);
       if (id === undefined) continue;
