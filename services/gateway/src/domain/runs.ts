@@ -86,8 +86,9 @@ export class RunQueries {
    */
   async bestEpochsOf(runIds: readonly string[], metric: MetricName): Promise<Map<string, EpochRow>> {
     const column = METRIC_COLUMNS[metric];
+    // NULLS LAST as in run_epochs_best_val_accuracy_idx, so the index serves valAccuracy.
     return await this.topEpochOf(runIds, sql`${column} is not null`, [
-      higherIsBetter(metric) ? desc(column) : asc(column),
+      higherIsBetter(metric) ? sql`${column} desc nulls last` : asc(column),
       asc(runEpochs.epoch),
     ]);
   }
