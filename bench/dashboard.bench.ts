@@ -16,7 +16,8 @@
  *   npx tsx bench/dashboard.bench.ts [--runs 10000] [--long-runs 100] [--epochs 10000] [--samples 3]
  *     [--prebuilt]   (use apps/web/.next as it is: measure another build, e.g. main's)
  *   (DASHBOARD_BENCH_TIMEOUT_MS: how long one page may take, 180 s by default;
- *   DASHBOARD_BENCH_PROFILE_DIR: one more load per page, its main thread profiled to a .cpuprofile there.)
+ *   DASHBOARD_BENCH_PROFILE_DIR: one more load per page, its main thread profiled to a .cpuprofile there
+ *   and its requests' start and end printed.)
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import { loadavg } from "node:os";
@@ -180,8 +181,20 @@ async function measurePage(
     page.on("request", (r) => {
       if (!r.url().includes("/api/events")) inFlight++;
     });
+    // On the profiled load: when each request started and ended, from the navigation's start.
+    const timeline: { label: string; start: number; end: number }[] = [];
     page.on("requestfinished", (r) => {
-      if (!r.url().includes("/api/events")) settled();
+      if (r.url().includes("/api/events")) return;
+      settled();
+      if (!profileTo) return;
+      const t = r.timing();
+      const operation = /^\s*query (\w+)/m.exec(r.postData() ?? "")?.[1];
+      const path = new URL(r.url()).pathname;
+      timeline.push({
+        label: operation ? `${path} ${operation}` : path,
+        start: t.startTime,
+        end: t.startTime + t.responseEnd,
+      });
     });
     page.on("requestfailed", (r) => {
       if (!r.url().includes("/api/events")) settled();
@@ -201,6 +214,11 @@ async function measurePage(
           if (profiler && profileTo) {
             const { profile } = await profiler.send("Profiler.stop");
             writeFileSync(profileTo, JSON.stringify(profile));
+            const origin = Math.min(...timeline.map((t) => t.start));
+            for (const t of timeline.sort((a, b) => a.start - b.start)) {
+              if (t.end - t.start < 50 && !t.label.includes("api")) continue; // small static files
+              console.log(`      ${t.label}: ${(t.start - origin).toFixed(0)}-${(t.end - origin).toFixed(0)} ms`);
+            }
           }
           return {
             interactiveMs: busyUntil,

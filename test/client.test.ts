@@ -6,7 +6,7 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { after, before, test } from "node:test";
 import {
-  CompareRunDocument,
+  CompareRunsDocument,
   DatasetRefsDocument,
   DatasetsDocument,
   ExperimentRefsDocument,
@@ -26,6 +26,7 @@ import {
   RunDocument,
   RunStatus,
   RunsDocument,
+  RunsPageDocument,
   StartFineTuneDocument,
   subscribe,
   TrainerEventsDocument,
@@ -71,10 +72,12 @@ describeEachDriver((driver) => {
       [ExperimentsDocument, {}],
       [ExperimentRefsDocument, {}],
       [RunsDocument, { first: 5 }],
+      [RunsPageDocument, { first: 25 }],
       [RunDocument, { id: NO_SUCH_ID }],
       [RunDocument, { id: NO_SUCH_ID, full: false, maxPoints: 100 }],
       [FilterOptionsDocument, {}],
-      [CompareRunDocument, { id: NO_SUCH_ID }],
+      // The compare page's largest ask: 8 runs x 4 series x 250 points.
+      [CompareRunsDocument, { ids: Array(8).fill(NO_SUCH_ID), first: 8, maxPoints: 250 }],
       [NewFineTuneOptionsDocument, {}],
       [TrainersDocument, {}],
     ] as const;

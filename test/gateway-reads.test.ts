@@ -182,6 +182,30 @@ describeEachDriver((driver) => {
     assert.equal(page.edges[0]?.node.baseModel.layers?.length, 3);
   });
 
+  test("the compare page's series come in a few statements per metric, not per run", async () => {
+    const series = ["loss", "valLoss", "accuracy", "valAccuracy"]
+      .map((m) => `${m}: series(metric: ${m}, maxPoints: 2) { epoch last }`)
+      .join(" ");
+    type Compared = { id: string; valAccuracy: { epoch: number; last: number }[] };
+    const { result, statements } = await counted(() =>
+      s.gqlData<{ runs: { edges: { node: Compared }[] } }>(
+        `query ($ids: [ID!]!) { runs(filter: { ids: $ids }, first: 3) { edges { node { id ${series} } } } }`,
+        { ids: runs.map((r) => r.id) },
+      ),
+    );
+    assert.equal(result.runs.edges.length, 3);
+    for (const { node } of result.runs.edges) {
+      // 3 epochs in 2 buckets: epochs 1-2 and 3, each bucket's last value.
+      const values = runs.find((r) => r.id === node.id)?.valAccuracies ?? [];
+      assert.deepEqual(node.valAccuracy, [
+        { epoch: 2, last: values[1] },
+        { epoch: 3, last: values[2] },
+      ]);
+    }
+    // Per metric: the runs' bounds, then their buckets; the same for one run or a hundred.
+    assert.equal(on("run_epochs", statements).length, 4 * 2, statements.join("\n"));
+  });
+
   // Last: its trial runs join the base's runs that the tests above count.
   // Set by the sweeps-list test, read by the Run.sweep test after it.
   const sweepIds: string[] = [];
@@ -238,7 +262,11 @@ describeEachDriver((driver) => {
     assert.equal(on("sweep_trials", statements).length, 1, statements.join("\n"));
     const epochReads = on("run_epochs", statements);
     assert.equal(epochReads.length, 1, statements.join("\n"));
-    assert.match(epochReads[0] ?? "", /distinct on/i, "the last epoch only, not every epoch of every trial");
+    assert.match(
+      epochReads[0] ?? "",
+      /join lateral[\s\S]*limit/i,
+      "the last epoch only, not every epoch of every trial",
+    );
   });
 
   test("a runs page asks for every run's sweep and trial in one query; runs of no sweep answer null", async () => {
@@ -263,5 +291,39 @@ describeEachDriver((driver) => {
     }
     assert.equal(on("sweep_trials", statements).length, 1, statements.join("\n"));
     assert.equal(on("sweeps", statements).length, 0, "the sweep comes with its trial, not read again");
+  });
+
+  test("a runs page reads every run's study in one query", async () => {
+    const studyIds: string[] = [];
+    for (const name of ["reads study a", "reads study b"]) {
+      const { startStudy } = await s.gqlData<{ startStudy: { id: string } }>(
+        "mutation ($input: StartStudyInput!) { startStudy(input: $input) { id } }",
+        {
+          input: {
+            name,
+            baseModelIds: [baseId],
+            datasetId,
+            fractions: [0.5, 1],
+            arms: ["FINE_TUNE"],
+            seeds: [1],
+            epochs: 1,
+            pool: "reads-studies",
+          },
+        },
+      );
+      studyIds.push(startStudy.id);
+    }
+    type Listed = { id: string; study: { id: string; name: string } | null };
+    const { result, statements } = await counted(() =>
+      s.gqlData<{ runs: { edges: { node: Listed }[] } }>(
+        `{ runs(filter: { baseModelId: "${baseId}" }, first: 100) { edges { node { id study { id name } } } } }`,
+      ),
+    );
+    const nodes = result.runs.edges.map((e) => e.node);
+    const inStudies = nodes.filter((n) => n.study);
+    // Two runs per study (two fractions), each naming its own study; the plain runs answer null.
+    assert.deepEqual(inStudies.map((n) => n.study?.id).sort(), [...studyIds, ...studyIds].sort());
+    for (const plain of runs) assert.equal(nodes.find((n) => n.id === plain.id)?.study, null);
+    assert.equal(on("studies", statements).length, 1, statements.join("\n"));
   });
 });

@@ -241,11 +241,21 @@ test("compares two runs: overlaid curves and only the differing hyperparameters"
     { ...PLATFORM_WAIT, timeoutMs: 180_000 },
   );
 
+  // The browser's GraphQL reads, by operation: the runs page's come with its HTML.
+  const reads: string[] = [];
+  const record = (request: Request) => {
+    if (!request.url().endsWith("/api/graphql")) return;
+    const body = request.postDataJSON() as { query?: string };
+    reads.push(/^\s*query (\w+)/m.exec(body.query ?? "")?.[1] ?? "other");
+  };
+  page.on("request", record);
   await page.goto(`${web.url}/runs`);
+  await page.locator("tr[data-run-id]").first().waitFor();
   await page.getByLabel("Status", { exact: true }).selectOption("SUCCEEDED");
   await page.waitForURL(/[?&]status=SUCCEEDED/);
   await page.locator(`tr[data-run-id="${firstRunId}"]`).waitFor();
   await page.locator(`tr[data-run-id="${secondId}"]`).waitFor();
+  assert.deepEqual(reads, [], "the server renders the runs page's rows and filters, before and after filtering");
   await screenshot(page, "runs");
   await page.locator(`tr[data-run-id="${firstRunId}"] input[type=checkbox]`).check();
   await page.locator(`tr[data-run-id="${secondId}"] input[type=checkbox]`).check();
@@ -258,6 +268,8 @@ test("compares two runs: overlaid curves and only the differing hyperparameters"
   assert.doesNotMatch(diffText, /Batch size/, "equal hyperparameters are not listed");
   assert.equal(await page.locator('[data-testid="best-epochs"] tbody tr').count(), 2);
   await page.locator('[data-testid="chart-compare-valAccuracy"][data-points="4"]').waitFor();
+  page.off("request", record);
+  assert.deepEqual(reads, ["CompareRuns"], "the compare page reads its runs in one request, not one per run");
   await screenshot(page, "compare");
   await page.goto(`${web.url}/`);
   await page.getByRole("link", { name: "web-first" }).first().waitFor();

@@ -55,11 +55,12 @@ test("logs in with a valid key only, into an http-only same-site session cookie 
   assert.equal(after.status, 401, "a logged-out session is over on the gateway too, not just forgotten");
 });
 
-test("streams subscription events as Server-Sent Events and rejects malformed run and sweep ids", async () => {
+test("streams subscription events as Server-Sent Events and rejects malformed run, sweep and study ids", async () => {
   const { cookie } = await loginThroughApi(web.url, platform.gateway.apiKey);
   const headers = { cookie: cookie ?? "" };
   assert.equal((await fetch(`${web.url}/api/events?runId=../../etc`, { headers })).status, 400);
   assert.equal((await fetch(`${web.url}/api/events?sweepId=../../etc`, { headers })).status, 400);
+  assert.equal((await fetch(`${web.url}/api/events?studyId=../../etc`, { headers })).status, 400);
   assert.equal((await fetch(`${web.url}/api/events`, { headers })).status, 400);
   const controller = new AbortController();
   const res = await fetch(`${web.url}/api/events?topic=trainers`, { headers, signal: controller.signal });

@@ -14,13 +14,16 @@ import { type GatewaySetup, setup } from "./support/gateway.ts";
 import { graphql, startTrainerProcess, stopTrainers, type TrainerProcess } from "./support/trainer.ts";
 
 // A small real sweep (digits-cnn onto mnist 5-9, two learning rates, ASHA), its page watched live
-// while it runs, then read, in the production dashboard build and Debian's chromium.
+// while it runs, then read; then a small study's page watched live the same way; in the
+// production dashboard build and Debian's chromium.
 let platform: GatewaySetup;
 let trainer: TrainerProcess;
 let web: WebServer;
 let browser: Browser;
 let page: Page;
 let sweepId = "";
+let baseId = "";
+let datasetId = "";
 
 before(async () => {
   ensureWebBuild((line) => process.stderr.write(`${line}\n`));
@@ -49,6 +52,8 @@ before(async () => {
   const base = data.models.edges.find((e) => /digits/i.test(e.node.name))?.node.id;
   const dataset = data.datasets.find((d) => d.name.includes("5-9"))?.id;
   assert.ok(base && dataset, JSON.stringify(data));
+  baseId = base;
+  datasetId = dataset;
   const { startSweep } = await graphql<{ startSweep: { id: string } }>(
     gateway,
     "mutation($input: StartSweepInput!) { startSweep(input: $input) { id } }",
@@ -77,13 +82,7 @@ after(async () => {
 });
 
 test("a sweep's page updates live while the sweep runs, without polling or a reload", async () => {
-  // Every read of the sweep the page makes over GraphQL (the subscription goes through /api/events).
-  const sweepReads: string[] = [];
-  page.on("request", (request) => {
-    if (request.url().endsWith("/api/graphql") && request.postData()?.includes("query Sweep(")) {
-      sweepReads.push(request.url());
-    }
-  });
+  const sweepReads = readsOf(page, "Sweep");
   await page.goto(`${web.url}/sweeps/${sweepId}`);
   // Opened moments after startSweep: its trials train for minutes.
   await page.locator('.page-header [data-status="RUNNING"]').waitFor();
@@ -128,4 +127,51 @@ test("a trial's run page names its sweep and trial, and links back to the sweep"
   assert.match((await link.textContent()) ?? "", /web sweep trial 1: learningRate=0\.003/);
   await link.getByRole("link", { name: "web sweep" }).click();
   await page.waitForURL(new RegExp(`/sweeps/${sweepId}$`));
+});
+
+/** Every GraphQL read of `operation` the page makes (subscriptions go through /api/events). */
+function readsOf(on: Page, operation: string): string[] {
+  const reads: string[] = [];
+  on.on("request", (request) => {
+    if (request.url().endsWith("/api/graphql") && request.postData()?.includes(`query ${operation}(`)) {
+      reads.push(request.url());
+    }
+  });
+  return reads;
+}
+
+test("a study's page updates live while the study runs, without polling, and shows its end", async () => {
+  // Started once the sweep is done, so the one trainer takes it at once; two epochs.
+  const { startStudy } = await graphql<{ startStudy: { id: string } }>(
+    platform.gateway,
+    "mutation($input: StartStudyInput!) { startStudy(input: $input) { id } }",
+    {
+      input: {
+        name: "web study",
+        baseModelIds: [baseId],
+        datasetId,
+        fractions: [0.5],
+        arms: ["FINE_TUNE"],
+        seeds: [1],
+        epochs: 2,
+        fineTune: { maxSamples: 400, featureLayer: "features", freeze: { strategy: "FIRST_N", layers: 4 } },
+      },
+    },
+  );
+  const studyPage = await page.context().newPage();
+  const studyReads = readsOf(studyPage, "Study");
+  await studyPage.goto(`${web.url}/studies/${startStudy.id}`);
+  await studyPage.locator('.page-header [data-status="RUNNING"]').waitFor();
+  await studyPage.locator('.live-dot[data-state="live"]').waitFor();
+  assert.equal((await studyPage.getByTestId("cell-mean").textContent())?.trim(), "—", "no run has finished yet");
+  await studyPage.evaluate(MARK_DOCUMENT);
+  // The study ends on its own; its last state (the cell filled, the run succeeded) comes live.
+  await studyPage.locator('.page-header [data-status="SUCCEEDED"]').waitFor({ timeout: 300_000 });
+  assert.equal(await studyPage.evaluate<boolean>(READ_MARK), true, "the page updated without a reload");
+  assert.match((await studyPage.getByTestId("cell-mean").textContent()) ?? "", /\d+(\.\d+)?%/);
+  assert.match((await studyPage.getByTestId("study-summary").textContent()) ?? "", /1\/1 runs succeeded/);
+  assert.equal(await studyPage.locator("#study-runs ~ ul [data-status='SUCCEEDED']").count(), 1);
+  assert.equal(studyReads.length, 1, "the page read the study once, then only listened");
+  assert.equal(await studyPage.locator(".live-dot").count(), 0, "the stream closes once the study has ended");
+  await studyPage.close();
 });

@@ -144,6 +144,8 @@ export const RunErrorCode = {
 
 export type RunErrorCode = typeof RunErrorCode[keyof typeof RunErrorCode];
 export type RunFilter = {
+  /** These runs only (at most 100; an id of another project's run matches nothing). */
+  ids?: Array<string> | null | undefined;
   status?: Array<RunStatus> | null | undefined;
   baseModelId?: string | null | undefined;
   datasetId?: string | null | undefined;
@@ -663,6 +665,19 @@ export type RunsQueryVariables = Exact<{
 
 export type RunsQuery = { runs: { totalCount: number, pageInfo: { hasNextPage: boolean, endCursor: string | null }, edges: Array<{ cursor: string, node: { id: string, name: string | null, status: RunStatus, pool: string, attemptCount: number, trainingPath: TrainingPath | null, queuedAt: string, startedAt: string | null, finishedAt: string | null, baseModel: { id: string, name: string }, dataset: { id: string, name: string }, experiment: { id: string, name: string } | null, trainer: { id: string, name: string } | null, hyperparameters: { epochs: number, batchSize: number, optimizer: Optimizer, learningRate: number, freezeStrategy: FreezeStrategy, freezeLayers: number | null }, bestEpoch: { epoch: number, valAccuracy: number | null, valLoss: number | null, accuracy: number | null, loss: number } | null, outputModel: { id: string, name: string } | null, error: { code: RunErrorCode, message: string } | null } }> } };
 
+export type RunPageFragment = { totalCount: number, pageInfo: { hasNextPage: boolean, endCursor: string | null }, edges: Array<{ cursor: string, node: { id: string, name: string | null, status: RunStatus, pool: string, attemptCount: number, trainingPath: TrainingPath | null, queuedAt: string, startedAt: string | null, finishedAt: string | null, baseModel: { id: string, name: string }, dataset: { id: string, name: string }, experiment: { id: string, name: string } | null, trainer: { id: string, name: string } | null, hyperparameters: { epochs: number, batchSize: number, optimizer: Optimizer, learningRate: number, freezeStrategy: FreezeStrategy, freezeLayers: number | null }, bestEpoch: { epoch: number, valAccuracy: number | null, valLoss: number | null, accuracy: number | null, loss: number } | null, outputModel: { id: string, name: string } | null, error: { code: RunErrorCode, message: string } | null } }> };
+
+export type RunsPageQueryVariables = Exact<{
+  filter?: RunFilter | null | undefined;
+  first?: number | null | undefined;
+  after?: string | null | undefined;
+  orderBy?: RunOrder | null | undefined;
+  modelsFirst?: number | null | undefined;
+}>;
+
+
+export type RunsPageQuery = { runs: { totalCount: number, pageInfo: { hasNextPage: boolean, endCursor: string | null }, edges: Array<{ cursor: string, node: { id: string, name: string | null, status: RunStatus, pool: string, attemptCount: number, trainingPath: TrainingPath | null, queuedAt: string, startedAt: string | null, finishedAt: string | null, baseModel: { id: string, name: string }, dataset: { id: string, name: string }, experiment: { id: string, name: string } | null, trainer: { id: string, name: string } | null, hyperparameters: { epochs: number, batchSize: number, optimizer: Optimizer, learningRate: number, freezeStrategy: FreezeStrategy, freezeLayers: number | null }, bestEpoch: { epoch: number, valAccuracy: number | null, valLoss: number | null, accuracy: number | null, loss: number } | null, outputModel: { id: string, name: string } | null, error: { code: RunErrorCode, message: string } | null } }> }, models: { edges: Array<{ node: { id: string, name: string, kind: ModelKind } }> }, datasets: Array<{ id: string, name: string, version: number, labels: Array<string>, sampleCount: number }>, experiments: Array<{ id: string, name: string }>, trainers: Array<{ id: string, name: string, pool: string, status: TrainerStatus }> };
+
 export type RunQueryVariables = Exact<{
   id: string;
   full?: boolean;
@@ -680,13 +695,16 @@ export type FilterOptionsQueryVariables = Exact<{
 
 export type FilterOptionsQuery = { models: { edges: Array<{ node: { id: string, name: string, kind: ModelKind } }> }, datasets: Array<{ id: string, name: string, version: number, labels: Array<string>, sampleCount: number }>, experiments: Array<{ id: string, name: string }>, trainers: Array<{ id: string, name: string, pool: string, status: TrainerStatus }> };
 
-export type CompareRunQueryVariables = Exact<{
-  id: string;
+export type FilterOptionFieldsFragment = { models: { edges: Array<{ node: { id: string, name: string, kind: ModelKind } }> }, datasets: Array<{ id: string, name: string, version: number, labels: Array<string>, sampleCount: number }>, experiments: Array<{ id: string, name: string }>, trainers: Array<{ id: string, name: string, pool: string, status: TrainerStatus }> };
+
+export type CompareRunsQueryVariables = Exact<{
+  ids: Array<string> | string;
+  first: number;
   maxPoints?: number | null | undefined;
 }>;
 
 
-export type CompareRunQuery = { run: { id: string, name: string | null, status: RunStatus, baseModel: { id: string, name: string }, dataset: { id: string, name: string }, hyperparameters: { epochs: number, batchSize: number, optimizer: Optimizer, learningRate: number, freezeStrategy: FreezeStrategy, freezeLayers: number | null, headHiddenUnits: number, headDropout: number, validationSplit: number, seed: number, maxSamples: number | null, trainFraction: number, featureLayer: string | null, initialization: Initialization, unfreezeSchedule: Array<{ epoch: number, layers: number }>, earlyStopping: { monitor: MetricName, patience: number, minDelta: number } | null }, lossSeries: Array<{ epoch: number, last: number }>, valLossSeries: Array<{ epoch: number, last: number }>, accuracySeries: Array<{ epoch: number, last: number }>, valAccuracySeries: Array<{ epoch: number, last: number }>, bestEpoch: { epoch: number, loss: number, accuracy: number | null, valLoss: number | null, valAccuracy: number | null, learningRate: number, durationMs: number, samplesPerSecond: number, trainableParams: number, frozenLayers: number, attempt: number, recordedAt: string } | null } | null };
+export type CompareRunsQuery = { runs: { edges: Array<{ node: { id: string, name: string | null, status: RunStatus, baseModel: { id: string, name: string }, dataset: { id: string, name: string }, hyperparameters: { epochs: number, batchSize: number, optimizer: Optimizer, learningRate: number, freezeStrategy: FreezeStrategy, freezeLayers: number | null, headHiddenUnits: number, headDropout: number, validationSplit: number, seed: number, maxSamples: number | null, trainFraction: number, featureLayer: string | null, initialization: Initialization, unfreezeSchedule: Array<{ epoch: number, layers: number }>, earlyStopping: { monitor: MetricName, patience: number, minDelta: number } | null }, lossSeries: Array<{ epoch: number, last: number }>, valLossSeries: Array<{ epoch: number, last: number }>, accuracySeries: Array<{ epoch: number, last: number }>, valAccuracySeries: Array<{ epoch: number, last: number }>, bestEpoch: { epoch: number, loss: number, accuracy: number | null, valLoss: number | null, valAccuracy: number | null, learningRate: number, durationMs: number, samplesPerSecond: number, trainableParams: number, frozenLayers: number, attempt: number, recordedAt: string } | null } }> } };
 
 export type NewFineTuneOptionsQueryVariables = Exact<{
   modelsFirst?: number | null | undefined;
@@ -741,6 +759,8 @@ export type StudiesQueryVariables = Exact<{ [key: string]: never; }>;
 
 export type StudiesQuery = { studies: Array<{ id: string, name: string, status: StudyStatus, fractions: Array<number>, arms: Array<StudyArm>, seeds: Array<number>, epochs: number, createdAt: string, dataset: { id: string, name: string }, baseModels: Array<{ id: string, name: string }> }> };
 
+export type StudyDetailFragment = { targetAccuracy: number | null, id: string, name: string, status: StudyStatus, fractions: Array<number>, arms: Array<StudyArm>, seeds: Array<number>, epochs: number, createdAt: string, runs: Array<{ id: string, name: string | null, status: RunStatus, studyArm: StudyArm | null, hyperparameters: { seed: number, trainFraction: number }, baseModel: { id: string, name: string } }>, cells: Array<{ arm: StudyArm, fraction: number, samples: number, runs: number, seeds: number, meanAccuracy: number | null, stdAccuracy: number | null, minAccuracy: number | null, maxAccuracy: number | null, meanSeconds: number | null, epochsToTarget: number | null, secondsToTarget: number | null, reachedTarget: number, baseModel: { id: string, name: string } }>, curve: Array<{ arm: StudyArm, baseModel: { id: string, name: string }, points: Array<{ fraction: number, samples: number, meanAccuracy: number | null, stdAccuracy: number | null, minAccuracy: number | null, maxAccuracy: number | null }> }>, dataset: { id: string, name: string }, baseModels: Array<{ id: string, name: string }> };
+
 export type StudyQueryVariables = Exact<{
   id: string;
   targetAccuracy?: number | null | undefined;
@@ -765,10 +785,11 @@ export type LeaderboardQuery = { leaderboard: Array<{ rank: number, baseDepth: n
 
 export type StudyUpdatedSubscriptionVariables = Exact<{
   id: string;
+  targetAccuracy?: number | null | undefined;
 }>;
 
 
-export type StudyUpdatedSubscription = { studyUpdated: { id: string, name: string, status: StudyStatus, fractions: Array<number>, arms: Array<StudyArm>, seeds: Array<number>, epochs: number, createdAt: string, cells: Array<{ arm: StudyArm, fraction: number, samples: number, runs: number, seeds: number, meanAccuracy: number | null, stdAccuracy: number | null, minAccuracy: number | null, maxAccuracy: number | null, meanSeconds: number | null, epochsToTarget: number | null, secondsToTarget: number | null, reachedTarget: number, baseModel: { id: string, name: string } }>, dataset: { id: string, name: string }, baseModels: Array<{ id: string, name: string }> } };
+export type StudyUpdatedSubscription = { studyUpdated: { targetAccuracy: number | null, id: string, name: string, status: StudyStatus, fractions: Array<number>, arms: Array<StudyArm>, seeds: Array<number>, epochs: number, createdAt: string, runs: Array<{ id: string, name: string | null, status: RunStatus, studyArm: StudyArm | null, hyperparameters: { seed: number, trainFraction: number }, baseModel: { id: string, name: string } }>, cells: Array<{ arm: StudyArm, fraction: number, samples: number, runs: number, seeds: number, meanAccuracy: number | null, stdAccuracy: number | null, minAccuracy: number | null, maxAccuracy: number | null, meanSeconds: number | null, epochsToTarget: number | null, secondsToTarget: number | null, reachedTarget: number, baseModel: { id: string, name: string } }>, curve: Array<{ arm: StudyArm, baseModel: { id: string, name: string }, points: Array<{ fraction: number, samples: number, meanAccuracy: number | null, stdAccuracy: number | null, minAccuracy: number | null, maxAccuracy: number | null }> }>, dataset: { id: string, name: string }, baseModels: Array<{ id: string, name: string }> } };
 
 export type SweepSummaryFragment = { id: string, name: string, status: SweepStatus, method: SweepMethod, metric: MetricName, goal: SweepGoal, trialCount: number, maxConcurrentTrials: number, maxEpochs: number, createdAt: string, finishedAt: string | null, baseModel: { id: string, name: string }, dataset: { id: string, name: string }, bestTrial: { index: number, metric: number | null } | null };
 
@@ -925,58 +946,6 @@ export const EpochFieldsFragmentDoc = new TypedDocumentString(`
   recordedAt
 }
     `, {"fragmentName":"EpochFields"}) as unknown as TypedDocumentString<EpochFieldsFragment, unknown>;
-export const RunSummaryFragmentDoc = new TypedDocumentString(`
-    fragment RunSummary on Run {
-  id
-  name
-  status
-  pool
-  baseModel {
-    id
-    name
-  }
-  dataset {
-    id
-    name
-  }
-  experiment {
-    id
-    name
-  }
-  trainer {
-    id
-    name
-  }
-  hyperparameters {
-    epochs
-    batchSize
-    optimizer
-    learningRate
-    freezeStrategy
-    freezeLayers
-  }
-  bestEpoch(metric: valAccuracy) {
-    epoch
-    valAccuracy
-    valLoss
-    accuracy
-    loss
-  }
-  attemptCount
-  trainingPath
-  outputModel {
-    id
-    name
-  }
-  error {
-    code
-    message
-  }
-  queuedAt
-  startedAt
-  finishedAt
-}
-    `, {"fragmentName":"RunSummary"}) as unknown as TypedDocumentString<RunSummaryFragment, unknown>;
 export const HyperparameterFieldsFragmentDoc = new TypedDocumentString(`
     fragment HyperparameterFields on Hyperparameters {
   epochs
@@ -1085,6 +1054,152 @@ export const JoinTokenFieldsFragmentDoc = new TypedDocumentString(`
   revokedAt
 }
     `, {"fragmentName":"JoinTokenFields"}) as unknown as TypedDocumentString<JoinTokenFieldsFragment, unknown>;
+export const RunSummaryFragmentDoc = new TypedDocumentString(`
+    fragment RunSummary on Run {
+  id
+  name
+  status
+  pool
+  baseModel {
+    id
+    name
+  }
+  dataset {
+    id
+    name
+  }
+  experiment {
+    id
+    name
+  }
+  trainer {
+    id
+    name
+  }
+  hyperparameters {
+    epochs
+    batchSize
+    optimizer
+    learningRate
+    freezeStrategy
+    freezeLayers
+  }
+  bestEpoch(metric: valAccuracy) {
+    epoch
+    valAccuracy
+    valLoss
+    accuracy
+    loss
+  }
+  attemptCount
+  trainingPath
+  outputModel {
+    id
+    name
+  }
+  error {
+    code
+    message
+  }
+  queuedAt
+  startedAt
+  finishedAt
+}
+    `, {"fragmentName":"RunSummary"}) as unknown as TypedDocumentString<RunSummaryFragment, unknown>;
+export const RunPageFragmentDoc = new TypedDocumentString(`
+    fragment RunPage on RunConnection {
+  totalCount
+  pageInfo {
+    hasNextPage
+    endCursor
+  }
+  edges {
+    cursor
+    node {
+      ...RunSummary
+    }
+  }
+}
+    fragment RunSummary on Run {
+  id
+  name
+  status
+  pool
+  baseModel {
+    id
+    name
+  }
+  dataset {
+    id
+    name
+  }
+  experiment {
+    id
+    name
+  }
+  trainer {
+    id
+    name
+  }
+  hyperparameters {
+    epochs
+    batchSize
+    optimizer
+    learningRate
+    freezeStrategy
+    freezeLayers
+  }
+  bestEpoch(metric: valAccuracy) {
+    epoch
+    valAccuracy
+    valLoss
+    accuracy
+    loss
+  }
+  attemptCount
+  trainingPath
+  outputModel {
+    id
+    name
+  }
+  error {
+    code
+    message
+  }
+  queuedAt
+  startedAt
+  finishedAt
+}`, {"fragmentName":"RunPage"}) as unknown as TypedDocumentString<RunPageFragment, unknown>;
+export const FilterOptionFieldsFragmentDoc = new TypedDocumentString(`
+    fragment FilterOptionFields on Query {
+  models(first: $modelsFirst) {
+    edges {
+      node {
+        id
+        name
+        kind
+      }
+    }
+  }
+  datasets {
+    id
+    name
+    version
+    labels
+    sampleCount
+  }
+  experiments {
+    id
+    name
+  }
+  trainers {
+    id
+    name
+    pool
+    status
+  }
+}
+    `, {"fragmentName":"FilterOptionFields"}) as unknown as TypedDocumentString<FilterOptionFieldsFragment, unknown>;
 export const ProgressFieldsFragmentDoc = new TypedDocumentString(`
     fragment ProgressFields on RunProgress {
   phase
@@ -1137,6 +1252,80 @@ export const StudyCellFieldsFragmentDoc = new TypedDocumentString(`
   reachedTarget
 }
     `, {"fragmentName":"StudyCellFields"}) as unknown as TypedDocumentString<StudyCellFieldsFragment, unknown>;
+export const StudyDetailFragmentDoc = new TypedDocumentString(`
+    fragment StudyDetail on Study {
+  ...StudySummary
+  targetAccuracy(targetAccuracy: $targetAccuracy)
+  runs {
+    id
+    name
+    status
+    studyArm
+    hyperparameters {
+      seed
+      trainFraction
+    }
+    baseModel {
+      id
+      name
+    }
+  }
+  cells(targetAccuracy: $targetAccuracy) {
+    ...StudyCellFields
+  }
+  curve {
+    baseModel {
+      id
+      name
+    }
+    arm
+    points {
+      fraction
+      samples
+      meanAccuracy
+      stdAccuracy
+      minAccuracy
+      maxAccuracy
+    }
+  }
+}
+    fragment StudySummary on Study {
+  id
+  name
+  status
+  dataset {
+    id
+    name
+  }
+  baseModels {
+    id
+    name
+  }
+  fractions
+  arms
+  seeds
+  epochs
+  createdAt
+}
+fragment StudyCellFields on StudyCell {
+  baseModel {
+    id
+    name
+  }
+  arm
+  fraction
+  samples
+  runs
+  seeds
+  meanAccuracy
+  stdAccuracy
+  minAccuracy
+  maxAccuracy
+  meanSeconds
+  epochsToTarget
+  secondsToTarget
+  reachedTarget
+}`, {"fragmentName":"StudyDetail"}) as unknown as TypedDocumentString<StudyDetailFragment, unknown>;
 export const SweepSummaryFragmentDoc = new TypedDocumentString(`
     fragment SweepSummary on Sweep {
   id
@@ -1692,17 +1881,7 @@ export const RegisterModelDocument = new TypedDocumentString(`
 export const RunsDocument = new TypedDocumentString(`
     query Runs($filter: RunFilter, $first: Int, $after: String, $orderBy: RunOrder) {
   runs(filter: $filter, first: $first, after: $after, orderBy: $orderBy) {
-    totalCount
-    pageInfo {
-      hasNextPage
-      endCursor
-    }
-    edges {
-      cursor
-      node {
-        ...RunSummary
-      }
-    }
+    ...RunPage
   }
 }
     fragment RunSummary on Run {
@@ -1754,7 +1933,118 @@ export const RunsDocument = new TypedDocumentString(`
   queuedAt
   startedAt
   finishedAt
+}
+fragment RunPage on RunConnection {
+  totalCount
+  pageInfo {
+    hasNextPage
+    endCursor
+  }
+  edges {
+    cursor
+    node {
+      ...RunSummary
+    }
+  }
 }`) as unknown as TypedDocumentString<RunsQuery, RunsQueryVariables>;
+export const RunsPageDocument = new TypedDocumentString(`
+    query RunsPage($filter: RunFilter, $first: Int, $after: String, $orderBy: RunOrder, $modelsFirst: Int = 200) {
+  runs(filter: $filter, first: $first, after: $after, orderBy: $orderBy) {
+    ...RunPage
+  }
+  ...FilterOptionFields
+}
+    fragment RunSummary on Run {
+  id
+  name
+  status
+  pool
+  baseModel {
+    id
+    name
+  }
+  dataset {
+    id
+    name
+  }
+  experiment {
+    id
+    name
+  }
+  trainer {
+    id
+    name
+  }
+  hyperparameters {
+    epochs
+    batchSize
+    optimizer
+    learningRate
+    freezeStrategy
+    freezeLayers
+  }
+  bestEpoch(metric: valAccuracy) {
+    epoch
+    valAccuracy
+    valLoss
+    accuracy
+    loss
+  }
+  attemptCount
+  trainingPath
+  outputModel {
+    id
+    name
+  }
+  error {
+    code
+    message
+  }
+  queuedAt
+  startedAt
+  finishedAt
+}
+fragment RunPage on RunConnection {
+  totalCount
+  pageInfo {
+    hasNextPage
+    endCursor
+  }
+  edges {
+    cursor
+    node {
+      ...RunSummary
+    }
+  }
+}
+fragment FilterOptionFields on Query {
+  models(first: $modelsFirst) {
+    edges {
+      node {
+        id
+        name
+        kind
+      }
+    }
+  }
+  datasets {
+    id
+    name
+    version
+    labels
+    sampleCount
+  }
+  experiments {
+    id
+    name
+  }
+  trainers {
+    id
+    name
+    pool
+    status
+  }
+}`) as unknown as TypedDocumentString<RunsPageQuery, RunsPageQueryVariables>;
 export const RunDocument = new TypedDocumentString(`
     query Run($id: ID!, $full: Boolean! = true, $maxPoints: Int, $targetAccuracy: Float) {
   run(id: $id) {
@@ -1982,6 +2272,9 @@ fragment ProgressFields on RunProgress {
 }`) as unknown as TypedDocumentString<RunQuery, RunQueryVariables>;
 export const FilterOptionsDocument = new TypedDocumentString(`
     query FilterOptions($modelsFirst: Int = 200) {
+  ...FilterOptionFields
+}
+    fragment FilterOptionFields on Query {
   models(first: $modelsFirst) {
     edges {
       node {
@@ -2008,43 +2301,46 @@ export const FilterOptionsDocument = new TypedDocumentString(`
     pool
     status
   }
-}
-    `) as unknown as TypedDocumentString<FilterOptionsQuery, FilterOptionsQueryVariables>;
-export const CompareRunDocument = new TypedDocumentString(`
-    query CompareRun($id: ID!, $maxPoints: Int = 500) {
-  run(id: $id) {
-    id
-    name
-    status
-    baseModel {
-      id
-      name
-    }
-    dataset {
-      id
-      name
-    }
-    hyperparameters {
-      ...HyperparameterFields
-    }
-    lossSeries: series(metric: loss, maxPoints: $maxPoints) {
-      epoch
-      last
-    }
-    valLossSeries: series(metric: valLoss, maxPoints: $maxPoints) {
-      epoch
-      last
-    }
-    accuracySeries: series(metric: accuracy, maxPoints: $maxPoints) {
-      epoch
-      last
-    }
-    valAccuracySeries: series(metric: valAccuracy, maxPoints: $maxPoints) {
-      epoch
-      last
-    }
-    bestEpoch(metric: valAccuracy) {
-      ...EpochFields
+}`) as unknown as TypedDocumentString<FilterOptionsQuery, FilterOptionsQueryVariables>;
+export const CompareRunsDocument = new TypedDocumentString(`
+    query CompareRuns($ids: [ID!]!, $first: Int!, $maxPoints: Int = 500) {
+  runs(filter: {ids: $ids}, first: $first) {
+    edges {
+      node {
+        id
+        name
+        status
+        baseModel {
+          id
+          name
+        }
+        dataset {
+          id
+          name
+        }
+        hyperparameters {
+          ...HyperparameterFields
+        }
+        lossSeries: series(metric: loss, maxPoints: $maxPoints) {
+          epoch
+          last
+        }
+        valLossSeries: series(metric: valLoss, maxPoints: $maxPoints) {
+          epoch
+          last
+        }
+        accuracySeries: series(metric: accuracy, maxPoints: $maxPoints) {
+          epoch
+          last
+        }
+        valAccuracySeries: series(metric: valAccuracy, maxPoints: $maxPoints) {
+          epoch
+          last
+        }
+        bestEpoch(metric: valAccuracy) {
+          ...EpochFields
+        }
+      }
     }
   }
 }
@@ -2086,7 +2382,7 @@ fragment HyperparameterFields on Hyperparameters {
   trainFraction
   featureLayer
   initialization
-}`) as unknown as TypedDocumentString<CompareRunQuery, CompareRunQueryVariables>;
+}`) as unknown as TypedDocumentString<CompareRunsQuery, CompareRunsQueryVariables>;
 export const NewFineTuneOptionsDocument = new TypedDocumentString(`
     query NewFineTuneOptions($modelsFirst: Int = 200) {
   models(first: $modelsFirst) {
@@ -2335,40 +2631,7 @@ export const StudiesDocument = new TypedDocumentString(`
 export const StudyDocument = new TypedDocumentString(`
     query Study($id: ID!, $targetAccuracy: Float) {
   study(id: $id) {
-    ...StudySummary
-    targetAccuracy(targetAccuracy: $targetAccuracy)
-    runs {
-      id
-      name
-      status
-      studyArm
-      hyperparameters {
-        seed
-        trainFraction
-      }
-      baseModel {
-        id
-        name
-      }
-    }
-    cells(targetAccuracy: $targetAccuracy) {
-      ...StudyCellFields
-    }
-    curve {
-      baseModel {
-        id
-        name
-      }
-      arm
-      points {
-        fraction
-        samples
-        meanAccuracy
-        stdAccuracy
-        minAccuracy
-        maxAccuracy
-      }
-    }
+    ...StudyDetail
   }
 }
     fragment StudySummary on Study {
@@ -2407,6 +2670,42 @@ fragment StudyCellFields on StudyCell {
   epochsToTarget
   secondsToTarget
   reachedTarget
+}
+fragment StudyDetail on Study {
+  ...StudySummary
+  targetAccuracy(targetAccuracy: $targetAccuracy)
+  runs {
+    id
+    name
+    status
+    studyArm
+    hyperparameters {
+      seed
+      trainFraction
+    }
+    baseModel {
+      id
+      name
+    }
+  }
+  cells(targetAccuracy: $targetAccuracy) {
+    ...StudyCellFields
+  }
+  curve {
+    baseModel {
+      id
+      name
+    }
+    arm
+    points {
+      fraction
+      samples
+      meanAccuracy
+      stdAccuracy
+      minAccuracy
+      maxAccuracy
+    }
+  }
 }`) as unknown as TypedDocumentString<StudyQuery, StudyQueryVariables>;
 export const StartStudyDocument = new TypedDocumentString(`
     mutation StartStudy($input: StartStudyInput!) {
@@ -2457,12 +2756,9 @@ export const LeaderboardDocument = new TypedDocumentString(`
 }
     `) as unknown as TypedDocumentString<LeaderboardQuery, LeaderboardQueryVariables>;
 export const StudyUpdatedDocument = new TypedDocumentString(`
-    subscription StudyUpdated($id: ID!) {
+    subscription StudyUpdated($id: ID!, $targetAccuracy: Float) {
   studyUpdated(id: $id) {
-    ...StudySummary
-    cells {
-      ...StudyCellFields
-    }
+    ...StudyDetail
   }
 }
     fragment StudySummary on Study {
@@ -2501,6 +2797,42 @@ fragment StudyCellFields on StudyCell {
   epochsToTarget
   secondsToTarget
   reachedTarget
+}
+fragment StudyDetail on Study {
+  ...StudySummary
+  targetAccuracy(targetAccuracy: $targetAccuracy)
+  runs {
+    id
+    name
+    status
+    studyArm
+    hyperparameters {
+      seed
+      trainFraction
+    }
+    baseModel {
+      id
+      name
+    }
+  }
+  cells(targetAccuracy: $targetAccuracy) {
+    ...StudyCellFields
+  }
+  curve {
+    baseModel {
+      id
+      name
+    }
+    arm
+    points {
+      fraction
+      samples
+      meanAccuracy
+      stdAccuracy
+      minAccuracy
+      maxAccuracy
+    }
+  }
 }`) as unknown as TypedDocumentString<StudyUpdatedSubscription, StudyUpdatedSubscriptionVariables>;
 export const SweepsDocument = new TypedDocumentString(`
     query Sweeps {

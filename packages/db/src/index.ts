@@ -46,5 +46,6 @@ export {
   InvalidSeriesRequestError,
   MAX_SERIES_POINTS,
   reduceEpochSeries,
+  reduceEpochSeriesOf,
   type SeriesPoint,
 } from "./series.ts";

@@ -12,6 +12,7 @@ describeEachDriver((driver) => {
   let projectId: string;
   let scope: ProjectScope;
   let otherProjectId: string;
+  let otherRunId: string;
   /** Run ids in the default order: queuedAt desc, id desc. */
   let expectedOrder: string[];
   const accuracy = new Map<string, number | null>();
@@ -40,7 +41,7 @@ describeEachDriver((driver) => {
       rows.push({ id, queuedAt: ms });
       accuracy.set(id, accuracies[i] ?? null);
     }
-    await insertRun(db, { projectId: otherProjectId, baseModelId, datasetId });
+    otherRunId = await insertRun(db, { projectId: otherProjectId, baseModelId, datasetId });
     expectedOrder = rows.sort((a, b) => b.queuedAt - a.queuedAt || (a.id < b.id ? 1 : -1)).map((r) => r.id);
   });
 
@@ -91,6 +92,20 @@ describeEachDriver((driver) => {
       const sorted = [...known].sort((a, b) => (direction === "ASC" ? a - b : b - a));
       assert.deepEqual(known, sorted);
     }
+  });
+
+  test("filter.ids reads those runs only (another project's never), in the page's order", async () => {
+    const wanted = [expectedOrder[5], expectedOrder[0], expectedOrder[3]] as string[];
+    const page = await runsPage(database.db, scope, { filter: { ids: [...wanted, otherRunId] }, countAll: true });
+    assert.deepEqual(
+      page.edges.map((e) => e.node.id),
+      expectedOrder.filter((id) => wanted.includes(id)),
+    );
+    assert.equal(page.totalCount, 3);
+    assert.deepEqual((await allPages({ filter: { ids: [] } })).flat(), []);
+    await assert.rejects(runsPage(database.db, scope, { filter: { ids: ["x"] } }), InvalidPageRequestError);
+    const tooMany = Array.from({ length: 101 }, () => expectedOrder[0] as string);
+    await assert.rejects(runsPage(database.db, scope, { filter: { ids: tooMany } }), InvalidPageRequestError);
   });
 
   test("another project's runs never appear", async () => {

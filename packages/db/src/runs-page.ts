@@ -16,6 +16,8 @@ export interface RunOrder {
 }
 
 export interface RunFilter {
+  /** These runs only (the compare page's, in one read); at most MAX_FILTER_IDS. */
+  ids?: readonly string[] | null;
   status?: readonly RunRow["status"][] | null;
   baseModelId?: string | null;
   datasetId?: string | null;
@@ -69,9 +71,26 @@ export async function countRuns(db: Db, scope: ProjectScope, filter?: RunFilter 
   return row?.n ?? 0;
 }
 
+/** How many ids `filter.ids` may name: a page's worth, not a dump of the project. */
+const MAX_FILTER_IDS = 100;
+
 function filterConditions(filter: RunFilter | null | undefined): SQL[] {
   if (filter == null) return [];
   const conditions: SQL[] = [];
+  if (filter.ids != null) {
+    if (filter.ids.length > MAX_FILTER_IDS) {
+      throw new InvalidPageRequestError(
+        "filter.ids",
+        `filter.ids names at most ${MAX_FILTER_IDS} runs, got ${filter.ids.length}`,
+      );
+    }
+    const bad = filter.ids.find((id) => !isUuid(id));
+    if (bad !== undefined) {
+      throw new InvalidPageRequestError("filter.ids", `filter.ids must be ids, got ${JSON.stringify(bad)}`);
+    }
+    // An empty list matches nothing, as "any of these runs" should.
+    conditions.push(filter.ids.length === 0 ? sql`false` : inArray(runs.id, [...filter.ids]));
+  }
   if (filter.status != null) {
     // An empty status list matches nothing, as "any of these statuses" should.
     conditions.push(filter.status.length === 0 ? sql`false` : inArray(runs.status, [...filter.status]));

@@ -434,8 +434,13 @@ export const runEpochs = pgTable(
     frozenLayers: integer("frozen_layers").notNull(),
     recordedAt: timestamp("recorded_at", { withTimezone: true }).notNull().defaultNow(),
   },
-  // (run, epoch) is the idempotency key of ingest: a redelivered epoch event changes nothing.
-  (t) => [primaryKey({ columns: [t.runId, t.epoch] })],
+  (t) => [
+    // (run, epoch) is the idempotency key of ingest: a redelivered epoch event changes nothing.
+    primaryKey({ columns: [t.runId, t.epoch] }),
+    // Each run's best epoch by validation accuracy (ties: the earliest), what the runs and
+    // compare pages show, is one probe rather than a scan of every epoch of the run.
+    index("run_epochs_best_val_accuracy_idx").on(t.runId, t.valAccuracy.desc(), t.epoch),
+  ],
 );
 
 export const runAttempts = pgTable(

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import { and, eq } from "drizzle-orm";
 import { runEpochs } from "./schema.ts";
-import { InvalidSeriesRequestError, reduceEpochSeries } from "./series.ts";
+import { InvalidSeriesRequestError, reduceEpochSeries, reduceEpochSeriesOf } from "./series.ts";
 import { insertDataset, insertModel, insertProject, insertRun } from "./test-fixtures.ts";
 import { createTestDatabase, describeEachDriver, type TestDatabase } from "./testing.ts";
 
@@ -126,5 +126,28 @@ describeEachDriver((driver) => {
     assert.deepEqual(await reduceEpochSeries(db, longRun, "loss", 2), expected(loss));
     assert.deepEqual(await reduceEpochSeries(db, longRun, "valAccuracy", 3), expected(valAccuracy));
     assert.equal((await reduceEpochSeries(db, longRun, "valAccuracy", 3))[0]?.epoch, 59);
+
+    // Many runs in one call, a short series (from run_epochs) beside a long one (from the
+    // blocks), in at most three statements: each run's series is what it is alone.
+    const unknown = crypto.randomUUID();
+    let statements = 0;
+    // The same database, counting the statements sent to it.
+    const counted = {
+      execute: (query: Parameters<typeof db.execute>[0]) => {
+        statements++;
+        return db.execute(query);
+      },
+    } as typeof db;
+    const batch = await reduceEpochSeriesOf(counted, [runId, longRun.toUpperCase(), unknown, "nope"], "loss", 3);
+    assert.deepEqual(batch.get(runId), [
+      { epoch: 4, min: 1, max: 5, last: 1 },
+      { epoch: 8, min: 2, max: 9, last: 8 },
+      { epoch: 10, min: 0.5, max: 6, last: 0.5 },
+    ]);
+    // 100 epochs in 3 buckets: two 32-epoch blocks per bucket, as with maxPoints 2 above.
+    assert.deepEqual(batch.get(longRun.toUpperCase()), expected(loss));
+    assert.deepEqual(batch.get(unknown), []);
+    assert.deepEqual(batch.get("nope"), []);
+    assert.equal(statements, 3);
   });
 });

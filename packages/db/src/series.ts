@@ -1,5 +1,5 @@
 import { isUuid, type MetricName } from "@graft/contracts";
-import { sql } from "drizzle-orm";
+import { type SQL, sql } from "drizzle-orm";
 import type { Db } from "./client.ts";
 import { rowsOf } from "./rows.ts";
 import { runEpochBlocks, runEpochs } from "./schema.ts";
@@ -44,54 +44,97 @@ export async function reduceEpochSeries(
   metric: MetricName,
   maxPoints: number,
 ): Promise<SeriesPoint[]> {
+  return (await reduceEpochSeriesOf(db, [runId], metric, maxPoints)).get(runId) ?? [];
+}
+
+/**
+ * reduceEpochSeries for many runs at once, in at most three statements whatever their number
+ * (bounds, then the short series and the long ones): a page comparing runs asks once per
+ * metric, not once per run. Keyed by the ids as given; an unknown run or one without the
+ * metric has an empty series.
+ */
+export async function reduceEpochSeriesOf(
+  db: Db,
+  runIds: readonly string[],
+  metric: MetricName,
+  maxPoints: number,
+): Promise<Map<string, SeriesPoint[]>> {
   const column = Object.hasOwn(METRIC_COLUMNS, metric) ? METRIC_COLUMNS[metric] : undefined;
   if (column === undefined) throw new InvalidSeriesRequestError(`unknown metric ${JSON.stringify(metric)}`);
   if (!Number.isInteger(maxPoints) || maxPoints < 1 || maxPoints > MAX_SERIES_POINTS) {
     throw new InvalidSeriesRequestError(`maxPoints must be an integer in 1..${MAX_SERIES_POINTS}, got ${maxPoints}`);
   }
-  if (!isUuid(runId)) return [];
+  const series = new Map<string, SeriesPoint[]>(runIds.map((id) => [id, []]));
+  // Postgres answers lower-case ids; the caller's spelling is the key.
+  const asked = new Map(runIds.filter(isUuid).map((id) => [id.toLowerCase(), id]));
+  if (asked.size === 0) return series;
   const value = sql.raw(column);
+  // Two index probes on (run_id, epoch) per run rather than min()/max() over its whole series.
+  const bounds = rowsOf<{ run_id: string; lo: number | null; hi: number | null }>(
+    await db.execute(sql`select r.id::text as run_id,
+      (select epoch from ${runEpochs} where run_id = r.id and ${value} is not null order by epoch limit 1) as lo,
+      (select epoch from ${runEpochs} where run_id = r.id and ${value} is not null order by epoch desc limit 1) as hi
+      from (values ${sql.join(
+        [...asked.keys()].map((id) => sql`(${id}::uuid)`),
+        sql`, `,
+      )}) as r(id)`),
+  );
+  const short: SQL[] = [];
+  const long: SQL[] = [];
+  for (const b of bounds) {
+    if (b.lo == null || b.hi == null) continue;
+    const lo = Number(b.lo);
+    const hi = Number(b.hi);
+    const width = Math.ceil((hi - lo + 1) / maxPoints);
+    if (width < SERIES_BLOCK_EPOCHS) {
+      short.push(sql`(${b.run_id}::uuid, ${lo}::int, ${width}::int)`);
+    } else {
+      const firstBlock = Math.floor(lo / SERIES_BLOCK_EPOCHS);
+      const blocks = Math.floor(hi / SERIES_BLOCK_EPOCHS) - firstBlock + 1;
+      long.push(sql`(${b.run_id}::uuid, ${firstBlock}::int, ${Math.ceil(blocks / maxPoints)}::int)`);
+    }
+  }
   // "last" is max(array[epoch, value])[2]: arrays compare element-wise, so the pair with the
   // latest epoch wins without sorting each bucket (epochs are exact in float8).
-  // Two index probes on (run_id, epoch) rather than min()/max() over the whole series.
-  const [bounds] = rowsOf<{ lo: number | null; hi: number | null }>(
-    await db.execute(sql`select
-      (select epoch from ${runEpochs} where run_id = ${runId}::uuid and ${value} is not null order by epoch limit 1) as lo,
-      (select epoch from ${runEpochs} where run_id = ${runId}::uuid and ${value} is not null order by epoch desc limit 1) as hi`),
-  );
-  if (bounds?.lo == null || bounds.hi == null) return [];
-  const lo = Number(bounds.lo);
-  const hi = Number(bounds.hi);
-  const width = Math.ceil((hi - lo + 1) / maxPoints);
-
-  const result =
-    width < SERIES_BLOCK_EPOCHS
-      ? await db.execute(sql`
-          select max(epoch) as epoch, min(${value}) as min, max(${value}) as max,
-                 (max(array[epoch::float8, ${value}]))[2] as last
-            from ${runEpochs}
-           where run_id = ${runId}::uuid and ${value} is not null
-           group by (epoch - ${lo}::int) / ${width}::int
-           order by 1`)
-      : await reduceBlocks(db, runId, column, lo, hi, maxPoints);
-  return rowsOf<{ epoch: number | string; min: number | string; max: number | string; last: number | string }>(
-    result,
-  ).map((r) => ({ epoch: Number(r.epoch), min: Number(r.min), max: Number(r.max), last: Number(r.last) }));
-}
-
-function reduceBlocks(db: Db, runId: string, column: string, lo: number, hi: number, maxPoints: number) {
-  const firstBlock = Math.floor(lo / SERIES_BLOCK_EPOCHS);
-  const blocks = Math.floor(hi / SERIES_BLOCK_EPOCHS) - firstBlock + 1;
-  const blocksPerBucket = Math.ceil(blocks / maxPoints);
-  const min = sql.raw(`${column}_min`);
-  const max = sql.raw(`${column}_max`);
-  const lastEpoch = sql.raw(`${column}_last_epoch`);
-  const last = sql.raw(`${column}_last`);
-  return db.execute(sql`
-    select max(${lastEpoch}) as epoch, min(${min}) as min, max(${max}) as max,
-           (max(array[${lastEpoch}::float8, ${last}]))[2] as last
-      from ${runEpochBlocks}
-     where run_id = ${runId}::uuid and ${lastEpoch} is not null
-     group by (block - ${firstBlock}::int) / ${blocksPerBucket}::int
-     order by 1`);
+  const reads: Promise<unknown>[] = [];
+  if (short.length > 0) {
+    reads.push(
+      db.execute(sql`
+        select e.run_id::text as run_id, max(e.epoch) as epoch, min(e.${value}) as min, max(e.${value}) as max,
+               (max(array[e.epoch::float8, e.${value}]))[2] as last
+          from ${runEpochs} e join (values ${sql.join(short, sql`, `)}) as b(run_id, lo, width) on e.run_id = b.run_id
+         where e.${value} is not null
+         group by e.run_id, (e.epoch - b.lo) / b.width
+         order by 1, 2`),
+    );
+  }
+  if (long.length > 0) {
+    const lastEpoch = sql.raw(`${column}_last_epoch`);
+    reads.push(
+      db.execute(sql`
+        select k.run_id::text as run_id, max(k.${lastEpoch}) as epoch, min(k.${sql.raw(`${column}_min`)}) as min,
+               max(k.${sql.raw(`${column}_max`)}) as max,
+               (max(array[k.${lastEpoch}::float8, k.${sql.raw(`${column}_last`)}]))[2] as last
+          from ${runEpochBlocks} k join (values ${sql.join(long, sql`, `)}) as b(run_id, first_block, per_bucket)
+            on k.run_id = b.run_id
+         where k.${lastEpoch} is not null
+         group by k.run_id, (k.block - b.first_block) / b.per_bucket
+         order by 1, 2`),
+    );
+  }
+  for (const result of await Promise.all(reads)) {
+    const rows = rowsOf<{
+      run_id: string;
+      epoch: number | string;
+      min: number | string;
+      max: number | string;
+      last: number | string;
+    }>(result);
+    for (const r of rows) {
+      const id = asked.get(r.run_id);
+      if (id === undefined) continue;
+      series.get(id)?.push({ epoch: Number(r.epoch), min: Number(r.min), max: Number(r.max), last: Number(r.last) });
+    }
+  }
+  return series;
 }

@@ -34,3 +34,12 @@ export function PageHeader({ title, children }: { title: ReactNode; children?: R
     </header>
   );
 }
+
+/** How a page's live stream is doing: live, connecting or reconnecting. */
+export function LiveDot({ state }: { state: string }) {
+  return (
+    <span className="live-dot" data-state={state}>
+      {state}
+    </span>
+  );
+}

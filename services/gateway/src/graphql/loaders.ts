@@ -1,8 +1,10 @@
 import type { MetricName } from "@graft/contracts";
+import type { SeriesPoint } from "@graft/db";
 import DataLoader from "dataloader";
 import type { GraphQLResolveInfo } from "graphql";
 import type { Domain } from "../domain/index.ts";
 import type { AttemptRow, DatasetRow, EpochRow, ExperimentRow, ModelRow, RunRow, TrainerRow } from "../domain/rows.ts";
+import type { StudyRow } from "../domain/studies.ts";
 import type { SweepRow, SweepTrialRow } from "../domain/sweep-ledger.ts";
 import { selectsOnlyLightModelFields } from "./light-selection.ts";
 
@@ -22,6 +24,7 @@ const listsBy = <V>(load: (ids: readonly string[]) => Promise<Map<string, V[]>>)
 export function createLoaders(domain: Domain) {
   // `bestEpoch(metric:)` takes an argument, so one loader per metric asked for.
   const bestEpochs = new Map<MetricName, DataLoader<string, EpochRow | null>>();
+  const series = new Map<string, DataLoader<string, SeriesPoint[]>>();
   return {
     model: byKey<ModelRow>((ids) => domain.models.byIds(ids)),
     /** Rows without layers and provenance, for selections that read neither (light-selection.ts). */
@@ -29,6 +32,7 @@ export function createLoaders(domain: Domain) {
     dataset: byKey<DatasetRow>((ids) => domain.datasets.byIds(ids)),
     experiment: byKey<ExperimentRow>((ids) => domain.experiments.byIds(ids)),
     run: byKey<RunRow>((ids) => domain.runs.byIds(ids)),
+    study: byKey<StudyRow>((ids) => domain.studies.byIds(ids)),
     trainer: byKey<TrainerRow>((ids) => domain.trainers.byIds(ids)),
     epochs: listsBy<EpochRow>((ids) => domain.runs.epochsOf(ids)),
     attempts: listsBy<AttemptRow>((ids) => domain.runs.attemptsOf(ids)),
@@ -42,6 +46,16 @@ export function createLoaders(domain: Domain) {
       if (!loader) {
         loader = byKey<EpochRow>((ids) => domain.runs.bestEpochsOf(ids, metric));
         bestEpochs.set(metric, loader);
+      }
+      return loader;
+    },
+    /** Each run's `series(metric, maxPoints)`, batched across the runs of a request (the compare page's). */
+    series(metric: MetricName, maxPoints: number): DataLoader<string, SeriesPoint[]> {
+      const key = `${metric}/${maxPoints}`;
+      let loader = series.get(key);
+      if (!loader) {
+        loader = listsBy<SeriesPoint>((ids) => domain.runs.seriesOf(ids, metric, maxPoints));
+        series.set(key, loader);
       }
       return loader;
     },

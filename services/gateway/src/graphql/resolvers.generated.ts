@@ -541,6 +541,8 @@ export type RunConnection = {
 };
 
 export type RunFilter = {
+  /** These runs only (at most 100; an id of another project's run matches nothing). */
+  ids?: InputMaybe<Array<Scalars['ID']['input']>>;
   status?: InputMaybe<Array<RunStatus>>;
   baseModelId?: InputMaybe<Scalars['ID']['input']>;
   datasetId?: InputMaybe<Scalars['ID']['input']>;

@@ -1,5 +1,6 @@
-import { type GraftConnectionError, GraftFetcher } from "@graft/client";
+import { type GraftConnectionError, GraftFetcher, type GraphQLDocument } from "@graft/client";
 import { webEnv } from "./env.ts";
+import { sessionToken } from "./session.ts";
 
 /**
  * The gateway with the session's token (null: no Authorization, for the login itself). Only
@@ -13,6 +14,24 @@ export function gatewayFor(sessionToken: string | null): GraftFetcher {
     fetch: (input, init) => fetch(input, { ...init, cache: "no-store" }),
     timeoutMs: null,
   });
+}
+
+/**
+ * A page's first read, while the server renders it (so it arrives with the HTML, not after the
+ * page's JavaScript has run): null when there is no session or the read fails, and the page
+ * then reads in the browser, which shows the error as usual.
+ */
+export async function readForPage<TResult, TVariables>(
+  document: GraphQLDocument<TResult, TVariables>,
+  variables: TVariables,
+): Promise<TResult | null> {
+  const token = await sessionToken();
+  if (!token) return null;
+  try {
+    return await gatewayFor(token).request(document, variables);
+  } catch {
+    return null;
+  }
 }
 
 export function graphqlErrorBody(message: string, code: string): string {

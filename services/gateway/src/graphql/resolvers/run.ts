@@ -20,7 +20,7 @@ export const Run: RunResolvers = {
   experiment: (r, _, { loaders }) => (r.experimentId ? loaders.experiment.load(r.experimentId) : null),
   hyperparameters: (r) => r.hyperparameters as never,
   epochs: (r, _, { loaders }) => loaders.epochs.load(r.id),
-  series: (r, { metric, maxPoints }, { domain }) => domain.runs.series(r.id, metric, maxPoints ?? 2000),
+  series: (r, { metric, maxPoints }, { loaders }) => loaders.series(metric, maxPoints ?? 2000).load(r.id),
   bestEpoch: (r, { metric }, { loaders }) => loaders.bestEpoch(metric ?? "valAccuracy").load(r.id),
   trainer: (r, _, { loaders }) => (r.trainerId ? loaders.trainer.load(r.trainerId) : null),
   // From the event plane's memory, not the row: progress is never stored (see ProgressBoard).
@@ -34,7 +34,7 @@ export const Run: RunResolvers = {
   controls: (r, _, { domain }) => domain.runs.controlsOf(r.id),
   transferGain: (r, { metric, targetAccuracy }, { domain }) =>
     domain.runs.transferGain(r, metric ?? "valAccuracy", targetAccuracy),
-  study: (r, _, { domain }) => (r.studyId ? domain.studies.get(r.studyId) : null),
+  study: (r, _, { loaders }) => (r.studyId ? loaders.study.load(r.studyId) : null),
   forkedFrom: async (r, _, { loaders }) => forkOf(r, loaders),
   forks: (r, _, { domain }) => domain.runs.forksOf(r.id),
   forkableEpochs: (r) => forkableEpochs(r),

@@ -1,14 +1,40 @@
+import { RunsPageDocument } from "@graft/client";
 import type { Metadata } from "next";
 import { Suspense } from "react";
 import { Loading } from "@/components/states.tsx";
+import { readForPage } from "@/lib/server/gateway.ts";
+import { runsVariables, viewFromParams } from "./runs-query.ts";
 import { RunsTable } from "./runs-table.tsx";
 
 export const metadata: Metadata = { title: "Runs" };
 
-export default function RunsPage() {
+/**
+ * The first page of runs and the filters' choices are read here, in one request while the
+ * server renders, so the table comes with the HTML; the browser asks again only for a view
+ * the server did not read (or could not).
+ */
+export default async function RunsPage({
+  searchParams,
+}: {
+  searchParams: Promise<Record<string, string | string[] | undefined>>;
+}) {
+  const params = new URLSearchParams();
+  for (const [key, value] of Object.entries(await searchParams)) {
+    for (const one of typeof value === "string" ? [value] : (value ?? [])) params.append(key, one);
+  }
+  const variables = runsVariables(viewFromParams(params));
+  const read = await readForPage(RunsPageDocument, variables);
+  if (!read) {
+    return (
+      <Suspense fallback={<Loading />}>
+        <RunsTable initialRuns={null} initialOptions={null} />
+      </Suspense>
+    );
+  }
+  const { runs, ...options } = read;
   return (
     <Suspense fallback={<Loading />}>
-      <RunsTable />
+      <RunsTable initialRuns={{ variables, data: { runs } }} initialOptions={{ variables: {}, data: options }} />
     </Suspense>
   );
 }

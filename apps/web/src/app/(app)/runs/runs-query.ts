@@ -15,6 +15,11 @@ export interface RunsView {
   after: string | null;
 }
 
+/** The Runs query's variables for a view: the same on the server's first read and in the browser. */
+export function runsVariables(view: RunsView) {
+  return { filter: view.filter, orderBy: view.orderBy, first: PAGE_SIZE, after: view.after };
+}
+
 /** The runs view lives in the URL so a filtered, sorted page can be shared. */
 export function viewFromParams(params: URLSearchParams): RunsView {
   const filter: RunFilter = {};

@@ -1,26 +1,28 @@
 "use client";
-import { FilterOptionsDocument, RunsDocument } from "@graft/client";
+import { FilterOptionsDocument, type FilterOptionsQuery, RunsDocument, type RunsQuery } from "@graft/client";
 import Link from "next/link";
 import { usePathname, useRouter, useSearchParams } from "next/navigation";
 import { useState } from "react";
 import { Empty, ErrorBox, Loading, PageHeader } from "@/components/states.tsx";
 import { StatusBadge } from "@/components/status-badge.tsx";
-import { useQuery } from "@/lib/client/use-query.ts";
+import { type InitialAnswer, useQuery } from "@/lib/client/use-query.ts";
 import { formatDate, formatMetric, formatPercent } from "@/lib/format.ts";
-import { ORDER_FIELDS, PAGE_SIZE, RUN_STATUSES, viewFromParams } from "./runs-query.ts";
+import { ORDER_FIELDS, RUN_STATUSES, runsVariables, viewFromParams } from "./runs-query.ts";
 
-export function RunsTable() {
+/** `initialRuns` / `initialOptions`: what the server read while rendering (page.tsx). */
+export function RunsTable({
+  initialRuns,
+  initialOptions,
+}: {
+  initialRuns: InitialAnswer<RunsQuery, ReturnType<typeof runsVariables>> | null;
+  initialOptions: InitialAnswer<FilterOptionsQuery, Record<string, never>> | null;
+}) {
   const params = useSearchParams();
   const router = useRouter();
   const pathname = usePathname();
   const view = viewFromParams(new URLSearchParams(params.toString()));
-  const runs = useQuery(RunsDocument, {
-    filter: view.filter,
-    orderBy: view.orderBy,
-    first: PAGE_SIZE,
-    after: view.after,
-  });
-  const options = useQuery(FilterOptionsDocument, {});
+  const runs = useQuery(RunsDocument, runsVariables(view), { initial: initialRuns });
+  const options = useQuery(FilterOptionsDocument, {}, { initial: initialOptions });
   const [selected, setSelected] = useState<string[]>([]);
   // Cursors of the pages before this one, so "Previous" works without offset paging.
   const [history, setHistory] = useState<(string | null)[]>([]);

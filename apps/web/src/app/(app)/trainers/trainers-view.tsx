@@ -2,7 +2,7 @@
 import { DrainTrainerDocument, type TrainerEventsSubscription, TrainerStatus, TrainersDocument } from "@graft/client";
 import Link from "next/link";
 import { useEffect, useState } from "react";
-import { Empty, ErrorBox, Loading, PageHeader } from "@/components/states.tsx";
+import { Empty, ErrorBox, LiveDot, Loading, PageHeader } from "@/components/states.tsx";
 import { StatusBadge } from "@/components/status-badge.tsx";
 import { gql } from "@/lib/client/graphql.ts";
 import { useEvents } from "@/lib/client/use-events.ts";
@@ -55,9 +55,7 @@ export function TrainersView() {
   return (
     <>
       <PageHeader title="Trainers">
-        <span className="live-dot" data-state={stream}>
-          {stream === "live" ? "live" : stream}
-        </span>
+        <LiveDot state={stream} />
       </PageHeader>
       {drainError ? <ErrorBox error={drainError} /> : null}
       {error ? <ErrorBox error={error} retry={refetch} /> : null}

@@ -1,4 +1,4 @@
-import { RunEventsDocument, SweepUpdatedDocument, TrainerEventsDocument } from "@graft/client";
+import { RunEventsDocument, StudyUpdatedDocument, SweepUpdatedDocument, TrainerEventsDocument } from "@graft/client";
 import { refuseForeignRequest } from "@/lib/server/request-guard.ts";
 import { sessionToken } from "@/lib/server/session.ts";
 import { type SubscriptionHandlers, subscribeGateway } from "@/lib/server/subscribe.ts";
@@ -9,10 +9,18 @@ const ID_PATTERN = /^[A-Za-z0-9_-]{1,128}$/;
 // Proxies and browsers drop idle streams; a comment line keeps the connection open.
 const KEEPALIVE_MS = 15_000;
 
+type Open = (handlers: SubscriptionHandlers<unknown>) => () => void;
+/** The subscriptions of one thing, by the query parameter that names it. */
+const BY_ID: Record<string, (id: string, key: string) => Open> = {
+  runId: (runId, key) => (handlers) => subscribeGateway(RunEventsDocument, { runId }, key, handlers),
+  sweepId: (id, key) => (handlers) => subscribeGateway(SweepUpdatedDocument, { id }, key, handlers),
+  studyId: (id, key) => (handlers) => subscribeGateway(StudyUpdatedDocument, { id }, key, handlers),
+};
+
 /**
  * Server-Sent Events relay of one gateway subscription: `?runId=<id>` for runEvents,
- * `?sweepId=<id>` for sweepUpdated, or `?topic=trainers` for trainerEvents. Each event is the
- * subscription's `data` as JSON.
+ * `?sweepId=<id>` for sweepUpdated, `?studyId=<id>` for studyUpdated, or `?topic=trainers`
+ * for trainerEvents. Each event is the subscription's `data` as JSON.
  */
 export async function GET(request: Request): Promise<Response> {
   const refused = refuseForeignRequest(request, { stateChanging: false });
@@ -20,19 +28,17 @@ export async function GET(request: Request): Promise<Response> {
   const key = await sessionToken();
   if (!key) return new Response("Log in first", { status: 401 });
   const params = new URL(request.url).searchParams;
-  const runId = params.get("runId");
-  const sweepId = params.get("sweepId");
-  let open: (handlers: SubscriptionHandlers<unknown>) => () => void;
-  if (runId !== null) {
-    if (!ID_PATTERN.test(runId)) return new Response("Bad runId", { status: 400 });
-    open = (handlers) => subscribeGateway(RunEventsDocument, { runId }, key, handlers);
-  } else if (sweepId !== null) {
-    if (!ID_PATTERN.test(sweepId)) return new Response("Bad sweepId", { status: 400 });
-    open = (handlers) => subscribeGateway(SweepUpdatedDocument, { id: sweepId }, key, handlers);
+  const named = Object.entries(BY_ID).find(([name]) => params.has(name));
+  let open: Open;
+  if (named) {
+    const [name, subscription] = named;
+    const id = params.get(name) ?? "";
+    if (!ID_PATTERN.test(id)) return new Response(`Bad ${name}`, { status: 400 });
+    open = subscription(id, key);
   } else if (params.get("topic") === "trainers") {
     open = (handlers) => subscribeGateway(TrainerEventsDocument, {}, key, handlers);
   } else {
-    return new Response("Pass ?runId=<id>, ?sweepId=<id> or ?topic=trainers", { status: 400 });
+    return new Response("Pass ?runId=<id>, ?sweepId=<id>, ?studyId=<id> or ?topic=trainers", { status: 400 });
   }
 
   const encoder = new TextEncoder();

@@ -13,7 +13,7 @@ import Link from "next/link";
 import { useRouter } from "next/navigation";
 import { useCallback, useEffect, useMemo, useRef, useState } from "react";
 import { MetricChart } from "@/components/metric-charts.tsx";
-import { ErrorBox, Loading, PageHeader } from "@/components/states.tsx";
+import { ErrorBox, LiveDot, Loading, PageHeader } from "@/components/states.tsx";
 import { LineageMark, StatusBadge } from "@/components/status-badge.tsx";
 import { gql } from "@/lib/client/graphql.ts";
 import { useEvents } from "@/lib/client/use-events.ts";
@@ -153,11 +153,7 @@ export function RunView({ id }: { id: string }) {
           </>
         }
       >
-        {streaming ? (
-          <span className="live-dot" data-state={streamState}>
-            {streamState === "live" ? "live" : streamState}
-          </span>
-        ) : null}
+        {streaming ? <LiveDot state={streamState} /> : null}
         {status && !isTerminal(status) ? (
           <button type="button" className="button button-danger" onClick={cancel} disabled={cancelling}>
             {cancelling ? "Cancelling…" : "Cancel run"}

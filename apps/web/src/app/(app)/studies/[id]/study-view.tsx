@@ -1,28 +1,36 @@
 "use client";
-import { StudyDocument } from "@graft/client";
+import { StudyDocument, type StudyUpdatedSubscription } from "@graft/client";
 import Link from "next/link";
-import { useEffect, useMemo } from "react";
+import { useMemo } from "react";
 import { type ChartRow, MetricChart, seriesColor } from "@/components/metric-charts.tsx";
-import { ErrorBox, Loading, PageHeader } from "@/components/states.tsx";
+import { ErrorBox, LiveDot, Loading, PageHeader } from "@/components/states.tsx";
 import { StatusBadge } from "@/components/status-badge.tsx";
-import { useQuery } from "@/lib/client/use-query.ts";
+import { useLiveQuery } from "@/lib/client/use-live-query.ts";
 import { formatMetric, formatPercent } from "@/lib/format.ts";
 
 const pct = (f: number) => `${Number((f * 100).toPrecision(3))}%`;
 const armName = (arm: string) => arm.toLowerCase().replaceAll("_", " ");
-/** While runs are going the page re-reads the study (cells come from stored epochs). */
-const REFRESH_MS = 3000;
 
-/** A study's table (per base, arm and fraction, over seeds) and its learning curve. */
+/** A study's table (per base, arm and fraction, over seeds) and its learning curve, live while it runs. */
 export function StudyView({ id }: { id: string }) {
-  const { data, error, loading, refetch } = useQuery(StudyDocument, { id });
-  const study = data?.study ?? null;
-  const running = study?.status === "RUNNING";
-  useEffect(() => {
-    if (!running) return;
-    const timer = setInterval(() => void refetch(), REFRESH_MS);
-    return () => clearInterval(timer);
-  }, [running, refetch]);
+  const {
+    current: study,
+    error,
+    loading,
+    refetch,
+    stream,
+  } = useLiveQuery(
+    StudyDocument,
+    { id },
+    {
+      select: (data) => data.study,
+      // studyUpdated sends the study whole after each status change or stored epoch of one of
+      // its runs (cells and curve recomputed); it ends with the study.
+      events: `/api/events?studyId=${encodeURIComponent(id)}`,
+      fromEvent: (event: StudyUpdatedSubscription) => event.studyUpdated,
+      live: (s) => s.status === "RUNNING",
+    },
+  );
 
   // One line per (base, arm): mean validation accuracy at each training-sample count.
   const { rows, series } = useMemo(() => {
@@ -49,6 +57,7 @@ export function StudyView({ id }: { id: string }) {
     <>
       <PageHeader title={study.name}>
         <StatusBadge status={study.status} />
+        {stream ? <LiveDot state={stream} /> : null}
       </PageHeader>
       <p className="muted" data-testid="study-summary">
         {study.baseModels.map((m) => m.name).join(", ")} on {study.dataset.name} · fractions{" "}

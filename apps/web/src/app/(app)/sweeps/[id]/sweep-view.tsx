@@ -1,25 +1,31 @@
 "use client";
-import { type SweepDetailFragment, SweepDocument, type SweepUpdatedSubscription } from "@graft/client";
+import { SweepDocument, type SweepUpdatedSubscription } from "@graft/client";
 import Link from "next/link";
 import { useState } from "react";
-import { ErrorBox, Loading, PageHeader } from "@/components/states.tsx";
+import { ErrorBox, LiveDot, Loading, PageHeader } from "@/components/states.tsx";
 import { StatusBadge } from "@/components/status-badge.tsx";
-import { useEvents } from "@/lib/client/use-events.ts";
-import { useQuery } from "@/lib/client/use-query.ts";
+import { useLiveQuery } from "@/lib/client/use-live-query.ts";
 import { formatMetric, formatParams, formatValue } from "@/lib/format.ts";
 import { ParamScatter } from "./param-scatter.tsx";
 
 /** A sweep: its trials (parameters, run, rung, metric), a parameter-vs-metric scatter, and its best trial. */
 export function SweepView({ id }: { id: string }) {
-  const { data, error, loading, refetch } = useQuery(SweepDocument, { id });
-  // While the sweep runs, sweepUpdated sends it whole after every change (the first one on
-  // every (re)connect), so the newest one sent is the sweep; it ends with the sweep.
-  const [live, setLive] = useState<SweepDetailFragment | null>(null);
-  const sweep = live ?? data?.sweep ?? null;
-  const streaming = sweep === null || sweep.status === "RUNNING";
-  const streamState = useEvents<SweepUpdatedSubscription>(
-    streaming ? `/api/events?sweepId=${encodeURIComponent(id)}` : null,
-    (event) => setLive(event.sweepUpdated),
+  const {
+    current: sweep,
+    error,
+    loading,
+    refetch,
+    stream,
+  } = useLiveQuery(
+    SweepDocument,
+    { id },
+    {
+      select: (data) => data.sweep,
+      // sweepUpdated sends the sweep whole after every change; it ends with the sweep.
+      events: `/api/events?sweepId=${encodeURIComponent(id)}`,
+      fromEvent: (event: SweepUpdatedSubscription) => event.sweepUpdated,
+      live: (s) => s.status === "RUNNING",
+    },
   );
   const params = sweep ? Object.keys((sweep.trials[0]?.params ?? {}) as Record<string, unknown>) : [];
   const [chosen, setChosen] = useState<string | null>(null);
@@ -32,11 +38,7 @@ export function SweepView({ id }: { id: string }) {
     <>
       <PageHeader title={sweep.name}>
         <StatusBadge status={sweep.status} />
-        {streaming ? (
-          <span className="live-dot" data-state={streamState}>
-            {streamState === "live" ? "live" : streamState}
-          </span>
-        ) : null}
+        {stream ? <LiveDot state={stream} /> : null}
       </PageHeader>
       <p className="muted" data-testid="sweep-summary">
         {sweep.baseModel.name} on {sweep.dataset.name} · {sweep.method.toLowerCase()} · {sweep.trialCount} trials, at

@@ -1,0 +1,1 @@
+CREATE INDEX "run_epochs_best_val_accuracy_idx" ON "run_epochs" USING btree ("run_id","val_accuracy" DESC NULLS LAST,"epoch");
