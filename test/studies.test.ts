@@ -233,6 +233,12 @@ test("a study the grid or its bases make invalid is refused with a typed error a
   assert.equal(unknownBase.field, "input.baseModelIds.1");
   const badLr = await refusal(grid({ fineTune: { learningRate: 5 } }));
   assert.equal(badLr.field, "input.fineTune.learningRate");
+  const badSize = await refusal(grid({ fineTune: { inputSize: 100 } }));
+  assert.equal(badSize.field, "input.fineTune.inputSize");
+  // digits-cnn's `flatten` reads its conv map: it cannot train at another resolution.
+  const notResizable = await refusal(grid({ fineTune: { inputSize: 64 } }));
+  assert.equal(notResizable.field, "input.fineTune.inputSize");
+  assert.match(notResizable.message, /digits-cnn cannot change its input size when cut at flatten/);
   assert.deepEqual(await counts(), before);
 });
 
