@@ -63,9 +63,9 @@ const BASES: Record<string, BaseStudy> = {
     fractions: "0.01,0.1,1",
     seeds: "1,2",
     epochs: 2,
-    maxSamples: 100,
+    maxSamples: 50,
     inputSize: 64,
-    budgetMinutes: 40,
+    budgetMinutes: 55,
     setup: (s, train) => {
       const px = s.inputSize;
       const validation = s.maxSamples - train;
