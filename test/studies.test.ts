@@ -8,6 +8,7 @@ import { MAX_STUDY_RUNS, trainSampleCount } from "@graft/contracts";
 import { studyResults } from "@graft/gateway/testing";
 import { waitFor } from "@graft/testkit";
 import { graft } from "./support/cli.ts";
+import { queuedJobs } from "./support/run-events.ts";
 import { withStack } from "./support/stack.ts";
 import { graphql } from "./support/trainer.ts";
 
@@ -286,4 +287,25 @@ test("the leaderboard ranks base and strategy from the stored runs of the datase
     (e: unknown) => e,
   );
   assert.ok(unknown instanceof GraftApiError && unknown.code === "NOT_FOUND", String(unknown));
+});
+
+test("a study queues its cheap frozen arms before its scratch runs, so a budget cut falls on scratch", async () => {
+  // A pool no trainer serves: the jobs stay queued, in the order a trainer would take them.
+  const started = await graphql<{ startStudy: { id: string } }>(
+    stack.gateway,
+    "mutation($input: StartStudyInput!) { startStudy(input: $input) { id } }",
+    { input: grid({ arms: ["SCRATCH", "FINE_TUNE", "LINEAR_PROBE"], pool: "study-order", epochs: 1 }) },
+  );
+  const { study } = await graphql<{
+    study: { runs: { id: string; studyArm: string; controlOf: { id: string } | null }[] };
+  }>(stack.gateway, "query($id: ID!) { study(id: $id) { runs { id studyArm controlOf { id } } } }", {
+    id: started.startStudy.id,
+  });
+  const armOf = new Map(study.runs.map((r) => [r.id, r.studyArm]));
+  const queued = (await queuedJobs(stack, "study-order")).map((j) => armOf.get(j.runId));
+  assert.deepEqual(queued, ["FINE_TUNE", "FINE_TUNE", "LINEAR_PROBE", "LINEAR_PROBE", "SCRATCH", "SCRATCH"]);
+  // Cancelling a fine-tune cancels its controls: nothing is left queued.
+  for (const run of study.runs.filter((r) => r.studyArm === "FINE_TUNE"))
+    await graphql(stack.gateway, "mutation($id: ID!) { cancelRun(id: $id) { id } }", { id: run.id });
+  assert.deepEqual(await queuedJobs(stack, "study-order"), []);
 });

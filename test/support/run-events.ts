@@ -104,6 +104,26 @@ export async function lastJob(
   return job;
 }
 
+/** Every job still queued for `pool`, in the order a trainer takes them. */
+export async function queuedJobs(
+  setup: { nats: Pick<NatsServer, "url" | "auth"> },
+  pool = "default",
+): Promise<JobMessage[]> {
+  const nc = await connect(gatewayConnectOptions(setup.nats));
+  try {
+    const jsm = await jetstreamManager(nc);
+    const jobs: JobMessage[] = [];
+    for (let seq = 1; ; ) {
+      const msg = await jsm.streams.getMessage(JOBS_STREAM, { next_by_subj: jobsSubject(pool), seq }).catch(() => null);
+      if (!msg) return jobs;
+      jobs.push(jobMessageSchema.parse(msg.json()));
+      seq = msg.seq + 1;
+    }
+  } finally {
+    await nc.close();
+  }
+}
+
 /** The last job still queued for `pool`, or null when there is none. */
 export async function queuedJob(
   setup: { nats: Pick<NatsServer, "url" | "auth"> },
