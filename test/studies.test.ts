@@ -203,6 +203,30 @@ test("graft study show and export print the cells; csv has one row per cell", as
   const json = await graft(["--json", "study", "export", studyId], env);
   assert.equal(json.code, 0, json.stderr);
   assert.equal((JSON.parse(json.stdout) as { cells: unknown[] }).cells.length, 4);
+  // The gateway's refusal of an input size digits-cnn cannot take names the flag.
+  const resized = await graft(
+    [
+      "study",
+      "start",
+      "--name",
+      "resized",
+      "--base",
+      "digits-cnn",
+      "--dataset",
+      "mnist-5-9",
+      "--fractions",
+      "1",
+      "--seeds",
+      "1",
+      "--epochs",
+      "1",
+      "--input-size",
+      "64",
+    ],
+    env,
+  );
+  assert.notEqual(resized.code, 0);
+  assert.match(resized.stderr, /--input-size.*digits-cnn cannot change its input size/s);
   rmSync(home, { recursive: true, force: true });
 });
 
