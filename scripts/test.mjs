@@ -34,6 +34,7 @@ const EXCLUSIVE = [
   "test/launcher-restart.test.ts",
   "test/launcher-supervision.test.ts",
   "services/trainer/src/engine/mobilenet.test.ts",
+  "services/trainer/src/engine/input-size.test.ts",
   "test/trainer-control.test.ts",
   "test/readme-samples.test.ts",
   "test/trainer-fine-tune.test.ts",

@@ -277,6 +277,9 @@ describeEachDriver((driver) => {
         "input.controls",
       ],
       [{ initialization: "SCRATCH" }, "BAD_USER_INPUT", "input.freeze.strategy"],
+      [{ inputSize: 48 }, "BAD_USER_INPUT", "input.inputSize"],
+      // The tiny CNN flattens a spatial map: its features depend on the resolution.
+      [{ inputSize: 64 }, "BAD_USER_INPUT", "input.inputSize"],
       [{ baseModelId: "00000000-0000-4000-8000-000000000000" }, "NOT_FOUND", "input.baseModelId"],
       [{ datasetId: "not-a-uuid" }, "NOT_FOUND", "input.datasetId"],
       [{ experimentId: "00000000-0000-4000-8000-000000000000" }, "NOT_FOUND", "input.experimentId"],

@@ -8,6 +8,7 @@ import { MAX_STUDY_RUNS, trainSampleCount } from "@graft/contracts";
 import { studyResults } from "@graft/gateway/testing";
 import { waitFor } from "@graft/testkit";
 import { graft } from "./support/cli.ts";
+import { queuedRunIds } from "./support/run-events.ts";
 import { withStack } from "./support/stack.ts";
 import { graphql } from "./support/trainer.ts";
 
@@ -202,6 +203,30 @@ test("graft study show and export print the cells; csv has one row per cell", as
   const json = await graft(["--json", "study", "export", studyId], env);
   assert.equal(json.code, 0, json.stderr);
   assert.equal((JSON.parse(json.stdout) as { cells: unknown[] }).cells.length, 4);
+  // The gateway's refusal of an input size digits-cnn cannot take names the flag.
+  const resized = await graft(
+    [
+      "study",
+      "start",
+      "--name",
+      "resized",
+      "--base",
+      "digits-cnn",
+      "--dataset",
+      "mnist-5-9",
+      "--fractions",
+      "1",
+      "--seeds",
+      "1",
+      "--epochs",
+      "1",
+      "--input-size",
+      "64",
+    ],
+    env,
+  );
+  assert.notEqual(resized.code, 0);
+  assert.match(resized.stderr, /--input-size.*digits-cnn cannot change its input size/s);
   rmSync(home, { recursive: true, force: true });
 });
 
@@ -233,6 +258,12 @@ test("a study the grid or its bases make invalid is refused with a typed error a
   assert.equal(unknownBase.field, "input.baseModelIds.1");
   const badLr = await refusal(grid({ fineTune: { learningRate: 5 } }));
   assert.equal(badLr.field, "input.fineTune.learningRate");
+  const badSize = await refusal(grid({ fineTune: { inputSize: 100 } }));
+  assert.equal(badSize.field, "input.fineTune.inputSize");
+  // digits-cnn's `flatten` reads its conv map: it cannot train at another resolution.
+  const notResizable = await refusal(grid({ fineTune: { inputSize: 64 } }));
+  assert.equal(notResizable.field, "input.fineTune.inputSize");
+  assert.match(notResizable.message, /digits-cnn cannot change its input size when cut at flatten/);
   assert.deepEqual(await counts(), before);
 });
 
@@ -280,4 +311,30 @@ test("the leaderboard ranks base and strategy from the stored runs of the datase
     (e: unknown) => e,
   );
   assert.ok(unknown instanceof GraftApiError && unknown.code === "NOT_FOUND", String(unknown));
+});
+
+test("a study queues its cheap frozen arms before its scratch runs, so a budget cut falls on scratch", async () => {
+  // A pool no trainer serves: the jobs stay queued, in the order a trainer would take them.
+  const started = await graphql<{ startStudy: { id: string } }>(
+    stack.gateway,
+    "mutation($input: StartStudyInput!) { startStudy(input: $input) { id } }",
+    { input: grid({ arms: ["SCRATCH", "FINE_TUNE", "LINEAR_PROBE"], pool: "study-order", epochs: 1 }) },
+  );
+  const { study } = await graphql<{
+    study: { runs: { id: string; studyArm: string; controlOf: { id: string } | null }[] };
+  }>(stack.gateway, "query($id: ID!) { study(id: $id) { runs { id studyArm controlOf { id } } } }", {
+    id: started.startStudy.id,
+  });
+  const armOf = new Map(study.runs.map((r) => [r.id, r.studyArm]));
+  const queued = (await queuedRunIds(stack, "study-order")).map((id) => armOf.get(id));
+  assert.deepEqual(queued, ["FINE_TUNE", "FINE_TUNE", "LINEAR_PROBE", "LINEAR_PROBE", "SCRATCH", "SCRATCH"]);
+  // Cancelling a fine-tune cancels its controls.
+  for (const run of study.runs.filter((r) => r.studyArm === "FINE_TUNE"))
+    await graphql(stack.gateway, "mutation($id: ID!) { cancelRun(id: $id) { id } }", { id: run.id });
+  const after = await graphql<{ study: { runs: { status: string }[] } }>(
+    stack.gateway,
+    "query($id: ID!) { study(id: $id) { runs { status } } }",
+    { id: started.startStudy.id },
+  );
+  assert.deepEqual(new Set(after.study.runs.map((r) => r.status)), new Set(["CANCELLED"]));
 });

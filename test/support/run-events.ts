@@ -5,6 +5,7 @@ import {
   jobMessageSchema,
   jobsSubject,
   type LayerRecord,
+  queuedJobIds,
   runEventsSubject,
 } from "@graft/contracts";
 import type { NatsServer } from "@graft/natsd";
@@ -102,6 +103,23 @@ export async function lastJob(
   const job = await queuedJob(setup, pool);
   if (!job) throw new Error(`no job on ${jobsSubject(pool)}`);
   return job;
+}
+
+/** The run ids of the jobs still queued for `pool`, in the order a trainer takes them. */
+export async function queuedRunIds(
+  setup: { nats: Pick<NatsServer, "url" | "auth"> },
+  pool = "default",
+): Promise<string[]> {
+  const nc = await connect(gatewayConnectOptions(setup.nats));
+  try {
+    const jsm = await jetstreamManager(nc);
+    const ids: string[] = [];
+    // Nats-Msg-Id is jobMessageId(runId): `${runId}.1`.
+    for await (const job of queuedJobIds(jsm, pool)) ids.push(job.msgId?.replace(/\.1$/, "") ?? "");
+    return ids;
+  } finally {
+    await nc.close();
+  }
 }
 
 /** The last job still queued for `pool`, or null when there is none. */

@@ -345,6 +345,12 @@ export type StartFineTuneInput = {
    * one of them (forkRun). Each is the child's weights and optimizer state.
    */
   keepCheckpoints?: number | null | undefined;
+  /**
+   * Train at inputSize x inputSize instead of the base's input size (a multiple of 32, 32-1024):
+   * images are resized to it and the backbone is rebuilt at it with every weight kept. Only for
+   * bases whose features do not depend on the resolution (e.g. mobilenet-v2, not digits-cnn).
+   */
+  inputSize?: number | null | undefined;
 };
 
 /**
@@ -384,6 +390,8 @@ export type StudyFineTuneInput = {
   maxSamples?: number | null | undefined;
   /** Default: the base's feature layer. */
   featureLayer?: string | null | undefined;
+  /** As StartFineTuneInput.inputSize; every arm trains at it. */
+  inputSize?: number | null | undefined;
 };
 
 /**

@@ -53,6 +53,12 @@ export const earlyStoppingSchema = z.object({
   minDelta: z.number().min(0).max(1).default(0),
 });
 
+/**
+ * hyperparameters.inputSize's range. A multiple of 32: MobileNet- and ResNet-style backbones
+ * halve the resolution five times, and "same" padding keeps every stage's map even only then.
+ */
+export const INPUT_SIZE = { min: 32, max: 1024, multipleOf: 32 } as const;
+
 /** Most epoch checkpoints one run may keep for forking (hyperparameters.keepCheckpoints). */
 export const MAX_KEPT_CHECKPOINTS = 20;
 
@@ -90,6 +96,18 @@ export const hyperparametersSchema = z
      * epochs; 0 keeps none once the run ends. Bounded: each is the child's weights and optimizer state.
      */
     keepCheckpoints: z.number().int().min(0).max(MAX_KEPT_CHECKPOINTS).default(0),
+    /**
+     * Square input resolution to train at (images are resized to it), for bases whose
+     * backbone allows it (`inputResizeProblem`); null keeps the base's own input size.
+     */
+    inputSize: z
+      .number()
+      .int()
+      .min(INPUT_SIZE.min, `inputSize must be at least ${INPUT_SIZE.min}`)
+      .max(INPUT_SIZE.max, `inputSize must be at most ${INPUT_SIZE.max}`)
+      .multipleOf(INPUT_SIZE.multipleOf, `inputSize must be a multiple of ${INPUT_SIZE.multipleOf}`)
+      .nullable()
+      .default(null),
   })
   .superRefine((hp, ctx) => {
     for (const [i, step] of hp.unfreezeSchedule.entries()) {

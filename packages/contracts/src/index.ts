@@ -7,6 +7,7 @@
 export * from "./error-codes.ts";
 export * from "./hyperparameters.ts";
 export * from "./ids.ts";
+export * from "./input-size.ts";
 export * from "./jetstream.ts";
 export * from "./limits.ts";
 export * from "./messages.ts";

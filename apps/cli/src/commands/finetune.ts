@@ -28,6 +28,7 @@ interface FinetuneOptions {
   controls?: ControlKind[];
   scratch?: boolean;
   keepCheckpoints?: number;
+  inputSize?: number;
   pool?: string;
   experiment?: string;
   watch?: boolean;
@@ -49,6 +50,7 @@ const FLAGS: FlagsByField = {
   "input.featureLayer": "--feature-layer",
   "input.controls": "--controls",
   "input.keepCheckpoints": "--keep-checkpoints",
+  "input.inputSize": "--input-size",
 };
 
 export function finetuneCommand(program: Command): void {
@@ -86,6 +88,11 @@ export function finetuneCommand(program: Command): void {
     .option(
       "--keep-checkpoints <k>",
       "keep the last k epochs' checkpoints after the run, to fork from (`graft runs fork`)",
+      integer(),
+    )
+    .option(
+      "--input-size <px>",
+      "train at px x px images (multiple of 32; bases pooled over the image, e.g. mobilenet-v2)",
       integer(),
     )
     .option("--pool <pool>", "trainer pool")
@@ -131,6 +138,7 @@ export function finetuneCommand(program: Command): void {
         initialization: opts.scratch ? "SCRATCH" : undefined,
         controls: opts.controls,
         keepCheckpoints: opts.keepCheckpoints,
+        inputSize: opts.inputSize,
       };
       const run = await withFlagErrors(FLAGS, () => client.startFineTune(input));
       if (!opts.watch) {

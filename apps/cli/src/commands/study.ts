@@ -25,6 +25,7 @@ interface StartOptions {
   validationSplit?: number;
   maxSamples?: number;
   featureLayer?: string;
+  inputSize?: number;
   pool?: string;
 }
 
@@ -38,6 +39,7 @@ const FLAGS: FlagsByField = {
   "input.fineTune.validationSplit": "--validation-split",
   "input.fineTune.maxSamples": "--max-samples",
   "input.fineTune.featureLayer": "--feature-layer",
+  "input.fineTune.inputSize": "--input-size",
 };
 
 type StudyView = NonNullable<StudyQuery["study"]>;
@@ -100,6 +102,11 @@ export function studyCommand(program: Command): void {
     .option("--validation-split <f>", "share of samples held out (the same validation set for every cell)", decimal())
     .option("--max-samples <n>", "cap on the dataset before the split", integer())
     .option("--feature-layer <name>", "layer to cut the base at")
+    .option(
+      "--input-size <px>",
+      "every arm trains at px x px images (multiple of 32, e.g. 64 for mobilenet-v2)",
+      integer(),
+    )
     .option("--pool <pool>", "trainer pool")
     .action(async (opts: StartOptions, command: Command) => {
       const ctx = contextOf(command);
@@ -135,6 +142,7 @@ export function studyCommand(program: Command): void {
           validationSplit: opts.validationSplit,
           maxSamples: opts.maxSamples,
           featureLayer: opts.featureLayer,
+          inputSize: opts.inputSize,
         },
       };
       const started = await withFlagErrors(FLAGS, () => client.startStudy(input));

@@ -1,4 +1,4 @@
-import { TASKS } from "@graft/contracts";
+import { inputResizeProblem, TASKS } from "@graft/contracts";
 import type { LayerRow } from "@graft/db";
 import { BadUserInputError } from "./errors.ts";
 import type { DatasetRow, ModelRow } from "./rows.ts";
@@ -57,4 +57,14 @@ export function checkFineTunable(
     throw new BadUserInputError("input.datasetId", "the dataset has colour images but the base model takes greyscale");
   }
   return { featureLayer, baseLayerCount: index + 1 };
+}
+
+/** hyperparameters.inputSize needs a base whose features do not depend on the resolution (inputResizeProblem). */
+export function checkResizable(base: ModelRow, featureLayer: string, inputSize: number): void {
+  const problem = inputResizeProblem(base.layers, featureLayer, base.inputShape);
+  if (problem)
+    throw new BadUserInputError(
+      "input.inputSize",
+      `input.inputSize ${inputSize}: ${base.name} cannot change its input size when cut at ${featureLayer}: ${problem}`,
+    );
 }

@@ -298,6 +298,8 @@ export type Hyperparameters = {
   initialization: Initialization;
   /** Epoch checkpoints kept after the run for forking (the last K). */
   keepCheckpoints: Scalars['Int']['output'];
+  /** Square input resolution trained at (images resized to it); null: the base's own. */
+  inputSize?: Maybe<Scalars['Int']['output']>;
   /** The whole hyperparameter document as stored. */
   raw: Scalars['JSON']['output'];
 };
@@ -1095,6 +1097,12 @@ export type StartFineTuneInput = {
    * one of them (forkRun). Each is the child's weights and optimizer state.
    */
   keepCheckpoints?: InputMaybe<Scalars['Int']['input']>;
+  /**
+   * Train at inputSize x inputSize instead of the base's input size (a multiple of 32, 32-1024):
+   * images are resized to it and the backbone is rebuilt at it with every weight kept. Only for
+   * bases whose features do not depend on the resolution (e.g. mobilenet-v2, not digits-cnn).
+   */
+  inputSize?: InputMaybe<Scalars['Int']['input']>;
 };
 
 /**
@@ -1134,6 +1142,8 @@ export type StudyFineTuneInput = {
   maxSamples?: InputMaybe<Scalars['Int']['input']>;
   /** Default: the base's feature layer. */
   featureLayer?: InputMaybe<Scalars['String']['input']>;
+  /** As StartFineTuneInput.inputSize; every arm trains at it. */
+  inputSize?: InputMaybe<Scalars['Int']['input']>;
 };
 
 /**
@@ -1872,6 +1882,7 @@ export type HyperparametersResolvers<ContextType = GraphQLContext, ParentType ex
   featureLayer?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   initialization?: Resolver<ResolversTypes['Initialization'], ParentType, ContextType>;
   keepCheckpoints?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  inputSize?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
   raw?: Resolver<ResolversTypes['JSON'], ParentType, ContextType>;
 };
 

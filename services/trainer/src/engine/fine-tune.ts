@@ -16,6 +16,7 @@ import {
   type CutModel,
   countTrainableParams,
   cutAndAttachHead,
+  defaultFeatureLayer,
   freezeBatchNormStatistics,
   unfreezeTop,
 } from "./cut.ts";
@@ -28,6 +29,7 @@ import {
   sampleCount,
   type TrainingData,
 } from "./input-pipeline.ts";
+import { atInputSize } from "./input-size.ts";
 import { EarlyStopping } from "./metrics.ts";
 import { accumulatedStep, microBatchSize } from "./micro-batch.ts";
 import { type ProgressListener, ProgressMeter } from "./progress.ts";
@@ -106,6 +108,11 @@ export async function fineTune(options: FineTuneOptions): Promise<FineTuneResult
       const fresh = await reinitializedCopy(base, hp.seed);
       base.dispose();
       base = fresh;
+    }
+    if (hp.inputSize !== null) {
+      // After re-initializing (the weights are kept as they are): every arm of a study alike.
+      const featureLayer = hp.featureLayer ?? options.featureLayer ?? defaultFeatureLayer(base);
+      base = await atInputSize(base, hp.inputSize, featureLayer);
     }
     checkDataset(dataset);
     throwIfAborted(signal);

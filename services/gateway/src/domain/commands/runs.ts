@@ -15,7 +15,7 @@ import { type Db, type ProjectScope, runs } from "@graft/db";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { and, eq, inArray } from "drizzle-orm";
 import { z } from "zod";
-import { checkFineTunable } from "../compatibility.ts";
+import { checkFineTunable, checkResizable } from "../compatibility.ts";
 import type { DatasetQueries } from "../datasets.ts";
 import type { DomainDeps, RunStatusNotice } from "../deps.ts";
 import { BadUserInputError, ConflictError } from "../errors.ts";
@@ -49,6 +49,7 @@ export interface StartFineTuneInput {
   initialization?: string | null;
   controls?: readonly string[] | null;
   keepCheckpoints?: number | null;
+  inputSize?: number | null;
 }
 
 /** forkRun's input: the parent run and epoch, and what the fork changes (the rest is the parent's). */
@@ -224,6 +225,7 @@ export class RunCommands {
       maxSamples: hp.maxSamples,
       trainFraction: hp.trainFraction,
       initialization: hp.initialization,
+      inputSize: hp.inputSize ?? null,
       // What is trained next may change.
       epochs: input.epochs ?? hp.epochs,
       batchSize: input.batchSize ?? hp.batchSize,
@@ -277,6 +279,7 @@ export class RunCommands {
       featureLayer: input.featureLayer,
       initialization: input.initialization,
       keepCheckpoints: input.keepCheckpoints,
+      inputSize: input.inputSize,
     });
     // Checked before any lookup, so a bad value is reported as itself whatever the ids are.
     parseInput(hyperparametersSchema, chosen, "input");
@@ -302,6 +305,7 @@ export class RunCommands {
     );
     const controlKinds = checkControlsFit(requestedControls, hyperparameters);
     const { featureLayer, baseLayerCount } = checkFineTunable(base, dataset, hyperparameters.featureLayer);
+    if (hyperparameters.inputSize !== null) checkResizable(base, featureLayer, hyperparameters.inputSize);
     if (hyperparameters.freeze.strategy === "FIRST_N" && (hyperparameters.freeze.layers ?? 0) > baseLayerCount) {
       throw new BadUserInputError(
         "input.freeze.layers",

@@ -59,6 +59,7 @@ const FINE_TUNE_FIELDS = [
   "validationSplit",
   "maxSamples",
   "featureLayer",
+  "inputSize",
 ];
 
 /** A refusal of the prepared fine-tune, with the field as the study's input names it. */
@@ -79,6 +80,8 @@ function asStudyField(error: unknown): unknown {
     { cause: error },
   );
 }
+
+const DISPATCH_ORDER: readonly (StudyArm | null | undefined)[] = ["FINE_TUNE", "LINEAR_PROBE", "SCRATCH"];
 
 const armLabel: Record<StudyArm, string> = { FINE_TUNE: "fine-tune", SCRATCH: "scratch", LINEAR_PROBE: "linear probe" };
 
@@ -153,6 +156,11 @@ export class StudyCommands {
           }
         }
     }
+    // Queued cheapest arm first (a trainer takes jobs in order): the frozen fine-tunes and
+    // linear probes train a head on cached features, scratch trains every layer, so a study
+    // cut short by a budget or a cancel loses scratch runs, not the cheap ones behind them.
+    // Fine-tunes stay before their controls, which reference them.
+    planned.sort((a, b) => DISPATCH_ORDER.indexOf(a.values.studyArm) - DISPATCH_ORDER.indexOf(b.values.studyArm));
     const spec: StudySpec = { ...grid, epochs: input.epochs };
     let study: StudyRow | undefined;
     await this.runCommands.storeAndDispatch(planned, async (tx) => {

@@ -74,6 +74,8 @@ export const Hyperparameters: HyperparametersResolvers = {
   trainFraction: (h) => h.trainFraction ?? 1,
   // Runs stored before forks existed kept no epoch checkpoints.
   keepCheckpoints: (h) => h.keepCheckpoints ?? 0,
+  // Runs stored before input sizes existed trained at the base's.
+  inputSize: (h) => h.inputSize ?? null,
   raw: (h) => h,
 };
 

@@ -313,6 +313,12 @@ export function FineTuneForm() {
               text("keepCheckpoints", { inputMode: "numeric", placeholder: "none" }),
               "The last k epochs' weights, kept to fork the run from.",
             )}
+            {field(
+              "inputSize",
+              "Input size",
+              text("inputSize", { inputMode: "numeric", placeholder: "the base's" }),
+              "Train at this square resolution (a multiple of 32), for bases pooled over the image such as mobilenet-v2.",
+            )}
           </div>
         </fieldset>
         <fieldset className="panel">

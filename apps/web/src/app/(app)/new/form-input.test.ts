@@ -17,3 +17,13 @@ test("keep checkpoints: empty sends none (the API's 0), a whole number is sent, 
   }
   assert.equal(controlForField("input.keepCheckpoints"), "keepCheckpoints");
 });
+
+test("input size: empty keeps the base's, a whole number is sent, a server refusal lands on the field", () => {
+  assert.equal(toStartFineTuneInput(filled).inputSize, undefined);
+  assert.equal(toStartFineTuneInput({ ...filled, inputSize: " 64 " }).inputSize, 64);
+  assert.throws(
+    () => toStartFineTuneInput({ ...filled, inputSize: "64px" }),
+    (e: unknown) => e instanceof FormInputError && e.control === "inputSize",
+  );
+  assert.equal(controlForField("input.inputSize"), "inputSize");
+});

@@ -26,6 +26,8 @@ export interface FormValues {
   featureLayer: string;
   /** Epoch checkpoints kept to fork from; empty keeps none. */
   keepCheckpoints: string;
+  /** Square input resolution to train at; empty keeps the base's. */
+  inputSize: string;
   /** Start a SCRATCH control run beside this one. */
   controlScratch: boolean;
   /** Start a LINEAR_PROBE control run beside this one. */
@@ -57,6 +59,7 @@ export const DEFAULT_VALUES: FormValues = {
   maxSamples: "",
   featureLayer: "",
   keepCheckpoints: "",
+  inputSize: "",
   controlScratch: false,
   controlLinearProbe: false,
 };
@@ -89,6 +92,7 @@ export const FIELD_PATHS: Record<string, keyof FormValues> = {
   maxSamples: "maxSamples",
   featureLayer: "featureLayer",
   keepCheckpoints: "keepCheckpoints",
+  inputSize: "inputSize",
   initialization: "controlScratch",
   controls: "controlScratch",
 };
@@ -179,6 +183,7 @@ export function toStartFineTuneInput(values: FormValues): StartFineTuneInput {
   if (values.maxSamples.trim()) input.maxSamples = num(values, "maxSamples", true);
   if (values.featureLayer.trim()) input.featureLayer = values.featureLayer.trim();
   if (values.keepCheckpoints.trim()) input.keepCheckpoints = num(values, "keepCheckpoints", true);
+  if (values.inputSize.trim()) input.inputSize = num(values, "inputSize", true);
   const schedule = parseSchedule(values.unfreezeSchedule);
   if (schedule.length) input.unfreezeSchedule = schedule;
   if (values.earlyStopping) {
