@@ -86,6 +86,15 @@ test("the claims follow the numbers: fine-tune ahead everywhere confirms, behind
   );
 });
 
+test("less time is not judged when neither fine-tune nor scratch reached the target", () => {
+  const neither = judgeClaims(
+    study({ FINE_TUNE: [0.4, 0.4], SCRATCH: [0.2, 0.2], LINEAR_PROBE: [0.4, 0.6] }),
+    [0.1, 1],
+  );
+  assert.equal(neither[1]?.outcome, "Not judged");
+  assert.match(neither[1]?.text ?? "", /fine-tune never, scratch never.*neither arm reached the target/);
+});
+
 test("a claim whose runs did not finish is not judged (not refuted)", () => {
   const cut = judgeClaims(study({ FINE_TUNE: [0.85, 0.9], SCRATCH: [0.5, null], LINEAR_PROBE: [0.7, 0.8] }), [0.1, 1]);
   assert.deepEqual(

@@ -75,12 +75,16 @@ export function judgeClaims(study: Study, fractions: number[]): { outcome: Outco
   const fineReached = (full?.fine?.reachedTarget ?? 0) > 0;
   const scratchReached = (full?.scratch?.reachedTarget ?? 0) > 0;
   const faster = fineReached && (!scratchReached || (fineS ?? Infinity) < (scratchS ?? Infinity));
+  const bothMeasured = measured(full?.fine) && measured(full?.scratch);
+  // The claim is time to a target accuracy: when neither arm reached it there is no time to compare.
   const timeOutcome: Outcome =
-    !measured(full?.fine) || !measured(full?.scratch) ? "Not judged" : faster ? "Confirmed" : "Refuted";
+    !bothMeasured || (!fineReached && !scratchReached) ? "Not judged" : faster ? "Confirmed" : "Refuted";
   const timeText =
     `At ${(full?.f ?? 1) * 100}% of the data, to reach ${pct(study.targetAccuracy)}: fine-tune ${fineReached ? `${num(full?.fine?.epochsToTarget)} epochs / ${num(fineS)} s` : "never"}, scratch ${scratchReached ? `${num(full?.scratch?.epochsToTarget)} epochs / ${num(scratchS)} s` : "never"}; whole runs took ${num(full?.fine?.meanSeconds)} s against ${num(full?.scratch?.meanSeconds)} s. ` +
     (timeOutcome === "Not judged"
-      ? "Not judged: no run of one of the two arms finished at this fraction."
+      ? bothMeasured
+        ? "Not judged: neither arm reached the target, so there is no time to it to compare."
+        : "Not judged: no run of one of the two arms finished at this fraction."
       : timeOutcome === "Confirmed"
         ? `Confirmed${scratchReached && fineS && scratchS ? ` (${(scratchS / fineS).toFixed(1)}x faster to target)` : " (scratch never got there)"}.`
         : "Refuted.");
