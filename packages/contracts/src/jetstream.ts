@@ -139,13 +139,25 @@ export async function* queuedJobIds(
   const subject = jobsSubject(pool);
   let seq = 0;
   for (let scanned = 0; scanned < 10_000; scanned++) {
-    // next_by_subj: first message on the subject at or after seq (STREAM.MSG.GET).
-    const msg = await jsm.streams
-      .getMessage(JOBS_STREAM, { seq, next_by_subj: subject } as unknown as { seq: number })
-      .catch(() => null);
+    // next_by_subj: first message on the subject at or after seq (STREAM.MSG.GET). nats.js
+    // answers null past the last one; any other failure (a timeout under load) is retried and
+    // then thrown, never read as the end of the queue: a cancel would leave its job queued.
+    const msg = await withRetries(() =>
+      jsm.streams.getMessage(JOBS_STREAM, { seq, next_by_subj: subject } as unknown as { seq: number }),
+    );
     if (!msg) return;
     yield { seq: msg.seq, msgId: msg.header?.get("Nats-Msg-Id") };
     seq = msg.seq + 1;
+  }
+}
+
+async function withRetries<T>(call: () => Promise<T>, tries = 3): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await call();
+    } catch (error) {
+      if (attempt >= tries) throw error;
+    }
   }
 }
 

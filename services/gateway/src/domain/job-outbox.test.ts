@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { ensureStreams, jobMessageId, queuedJobIds } from "@graft/contracts";
+import { ensureStreams, findJobSeq, jobMessageId, queuedJobIds } from "@graft/contracts";
 import { createDatabase, type Db, datasets, jobOutbox, models, runs } from "@graft/db";
 import { describeEachDriver } from "@graft/db/testing";
 import { hyperparameters, testJobToken, waitFor } from "@graft/testkit";
@@ -129,4 +129,15 @@ describeEachDriver((driver) => {
       await h.cleanup();
     }
   });
+});
+
+test("looking for a queued job fails when JetStream does not answer, instead of saying there is none", async () => {
+  const h = await setup("pglite");
+  try {
+    // An API prefix nothing serves: every request fails (no responders), as a timeout would.
+    const unanswered = await jetstreamManager(h.nc, { apiPrefix: "$GRAFT.NOBODY", checkAPI: false });
+    await assert.rejects(findJobSeq(unanswered, "default", "00000000-0000-4000-8000-000000000001"));
+  } finally {
+    await h.cleanup();
+  }
 });
