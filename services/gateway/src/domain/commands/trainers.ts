@@ -69,8 +69,6 @@ export class TrainerCommands {
     const trainerToken = generateSecret(TRAINER_TOKEN_PREFIX);
     const name = checkName(input.name, "input.name");
     const host = checkName(input.host, "input.host");
-    // The pool's consumer is the gateway's to make: trainers hold no JetStream admin rights.
-    await ensureJobsConsumer(await jetstreamManager(this.deps.nc), pool, this.deps.jetStream);
     const [previous] = await this.deps.db
       .select({
         id: trainers.id,
@@ -91,6 +89,10 @@ export class TrainerCommands {
         );
       }
     }
+    // The pool's consumer is the gateway's to make: trainers hold no JetStream admin rights.
+    // Made only once the registration is accepted: a refused takeover, retried by its trainer
+    // every few seconds, costs no JetStream call.
+    await ensureJobsConsumer(await jetstreamManager(this.deps.nc), pool, this.deps.jetStream);
     const trainerId = previous?.id ?? randomUUID();
     const user = await this.deps.trainerPlane.mintTrainerUser(trainerId, pool);
     const [trainer] = await this.deps.db
