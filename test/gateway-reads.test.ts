@@ -290,7 +290,9 @@ describeEachDriver((driver) => {
       assert.deepEqual(n.sweepTrial, { index: 0, params: { learningRate: lr }, metric: 0.75 });
     }
     assert.equal(on("sweep_trials", statements).length, 1, statements.join("\n"));
-    assert.equal(on("sweeps", statements).length, 0, "the sweep comes with its trial, not read again");
+    // The sweep scheduler's 5 s tick (running sweeps by status) may land inside the window: not this request's.
+    const sweepReads = on("sweeps", statements).filter((q) => !/where "sweeps"\."status" = /.test(q));
+    assert.equal(sweepReads.length, 0, `the sweep comes with its trial, not read again:\n${sweepReads.join("\n")}`);
   });
 
   test("a runs page reads every run's study in one query", async () => {
