@@ -77,7 +77,10 @@ describeEachDriver((driver) => {
       );
       const served = lease + verdicts.filter((v) => v === null).length;
       assert.ok(served <= rate.requests, `${served} served, rate ${rate.requests}`);
-      assert.ok(served >= rate.requests - (lease - 1), `${served} served: at most one lease unused on the other replica`);
+      assert.ok(
+        served >= rate.requests - (lease - 1),
+        `${served} served: at most one lease unused on the other replica`,
+      );
       for (const refused of verdicts.filter((v) => v !== null)) {
         assert.equal((refused?.extensions.http as { status?: number } | undefined)?.status, 429);
       }
