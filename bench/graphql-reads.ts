@@ -4,6 +4,7 @@
  * each in its own process, driven by the same closed-loop HTTP client in this process.
  */
 import { type ChildProcess, spawn } from "node:child_process";
+import type { RequestListener } from "node:http";
 import { GraftFetcher, RunsDocument } from "@graft/client";
 import { startNatsServer } from "@graft/natsd";
 import { gatewayConnectOptions } from "@graft/natsd/testing";
@@ -70,11 +71,26 @@ export async function drive(
   };
 }
 
-/** A bare Apollo Server as its own process (this file run with `--bare`); resolves with its URL. */
-export async function startBareApollo(): Promise<{ url: string; stop(): Promise<void> }> {
+/**
+ * The floors and the ceiling, each a server in its own process (this file run with one of
+ * these flags), answering on 127.0.0.1:
+ * - `--bare`: a bare Apollo Server, for `{ __typename }`;
+ * - `--yoga`: a graphql-yoga hello-world on Node's HTTP server (the issue's ceiling);
+ * - `--data-floor <database url> <base model id>`: a bare Apollo Server whose one field,
+ *   `{ page }`, runs one hand-written SQL statement that builds the runs page's whole answer
+ *   (count, 50 runs with base model, dataset, experiment, trainer, output model and best
+ *   epoch) as JSON in PostgreSQL: what the page costs with no per-field work in Node.
+ */
+export type ServerMode = "--bare" | "--yoga" | "--data-floor";
+
+/** Starts `mode` as its own process; resolves with its URL. */
+export async function startServerProcess(
+  mode: ServerMode,
+  args: readonly string[] = [],
+): Promise<{ url: string; stop(): Promise<void> }> {
   const child: ChildProcess = spawn(
     process.execPath,
-    ["--import", "tsx", new URL(import.meta.url).pathname, "--bare"],
+    ["--import", "tsx", new URL(import.meta.url).pathname, mode, ...args],
     {
       stdio: ["ignore", "pipe", "inherit"],
     },
@@ -86,7 +102,7 @@ export async function startBareApollo(): Promise<{ url: string; stop(): Promise<
       const match = /^URL (\S+)$/m.exec(output);
       if (match?.[1]) resolve(match[1]);
     });
-    child.once("exit", () => reject(new Error(`bare Apollo Server exited: ${output}`)));
+    child.once("exit", () => reject(new Error(`${mode} server exited: ${output}`)));
   });
   return {
     url,
@@ -98,13 +114,89 @@ export async function startBareApollo(): Promise<{ url: string; stop(): Promise<
   };
 }
 
-if (process.argv.includes("--bare")) {
+/** A bare Apollo Server as its own process; resolves with its URL. */
+export const startBareApollo = () => startServerProcess("--bare");
+
+/** The data floor's statement: the runs page's answer, built by PostgreSQL as one JSON value. */
+const RUNS_PAGE_JSON = `
+  select json_build_object(
+    'totalCount', (select count(*) from runs where base_model_id = $1),
+    'edges', coalesce((
+      select json_agg(json_build_object('cursor', r.id, 'node', json_build_object(
+        'id', r.id, 'name', r.name, 'status', r.status, 'pool', r.pool,
+        'baseModel', json_build_object('id', bm.id, 'name', bm.name),
+        'dataset', json_build_object('id', d.id, 'name', d.name),
+        'experiment', case when e.id is null then null else json_build_object('id', e.id, 'name', e.name) end,
+        'trainer', case when t.id is null then null else json_build_object('id', t.id, 'name', t.name) end,
+        'hyperparameters', json_build_object('epochs', r.epochs, 'batchSize', r.batch_size,
+          'optimizer', r.optimizer, 'learningRate', r.learning_rate,
+          'freezeStrategy', r.freeze_strategy, 'freezeLayers', r.hyperparameters->'freezeLayers'),
+        'bestEpoch', (select json_build_object('epoch', x.epoch, 'valAccuracy', x.val_accuracy,
+            'valLoss', x.val_loss, 'accuracy', x.accuracy, 'loss', x.loss)
+          from run_epochs x where x.run_id = r.id and x.val_accuracy is not null
+          order by x.val_accuracy desc nulls last, x.epoch limit 1),
+        'attemptCount', r.attempt_count, 'trainingPath', r.training_path,
+        'outputModel', case when om.id is null then null else json_build_object('id', om.id, 'name', om.name) end,
+        'error', r.error, 'queuedAt', r.queued_at, 'startedAt', r.started_at, 'finishedAt', r.finished_at))
+        order by r.queued_at desc, r.id desc)
+      from (select * from runs where base_model_id = $1 order by queued_at desc, id desc limit 50) r
+      join models bm on bm.id = r.base_model_id
+      join datasets d on d.id = r.dataset_id
+      left join experiments e on e.id = r.experiment_id
+      left join trainers t on t.id = r.trainer_id
+      left join models om on om.id = r.output_model_id), '[]'::json)) as page`;
+
+const mode = process.argv.find((arg): arg is ServerMode => ["--bare", "--yoga", "--data-floor"].includes(arg));
+if (mode === "--bare" || mode === "--data-floor") {
   const { ApolloServer } = await import("@apollo/server");
   const { startStandaloneServer } = await import("@apollo/server/standalone");
-  const server = new ApolloServer({ typeDefs: "type Query { ok: Boolean }", resolvers: {} });
+  let server: InstanceType<typeof ApolloServer>;
+  let close = async () => {};
+  if (mode === "--bare") {
+    server = new ApolloServer({ typeDefs: "type Query { ok: Boolean }", resolvers: {} });
+  } else {
+    const [databaseUrl, baseModelId] = process.argv.slice(process.argv.indexOf(mode) + 1);
+    const { createDatabase } = await import("@graft/db");
+    const { sql } = await import("drizzle-orm");
+    const database = await createDatabase({ url: databaseUrl });
+    close = () => database.close();
+    // The statement's $1 placeholders, each bound to the base model's id.
+    const statement = sql.join(
+      RUNS_PAGE_JSON.split("$1").map((part) => sql.raw(part)),
+      sql`${baseModelId}`,
+    );
+    server = new ApolloServer({
+      // An SDL scalar with no resolver passes its value through: the page goes out as PostgreSQL built it.
+      typeDefs: "scalar JSON type Query { page: JSON }",
+      resolvers: {
+        Query: {
+          page: async () => {
+            const { rows } = (await database.db.execute(statement)) as unknown as { rows: { page: unknown }[] };
+            return rows[0]?.page;
+          },
+        },
+      },
+    });
+  }
   const { url } = await startStandaloneServer(server, { listen: { port: 0, host: "127.0.0.1" } });
   console.log(`URL ${url}`);
-  process.once("SIGTERM", () => void server.stop().finally(() => process.exit(0)));
+  process.once("SIGTERM", () => void Promise.all([server.stop(), close()]).finally(() => process.exit(0)));
+} else if (mode === "--yoga") {
+  // A computed specifier keeps graphql-yoga's types out of the type check: they augment
+  // graphql's GraphQLErrorExtensions and the global fetch types for the whole program.
+  const yogaPackage = "graphql-yoga";
+  const { createSchema, createYoga } = (await import(yogaPackage)) as {
+    createSchema(options: { typeDefs: string }): unknown;
+    createYoga(options: { schema: unknown; logging: boolean }): RequestListener;
+  };
+  const { createServer } = await import("node:http");
+  const yoga = createYoga({ schema: createSchema({ typeDefs: "type Query { ok: Boolean }" }), logging: false });
+  const server = createServer(yoga);
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const address = server.address();
+  if (address === null || typeof address === "string") throw new Error("no TCP address");
+  console.log(`URL http://127.0.0.1:${address.port}/graphql`);
+  process.once("SIGTERM", () => server.close(() => process.exit(0)));
 }
 
 /**

@@ -27,7 +27,14 @@ import {
 } from "@graft/db";
 import { createTestDatabaseTarget, testPostgresServer } from "@graft/db/testing";
 import { sql } from "drizzle-orm";
-import { drive, type Load, runsPageBody, startBareApollo, startSeededGateway } from "./graphql-reads.ts";
+import {
+  drive,
+  type Load,
+  runsPageBody,
+  startBareApollo,
+  startSeededGateway,
+  startServerProcess,
+} from "./graphql-reads.ts";
 
 const { values } = parseArgs({
   options: {
@@ -162,6 +169,16 @@ async function bench(name: string, db: Db): Promise<void> {
   console.log(`  (last page held ${pageSize} runs, subtree ${subtree} models, series ${points} points)`);
 }
 
+/** Starts a floor or ceiling server (graphql-reads.ts), drives it with `body`, stops it. */
+async function driveServer(mode: Parameters<typeof startServerProcess>[0], args: string[], body: string) {
+  const server = await startServerProcess(mode, args);
+  try {
+    return await drive(server.url, body, {}, Number(values.connections), Number(values.seconds));
+  } finally {
+    await server.stop();
+  }
+}
+
 async function graphqlBench(name: string, databaseUrl?: string): Promise<void> {
   console.log(`\n${name}: GraphQL, ${values.connections} connections, ${values.seconds} s each`);
   const connections = Number(values.connections);
@@ -175,14 +192,45 @@ async function graphqlBench(name: string, databaseUrl?: string): Promise<void> {
       const auth = { authorization: `Bearer ${gateway.apiKey}` };
       const typename = JSON.stringify({ query: "{ __typename }" });
       const floor = await drive(bare.url, typename, {}, connections, seconds);
+      // With a profiled gateway, each phase's start on the monotonic clock the profile's
+      // timestamps use (microseconds), so its window can be cut out of the profile.
+      const mark = (phase: string) => {
+        if (nodeArgs.length > 0) console.log(`  (${phase} starts at ${process.hrtime.bigint() / 1000n} us)`);
+      };
+      mark("gateway { __typename }");
+      const gatewayTypename = await drive(gateway.url, typename, auth, connections, seconds);
+      mark("runs page");
+      const runsPage = await drive(gateway.url, runsPageBody(gateway.baseModelId), auth, connections, seconds);
+      mark("end");
       const rows: [string, Load][] = [
         ["bare Apollo Server { __typename } (floor)", floor],
-        ["gateway { __typename }, with API key", await drive(gateway.url, typename, auth, connections, seconds)],
-        [
-          `gateway runs page (dashboard query, ${runs} runs)`,
-          await drive(gateway.url, runsPageBody(gateway.baseModelId), auth, connections, seconds),
-        ],
+        ["graphql-yoga hello-world (ceiling)", await driveServer("--yoga", [], typename)],
+        ["gateway { __typename }, with API key", gatewayTypename],
+        [`gateway runs page (dashboard query, ${runs} runs)`, runsPage],
       ];
+      // The data floor needs the gateway's database from another process: PostgreSQL only.
+      if (databaseUrl) {
+        const floorArgs = [databaseUrl, gateway.baseModelId];
+        const pageQuery = JSON.stringify({ query: "{ page }" });
+        rows.push([
+          "data floor: bare Apollo, the page as one SQL",
+          await driveServer("--data-floor", floorArgs, pageQuery),
+        ]);
+        const answerBytes = async (url: string, body: string, headers: Record<string, string>) =>
+          (
+            await (
+              await fetch(url, { method: "POST", headers: { "content-type": "application/json", ...headers }, body })
+            ).text()
+          ).length;
+        const floorServer = await startServerProcess("--data-floor", floorArgs);
+        try {
+          console.log(
+            `  (one answer: gateway ${await answerBytes(gateway.url, runsPageBody(gateway.baseModelId), auth)} bytes, data floor ${await answerBytes(floorServer.url, pageQuery, {})} bytes)`,
+          );
+        } finally {
+          await floorServer.stop();
+        }
+      }
       for (const [label, load] of rows) {
         console.log(
           `  ${label.padEnd(44)} ${load.reqPerSecond.toFixed(0).padStart(6)} req/s (${(load.reqPerSecond / floor.reqPerSecond).toFixed(3)}x floor)   p50 ${load.p50.toFixed(1).padStart(6)} ms   p99 ${load.p99.toFixed(1).padStart(6)} ms (${(load.p99 / floor.p99).toFixed(1)}x floor)${load.errors ? `   ${load.errors} ERRORS` : ""}`,

@@ -112,12 +112,13 @@ export class RunQueries {
       .orderBy(...order)
       .limit(1)
       .as("top");
+    // Only the epoch's columns: the runs are joined for their ids, their rows are not read.
     const rows = await this.db
-      .select()
+      .select(top._.selectedFields)
       .from(runs)
       .innerJoinLateral(top, sql`true`)
       .where(inArray(runs.id, [...runIds]));
-    return new Map(rows.map(({ top }) => [top.runId, top]));
+    return new Map(rows.map((epoch) => [epoch.runId, epoch]));
   }
 
   /**
