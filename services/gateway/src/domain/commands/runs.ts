@@ -412,9 +412,13 @@ export class RunCommands {
     // A trainer may have taken the job in between: it hears the cancel either way.
     this.deps.nc.publish(runControlSubject(run.id), control);
     if (!cancelled) return await this.q.runs.get(run.id);
-    await this.removeQueuedJob(run.id, run.pool).catch((error: unknown) =>
+    // Awaited only briefly: with NATS away the JetStream API would hold the mutation for its
+    // timeouts (about 6 s). The removal goes on behind the answer; a job that outlives it is
+    // stopped by ingest as soon as a trainer reports taking it.
+    const removal = this.removeQueuedJob(run.id, run.pool).catch((error: unknown) =>
       this.deps.log(`cancelRun: could not remove the queued job of ${run.id}: ${String(error)}`),
     );
+    await settledWithin(removal, QUEUED_JOB_REMOVAL_WAIT_MS);
     await this.announce(run.id);
     return cancelled;
   }
@@ -433,6 +437,22 @@ export class RunCommands {
     const jsm = await jetstreamManager(this.deps.nc);
     const seq = await findJobSeq(jsm, pool, runId);
     if (seq !== undefined) await jsm.streams.deleteMessage(JOBS_STREAM, seq, false);
+  }
+}
+
+/** How long cancelRun waits for a queued job's removal before it answers. */
+const QUEUED_JOB_REMOVAL_WAIT_MS = 1_000;
+
+/** Resolves when `work` settles or after `ms`, whichever comes first; `work` runs on either way. */
+async function settledWithin(work: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const elapsed = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, ms);
+  });
+  try {
+    await Promise.race([work, elapsed]);
+  } finally {
+    clearTimeout(timer);
   }
 }
 
