@@ -286,11 +286,13 @@ export class RunCommands {
     const requestedControls = parseControls(input.controls);
     const pool = checkPool(input.pool, "input.pool");
     const name = input.name === null || input.name === undefined ? null : checkName(input.name, "input.name");
-    const base = await this.q.models.get(input.baseModelId, "input.baseModelId");
-    const dataset = await this.q.datasets.get(input.datasetId, "input.datasetId");
-    const experiment = input.experimentId
-      ? await this.q.experiments.get(input.experimentId, "input.experimentId")
-      : null;
+    // Read side by side (on PostgreSQL one round trip's wait instead of three); when several
+    // ids are wrong, the first in input order is the one reported.
+    const [base, dataset, experiment] = await allInOrder([
+      this.q.models.get(input.baseModelId, "input.baseModelId"),
+      this.q.datasets.get(input.datasetId, "input.datasetId"),
+      input.experimentId ? this.q.experiments.get(input.experimentId, "input.experimentId") : null,
+    ] as const);
     // What the input leaves out comes from the base's measured defaults (docs/transfer-defaults.md).
     const defaults = fineTuneDefaultsOf(base);
     const hyperparameters: Hyperparameters = parseInput(
@@ -438,6 +440,15 @@ export class RunCommands {
     const seq = await findJobSeq(jsm, pool, runId);
     if (seq !== undefined) await jsm.streams.deleteMessage(JOBS_STREAM, seq, false);
   }
+}
+
+/** Awaits every promise; throws the first failure in the given order (not the first in time). */
+async function allInOrder<T extends readonly unknown[]>(work: T): Promise<{ -readonly [K in keyof T]: Awaited<T[K]> }> {
+  const settled = await Promise.allSettled(work);
+  for (const result of settled) if (result.status === "rejected") throw result.reason;
+  return settled.map((result) => (result as PromiseFulfilledResult<unknown>).value) as {
+    -readonly [K in keyof T]: Awaited<T[K]>;
+  };
 }
 
 /** How long cancelRun waits for a queued job's removal before it answers. */
