@@ -7,6 +7,7 @@
  * PGlite by default; PostgreSQL as well when DATABASE_URL is set.
  *
  *   npx tsx bench/dispatch.bench.ts [--iterations 200]
+ *   (DISPATCH_GATEWAY_NODE_ARGS adds node flags to the gateway process, e.g. --cpu-prof.)
  */
 import { parseArgs } from "node:util";
 import { ensureJobsConsumer, JOBS_STREAM, jobMessageSchema, jobsConsumerName } from "@graft/contracts";
@@ -27,7 +28,8 @@ const quantiles = (samples: number[]) => {
 
 async function bench(name: string, databaseUrl?: string): Promise<void> {
   console.log(`\n${name}: ${ITERATIONS} dispatches, one at a time`);
-  const gateway = await startSeededGateway({ runs: 0, epochs: 1, ...(databaseUrl ? { databaseUrl } : {}) });
+  const nodeArgs = process.env.DISPATCH_GATEWAY_NODE_ARGS?.split(" ").filter(Boolean) ?? [];
+  const gateway = await startSeededGateway({ runs: 0, epochs: 1, nodeArgs, ...(databaseUrl ? { databaseUrl } : {}) });
   const nc = await connect(gateway.natsConnect);
   try {
     // Floor: a bare request/reply on the same server.

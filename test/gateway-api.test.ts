@@ -282,6 +282,12 @@ describeEachDriver((driver) => {
       [{ inputSize: 64 }, "BAD_USER_INPUT", "input.inputSize"],
       [{ baseModelId: "00000000-0000-4000-8000-000000000000" }, "NOT_FOUND", "input.baseModelId"],
       [{ datasetId: "not-a-uuid" }, "NOT_FOUND", "input.datasetId"],
+      // Looked up side by side; the first wrong id in input order is the one reported.
+      [
+        { baseModelId: "00000000-0000-4000-8000-000000000000", datasetId: "not-a-uuid" },
+        "NOT_FOUND",
+        "input.baseModelId",
+      ],
       [{ experimentId: "00000000-0000-4000-8000-000000000000" }, "NOT_FOUND", "input.experimentId"],
     ];
     for (const [patch, code, field] of cases) {

@@ -1,8 +1,10 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { modelArtifactKey, openArtifactStore } from "@graft/artifacts";
+import { JOBS_STREAM, jobsSubject, queuedJobIds } from "@graft/contracts";
 import { gatewayConnectOptions } from "@graft/natsd/testing";
 import { waitFor } from "@graft/testkit";
+import { jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { connect } from "@nats-io/transport-node";
 import { PLATFORM_WAIT, withStack } from "./support/stack.ts";
 import { fineTuneInput, getRun, graphql, startFineTune, waitForRunEnd } from "./support/trainer.ts";
@@ -79,4 +81,40 @@ test("a drained trainer takes no new job", async () => {
   // Heartbeats keep saying DRAINING, so the gateway does not flip it back.
   assert.equal(await trainerStatus(), "DRAINING");
   await graphql(stack.gateway, "mutation($id: ID!) { cancelRun(id: $id) { id } }", { id: queued.id });
+});
+
+test("a job that outlived its run's cancel is stopped as soon as a trainer reports taking it", async () => {
+  // A pool no trainer serves yet, so the job waits in the queue.
+  const pool = "leftover";
+  const queued = await startFineTune(
+    stack.gateway,
+    fineTune({ pool, epochs: 50, freeze: { strategy: "NONE" }, maxSamples: 40, batchSize: 8 }),
+  );
+  const nc = await connect(gatewayConnectOptions(stack.nats));
+  try {
+    const jsm = await jetstreamManager(nc);
+    const jobsInPool = async () => {
+      const seqs: number[] = [];
+      for await (const job of queuedJobIds(jsm, pool)) seqs.push(job.seq);
+      return seqs;
+    };
+    const [seq] = await jobsInPool();
+    assert.ok(seq, "the job is queued");
+    const job = await jsm.streams.getMessage(JOBS_STREAM, { seq });
+    assert.ok(job);
+    await graphql(stack.gateway, "mutation($id: ID!) { cancelRun(id: $id) { id } }", { id: queued.id });
+    await waitFor("cancelRun to remove the queued job", async () => (await jobsInPool()).length === 0, PLATFORM_WAIT);
+    // As if that removal had been lost (NATS away, a timeout): the job is back in the queue.
+    await jetstream(nc).publish(jobsSubject(pool), job.data, { msgID: `${queued.id}-leftover` });
+
+    const trainer = await stack.startTrainer("leftover", { pool });
+    await trainer.waitForOutput(new RegExp(`run ${queued.id}: cancel requested`), 60_000);
+    await trainer.waitForOutput(new RegExp(`run ${queued.id}: cancelled`), 60_000);
+    await waitFor("the leftover job to leave the queue", async () => (await jobsInPool()).length === 0, PLATFORM_WAIT);
+    const run = await getRun(stack.gateway, queued.id);
+    assert.equal(run.status, "CANCELLED");
+    assert.equal(run.epochs.length, 0);
+  } finally {
+    await nc.close();
+  }
 });

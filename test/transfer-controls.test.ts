@@ -272,3 +272,39 @@ test("graft runs show prints the controls and the transfer gain; graft models la
   assert.match(layers.stdout, /features +Dense +\[32\] +14080/);
   rmSync(home, { recursive: true, force: true });
 });
+
+test("graft finetune --input-size is stored and graft runs show prints it", async () => {
+  const home = mkdtempSync(join(tmpdir(), "graft-input-size-home-"));
+  const env = {
+    GRAFT_URL: stack.gateway.url,
+    GRAFT_API_KEY: stack.gateway.apiKey,
+    HOME: home,
+    XDG_CONFIG_HOME: join(home, ".config"),
+  };
+  try {
+    // A pool no trainer serves: the run stays queued, nothing trains.
+    const started = await graft(
+      [
+        "finetune",
+        "--base",
+        "mobilenet-v2",
+        "--dataset",
+        "mnist-5-9",
+        "--input-size",
+        "64",
+        "--pool",
+        "nobody-serves-this",
+      ],
+      env,
+    );
+    assert.equal(started.code, 0, started.stderr);
+    const id = /Started run (\S+)/.exec(started.stdout)?.[1];
+    assert.ok(id, started.stdout);
+    const shown = await graft(["runs", "show", id], env);
+    assert.equal(shown.code, 0, shown.stderr);
+    assert.match(shown.stdout, /input 64x64/);
+    await graphql(stack.gateway, "mutation($id: ID!) { cancelRun(id: $id) { id } }", { id });
+  } finally {
+    rmSync(home, { recursive: true, force: true });
+  }
+});

@@ -233,7 +233,7 @@ function printRun(run: RunDetail): void {
     `base ${run.baseModel.name} -> dataset ${run.dataset.name}   pool ${run.pool}   trainer ${run.trainer?.name ?? "-"}`,
   );
   print(
-    `epochs ${hp.epochs}  batch ${hp.batchSize}  ${hp.optimizer} lr ${hp.learningRate}  freeze ${hp.freezeStrategy}${hp.freezeLayers !== null ? `:${hp.freezeLayers}` : ""}  path ${run.trainingPath ?? "-"}`,
+    `epochs ${hp.epochs}  batch ${hp.batchSize}  ${hp.optimizer} lr ${hp.learningRate}  freeze ${hp.freezeStrategy}${hp.freezeLayers !== null ? `:${hp.freezeLayers}` : ""}${hp.inputSize !== null ? `  input ${hp.inputSize}x${hp.inputSize}` : ""}  path ${run.trainingPath ?? "-"}`,
   );
   print(
     `queued ${when(run.queuedAt)}  started ${when(run.startedAt)}  finished ${when(run.finishedAt)}  attempts ${run.attemptCount}`,

@@ -5,6 +5,7 @@ import {
   type Initialization,
   isUuid,
   type RunEvent,
+  type RunStatus,
   type RunUpdate,
   TERMINAL_RUN_STATUSES,
 } from "@graft/contracts";
@@ -23,6 +24,12 @@ export interface BatchResult {
   updates: RunUpdate[];
   /** Runs a newer attempt took over in this batch, each once with its newest attempt: older attempts' holders are told to stop. */
   superseded: { runId: string; attempt: number }[];
+  /**
+   * Runs that had already ended when an event of this batch reported work on them (a job of a
+   * cancelled run taken from the queue before its removal, a redelivered job of a finished
+   * run), each once: whoever holds them is told to stop instead of training for nothing.
+   */
+  ended: { runId: string; status: RunStatus }[];
 }
 
 /** Reads a run's output back from the object store (see verify-output.ts). */
@@ -58,7 +65,7 @@ export async function applyBatch(
   now = new Date(),
 ): Promise<BatchResult> {
   const runIds = [...new Set(events.map((e) => e.runId).filter(isUuid))].sort();
-  if (runIds.length === 0) return { verdicts: events.map(unknownRun), updates: [], superseded: [] };
+  if (runIds.length === 0) return { verdicts: events.map(unknownRun), updates: [], superseded: [], ended: [] };
   return await db.transaction(async (tx) => {
     const { contexts, metas } = await loadRuns(tx, runIds);
     const knownTrainers = await loadTrainers(tx, events);
@@ -73,6 +80,7 @@ export async function applyBatch(
     const superseded = new Map<string, number>();
     /** The newest progress event per run: a batch that caught up on several announces only the last. */
     const progress = new Map<string, ProgressEvent>();
+    const ended = new Map<string, RunStatus>();
 
     for (const event of events) {
       const ctx = isUuid(event.runId) ? contexts.get(event.runId.toLowerCase()) : undefined;
@@ -81,6 +89,8 @@ export async function applyBatch(
         continue;
       }
       const attemptBefore = ctx.run.currentAttempt;
+      if (TERMINAL_RUN_STATUSES.has(ctx.run.status) && REPORTS_WORK.has(event.type))
+        ended.set(ctx.run.id, ctx.run.status);
       const outcome = applyEvent(ctx, event, trainer, now);
       if (outcome.kind === "dropped") {
         verdicts.push({ stored: false, reason: outcome.reason, ...(outcome.refused ? { refused: true } : {}) });
@@ -160,9 +170,17 @@ export async function applyBatch(
         at: event.at,
       });
     }
-    return { verdicts, updates, superseded: [...superseded].map(([runId, attempt]) => ({ runId, attempt })) };
+    return {
+      verdicts,
+      updates,
+      superseded: [...superseded].map(([runId, attempt]) => ({ runId, attempt })),
+      ended: [...ended].map(([runId, status]) => ({ runId, status })),
+    };
   });
 }
+
+/** Events a trainer sends while it works on a run (not the ones that end it). */
+const REPORTS_WORK: ReadonlySet<RunEvent["type"]> = new Set(["assigned", "started", "epoch", "progress"]);
 
 const unknownRun = (): Verdict => ({ stored: false, reason: "no such run", unknownRun: true });
 

@@ -171,7 +171,7 @@ export async function startIngest(options: IngestOptions): Promise<Ingest> {
 
   const persist = async (items: { msg: JsMsg; event: RunEvent }[]): Promise<void> => {
     try {
-      const { verdicts, updates, superseded } = await applyBatch(
+      const { verdicts, updates, superseded, ended } = await applyBatch(
         db,
         items.map((i) => i.event),
         (key, claimed) => checkOutput(options.store, key, claimed),
@@ -189,6 +189,13 @@ export async function startIngest(options: IngestOptions): Promise<Ingest> {
       // The holder of an older attempt stops at once instead of training on unheard.
       for (const { runId, attempt } of superseded) {
         nc.publish(runControlSubject(runId), encodeMessage({ type: "superseded", runId, attempt }));
+      }
+      // A trainer working on an ended run (its job outlived a cancel) stops and acks the job.
+      for (const { runId, status } of ended) {
+        nc.publish(
+          runControlSubject(runId),
+          encodeMessage({ type: "cancel", runId, reason: `the run already ended ${status}` }),
+        );
       }
     } catch (error) {
       if (isDatabaseUnreachable(error)) {

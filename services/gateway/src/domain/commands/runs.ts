@@ -286,11 +286,13 @@ export class RunCommands {
     const requestedControls = parseControls(input.controls);
     const pool = checkPool(input.pool, "input.pool");
     const name = input.name === null || input.name === undefined ? null : checkName(input.name, "input.name");
-    const base = await this.q.models.get(input.baseModelId, "input.baseModelId");
-    const dataset = await this.q.datasets.get(input.datasetId, "input.datasetId");
-    const experiment = input.experimentId
-      ? await this.q.experiments.get(input.experimentId, "input.experimentId")
-      : null;
+    // Read side by side (on PostgreSQL one round trip's wait instead of three); when several
+    // ids are wrong, the first in input order is the one reported.
+    const [base, dataset, experiment] = await allInOrder([
+      this.q.models.get(input.baseModelId, "input.baseModelId"),
+      this.q.datasets.get(input.datasetId, "input.datasetId"),
+      input.experimentId ? this.q.experiments.get(input.experimentId, "input.experimentId") : null,
+    ] as const);
     // What the input leaves out comes from the base's measured defaults (docs/transfer-defaults.md).
     const defaults = fineTuneDefaultsOf(base);
     const hyperparameters: Hyperparameters = parseInput(
@@ -412,9 +414,13 @@ export class RunCommands {
     // A trainer may have taken the job in between: it hears the cancel either way.
     this.deps.nc.publish(runControlSubject(run.id), control);
     if (!cancelled) return await this.q.runs.get(run.id);
-    await this.removeQueuedJob(run.id, run.pool).catch((error: unknown) =>
+    // Awaited only briefly: with NATS away the JetStream API would hold the mutation for its
+    // timeouts (about 6 s). The removal goes on behind the answer; a job that outlives it is
+    // stopped by ingest as soon as a trainer reports taking it.
+    const removal = this.removeQueuedJob(run.id, run.pool).catch((error: unknown) =>
       this.deps.log(`cancelRun: could not remove the queued job of ${run.id}: ${String(error)}`),
     );
+    await settledWithin(removal, QUEUED_JOB_REMOVAL_WAIT_MS);
     await this.announce(run.id);
     return cancelled;
   }
@@ -433,6 +439,31 @@ export class RunCommands {
     const jsm = await jetstreamManager(this.deps.nc);
     const seq = await findJobSeq(jsm, pool, runId);
     if (seq !== undefined) await jsm.streams.deleteMessage(JOBS_STREAM, seq, false);
+  }
+}
+
+/** Awaits every promise; throws the first failure in the given order (not the first in time). */
+async function allInOrder<T extends readonly unknown[]>(work: T): Promise<{ -readonly [K in keyof T]: Awaited<T[K]> }> {
+  const settled = await Promise.allSettled(work);
+  for (const result of settled) if (result.status === "rejected") throw result.reason;
+  return settled.map((result) => (result as PromiseFulfilledResult<unknown>).value) as {
+    -readonly [K in keyof T]: Awaited<T[K]>;
+  };
+}
+
+/** How long cancelRun waits for a queued job's removal before it answers. */
+const QUEUED_JOB_REMOVAL_WAIT_MS = 1_000;
+
+/** Resolves when `work` settles or after `ms`, whichever comes first; `work` runs on either way. */
+async function settledWithin(work: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const elapsed = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, ms);
+  });
+  try {
+    await Promise.race([work, elapsed]);
+  } finally {
+    clearTimeout(timer);
   }
 }
 
