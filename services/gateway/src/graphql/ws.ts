@@ -28,6 +28,7 @@ type ConnectionExtra = { viewer?: Viewer; operations?: Set<string> };
 const RECHECK_EVERY_MS = 30_000;
 /** Sockets are pinged this often; one that has not answered the last ping by the next is ended. */
 const KEEP_ALIVE_MS = 12_000;
+const KEEP_ALIVE_SLICES = 12;
 
 /**
  * graphql-ws on the HTTP server's port and path. The upgrade must name an allowed Host, and a
@@ -180,22 +181,33 @@ export function attachWebSockets(options: {
     }
   }, options.recheckEveryMs ?? RECHECK_EVERY_MS);
   recheck.unref();
+  // Each socket is pinged once per keepAliveMs, by one timer for all of them: a slice of the
+  // sockets per tick, so thousands of pings (and their pongs) do not all land in one tick.
   const answered = new WeakSet<WebSocket>();
+  const slices = Array.from({ length: KEEP_ALIVE_SLICES }, () => new Set<WebSocket>());
+  let connections = 0;
   wss.on("connection", (socket: WebSocket) => {
+    const slice = slices[connections++ % KEEP_ALIVE_SLICES] as Set<WebSocket>;
+    slice.add(socket);
     answered.add(socket);
     socket.on("pong", () => answered.add(socket));
+    socket.once("close", () => slice.delete(socket));
   });
-  const keepAlive = setInterval(() => {
-    for (const socket of wss.clients) {
-      if (socket.readyState !== socket.OPEN) continue;
-      if (!answered.has(socket)) {
-        socket.terminate();
-        continue;
+  let tick = 0;
+  const keepAlive = setInterval(
+    () => {
+      for (const socket of slices[tick++ % KEEP_ALIVE_SLICES] as Set<WebSocket>) {
+        if (socket.readyState !== socket.OPEN) continue;
+        if (!answered.has(socket)) {
+          socket.terminate();
+          continue;
+        }
+        answered.delete(socket);
+        socket.ping();
       }
-      answered.delete(socket);
-      socket.ping();
-    }
-  }, options.keepAliveMs ?? KEEP_ALIVE_MS);
+    },
+    (options.keepAliveMs ?? KEEP_ALIVE_MS) / KEEP_ALIVE_SLICES,
+  );
   keepAlive.unref();
   return {
     async close() {
