@@ -295,8 +295,14 @@ async function main() {
       });
       await new Promise((r) => setTimeout(r, INTERVAL_MS));
     }
-    // Let the last event arrive everywhere before collecting.
-    await new Promise((r) => setTimeout(r, 2_000));
+    // Let the last event arrive everywhere before collecting: until every receipt is in, or
+    // none has come for 10 s (an overloaded gateway falls seconds behind the publisher).
+    const expected = SUBSCRIBERS * EPOCHS;
+    const received = () => (local ? local.epochs.length : receipts.reduce((n, r) => n + r.epochs.length, 0));
+    for (let last = -1, since = Date.now(); received() < expected && Date.now() - since < 10_000; ) {
+      await new Promise((r) => setTimeout(r, 250));
+      if (received() !== last) [last, since] = [received(), Date.now()];
+    }
     if (local) receipts.push({ epochs: local.epochs, at: local.at });
     else {
       for (const w of workers) w.send({ type: "report" });
@@ -328,7 +334,6 @@ async function main() {
       return (sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN).toFixed(1);
     };
     const line = (xs: number[]) => `p50 ${pct(xs, 50)} ms, p99 ${pct(xs, 99)} ms, max ${pct(xs, 100)} ms`;
-    const expected = SUBSCRIBERS * EPOCHS;
     console.log(
       `database: ${target.driver}; ${SUBSCRIBERS} subscribers (${WORKERS > 0 ? `${WORKERS} client processes` : "in the bench process"}) x ${EPOCHS} epoch events, ${INTERVAL_MS} ms apart`,
     );
