@@ -23,16 +23,15 @@ const runChecks = new WeakMap<EventPlanePort, FreshReads<string, RunRow>>();
 
 /**
  * The run, if the caller's project may see it. Subscribers of one project opening on one run
- * together (a dashboard's viewers, a bench's thousands) share the read: a run never changes
- * project, so any read started since they asked answers each of them.
+ * together (a dashboard's viewers, a bench's thousands) share the read, each one started after
+ * they asked (FreshReads): what one of them may see, all of them may.
  */
 function visibleRun(ctx: GraphQLContext, runId: string): Promise<RunRow> {
-  if (!ctx.viewer) return ctx.domain.runs.get(runId);
-  const plane = eventPlane(ctx);
-  let checks = runChecks.get(plane);
+  if (!ctx.viewer || !ctx.events) return ctx.domain.runs.get(runId);
+  let checks = runChecks.get(ctx.events);
   if (!checks) {
     checks = new FreshReads();
-    runChecks.set(plane, checks);
+    runChecks.set(ctx.events, checks);
   }
   return checks.read(`${ctx.viewer.projectId} ${runId}`, () => ctx.domain.runs.get(runId));
 }
