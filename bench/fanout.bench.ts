@@ -54,12 +54,20 @@ const root = new URL("..", import.meta.url).pathname;
 const now = () => Number(process.hrtime.bigint()) / 1e6;
 
 type FromWorker =
-  | { type: "live"; count: number }
+  /** Subscribers answered with their STATUS snapshot (live), and that heard a warm-up LOG. */
+  | { type: "counts"; live: number; heard: number }
   | { type: "receipts"; epochs: number[]; at: number[] }
   | { type: "done" };
 
+/** Subscribers of one client process that are live (answered), and that heard a warm-up LOG. */
+class Counts {
+  live = 0;
+  heard = 0;
+}
+
 /** Client side: `count` graphql-ws subscribers; receipt stamps of EPOCH events, per subscriber. */
-function startClients(url: string, runId: string, count: number, onLog: (i: number) => void) {
+function startClients(url: string, runId: string, count: number, counts: Counts) {
+  const heard = new Set<number>();
   const clients: Client[] = [];
   const epochs: number[] = [];
   const at: number[] = [];
@@ -83,12 +91,18 @@ function startClients(url: string, runId: string, count: number, onLog: (i: numb
         {
           next: (r) => {
             const received = now();
+            // The first event is the run's STATUS, read after the subscription's feed is
+            // attached: from here on, every stored event reaches this subscriber.
             if (!answered[i]) {
               answered[i] = true;
               settled++;
+              counts.live++;
             }
             const event = r.data?.runEvents;
-            if (event?.kind === "LOG") onLog(i);
+            if (event?.kind === "LOG" && !heard.has(i)) {
+              heard.add(i);
+              counts.heard++;
+            }
             if (event?.epoch) {
               epochs.push(event.epoch.epoch);
               at.push(received);
@@ -115,15 +129,17 @@ function startClients(url: string, runId: string, count: number, onLog: (i: numb
 
 if (values.worker !== undefined) {
   const count = Number(values.worker);
-  const heard = new Set<number>();
-  const side = startClients(String(values.url), String(values.run), count, (i) => {
-    if (heard.has(i)) return;
-    heard.add(i);
-    process.send?.({ type: "live", count: heard.size } satisfies FromWorker);
-  });
-  // Receipts stream to the parent as they come, so a worker's end does not lose them.
+  const counted = new Counts();
+  const side = startClients(String(values.url), String(values.run), count, counted);
+  // Counts and receipts stream to the parent as they come, so a worker's end does not lose them.
   let sent = 0;
+  let sentCounts = "";
   const flush = () => {
+    const counts = { type: "counts", live: counted.live, heard: counted.heard } satisfies FromWorker;
+    if (JSON.stringify(counts) !== sentCounts) {
+      sentCounts = JSON.stringify(counts);
+      process.send?.(counts);
+    }
     if (side.epochs.length === sent) return;
     process.send?.({
       type: "receipts",
@@ -173,7 +189,7 @@ async function main() {
 
     // Receipts come back from the clients at the end: [epoch, monotonic ms] pairs.
     const receipts: { epochs: number[]; at: number[] }[] = [];
-    const liveIn: number[] = [];
+    const countsIn: Counts[] = [];
     const reported: Promise<void>[] = [];
     if (WORKERS > 0) {
       for (let w = 0; w < WORKERS; w++) {
@@ -194,11 +210,12 @@ async function main() {
           { cwd: root, stdio: ["ignore", "inherit", "inherit", "ipc"] },
         );
         workers.push(child);
-        liveIn.push(0);
+        const counts = new Counts();
+        countsIn.push(counts);
         reported.push(
           new Promise<void>((resolve) => {
             child.on("message", (m: FromWorker) => {
-              if (m.type === "live") liveIn[w] = m.count;
+              if (m.type === "counts") Object.assign(counts, { live: m.live, heard: m.heard });
               else if (m.type === "receipts") receipts.push(m);
               else resolve();
             });
@@ -210,15 +227,13 @@ async function main() {
         );
       }
     } else {
-      const heard = new Set<number>();
-      liveIn.push(0);
-      local = startClients(started.url, runId, SUBSCRIBERS, (i) => {
-        heard.add(i);
-        liveIn[0] = heard.size;
-      });
+      const counts = new Counts();
+      countsIn.push(counts);
+      local = startClients(started.url, runId, SUBSCRIBERS, counts);
       void local.open();
     }
-    const live = () => liveIn.reduce((a, b) => a + b, 0);
+    const live = () => countsIn.reduce((a, c) => a + c.live, 0);
+    const heard = () => countsIn.reduce((a, c) => a + c.heard, 0);
 
     // The stored-event notification itself, to split the latency into ingest and fan-out.
     const publishedAt = new Map<number, number>();
@@ -236,12 +251,27 @@ async function main() {
     const jobToken = jobTokenFor(nats.auth, runId);
     const publish = (event: UnclaimedRunEvent) =>
       js.publish(runEventsSubject(trainerId, runId), encodeMessage(claimed(event, jobToken)));
-    // Connecting is paced (100 every 200 ms) and slows under load: allow 2 min plus 50 ms a subscriber.
+    // Connecting goes in waves and slows under load: allow 2 min plus 50 ms a subscriber.
+    const connectStarted = now();
     const readyBy = Date.now() + 120_000 + 50 * SUBSCRIBERS;
+    let shown = 0;
     while (live() < SUBSCRIBERS) {
       if (Date.now() > readyBy) throw new Error(`only ${live()} of ${SUBSCRIBERS} subscribers became live`);
+      if (live() >= shown + 1000) {
+        shown = live() - (live() % 1000);
+        console.error(`${live()} live after ${((now() - connectStarted) / 1000).toFixed(1)} s`);
+      }
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const connectSeconds = (now() - connectStarted) / 1000;
+    // Warm-up: a LOG line to everyone, once they are all live (not one every 500 ms to those
+    // already live while the rest connect), again only should one be dropped for a lagging
+    // subscriber (LOG lines are droppable).
+    while (heard() < SUBSCRIBERS) {
+      if (Date.now() > readyBy) throw new Error(`only ${heard()} of ${SUBSCRIBERS} subscribers heard the warm-up`);
       await publish({ type: "log", ...base, at: new Date().toISOString(), level: "info", message: "warm-up" });
-      await new Promise((r) => setTimeout(r, 500));
+      const waitUntil = Date.now() + 5_000;
+      while (heard() < SUBSCRIBERS && Date.now() < waitUntil) await new Promise((r) => setTimeout(r, 100));
     }
 
     for (let epoch = 1; epoch <= EPOCHS; epoch++) {
@@ -265,8 +295,14 @@ async function main() {
       });
       await new Promise((r) => setTimeout(r, INTERVAL_MS));
     }
-    // Let the last event arrive everywhere before collecting.
-    await new Promise((r) => setTimeout(r, 2_000));
+    // Let the last event arrive everywhere before collecting: until every receipt is in, or
+    // none has come for 10 s (an overloaded gateway falls seconds behind the publisher).
+    const expected = SUBSCRIBERS * EPOCHS;
+    const received = () => (local ? local.epochs.length : receipts.reduce((n, r) => n + r.epochs.length, 0));
+    for (let last = -1, since = Date.now(); received() < expected && Date.now() - since < 10_000; ) {
+      await new Promise((r) => setTimeout(r, 250));
+      if (received() !== last) [last, since] = [received(), Date.now()];
+    }
     if (local) receipts.push({ epochs: local.epochs, at: local.at });
     else {
       for (const w of workers) w.send({ type: "report" });
@@ -298,9 +334,11 @@ async function main() {
       return (sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN).toFixed(1);
     };
     const line = (xs: number[]) => `p50 ${pct(xs, 50)} ms, p99 ${pct(xs, 99)} ms, max ${pct(xs, 100)} ms`;
-    const expected = SUBSCRIBERS * EPOCHS;
     console.log(
       `database: ${target.driver}; ${SUBSCRIBERS} subscribers (${WORKERS > 0 ? `${WORKERS} client processes` : "in the bench process"}) x ${EPOCHS} epoch events, ${INTERVAL_MS} ms apart`,
+    );
+    console.log(
+      `${SUBSCRIBERS} subscribers live in ${connectSeconds.toFixed(1)} s (${(SUBSCRIBERS / connectSeconds).toFixed(0)} a second)`,
     );
     console.log(`received ${total.length} of ${expected}`);
     console.log(`publish -> receipt: ${line(total)} (target p99 <= 100 ms)`);

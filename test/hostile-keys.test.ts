@@ -57,6 +57,7 @@ describeEachDriver((driver) => {
     s = await setup(driver, {
       sessionPolicy: { idleMs: IDLE_MS, maxAgeMs: MAX_AGE_MS },
       credentialRecheckMs: 300,
+      websocketKeepAliveMs: 1_000,
     });
   });
   after(async () => {
@@ -277,19 +278,37 @@ describeEachDriver((driver) => {
     await assertResponsive(s.gateway.baseUrl);
   });
 
-  test("an open websocket is closed (4403) once its key is revoked", async () => {
+  /** A graphql-ws connection acknowledged for `key`, and its close code when it closes. */
+  const acknowledgedSocket = async (key: string, options: { autoPong?: boolean } = {}) => {
+    const socket = new WebSocket(s.gateway.wsUrl, "graphql-transport-ws", options);
+    const closed = new Promise<number>((resolve) => socket.once("close", (code) => resolve(code)));
+    await new Promise((resolve) => socket.once("open", resolve));
+    socket.send(JSON.stringify({ type: "connection_init", payload: { authorization: `Bearer ${key}` } }));
+    await new Promise((resolve) => socket.once("message", resolve));
+    return { socket, closed };
+  };
+
+  test("every open websocket of a key is closed (4403) once the key is revoked", async () => {
     const { createApiKey } = await s.gqlData<{ createApiKey: { secret: string; apiKey: { id: string } } }>(
       'mutation { createApiKey(input: { name: "socket" }) { secret apiKey { id } } }',
     );
-    const socket = new WebSocket(s.gateway.wsUrl, "graphql-transport-ws");
-    const closed = new Promise<number>((resolve) => socket.once("close", (code) => resolve(code)));
-    await new Promise((resolve) => socket.once("open", resolve));
-    socket.send(
-      JSON.stringify({ type: "connection_init", payload: { authorization: `Bearer ${createApiKey.secret}` } }),
-    );
-    await new Promise((resolve) => socket.once("message", resolve));
+    // The sockets of one key are re-checked with one lookup between them; each is closed.
+    const sockets = [await acknowledgedSocket(createApiKey.secret), await acknowledgedSocket(createApiKey.secret)];
     await s.gqlData("mutation ($id: ID!) { revokeApiKey(id: $id) { id } }", { id: createApiKey.apiKey.id });
-    assert.equal(await closed, 4403);
+    assert.deepEqual(await Promise.all(sockets.map((x) => x.closed)), [4403, 4403]);
+  });
+
+  test("a websocket that stops answering pings is ended; one that answers stays open", async () => {
+    const silent = await acknowledgedSocket(s.gateway.apiKey, { autoPong: false });
+    const answering = await acknowledgedSocket(s.gateway.apiKey);
+    let pinged = 0;
+    silent.socket.on("ping", () => pinged++);
+    // Pinged every second (websocketKeepAliveMs), ended at the first sweep after an unanswered ping.
+    assert.equal(await silent.closed, 1006);
+    assert.ok(pinged >= 1, "it was pinged before it was ended");
+    assert.equal(answering.socket.readyState, WebSocket.OPEN);
+    answering.socket.close();
+    await answering.closed;
   });
 
   test("join-token guesses are limited per address: 429 with Retry-After, even for the right token", async () => {

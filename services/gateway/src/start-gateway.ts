@@ -82,6 +82,8 @@ export interface GatewayConfig {
   apiKeyCacheTtlMs?: number;
   /** How often open websockets re-check their key or session. @default 30_000 */
   credentialRecheckMs?: number;
+  /** How often websockets are pinged; one that has not answered by the next ping is ended. @default 12_000 */
+  websocketKeepAliveMs?: number;
   /** A trainer silent this long is marked OFFLINE. @default 10_000 */
   trainerOfflineAfterMs?: number;
   /** Let registerModel fetch URLs on private/loopback addresses (tests, closed networks). @default false */
@@ -316,6 +318,7 @@ export async function startGateway(config: GatewayConfig): Promise<Gateway> {
       formatError,
       log,
       recheckEveryMs: config.credentialRecheckMs,
+      keepAliveMs: config.websocketKeepAliveMs,
     });
     cleanups.push(["websockets", () => ws.close()]);
 

@@ -22,6 +22,7 @@ import { type Db, runs } from "@graft/db";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { eq } from "drizzle-orm";
 import { RunFanout, TrainerFanout } from "./fanout.ts";
+import { FreshReads } from "./fresh-reads.ts";
 import { type Ingest, startIngest } from "./ingest.ts";
 import { startLiveness } from "./liveness.ts";
 import { Mailbox } from "./mailbox.ts";
@@ -120,14 +121,20 @@ export async function startEventPlane(options: EventPlaneOptions): Promise<Event
     progress.close();
     throw error;
   }
+  const statusReads = new FreshReads<string, RunEventPayload | undefined>();
   const liveness = startLiveness({ db, nc, log, offlineAfterMs: options.trainerOfflineAfterMs ?? 10_000 });
 
   return {
+    // The prelude runs once the subscriber's feed is attached, and a shared read starts after
+    // it asks: subscribers connecting together share one status read (and, being handed the
+    // same payload, one execution of it), and none misses an update.
     subscribeRunEvents: (runId) =>
-      runFanout.subscribe(runId, async () => {
-        const snapshot = await currentStatus(db, runId);
-        return snapshot ? runEventFromWire(snapshot) : undefined;
-      }),
+      runFanout.subscribe(runId, () =>
+        statusReads.read(runId, async () => {
+          const snapshot = await currentStatus(db, runId);
+          return snapshot ? runEventFromWire(snapshot) : undefined;
+        }),
+      ),
     subscribeRunsEvents: (runIds) => runFanout.subscribeMany(runIds, async () => null),
     subscribeTrainerEvents: () => trainerFanout.subscribe(),
     progressOf: (run) => progress.get(run),

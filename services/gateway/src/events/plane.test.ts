@@ -1,6 +1,8 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import { runs } from "@graft/db";
 import { describeEachDriver } from "@graft/db/testing";
+import { eq } from "drizzle-orm";
 import { seedRun, setup, take, watchRun } from "./test-fixtures.ts";
 
 describeEachDriver((driver) => {
@@ -34,6 +36,30 @@ describeEachDriver((driver) => {
       await plane.publishRunUpdate("not-a-run");
       await sub.return?.();
       assert.equal((await sub.next()).done, true);
+    } finally {
+      await h.cleanup();
+    }
+  });
+
+  test("subscribers opening together share one status snapshot; one opening after a change reads the change", async () => {
+    const h = await setup(driver);
+    try {
+      const s = await seedRun(h.db);
+      const plane = await h.startPlane();
+      const subs = Array.from({ length: 20 }, () => plane.subscribeRunEvents(s.runId));
+      const firsts = (await Promise.all(subs.map((sub) => sub.next()))).map((r) => r.value);
+      assert.ok(
+        firsts.every((f) => f?.kind === "STATUS" && f.status === "QUEUED"),
+        "each opens with the run's status",
+      );
+      // The first asker's read starts at once; everyone asking while it runs shares the next.
+      assert.ok(new Set(firsts).size <= 2, `${new Set(firsts).size} reads for 20 subscribers`);
+
+      // A subscriber must never be handed a snapshot read before it asked.
+      await h.db.update(runs).set({ status: "CANCELLED" }).where(eq(runs.id, s.runId));
+      const late = plane.subscribeRunEvents(s.runId);
+      assert.equal((await late.next()).value?.status, "CANCELLED");
+      for (const sub of [...subs, late]) await sub.return?.();
     } finally {
       await h.cleanup();
     }

@@ -41,6 +41,9 @@ export function createSharedSubscribe(
   };
 }
 
+/** Printed documents: subscribers of one operation share one DocumentNode (ws.ts keeps them). */
+const printed = new WeakMap<ExecutionArgs["document"], string>();
+
 function operationKey(args: ExecutionArgs): string {
   const viewer = (args.contextValue as GraphQLContext | undefined)?.viewer;
   return JSON.stringify([
@@ -48,8 +51,17 @@ function operationKey(args: ExecutionArgs): string {
     viewer?.role ?? null,
     args.operationName ?? null,
     args.variableValues ?? null,
-    print(args.document),
+    printedOnce(args.document),
   ]);
+}
+
+function printedOnce(document: ExecutionArgs["document"]): string {
+  let text = printed.get(document);
+  if (text === undefined) {
+    text = print(document);
+    printed.set(document, text);
+  }
+  return text;
 }
 
 /** `source` with `map` applied to each value; ending the result ends the source. */

@@ -20,11 +20,15 @@ import { costErrors, maskSuggestions, type OperationLimits } from "./limits.ts";
 import { createLoaders } from "./loaders.ts";
 import type { RequestLimiter } from "./request-limiter.ts";
 import { createSharedSubscribe } from "./shared-subscribe.ts";
+import { ValidDocuments } from "./valid-documents.ts";
 
 type ConnectionExtra = { viewer?: Viewer; operations?: Set<string> };
 
 /** A live socket is re-checked this often, so a revoked key or ended session loses its sockets too. */
 const RECHECK_EVERY_MS = 30_000;
+/** Sockets are pinged this often; one that has not answered the last ping by the next is ended. */
+const KEEP_ALIVE_MS = 12_000;
+const KEEP_ALIVE_SLICES = 12;
 
 /**
  * graphql-ws on the HTTP server's port and path. The upgrade must name an allowed Host, and a
@@ -53,6 +57,8 @@ export function attachWebSockets(options: {
   log: (line: string) => void;
   /** @default 30_000 */
   recheckEveryMs?: number;
+  /** @default 12_000 */
+  keepAliveMs?: number;
 }) {
   // graphql-ws does not go through Apollo, so its errors get the same formatting here.
   const format = (errors: readonly GraphQLError[]) =>
@@ -71,6 +77,20 @@ export function attachWebSockets(options: {
   });
   const live = new Map<WebSocket, string | undefined>();
   const rules = [...specifiedRules, ...options.validationRules];
+  const documents = new ValidDocuments((query) => {
+    let document: DocumentNode;
+    try {
+      document = parse(query, { maxTokens: options.limits.maxTokens });
+    } catch (error) {
+      return withCode(
+        [error instanceof GraphQLError ? error : new GraphQLError("cannot parse the query")],
+        "GRAPHQL_PARSE_FAILED",
+      );
+    }
+    // onError masks suggestions and formats these; the codes are the ones Apollo gives over HTTP.
+    const invalid = validate(options.schema, document, rules);
+    return invalid.length > 0 ? withCode(invalid, "GRAPHQL_VALIDATION_FAILED") : document;
+  });
   const disposable = useServer<Record<string, unknown> | undefined, ConnectionExtra>(
     {
       schema: options.schema,
@@ -93,18 +113,8 @@ export function attachWebSockets(options: {
               extensions: { code: "GRAPHQL_VALIDATION_FAILED" },
             }),
           ];
-        let document: DocumentNode;
-        try {
-          document = parse(payload.query, { maxTokens: options.limits.maxTokens });
-        } catch (error) {
-          return withCode(
-            [error instanceof GraphQLError ? error : new GraphQLError("cannot parse the query")],
-            "GRAPHQL_PARSE_FAILED",
-          );
-        }
-        // onError masks suggestions and formats these; the codes are the ones Apollo gives over HTTP.
-        const invalid = validate(options.schema, document, rules);
-        if (invalid.length > 0) return withCode(invalid, "GRAPHQL_VALIDATION_FAILED");
+        const document = documents.get(payload.query);
+        if (Array.isArray(document)) return document;
         const tooCostly = costErrors(
           options.schema,
           document,
@@ -148,20 +158,61 @@ export function attachWebSockets(options: {
       },
     },
     wss,
+    // graphql-ws's keep-alive is a timer per socket (and another per ping): one sweep below.
+    0,
   );
+  // Once per credential, not per socket: 10,000 sockets on one key are one check, not 10,000
+  // arriving together at an expired key cache.
   const recheck = setInterval(() => {
+    const byCredential = new Map<string | undefined, WebSocket[]>();
     for (const [socket, authorization] of live) {
+      const sockets = byCredential.get(authorization);
+      if (sockets) sockets.push(socket);
+      else byCredential.set(authorization, [socket]);
+    }
+    for (const [authorization, sockets] of byCredential) {
       options.authenticateWith(authorization).catch((error: unknown) => {
         if (!(error instanceof UnauthenticatedError)) return;
-        live.delete(socket);
-        socket.close(4403, "Forbidden");
+        for (const socket of sockets) {
+          live.delete(socket);
+          socket.close(4403, "Forbidden");
+        }
       });
     }
   }, options.recheckEveryMs ?? RECHECK_EVERY_MS);
   recheck.unref();
+  // Each socket is pinged once per keepAliveMs, by one timer for all of them: a slice of the
+  // sockets per tick, so thousands of pings (and their pongs) do not all land in one tick.
+  const answered = new WeakSet<WebSocket>();
+  const slices = Array.from({ length: KEEP_ALIVE_SLICES }, () => new Set<WebSocket>());
+  let connections = 0;
+  wss.on("connection", (socket: WebSocket) => {
+    const slice = slices[connections++ % KEEP_ALIVE_SLICES] as Set<WebSocket>;
+    slice.add(socket);
+    answered.add(socket);
+    socket.on("pong", () => answered.add(socket));
+    socket.once("close", () => slice.delete(socket));
+  });
+  let tick = 0;
+  const keepAlive = setInterval(
+    () => {
+      for (const socket of slices[tick++ % KEEP_ALIVE_SLICES] as Set<WebSocket>) {
+        if (socket.readyState !== socket.OPEN) continue;
+        if (!answered.has(socket)) {
+          socket.terminate();
+          continue;
+        }
+        answered.delete(socket);
+        socket.ping();
+      }
+    },
+    (options.keepAliveMs ?? KEEP_ALIVE_MS) / KEEP_ALIVE_SLICES,
+  );
+  keepAlive.unref();
   return {
     async close() {
       clearInterval(recheck);
+      clearInterval(keepAlive);
       await disposable.dispose();
       for (const client of wss.clients) client.terminate();
       await new Promise<void>((resolve) => wss.close(() => resolve()));

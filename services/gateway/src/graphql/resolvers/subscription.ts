@@ -1,7 +1,10 @@
 import { GraphQLError } from "graphql";
+import type { EventPlanePort } from "../../domain/deps.ts";
 import { UnauthenticatedError } from "../../domain/errors.ts";
+import type { RunRow } from "../../domain/rows.ts";
 import type { StudyRow } from "../../domain/studies.ts";
 import type { SweepRow } from "../../domain/sweep-ledger.ts";
+import { FreshReads } from "../../events/fresh-reads.ts";
 import type { GraphQLContext } from "../context.ts";
 import type { RunEventParent, TrainerEventParent } from "../parents.ts";
 import type { RunEventResolvers, SubscriptionResolvers, TrainerEventResolvers } from "../resolvers.generated.ts";
@@ -15,11 +18,29 @@ function eventPlane(ctx: GraphQLContext) {
   return ctx.events;
 }
 
+/** Per gateway (its event plane), the runEvents visibility checks under way. */
+const runChecks = new WeakMap<EventPlanePort, FreshReads<string, RunRow>>();
+
+/**
+ * The run, if the caller's project may see it. Subscribers of one project opening on one run
+ * together (a dashboard's viewers, a bench's thousands) share the read, each one started after
+ * they asked (FreshReads): what one of them may see, all of them may.
+ */
+function visibleRun(ctx: GraphQLContext, runId: string): Promise<RunRow> {
+  if (!ctx.viewer || !ctx.events) return ctx.domain.runs.get(runId);
+  let checks = runChecks.get(ctx.events);
+  if (!checks) {
+    checks = new FreshReads();
+    runChecks.set(ctx.events, checks);
+  }
+  return checks.read(`${ctx.viewer.projectId} ${runId}`, () => ctx.domain.runs.get(runId));
+}
+
 export const Subscription: SubscriptionResolvers = {
   runEvents: {
     // Visibility first: another project's run id answers NOT_FOUND, like a query would.
     subscribe: async (_, { runId }, ctx) => {
-      const run = await ctx.domain.runs.get(runId);
+      const run = await visibleRun(ctx, runId);
       return eventPlane(ctx).subscribeRunEvents(run.id) as AsyncIterableIterator<never>;
     },
     resolve: (payload: RunEventParent) => payload as never,
