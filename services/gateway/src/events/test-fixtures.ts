@@ -38,6 +38,8 @@ export interface Harness {
   /** Another process's connection (a trainer). */
   trainerNc: NatsConnection;
   natsUrl: string;
+  /** A new connection with the gateway's credentials (another process, e.g. a restarted trainer); the caller closes it. */
+  connect(): Promise<NatsConnection>;
   /** The artifact store (memory) the plane reads outputs back from. */
   store: ArtifactStore;
   plane: EventPlane | undefined;
@@ -77,6 +79,7 @@ export async function setup(driver: TestDriver): Promise<Harness> {
     nc,
     trainerNc,
     natsUrl: server.url,
+    connect: () => connect(gatewayConnectOptions(server)),
     store,
     plane: undefined,
     logs,
