@@ -348,13 +348,13 @@ export async function startIngest(options: IngestOptions): Promise<Ingest> {
     }
   };
   /**
-   * Takes up to n messages, and about TAKEN_BYTES_MAX of payload, off the queue (whole
+   * Takes up to n messages, and about `maxBatch` events' worth of payload, off the queue (whole
    * messages), letting the reader go on if it waited for room.
    */
   const take = (n: number) => {
     let count = 0;
     let bytes = 0;
-    for (; count < Math.min(n, queue.length) && (count === 0 || bytes < TAKEN_BYTES_MAX); count++)
+    for (; count < Math.min(n, queue.length) && (count === 0 || bytes < maxBatch * TAKEN_BYTES_PER_EVENT); count++)
       bytes += queue[count]?.data.length ?? 0;
     const taken = queue.splice(0, count);
     queuedBytes -= bytes;
@@ -409,8 +409,11 @@ const VERIFIED_CLAIMS_KEPT = 10_000;
 /** Longest a batch waits for more of a burst to arrive. */
 const GATHER_MAX_MS = 20;
 
-/** Payload bytes the writer takes at once (about 2,000 epoch events), so it parses a bounded amount while a transaction runs. */
-const TAKEN_BYTES_MAX = 2 ** 20;
+/**
+ * Payload bytes per event of `maxBatch` the writer takes at once (an epoch event is about 500),
+ * so with batch messages it parses about a transaction's worth while the previous one runs.
+ */
+const TAKEN_BYTES_PER_EVENT = 1024;
 
 /** Payload bytes queued ahead of the writer before the reader waits for room. */
 const QUEUED_BYTES_MAX = 32 * 2 ** 20;
