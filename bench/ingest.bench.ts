@@ -31,7 +31,7 @@ import {
 } from "@graft/contracts";
 import { runEpochs, runs } from "@graft/db";
 import { testPostgresServer } from "@graft/db/testing";
-import { events, seedRun, setupEventPlane } from "@graft/gateway/testing";
+import { epochMetrics, events, seedRun, setupEventPlane } from "@graft/gateway/testing";
 import { testJobToken } from "@graft/testkit";
 import { Outbox, runEventPublisher } from "@graft/trainer/testing/events";
 import { AckPolicy, jetstream, jetstreamManager, StorageType } from "@nats-io/jetstream";
@@ -140,8 +140,7 @@ try {
     const sent: Promise<void>[] = [];
     for (let epoch = 1; epoch <= EPOCHS; epoch++) {
       // The same metrics as the one-event-per-message backlog's.
-      const { metrics } = events({ runId: runIds[0] ?? "", trainerId }).epoch(epoch);
-      for (const t of trainers) sent.push(t.publish({ type: "epoch", epoch, metrics }));
+      for (const t of trainers) sent.push(t.publish({ type: "epoch", epoch, metrics: epochMetrics(epoch) }));
     }
     while (trainers.some((t) => t.outbox.size > 0)) await new Promise((r) => setTimeout(r, 50));
     await Promise.all(trainers.map((t) => t.outbox.close()));

@@ -6,7 +6,7 @@ import { test } from "node:test";
 import { GATEWAY_INGEST_CONSUMER, RUN_EVENTS_STREAM, runEventsSubject } from "@graft/contracts";
 import { eventDrops, runEpochs, runs } from "@graft/db";
 import { describeEachDriver } from "@graft/db/testing";
-import { events, seedRun, setupEventPlane, take } from "@graft/gateway/testing";
+import { epochMetrics, seedRun, setupEventPlane, take } from "@graft/gateway/testing";
 import { testJobToken, waitFor } from "@graft/testkit";
 import { Outbox, runEventPublisher } from "@graft/trainer/testing/events";
 import { jetstream, jetstreamManager } from "@nats-io/jetstream";
@@ -36,7 +36,7 @@ describeEachDriver((driver) => {
       const publishLive = runEventPublisher(jetstream(h.trainerNc), job, live);
       await publishLive({ type: "assigned" });
       await publishLive({ type: "started", backend: "cpu", trainingPath: "FEATURE_CACHE", resumedFromEpoch: 0 });
-      await publishLive({ type: "epoch", epoch: 1, metrics: events(s).epoch(1).metrics });
+      await publishLive({ type: "epoch", epoch: 1, metrics: epochMetrics(1) });
       await live.close();
 
       // NATS is gone for this trainer process: epochs 1 (its checkpoint's replay) to EPOCHS wait on disk.
@@ -45,7 +45,7 @@ describeEachDriver((driver) => {
       const held = new Outbox({ dir, js: jetstream(gone), accepts: () => true, log: () => {}, publishTimeoutMs: 200 });
       const publishHeld = runEventPublisher(jetstream(gone), job, held);
       const waiting = Array.from({ length: EPOCHS }, (_, i) =>
-        publishHeld({ type: "epoch", epoch: i + 1, metrics: events(s).epoch(i + 1).metrics }),
+        publishHeld({ type: "epoch", epoch: i + 1, metrics: epochMetrics(i + 1) }),
       );
       await held.close();
       assert.equal(readdirSync(dir).length, EPOCHS, "the held epochs are on disk");

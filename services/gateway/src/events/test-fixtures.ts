@@ -213,7 +213,8 @@ export async function seedRun(
   };
 }
 
-const metrics = (epoch: number) => ({
+/** The metrics the event builders report for an epoch. */
+export const epochMetrics = (epoch: number) => ({
   loss: 1 / epoch,
   accuracy: 0.5 + epoch / 100,
   valLoss: 1.2 / epoch,
@@ -244,7 +245,7 @@ export function events(s: { runId: string; trainerId: string }, attempt = 1, job
     assigned: () => claimed({ type: "assigned", ...base }),
     started: (resumedFromEpoch = 0) =>
       claimed({ type: "started", ...base, backend: "cpu", trainingPath: "FEATURE_CACHE", resumedFromEpoch }),
-    epoch: (epoch: number) => claimed({ type: "epoch", ...base, epoch, metrics: metrics(epoch) }),
+    epoch: (epoch: number) => claimed({ type: "epoch", ...base, epoch, metrics: epochMetrics(epoch) }),
     log: (message: string) => claimed({ type: "log", ...base, level: "info", message }),
     progress: (done: number, total = 10) =>
       claimed({
