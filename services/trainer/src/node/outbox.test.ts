@@ -204,3 +204,34 @@ test("entries a previous process left are replayed as batches, each event once",
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test("a batch the stream refuses for its size is sent again one event per message", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "graft-outbox-"));
+  const nats = await startNatsServer();
+  const nc = await connect(gatewayConnectOptions(nats));
+  const log: string[] = [];
+  try {
+    const jsm = await ensureStreams(nc);
+    // A stream whose message limit is under the batch bound (64 KiB) but over each event.
+    const { config } = await jsm.streams.info(RUN_EVENTS_STREAM);
+    await jsm.streams.update(RUN_EVENTS_STREAM, { ...config, max_msg_size: 40_000 });
+    const outbox = new Outbox({ dir, js: jetstream(nc), accepts: () => true, log: (line) => log.push(line) });
+    const big = (n: number): OutboxEntry => ({
+      ...entry(n),
+      group: "run-1.1",
+      data: JSON.stringify({ epoch: n, padding: "x".repeat(25_000) }),
+    });
+    const sent = [1, 2].map((n) => outbox.send(big(n), 30_000));
+    assert.deepEqual(await Promise.all(sent), [true, true], "both are acknowledged");
+    assert.deepEqual(await messages(nc), [1, 2], "each alone, in order");
+    assert.ok(
+      log.some((l) => /a batch of 2 events was refused, sending them one by one/.test(l)),
+      log.join("\n"),
+    );
+    await outbox.close();
+  } finally {
+    await nc.close();
+    await nats.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
