@@ -142,6 +142,53 @@ export const runEventSchema = z.discriminatedUnion("type", [
 export type RunEvent = z.infer<typeof runEventSchema>;
 export type RunEventType = RunEvent["type"];
 
+/** Most events one run-events message may carry. */
+export const RUN_EVENT_BATCH_MAX_EVENTS = 500;
+/**
+ * Most bytes a trainer puts in one batched message (about 130 epoch events): well under the
+ * run-events stream's message limit and nats-server's default `max_payload` (1 MiB each), and
+ * small enough that the gateway's prefetch of a backlog's messages stays bounded in memory.
+ */
+export const RUN_EVENT_BATCH_MAX_BYTES = 64 * 1024;
+
+/**
+ * Several events of one run attempt from one trainer in one message, oldest first: what a
+ * trainer sends when its outbox holds a backlog (NATS was away, epochs finish faster than they
+ * are acknowledged, a restart replays). The gateway stores the events of a message together
+ * or refuses the message; a message holding one bare `RunEvent` stays valid.
+ */
+export const runEventBatchSchema = z
+  .object({ events: z.array(runEventSchema).min(1).max(RUN_EVENT_BATCH_MAX_EVENTS) })
+  .superRefine(({ events }, ctx) => {
+    const [first] = events;
+    const other = events.findIndex(
+      (e) => e.runId !== first?.runId || e.attempt !== first?.attempt || e.trainerId !== first?.trainerId,
+    );
+    if (other >= 0) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["events", other],
+        message: "every event of a batch must name the same run, attempt and trainer",
+      });
+    }
+  });
+export type RunEventBatch = z.infer<typeof runEventBatchSchema>;
+
+/** The JSON text of a batch message, from the events' own JSON texts (no re-encoding). */
+export const runEventBatchText = (eventTexts: readonly string[]) => `{"events":[${eventTexts.join(",")}]}`;
+
+/**
+ * Decodes a message on a run-events subject, a bare event or a batch, into its events;
+ * throws InvalidMessageError with the reason.
+ */
+export function parseRunEvents(subject: string, data: Uint8Array): RunEvent[] {
+  const json = decodeJson(subject, data);
+  if (typeof json === "object" && json !== null && "events" in json && !("type" in json)) {
+    return validated(runEventBatchSchema, subject, json).events;
+  }
+  return [validated(runEventSchema, subject, json)];
+}
+
 export const runControlSchema = z.discriminatedUnion("type", [
   z.object({ type: z.literal("cancel"), runId: id, reason: z.string().max(500).optional() }),
   /** The gateway saw a newer attempt take the run: older attempts stop without reporting. */
@@ -178,12 +225,18 @@ export class InvalidMessageError extends Error {
 
 /** Decodes JSON bytes and validates them; throws InvalidMessageError with the reason. */
 export function parseMessage<S extends z.ZodType>(schema: S, subject: string, data: Uint8Array): z.infer<S> {
-  let json: unknown;
+  return validated(schema, subject, decodeJson(subject, data));
+}
+
+function decodeJson(subject: string, data: Uint8Array): unknown {
   try {
-    json = JSON.parse(new TextDecoder().decode(data));
+    return JSON.parse(new TextDecoder().decode(data));
   } catch (cause) {
     throw new InvalidMessageError(subject, "not JSON", { cause });
   }
+}
+
+function validated<S extends z.ZodType>(schema: S, subject: string, json: unknown): z.infer<S> {
   const result = schema.safeParse(json);
   if (!result.success) throw new InvalidMessageError(subject, z.flattenError(result.error));
   return result.data;

@@ -9,6 +9,7 @@ export { type StudyRunResult, studyResults } from "./domain/study-cells.ts";
 export { type GainArms, type GainEpoch, transferGain } from "./domain/transfer-gain.ts";
 export {
   BASE_LAYERS,
+  epochMetrics,
   events,
   type Harness,
   type SeededRun,

@@ -67,8 +67,7 @@ export async function applyBatch(
   const runIds = [...new Set(events.map((e) => e.runId).filter(isUuid))].sort();
   if (runIds.length === 0) return { verdicts: events.map(unknownRun), updates: [], superseded: [], ended: [] };
   return await db.transaction(async (tx) => {
-    const { contexts, metas } = await loadRuns(tx, runIds);
-    const knownTrainers = await loadTrainers(tx, events);
+    const { contexts, metas, knownTrainers } = await loadRuns(tx, runIds, events);
     const trainer = (id: string) => (knownTrainers.has(id.toLowerCase()) ? id.toLowerCase() : null);
 
     const verdicts: Verdict[] = [];
@@ -216,12 +215,28 @@ const RUN_COLUMNS = {
 /** An attempt row as json_build_object writes it: timestamps as ISO 8601 text. */
 type AttemptJson = Omit<AttemptState, "startedAt" | "endedAt"> & { startedAt: string; endedAt: string | null };
 
-async function loadRuns(tx: Tx, runIds: string[]) {
+/**
+ * Locks the batch's runs and reads them with their attempts, and which of the events' trainers
+ * are registered, in one statement (the trainers as an uncorrelated subquery, evaluated once:
+ * a round trip fewer per batch). Trainers matter only for events of a run that exists.
+ */
+async function loadRuns(tx: Tx, runIds: string[], events: readonly RunEvent[]) {
+  const trainerIds = [...new Set(events.map((e) => e.trainerId.toLowerCase()).filter(isUuid))];
   // Only the columns the state machine and a child model need: a run row also holds its
   // hyperparameters (JSON), which every batch would otherwise decode for nothing.
-  const rows = await tx.select(RUN_COLUMNS).from(runs).where(inArray(runs.id, runIds)).orderBy(runs.id).for("update");
+  const rows = await tx
+    .select({
+      ...RUN_COLUMNS,
+      knownTrainers: sql<string[]>`(SELECT coalesce(json_agg(${trainers.id}), '[]'::json) FROM ${trainers}
+        WHERE ${trainerIds.length > 0 ? inArray(trainers.id, trainerIds) : sql`false`})`,
+    })
+    .from(runs)
+    .where(inArray(runs.id, runIds))
+    .orderBy(runs.id)
+    .for("update");
   const contexts = new Map<string, RunContext>();
   const metas = new Map<string, RunMeta>();
+  const knownTrainers = new Set<string>(rows[0]?.knownTrainers ?? []);
   for (const r of rows) {
     const run: RunState = {
       id: r.id,
@@ -255,14 +270,7 @@ async function loadRuns(tx: Tx, runIds: string[]) {
       everyBaseLayerFrozen: r.freezeStrategy === "ALL_BASE" && Number(r.unfreezeSteps) === 0,
     });
   }
-  return { contexts, metas };
-}
-
-async function loadTrainers(tx: Tx, events: readonly RunEvent[]): Promise<Set<string>> {
-  const ids = [...new Set(events.map((e) => e.trainerId.toLowerCase()).filter(isUuid))];
-  if (ids.length === 0) return new Set();
-  const rows = await tx.select({ id: trainers.id }).from(trainers).where(inArray(trainers.id, ids));
-  return new Set(rows.map((r) => r.id));
+  return { contexts, metas, knownTrainers };
 }
 
 type EpochRow = typeof runEpochs.$inferSelect;

@@ -6,12 +6,11 @@ import {
   GATEWAY_INGEST_CONSUMER,
   idsFromEventsSubject,
   type JetStreamOptions,
-  parseMessage,
+  parseRunEvents,
   RUN_EVENTS_STREAM,
   type RunEvent,
   type RunUpdate,
   runControlSubject,
-  runEventSchema,
 } from "@graft/contracts";
 import { type Db, eventDrops, isDatabaseUnreachable } from "@graft/db";
 import { type ConsumerMessages, type JsMsg, jetstream, jetstreamManager } from "@nats-io/jetstream";
@@ -32,7 +31,10 @@ export interface IngestOptions {
   deadLetterAfter?: number;
   /** Called after commit with the stored, fenced events. */
   onStored: (updates: RunUpdate[]) => void;
-  /** Largest number of events written in one transaction. @default 1000 */
+  /**
+   * Largest number of events written in one transaction (a message's events always go in the
+   * same one, so a transaction may exceed it by one message's). @default 1000
+   */
   maxBatch?: number;
   /**
    * Refused or dead-lettered events recorded per trainer per 24 h; past it they are only
@@ -59,6 +61,12 @@ export const retryDelayMs = (deliveryCount: number) => Math.min(500 * 2 ** Math.
 export const unreachableRetryDelayMs = (deliveryCount: number) =>
   Math.min(500 * 2 ** Math.max(0, deliveryCount - 1), 5_000);
 
+/** One message's events, validated: a message (a bare event or a trainer's batch) is stored or refused as a unit. */
+interface Parsed {
+  msg: JsMsg;
+  events: RunEvent[];
+}
+
 /**
  * Pulls run events from the durable consumer every gateway replica shares and persists them.
  * Batches form on their own: while one transaction runs, the next messages queue in the
@@ -77,7 +85,7 @@ export async function startIngest(options: IngestOptions): Promise<Ingest> {
    * Replicas inserting at the same instant may pass the cap by a batch each, never more.
    */
   const recordDrop = async (msg: JsMsg, kind: "REFUSED" | "DEAD_LETTER", reason: string, event?: RunEvent) => {
-    const raw = event ?? (safeJson(msg.data) as Partial<RunEvent> | undefined);
+    const raw = event ?? firstEventOf(safeJson(msg.data));
     const text = (v: unknown) => (typeof v === "string" ? v.slice(0, 200) : null);
     const trainerId = idsFromEventsSubject(msg.subject)?.trainerId ?? null;
     // Only what the integer column holds: a drop that cannot be recorded is redelivered, forever.
@@ -111,7 +119,7 @@ export async function startIngest(options: IngestOptions): Promise<Ingest> {
   /**
    * Who sent it: NATS pins each trainer to `graft.events.<its id>.*`, so the subject names the
    * sender; the body must agree, and its claim must be made with the run's job token, which
-   * only the trainers delivered the job have.
+   * only the trainers delivered the job have. Every event of a batch is checked.
    */
   const identityProblem = (msg: JsMsg, event: RunEvent): string | undefined => {
     const ids = idsFromEventsSubject(msg.subject);
@@ -153,38 +161,62 @@ export async function startIngest(options: IngestOptions): Promise<Ingest> {
 
   /** Parses and checks a batch's messages; refuses (records and terminates) those that fail. */
   const validate = async (batch: JsMsg[]) => {
-    const parsed: { msg: JsMsg; event: RunEvent }[] = [];
+    const parsed: Parsed[] = [];
     for (const msg of batch) {
-      let event: RunEvent;
+      let events: RunEvent[];
       try {
-        event = parseMessage(runEventSchema, msg.subject, msg.data);
+        events = parseRunEvents(msg.subject, msg.data);
       } catch (error) {
         await refuse(msg, (error as Error).message.slice(0, 1_000));
         continue;
       }
-      const problem = identityProblem(msg, event);
-      if (problem) await refuse(msg, problem, event);
-      else parsed.push({ msg, event });
+      const refusal = firstOf(events, (event) => identityProblem(msg, event));
+      if (refusal) await refuse(msg, batchReason(events, refusal), refusal.event);
+      else parsed.push({ msg, events });
     }
     return parsed;
   };
 
-  const persist = async (items: { msg: JsMsg; event: RunEvent }[]): Promise<void> => {
+  /** Stores whole messages, at most about `maxBatch` events per transaction. */
+  const persistAll = async (items: Parsed[]): Promise<void> => {
+    let from = 0;
+    while (from < items.length) {
+      let to = from;
+      for (
+        let events = 0;
+        to < items.length && (to === from || events + (items[to]?.events.length ?? 0) <= maxBatch);
+        to++
+      )
+        events += items[to]?.events.length ?? 0;
+      await persist(items.slice(from, to));
+      from = to;
+    }
+  };
+
+  const persist = async (items: Parsed[]): Promise<void> => {
     try {
       const { verdicts, updates, superseded, ended } = await applyBatch(
         db,
-        items.map((i) => i.event),
+        items.flatMap((i) => i.events),
         (key, claimed) => checkOutput(options.store, key, claimed),
       );
       // Acks are sent without awaiting in between, so the NATS client writes them to its
       // socket together; an await per ack made one socket write per event.
-      const refused: { item: (typeof items)[number]; reason: string }[] = [];
-      for (const [i, item] of items.entries()) {
-        const verdict = verdicts[i];
-        if (verdict && !verdict.stored && verdict.refused) refused.push({ item, reason: verdict.reason });
-        else settle(item.msg, item.event, verdict);
+      const refused: { item: Parsed; event: RunEvent; reason: string }[] = [];
+      let offset = 0;
+      for (const item of items) {
+        const own = verdicts.slice(offset, offset + item.events.length);
+        offset += item.events.length;
+        // Not from the attempt's holder: the holder is one per run attempt, and a message's
+        // events share theirs, so this refuses the message's every event.
+        const refusal = firstOf(item.events, (_, i) => {
+          const verdict = own[i];
+          return verdict && !verdict.stored && verdict.refused ? verdict.reason : undefined;
+        });
+        if (refusal) refused.push({ item, event: refusal.event, reason: batchReason(item.events, refusal) });
+        else settle(item, own);
       }
-      for (const { item, reason } of refused) await refuse(item.msg, reason, item.event);
+      for (const { item, event, reason } of refused) await refuse(item.msg, reason, event);
       if (updates.length > 0) onStored(updates);
       // The holder of an older attempt stops at once instead of training on unheard.
       for (const { runId, attempt } of superseded) {
@@ -204,7 +236,7 @@ export async function startIngest(options: IngestOptions): Promise<Ingest> {
         // later event (the run's `succeeded`) overtake earlier ones (its epochs). JetStream
         // keeps the rest; nothing is terminated however long the outage lasts.
         log(
-          `ingest: database unreachable, ${items.length + staged.length + queue.length} event(s) wait in order: ${describe(error)}`,
+          `ingest: database unreachable, ${items.length + staged.length + queue.length} message(s) wait in order: ${describe(error)}`,
         );
         if (await waitForDatabase(items.map((i) => i.msg))) {
           log("ingest: database reachable again, storing the waiting events");
@@ -215,18 +247,20 @@ export async function startIngest(options: IngestOptions): Promise<Ingest> {
         return;
       }
       if (items.length > 1) {
-        // One bad event must not hold the others back: retry them one by one.
+        // One bad message must not hold the others back: retry them one by one.
         for (const item of items) await persist([item]);
         return;
       }
       const [item] = items;
-      if (!item) return;
+      const event = item?.events[0];
+      if (!item || !event) return;
+      const what = `${item.events.length > 1 ? `${item.events.length} events from ` : ""}${event.type} of run ${event.runId}`;
       if (item.msg.info.deliveryCount >= deadLetterAfter && (await databaseAnswers())) {
         // It fails on its own while the database works: it never will apply. Keep the reason, stop trying.
         const reason = `failed to apply on ${item.msg.info.deliveryCount} deliveries: ${describe(error)}`;
-        log(`ingest: dead-lettered ${item.event.type} of run ${item.event.runId}: ${reason}`);
+        log(`ingest: dead-lettered ${what}: ${reason}`);
         try {
-          await recordDrop(item.msg, "DEAD_LETTER", reason, item.event);
+          await recordDrop(item.msg, "DEAD_LETTER", reason, event);
           item.msg.term();
           return;
         } catch (recordError) {
@@ -234,9 +268,7 @@ export async function startIngest(options: IngestOptions): Promise<Ingest> {
         }
       }
       const delay = retryDelayMs(item.msg.info.deliveryCount);
-      log(
-        `ingest: storing ${item.event.type} of run ${item.event.runId} failed (redelivery in ${delay} ms): ${describe(error)}`,
-      );
+      log(`ingest: storing ${what} failed (redelivery in ${delay} ms): ${describe(error)}`);
       item.msg.nak(delay);
     }
   };
@@ -269,24 +301,27 @@ export async function startIngest(options: IngestOptions): Promise<Ingest> {
     return false;
   };
 
-  /** Acks or terminates an event that was not refused (refusals are recorded first, see `refuse`). */
-  const settle = (msg: JsMsg, event: RunEvent, verdict: Verdict | undefined) => {
-    if (verdict && !verdict.stored) {
+  /** Acks or terminates a message that was not refused (refusals are recorded first, see `refuse`). */
+  const settle = ({ msg, events }: Parsed, verdicts: (Verdict | undefined)[]) => {
+    let unknownRun = false;
+    for (const [i, event] of events.entries()) {
+      const verdict = verdicts[i];
+      if (!verdict || verdict.stored) continue;
       // Late progress is routine (it races the attempt's end) and says nothing worth a line.
       if (event.type !== "progress")
         log(`ingest: dropped ${event.type} of run ${event.runId} attempt ${event.attempt}: ${verdict.reason}`);
-      if (verdict.unknownRun) {
-        msg.term();
-        return;
-      }
+      unknownRun ||= verdict.unknownRun === true;
     }
-    msg.ack();
+    if (unknownRun) msg.term();
+    else msg.ack();
   };
 
   // The reader queues what JetStream delivers; the writer stores whatever has queued up since
   // its last transaction. (The iterator's own pending count includes flow-control entries,
   // so it cannot tell when a batch is complete.)
   const queue: JsMsg[] = [];
+  /** The queue's payload bytes: a trainer's batch message holds many events, so messages alone do not bound it. */
+  let queuedBytes = 0;
   /** The batch parsed while the one before it is being written: taken from the queue, not stored yet. */
   let staged: JsMsg[] = [];
   let committing: Promise<void> = Promise.resolve();
@@ -296,8 +331,10 @@ export async function startIngest(options: IngestOptions): Promise<Ingest> {
   const reader = (async () => {
     for await (const msg of messages) {
       queue.push(msg);
+      queuedBytes += msg.data.length;
       wake?.();
-      if (queue.length >= maxBatch * 4) await new Promise<void>((r) => (drained = r));
+      if (queue.length >= maxBatch * 4 || queuedBytes >= QUEUED_BYTES_MAX)
+        await new Promise<void>((r) => (drained = r));
     }
   })().finally(() => {
     reading = false;
@@ -317,14 +354,22 @@ export async function startIngest(options: IngestOptions): Promise<Ingest> {
       if (queue.length === before) return;
     }
   };
-  /** Takes up to n messages off the queue, letting the reader go on if it waited for room. */
+  /**
+   * Takes up to n messages, and about `maxBatch` events' worth of payload, off the queue (whole
+   * messages), letting the reader go on if it waited for room.
+   */
   const take = (n: number) => {
-    const taken = queue.splice(0, n);
+    let count = 0;
+    let bytes = 0;
+    for (; count < Math.min(n, queue.length) && (count === 0 || bytes < maxBatch * TAKEN_BYTES_PER_EVENT); count++)
+      bytes += queue[count]?.data.length ?? 0;
+    const taken = queue.splice(0, count);
+    queuedBytes -= bytes;
     drained?.();
     drained = undefined;
     return taken;
   };
-  const validateLogged = (batch: JsMsg[]): Promise<{ msg: JsMsg; event: RunEvent }[]> =>
+  const validateLogged = (batch: JsMsg[]): Promise<Parsed[]> =>
     validate(batch).catch((error: unknown) => {
       log(`ingest: ${describe(error)}`);
       return [];
@@ -350,7 +395,8 @@ export async function startIngest(options: IngestOptions): Promise<Ingest> {
         const more = take(maxBatch - batch.length);
         parsed.push(...(await validateLogged(more)));
       }
-      if (parsed.length > 0) committing = persist(parsed).catch((error: unknown) => log(`ingest: ${describe(error)}`));
+      if (parsed.length > 0)
+        committing = persistAll(parsed).catch((error: unknown) => log(`ingest: ${describe(error)}`));
     }
   })().finally(() => committing);
   const loop = Promise.all([reader, writer]);
@@ -369,6 +415,39 @@ const VERIFIED_CLAIMS_KEPT = 10_000;
 
 /** Longest a batch waits for more of a burst to arrive. */
 const GATHER_MAX_MS = 20;
+
+/**
+ * Payload bytes per event of `maxBatch` the writer takes at once (an epoch event is about 500),
+ * so with batch messages it parses about a transaction's worth while the previous one runs.
+ */
+const TAKEN_BYTES_PER_EVENT = 1024;
+
+/** Payload bytes queued ahead of the writer before the reader waits for room. */
+const QUEUED_BYTES_MAX = 32 * 2 ** 20;
+
+/** The first item `problem` finds fault with, and what it found. */
+function firstOf(
+  events: readonly RunEvent[],
+  problem: (event: RunEvent, index: number) => string | undefined,
+): { event: RunEvent; index: number; reason: string } | undefined {
+  for (const [index, event] of events.entries()) {
+    const reason = problem(event, index);
+    if (reason) return { event, index, reason };
+  }
+  return undefined;
+}
+
+/** A refusal's reason, saying which event of a batch caused it (a bare event's reason is unchanged). */
+const batchReason = (events: readonly RunEvent[], refusal: { index: number; reason: string }) =>
+  events.length === 1 ? refusal.reason : `event ${refusal.index + 1} of a batch of ${events.length}: ${refusal.reason}`;
+
+/** The event a drop is recorded under when its message could not be parsed: the first of a batch, or the message. */
+function firstEventOf(json: unknown): Partial<RunEvent> | undefined {
+  if (typeof json !== "object" || json === null) return undefined;
+  const events = (json as { events?: unknown }).events;
+  const first = Array.isArray(events) ? events[0] : json;
+  return typeof first === "object" && first !== null ? (first as Partial<RunEvent>) : undefined;
+}
 
 /** Rows a RETURNING statement gave back, whichever driver ran it. */
 function rowCount(result: unknown): number {

@@ -38,6 +38,8 @@ export interface Harness {
   /** Another process's connection (a trainer). */
   trainerNc: NatsConnection;
   natsUrl: string;
+  /** A new connection with the gateway's credentials (another process, e.g. a restarted trainer); the caller closes it. */
+  connect(): Promise<NatsConnection>;
   /** The artifact store (memory) the plane reads outputs back from. */
   store: ArtifactStore;
   plane: EventPlane | undefined;
@@ -77,6 +79,7 @@ export async function setup(driver: TestDriver): Promise<Harness> {
     nc,
     trainerNc,
     natsUrl: server.url,
+    connect: () => connect(gatewayConnectOptions(server)),
     store,
     plane: undefined,
     logs,
@@ -210,7 +213,8 @@ export async function seedRun(
   };
 }
 
-const metrics = (epoch: number) => ({
+/** The metrics the event builders report for an epoch. */
+export const epochMetrics = (epoch: number) => ({
   loss: 1 / epoch,
   accuracy: 0.5 + epoch / 100,
   valLoss: 1.2 / epoch,
@@ -241,7 +245,7 @@ export function events(s: { runId: string; trainerId: string }, attempt = 1, job
     assigned: () => claimed({ type: "assigned", ...base }),
     started: (resumedFromEpoch = 0) =>
       claimed({ type: "started", ...base, backend: "cpu", trainingPath: "FEATURE_CACHE", resumedFromEpoch }),
-    epoch: (epoch: number) => claimed({ type: "epoch", ...base, epoch, metrics: metrics(epoch) }),
+    epoch: (epoch: number) => claimed({ type: "epoch", ...base, epoch, metrics: epochMetrics(epoch) }),
     log: (message: string) => claimed({ type: "log", ...base, level: "info", message }),
     progress: (done: number, total = 10) =>
       claimed({

@@ -10,6 +10,7 @@ import {
   writeSync,
 } from "node:fs";
 import { basename, join } from "node:path";
+import { RUN_EVENT_BATCH_MAX_BYTES, RUN_EVENT_BATCH_MAX_EVENTS, runEventBatchText } from "@graft/contracts";
 import { JetStreamApiError, type JetStreamClient } from "@nats-io/jetstream";
 import { InvalidArgumentError, PermissionViolationError } from "@nats-io/transport-node";
 
@@ -18,6 +19,11 @@ export interface OutboxEntry {
   subject: string;
   msgID: string;
   data: string;
+  /**
+   * Entries of one group (a run attempt) that wait next to each other on the same subject may
+   * go out together in one batch message (`runEventBatchSchema`). Without it, alone.
+   */
+  group?: string;
 }
 
 export interface OutboxOptions {
@@ -29,6 +35,8 @@ export interface OutboxOptions {
   log: (line: string) => void;
   /** One publish's wait for the stream's ack. @default 5_000 */
   publishTimeoutMs?: number;
+  /** Most entries in one batch message; 1 sends every entry alone. @default RUN_EVENT_BATCH_MAX_EVENTS */
+  maxBatchEvents?: number;
 }
 
 interface Pending {
@@ -47,6 +55,8 @@ export class UnsendableEventError extends Error {
 const FILE = /^(\d+)\.json$/;
 const seqOf = (name: string) => Number(FILE.exec(name)?.[1]);
 const ENTRY_KEYS = ["subject", "msgID", "data"] as const;
+/** The batch wrapper's own bytes: `{"events":[` and `]}`. */
+const BATCH_OVERHEAD = runEventBatchText([]).length;
 
 /**
  * A trainer's run events that JetStream has not acknowledged yet, on disk. Each entry is
@@ -57,9 +67,18 @@ const ENTRY_KEYS = ["subject", "msgID", "data"] as const;
  * every later one back forever; its sender's `send` fails with UnsendableEventError. A replayed event carries its original
  * message id (the stream drops a duplicate within its window) and the gateway applies run
  * events idempotently, so a replay changes nothing that already landed.
+ *
+ * A lone entry goes out at once as a bare event. When several wait (NATS slow or away, epochs
+ * finishing faster than acks come back, a restart's replay), consecutive entries of one group
+ * go out as one batch message, bounded in count and bytes: a backlog costs the stream, the
+ * network and the gateway one message per batch instead of one per event.
  */
 export class Outbox {
   readonly #queue: Pending[] = [];
+  /** The head entries the last publish tried: a retry sends the same message (same message id). */
+  #sending = 0;
+  /** Entries still to send one by one after a batch was refused for what it is. */
+  #alone = 0;
   #next = 1;
   #wake: (() => void) | undefined;
   #closed = false;
@@ -140,24 +159,35 @@ export class Outbox {
     let delay = 250;
     let failures = 0;
     while (!this.#closed) {
-      const head = this.#queue[0];
-      if (!head) {
+      if (this.#queue.length === 0) {
         await new Promise<void>((resolve) => {
           this.#wake = resolve;
         });
         this.#wake = undefined;
         continue;
       }
+      if (this.#sending === 0) this.#sending = this.#alone > 0 ? 1 : this.#batchLength();
+      const batch = this.#queue.slice(0, this.#sending);
+      const message = outgoing(batch.map((p) => p.entry));
       try {
-        await this.options.js.publish(head.entry.subject, new TextEncoder().encode(head.entry.data), {
-          msgID: head.entry.msgID,
+        await this.options.js.publish(message.subject, new TextEncoder().encode(message.data), {
+          msgID: message.msgID,
           timeout,
         });
       } catch (error) {
+        if (neverStorable(error) && batch.length > 1) {
+          // Each event may still pass alone (a server with a smaller max_payload): try that.
+          this.options.log(
+            `outbox: a batch of ${batch.length} events was refused, sending them one by one: ${describe(error)}`,
+          );
+          this.#alone = batch.length;
+          this.#sending = 0;
+          continue;
+        }
         if (neverStorable(error)) {
+          const [head] = batch as [Pending];
           this.options.log(`outbox: dropped ${basename(head.file)} (${head.entry.msgID}): ${describe(error)}`);
-          rmSync(head.file, { force: true });
-          this.#queue.shift();
+          this.#settle(1);
           head.reject(new UnsendableEventError(`event ${head.entry.msgID} can never be stored: ${describe(error)}`));
           continue;
         }
@@ -174,14 +204,51 @@ export class Outbox {
         delay = Math.min(delay * 2, 2_000);
         continue;
       }
-      rmSync(head.file, { force: true });
-      this.#queue.shift();
-      head.resolve();
+      this.#settle(batch.length);
+      for (const pending of batch) pending.resolve();
       if (failures > 0 && this.#queue.length === 0) this.options.log("outbox: every held event is delivered");
       if (this.#queue.length === 0) failures = 0;
       delay = 250;
     }
   }
+
+  /** How many head entries the next message carries: consecutive ones of the head's group, within the bounds. */
+  #batchLength(): number {
+    const [head] = this.#queue;
+    if (head?.entry.group === undefined) return 1;
+    const most = Math.min(this.options.maxBatchEvents ?? RUN_EVENT_BATCH_MAX_EVENTS, RUN_EVENT_BATCH_MAX_EVENTS);
+    let bytes = BATCH_OVERHEAD + Buffer.byteLength(head.entry.data);
+    let n = 1;
+    for (; n < Math.min(most, this.#queue.length); n++) {
+      const { entry } = this.#queue[n] as Pending;
+      if (entry.group !== head.entry.group || entry.subject !== head.entry.subject) break;
+      bytes += 1 + Buffer.byteLength(entry.data);
+      if (bytes > RUN_EVENT_BATCH_MAX_BYTES) break;
+    }
+    return n;
+  }
+
+  /** The first n entries are done with (acknowledged or dropped): off the disk and the queue. */
+  #settle(n: number): void {
+    for (const pending of this.#queue.splice(0, n)) rmSync(pending.file, { force: true });
+    this.#sending = 0;
+    this.#alone = Math.max(0, this.#alone - n);
+  }
+}
+
+/**
+ * One entry goes out as it is (a bare event, live latency unchanged); several as a batch whose
+ * message id names its first and last entries, so a retried publish of the same batch lands once.
+ */
+function outgoing(batch: readonly OutboxEntry[]): { subject: string; msgID: string; data: string } {
+  const [first] = batch as [OutboxEntry];
+  if (batch.length === 1) return first;
+  const last = batch[batch.length - 1] as OutboxEntry;
+  return {
+    subject: first.subject,
+    msgID: `${first.msgID}..${last.msgID}`,
+    data: runEventBatchText(batch.map((e) => e.data)),
+  };
 }
 
 /** Write to a temporary name, fsync, rename: a crash leaves the whole entry or none. */
@@ -200,7 +267,9 @@ function writeDurably(file: string, text: string): void {
 function readEntry(file: string): OutboxEntry | undefined {
   try {
     const value = JSON.parse(readFileSync(file, "utf8")) as Record<string, unknown>;
-    return ENTRY_KEYS.every((key) => typeof value[key] === "string") ? (value as unknown as OutboxEntry) : undefined;
+    const valid =
+      ENTRY_KEYS.every((key) => typeof value[key] === "string") && ["string", "undefined"].includes(typeof value.group);
+    return valid ? (value as unknown as OutboxEntry) : undefined;
   } catch {
     return undefined;
   }

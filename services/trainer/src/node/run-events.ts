@@ -38,7 +38,9 @@ export function runEventPublisher(
           ? undefined
           : `${ids.runId}.${ids.attempt}.${event.type}`;
     if (outbox && msgID && OUTBOXED.has(event.type)) {
-      await outbox.send({ subject, msgID, data: JSON.stringify(event) }, OUTBOX_WAIT_MS);
+      // One group per attempt: a backlog of this attempt's events may share a message.
+      const group = `${ids.runId}.${ids.attempt}`;
+      await outbox.send({ subject, msgID, data: JSON.stringify(event), group }, OUTBOX_WAIT_MS);
       return;
     }
     // Progress is stale within a second: one try, and the next report replaces a lost one.
