@@ -4,11 +4,17 @@ import {
   type DocumentNode,
   type FieldNode,
   type FragmentDefinitionNode,
+  type FragmentSpreadNode,
   GraphQLError,
   type GraphQLField,
+  GraphQLIncludeDirective,
   type GraphQLSchema,
+  GraphQLSkipDirective,
+  getDirectiveValues,
   getNamedType,
   getNullableType,
+  getVariableValues,
+  type InlineFragmentNode,
   isInterfaceType,
   isListType,
   isObjectType,
@@ -122,7 +128,9 @@ const SIZE_ARGUMENTS = ["first", "maxPoints"];
  * (a list's size, else 1) times the number of times it is reached. A field with `first` / `maxPoints` multiplies what it contains by that
  * value, read from the literal, the variables or the schema default (so `first: $n` costs
  * what `$n` asks); any other list of objects by `assumedListSize`. Lists in lists multiply,
- * so `children { children { children ... } }` costs what it would really fetch.
+ * so `children { children { children ... } }` costs what it would really fetch. Variables
+ * are read as execution will see them (the operation's defaults filled in), and what
+ * `@skip` / `@include` leave out costs nothing, as it fetches nothing.
  */
 export function operationCost(
   schema: GraphQLSchema,
@@ -143,11 +151,15 @@ export function operationCost(
       .filter((d): d is FragmentDefinitionNode => d.kind === Kind.FRAGMENT_DEFINITION)
       .map((d) => [d.name.value, d]),
   );
+  // Invalid variables fail execution anyway; the cost then reads them as given.
+  const coerced = getVariableValues(schema, operation.variableDefinitions ?? [], variables ?? {});
+  const values = coerced.coerced ?? variables ?? {};
   let total = 0;
   const visit = (set: SelectionSetNode, parent: unknown, times: number, depth: number) => {
     if (depth > 64 || total > limits.maxListCost) return; // validation bounds depth; this only stops early
     const type = parent as { getFields?: () => Record<string, GraphQLField<unknown, unknown>>; name: string };
     for (const selection of set.selections) {
+      if (!included(selection, values)) continue;
       if (selection.kind === Kind.INLINE_FRAGMENT) {
         const on = selection.typeCondition ? schema.getType(selection.typeCondition.name.value) : parent;
         visit(selection.selectionSet, on, times, depth + 1);
@@ -166,7 +178,7 @@ export function operationCost(
       if (!isObjectType(inner) && !isInterfaceType(inner)) continue;
       // A list returns `size` objects each time it is reached; a connection (one object
       // taking `first`) returns one, and `size` multiplies what sits below it.
-      const size = sizeOf(selection, field, type.name, variables, limits);
+      const size = sizeOf(selection, field, type.name, values, limits);
       const returned = isListType(getNullableType(field.type)) ? times * size : times;
       total += returned;
       visit(selection.selectionSet, inner, times * size, depth + 1);
@@ -174,6 +186,16 @@ export function operationCost(
   };
   visit(operation.selectionSet, root, 1, 0);
   return total;
+}
+
+/** Whether execution reaches this selection: not under `@skip(if: true)` or `@include(if: false)`. */
+function included(node: FieldNode | FragmentSpreadNode | InlineFragmentNode, variables: Record<string, unknown>) {
+  try {
+    if (getDirectiveValues(GraphQLSkipDirective, node, variables)?.if === true) return false;
+    return getDirectiveValues(GraphQLIncludeDirective, node, variables)?.if !== false;
+  } catch {
+    return true; // a directive execution would refuse: validation reports it; cost it in full
+  }
 }
 
 function sizeOf(
