@@ -14,12 +14,6 @@ export interface ChartSeries {
   color: string;
 }
 
-const PALETTE = ["#2563eb", "#f97316", "#16a34a", "#9333ea", "#dc2626", "#0891b2", "#ca8a04", "#db2777"];
-
-export function seriesColor(index: number): string {
-  return PALETTE[index % PALETTE.length] ?? "#2563eb";
-}
-
 // uPlot draws on a canvas in the browser only: it is never evaluated on the server, and its
 // chunk starts loading as soon as this module runs in the browser (in parallel with the data).
 const importUplot = () => import("uplot");
@@ -238,7 +232,7 @@ function plotOptions(UPlot: typeof uPlot, shape: ChartShape, width: number, draw
       },
     },
     axes: [
-      { ...axis, label: shape.xLabel, labelSize: 18, ...(shape.xLog ? {} : { incrs: WHOLE_STEPS }) },
+      { ...axis, size: 28, label: shape.xLabel, labelSize: 16, ...(shape.xLog ? {} : { incrs: WHOLE_STEPS }) },
       { ...axis, size: 56, values: (_u, splits) => splits.map(formatTick) },
     ],
     series: [
