@@ -286,6 +286,16 @@ test("compares two runs: overlaid curves and only the differing hyperparameters"
     await chart.locator(".u-legend").getByText(name).waitFor();
     await chart.getByTestId("chart-summary").locator("tbody th", { hasText: name }).waitFor({ state: "attached" });
   }
+  // Hovering the chart reads each run's value under the cursor into its legend.
+  await chart.locator(".u-over").hover();
+  for (const line of [1, 2]) {
+    await chart
+      .locator(".u-legend .u-series")
+      .nth(line)
+      .locator(".u-value")
+      .filter({ hasText: /^\d\.\d+$/ })
+      .waitFor();
+  }
   page.off("request", record);
   assert.deepEqual(reads, ["CompareRuns"], "the compare page reads its runs in one request, not one per run");
   await screenshot(page, "compare");
