@@ -4,7 +4,7 @@
  * page and sample (a fresh browser context each, so nothing is cached):
  *
  * - time to interactive: navigation start to the later of the page's content drawn (its
- *   ready selector, e.g. a chart's line path, first in the DOM), the end of the last long
+ *   ready selector, e.g. a chart drawn with its data, first in the DOM), the end of the last long
  *   task and the end of the last request, once 1 s has passed with neither;
  * - bytes: transferred over the wire (navigation + every resource) and GraphQL bodies decoded;
  * - the longest main-thread task (PerformanceObserver `longtask`) up to interactive.
@@ -104,6 +104,15 @@ async function seed(db: Db): Promise<string[]> {
     await db.execute(sql`select ${runId(sql`i`)}::text as id from generate_series(0, ${LONG_RUNS - 1}::int) as i`),
   ).map((r) => r.id);
 }
+
+/**
+ * A chart drawn with its data: the canvas chart sets `data-points` once it has drawn; the SVG
+ * chart of older builds (recharts, e.g. main's before issue 13) once its line path is in the DOM.
+ */
+const drawnChart = (id: string) => {
+  const chart = `[data-testid="chart-${id}"]`;
+  return `${chart}[data-points]:not([data-points="0"]) .uplot, ${chart} .recharts-line-curve`;
+};
 
 // Runs in the page from its first script on: long tasks, and when the ready selector first matched.
 const probe = (readySelector: string) => `(() => {
@@ -313,9 +322,9 @@ try {
     [
       `compare (${LONG_RUNS} runs x ${EPOCHS} epochs)`,
       `/compare?ids=${longIds.join(",")}`,
-      '[data-testid="chart-compare-valAccuracy"] .recharts-line-curve',
+      drawnChart("compare-valAccuracy"),
     ],
-    [`run page (${EPOCHS} epochs)`, `/runs/${longIds[0]}`, '[data-testid="chart-loss"] .recharts-line-curve'],
+    [`run page (${EPOCHS} epochs)`, `/runs/${longIds[0]}`, drawnChart("loss")],
   ];
   let i = 0;
   for (const [label, path, ready] of pages) {

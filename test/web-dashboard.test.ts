@@ -8,6 +8,7 @@ import { type RunStatus, TERMINAL_RUN_STATUSES } from "@graft/contracts";
 import type { Gateway } from "@graft/gateway";
 import { waitFor } from "@graft/testkit";
 import {
+  chartInk,
   ensureWebBuild,
   launchChromium,
   MARK_DOCUMENT,
@@ -163,6 +164,15 @@ test("shows the server's BAD_USER_INPUT next to the field at fault", async () =>
   assert.equal(runs.runs.totalCount, 0, "a refused fine-tune creates no run");
 });
 
+/** Each named line left its colour on the chart's canvas: the chart drew the data, not only its frame. */
+async function assertLinesDrawn(testId: string, lines: Record<string, string>): Promise<void> {
+  const ink = await page.evaluate<number[] | null>(chartInk(testId, Object.values(lines)));
+  assert.ok(ink, `${testId} has no canvas`);
+  for (const [k, name] of Object.keys(lines).entries()) {
+    assert.ok((ink[k] ?? 0) > 0, `${testId}: no pixel of the ${name} line's colour (${JSON.stringify(ink)})`);
+  }
+}
+
 test("starts a fine-tune from the form; its charts gain points live and it reaches SUCCEEDED", async () => {
   // Record every point count the loss chart shows, from the first paint on.
   await page.addInitScript({ content: recordChartPoints("chart-loss") });
@@ -179,6 +189,7 @@ test("starts a fine-tune from the form; its charts gain points live and it reach
   await page.evaluate(MARK_DOCUMENT);
   await page.locator('[data-status="SUCCEEDED"]').first().waitFor({ timeout: 180_000 });
   await page.locator('[data-testid="chart-loss"][data-points="4"]').waitFor({ timeout: 30_000 });
+  await assertLinesDrawn("chart-loss", { loss: "#2563eb", "val loss": "#f97316" });
   const seen = await page.evaluate<number[]>(READ_POINTS);
   const sameDocument = await page.evaluate<boolean>(READ_MARK);
   assert.equal(sameDocument, true, "the page must update without a reload");
@@ -268,6 +279,23 @@ test("compares two runs: overlaid curves and only the differing hyperparameters"
   assert.doesNotMatch(diffText, /Batch size/, "equal hyperparameters are not listed");
   assert.equal(await page.locator('[data-testid="best-epochs"] tbody tr').count(), 2);
   await page.locator('[data-testid="chart-compare-valAccuracy"][data-points="4"]').waitFor();
+  await assertLinesDrawn("chart-compare-valAccuracy", { "web-first": "#2563eb", "web-second": "#f97316" });
+  // The legend and the chart's text summary name each run's line.
+  const chart = page.getByTestId("chart-compare-valAccuracy");
+  for (const name of ["web-first", "web-second"]) {
+    await chart.locator(".u-legend").getByText(name).waitFor();
+    await chart.getByTestId("chart-summary").locator("tbody th", { hasText: name }).waitFor({ state: "attached" });
+  }
+  // Hovering the chart reads each run's value under the cursor into its legend.
+  await chart.locator(".u-over").hover();
+  for (const line of [1, 2]) {
+    await chart
+      .locator(".u-legend .u-series")
+      .nth(line)
+      .locator(".u-value")
+      .filter({ hasText: /^\d\.\d+$/ })
+      .waitFor();
+  }
   page.off("request", record);
   assert.deepEqual(reads, ["CompareRuns"], "the compare page reads its runs in one request, not one per run");
   await screenshot(page, "compare");
@@ -306,6 +334,7 @@ test("the form offers the base's cut points, defaults and controls; the run page
   // The page polls the controls until they end; the scratch arm trains every layer.
   await panel.getByTestId("gain-final").filter({ hasText: /pts$/ }).waitFor({ timeout: 300_000 });
   await page.locator('[data-testid="chart-controls"][data-points="2"]').waitFor({ timeout: 30_000 });
+  await assertLinesDrawn("chart-controls", { "this run": "#2563eb" });
   // The gain needs only the scratch arm; the linear probe may still be queued behind it.
   const run = await waitFor(
     "both controls to end",
@@ -493,6 +522,7 @@ test("a long run's page draws its curves from series() and never downloads every
     await page.goto(`${web.url}/runs/${runId}`);
     // Fewer epochs than the budget: each is its own point of the reduced series.
     await page.locator(`[data-testid="chart-loss"][data-points="${epochs}"]`).waitFor({ timeout: 30_000 });
+    await assertLinesDrawn("chart-loss", { loss: "#2563eb" });
     await page
       .locator('[data-testid="epoch-progress"]')
       .filter({ hasText: `${epochs} / ${epochs}` })

@@ -4,6 +4,6 @@
  */
 export { launchChromium, screenshot } from "./browser.ts";
 export { loginThroughApi } from "./login.ts";
-export { MARK_DOCUMENT, READ_COOKIE, READ_MARK, READ_POINTS, recordChartPoints } from "./page-scripts.ts";
+export { chartInk, MARK_DOCUMENT, READ_COOKIE, READ_MARK, READ_POINTS, recordChartPoints } from "./page-scripts.ts";
 export { ensureWebBuild, WebBuildError } from "./web-build.ts";
 export { startWebServer, type WebServer, WebServerStartError } from "./web-server.ts";

@@ -2,7 +2,8 @@
 import { StudyDocument, type StudyUpdatedSubscription } from "@graft/client";
 import Link from "next/link";
 import { useMemo } from "react";
-import { type ChartRow, MetricChart, seriesColor } from "@/components/metric-charts.tsx";
+import { type ChartRow, MetricChart } from "@/components/metric-charts.tsx";
+import { seriesColor } from "@/components/series-color.ts";
 import { ErrorBox, LiveDot, Loading, PageHeader } from "@/components/states.tsx";
 import { StatusBadge } from "@/components/status-badge.tsx";
 import { useLiveQuery } from "@/lib/client/use-live-query.ts";

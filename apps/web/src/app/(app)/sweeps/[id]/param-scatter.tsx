@@ -10,7 +10,7 @@ import {
   YAxis,
   ZAxis,
 } from "recharts";
-import { seriesColor } from "@/components/metric-charts.tsx";
+import { seriesColor } from "@/components/series-color.ts";
 import { formatValue } from "@/lib/format.ts";
 
 export interface ScatterTrial {
