@@ -78,7 +78,7 @@ test("PostgreSQL away for 30 s while a run finishes: its events wait in JetStrea
     { timeoutMs: 240_000, intervalMs: 250 },
   );
   await new Promise((r) => setTimeout(r, Math.max(0, 30_000 - (Date.now() - stoppedAt))));
-  assert.match(s.gatewayLog(), /ingest: database unreachable, \d+ event\(s\) wait in order/);
+  assert.match(s.gatewayLog(), /ingest: database unreachable, \d+ message\(s\) wait in order/);
   pg.start();
   const ended = await waitForRunEnd(s.gateway, run.id, 120_000);
   assert.equal(ended.status, "SUCCEEDED", JSON.stringify(ended));
