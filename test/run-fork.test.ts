@@ -1,12 +1,9 @@
 import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { test } from "node:test";
 import { GraftApiError } from "@graft/client";
 import { waitFor } from "@graft/testkit";
-import { graft } from "./support/cli.ts";
+import { cliEnv, graft } from "./support/cli.ts";
 import { withStack } from "./support/stack.ts";
 import { fineTuneInput, graphql } from "./support/trainer.ts";
 
@@ -237,30 +234,20 @@ test("a run still RUNNING can be forked at a kept epoch, and the fork survives t
 
 test("graft runs fork starts a fork and graft runs show prints where it came from", async () => {
   // A fresh HOME without a saved login: the CLI reads GRAFT_URL and GRAFT_API_KEY.
-  const home = mkdtempSync(join(tmpdir(), "graft-fork-home-"));
-  const env = {
-    GRAFT_URL: stack.gateway.url,
-    GRAFT_API_KEY: stack.gateway.apiKey,
-    HOME: home,
-    XDG_CONFIG_HOME: join(home, ".config"),
-  };
-  try {
-    const out = await graft(["runs", "fork", parent.id, "--epoch", "2", "--epochs", "1", "--json"], env);
-    assert.equal(out.code, 0, out.stderr);
-    const started = JSON.parse(out.stdout) as { id: string; forkedFrom: { run: { id: string }; epoch: number } };
-    assert.deepEqual(started.forkedFrom, { run: { id: parent.id }, epoch: 2 });
-    await finished(started.id);
-    const show = await graft(["runs", "show", started.id], env);
-    assert.equal(show.code, 0, show.stderr);
-    assert.match(show.stdout, new RegExp(`forked from .*\\(${parent.id}\\) at epoch 2`));
-    const showParent = await graft(["runs", "show", parent.id], env);
-    assert.match(showParent.stdout, /forkable at epochs 1, 2/);
-    assert.match(showParent.stdout, new RegExp(`fork: ${started.id}`));
+  const env = cliEnv(stack.gateway);
+  const out = await graft(["runs", "fork", parent.id, "--epoch", "2", "--epochs", "1", "--json"], env);
+  assert.equal(out.code, 0, out.stderr);
+  const started = JSON.parse(out.stdout) as { id: string; forkedFrom: { run: { id: string }; epoch: number } };
+  assert.deepEqual(started.forkedFrom, { run: { id: parent.id }, epoch: 2 });
+  await finished(started.id);
+  const show = await graft(["runs", "show", started.id], env);
+  assert.equal(show.code, 0, show.stderr);
+  assert.match(show.stdout, new RegExp(`forked from .*\\(${parent.id}\\) at epoch 2`));
+  const showParent = await graft(["runs", "show", parent.id], env);
+  assert.match(showParent.stdout, /forkable at epochs 1, 2/);
+  assert.match(showParent.stdout, new RegExp(`fork: ${started.id}`));
 
-    const refused = await graft(["runs", "fork", parent.id, "--epoch", "7"], env);
-    assert.notEqual(refused.code, 0);
-    assert.match(refused.stderr, /--epoch/);
-  } finally {
-    rmSync(home, { recursive: true, force: true });
-  }
+  const refused = await graft(["runs", "fork", parent.id, "--epoch", "7"], env);
+  assert.notEqual(refused.code, 0);
+  assert.match(refused.stderr, /--epoch/);
 });

@@ -1,13 +1,10 @@
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { test } from "node:test";
 import { GraftApiError, GraftClient } from "@graft/client";
 import { MAX_STUDY_RUNS, trainSampleCount } from "@graft/contracts";
 import { studyResults } from "@graft/gateway/testing";
 import { waitFor } from "@graft/testkit";
-import { graft } from "./support/cli.ts";
+import { cliEnv, graft } from "./support/cli.ts";
 import { queuedRunIds } from "./support/run-events.ts";
 import { withStack } from "./support/stack.ts";
 import { graphql } from "./support/trainer.ts";
@@ -180,13 +177,7 @@ test("a study runs exactly its grid, every run succeeds, and its cells are the a
 
 test("graft study show and export print the cells; csv has one row per cell", async () => {
   assert.ok(studyId, "the study test ran first");
-  const home = mkdtempSync(join(tmpdir(), "graft-study-home-"));
-  const env = {
-    GRAFT_URL: stack.gateway.url,
-    GRAFT_API_KEY: stack.gateway.apiKey,
-    HOME: home,
-    XDG_CONFIG_HOME: join(home, ".config"),
-  };
+  const env = cliEnv(stack.gateway);
   const shown = await graft(["study", "show", studyId], env);
   assert.equal(shown.code, 0, shown.stderr);
   assert.match(shown.stdout, /SUCCEEDED, 4\/4 runs succeeded/);
@@ -227,7 +218,6 @@ test("graft study show and export print the cells; csv has one row per cell", as
   );
   assert.notEqual(resized.code, 0);
   assert.match(resized.stderr, /--input-size.*digits-cnn cannot change its input size/s);
-  rmSync(home, { recursive: true, force: true });
 });
 
 test("a study the grid or its bases make invalid is refused with a typed error and creates nothing", async () => {

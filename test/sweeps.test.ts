@@ -1,14 +1,11 @@
 import assert from "node:assert/strict";
-import { mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { test } from "node:test";
 import { GraftApiError } from "@graft/client";
 import { MAX_SWEEP_TRIALS } from "@graft/contracts";
 import { waitFor } from "@graft/testkit";
 import { createClient } from "graphql-ws";
 import WebSocket from "ws";
-import { graft } from "./support/cli.ts";
+import { cliEnv, graft } from "./support/cli.ts";
 import { withStack } from "./support/stack.ts";
 import { graphql } from "./support/trainer.ts";
 
@@ -149,13 +146,7 @@ test("a sweep runs exactly its trials, at most maxConcurrentTrials at once; ASHA
   assert.equal(sweep.bestModel?.parent?.id, stack.ids.digitsCnn);
 
   // The CLI reads the same sweep.
-  const home = mkdtempSync(join(tmpdir(), "graft-sweep-home-"));
-  const env = {
-    GRAFT_URL: stack.gateway.url,
-    GRAFT_API_KEY: stack.gateway.apiKey,
-    HOME: home,
-    XDG_CONFIG_HOME: join(home, ".config"),
-  };
+  const env = cliEnv(stack.gateway);
   const show = await graft(["sweep", "show", started.id, "--json"], env);
   assert.equal(show.code, 0, show.stderr);
   const shown = JSON.parse(show.stdout) as SweepView;
@@ -331,13 +322,7 @@ test("a RANDOM sweep draws exactly maxTrials seeded trials; cancelSweep stops it
 });
 
 test("graft sweep start takes the space as flags; a bad one is a usage error naming the flag", async () => {
-  const home = mkdtempSync(join(tmpdir(), "graft-sweep-cli-"));
-  const env = {
-    GRAFT_URL: stack.gateway.url,
-    GRAFT_API_KEY: stack.gateway.apiKey,
-    HOME: home,
-    XDG_CONFIG_HOME: join(home, ".config"),
-  };
+  const env = cliEnv(stack.gateway);
   const base = ["sweep", "start", "--name", "cli", "--base", "digits-cnn", "--dataset", "mnist-5-9", "--epochs", "3"];
   const before = await counts();
   const range = await graft([...base, "--lr", "0.0001:0.01:log"], env);

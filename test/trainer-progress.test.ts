@@ -1,12 +1,9 @@
 import assert from "node:assert/strict";
-import { mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { test } from "node:test";
 import { GraftClient, type ProgressFieldsFragment, RunEventKind, RunStatus } from "@graft/client";
 import { RUN_PROGRESS_PHASES } from "@graft/contracts";
 import { waitFor } from "@graft/testkit";
-import { graft } from "./support/cli.ts";
+import { cliEnv, graft } from "./support/cli.ts";
 import { PLATFORM_WAIT, withStack } from "./support/stack.ts";
 import { fineTuneInput, graphql, startFineTune, waitForRunEnd } from "./support/trainer.ts";
 
@@ -33,13 +30,7 @@ test("a training run reports its progress inside each epoch: PROGRESS events, Ru
     }
   })();
 
-  const home = mkdtempSync(join(tmpdir(), "graft-progress-"));
-  const watch = graft(["runs", "watch", queued.id, "--json"], {
-    GRAFT_URL: stack.gateway.url,
-    GRAFT_API_KEY: stack.gateway.apiKey,
-    HOME: home,
-    XDG_CONFIG_HOME: join(home, ".config"),
-  });
+  const watch = graft(["runs", "watch", queued.id, "--json"], cliEnv(stack.gateway));
 
   // While the run trains, the API answers where it is.
   const during = await waitFor(

@@ -1,12 +1,9 @@
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { test } from "node:test";
 import { GraftApiError } from "@graft/client";
 import { transferGain } from "@graft/gateway/testing";
 import { waitFor } from "@graft/testkit";
-import { graft } from "./support/cli.ts";
+import { cliEnv, graft } from "./support/cli.ts";
 import { withStack } from "./support/stack.ts";
 import { fineTuneInput, graphql } from "./support/trainer.ts";
 
@@ -251,13 +248,7 @@ test("controls that would repeat the run, twice-named or unknown kinds are refus
 test("graft runs show prints the controls and the transfer gain; graft models layers lists the cut points", async () => {
   assert.ok(controlledRunId, "the controls test ran first");
   // A fresh HOME without a saved login: the CLI reads GRAFT_URL and GRAFT_API_KEY.
-  const home = mkdtempSync(join(tmpdir(), "graft-controls-home-"));
-  const env = {
-    GRAFT_URL: stack.gateway.url,
-    GRAFT_API_KEY: stack.gateway.apiKey,
-    HOME: home,
-    XDG_CONFIG_HOME: join(home, ".config"),
-  };
+  const env = cliEnv(stack.gateway);
   const shown = await graft(["runs", "show", controlledRunId, "--target", "0.5"], env);
   assert.equal(shown.code, 0, shown.stderr);
   assert.match(shown.stdout, /control scratch: \S+ SUCCEEDED/);
@@ -270,41 +261,30 @@ test("graft runs show prints the controls and the transfer gain; graft models la
   assert.match(layers.stdout, /default cut flatten, head hidden 128 \+ dropout 0\.5, lr 0\.003/);
   assert.match(layers.stdout, /flatten +Flatten +\[400\] +1248 +yes/);
   assert.match(layers.stdout, /features +Dense +\[32\] +14080/);
-  rmSync(home, { recursive: true, force: true });
 });
 
 test("graft finetune --input-size is stored and graft runs show prints it", async () => {
-  const home = mkdtempSync(join(tmpdir(), "graft-input-size-home-"));
-  const env = {
-    GRAFT_URL: stack.gateway.url,
-    GRAFT_API_KEY: stack.gateway.apiKey,
-    HOME: home,
-    XDG_CONFIG_HOME: join(home, ".config"),
-  };
-  try {
-    // A pool no trainer serves: the run stays queued, nothing trains.
-    const started = await graft(
-      [
-        "finetune",
-        "--base",
-        "mobilenet-v2",
-        "--dataset",
-        "mnist-5-9",
-        "--input-size",
-        "64",
-        "--pool",
-        "nobody-serves-this",
-      ],
-      env,
-    );
-    assert.equal(started.code, 0, started.stderr);
-    const id = /Started run (\S+)/.exec(started.stdout)?.[1];
-    assert.ok(id, started.stdout);
-    const shown = await graft(["runs", "show", id], env);
-    assert.equal(shown.code, 0, shown.stderr);
-    assert.match(shown.stdout, /input 64x64/);
-    await graphql(stack.gateway, "mutation($id: ID!) { cancelRun(id: $id) { id } }", { id });
-  } finally {
-    rmSync(home, { recursive: true, force: true });
-  }
+  const env = cliEnv(stack.gateway);
+  // A pool no trainer serves: the run stays queued, nothing trains.
+  const started = await graft(
+    [
+      "finetune",
+      "--base",
+      "mobilenet-v2",
+      "--dataset",
+      "mnist-5-9",
+      "--input-size",
+      "64",
+      "--pool",
+      "nobody-serves-this",
+    ],
+    env,
+  );
+  assert.equal(started.code, 0, started.stderr);
+  const id = /Started run (\S+)/.exec(started.stdout)?.[1];
+  assert.ok(id, started.stdout);
+  const shown = await graft(["runs", "show", id], env);
+  assert.equal(shown.code, 0, shown.stderr);
+  assert.match(shown.stdout, /input 64x64/);
+  await graphql(stack.gateway, "mutation($id: ID!) { cancelRun(id: $id) { id } }", { id });
 });

@@ -1,4 +1,7 @@
 import { spawn } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
@@ -36,4 +39,19 @@ export async function graft(
   const code = await new Promise<number>((resolve) => child.once("exit", (c) => resolve(c ?? 137)));
   clearTimeout(timer);
   return { code, stdout, stderr };
+}
+
+const homes: string[] = [];
+process.once("exit", () => {
+  for (const home of homes) rmSync(home, { recursive: true, force: true });
+});
+
+/**
+ * The CLI's environment as a script would set it: the gateway's URL and key in GRAFT_URL and
+ * GRAFT_API_KEY, and a fresh HOME without a saved login (removed when the test process exits).
+ */
+export function cliEnv(gateway: { url: string; apiKey: string }): Record<string, string> {
+  const home = mkdtempSync(join(tmpdir(), "graft-cli-home-"));
+  homes.push(home);
+  return { GRAFT_URL: gateway.url, GRAFT_API_KEY: gateway.apiKey, HOME: home, XDG_CONFIG_HOME: join(home, ".config") };
 }
