@@ -197,9 +197,15 @@ test("starts a fine-tune from the form; its charts gain points live and it reach
     seen.some((n) => n > 0 && n < 4),
     `the chart should have shown partial progress before the end; saw ${JSON.stringify(seen)}`,
   );
-  // It kept its last two epochs' checkpoints: the page offers to fork from either.
-  await page.getByTestId("fork-from-epoch").waitFor();
-  assert.deepEqual(await page.getByTestId("fork-from-epoch").locator("option").allTextContents(), ["3", "4"]);
+  // It kept its last two epochs' checkpoints: the page offers to fork from either. The choices
+  // come with the page's re-read of the run, which the SUCCEEDED notice schedules and which may
+  // land after the streamed status and points shown above.
+  const forkChoices = () => page.getByTestId("fork-from-epoch").locator("option").allTextContents();
+  await waitFor("the finished run's fork choices", async () => (await forkChoices()).join() === "3,4", {
+    timeoutMs: 30_000,
+    intervalMs: 250,
+  }).catch(() => {});
+  assert.deepEqual(await forkChoices(), ["3", "4"]);
   await page.locator('[data-testid="output-model"] a').first().waitFor();
   childModelId =
     ((await page.locator('[data-testid="output-model"] a').first().getAttribute("href")) ?? "").split("/").pop() ?? "";
