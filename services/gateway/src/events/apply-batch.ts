@@ -66,12 +66,13 @@ export async function applyBatch(
 ): Promise<BatchResult> {
   const runIds = [...new Set(events.map((e) => e.runId).filter(isUuid))].sort();
   if (runIds.length === 0) return { verdicts: events.map(unknownRun), updates: [], superseded: [], ended: [] };
-  return await db.transaction(async (tx) => {
+  // The transaction holds only what must be in it; the announcements are built once it has
+  // committed, so that JS work overlaps nothing that holds the runs' locks or the connection.
+  const applied = await db.transaction(async (tx) => {
     const { contexts, metas, knownTrainers } = await loadRuns(tx, runIds, events);
     const trainer = (id: string) => (knownTrainers.has(id.toLowerCase()) ? id.toLowerCase() : null);
 
     const verdicts: Verdict[] = [];
-    type Pending = { update: RunUpdate; epochKey?: string };
     const pending: Pending[] = [];
     const epochRows = new Map<string, NewEpochRow>();
     const succeeded: SucceededEvent[] = [];
@@ -99,20 +100,12 @@ export async function applyBatch(
         superseded.set(ctx.run.id, ctx.run.currentAttempt);
       }
       verdicts.push({ stored: true });
-      const base = {
-        runId: ctx.run.id,
-        status: ctx.run.status,
-        attempt: event.attempt,
-        at: event.at,
-        progress: null,
-      };
       if (outcome.kind === "epoch" && event.type === "epoch") {
         const key = `${ctx.run.id}:${event.epoch}`;
         if (!epochRows.has(key)) epochRows.set(key, epochRow(ctx.run.id, event));
-        const update = { ...base, kind: "EPOCH" as const, epoch: null, message: null };
-        pending.push({ update, epochKey: key });
+        pending.push({ update: runUpdate(ctx.run, event, "EPOCH", null), epochKey: key });
       } else if (outcome.kind === "applied" && outcome.announce) {
-        pending.push({ update: { ...base, kind: outcome.announce, epoch: null, message: outcome.message } });
+        pending.push({ update: runUpdate(ctx.run, event, outcome.announce, outcome.message) });
       }
       if (event.type === "succeeded" && outcome.kind === "applied") succeeded.push(event);
       if (outcome.kind === "progress" && event.type === "progress") {
@@ -136,47 +129,64 @@ export async function applyBatch(
       const meta = metas.get(event.runId.toLowerCase());
       if (ctx && meta && !meta.outputModelCreated) await createChildModel(tx, ctx.run, meta, event, checkOutput);
     }
-
-    // Each stored epoch is announced once: a duplicate (redelivery, second Nats-Msg-Id) is silent.
-    const announced = new Set<string>();
-    const stored = epochRowsByKey(inserted);
-    const updates: RunUpdate[] = [];
-    for (const p of pending) {
-      if (p.epochKey === undefined) {
-        updates.push(p.update);
-        continue;
-      }
-      const row = stored.get(p.epochKey);
-      if (!row || announced.has(p.epochKey)) continue;
-      announced.add(p.epochKey);
-      updates.push({ ...p.update, epoch: epochPayload(row) });
-    }
-    // Progress goes last and only if the attempt it describes is still the run's open one once
-    // the whole batch is applied (the batch may also hold its end).
-    for (const event of progress.values()) {
-      const ctx = contexts.get(event.runId.toLowerCase());
-      const attempt = ctx?.attempts.get(event.attempt);
-      if (!ctx || !attempt || ctx.run.currentAttempt !== event.attempt) continue;
-      if (TERMINAL_RUN_STATUSES.has(ctx.run.status) || ENDED_RUN_ATTEMPT_STATUSES.has(attempt.status)) continue;
-      updates.push({
-        kind: "PROGRESS",
-        runId: ctx.run.id,
-        status: ctx.run.status,
-        attempt: event.attempt,
-        epoch: null,
-        message: null,
-        progress: event.progress,
-        at: event.at,
-      });
-    }
-    return {
-      verdicts,
-      updates,
-      superseded: [...superseded].map(([runId, attempt]) => ({ runId, attempt })),
-      ended: [...ended].map(([runId, status]) => ({ runId, status })),
-    };
+    return { contexts, verdicts, pending, epochRows, inserted, progress, superseded, ended };
   });
+  const { contexts, verdicts, pending, epochRows, inserted, progress, superseded, ended } = applied;
+
+  // Each stored epoch is announced once: a duplicate (redelivery, second Nats-Msg-Id) is silent.
+  const announced = new Set<string>();
+  const updates: RunUpdate[] = [];
+  for (const p of pending) {
+    if (p.epochKey === undefined) {
+      updates.push(p.update);
+      continue;
+    }
+    const recordedAt = inserted.get(p.epochKey);
+    const row = epochRows.get(p.epochKey);
+    if (recordedAt === undefined || !row || announced.has(p.epochKey)) continue;
+    announced.add(p.epochKey);
+    p.update.epoch = epochPayload(row, recordedAt);
+    updates.push(p.update);
+  }
+  // Progress goes last and only if the attempt it describes is still the run's open one once
+  // the whole batch is applied (the batch may also hold its end).
+  for (const event of progress.values()) {
+    const ctx = contexts.get(event.runId.toLowerCase());
+    const attempt = ctx?.attempts.get(event.attempt);
+    if (!ctx || !attempt || ctx.run.currentAttempt !== event.attempt) continue;
+    if (TERMINAL_RUN_STATUSES.has(ctx.run.status) || ENDED_RUN_ATTEMPT_STATUSES.has(attempt.status)) continue;
+    updates.push({
+      kind: "PROGRESS",
+      runId: ctx.run.id,
+      status: ctx.run.status,
+      attempt: event.attempt,
+      epoch: null,
+      message: null,
+      progress: event.progress,
+      at: event.at,
+    });
+  }
+  return {
+    verdicts,
+    updates,
+    superseded: [...superseded].map(([runId, attempt]) => ({ runId, attempt })),
+    ended: [...ended].map(([runId, status]) => ({ runId, status })),
+  };
 }
+
+/** An update waiting for the commit; an epoch's is announced only if its row was inserted (its `epoch` is set then). */
+type Pending = { update: RunUpdate; epochKey?: string };
+
+const runUpdate = (run: RunState, event: RunEvent, kind: RunUpdate["kind"], message: string | null): RunUpdate => ({
+  kind,
+  runId: run.id,
+  status: run.status,
+  attempt: event.attempt,
+  epoch: null,
+  message,
+  progress: null,
+  at: event.at,
+});
 
 /** Events a trainer sends while it works on a run (not the ones that end it). */
 const REPORTS_WORK: ReadonlySet<RunEvent["type"]> = new Set(["assigned", "started", "epoch", "progress"]);
@@ -273,9 +283,8 @@ async function loadRuns(tx: Tx, runIds: string[], events: readonly RunEvent[]) {
   return { contexts, metas, knownTrainers };
 }
 
-type EpochRow = typeof runEpochs.$inferSelect;
 /** An epoch row before the database stamps `recordedAt`. */
-type NewEpochRow = Omit<EpochRow, "recordedAt">;
+type NewEpochRow = Omit<typeof runEpochs.$inferSelect, "recordedAt">;
 
 function epochRow(runId: string, event: EpochEvent): NewEpochRow {
   return { runId, epoch: event.epoch, attempt: event.attempt, ...event.metrics };
@@ -305,11 +314,14 @@ const INSERT_EPOCHS = {
  * (a round trip fewer per batch, which on a loaded database costs more than the work): max/min
  * over what was stored is commutative, so batches may land in any order; greatest() and
  * least() skip NULLs, so a batch without validation metrics keeps the stored best. Only rows
- * that were not there yet come back, so duplicates are neither counted nor announced.
+ * that were not there yet come back, so duplicates are neither counted nor announced: one row
+ * per run and stamp with its inserted epochs (recorded_at defaults to the transaction's now(),
+ * so that is one row per run), not a row per epoch for the driver to decode.
+ * Returns the ISO stamp of every inserted row by `${runId}:${epoch}`.
  */
-async function insertEpochs(tx: Tx, rows: NewEpochRow[]): Promise<Map<string, EpochRow[]>> {
-  const byRun = new Map<string, EpochRow[]>();
-  if (rows.length === 0) return byRun;
+async function insertEpochs(tx: Tx, rows: NewEpochRow[]): Promise<Map<string, string>> {
+  const stamps = new Map<string, string>();
+  if (rows.length === 0) return stamps;
   const result = await tx.execute(sql`
     WITH inserted AS (
       INSERT INTO ${runEpochs} (${INSERT_EPOCHS.target})
@@ -325,28 +337,18 @@ async function insertEpochs(tx: Tx, rows: NewEpochRow[]): Promise<Map<string, Ep
             FROM inserted GROUP BY run_id) AS v
       WHERE runs.id = v.run_id
     )
-    SELECT run_id, epoch, recorded_at FROM inserted`);
-  const input = new Map(rows.map((r) => [`${r.runId}:${r.epoch}`, r]));
-  for (const stored of rowsOf<{ run_id: string; epoch: number; recorded_at: Date | string }>(result)) {
-    const row = input.get(`${stored.run_id}:${stored.epoch}`);
-    if (!row) continue;
-    const full: EpochRow = { ...row, runId: stored.run_id, recordedAt: new Date(stored.recorded_at) };
-    const list = byRun.get(full.runId) ?? [];
-    list.push(full);
-    byRun.set(full.runId, list);
+    SELECT run_id, recorded_at, json_agg(epoch) AS epochs FROM inserted GROUP BY run_id, recorded_at`);
+  for (const stored of rowsOf<{ run_id: string; recorded_at: Date | string; epochs: number[] | string }>(result)) {
+    const at = new Date(stored.recorded_at).toISOString();
+    const epochs: number[] = typeof stored.epochs === "string" ? JSON.parse(stored.epochs) : stored.epochs;
+    for (const epoch of epochs) stamps.set(`${stored.run_id}:${epoch}`, at);
   }
-  return byRun;
-}
-
-function epochRowsByKey(inserted: Map<string, EpochRow[]>): Map<string, EpochRow> {
-  const map = new Map<string, EpochRow>();
-  for (const rows of inserted.values()) for (const r of rows) map.set(`${r.runId}:${r.epoch}`, r);
-  return map;
+  return stamps;
 }
 
 /** A stored epoch row as subscribers get it: the row without its run id, stamped in ISO time. */
-export function epochPayload({ runId: _, recordedAt, ...record }: EpochRow): EpochRecord {
-  return { ...record, recordedAt: recordedAt.toISOString() };
+function epochPayload({ runId: _, ...record }: NewEpochRow, recordedAt: string): EpochRecord {
+  return { ...record, recordedAt };
 }
 
 /** Status and attempt fields of runs whose state machine moved, in one UPDATE. */

@@ -121,8 +121,7 @@ export async function startIngest(options: IngestOptions): Promise<Ingest> {
    * sender; the body must agree, and its claim must be made with the run's job token, which
    * only the trainers delivered the job have. Every event of a batch is checked.
    */
-  const identityProblem = (msg: JsMsg, event: RunEvent): string | undefined => {
-    const ids = idsFromEventsSubject(msg.subject);
+  const identityProblem = (ids: ReturnType<typeof idsFromEventsSubject>, event: RunEvent): string | undefined => {
     if (!ids) return "not a run events subject";
     if (ids.trainerId.toLowerCase() !== event.trainerId.toLowerCase()) {
       return `sent on trainer ${ids.trainerId}'s subject but names trainer ${event.trainerId}`;
@@ -159,10 +158,21 @@ export async function startIngest(options: IngestOptions): Promise<Ingest> {
   const consumer = await jetstream(nc).consumers.get(RUN_EVENTS_STREAM, GATEWAY_INGEST_CONSUMER);
   const messages: ConsumerMessages = await consumer.consume({ max_messages: maxBatch * 2 });
 
-  /** Parses and checks a batch's messages; refuses (records and terminates) those that fail. */
+  /**
+   * Parses and checks a batch's messages; refuses (records and terminates) those that fail.
+   * It runs while the previous batch's transaction waits on the database, so it gives the
+   * event loop a turn every `VALIDATE_SLICE_EVENTS` events: without it each of that
+   * transaction's replies waited for the whole batch's validation before the next statement
+   * could go out, and the database sat idle meanwhile.
+   */
   const validate = async (batch: JsMsg[]) => {
     const parsed: Parsed[] = [];
+    let sinceYield = 0;
     for (const msg of batch) {
+      if (sinceYield >= VALIDATE_SLICE_EVENTS) {
+        sinceYield = 0;
+        await new Promise((r) => setImmediate(r));
+      }
       let events: RunEvent[];
       try {
         events = parseRunEvents(msg.subject, msg.data);
@@ -170,7 +180,9 @@ export async function startIngest(options: IngestOptions): Promise<Ingest> {
         await refuse(msg, (error as Error).message.slice(0, 1_000));
         continue;
       }
-      const refusal = firstOf(events, (event) => identityProblem(msg, event));
+      sinceYield += events.length;
+      const ids = idsFromEventsSubject(msg.subject);
+      const refusal = firstOf(events, (event) => identityProblem(ids, event));
       if (refusal) await refuse(msg, batchReason(events, refusal), refusal.event);
       else parsed.push({ msg, events });
     }
@@ -390,8 +402,10 @@ export async function startIngest(options: IngestOptions): Promise<Ingest> {
       const parsed = await validateLogged(batch);
       await committing;
       staged = [];
-      if (batch.length < maxBatch && queue.length > 0) {
+      if (eventsIn(parsed) < maxBatch && queue.length > 0) {
         // What arrived while waiting joins this batch: a trickle still goes in one transaction.
+        // (Counted in events: a trainer's batch message holds many, and a batch already a
+        // transaction's worth goes in at once instead of waiting for more to be validated.)
         const more = take(maxBatch - batch.length);
         parsed.push(...(await validateLogged(more)));
       }
@@ -413,6 +427,9 @@ export async function startIngest(options: IngestOptions): Promise<Ingest> {
 /** Verified claims remembered (one per run attempt and sender). */
 const VERIFIED_CLAIMS_KEPT = 10_000;
 
+/** Events validated between two event-loop turns (a trainer's batch message holds up to 500). */
+const VALIDATE_SLICE_EVENTS = 100;
+
 /** Longest a batch waits for more of a burst to arrive. */
 const GATHER_MAX_MS = 20;
 
@@ -424,6 +441,8 @@ const TAKEN_BYTES_PER_EVENT = 1024;
 
 /** Payload bytes queued ahead of the writer before the reader waits for room. */
 const QUEUED_BYTES_MAX = 32 * 2 ** 20;
+
+const eventsIn = (items: readonly Parsed[]) => items.reduce((n, item) => n + item.events.length, 0);
 
 /** The first item `problem` finds fault with, and what it found. */
 function firstOf(

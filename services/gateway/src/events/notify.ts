@@ -18,14 +18,15 @@ import type { TrainerEventPayload } from "./payloads.ts";
  * (publishing, and every replica's receiving and dispatch) dominated ingesting a backlog.
  */
 export function publishRunUpdates(nc: NatsConnection, updates: readonly RunUpdate[]): void {
+  // Grouped by run id, so each run's subject is made (and its id checked) once, not per update.
   const byRun = new Map<string, string[]>();
   for (const u of updates) {
-    const subject = runUpdatesSubject(u.runId);
-    const list = byRun.get(subject);
+    const list = byRun.get(u.runId);
     if (list) list.push(JSON.stringify(u));
-    else byRun.set(subject, [JSON.stringify(u)]);
+    else byRun.set(u.runId, [JSON.stringify(u)]);
   }
-  for (const [subject, encoded] of byRun) {
+  for (const [runId, encoded] of byRun) {
+    const subject = runUpdatesSubject(runId);
     // Split well under NATS's 1 MB payload limit: a LOG line alone may be 10,000 characters.
     let start = 0;
     let chars = 0;
