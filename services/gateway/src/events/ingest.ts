@@ -16,7 +16,7 @@ import { type Db, eventDrops, isDatabaseUnreachable } from "@graft/db";
 import { type ConsumerMessages, type JsMsg, jetstream, jetstreamManager } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { sql } from "drizzle-orm";
-import { applyBatch, type Verdict } from "./apply-batch.ts";
+import { applyBatch, type BatchResult, type Verdict } from "./apply-batch.ts";
 import { checkOutput } from "./verify-output.ts";
 
 export interface IngestOptions {
@@ -203,44 +203,31 @@ export async function startIngest(options: IngestOptions): Promise<Ingest> {
       await persist(items.slice(from, to));
       from = to;
     }
+    await published;
+  };
+
+  /**
+   * What follows a commit (acks, announcements, refusals) runs on the next event-loop turn:
+   * by then the next transaction's BEGIN is on its way to the database, so this work overlaps
+   * its round trip instead of sitting between two transactions. Each batch's waits for the one
+   * before, so acks and announcements keep the order of the commits.
+   */
+  let published: Promise<void> = Promise.resolve();
+  const afterCommit = (work: () => Promise<void>) => {
+    published = published
+      .then(() => new Promise((r) => setImmediate(r)))
+      .then(work)
+      .catch((error: unknown) => log(`ingest: after a commit: ${describe(error)}`));
   };
 
   const persist = async (items: Parsed[]): Promise<void> => {
     try {
-      const { verdicts, updates, superseded, ended } = await applyBatch(
+      const result = await applyBatch(
         db,
         items.flatMap((i) => i.events),
         (key, claimed) => checkOutput(options.store, key, claimed),
       );
-      // Acks are sent without awaiting in between, so the NATS client writes them to its
-      // socket together; an await per ack made one socket write per event.
-      const refused: { item: Parsed; event: RunEvent; reason: string }[] = [];
-      let offset = 0;
-      for (const item of items) {
-        const own = verdicts.slice(offset, offset + item.events.length);
-        offset += item.events.length;
-        // Not from the attempt's holder: the holder is one per run attempt, and a message's
-        // events share theirs, so this refuses the message's every event.
-        const refusal = firstOf(item.events, (_, i) => {
-          const verdict = own[i];
-          return verdict && !verdict.stored && verdict.refused ? verdict.reason : undefined;
-        });
-        if (refusal) refused.push({ item, event: refusal.event, reason: batchReason(item.events, refusal) });
-        else settle(item, own);
-      }
-      for (const { item, event, reason } of refused) await refuse(item.msg, reason, event);
-      if (updates.length > 0) onStored(updates);
-      // The holder of an older attempt stops at once instead of training on unheard.
-      for (const { runId, attempt } of superseded) {
-        nc.publish(runControlSubject(runId), encodeMessage({ type: "superseded", runId, attempt }));
-      }
-      // A trainer working on an ended run (its job outlived a cancel) stops and acks the job.
-      for (const { runId, status } of ended) {
-        nc.publish(
-          runControlSubject(runId),
-          encodeMessage({ type: "cancel", runId, reason: `the run already ended ${status}` }),
-        );
-      }
+      afterCommit(() => publish(items, result));
     } catch (error) {
       if (isDatabaseUnreachable(error)) {
         // Not the events' fault. Hold this batch, and everything queued behind it, until the
@@ -282,6 +269,39 @@ export async function startIngest(options: IngestOptions): Promise<Ingest> {
       const delay = retryDelayMs(item.msg.info.deliveryCount);
       log(`ingest: storing ${what} failed (redelivery in ${delay} ms): ${describe(error)}`);
       item.msg.nak(delay);
+    }
+  };
+
+  /** Acks, refusals and announcements of a committed batch (see `afterCommit`). */
+  const publish = async (items: Parsed[], { verdicts, updates, superseded, ended }: BatchResult) => {
+    // Acks are sent without awaiting in between, so the NATS client writes them to its
+    // socket together; an await per ack made one socket write per event.
+    const refused: { item: Parsed; event: RunEvent; reason: string }[] = [];
+    let offset = 0;
+    for (const item of items) {
+      const own = verdicts.slice(offset, offset + item.events.length);
+      offset += item.events.length;
+      // Not from the attempt's holder: the holder is one per run attempt, and a message's
+      // events share theirs, so this refuses the message's every event.
+      const refusal = firstOf(item.events, (_, i) => {
+        const verdict = own[i];
+        return verdict && !verdict.stored && verdict.refused ? verdict.reason : undefined;
+      });
+      if (refusal) refused.push({ item, event: refusal.event, reason: batchReason(item.events, refusal) });
+      else settle(item, own);
+    }
+    for (const { item, event, reason } of refused) await refuse(item.msg, reason, event);
+    if (updates.length > 0) onStored(updates);
+    // The holder of an older attempt stops at once instead of training on unheard.
+    for (const { runId, attempt } of superseded) {
+      nc.publish(runControlSubject(runId), encodeMessage({ type: "superseded", runId, attempt }));
+    }
+    // A trainer working on an ended run (its job outlived a cancel) stops and acks the job.
+    for (const { runId, status } of ended) {
+      nc.publish(
+        runControlSubject(runId),
+        encodeMessage({ type: "cancel", runId, reason: `the run already ended ${status}` }),
+      );
     }
   };
 
