@@ -5,7 +5,7 @@ import { artifacts, eventDrops, models, runAttempts, runEpochs, runs } from "@gr
 import { describeEachDriver } from "@graft/db/testing";
 import { waitFor } from "@graft/testkit";
 import { jetstream, jetstreamManager } from "@nats-io/jetstream";
-import { eq, sql } from "drizzle-orm";
+import { and, eq, sql } from "drizzle-orm";
 import { applyBatch } from "./apply-batch.ts";
 import { BASE_LAYERS, events, type Harness, seedRun, setup, take, watchRun } from "./test-fixtures.ts";
 import { checkOutput } from "./verify-output.ts";
@@ -45,6 +45,14 @@ describeEachDriver((driver) => {
         ],
       );
       assert.ok(got[2]?.epoch?.recordedAt instanceof Date);
+      // What is announced is the stored row, its database stamp included.
+      const [stored] = await h.db
+        .select()
+        .from(runEpochs)
+        .where(and(eq(runEpochs.runId, s.runId), eq(runEpochs.epoch, 1)));
+      assert.ok(stored, "epoch 1 is stored");
+      const { runId: _, ...row } = stored;
+      assert.deepEqual(got[2]?.epoch, row);
       assert.equal(got[4]?.message, "[info] hello");
       const run = await runRow(h, s.runId);
       assert.equal(run.status, "RUNNING");
