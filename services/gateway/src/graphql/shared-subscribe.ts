@@ -144,13 +144,17 @@ class Delivery implements AsyncIterableIterator<never, undefined> {
     try {
       result = this.resultOf(payload);
     } catch (error) {
-      return this.#finish("ended", error instanceof Error ? error : new Error(String(error)));
+      this.#finish("ended", error instanceof Error ? error : new Error(String(error)));
+      return;
     }
-    if (this.#awaited.length === 0 && !(result instanceof Promise)) return this.sink.next(result, droppable);
-    if (this.#awaited.length >= MAX_AWAITED)
-      return this.#finish("ended", new SlowSubscriberError(this.#awaited.length));
-    this.#awaited.push({ result: Promise.resolve(result), droppable });
-    if (this.#awaited.length === 1) void this.#drain();
+    if (this.#awaited.length === 0 && !(result instanceof Promise)) {
+      this.sink.next(result, droppable);
+    } else if (this.#awaited.length >= MAX_AWAITED) {
+      this.#finish("ended", new SlowSubscriberError(this.#awaited.length));
+    } else {
+      this.#awaited.push({ result: Promise.resolve(result), droppable });
+      if (this.#awaited.length === 1) void this.#drain();
+    }
   }
 
   /** Sends awaited results in order, each once it is ready. */
@@ -160,7 +164,8 @@ class Delivery implements AsyncIterableIterator<never, undefined> {
       try {
         result = await head.result;
       } catch (error) {
-        return this.#finish("ended", error instanceof Error ? error : new Error(String(error)));
+        this.#finish("ended", error instanceof Error ? error : new Error(String(error)));
+        return;
       }
       if (this.#finished) return;
       this.sink.next(result, head.droppable);
