@@ -41,9 +41,9 @@ export function createSharedSubscribe(
     const stream = await createSourceEventStream(args);
     if (!(Symbol.asyncIterator in stream)) return stream;
     const key = operationKey(args);
+    // Called per event and subscriber: no closure made here unless it executes (tsx names each one).
     const resultOf = (payload: unknown): Result => {
-      const run = () => execute({ ...args, contextValue: contextForEvent(args.contextValue), rootValue: payload });
-      if (typeof payload !== "object" || payload === null) return run();
+      if (typeof payload !== "object" || payload === null) return executeEvent(args, contextForEvent, payload);
       let byOperation = results.get(payload);
       if (!byOperation) {
         byOperation = new Map();
@@ -51,7 +51,7 @@ export function createSharedSubscribe(
       }
       let result = byOperation.get(key);
       if (!result) {
-        result = run();
+        result = executeEvent(args, contextForEvent, payload);
         byOperation.set(key, result);
       }
       return result;
@@ -59,6 +59,10 @@ export function createSharedSubscribe(
     if (isListenable(stream)) return new SharedDelivery(stream, resultOf);
     return mapAsyncIterable(stream, resultOf);
   };
+}
+
+function executeEvent(args: ExecutionArgs, contextForEvent: (context: unknown) => unknown, payload: unknown): Result {
+  return execute({ ...args, contextValue: contextForEvent(args.contextValue), rootValue: payload });
 }
 
 function isListenable(stream: AsyncIterable<unknown>): stream is Listenable {
