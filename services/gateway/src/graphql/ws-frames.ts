@@ -16,9 +16,6 @@ export interface FrameLimits {
 
 type Frame = { bytes: Buffer; owner: object; droppable: boolean };
 
-/** A pass over the sockets that took at least this long is followed by a pause as long (see FrameWriter). */
-const PACE_PASSES_OVER_MS = 10;
-
 /** One socket's frames waiting to be written, and whether its last write is still with the kernel. */
 class SocketFrames {
   frames: Frame[] = [];
@@ -50,10 +47,6 @@ class SocketFrames {
  * a socket's last write its new frames wait and go out together after it. An event fanned out
  * to 10,000 sockets is one pass over them, with nothing awaited per socket (issue 13).
  *
- * A pass that took long (thousands of sockets) is followed by a pause at least as long before
- * the next: the event loop's other work (ingest, subscribers connecting) keeps half of it, and
- * the events that arrive meanwhile go out together, one write per socket instead of one each.
- *
  * Bounded per socket: past `softFrames` waiting, the oldest droppable frame is discarded; past
  * `maxBytes` waiting, the socket is closed with FELL_BEHIND. A stuck socket holds at most that
  * much and never holds up the others.
@@ -62,16 +55,12 @@ export class FrameWriter {
   readonly #queues = new WeakMap<WebSocket, SocketFrames>();
   readonly #due = new Set<SocketFrames>();
   #scheduled = false;
-  #lastPass = { endedAt: 0, ms: 0 };
   readonly #softFrames: number;
   readonly #maxBytes: number;
   readonly #writeAll = () => {
     this.#scheduled = false;
-    const startedAt = performance.now();
     for (const queue of this.#due) this.#write(queue);
     this.#due.clear();
-    const endedAt = performance.now();
-    this.#lastPass = { endedAt, ms: endedAt - startedAt };
   };
   readonly #writeAgain = (queue: SocketFrames) => this.#write(queue);
 
@@ -104,12 +93,10 @@ export class FrameWriter {
     }
     if (queue.writing) return;
     this.#due.add(queue);
-    if (this.#scheduled) return;
-    this.#scheduled = true;
-    const { endedAt, ms } = this.#lastPass;
-    const pause = ms >= PACE_PASSES_OVER_MS ? endedAt + ms - performance.now() : 0;
-    if (pause > 0) setTimeout(this.#writeAll, pause);
-    else setImmediate(this.#writeAll);
+    if (!this.#scheduled) {
+      this.#scheduled = true;
+      setImmediate(this.#writeAll);
+    }
   }
 
   /** Writes what waits for `socket` now, e.g. before a `complete` that must come after it. */
