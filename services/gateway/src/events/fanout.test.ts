@@ -203,7 +203,7 @@ test("listened subscribers (the websocket path) hear every update in order, and 
   const other = await connect(gatewayConnectOptions(server));
   try {
     const fanout = new RunFanout(nc, () => {});
-    const snapshot = { ...update(0), kind: "STATUS" as const };
+    const snapshot = { ...update(0), kind: "STATUS" as const, at: new Date() };
     const heard: string[][] = [[], []];
     const ended: number[] = [];
     for (const [i, lines] of heard.entries()) {
