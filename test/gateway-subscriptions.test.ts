@@ -137,6 +137,50 @@ describeEachDriver((driver) => {
     }
   });
 
+  test("runEvents over the raw protocol: each frame names its subscription, a completed one hears no more, ping is answered", async () => {
+    const runId = await queuedRun();
+    const socket = new WebSocket(s.gateway.wsUrl, "graphql-transport-ws");
+    const messages: string[] = [];
+    socket.on("message", (data) => messages.push(String(data)));
+    await new Promise((resolve, reject) => socket.once("open", resolve).once("error", reject));
+    const heard = (what: string, message: unknown) =>
+      waitFor(what, () => messages.includes(JSON.stringify(message)), { timeoutMs: 15_000 });
+    try {
+      socket.send(
+        JSON.stringify({ type: "connection_init", payload: { authorization: `Bearer ${s.gateway.apiKey}` } }),
+      );
+      await heard("the ack", { type: "connection_ack" });
+      const query = "subscription ($id: ID!) { runEvents(runId: $id) { kind status } }";
+      const subscribe = (id: string) =>
+        socket.send(JSON.stringify({ id, type: "subscribe", payload: { query, variables: { id: runId } } }));
+      const next = (id: string, status: string) => ({
+        id,
+        type: "next",
+        payload: { data: { runEvents: { kind: "STATUS", status } } },
+      });
+      // Two subscribers of one operation on one socket share each event's encoding; the id is each one's own.
+      subscribe("a");
+      subscribe('b "quoted"');
+      await heard("a's snapshot", next("a", "QUEUED"));
+      await heard("b's snapshot", next('b "quoted"', "QUEUED"));
+      socket.send(JSON.stringify({ id: "a", type: "complete" }));
+      socket.send(JSON.stringify({ type: "ping" }));
+      await heard("the pong", { type: "pong" });
+      await s.gqlData("mutation ($id: ID!) { cancelRun(id: $id) { status } }", { id: runId });
+      await heard("b hears the cancel", next('b "quoted"', "CANCELLED"));
+      assert.ok(!messages.includes(JSON.stringify(next("a", "CANCELLED"))), "a completed subscription hears no more");
+      subscribe("a"); // its id is free again, and it opens with the run as it is now
+      await heard("a's new snapshot", next("a", "CANCELLED"));
+      assert.equal(
+        messages.filter((m) => m.includes('"id":"a"')).length,
+        2,
+        `a heard its two snapshots only: ${messages.join(" ")}`,
+      );
+    } finally {
+      socket.close();
+    }
+  });
+
   test("trainerEvents announces a trainer that registers", async () => {
     const c = client();
     try {

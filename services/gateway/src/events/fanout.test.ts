@@ -196,3 +196,42 @@ test("a run's updates go out as few messages, in order, each under NATS's payloa
     await server.stop();
   }
 });
+
+test("listened subscribers (the websocket path) hear every update in order, and cycles of them leave nothing subscribed", async () => {
+  const server = await startNatsServer();
+  const nc = await connect(gatewayConnectOptions(server));
+  const other = await connect(gatewayConnectOptions(server));
+  try {
+    const fanout = new RunFanout(nc, () => {});
+    const snapshot = { ...update(0), kind: "STATUS" as const, at: new Date() };
+    const heard: string[][] = [[], []];
+    const ended: number[] = [];
+    for (const [i, lines] of heard.entries()) {
+      (fanout.subscribe(runId, async () => snapshot) as Mailbox<{ message: string | null }>).listen({
+        item: (e) => lines.push(String(e.message)),
+        end: () => ended.push(i),
+      });
+    }
+    await waitFor("both listening", async () => heard.every((lines) => lines.length === 1));
+    publishRunUpdates(other, [update(1), update(2)]);
+    publishRunUpdates(other, [update(3)]);
+    await waitFor("every update", async () => heard.every((lines) => lines.length === 4));
+    for (const lines of heard) assert.deepEqual(lines, ["line 0", "line 1", "line 2", "line 3"]);
+
+    // Subscribers come and go (some before their feed is live, some after): none is left behind.
+    for (let n = 0; n < 500; n++) {
+      const box = fanout.subscribe(runId, async () => snapshot) as Mailbox<unknown>;
+      box.listen({ item: () => {}, end: () => {} });
+      if (n % 2 === 0) await new Promise((r) => setImmediate(r));
+      await box.return();
+    }
+    assert.equal(fanout.subscriberCount(runId), 2);
+    fanout.close();
+    assert.deepEqual(ended.toSorted(), [0, 1], "closing the fan-out ends its listeners");
+    assert.equal(fanout.subscribedRuns, 0, "no NATS subscription is left behind");
+  } finally {
+    await other.close();
+    await nc.close();
+    await server.stop();
+  }
+});

@@ -9,7 +9,8 @@ import { type RunEventPayload, runEventFromWire, type TrainerEventPayload, train
  * queue group: every replica hears every notification. A run's subject is subscribed while
  * at least one local subscriber watches it, so a replica only receives runs it serves. LOG
  * lines and PROGRESS reports may be dropped for a lagging subscriber; STATUS and EPOCH never
- * are (see Mailbox).
+ * are (see Mailbox, and graphql/ws-frames.ts for a websocket subscriber: one too far behind
+ * is disconnected instead).
  */
 export class RunFanout {
   readonly #topics = new Map<

@@ -61,3 +61,55 @@ test("waits for `ready` before the first item", async () => {
   release();
   assert.equal((await first).value?.n, 1);
 });
+
+test("listen hands over the prelude, then what was buffered, then each push synchronously", async () => {
+  let release = () => {};
+  const ready = new Promise<void>((r) => (release = r));
+  let closed = 0;
+  const box = new Mailbox<Item>({
+    ready,
+    droppable,
+    prelude: async () => ({ kind: "EPOCH", n: 0 }),
+    onClose: () => closed++,
+  });
+  const got: [number, boolean][] = [];
+  const ended: (Error | undefined)[] = [];
+  box.push({ kind: "LOG", n: 1 }); // pushed while the feed is being attached: kept for later
+  box.listen({ item: (i, d) => got.push([i.n, d]), end: (e) => ended.push(e) });
+  box.push({ kind: "EPOCH", n: 2 });
+  await new Promise((r) => setTimeout(r, 10));
+  assert.deepEqual(got, [], "nothing before `ready`");
+  release();
+  await new Promise((r) => setImmediate(r));
+  assert.deepEqual(got, [
+    [0, false],
+    [1, true],
+    [2, false],
+  ]);
+  box.push({ kind: "EPOCH", n: 3 });
+  assert.deepEqual(got.at(-1), [3, false], "handed over within push, no promise in between");
+  box.close();
+  box.push({ kind: "EPOCH", n: 4 });
+  assert.equal(got.length, 4, "nothing after close");
+  assert.deepEqual(ended, [undefined]);
+  assert.equal(closed, 1);
+});
+
+test("a listened mailbox ends its listener with the error that failed it, once", async () => {
+  const box = new Mailbox<Item>();
+  const ended: (Error | undefined)[] = [];
+  box.listen({ item: () => {}, end: (e) => ended.push(e) });
+  await new Promise((r) => setImmediate(r));
+  box.fail(new SlowSubscriberError(5));
+  box.close();
+  assert.equal(ended.length, 1);
+  assert.ok(ended[0] instanceof SlowSubscriberError);
+
+  // Failed before the listener was attached: it still hears why.
+  const early = new Mailbox<Item>({ softLimit: 1, hardLimit: 2 });
+  for (let n = 0; n < 3; n++) early.push({ kind: "EPOCH", n });
+  const heard: (Error | undefined)[] = [];
+  early.listen({ item: () => assert.fail("no items after a failure"), end: (e) => heard.push(e) });
+  await new Promise((r) => setImmediate(r));
+  assert.ok(heard[0] instanceof SlowSubscriberError);
+});

@@ -30,6 +30,15 @@ export interface MailboxOptions<T> {
   onClose?: () => void;
 }
 
+/**
+ * Takes a mailbox's items as they come, without a promise per item (see Mailbox.listen):
+ * `item` is called synchronously from `push`, `end` once, with the error that ended it if any.
+ */
+export interface MailboxListener<T> {
+  item(item: T, droppable: boolean): void;
+  end(error?: Error): void;
+}
+
 type Waiter<T> = { resolve: (r: IteratorResult<T, undefined>) => void; reject: (e: unknown) => void };
 
 export class Mailbox<T> implements AsyncIterableIterator<T, undefined> {
@@ -44,6 +53,7 @@ export class Mailbox<T> implements AsyncIterableIterator<T, undefined> {
   readonly #hard: number;
   readonly #droppable: (item: T) => boolean;
   readonly #onClose: (() => void) | undefined;
+  #listener: MailboxListener<T> | undefined;
 
   constructor(options: MailboxOptions<T> = {}) {
     this.#soft = options.softLimit ?? 256;
@@ -65,6 +75,10 @@ export class Mailbox<T> implements AsyncIterableIterator<T, undefined> {
 
   push(item: T): void {
     if (this.#closed) return;
+    if (this.#listener) {
+      this.#listener.item(item, this.#droppable(item));
+      return;
+    }
     const waiter = this.#waiters.shift();
     if (waiter) {
       waiter.resolve({ value: item, done: false });
@@ -84,6 +98,12 @@ export class Mailbox<T> implements AsyncIterableIterator<T, undefined> {
   /** Ends the iterator with an error delivered to the consumer's next `next()`. */
   fail(error: Error): void {
     if (this.#closed) return;
+    if (this.#listener) {
+      const listener = this.#listener;
+      this.#finish();
+      listener.end(error);
+      return;
+    }
     this.#items = [];
     this.#error = error;
     const waiters = this.#waiters.splice(0);
@@ -97,17 +117,7 @@ export class Mailbox<T> implements AsyncIterableIterator<T, undefined> {
   }
 
   async next(): Promise<IteratorResult<T, undefined>> {
-    if (this.#ready) {
-      const ready = this.#ready;
-      this.#ready = undefined;
-      await ready;
-    }
-    if (this.#prelude) {
-      const prelude = this.#prelude;
-      this.#prelude = undefined;
-      const first = await prelude();
-      if (first !== undefined && !this.#closed) this.#items.unshift(first);
-    }
+    await this.#opening();
     const item = this.#items.shift();
     if (item !== undefined) return { value: item, done: false };
     if (this.#error) {
@@ -130,9 +140,44 @@ export class Mailbox<T> implements AsyncIterableIterator<T, undefined> {
     return { value: undefined, done: true };
   }
 
+  /**
+   * Instead of `next()` (use one or the other): once `ready` and the prelude are through,
+   * hands `listener` the prelude and what was buffered, then every pushed item synchronously
+   * from `push`. The limits then no longer apply here: the listener bounds what it keeps. A
+   * fan-out to thousands of subscribers costs no promise per item and subscriber this way.
+   */
+  listen(listener: MailboxListener<T>): void {
+    this.#opening().then(
+      () => {
+        if (this.#closed) {
+          const error = this.#error;
+          this.#error = undefined;
+          listener.end(error);
+          return;
+        }
+        const items = this.#items.splice(0);
+        this.#listener = listener;
+        for (const item of items) {
+          if (this.#listener !== listener) return; // it ended the mailbox while taking one
+          listener.item(item, this.#droppable(item));
+        }
+      },
+      (error: unknown) => {
+        this.close();
+        listener.end(error instanceof Error ? error : new Error(String(error)));
+      },
+    );
+  }
+
   /** Ends the iterator; pending and future `next()` calls report done. */
   close(): void {
     if (this.#closed) return;
+    if (this.#listener) {
+      const listener = this.#listener;
+      this.#finish();
+      listener.end();
+      return;
+    }
     this.#items = [];
     for (const w of this.#waiters.splice(0)) w.resolve({ value: undefined, done: true });
     this.#finish();
@@ -142,8 +187,24 @@ export class Mailbox<T> implements AsyncIterableIterator<T, undefined> {
     return this;
   }
 
+  /** Awaits `ready`, then reads the prelude into the front of the queue; once. */
+  async #opening(): Promise<void> {
+    if (this.#ready) {
+      const ready = this.#ready;
+      this.#ready = undefined;
+      await ready;
+    }
+    if (this.#prelude) {
+      const prelude = this.#prelude;
+      this.#prelude = undefined;
+      const first = await prelude();
+      if (first !== undefined && !this.#closed) this.#items.unshift(first);
+    }
+  }
+
   #finish(): void {
     this.#closed = true;
+    this.#listener = undefined;
     this.#onClose?.();
   }
 }

@@ -1,6 +1,8 @@
 import type { Server } from "node:http";
+import type { Socket } from "node:net";
 import {
   type DocumentNode,
+  type ExecutionResult,
   GraphQLError,
   type GraphQLFormattedError,
   type GraphQLSchema,
@@ -19,8 +21,9 @@ import type { GraphQLContext } from "./context.ts";
 import { costErrors, maskSuggestions, type OperationLimits } from "./limits.ts";
 import { createLoaders } from "./loaders.ts";
 import type { RequestLimiter } from "./request-limiter.ts";
-import { createSharedSubscribe } from "./shared-subscribe.ts";
+import { createSharedSubscribe, type ResultSink, SharedDelivery } from "./shared-subscribe.ts";
 import { ValidDocuments } from "./valid-documents.ts";
+import { type FrameLimits, FrameWriter } from "./ws-frames.ts";
 
 type ConnectionExtra = { viewer?: Viewer; operations?: Set<string> };
 
@@ -59,6 +62,8 @@ export function attachWebSockets(options: {
   recheckEveryMs?: number;
   /** @default 12_000 */
   keepAliveMs?: number;
+  /** What may wait to be written to one socket (see FrameWriter). */
+  frameLimits?: FrameLimits;
 }) {
   // graphql-ws does not go through Apollo, so its errors get the same formatting here.
   const format = (errors: readonly GraphQLError[]) =>
@@ -91,6 +96,31 @@ export function attachWebSockets(options: {
     const invalid = validate(options.schema, document, rules);
     return invalid.length > 0 ? withCode(invalid, "GRAPHQL_VALIDATION_FAILED") : document;
   });
+  // A subscription's events skip graphql-ws's per-subscriber loop (issue 13): each result is
+  // encoded once, however many subscribers share it, and written with the subscription's id
+  // spliced in. The frames are byte for byte what graphql-ws would send.
+  const writer = new FrameWriter(options.frameLimits);
+  const encoded = new WeakMap<ExecutionResult, Buffer>();
+  const nextPayload = (result: ExecutionResult) => {
+    let bytes = encoded.get(result);
+    if (!bytes) {
+      const payload = result.errors ? { ...result, errors: format(result.errors) } : result;
+      bytes = Buffer.from(`,"type":"next","payload":${JSON.stringify(payload)}}`);
+      encoded.set(result, bytes);
+    }
+    return bytes;
+  };
+  const framesTo = (socket: WebSocket, tcp: Socket, id: string): ResultSink => {
+    const head = Buffer.from(`{"id":${JSON.stringify(id)}`);
+    const sink: ResultSink = {
+      next: (result, droppable) => {
+        const payload = nextPayload(result);
+        writer.push(socket, tcp, Buffer.concat([head, payload], head.length + payload.length), sink, droppable);
+      },
+      end: (how) => (how === "ended" ? writer.flush(socket) : writer.drop(socket, sink)),
+    };
+    return sink;
+  };
   const disposable = useServer<Record<string, unknown> | undefined, ConnectionExtra>(
     {
       schema: options.schema,
@@ -148,6 +178,11 @@ export function attachWebSockets(options: {
           return false;
         }
       },
+      onOperation: (ctx, id, _payload, _args, result) =>
+        result instanceof SharedDelivery
+          ? result.deliverTo(framesTo(ctx.extra.socket, ctx.extra.request.socket, id))
+          : undefined,
+      // Results of sources that are not a Mailbox (studyUpdated, sweepUpdated) still come here.
       onNext: (_ctx, _id, _payload, _args, result) =>
         result.errors ? { ...result, errors: format(result.errors) } : undefined,
       onError: (_ctx, _id, _payload, errors) => format(errors),
