@@ -74,12 +74,12 @@ export interface LineageNode {
  * Same subtree and order as `descendants`, but only the tree's shape: for drawing a large
  * tree, where full rows (per-layer records of every model) would be most of the cost.
  *
- * The database answers one JSON document of columns (one array per field): json_agg keeps
- * each column's output function once per statement, where an array per row looks the types
- * up again on every row, and decoding 10,000 rows field by field costs more than the query
- * (both drivers). The rows are sorted here, not in SQL: on PGlite the sort of 10,000 rows by
- * (distance, created_at, id) cost more than everything else together (see bench/README.md).
- * created_at travels as integer microseconds, so the order is exactly the database's.
+ * The database answers one JSON document of columns (one array per field): json_agg looks
+ * each column's type up once, where an array per row does so for every row and field, and
+ * decoding 10,000 rows field by field costs more than the query (both drivers). The rows are
+ * sorted here, not in SQL: on PGlite the sort of 10,000 rows by (distance, created_at, id)
+ * was ~22 of 58 ms CPU, against ~3 ms in JS (bench/README.md, issue 13). created_at travels
+ * as integer microseconds, so the order is exactly the database's.
  */
 export async function descendantNodes(
   db: Db,
@@ -117,7 +117,10 @@ export async function descendantNodes(
   }));
 }
 
-/** created_at as integer microseconds since 1970 (exact in a double until the year 2255). */
+/**
+ * created_at as integer microseconds since 1970: exact (extract gives numeric since
+ * PostgreSQL 14), and exact in a double until the year 2255.
+ */
 const epochMicros = sql`(extract(epoch from ${models.createdAt}) * 1000000)::bigint`;
 
 /** The JavaScript Date of a timestamp in microseconds: the millisecond it falls in, as the driver maps it. */

@@ -26,8 +26,8 @@ export const SERIES_BLOCK_EPOCHS = 32;
 /**
  * The summary tables, coarsest first, and the epochs each row covers (the trigger's
  * `epoch >> 5` and `epoch >> 8`). A series is read from the coarsest whose blocks fit in
- * its bucket width, so a query merges fewer than eight rows per bucket unless the width
- * outgrows the coarsest blocks.
+ * its bucket width, so each bucket merges at most about eight rows until buckets span more
+ * than eight superblocks (past ~4M epochs drawn in 2,000 points).
  */
 const SUMMARY_LEVELS = [
   { table: runEpochSuperblocks, epochs: 256 },
@@ -61,8 +61,8 @@ export async function reduceEpochSeries(
 
 /**
  * reduceEpochSeries for many runs at once, in at most four statements whatever their number
- * (bounds, then the short series and the long ones per block size): a page comparing runs asks once per
- * metric, not once per run. Keyed by the ids as given; an unknown run or one without the
+ * (bounds, then the short series and the long ones per block size): a page comparing runs
+ * asks once per metric, not once per run. Keyed by the ids as given; an unknown run or one without the
  * metric has an empty series.
  */
 export async function reduceEpochSeriesOf(
