@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
-import { eq } from "drizzle-orm";
+import { eq, sql } from "drizzle-orm";
 import { ancestors, children, descendantNodes, descendants, type LineageEntry, siblings } from "./lineage.ts";
 import { models } from "./schema.ts";
 import { projectScope } from "./scope.ts";
@@ -187,6 +187,47 @@ describeEachDriver((driver) => {
     assert.deepEqual(
       (await descendantNodes(database.db, Q, String(id.base))).map((n) => n.name),
       ["q1"],
+    );
+  });
+
+  test("siblings created in the same millisecond keep the database's order: microseconds, then id", async () => {
+    const { db } = database;
+    const p = P.projectId;
+    const root = await insertModel(db, { name: "r", projectId: null });
+    // Ids are set so that an order by milliseconds then id would differ from the right one.
+    const child = async (name: string, parentId: string, createdAt: string, childId: string) => {
+      const inserted = await insertModel(db, { name, projectId: p, parentId });
+      await db.execute(
+        sql`update models set id = ${childId}::uuid, created_at = ${createdAt}::timestamptz where id = ${inserted}::uuid`,
+      );
+      return childId;
+    };
+    const uuid = (last: string) => `00000000-0000-4000-8000-${last.padStart(12, "0")}`;
+    const late = await child("late", root, "2026-01-02T00:00:00.000900Z", uuid("a1"));
+    await child("early", root, "2026-01-02T00:00:00.000100Z", uuid("f1"));
+    await child("tieA", root, "2026-01-02T00:00:01Z", uuid("b2"));
+    const tieB = await child("tieB", root, "2026-01-02T00:00:01Z", uuid("a2"));
+    await child("grandchild", late, "2026-01-01T00:00:00Z", uuid("c3"));
+    const order = ["early@1", "late@1", "tieB@1", "tieA@1", "grandchild@2"];
+
+    const full = await descendants(db, P, root);
+    const nodes = await descendantNodes(db, P, root);
+    assert.deepEqual(named(full), order);
+    assert.deepEqual(
+      nodes.map((n) => `${n.name}@${n.distance}`),
+      order,
+    );
+    // The same instants as the driver's own mapping (both truncate to the millisecond).
+    assert.deepEqual(
+      nodes.map((n) => [n.id, n.parentId, n.projectId, n.kind, n.createdAt.toISOString()]),
+      full.map((e) => [e.model.id, e.model.parentId, e.model.projectId, e.model.kind, e.model.createdAt.toISOString()]),
+    );
+    assert.equal(nodes[0]?.createdAt.toISOString(), "2026-01-02T00:00:00.000Z");
+    // A leaf has no subtree; an inner model's subtree leaves out its parent's other children.
+    assert.deepEqual(await descendantNodes(db, P, tieB), []);
+    assert.deepEqual(
+      (await descendantNodes(db, P, late)).map((n) => `${n.name}@${n.distance}<${n.parentId === late}`),
+      ["grandchild@1<true"],
     );
   });
 });

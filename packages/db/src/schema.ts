@@ -461,37 +461,46 @@ export const runAttempts = pgTable(
 );
 
 /**
- * Per-run summaries of 32-epoch blocks (min, max and latest value of each metric), kept by a
- * statement trigger on run_epochs, so a million-epoch series reduces from ~31k block rows
- * instead of a million. Only inserts are summarised: run_epochs rows are never updated.
+ * Per-block summary of a run's metrics (min, max and latest value of each), one row per run
+ * and block of epochs. The same statement trigger on run_epochs keeps both sizes below; only
+ * inserts are summarised: run_epochs rows are never updated.
  */
-export const runEpochBlocks = pgTable(
-  "run_epoch_blocks",
-  {
-    runId: uuid("run_id")
-      .notNull()
-      .references(() => runs.id, { onDelete: "cascade" }),
-    /** floor(epoch / 32) */
-    block: integer("block").notNull(),
-    lossMin: doublePrecision("loss_min"),
-    lossMax: doublePrecision("loss_max"),
-    lossLastEpoch: integer("loss_last_epoch"),
-    lossLast: doublePrecision("loss_last"),
-    accuracyMin: doublePrecision("accuracy_min"),
-    accuracyMax: doublePrecision("accuracy_max"),
-    accuracyLastEpoch: integer("accuracy_last_epoch"),
-    accuracyLast: doublePrecision("accuracy_last"),
-    valLossMin: doublePrecision("val_loss_min"),
-    valLossMax: doublePrecision("val_loss_max"),
-    valLossLastEpoch: integer("val_loss_last_epoch"),
-    valLossLast: doublePrecision("val_loss_last"),
-    valAccuracyMin: doublePrecision("val_accuracy_min"),
-    valAccuracyMax: doublePrecision("val_accuracy_max"),
-    valAccuracyLastEpoch: integer("val_accuracy_last_epoch"),
-    valAccuracyLast: doublePrecision("val_accuracy_last"),
-  },
-  (t) => [primaryKey({ columns: [t.runId, t.block] })],
-);
+const epochSummaryColumns = () => ({
+  runId: uuid("run_id")
+    .notNull()
+    .references(() => runs.id, { onDelete: "cascade" }),
+  /** floor(epoch / the table's block size) */
+  block: integer("block").notNull(),
+  lossMin: doublePrecision("loss_min"),
+  lossMax: doublePrecision("loss_max"),
+  lossLastEpoch: integer("loss_last_epoch"),
+  lossLast: doublePrecision("loss_last"),
+  accuracyMin: doublePrecision("accuracy_min"),
+  accuracyMax: doublePrecision("accuracy_max"),
+  accuracyLastEpoch: integer("accuracy_last_epoch"),
+  accuracyLast: doublePrecision("accuracy_last"),
+  valLossMin: doublePrecision("val_loss_min"),
+  valLossMax: doublePrecision("val_loss_max"),
+  valLossLastEpoch: integer("val_loss_last_epoch"),
+  valLossLast: doublePrecision("val_loss_last"),
+  valAccuracyMin: doublePrecision("val_accuracy_min"),
+  valAccuracyMax: doublePrecision("val_accuracy_max"),
+  valAccuracyLastEpoch: integer("val_accuracy_last_epoch"),
+  valAccuracyLast: doublePrecision("val_accuracy_last"),
+});
+
+/** 32-epoch blocks: a million-epoch series reduces from ~31k rows instead of a million. */
+export const runEpochBlocks = pgTable("run_epoch_blocks", epochSummaryColumns(), (t) => [
+  primaryKey({ columns: [t.runId, t.block] }),
+]);
+
+/**
+ * 256-epoch blocks (eight of the above): a million-epoch series drawn in 2,000 points
+ * reduces from ~3.9k rows, which PGlite aggregates in a fraction of the 31k rows' time.
+ */
+export const runEpochSuperblocks = pgTable("run_epoch_superblocks", epochSummaryColumns(), (t) => [
+  primaryKey({ columns: [t.runId, t.block] }),
+]);
 
 /**
  * NATS users the gateway revoked (removed or re-registered trainers). The GRAFT account JWT

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
-import { and, eq } from "drizzle-orm";
-import { runEpochs } from "./schema.ts";
+import { and, asc, eq } from "drizzle-orm";
+import { runEpochSuperblocks, runEpochs } from "./schema.ts";
 import { InvalidSeriesRequestError, reduceEpochSeries, reduceEpochSeriesOf } from "./series.ts";
 import { insertDataset, insertModel, insertProject, insertRun } from "./test-fixtures.ts";
 import { createTestDatabase, describeEachDriver, type TestDatabase } from "./testing.ts";
@@ -149,5 +149,92 @@ describeEachDriver((driver) => {
     assert.deepEqual(batch.get(unknown), []);
     assert.deepEqual(batch.get("nope"), []);
     assert.equal(statements, 3);
+  });
+
+  test("wide buckets merge 256-epoch superblocks, kept exact across batches, gaps and duplicates", async () => {
+    const { db } = database;
+    const projectId = await insertProject(db, "super");
+    const baseModelId = await insertModel(db, { name: "super", projectId: null });
+    const superRun = await insertRun(db, { projectId, baseModelId, datasetId: await insertDataset(db, projectId) });
+    const loss = (e: number) => ((e * 53) % 211) / 10;
+    // valLoss is missing on 500-520 (validation skipped) and every epoch of 400-449 is missing (a gap).
+    const valLoss = (e: number) => (e >= 500 && e <= 520 ? null : ((e * 7) % 97) / 97);
+    const stored = (e: number) => e < 400 || e > 449;
+    const row = (e: number) => ({ ...epochRow(e, loss(e)), runId: superRun, valLoss: valLoss(e), valAccuracy: null });
+    const insert = (epochs: number[]) => db.insert(runEpochs).values(epochs.filter(stored).map(row));
+    const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => from + i);
+    // A large batch, single epochs across the 256 boundary, a batch meeting them inside a block,
+    // and a redelivered epoch with absurd values that must change nothing.
+    await insert(range(1, 250));
+    for (const e of range(251, 262)) await insert([e]);
+    await insert(range(263, 600));
+    await db
+      .insert(runEpochs)
+      .values({ ...row(300), loss: -1e9, valLoss: 1e9 })
+      .onConflictDoNothing();
+
+    type Summary = { min: number; max: number; lastEpoch: number; last: number };
+    const summarise = (value: (e: number) => number | null, key: (e: number) => number) => {
+      const out = new Map<number, Summary>();
+      for (const e of range(1, 600).filter(stored)) {
+        const v = value(e);
+        if (v === null) continue;
+        const s = out.get(key(e));
+        out.set(
+          key(e),
+          s
+            ? { min: Math.min(s.min, v), max: Math.max(s.max, v), lastEpoch: e, last: v }
+            : { min: v, max: v, lastEpoch: e, last: v },
+        );
+      }
+      return out;
+    };
+
+    // The trigger's superblocks hold each 256-epoch block's exact summary.
+    const superblocks = await db
+      .select()
+      .from(runEpochSuperblocks)
+      .where(eq(runEpochSuperblocks.runId, superRun))
+      .orderBy(asc(runEpochSuperblocks.block));
+    const lossBlocks = summarise(loss, (e) => Math.floor(e / 256));
+    const valLossBlocks = summarise(valLoss, (e) => Math.floor(e / 256));
+    assert.deepEqual(
+      superblocks.map((b) => [b.block, b.lossMin, b.lossMax, b.lossLastEpoch, b.lossLast]),
+      [...lossBlocks].map(([block, s]) => [block, s.min, s.max, s.lastEpoch, s.last]),
+    );
+    assert.deepEqual(
+      superblocks.map((b) => [b.block, b.valLossMin, b.valLossMax, b.valLossLastEpoch, b.valLossLast]),
+      [...valLossBlocks].map(([block, s]) => [block, s.min, s.max, s.lastEpoch, s.last]),
+    );
+    assert.ok(superblocks.every((b) => b.valAccuracyLastEpoch === null && b.valAccuracyLast === null));
+
+    // 600 epochs in 2 buckets: width 300 spans whole superblocks, two per bucket (1-511, 512-600).
+    const expected = (value: (e: number) => number | null) =>
+      [...summarise(value, (e) => Math.floor(Math.floor(e / 256) / 2)).values()].map((s) => ({
+        epoch: s.lastEpoch,
+        min: s.min,
+        max: s.max,
+        last: s.last,
+      }));
+    assert.deepEqual(await reduceEpochSeries(db, superRun, "loss", 2), expected(loss));
+    assert.deepEqual(await reduceEpochSeries(db, superRun, "valLoss", 2), expected(valLoss));
+    assert.deepEqual(await reduceEpochSeries(db, superRun, "valAccuracy", 2), []);
+
+    // Runs at all three sizes in one call (epochs, 32- and 256-epoch blocks): four statements,
+    // each run's series what it is alone.
+    const blocksRun = await insertRun(db, { projectId, baseModelId, datasetId: await insertDataset(db, projectId) });
+    await db.insert(runEpochs).values(range(1, 100).map((e) => ({ ...row(e), runId: blocksRun })));
+    let statements = 0;
+    const counted = {
+      execute: (query: Parameters<typeof db.execute>[0]) => {
+        statements++;
+        return db.execute(query);
+      },
+    } as typeof db;
+    const ids = [runId, blocksRun, superRun];
+    const batch = await reduceEpochSeriesOf(counted, ids, "loss", 2);
+    assert.equal(statements, 4);
+    for (const id of ids) assert.deepEqual(batch.get(id), await reduceEpochSeries(db, id, "loss", 2));
+    assert.equal(batch.get(blocksRun)?.length, 2);
   });
 });

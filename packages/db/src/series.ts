@@ -2,7 +2,7 @@ import { isUuid, type MetricName } from "@graft/contracts";
 import { type SQL, sql } from "drizzle-orm";
 import type { Db } from "./client.ts";
 import { rowsOf } from "./rows.ts";
-import { runEpochBlocks, runEpochs } from "./schema.ts";
+import { runEpochBlocks, runEpochSuperblocks, runEpochs } from "./schema.ts";
 
 /** One bucket of consecutive epochs: `epoch` and `last` are those of its latest epoch. */
 export interface SeriesPoint {
@@ -23,6 +23,17 @@ const METRIC_COLUMNS: Record<MetricName, string> = {
 /** Epochs per run_epoch_blocks row (the trigger's `epoch >> 5`). */
 export const SERIES_BLOCK_EPOCHS = 32;
 
+/**
+ * The summary tables, coarsest first, and the epochs each row covers (the trigger's
+ * `epoch >> 5` and `epoch >> 8`). A series is read from the coarsest whose blocks fit in
+ * its bucket width, so each bucket merges at most about eight rows until buckets span more
+ * than eight superblocks (past ~4M epochs drawn in 2,000 points).
+ */
+const SUMMARY_LEVELS = [
+  { table: runEpochSuperblocks, epochs: 256 },
+  { table: runEpochBlocks, epochs: SERIES_BLOCK_EPOCHS },
+] as const;
+
 export class InvalidSeriesRequestError extends Error {
   override readonly name = "InvalidSeriesRequestError";
 }
@@ -35,8 +46,9 @@ export const MAX_SERIES_POINTS = 10_000;
  * max and last value each); epochs where the metric is null are skipped. With no more epochs
  * than maxPoints each epoch is its own bucket. Short series are bucketed from run_epochs
  * (equal widths from the first epoch); once a bucket would span 32 epochs or more, whole
- * 32-epoch blocks from run_epoch_blocks are merged instead (bucket edges on multiples of 32),
- * so a million-point series costs ~31k summary rows rather than a million.
+ * summary blocks are merged instead (bucket edges on multiples of the block size): 32-epoch
+ * blocks from run_epoch_blocks, or 256-epoch ones from run_epoch_superblocks once a bucket
+ * spans 256 epochs, so a million points drawn in 2,000 cost ~3.9k summary rows, not a million.
  */
 export async function reduceEpochSeries(
   db: Db,
@@ -48,9 +60,9 @@ export async function reduceEpochSeries(
 }
 
 /**
- * reduceEpochSeries for many runs at once, in at most three statements whatever their number
- * (bounds, then the short series and the long ones): a page comparing runs asks once per
- * metric, not once per run. Keyed by the ids as given; an unknown run or one without the
+ * reduceEpochSeries for many runs at once, in at most four statements whatever their number
+ * (bounds, then the short series and the long ones per block size): a page comparing runs
+ * asks once per metric, not once per run. Keyed by the ids as given; an unknown run or one without the
  * metric has an empty series.
  */
 export async function reduceEpochSeriesOf(
@@ -80,18 +92,21 @@ export async function reduceEpochSeriesOf(
       )}) as r(id)`),
   );
   const short: SQL[] = [];
-  const long: SQL[] = [];
+  const long = new Map<(typeof SUMMARY_LEVELS)[number], SQL[]>();
   for (const b of bounds) {
     if (b.lo == null || b.hi == null) continue;
     const lo = Number(b.lo);
     const hi = Number(b.hi);
     const width = Math.ceil((hi - lo + 1) / maxPoints);
-    if (width < SERIES_BLOCK_EPOCHS) {
+    const level = SUMMARY_LEVELS.find((l) => l.epochs <= width);
+    if (level === undefined) {
       short.push(sql`(${b.run_id}::uuid, ${lo}::int, ${width}::int)`);
     } else {
-      const firstBlock = Math.floor(lo / SERIES_BLOCK_EPOCHS);
-      const blocks = Math.floor(hi / SERIES_BLOCK_EPOCHS) - firstBlock + 1;
-      long.push(sql`(${b.run_id}::uuid, ${firstBlock}::int, ${Math.ceil(blocks / maxPoints)}::int)`);
+      const firstBlock = Math.floor(lo / level.epochs);
+      const blocks = Math.floor(hi / level.epochs) - firstBlock + 1;
+      const runs = long.get(level) ?? [];
+      runs.push(sql`(${b.run_id}::uuid, ${firstBlock}::int, ${Math.ceil(blocks / maxPoints)}::int)`);
+      long.set(level, runs);
     }
   }
   // "last" is max(array[epoch, value])[2]: arrays compare element-wise, so the pair with the
@@ -108,14 +123,14 @@ export async function reduceEpochSeriesOf(
          order by 1, 2`),
     );
   }
-  if (long.length > 0) {
-    const lastEpoch = sql.raw(`${column}_last_epoch`);
+  const lastEpoch = sql.raw(`${column}_last_epoch`);
+  for (const [level, runs] of long) {
     reads.push(
       db.execute(sql`
         select k.run_id::text as run_id, max(k.${lastEpoch}) as epoch, min(k.${sql.raw(`${column}_min`)}) as min,
                max(k.${sql.raw(`${column}_max`)}) as max,
                (max(array[k.${lastEpoch}::float8, k.${sql.raw(`${column}_last`)}]))[2] as last
-          from ${runEpochBlocks} k join (values ${sql.join(long, sql`, `)}) as b(run_id, first_block, per_bucket)
+          from ${level.table} k join (values ${sql.join(runs, sql`, `)}) as b(run_id, first_block, per_bucket)
             on k.run_id = b.run_id
          where k.${lastEpoch} is not null
          group by k.run_id, (k.block - b.first_block) / b.per_bucket
