@@ -185,7 +185,10 @@ export function responseCache(db: Db, options: ResponseCacheOptions = {}): Apoll
   const cacheable = (rc: GraphQLRequestContext<GraphQLContext>) => {
     if (!rc.document || !rc.contextValue.viewer) return false;
     let byName = judged.get(rc.document);
-    if (!byName) judged.set(rc.document, (byName = new Map()));
+    if (!byName) {
+      byName = new Map();
+      judged.set(rc.document, byName);
+    }
     const name = rc.operationName ?? "";
     let verdict = byName.get(name);
     if (verdict === undefined) {
