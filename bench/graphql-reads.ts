@@ -10,7 +10,7 @@ import { startNatsServer } from "@graft/natsd";
 import { gatewayConnectOptions } from "@graft/natsd/testing";
 import { imageFolderZip, tinyModel, zipFiles } from "../test/support/fixtures.ts";
 import { startGatewayProcess, stopGatewayProcess } from "../test/support/gateway-process.ts";
-import { completeRun, lastJob } from "../test/support/run-events.ts";
+import { completeRun, lastJob, liveRun } from "../test/support/run-events.ts";
 
 const API_KEY = "graft_reads_bench_key_0123456789abcdef01";
 const JOIN_TOKEN = "graft_reads_bench_join_0123456789abcdef01";
@@ -24,6 +24,8 @@ export interface Load {
   p50: number;
   p99: number;
   errors: number;
+  /** Share of the answers the gateway's response cache served (they carry an `age` header). */
+  hitRate: number;
 }
 
 /**
@@ -37,20 +39,22 @@ export async function drive(
   connections: number,
   seconds: number,
 ): Promise<Load> {
-  const send = async () => {
+  let hits = 0;
+  const send = async (counted: boolean) => {
     const response = await fetch(url, {
       method: "POST",
       headers: { "content-type": "application/json", ...headers },
       body,
     });
     const json = (await response.json()) as { errors?: unknown[] };
+    if (counted && response.headers.has("age")) hits++;
     return response.ok && !json.errors;
   };
   const loop = async (until: number, samples: number[] | null) => {
     let errors = 0;
     while (performance.now() < until) {
       const started = performance.now();
-      if (!(await send())) errors++;
+      if (!(await send(samples !== null))) errors++;
       samples?.push(performance.now() - started);
     }
     return errors;
@@ -68,6 +72,7 @@ export async function drive(
     p50: at(0.5),
     p99: at(0.99),
     errors: errors.reduce((a, b) => a + b, 0),
+    hitRate: hits / samples.length,
   };
 }
 
@@ -201,13 +206,16 @@ if (mode === "--bare" || mode === "--data-floor") {
 
 /**
  * A gateway process with `runs` runs of one base model, each with `epochs` epochs stored
- * through the real ingest (a trainer's events over JetStream).
+ * through the real ingest (a trainer's events over JetStream), and one more run of that
+ * base that is still training: `storeEpochs` plays its trainer.
  */
 export async function startSeededGateway(options: {
   databaseUrl?: string;
   runs: number;
   epochs: number;
   nodeArgs?: readonly string[];
+  /** The gateway's response cache; 0 turns it off. @default the gateway's default */
+  responseCacheBytes?: number;
 }) {
   const nats = await startNatsServer();
   const gateway = await startGatewayProcess(
@@ -223,6 +231,7 @@ export async function startSeededGateway(options: {
       // refused requests are cheap and would pass for throughput.
       requestRate: { requests: 10_000_000, windowMs: 60_000 },
       ...(options.databaseUrl ? { databaseUrl: options.databaseUrl } : {}),
+      ...(options.responseCacheBytes !== undefined ? { responseCacheBytes: options.responseCacheBytes } : {}),
     },
     "gateway",
     false,
@@ -263,13 +272,15 @@ export async function startSeededGateway(options: {
       `mutation ($t: String!) { registerTrainer(input: { joinToken: $t, name: "bench", host: "h", backend: "cpu", devices: [], cpuCount: 1, memoryBytes: 1 }) { trainer { id } } }`,
       { t: JOIN_TOKEN },
     );
+    const startRun = async (epochs: number) =>
+      (
+        await data<{ startFineTune: { id: string } }>(
+          "mutation ($input: StartFineTuneInput!) { startFineTune(input: $input) { id } }",
+          { input: { baseModelId: registerModel.id, datasetId: createDataset.id, epochs, pool: "bench" } },
+        )
+      ).startFineTune;
     for (let i = 0; i < options.runs; i++) {
-      const { startFineTune } = await data<{ startFineTune: { id: string } }>(
-        "mutation ($input: StartFineTuneInput!) { startFineTune(input: $input) { id } }",
-        {
-          input: { baseModelId: registerModel.id, datasetId: createDataset.id, epochs: options.epochs, pool: "bench" },
-        },
-      );
+      const startFineTune = await startRun(options.epochs);
       const job = await lastJob({ nats }, "bench");
       await completeRun({
         nats,
@@ -284,13 +295,16 @@ export async function startSeededGateway(options: {
         valAccuracies: Array.from({ length: options.epochs }, (_, e) => 0.5 + ((e * 7 + i) % 10) / 25),
       });
     }
+    // The live run: queued last, so it is first on the page (newest first).
+    const live = await startRun(1000);
+    const liveJob = await lastJob({ nats }, "bench");
     // Wait until every run's epochs are stored, so each request reads the same rows.
     for (let i = 0; ; i++) {
-      const page = await data<{ runs: { edges: { node: { status: string } }[] } }>(
-        "query ($base: ID!) { runs(filter: { baseModelId: $base }, first: 50) { edges { node { status } } } }",
+      const page = await data<{ runs: { totalCount: number } }>(
+        "query ($base: ID!) { runs(filter: { baseModelId: $base, status: [SUCCEEDED] }) { totalCount } }",
         { base: registerModel.id },
       );
-      if (page.runs.edges.filter((e) => e.node.status === "SUCCEEDED").length === options.runs) break;
+      if (page.runs.totalCount === options.runs) break;
       if (i > 600) throw new Error("the ingest never finished the seeded runs");
       await new Promise((r) => setTimeout(r, 100));
     }
@@ -302,6 +316,28 @@ export async function startSeededGateway(options: {
       natsConnect: gatewayConnectOptions(nats),
       baseModelId: registerModel.id,
       datasetId: createDataset.id,
+      /** Stores an epoch of the live run every `everyMs` (through the ingest) until the returned stop; resolves to how many. */
+      async storeEpochs(everyMs: number): Promise<() => Promise<number>> {
+        const trainer = await liveRun({
+          nats,
+          jobToken: liveJob.jobToken,
+          runId: live.id,
+          trainerId: registerTrainer.trainer.id,
+        });
+        let epoch = 0;
+        let publishing = Promise.resolve();
+        const timer = setInterval(() => {
+          if (epoch >= 1000) return;
+          epoch++;
+          publishing = publishing.then(() => trainer.epoch(epoch, 0.5 + (epoch % 50) / 100));
+        }, everyMs);
+        return async () => {
+          clearInterval(timer);
+          await publishing;
+          await trainer.close();
+          return epoch;
+        };
+      },
       stop,
     };
   } catch (error) {

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import { RunsDocument } from "@graft/client";
-import { createDatabase } from "@graft/db";
+import { createDatabase, rowsOf } from "@graft/db";
 import { describeEachDriver } from "@graft/db/testing";
 import { type Gateway, startGateway } from "@graft/gateway";
 import { waitFor } from "@graft/testkit";
@@ -182,6 +182,35 @@ describeEachDriver((driver) => {
   });
 
   if (driver === "postgres") {
+    test("requests that miss together are answered by one execution", async () => {
+      assert.ok(s.databaseUrl);
+      const direct = await createDatabase({ url: s.databaseUrl });
+      try {
+        await startRun(); // a new version: the page is cold
+        // The page's executions block on a lock held here (the version is still readable), so
+        // the reads below all arrive while the first one's execution is under way.
+        const { reads } = await direct.db.transaction(async (tx) => {
+          await tx.execute(sql`lock table run_epochs in access exclusive mode`);
+          const reads = Promise.all(Array.from({ length: 8 }, () => page()));
+          await waitFor("a page execution waiting for the lock", async () => {
+            const [row] = rowsOf<{ n: number }>(
+              await direct.db.execute(
+                sql`select count(*)::int as n from pg_stat_activity where wait_event_type = 'Lock' and datname = current_database()`,
+              ),
+            );
+            return (row?.n ?? 0) > 0;
+          });
+          await new Promise((r) => setTimeout(r, 500)); // the others arrive (late ones hit anyway)
+          return { reads }; // awaited once the lock is gone
+        });
+        const answers = await reads;
+        assert.equal(answers.filter((a) => a.hit).length, 7, "all but the first waited for its answer");
+        for (const a of answers) assert.deepEqual(a.page, answers[0]?.page);
+      } finally {
+        await direct.close();
+      }
+    });
+
     test("two replicas on one PostgreSQL: a write through one, or straight SQL, shows on the other's next read", async () => {
       const databaseUrl = s.databaseUrl;
       assert.ok(databaseUrl);

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import { sql } from "drizzle-orm";
 import { dataVersion } from "./data-version.ts";
+import { rowsOf } from "./rows.ts";
 import { insertDataset, insertModel, insertProject, insertRun } from "./test-fixtures.ts";
 import { createTestDatabase, describeEachDriver, type TestDatabase } from "./testing.ts";
 
@@ -21,11 +22,11 @@ describeEachDriver((driver) => {
     modelId = await insertModel(db, { name: "m", projectId });
     datasetId = await insertDataset(db, projectId);
     runId = await insertRun(db, { projectId, baseModelId: modelId, datasetId });
-    const [trainer] = (
+    const [trainer] = rowsOf<{ id: string }>(
       await db.execute(sql`
         insert into trainers (name, host, pool, backend, devices, labels, cpu_count, memory_bytes, max_concurrent_runs, token_hash)
-        values ('t', 'h', 'default', 'cpu', '[]', '[]', 1, 1, 1, 'x') returning id`)
-    ).rows as { id: string }[];
+        values ('t', 'h', 'default', 'cpu', '[]', '[]', 1, 1, 1, 'x') returning id`),
+    );
     trainerId = trainer?.id ?? "";
   });
   after(async () => {

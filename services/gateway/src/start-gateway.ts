@@ -299,7 +299,7 @@ export async function startGateway(config: GatewayConfig): Promise<Gateway> {
         tooManyAttemptsStatus,
         // After the plugins above: its lookup runs once the operation is authenticated,
         // counted and costed (responseForOperation follows every didResolveOperation).
-        ...(responseCacheBytes > 0 ? [responseCache(db, { maxBytes: responseCacheBytes })] : []),
+        ...(responseCacheBytes > 0 ? responseCache(db, { maxBytes: responseCacheBytes }) : []),
         ApolloServerPluginDrainHttpServer({ httpServer }),
         // The schema sets no cache hints, so the plugin's per-field hook (a measurable part of
         // a 50-run page) only ever concluded "no-store"; apollo-node.ts sends that itself. The

@@ -159,6 +159,8 @@ export interface ResponseCacheOptions {
 const ENTRY_TTL_SECONDS = 300;
 /** What lru-cache and a 64-character key cost per entry beyond the answer's text. */
 const ENTRY_OVERHEAD_BYTES = 256;
+/** Longest a request waits for another's execution of the same key before executing itself. */
+const MAX_FLIGHT_WAIT_MS = 10_000;
 
 /**
  * Apollo's response cache, keyed by the caller's project and role and by the data version,
@@ -176,8 +178,14 @@ const ENTRY_OVERHEAD_BYTES = 256;
  * span, either answer is right. A request whose read starts after W's commit sees v' (or a
  * later one) and never finds the entry stored under v. Replicas share nothing but the
  * database, which is what makes this hold across them and for every writer.
+ *
+ * Requests that miss on the same key at once wait for the first one's execution (a "flight")
+ * and are then answered from its entry: with a write every 100 ms and a page that takes longer
+ * than that to build under load, every request would otherwise miss, each building the page.
+ * Waiting is right for the same reason as a hit: a waiter read v after it arrived, so nothing
+ * cached changed between the leader's read of v and the waiter's arrival.
  */
-export function responseCache(db: Db, options: ResponseCacheOptions = {}): ApolloServerPlugin<GraphQLContext> {
+export function responseCache(db: Db, options: ResponseCacheOptions = {}): ApolloServerPlugin<GraphQLContext>[] {
   const maxBytes = options.maxBytes ?? 32 * 2 ** 20;
   const versions = new DataVersionReader(db);
   // The parsed document is Apollo's cached object for a given query text: judged once.
@@ -199,7 +207,35 @@ export function responseCache(db: Db, options: ResponseCacheOptions = {}): Apoll
   };
   // The version each request read, once, before executing; absent when not cached.
   const versionOf = new WeakMap<GraphQLContext, string>();
-  return responseCachePlugin<GraphQLContext>({
+  const sessionOf = (viewer: GraphQLContext["viewer"]) => (viewer ? `${viewer.projectId}/${viewer.role}` : null);
+  // Executions in progress by key, and each leading request's way to end its flight.
+  const flights = new Map<string, Promise<void>>();
+  const leading = new WeakMap<GraphQLContext, () => void>();
+  const joinOrLead = async (rc: GraphQLRequestContext<GraphQLContext>, version: string) => {
+    const key = [
+      sessionOf(rc.contextValue.viewer),
+      version,
+      rc.operationName,
+      JSON.stringify(rc.request.variables ?? {}),
+      rc.source,
+    ].join("\n");
+    const flight = flights.get(key);
+    if (flight) return flight;
+    let land = () => {};
+    const leader = new Promise<void>((resolve) => {
+      land = resolve;
+    });
+    // A leader that never answers (it always does) cannot hold the others past this.
+    const timer = setTimeout(() => end(), MAX_FLIGHT_WAIT_MS);
+    const end = () => {
+      clearTimeout(timer);
+      if (flights.get(key) === leader) flights.delete(key);
+      land();
+    };
+    flights.set(key, leader);
+    leading.set(rc.contextValue, end);
+  };
+  const cachePlugin = responseCachePlugin<GraphQLContext>({
     // Bounded by bytes, each entry's overhead counted (so also by count): hostile variables (a
     // thousand page cursors) can only evict other entries.
     cache: new InMemoryLRUCache<string>({
@@ -208,7 +244,7 @@ export function responseCache(db: Db, options: ResponseCacheOptions = {}): Apoll
       sizeCalculation: (value: string, key: string) => value.length + key.length + ENTRY_OVERHEAD_BYTES,
     }),
     // Who may read what: the project decides which rows are visible, the role what a key may do.
-    sessionId: async ({ contextValue: { viewer } }) => (viewer ? `${viewer.projectId}/${viewer.role}` : null),
+    sessionId: async ({ contextValue: { viewer } }) => sessionOf(viewer),
     extraCacheKeyData: async (rc) => {
       if (!cacheable(rc)) return null;
       try {
@@ -220,7 +256,24 @@ export function responseCache(db: Db, options: ResponseCacheOptions = {}): Apoll
         return null; // no version, no cache: the request executes as if uncached
       }
     },
-    shouldReadFromCache: async ({ contextValue }) => versionOf.has(contextValue),
+    shouldReadFromCache: async (rc) => {
+      const version = versionOf.get(rc.contextValue);
+      if (version === undefined) return false;
+      await joinOrLead(rc, version);
+      return true;
+    },
     shouldWriteToCache: async ({ contextValue }) => versionOf.has(contextValue),
   });
+  const endFlights: ApolloServerPlugin<GraphQLContext> = {
+    async requestDidStart() {
+      return {
+        async willSendResponse({ contextValue }) {
+          const end = leading.get(contextValue);
+          // After the cache plugin's store (its microtasks), so the waiters find the entry.
+          if (end) setImmediate(end);
+        },
+      };
+    },
+  };
+  return [cachePlugin, endFlights];
 }
