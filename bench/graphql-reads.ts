@@ -84,9 +84,12 @@ export async function drive(
  * - `--data-floor <database url> <base model id>`: a bare Apollo Server whose one field,
  *   `{ page }`, runs one hand-written SQL statement that builds the runs page's whole answer
  *   (count, 50 runs with base model, dataset, experiment, trainer, output model and best
- *   epoch) as JSON in PostgreSQL: what the page costs with no per-field work in Node.
+ *   epoch) as JSON in PostgreSQL: what the page costs with no per-field work in Node;
+ * - `--answer-floor <file>`: a bare Apollo Server whose one field, `{ page }`, returns the
+ *   JSON value in `file` (the gateway's own runs page answer) from memory: what sending that
+ *   answer costs, the best any response cache can do.
  */
-export type ServerMode = "--bare" | "--yoga" | "--data-floor";
+export type ServerMode = "--bare" | "--yoga" | "--data-floor" | "--answer-floor";
 
 /** Starts `mode` as its own process; resolves with its URL. */
 export async function startServerProcess(
@@ -151,14 +154,23 @@ const RUNS_PAGE_JSON = `
       left join trainers t on t.id = r.trainer_id
       left join models om on om.id = r.output_model_id), '[]'::json)) as page`;
 
-const mode = process.argv.find((arg): arg is ServerMode => ["--bare", "--yoga", "--data-floor"].includes(arg));
-if (mode === "--bare" || mode === "--data-floor") {
+const mode = process.argv.find((arg): arg is ServerMode =>
+  ["--bare", "--yoga", "--data-floor", "--answer-floor"].includes(arg),
+);
+if (mode === "--bare" || mode === "--data-floor" || mode === "--answer-floor") {
   const { ApolloServer } = await import("@apollo/server");
   const { startStandaloneServer } = await import("@apollo/server/standalone");
   let server: InstanceType<typeof ApolloServer>;
   let close = async () => {};
   if (mode === "--bare") {
     server = new ApolloServer({ typeDefs: "type Query { ok: Boolean }", resolvers: {} });
+  } else if (mode === "--answer-floor") {
+    const { readFile } = await import("node:fs/promises");
+    const answer: unknown = JSON.parse(await readFile(process.argv[process.argv.indexOf(mode) + 1] ?? "", "utf8"));
+    server = new ApolloServer({
+      typeDefs: "scalar JSON type Query { page: JSON }",
+      resolvers: { Query: { page: () => answer } },
+    });
   } else {
     const [databaseUrl, baseModelId] = process.argv.slice(process.argv.indexOf(mode) + 1);
     const { createDatabase } = await import("@graft/db");

@@ -14,6 +14,9 @@
  *     [--iterations 40] [--graphql-runs 50] [--connections 16] [--seconds 5] [--epoch-every-ms 100]
  *   (READS_GATEWAY_NODE_ARGS adds node flags to the gateway process, e.g. --cpu-prof.)
  */
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
 import { parseArgs } from "node:util";
 import {
   createDatabase,
@@ -246,6 +249,21 @@ async function graphqlBench(name: string, databaseUrls?: { uncached: string; cac
       const body = runsPageBody(cached.baseModelId);
       const floor = await drive(bare.url, typename, {}, connections, seconds);
       rows.push(["bare Apollo { __typename } (floor, again)", floor, floor]);
+      // The answer floor: bare Apollo sending the gateway's own page answer from memory.
+      const answer = await fetch(cached.url, {
+        method: "POST",
+        headers: { "content-type": "application/json", ...auth },
+        body,
+      }).then((r) => r.json() as Promise<{ data: { runs: unknown } }>);
+      const answerFile = join(await mkdtemp(join(tmpdir(), "graft-reads-")), "page.json");
+      await writeFile(answerFile, JSON.stringify(answer.data.runs));
+      const pageQuery = JSON.stringify({ query: "{ page }" });
+      rows.push([
+        `answer floor: bare Apollo, the page from memory (${JSON.stringify(answer).length} B)`,
+        await driveServer("--answer-floor", [answerFile], pageQuery),
+        floor,
+      ]);
+      await rm(dirname(answerFile), { recursive: true, force: true });
       mark("runs page, cached");
       rows.push([`runs page, cache on, no writes`, await drive(cached.url, body, auth, connections, seconds), floor]);
       mark("runs page, cached, live run");
