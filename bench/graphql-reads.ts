@@ -10,7 +10,7 @@ import { startNatsServer } from "@graft/natsd";
 import { gatewayConnectOptions } from "@graft/natsd/testing";
 import { imageFolderZip, tinyModel, zipFiles } from "../test/support/fixtures.ts";
 import { startGatewayProcess, stopGatewayProcess } from "../test/support/gateway-process.ts";
-import { completeRun, lastJob } from "../test/support/run-events.ts";
+import { completeRun, lastJob, liveRun } from "../test/support/run-events.ts";
 
 const API_KEY = "graft_reads_bench_key_0123456789abcdef01";
 const JOIN_TOKEN = "graft_reads_bench_join_0123456789abcdef01";
@@ -24,6 +24,8 @@ export interface Load {
   p50: number;
   p99: number;
   errors: number;
+  /** Share of the answers the gateway's response cache served (they carry an `age` header). */
+  hitRate: number;
 }
 
 /**
@@ -37,20 +39,22 @@ export async function drive(
   connections: number,
   seconds: number,
 ): Promise<Load> {
-  const send = async () => {
+  let hits = 0;
+  const send = async (counted: boolean) => {
     const response = await fetch(url, {
       method: "POST",
       headers: { "content-type": "application/json", ...headers },
       body,
     });
     const json = (await response.json()) as { errors?: unknown[] };
+    if (counted && response.headers.has("age")) hits++;
     return response.ok && !json.errors;
   };
   const loop = async (until: number, samples: number[] | null) => {
     let errors = 0;
     while (performance.now() < until) {
       const started = performance.now();
-      if (!(await send())) errors++;
+      if (!(await send(samples !== null))) errors++;
       samples?.push(performance.now() - started);
     }
     return errors;
@@ -68,6 +72,7 @@ export async function drive(
     p50: at(0.5),
     p99: at(0.99),
     errors: errors.reduce((a, b) => a + b, 0),
+    hitRate: hits / samples.length,
   };
 }
 
@@ -79,9 +84,12 @@ export async function drive(
  * - `--data-floor <database url> <base model id>`: a bare Apollo Server whose one field,
  *   `{ page }`, runs one hand-written SQL statement that builds the runs page's whole answer
  *   (count, 50 runs with base model, dataset, experiment, trainer, output model and best
- *   epoch) as JSON in PostgreSQL: what the page costs with no per-field work in Node.
+ *   epoch) as JSON in PostgreSQL: what the page costs with no per-field work in Node;
+ * - `--answer-floor <file>`: a bare Apollo Server whose one field, `{ page }`, returns the
+ *   JSON value in `file` (the gateway's own runs page answer) from memory: what sending that
+ *   answer costs, the best any response cache can do.
  */
-export type ServerMode = "--bare" | "--yoga" | "--data-floor";
+export type ServerMode = "--bare" | "--yoga" | "--data-floor" | "--answer-floor";
 
 /** Starts `mode` as its own process; resolves with its URL. */
 export async function startServerProcess(
@@ -146,14 +154,23 @@ const RUNS_PAGE_JSON = `
       left join trainers t on t.id = r.trainer_id
       left join models om on om.id = r.output_model_id), '[]'::json)) as page`;
 
-const mode = process.argv.find((arg): arg is ServerMode => ["--bare", "--yoga", "--data-floor"].includes(arg));
-if (mode === "--bare" || mode === "--data-floor") {
+const mode = process.argv.find((arg): arg is ServerMode =>
+  ["--bare", "--yoga", "--data-floor", "--answer-floor"].includes(arg),
+);
+if (mode === "--bare" || mode === "--data-floor" || mode === "--answer-floor") {
   const { ApolloServer } = await import("@apollo/server");
   const { startStandaloneServer } = await import("@apollo/server/standalone");
   let server: InstanceType<typeof ApolloServer>;
   let close = async () => {};
   if (mode === "--bare") {
     server = new ApolloServer({ typeDefs: "type Query { ok: Boolean }", resolvers: {} });
+  } else if (mode === "--answer-floor") {
+    const { readFile } = await import("node:fs/promises");
+    const answer: unknown = JSON.parse(await readFile(process.argv[process.argv.indexOf(mode) + 1] ?? "", "utf8"));
+    server = new ApolloServer({
+      typeDefs: "scalar JSON type Query { page: JSON }",
+      resolvers: { Query: { page: () => answer } },
+    });
   } else {
     const [databaseUrl, baseModelId] = process.argv.slice(process.argv.indexOf(mode) + 1);
     const { createDatabase } = await import("@graft/db");
@@ -201,13 +218,16 @@ if (mode === "--bare" || mode === "--data-floor") {
 
 /**
  * A gateway process with `runs` runs of one base model, each with `epochs` epochs stored
- * through the real ingest (a trainer's events over JetStream).
+ * through the real ingest (a trainer's events over JetStream), and one more run of that
+ * base that is still training: `storeEpochs` plays its trainer.
  */
 export async function startSeededGateway(options: {
   databaseUrl?: string;
   runs: number;
   epochs: number;
   nodeArgs?: readonly string[];
+  /** The gateway's response cache; 0 turns it off. @default the gateway's default */
+  responseCacheBytes?: number;
 }) {
   const nats = await startNatsServer();
   const gateway = await startGatewayProcess(
@@ -223,6 +243,7 @@ export async function startSeededGateway(options: {
       // refused requests are cheap and would pass for throughput.
       requestRate: { requests: 10_000_000, windowMs: 60_000 },
       ...(options.databaseUrl ? { databaseUrl: options.databaseUrl } : {}),
+      ...(options.responseCacheBytes !== undefined ? { responseCacheBytes: options.responseCacheBytes } : {}),
     },
     "gateway",
     false,
@@ -263,13 +284,15 @@ export async function startSeededGateway(options: {
       `mutation ($t: String!) { registerTrainer(input: { joinToken: $t, name: "bench", host: "h", backend: "cpu", devices: [], cpuCount: 1, memoryBytes: 1 }) { trainer { id } } }`,
       { t: JOIN_TOKEN },
     );
+    const startRun = async (epochs: number) =>
+      (
+        await data<{ startFineTune: { id: string } }>(
+          "mutation ($input: StartFineTuneInput!) { startFineTune(input: $input) { id } }",
+          { input: { baseModelId: registerModel.id, datasetId: createDataset.id, epochs, pool: "bench" } },
+        )
+      ).startFineTune;
     for (let i = 0; i < options.runs; i++) {
-      const { startFineTune } = await data<{ startFineTune: { id: string } }>(
-        "mutation ($input: StartFineTuneInput!) { startFineTune(input: $input) { id } }",
-        {
-          input: { baseModelId: registerModel.id, datasetId: createDataset.id, epochs: options.epochs, pool: "bench" },
-        },
-      );
+      const startFineTune = await startRun(options.epochs);
       const job = await lastJob({ nats }, "bench");
       await completeRun({
         nats,
@@ -284,13 +307,16 @@ export async function startSeededGateway(options: {
         valAccuracies: Array.from({ length: options.epochs }, (_, e) => 0.5 + ((e * 7 + i) % 10) / 25),
       });
     }
+    // The live run: queued last, so it is first on the page (newest first).
+    const live = await startRun(1000);
+    const liveJob = await lastJob({ nats }, "bench");
     // Wait until every run's epochs are stored, so each request reads the same rows.
     for (let i = 0; ; i++) {
-      const page = await data<{ runs: { edges: { node: { status: string } }[] } }>(
-        "query ($base: ID!) { runs(filter: { baseModelId: $base }, first: 50) { edges { node { status } } } }",
+      const page = await data<{ runs: { totalCount: number } }>(
+        "query ($base: ID!) { runs(filter: { baseModelId: $base, status: [SUCCEEDED] }) { totalCount } }",
         { base: registerModel.id },
       );
-      if (page.runs.edges.filter((e) => e.node.status === "SUCCEEDED").length === options.runs) break;
+      if (page.runs.totalCount === options.runs) break;
       if (i > 600) throw new Error("the ingest never finished the seeded runs");
       await new Promise((r) => setTimeout(r, 100));
     }
@@ -302,6 +328,28 @@ export async function startSeededGateway(options: {
       natsConnect: gatewayConnectOptions(nats),
       baseModelId: registerModel.id,
       datasetId: createDataset.id,
+      /** Stores an epoch of the live run every `everyMs` (through the ingest) until the returned stop; resolves to how many. */
+      async storeEpochs(everyMs: number): Promise<() => Promise<number>> {
+        const trainer = await liveRun({
+          nats,
+          jobToken: liveJob.jobToken,
+          runId: live.id,
+          trainerId: registerTrainer.trainer.id,
+        });
+        let epoch = 0;
+        let publishing = Promise.resolve();
+        const timer = setInterval(() => {
+          if (epoch >= 1000) return;
+          epoch++;
+          publishing = publishing.then(() => trainer.epoch(epoch, 0.5 + (epoch % 50) / 100));
+        }, everyMs);
+        return async () => {
+          clearInterval(timer);
+          await publishing;
+          await trainer.close();
+          return epoch;
+        };
+      },
       stop,
     };
   } catch (error) {

@@ -9,7 +9,7 @@
  * backlog (the real Outbox and event publisher, one per run, as one trainer per run would:
  * consecutive events of a run attempt in batch messages).
  *
- *   npx tsx bench/ingest.bench.ts [--events 20000] [--runs 20] [--max-batch 1000]
+ *   npx tsx bench/ingest.bench.ts [--events 20000] [--runs 20] [--max-batch 1000] [--no-data-version]
  *
  * INGEST_CPU_PROF=<file.cpuprofile> profiles this process (ingest runs in it) during one
  * backlog phase only (INGEST_CPU_PROF_PHASE: "batched", the default, or "single"), without
@@ -43,6 +43,8 @@ const { values } = parseArgs({
     runs: { type: "string", default: "20" },
     // Events per ingest transaction (the gateway's default is 1,000).
     "max-batch": { type: "string" },
+    // Drops the data_version triggers (migration 0015) first: what the response cache's bump costs.
+    "no-data-version": { type: "boolean", default: false },
   },
 });
 const RUNS = Number(values.runs);
@@ -53,6 +55,13 @@ const planeOptions = values["max-batch"] ? { ingestMaxBatch: Number(values["max-
 
 const h = await setupEventPlane(testPostgresServer() ? "postgres" : "pglite");
 try {
+  if (values["no-data-version"]) {
+    await h.db.execute(sql`DO $$ DECLARE t record; BEGIN
+      FOR t IN SELECT tgname, tgrelid::regclass AS tbl FROM pg_trigger WHERE tgfoid = 'data_version_bump'::regproc LOOP
+        EXECUTE format('DROP TRIGGER %I ON %s', t.tgname, t.tbl);
+      END LOOP; END $$`);
+    console.log("data_version triggers dropped (--no-data-version)");
+  }
   const viaNats = await seedRun(h.db, { runCount: RUNS });
   const raw = await seedRun(h.db, { runCount: RUNS });
   const rawJson = await seedRun(h.db, { runCount: RUNS });

@@ -6,12 +6,17 @@
  * Then the GraphQL runs page (`--graphql-runs` runs with base model, dataset and best epoch)
  * served by a gateway process, in req/s and p99 at `--connections` concurrent requests, side
  * by side with a bare Apollo Server answering `{__typename}` (the floor) and the gateway's own
- * authenticated `{__typename}` (auth and plugins, no data), driven by the same client.
+ * authenticated `{__typename}` (auth and plugins, no data), driven by the same client. The
+ * page is measured on a gateway with its response cache off, then on one with it on: with no
+ * writes, and while a live run stores an epoch every `--epoch-every-ms` (its hit rate shown).
  *
  *   npx tsx bench/reads.bench.ts [--only db|graphql] [--runs 100000] [--models 10000] [--points 1000000]
- *     [--iterations 40] [--graphql-runs 50] [--connections 16] [--seconds 5]
+ *     [--iterations 40] [--graphql-runs 50] [--connections 16] [--seconds 5] [--epoch-every-ms 100]
  *   (READS_GATEWAY_NODE_ARGS adds node flags to the gateway process, e.g. --cpu-prof.)
  */
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
 import { parseArgs } from "node:util";
 import {
   createDatabase,
@@ -46,6 +51,7 @@ const { values } = parseArgs({
     "graphql-runs": { type: "string", default: "50" },
     connections: { type: "string", default: "16" },
     seconds: { type: "string", default: "5" },
+    "epoch-every-ms": { type: "string", default: "100" },
   },
 });
 const RUNS = Number(values.runs);
@@ -179,68 +185,105 @@ async function driveServer(mode: Parameters<typeof startServerProcess>[0], args:
   }
 }
 
-async function graphqlBench(name: string, databaseUrl?: string): Promise<void> {
+async function graphqlBench(name: string, databaseUrls?: { uncached: string; cached: string }): Promise<void> {
   console.log(`\n${name}: GraphQL, ${values.connections} connections, ${values.seconds} s each`);
   const connections = Number(values.connections);
   const seconds = Number(values.seconds);
   const runs = Number(values["graphql-runs"]);
+  const everyMs = Number(values["epoch-every-ms"]);
+  const nodeArgs = process.env.READS_GATEWAY_NODE_ARGS?.split(" ").filter(Boolean) ?? [];
+  const typename = JSON.stringify({ query: "{ __typename }" });
+  // With a profiled gateway, each phase's start on the monotonic clock the profile's
+  // timestamps use (microseconds), so its window can be cut out of the profile.
+  const mark = (phase: string) => {
+    if (nodeArgs.length > 0) console.log(`  (${phase} starts at ${process.hrtime.bigint() / 1000n} us)`);
+  };
+  // Each row is measured against the floor measured with the same gateway (the first or the second).
+  const rows: [string, Load, Load][] = [];
   const bare = await startBareApollo();
   try {
-    const nodeArgs = process.env.READS_GATEWAY_NODE_ARGS?.split(" ").filter(Boolean) ?? [];
-    const gateway = await startSeededGateway({ databaseUrl, runs, epochs: 10, nodeArgs });
+    // First the gateway with its response cache off: every request executes the page.
+    const uncached = await startSeededGateway({
+      databaseUrl: databaseUrls?.uncached,
+      runs,
+      epochs: 10,
+      nodeArgs,
+      responseCacheBytes: 0,
+    });
     try {
-      const auth = { authorization: `Bearer ${gateway.apiKey}` };
-      const typename = JSON.stringify({ query: "{ __typename }" });
+      const auth = { authorization: `Bearer ${uncached.apiKey}` };
       const floor = await drive(bare.url, typename, {}, connections, seconds);
-      // With a profiled gateway, each phase's start on the monotonic clock the profile's
-      // timestamps use (microseconds), so its window can be cut out of the profile.
-      const mark = (phase: string) => {
-        if (nodeArgs.length > 0) console.log(`  (${phase} starts at ${process.hrtime.bigint() / 1000n} us)`);
-      };
+      rows.push(["bare Apollo Server { __typename } (floor)", floor, floor]);
+      rows.push(["graphql-yoga hello-world (ceiling)", await driveServer("--yoga", [], typename), floor]);
       mark("gateway { __typename }");
-      const gatewayTypename = await drive(gateway.url, typename, auth, connections, seconds);
-      mark("runs page");
-      const runsPage = await drive(gateway.url, runsPageBody(gateway.baseModelId), auth, connections, seconds);
-      mark("end");
-      const rows: [string, Load][] = [
-        ["bare Apollo Server { __typename } (floor)", floor],
-        ["graphql-yoga hello-world (ceiling)", await driveServer("--yoga", [], typename)],
-        ["gateway { __typename }, with API key", gatewayTypename],
-        [`gateway runs page (dashboard query, ${runs} runs)`, runsPage],
-      ];
+      rows.push([
+        "gateway { __typename }, with API key",
+        await drive(uncached.url, typename, auth, connections, seconds),
+        floor,
+      ]);
+      mark("runs page, uncached");
+      const body = runsPageBody(uncached.baseModelId);
+      rows.push([
+        `runs page, cache off (${runs} runs)`,
+        await drive(uncached.url, body, auth, connections, seconds),
+        floor,
+      ]);
+      mark("end of uncached");
       // The data floor needs the gateway's database from another process: PostgreSQL only.
-      if (databaseUrl) {
-        const floorArgs = [databaseUrl, gateway.baseModelId];
+      if (databaseUrls) {
+        const floorArgs = [databaseUrls.uncached, uncached.baseModelId];
         const pageQuery = JSON.stringify({ query: "{ page }" });
         rows.push([
           "data floor: bare Apollo, the page as one SQL",
           await driveServer("--data-floor", floorArgs, pageQuery),
+          floor,
         ]);
-        const answerBytes = async (url: string, body: string, headers: Record<string, string>) =>
-          (
-            await (
-              await fetch(url, { method: "POST", headers: { "content-type": "application/json", ...headers }, body })
-            ).text()
-          ).length;
-        const floorServer = await startServerProcess("--data-floor", floorArgs);
-        try {
-          console.log(
-            `  (one answer: gateway ${await answerBytes(gateway.url, runsPageBody(gateway.baseModelId), auth)} bytes, data floor ${await answerBytes(floorServer.url, pageQuery, {})} bytes)`,
-          );
-        } finally {
-          await floorServer.stop();
-        }
-      }
-      for (const [label, load] of rows) {
-        console.log(
-          `  ${label.padEnd(44)} ${load.reqPerSecond.toFixed(0).padStart(6)} req/s (${(load.reqPerSecond / floor.reqPerSecond).toFixed(3)}x floor)   p50 ${load.p50.toFixed(1).padStart(6)} ms   p99 ${load.p99.toFixed(1).padStart(6)} ms (${(load.p99 / floor.p99).toFixed(1)}x floor)${load.errors ? `   ${load.errors} ERRORS` : ""}`,
-        );
       }
     } finally {
-      await gateway.stop();
+      await uncached.stop();
+    }
+    // Then the same, seeded afresh, with the response cache on (the gateway's default).
+    const cached = await startSeededGateway({ databaseUrl: databaseUrls?.cached, runs, epochs: 10, nodeArgs });
+    try {
+      const auth = { authorization: `Bearer ${cached.apiKey}` };
+      const body = runsPageBody(cached.baseModelId);
+      const floor = await drive(bare.url, typename, {}, connections, seconds);
+      rows.push(["bare Apollo { __typename } (floor, again)", floor, floor]);
+      // The answer floor: bare Apollo sending the gateway's own page answer from memory.
+      const answer = await fetch(cached.url, {
+        method: "POST",
+        headers: { "content-type": "application/json", ...auth },
+        body,
+      }).then((r) => r.json() as Promise<{ data: { runs: unknown } }>);
+      const answerFile = join(await mkdtemp(join(tmpdir(), "graft-reads-")), "page.json");
+      await writeFile(answerFile, JSON.stringify(answer.data.runs));
+      const pageQuery = JSON.stringify({ query: "{ page }" });
+      rows.push([
+        `answer floor: bare Apollo, the page from memory (${JSON.stringify(answer).length} B)`,
+        await driveServer("--answer-floor", [answerFile], pageQuery),
+        floor,
+      ]);
+      await rm(dirname(answerFile), { recursive: true, force: true });
+      mark("runs page, cached");
+      rows.push([`runs page, cache on, no writes`, await drive(cached.url, body, auth, connections, seconds), floor]);
+      mark("runs page, cached, live run");
+      const stopEpochs = await cached.storeEpochs(everyMs);
+      const live = await drive(cached.url, body, auth, connections, seconds);
+      const stored = await stopEpochs();
+      mark("end");
+      rows.push([`runs page, cache on, an epoch every ${everyMs} ms`, live, floor]);
+      console.log(`  (${stored} epochs of the live run published while driving the page)`);
+    } finally {
+      await cached.stop();
     }
   } finally {
     await bare.stop();
+  }
+  for (const [label, load, floor] of rows) {
+    const hits = label.includes("cache on") ? `   hits ${(load.hitRate * 100).toFixed(1)} %` : "";
+    console.log(
+      `  ${label.padEnd(46)} ${load.reqPerSecond.toFixed(0).padStart(6)} req/s (${(load.reqPerSecond / floor.reqPerSecond).toFixed(3)}x floor)   p50 ${load.p50.toFixed(1).padStart(6)} ms   p99 ${load.p99.toFixed(1).padStart(6)} ms (${(load.p99 / floor.p99).toFixed(1)}x floor)${hits}${load.errors ? `   ${load.errors} ERRORS` : ""}`,
+    );
   }
 }
 
@@ -270,11 +313,20 @@ if (values.only !== "graphql") {
 if (values.only !== "db") {
   await graphqlBench("PGlite (gateway process, in memory)");
   if (testPostgresServer()) {
-    const target = await createTestDatabaseTarget("postgres");
+    const uncached = await createTestDatabaseTarget("postgres");
+    const cached = await createTestDatabaseTarget("postgres").catch(async (error: unknown) => {
+      await uncached.cleanup();
+      throw error;
+    });
     try {
-      await graphqlBench("PostgreSQL (gateway process, fresh database)", target.databaseUrl);
+      if (!uncached.databaseUrl || !cached.databaseUrl) throw new Error("a PostgreSQL target without a URL");
+      await graphqlBench("PostgreSQL (gateway process, fresh databases)", {
+        uncached: uncached.databaseUrl,
+        cached: cached.databaseUrl,
+      });
     } finally {
-      await target.cleanup();
+      await uncached.cleanup();
+      await cached.cleanup();
     }
   }
 }

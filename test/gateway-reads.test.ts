@@ -14,6 +14,8 @@ describeEachDriver((driver) => {
   let counting = false;
   before(async () => {
     s = await setup(driver, {
+      // The read path itself, executed on every request (gateway-response-cache.test.ts covers the cache).
+      responseCacheBytes: 0,
       onQuery: (sql) => {
         if (counting) statements.push(sql);
       },

@@ -17,6 +17,8 @@ export type GraphQLErrorShape = GraphQLErrorItem;
 export interface GatewaySetup {
   gateway: Gateway;
   nats: NatsServer;
+  /** The fresh PostgreSQL database (driver "postgres"), for another replica or straight SQL. */
+  databaseUrl: string | undefined;
   /** POSTs one operation with the local key; `key: null` sends none, a string sends that key. */
   gql<T = Record<string, unknown>>(
     query: string,
@@ -64,6 +66,7 @@ export async function setup(driver: TestDriver, config: Partial<GatewayConfig> =
   return {
     gateway,
     nats,
+    databaseUrl: target?.databaseUrl,
     gql,
     async gqlData<T>(query: string, variables?: Record<string, unknown>, key?: string) {
       const result = await gql<T>(query, variables, key);

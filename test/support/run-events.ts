@@ -48,25 +48,7 @@ export async function completeRun(options: {
     const events: UnclaimedRunEvent[] = [
       { type: "assigned", ...base, at: at() },
       { type: "started", ...base, at: at(), backend: "test", trainingPath: "FEATURE_CACHE", resumedFromEpoch: 0 },
-      ...accuracies.map(
-        (valAccuracy, i): UnclaimedRunEvent => ({
-          type: "epoch",
-          ...base,
-          at: at(),
-          epoch: i + 1,
-          metrics: {
-            loss: 1 - valAccuracy,
-            accuracy: valAccuracy,
-            valLoss: 1.1 - valAccuracy,
-            valAccuracy,
-            learningRate: 0.001,
-            durationMs: 10,
-            samplesPerSecond: 100,
-            trainableParams: 10,
-            frozenLayers: cut + 1,
-          },
-        }),
-      ),
+      ...accuracies.map((valAccuracy, i) => epochEvent(base, i + 1, valAccuracy, cut + 1)),
       {
         type: "succeeded",
         ...base,
@@ -93,6 +75,69 @@ export async function completeRun(options: {
   } finally {
     await nc.close();
   }
+}
+
+/** A trainer's epoch event with metrics derived from `valAccuracy` (loss = 1 - valAccuracy). */
+function epochEvent(
+  base: { runId: string; attempt: number; trainerId: string },
+  epoch: number,
+  valAccuracy: number,
+  frozenLayers: number,
+): UnclaimedRunEvent {
+  return {
+    type: "epoch",
+    ...base,
+    at: new Date().toISOString(),
+    epoch,
+    metrics: {
+      loss: 1 - valAccuracy,
+      accuracy: valAccuracy,
+      valLoss: 1.1 - valAccuracy,
+      valAccuracy,
+      learningRate: 0.001,
+      durationMs: 10,
+      samplesPerSecond: 100,
+      trainableParams: 10,
+      frozenLayers,
+    },
+  };
+}
+
+/**
+ * Plays a trainer's side of a run that keeps training (benches: reads under a live write
+ * load): assigned and started at once, then one epoch event per `epoch()` call.
+ */
+export async function liveRun(options: {
+  nats: Pick<NatsServer, "url" | "auth">;
+  jobToken: string;
+  runId: string;
+  trainerId: string;
+}): Promise<{ epoch(epoch: number, valAccuracy: number): Promise<void>; close(): Promise<void> }> {
+  const nc = await connect(gatewayConnectOptions(options.nats));
+  const js = jetstream(nc);
+  const base = { runId: options.runId, attempt: 1, trainerId: options.trainerId };
+  const publish = async (event: UnclaimedRunEvent, id: string) => {
+    await js.publish(
+      runEventsSubject(options.trainerId, options.runId),
+      encodeMessage(claimed(event, options.jobToken)),
+      { msgID: `${options.runId}.live.${id}` },
+    );
+  };
+  try {
+    const at = new Date().toISOString();
+    await publish({ type: "assigned", ...base, at }, "assigned");
+    await publish(
+      { type: "started", ...base, at, backend: "test", trainingPath: "FEATURE_CACHE", resumedFromEpoch: 0 },
+      "started",
+    );
+  } catch (error) {
+    await nc.close();
+    throw error;
+  }
+  return {
+    epoch: (epoch, valAccuracy) => publish(epochEvent(base, epoch, valAccuracy, 0), `epoch.${epoch}`),
+    close: () => nc.close(),
+  };
 }
 
 /** The last job the gateway queued for `pool`, read back from JetStream as a trainer would see it. */

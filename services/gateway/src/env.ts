@@ -72,6 +72,12 @@ export const envSchema = z.object({
    * @default 5000
    */
   GRAFT_API_KEY_CACHE_MS: z.coerce.number().int().min(0).max(60_000).default(5_000),
+  /**
+   * MiB of GraphQL answers a replica caches (queries reading only database state, never
+   * staler than an uncached answer: see graphql/response-cache.ts). 0 turns it off.
+   * @default 32
+   */
+  GRAFT_RESPONSE_CACHE_MB: z.coerce.number().min(0).max(4096).default(32),
 });
 
 export type GatewayEnv = z.infer<typeof envSchema>;

@@ -60,6 +60,7 @@ try {
     maxEventDropsPerTrainer: env.GRAFT_MAX_EVENT_DROPS_PER_TRAINER,
     ...(env.GRAFT_ALLOWED_HOSTS ? { allowedHosts: env.GRAFT_ALLOWED_HOSTS } : {}),
     apiKeyCacheTtlMs: env.GRAFT_API_KEY_CACHE_MS,
+    responseCacheBytes: Math.floor(env.GRAFT_RESPONSE_CACHE_MB * 2 ** 20),
     sessionPolicy: {
       idleMs: env.GRAFT_SESSION_IDLE_MINUTES * 60_000,
       maxAgeMs: env.GRAFT_SESSION_MAX_HOURS * 3_600_000,

@@ -29,6 +29,7 @@ import { createFormatError } from "./graphql/format-error.ts";
 import { createArmor, DEFAULT_OPERATION_LIMITS, listCostPlugin, type OperationLimits } from "./graphql/limits.ts";
 import { createLoaders } from "./graphql/loaders.ts";
 import { RequestLimiter, type RequestRate, requestRatePlugin } from "./graphql/request-limiter.ts";
+import { responseCache } from "./graphql/response-cache.ts";
 import { createSchema } from "./graphql/schema.ts";
 import { tooManyAttemptsStatus } from "./graphql/too-many-attempts-plugin.ts";
 import { attachWebSockets } from "./graphql/ws.ts";
@@ -80,6 +81,13 @@ export interface GatewayConfig {
    * @default 5_000
    */
   apiKeyCacheTtlMs?: number;
+  /**
+   * Bytes of GraphQL answers a replica caches (graphql/response-cache.ts): queries that read
+   * only database state, keyed by the caller's project and role and by the database's
+   * data_version, so no answer is ever staler than an uncached one. 0 turns the cache off.
+   * @default 32 MiB
+   */
+  responseCacheBytes?: number;
   /** How often open websockets re-check their key or session. @default 30_000 */
   credentialRecheckMs?: number;
   /** How often websockets are pinged; one that has not answered by the next ping is ended. @default 12_000 */
@@ -133,6 +141,7 @@ export interface Gateway {
 
 const GRAPHQL_PATH = "/graphql";
 const DEFAULT_API_KEY_CACHE_TTL_MS = 5_000;
+const DEFAULT_RESPONSE_CACHE_BYTES = 32 * 2 ** 20;
 
 /** Starts the GraphQL gateway: database, NATS, event plane, Apollo + graphql-ws on one port. */
 export async function startGateway(config: GatewayConfig): Promise<Gateway> {
@@ -275,6 +284,7 @@ export async function startGateway(config: GatewayConfig): Promise<Gateway> {
     // request that starts and dribbles.
     httpServer.keepAliveTimeout = 30_000;
     const formatError = createFormatError(log);
+    const responseCacheBytes = config.responseCacheBytes ?? DEFAULT_RESPONSE_CACHE_BYTES;
     const apollo = new ApolloServer<GraphQLContext>({
       schema,
       validationRules: armor.validationRules,
@@ -287,9 +297,13 @@ export async function startGateway(config: GatewayConfig): Promise<Gateway> {
         requestRatePlugin(requestLimiter),
         listCostPlugin(limits),
         tooManyAttemptsStatus,
+        // After the plugins above: its lookup runs once the operation is authenticated,
+        // counted and costed (responseForOperation follows every didResolveOperation).
+        ...(responseCacheBytes > 0 ? responseCache(db, { maxBytes: responseCacheBytes }) : []),
         ApolloServerPluginDrainHttpServer({ httpServer }),
         // The schema sets no cache hints, so the plugin's per-field hook (a measurable part of
-        // a 50-run page) only ever concluded "no-store"; apollo-node.ts sends that itself.
+        // a 50-run page) only ever concluded "no-store"; apollo-node.ts sends that itself. The
+        // response cache decides what it may store from its own list of fields instead.
         ApolloServerPluginCacheControlDisabled(),
       ],
       allowBatchedHttpRequests: false,
