@@ -43,7 +43,7 @@ const { values } = parseArgs({
     runs: { type: "string", default: "20" },
     // Events per ingest transaction (the gateway's default is 1,000).
     "max-batch": { type: "string" },
-    // Drops the data_version triggers (migration 0015) first: what the response cache's bump costs.
+    // Drops the data_version triggers (migration 0016) first: what the response cache's bump costs.
     "no-data-version": { type: "boolean", default: false },
   },
 });
