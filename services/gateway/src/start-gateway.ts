@@ -285,6 +285,7 @@ export async function startGateway(config: GatewayConfig): Promise<Gateway> {
     httpServer.keepAliveTimeout = 30_000;
     const formatError = createFormatError(log);
     const responseCacheBytes = config.responseCacheBytes ?? DEFAULT_RESPONSE_CACHE_BYTES;
+    const answers = responseCacheBytes > 0 ? responseCache(db, { maxBytes: responseCacheBytes }) : null;
     const apollo = new ApolloServer<GraphQLContext>({
       schema,
       validationRules: armor.validationRules,
@@ -299,7 +300,7 @@ export async function startGateway(config: GatewayConfig): Promise<Gateway> {
         tooManyAttemptsStatus,
         // After the plugins above: its lookup runs once the operation is authenticated,
         // counted and costed (responseForOperation follows every didResolveOperation).
-        ...(responseCacheBytes > 0 ? responseCache(db, { maxBytes: responseCacheBytes }) : []),
+        ...(answers?.plugins ?? []),
         ApolloServerPluginDrainHttpServer({ httpServer }),
         // The schema sets no cache hints, so the plugin's per-field hook (a measurable part of
         // a 50-run page) only ever concluded "no-store"; apollo-node.ts sends that itself. The
@@ -312,6 +313,8 @@ export async function startGateway(config: GatewayConfig): Promise<Gateway> {
       stopOnTerminationSignals: false,
       includeStacktraceInErrorResponses: false,
       formatError,
+      // A cached answer goes out as the text stored with it, not serialized again.
+      ...(answers ? { stringifyResult: answers.stringifyResult } : {}),
     });
     await apollo.start();
     // apollo.stop() also closes the HTTP server (drain plugin); websockets are closed before it.
