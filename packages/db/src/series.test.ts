@@ -26,12 +26,17 @@ describeEachDriver((driver) => {
     frozenLayers: 1,
   });
 
+  /** A run of its own (project, base model and dataset made for it) to store a series under. */
+  const newRun = async (db: TestDatabase["db"], name: string) => {
+    const projectId = await insertProject(db, name);
+    const baseModelId = await insertModel(db, { name, projectId: null });
+    return await insertRun(db, { projectId, baseModelId, datasetId: await insertDataset(db, projectId) });
+  };
+
   before(async () => {
     database = await createTestDatabase(driver);
     const { db } = database;
-    const projectId = await insertProject(db, "p");
-    const baseModelId = await insertModel(db, { name: "m", projectId: null });
-    runId = await insertRun(db, { projectId, baseModelId, datasetId: await insertDataset(db, projectId) });
+    runId = await newRun(db, "p");
     await db.insert(runEpochs).values(LOSS.map((loss, i) => epochRow(i + 1, loss)));
   });
 
@@ -92,9 +97,7 @@ describeEachDriver((driver) => {
 
   test("long series merge 32-epoch summary blocks, kept exact across inserts and duplicates", async () => {
     const { db } = database;
-    const projectId = await insertProject(db, "long");
-    const baseModelId = await insertModel(db, { name: "long", projectId: null });
-    const longRun = await insertRun(db, { projectId, baseModelId, datasetId: await insertDataset(db, projectId) });
+    const longRun = await newRun(db, "long");
     const loss = (e: number) => ((e * 37) % 101) / 10;
     const valAccuracy = (e: number) => (e >= 60 && e <= 70 ? null : ((e * 13) % 17) / 17);
     const row = (e: number) => ({ ...epochRow(e, loss(e)), runId: longRun, valAccuracy: valAccuracy(e) });
@@ -153,9 +156,7 @@ describeEachDriver((driver) => {
 
   test("wide buckets merge 256-epoch superblocks, kept exact across batches, gaps and duplicates", async () => {
     const { db } = database;
-    const projectId = await insertProject(db, "super");
-    const baseModelId = await insertModel(db, { name: "super", projectId: null });
-    const superRun = await insertRun(db, { projectId, baseModelId, datasetId: await insertDataset(db, projectId) });
+    const superRun = await newRun(db, "super");
     const loss = (e: number) => ((e * 53) % 211) / 10;
     // valLoss is missing on 500-520 (validation skipped) and every epoch of 400-449 is missing (a gap).
     const valLoss = (e: number) => (e >= 500 && e <= 520 ? null : ((e * 7) % 97) / 97);
@@ -222,7 +223,7 @@ describeEachDriver((driver) => {
 
     // Runs at all three sizes in one call (epochs, 32- and 256-epoch blocks): four statements,
     // each run's series what it is alone.
-    const blocksRun = await insertRun(db, { projectId, baseModelId, datasetId: await insertDataset(db, projectId) });
+    const blocksRun = await newRun(db, "super-blocks");
     await db.insert(runEpochs).values(range(1, 100).map((e) => ({ ...row(e), runId: blocksRun })));
     let statements = 0;
     const counted = {
