@@ -138,15 +138,11 @@ export class DataVersionReader {
   }
 
   private start(): Promise<string> {
-    const read = this.query().finally(() => {
+    const read = dataVersion(this.db).finally(() => {
       if (this.inFlight === read) this.inFlight = null;
     });
     this.inFlight = read;
     return read;
-  }
-
-  private query(): Promise<string> {
-    return dataVersion(this.db);
   }
 }
 
@@ -258,7 +254,8 @@ export function responseCache(db: Db, options: ResponseCacheOptions = {}): Respo
       let endFlight: (() => void) | null = null;
       return {
         async responseForOperation(rc) {
-          if (rc.operation?.operation !== "query" || !cacheable(rc)) return null;
+          // Queries only: selectsOnlyCacheableFields refuses mutations and subscriptions.
+          if (!cacheable(rc)) return null;
           const viewer = rc.contextValue.viewer;
           if (!viewer) return null;
           let version: string;
