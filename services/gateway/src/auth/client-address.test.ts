@@ -4,8 +4,10 @@ import { test } from "node:test";
 import { ClientAddresses } from "./client-address.ts";
 
 const request = (peer: string, forwardedFor?: string) =>
-  ({ socket: { remoteAddress: peer }, headers: forwardedFor ? { "x-forwarded-for": forwardedFor } : {} }) as
-    unknown as IncomingMessage;
+  ({
+    socket: { remoteAddress: peer },
+    headers: forwardedFor ? { "x-forwarded-for": forwardedFor } : {},
+  }) as unknown as IncomingMessage;
 
 test("a peer that is no trusted proxy is the client, whatever it forwards", () => {
   const addresses = new ClientAddresses();

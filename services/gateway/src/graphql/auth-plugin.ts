@@ -1,6 +1,6 @@
 import { type ApolloServerPlugin, HeaderMap } from "@apollo/server";
-import { TooManyAttemptsError } from "../domain/errors.ts";
 import { GraphQLError, type OperationDefinitionNode } from "graphql";
+import { TooManyAttemptsError } from "../domain/errors.ts";
 import type { GraphQLContext } from "./context.ts";
 
 /** Mutations that carry their own credential in an argument, so they need no API key. */
