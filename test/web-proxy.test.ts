@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { randomBytes } from "node:crypto";
 import { after, before, test } from "node:test";
 import { ensureWebBuild, loginThroughApi, startWebServer, type WebServer } from "@graft/web/testing";
 import { type GatewaySetup, setup } from "./support/gateway.ts";
@@ -6,11 +7,13 @@ import { type GatewaySetup, setup } from "./support/gateway.ts";
 // The dashboard's server side holds only session tokens: these check what it lets through
 // without a browser. Every route needs a login; the key never reaches a cookie.
 let platform: GatewaySetup;
+const FAILED_CREDENTIALS = 5;
 let web: WebServer;
 
 before(async () => {
   ensureWebBuild((line) => process.stderr.write(`${line}\n`));
-  platform = await setup("pglite");
+  // Few failed credentials per address, so the per-browser test below stays short.
+  platform = await setup("pglite", { credentialFailures: { failures: FAILED_CREDENTIALS, windowMs: 60_000 } });
   web = await startWebServer({ graphqlUrl: platform.gateway.url });
 });
 
@@ -53,6 +56,18 @@ test("logs in with a valid key only, into an http-only same-site session cookie 
   assert.match(logout.headers.get("set-cookie") ?? "", /graft_session=;|Max-Age=0|Expires=Thu, 01 Jan 1970/i);
   const after = await post(`${web.url}/api/graphql`, VIEWER, { cookie });
   assert.equal(after.status, 401, "a logged-out session is over on the gateway too, not just forgotten");
+});
+
+test("the gateway counts a browser's failed sessions against that browser, not against the dashboard", async () => {
+  const { cookie } = await loginThroughApi(web.url, platform.gateway.apiKey);
+  const from = (address: string, sessionCookie: string) =>
+    post(`${web.url}/api/graphql`, VIEWER, { cookie: sessionCookie, "x-forwarded-for": address });
+  const forged = () => `graft_session=graftsession_${randomBytes(32).toString("base64url")}`;
+  for (let i = 0; i < FAILED_CREDENTIALS; i++) assert.equal((await from("203.0.113.7", forged())).status, 401);
+  assert.equal((await from("203.0.113.7", cookie ?? "")).status, 429, "that browser is refused for the minute");
+  const other = await from("198.51.100.9", cookie ?? "");
+  assert.equal(other.status, 200, "every other browser behind the same dashboard still gets in");
+  assert.deepEqual(await other.json(), { data: { viewer: { projectName: "default" } } });
 });
 
 test("streams subscription events as Server-Sent Events and rejects malformed run, sweep and study ids", async () => {

@@ -14,6 +14,8 @@ export interface SubscriptionOptions {
   shouldRetry?: (errorOrCloseEvent: unknown) => boolean;
   /** @default `ws` in Node, the global WebSocket in a browser */
   webSocketImpl?: unknown;
+  /** Extra headers on the websocket handshake, in Node (browsers cannot set them). */
+  headers?: Record<string, string>;
 }
 
 export interface SubscriptionHandlers<TResult> {
@@ -27,7 +29,7 @@ export function createSubscriptionClient(options: SubscriptionOptions): Client {
   const apiKey = options.apiKey ?? null;
   return createClient({
     url: websocketUrl(options.url),
-    webSocketImpl: options.webSocketImpl ?? defaultWebSocket(apiKey),
+    webSocketImpl: options.webSocketImpl ?? defaultWebSocket(apiKey, options.headers ?? {}),
     connectionParams: apiKey === null ? {} : { authorization: `Bearer ${apiKey}` },
     lazy: true,
     retryAttempts: options.retryAttempts ?? 5,
@@ -118,13 +120,14 @@ function websocketUrl(url: string): string {
 
 // Browsers cannot set headers on a websocket; in Node the gateway also checks the key on the
 // handshake, so `ws` carries it there.
-function defaultWebSocket(apiKey: string | null): unknown {
+function defaultWebSocket(apiKey: string | null, extraHeaders: Record<string, string>): unknown {
   const node = typeof process !== "undefined" && typeof process.versions?.node === "string";
   if (!node) return globalThis.WebSocket;
-  if (apiKey === null) return WebSocket;
+  const headers = apiKey === null ? extraHeaders : { ...extraHeaders, authorization: `Bearer ${apiKey}` };
+  if (Object.keys(headers).length === 0) return WebSocket;
   return class extends WebSocket {
     constructor(address: string | URL, protocols?: string | string[]) {
-      super(address, protocols, { headers: { authorization: `Bearer ${apiKey}` } });
+      super(address, protocols, { headers });
     }
   };
 }

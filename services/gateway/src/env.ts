@@ -78,6 +78,15 @@ export const envSchema = z.object({
    * @default 32
    */
   GRAFT_RESPONSE_CACHE_MB: z.coerce.number().min(0).max(4096).default(32),
+  /** Unknown, revoked or expired API keys and sessions one client address may send per minute. @default 100 */
+  GRAFT_CREDENTIAL_FAILURES_PER_MINUTE: z.coerce.number().int().positive().default(100),
+  /** Comma-separated addresses or CIDR ranges whose X-Forwarded-For names the client. @default loopback */
+  GRAFT_TRUSTED_PROXIES: optional.transform((v) =>
+    v
+      ?.split(",")
+      .map((h) => h.trim())
+      .filter(Boolean),
+  ),
 });
 
 export type GatewayEnv = z.infer<typeof envSchema>;

@@ -60,6 +60,8 @@ try {
     maxEventDropsPerTrainer: env.GRAFT_MAX_EVENT_DROPS_PER_TRAINER,
     ...(env.GRAFT_ALLOWED_HOSTS ? { allowedHosts: env.GRAFT_ALLOWED_HOSTS } : {}),
     apiKeyCacheTtlMs: env.GRAFT_API_KEY_CACHE_MS,
+    credentialFailures: { failures: env.GRAFT_CREDENTIAL_FAILURES_PER_MINUTE, windowMs: 60_000 },
+    ...(env.GRAFT_TRUSTED_PROXIES ? { trustedProxies: env.GRAFT_TRUSTED_PROXIES } : {}),
     responseCacheBytes: Math.floor(env.GRAFT_RESPONSE_CACHE_MB * 2 ** 20),
     sessionPolicy: {
       idleMs: env.GRAFT_SESSION_IDLE_MINUTES * 60_000,

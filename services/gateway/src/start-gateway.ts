@@ -14,6 +14,8 @@ import { connect, credsAuthenticator } from "@nats-io/transport-node";
 import { sql } from "drizzle-orm";
 import { authenticate, DEFAULT_SESSION_POLICY, type SessionPolicy } from "./auth/authenticate.ts";
 import { bootstrapLocal, createProject } from "./auth/bootstrap.ts";
+import { ClientAddresses } from "./auth/client-address.ts";
+import { type CredentialFailureLimit, CredentialFailures } from "./auth/credential-failures.ts";
 import { type GuessLimit, GuessLimiter } from "./auth/guess-limiter.ts";
 import { ApiKeyCache, followRevokedKeys } from "./auth/key-cache.ts";
 import { assertStrongSecret } from "./auth/secret-strength.ts";
@@ -74,6 +76,16 @@ export interface GatewayConfig {
   sessionPolicy?: Partial<SessionPolicy>;
   /** Failed join-token guesses per client address. @default 20 per minute */
   joinTokenGuesses?: GuessLimit;
+  /**
+   * Unknown, revoked or expired API keys and sessions per client address, each of which costs
+   * a database read; past it the address gets 429 until the window ends. @default 100 per minute
+   */
+  credentialFailures?: CredentialFailureLimit;
+  /**
+   * Proxies (addresses or CIDR ranges) whose `X-Forwarded-For` names the client, e.g. the
+   * dashboard or a load balancer in front of the gateway. @default loopback
+   */
+  trustedProxies?: readonly string[];
   /**
    * How long a replica serves a valid API key without reading it again. The replica that
    * revokes a key refuses it at once and tells the others over NATS; this bounds how long
@@ -242,6 +254,7 @@ export async function startGateway(config: GatewayConfig): Promise<Gateway> {
         uploadClaimTimeoutMs: config.uploadClaimTimeoutMs ?? 15 * 60_000,
       },
       guesses: new GuessLimiter(db, config.joinTokenGuesses),
+      credentialFailures: new CredentialFailures(config.credentialFailures),
       sessionPolicy: { ...DEFAULT_SESSION_POLICY, ...config.sessionPolicy },
       keyCache,
     };
@@ -257,8 +270,14 @@ export async function startGateway(config: GatewayConfig): Promise<Gateway> {
       const domain = createDomain(deps, viewer, { clientAddress });
       return { viewer, authError, domain, loaders: createLoaders(domain), events };
     };
-    const authenticateWith = (authorization: string | undefined) =>
-      authenticate(db, authorization, deps.sessionPolicy, keyCache);
+    const clientAddresses = new ClientAddresses(config.trustedProxies);
+    /** `clientAddress` null: a re-check of a credential already accepted, which no failure limit refuses. */
+    const authenticateWith = (authorization: string | undefined, clientAddress: string | null) =>
+      authenticate(db, authorization, {
+        policy: deps.sessionPolicy,
+        keys: keyCache,
+        ...(clientAddress === null ? {} : { failures: { limiter: deps.credentialFailures, clientAddress } }),
+      });
     // The port is known once listening; until then nothing is served.
     let allowedHosts = new HostAllowList(config.allowedHosts ?? []);
 
@@ -331,6 +350,7 @@ export async function startGateway(config: GatewayConfig): Promise<Gateway> {
         return allowedHosts;
       },
       authenticateWith,
+      clientAddressOf: (req) => clientAddresses.of(req),
       context: (viewer, clientAddress) => contextFor(viewer, clientAddress),
       formatError,
       log,
@@ -357,10 +377,10 @@ export async function startGateway(config: GatewayConfig): Promise<Gateway> {
       if (refuseForeignHost(allowedHosts, req, res)) return;
       const path = new URL(req.url ?? "/", "http://localhost").pathname;
       if (path === GRAPHQL_PATH) {
-        const clientAddress = req.socket.remoteAddress ?? "unknown";
+        const clientAddress = clientAddresses.of(req);
         return handleGraphQL(apollo, req, res, async () => {
           try {
-            return contextFor(await authenticateWith(req.headers.authorization), clientAddress);
+            return contextFor(await authenticateWith(req.headers.authorization, clientAddress), clientAddress);
           } catch (error) {
             return contextFor(null, clientAddress, error instanceof Error ? error : new Error(String(error)));
           }
@@ -377,6 +397,7 @@ export async function startGateway(config: GatewayConfig): Promise<Gateway> {
           },
           req,
           res,
+          clientAddresses.of(req),
         );
       if (path.startsWith(`${TRAINER_ARTIFACTS_PATH}/`)) return handleTrainerArtifact(deps, path, req, res);
       if (path === "/healthz") return sendJson(res, 200, { status: "ok" });

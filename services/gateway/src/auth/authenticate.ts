@@ -2,6 +2,7 @@ import type { Role } from "@graft/contracts";
 import { apiKeys, type Db, projects, sessions } from "@graft/db";
 import { eq } from "drizzle-orm";
 import { UnauthenticatedError } from "../domain/errors.ts";
+import type { CredentialFailures } from "./credential-failures.ts";
 import type { ApiKeyCache } from "./key-cache.ts";
 import { bearerToken, hashSecret, isSecretShaped, SESSION_PREFIX } from "./secrets.ts";
 
@@ -31,32 +32,49 @@ const TOUCH_EVERY_MS = 60_000;
 
 const MISSING = "missing API key: send `Authorization: Bearer <api key>`";
 
+export interface AuthenticateOptions {
+  /** @default DEFAULT_SESSION_POLICY */
+  policy?: SessionPolicy;
+  /** Valid API keys seen recently (sessions are always read from the database). */
+  keys?: ApiKeyCache;
+  /** Failed lookups by client address: checked before a database read, counted after a failed one. */
+  failures?: { limiter: CredentialFailures; clientAddress: string };
+}
+
 /**
  * Resolves an `Authorization` header (an API key, or a dashboard session token) to its
- * project and role; throws UnauthenticatedError otherwise.
+ * project and role; throws UnauthenticatedError otherwise, or TooManyAttemptsError when the
+ * caller's address has failed too often to be worth another read.
  */
 export async function authenticate(
   db: Db,
   authorization: string | undefined | null,
-  policy: SessionPolicy = DEFAULT_SESSION_POLICY,
-  /** Valid API keys seen recently (sessions are always read from the database). */
-  keys?: ApiKeyCache,
+  options: AuthenticateOptions = {},
 ): Promise<Viewer> {
   const token = bearerToken(authorization);
   if (token === undefined) throw new UnauthenticatedError(MISSING);
   if (!isSecretShaped(token)) throw new UnauthenticatedError("invalid or revoked API key");
-  return token.startsWith(SESSION_PREFIX) ? await bySession(db, token, policy) : await byApiKey(db, token, keys);
-}
-
-async function byApiKey(db: Db, token: string, keys: ApiKeyCache | undefined): Promise<Viewer> {
   const hash = hashSecret(token);
-  const cached = keys?.get(hash);
+  const cached = token.startsWith(SESSION_PREFIX) ? undefined : options.keys?.get(hash);
   if (cached) {
     await touchKey(db, cached.viewer.apiKeyId, cached.lastUsedAt, (at) => {
       cached.lastUsedAt = at;
     });
     return cached.viewer;
   }
+  const { failures } = options;
+  failures?.limiter.check(failures.clientAddress);
+  try {
+    return token.startsWith(SESSION_PREFIX)
+      ? await bySession(db, hash, options.policy ?? DEFAULT_SESSION_POLICY)
+      : await byApiKey(db, hash, options.keys);
+  } catch (error) {
+    if (failures && error instanceof UnauthenticatedError) failures.limiter.failed(failures.clientAddress);
+    throw error;
+  }
+}
+
+async function byApiKey(db: Db, hash: string, keys: ApiKeyCache | undefined): Promise<Viewer> {
   const [row] = await db
     .select({
       apiKeyId: apiKeys.id,
@@ -90,7 +108,7 @@ async function touchKey(db: Db, apiKeyId: string, lastUsedAt: Date | null, touch
   await db.update(apiKeys).set({ lastUsedAt: now }).where(eq(apiKeys.id, apiKeyId));
 }
 
-async function bySession(db: Db, token: string, policy: SessionPolicy): Promise<Viewer> {
+async function bySession(db: Db, hash: string, policy: SessionPolicy): Promise<Viewer> {
   const [row] = await db
     .select({
       sessionId: sessions.id,
@@ -107,7 +125,7 @@ async function bySession(db: Db, token: string, policy: SessionPolicy): Promise<
     .from(sessions)
     .innerJoin(apiKeys, eq(apiKeys.id, sessions.apiKeyId))
     .innerJoin(projects, eq(projects.id, apiKeys.projectId))
-    .where(eq(sessions.hash, hashSecret(token)))
+    .where(eq(sessions.hash, hash))
     .limit(1);
   if (!row || row.sessionRevokedAt || row.keyRevokedAt) throw new UnauthenticatedError("invalid or revoked session");
   const now = new Date();

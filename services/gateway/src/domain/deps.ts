@@ -4,6 +4,7 @@ import type { Db } from "@graft/db";
 import type { JetStreamClient } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
 import type { SessionPolicy } from "../auth/authenticate.ts";
+import type { CredentialFailures } from "../auth/credential-failures.ts";
 import type { GuessLimiter } from "../auth/guess-limiter.ts";
 import type { ApiKeyCache } from "../auth/key-cache.ts";
 import type { TrainerPlane } from "../trainer-plane/trainer-plane.ts";
@@ -81,6 +82,8 @@ export interface DomainDeps {
   sessionPolicy: SessionPolicy;
   /** Valid API keys seen recently; a revocation must go through announceRevokedKeys. */
   keyCache: ApiKeyCache;
+  /** Unknown, revoked or expired credentials per client address (a login's key included). */
+  credentialFailures: CredentialFailures;
 }
 
 /** The caller every domain call is scoped to: its project, its key and that key's role. */
@@ -92,8 +95,8 @@ export interface Caller {
   sessionId: string | null;
 }
 
-/** Where a request came from, for limits on guessing secrets. */
+/** Where a request came from, for the limits kept per client address. */
 export interface RequestOrigin {
-  /** The client's address as the socket saw it. */
+  /** The client's address: the socket's peer, or what a trusted proxy forwarded (auth/client-address.ts). */
   clientAddress: string;
 }

@@ -70,7 +70,7 @@ export function createDomain(deps: DomainDeps, caller: Caller | null, origin: Re
     trainerCommands: new TrainerCommands(deps, caller, origin),
     apiKeyCommands: new ApiKeyCommands(deps, caller),
     joinTokenCommands: new JoinTokenCommands(deps, caller),
-    sessionCommands: new SessionCommands(deps, caller),
+    sessionCommands: new SessionCommands(deps, caller, origin),
   };
 }
 

@@ -1,5 +1,6 @@
-import type { ApolloServerPlugin } from "@apollo/server";
+import { type ApolloServerPlugin, HeaderMap } from "@apollo/server";
 import { GraphQLError, type OperationDefinitionNode } from "graphql";
+import { TooManyAttemptsError } from "../domain/errors.ts";
 import type { GraphQLContext } from "./context.ts";
 
 /** Mutations that carry their own credential in an argument, so they need no API key. */
@@ -15,12 +16,26 @@ export function isKeylessOperation(operation: OperationDefinitionNode | null | u
   return fields.length > 0 && fields.every((s) => s.kind === "Field" && KEYLESS_MUTATIONS.has(s.name.value));
 }
 
-/** Refuses every HTTP operation without a valid API key, before any resolver runs (401). */
+/**
+ * Refuses every HTTP operation without a valid API key, before any resolver runs (401); 429
+ * when the key was not even looked up, its address having failed too often (a keyless
+ * operation from that address still runs: its own limits apply).
+ */
 export const requireApiKey: ApolloServerPlugin<GraphQLContext> = {
   async requestDidStart() {
     return {
       async didResolveOperation({ contextValue, operation }) {
         if (contextValue.viewer || isKeylessOperation(operation)) return;
+        const { authError } = contextValue;
+        if (authError instanceof TooManyAttemptsError) {
+          throw new GraphQLError(authError.message, {
+            extensions: {
+              code: authError.code,
+              retryAfter: authError.retryAfterSeconds,
+              http: { status: 429, headers: new HeaderMap([["retry-after", String(authError.retryAfterSeconds)]]) },
+            },
+          });
+        }
         throw new GraphQLError(contextValue.authError?.message ?? "missing API key", {
           extensions: { code: "UNAUTHENTICATED", http: { status: 401 } },
         });

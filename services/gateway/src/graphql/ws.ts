@@ -1,4 +1,4 @@
-import type { Server } from "node:http";
+import type { IncomingMessage, Server } from "node:http";
 import type { Socket } from "node:net";
 import {
   type DocumentNode,
@@ -15,7 +15,7 @@ import { useServer } from "graphql-ws/use/ws";
 import type { WebSocket } from "ws";
 import { WebSocketServer } from "ws";
 import type { Viewer } from "../auth/authenticate.ts";
-import { UnauthenticatedError } from "../domain/errors.ts";
+import { TooManyAttemptsError, UnauthenticatedError } from "../domain/errors.ts";
 import type { HostAllowList } from "../http/host-guard.ts";
 import type { GraphQLContext } from "./context.ts";
 import { costErrors, maskSuggestions, type OperationLimits } from "./limits.ts";
@@ -54,7 +54,10 @@ export function attachWebSockets(options: {
   /** @default 25 */
   maxOperationsPerSocket?: number;
   allowedHosts: HostAllowList;
-  authenticateWith: (authorization: string | undefined) => Promise<Viewer>;
+  /** `clientAddress` null: a re-check of a credential already accepted (no failure limit). */
+  authenticateWith: (authorization: string | undefined, clientAddress: string | null) => Promise<Viewer>;
+  /** The client's address: the socket's peer, or what a trusted proxy forwarded. */
+  clientAddressOf: (request: IncomingMessage) => string;
   context: (viewer: Viewer, clientAddress: string) => GraphQLContext;
   formatError: (formatted: GraphQLFormattedError, error: unknown) => GraphQLFormattedError;
   log: (line: string) => void;
@@ -168,12 +171,12 @@ export function attachWebSockets(options: {
         const fromParams = ctx.connectionParams?.authorization;
         const header = typeof fromParams === "string" ? fromParams : ctx.extra.request.headers.authorization;
         try {
-          ctx.extra.viewer = await options.authenticateWith(header);
+          ctx.extra.viewer = await options.authenticateWith(header, options.clientAddressOf(ctx.extra.request));
           live.set(ctx.extra.socket, header);
           ctx.extra.socket.once("close", () => live.delete(ctx.extra.socket));
           return true;
         } catch (error) {
-          if (!(error instanceof UnauthenticatedError))
+          if (!(error instanceof UnauthenticatedError || error instanceof TooManyAttemptsError))
             options.log(`websocket: authentication failed: ${String(error)}`);
           return false;
         }
@@ -189,7 +192,7 @@ export function attachWebSockets(options: {
       context: (ctx) => {
         const viewer = ctx.extra.viewer;
         if (!viewer) throw new UnauthenticatedError("missing API key");
-        return options.context(viewer, ctx.extra.request.socket.remoteAddress ?? "unknown");
+        return options.context(viewer, options.clientAddressOf(ctx.extra.request));
       },
     },
     wss,
@@ -206,7 +209,7 @@ export function attachWebSockets(options: {
       else byCredential.set(authorization, [socket]);
     }
     for (const [authorization, sockets] of byCredential) {
-      options.authenticateWith(authorization).catch((error: unknown) => {
+      options.authenticateWith(authorization, null).catch((error: unknown) => {
         if (!(error instanceof UnauthenticatedError)) return;
         for (const socket of sockets) {
           live.delete(socket);

@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { projectScope } from "@graft/db";
 import { authenticate, type Viewer } from "../auth/authenticate.ts";
 import type { DomainDeps } from "../domain/deps.ts";
-import { UnauthenticatedError } from "../domain/errors.ts";
+import { TooManyAttemptsError, UnauthenticatedError } from "../domain/errors.ts";
 import { Uploads } from "../domain/uploads.ts";
 import type { RequestLimiter } from "../graphql/request-limiter.ts";
 import { BodyTooLargeError, discardRest, sendJson } from "./apollo-node.ts";
@@ -27,6 +27,8 @@ export async function handleUpload(
   options: UploadOptions,
   req: IncomingMessage,
   res: ServerResponse,
+  /** The client's address (auth/client-address.ts), for the limit on failed credentials. */
+  clientAddress: string,
 ): Promise<void> {
   if (req.method !== "POST") {
     res.setHeader("allow", "POST");
@@ -34,12 +36,19 @@ export async function handleUpload(
   }
   let viewer: Viewer;
   try {
-    viewer = await authenticate(deps.db, req.headers.authorization, deps.sessionPolicy, deps.keyCache);
+    viewer = await authenticate(deps.db, req.headers.authorization, {
+      policy: deps.sessionPolicy,
+      keys: deps.keyCache,
+      failures: { limiter: deps.credentialFailures, clientAddress },
+    });
   } catch (error) {
     if (error instanceof UnauthenticatedError) {
       discardRest(req, res);
       res.setHeader("www-authenticate", "Bearer");
       return sendJson(res, 401, { error: error.message, code: "UNAUTHENTICATED" });
+    }
+    if (error instanceof TooManyAttemptsError) {
+      return refuse(req, res, 429, error.message, String(error.retryAfterSeconds));
     }
     throw error;
   }

@@ -4,7 +4,7 @@ import { redirect } from "next/navigation";
 import type { ReactNode } from "react";
 import { Nav } from "@/components/nav.tsx";
 import { safeNextPath } from "@/lib/safe-next.ts";
-import { gatewayFor } from "@/lib/server/gateway.ts";
+import { forwardedFor, gatewayFor } from "@/lib/server/gateway.ts";
 import { sessionToken } from "@/lib/server/session.ts";
 
 export const dynamic = "force-dynamic";
@@ -17,7 +17,7 @@ export default async function AppLayout({ children }: { children: ReactNode }) {
   let viewer: ViewerQuery["viewer"] | null = null;
   let expired = false;
   try {
-    viewer = (await gatewayFor(token).request(ViewerDocument)).viewer;
+    viewer = (await gatewayFor(token, await forwardedFor()).request(ViewerDocument)).viewer;
   } catch (error) {
     // An unreachable gateway is reported by each page; an ended session goes back to the login.
     if (error instanceof GraftApiError && error.code === "UNAUTHENTICATED") expired = true;

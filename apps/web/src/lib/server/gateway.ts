@@ -1,16 +1,30 @@
 import { type GraftConnectionError, GraftFetcher, type GraphQLDocument } from "@graft/client";
+import { headers } from "next/headers";
 import { webEnv } from "./env.ts";
 import { sessionToken } from "./session.ts";
 
 /**
- * The gateway with the session's token (null: no Authorization, for the login itself). Only
- * the dashboard's server holds tokens; no timeout of its own, since the browser's request
- * waits as long as the gateway takes (a model fetched by URL can take a minute).
+ * The browser's `X-Forwarded-For` as this server received it (Next sets it to the browser's
+ * address when the request had none), to pass on: the gateway trusts it from the dashboard
+ * and counts its per-address limits (failed credentials) against the browser, not against
+ * the dashboard every user shares.
  */
-export function gatewayFor(sessionToken: string | null): GraftFetcher {
+export async function forwardedFor(): Promise<Record<string, string>> {
+  const chain = (await headers()).get("x-forwarded-for");
+  return chain ? { "x-forwarded-for": chain } : {};
+}
+
+/**
+ * The gateway with the session's token (null: no Authorization, for the login itself) and the
+ * browser's address (`forwardedFor()`). Only the dashboard's server holds tokens; no timeout
+ * of its own, since the browser's request waits as long as the gateway takes (a model fetched
+ * by URL can take a minute).
+ */
+export function gatewayFor(sessionToken: string | null, forwarded: Record<string, string>): GraftFetcher {
   return new GraftFetcher({
     url: webEnv().graphqlUrl.toString(),
     apiKey: sessionToken,
+    headers: forwarded,
     fetch: (input, init) => fetch(input, { ...init, cache: "no-store" }),
     timeoutMs: null,
   });
@@ -28,7 +42,7 @@ export async function readForPage<TResult, TVariables>(
   const token = await sessionToken();
   if (!token) return null;
   try {
-    return await gatewayFor(token).request(document, variables);
+    return await gatewayFor(token, await forwardedFor()).request(document, variables);
   } catch {
     return null;
   }

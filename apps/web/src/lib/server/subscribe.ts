@@ -16,10 +16,18 @@ export function subscribeGateway<TResult, TVariables>(
   document: GraphQLDocument<TResult, TVariables>,
   variables: TVariables,
   sessionToken: string,
+  /** The browser's address (gateway.ts `forwardedFor()`). */
+  forwarded: Record<string, string>,
   handlers: SubscriptionHandlers<TResult>,
 ): () => void {
   return subscribe(
-    { url: webEnv().graphqlUrl.toString(), apiKey: sessionToken, retryAttempts: 20, shouldRetry: () => true },
+    {
+      url: webEnv().graphqlUrl.toString(),
+      apiKey: sessionToken,
+      headers: forwarded,
+      retryAttempts: 20,
+      shouldRetry: () => true,
+    },
     document,
     variables,
     {

@@ -1,7 +1,7 @@
 import { authenticate, type Viewer } from "../../auth/authenticate.ts";
 import { isSecretShaped, SESSION_PREFIX } from "../../auth/secrets.ts";
 import { revokeSession, storeSession } from "../../auth/session-store.ts";
-import type { Caller, DomainDeps } from "../deps.ts";
+import type { Caller, DomainDeps, RequestOrigin } from "../deps.ts";
 import { UnauthenticatedError } from "../errors.ts";
 
 /**
@@ -12,6 +12,7 @@ export class SessionCommands {
   constructor(
     private readonly deps: DomainDeps,
     private readonly caller: Caller | null,
+    private readonly origin: RequestOrigin,
   ) {}
 
   async create(apiKey: string): Promise<{ token: string; expiresAt: Date; viewer: Viewer }> {
@@ -19,12 +20,11 @@ export class SessionCommands {
     if (!isSecretShaped(apiKey) || apiKey.startsWith(SESSION_PREFIX)) {
       throw new UnauthenticatedError("invalid or revoked API key");
     }
-    const viewer = await authenticate(
-      this.deps.db,
-      `Bearer ${apiKey}`,
-      this.deps.sessionPolicy,
-      this.deps.keyCache,
-    ).catch((error: unknown) => {
+    const viewer = await authenticate(this.deps.db, `Bearer ${apiKey}`, {
+      policy: this.deps.sessionPolicy,
+      keys: this.deps.keyCache,
+      failures: { limiter: this.deps.credentialFailures, clientAddress: this.origin.clientAddress },
+    }).catch((error: unknown) => {
       throw error instanceof UnauthenticatedError ? new UnauthenticatedError("invalid or revoked API key") : error;
     });
     const { token, expiresAt } = await storeSession(this.deps.db, viewer.apiKeyId, this.deps.sessionPolicy);

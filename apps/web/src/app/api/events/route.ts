@@ -1,4 +1,5 @@
 import { RunEventsDocument, StudyUpdatedDocument, SweepUpdatedDocument, TrainerEventsDocument } from "@graft/client";
+import { forwardedFor } from "@/lib/server/gateway.ts";
 import { refuseForeignRequest } from "@/lib/server/request-guard.ts";
 import { sessionToken } from "@/lib/server/session.ts";
 import { type SubscriptionHandlers, subscribeGateway } from "@/lib/server/subscribe.ts";
@@ -11,10 +12,11 @@ const KEEPALIVE_MS = 15_000;
 
 type Open = (handlers: SubscriptionHandlers<unknown>) => () => void;
 /** The subscriptions of one thing, by the query parameter that names it. */
-const BY_ID: Record<string, (id: string, key: string) => Open> = {
-  runId: (runId, key) => (handlers) => subscribeGateway(RunEventsDocument, { runId }, key, handlers),
-  sweepId: (id, key) => (handlers) => subscribeGateway(SweepUpdatedDocument, { id }, key, handlers),
-  studyId: (id, key) => (handlers) => subscribeGateway(StudyUpdatedDocument, { id }, key, handlers),
+type Forwarded = Record<string, string>;
+const BY_ID: Record<string, (id: string, key: string, forwarded: Forwarded) => Open> = {
+  runId: (runId, key, fwd) => (handlers) => subscribeGateway(RunEventsDocument, { runId }, key, fwd, handlers),
+  sweepId: (id, key, fwd) => (handlers) => subscribeGateway(SweepUpdatedDocument, { id }, key, fwd, handlers),
+  studyId: (id, key, fwd) => (handlers) => subscribeGateway(StudyUpdatedDocument, { id }, key, fwd, handlers),
 };
 
 /**
@@ -27,6 +29,7 @@ export async function GET(request: Request): Promise<Response> {
   if (refused) return refused;
   const key = await sessionToken();
   if (!key) return new Response("Log in first", { status: 401 });
+  const forwarded = await forwardedFor();
   const params = new URL(request.url).searchParams;
   const named = Object.entries(BY_ID).find(([name]) => params.has(name));
   let open: Open;
@@ -34,9 +37,9 @@ export async function GET(request: Request): Promise<Response> {
     const [name, subscription] = named;
     const id = params.get(name) ?? "";
     if (!ID_PATTERN.test(id)) return new Response(`Bad ${name}`, { status: 400 });
-    open = subscription(id, key);
+    open = subscription(id, key, forwarded);
   } else if (params.get("topic") === "trainers") {
-    open = (handlers) => subscribeGateway(TrainerEventsDocument, {}, key, handlers);
+    open = (handlers) => subscribeGateway(TrainerEventsDocument, {}, key, forwarded, handlers);
   } else {
     return new Response("Pass ?runId=<id>, ?sweepId=<id>, ?studyId=<id> or ?topic=trainers", { status: 400 });
   }

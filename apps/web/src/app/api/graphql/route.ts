@@ -1,6 +1,6 @@
 import { GraftConnectionError } from "@graft/client";
 import { BodyTooLargeError, readBodyText } from "@/lib/server/body.ts";
-import { gatewayFor, gatewayUnreachable, graphqlErrorBody } from "@/lib/server/gateway.ts";
+import { forwardedFor, gatewayFor, gatewayUnreachable, graphqlErrorBody } from "@/lib/server/gateway.ts";
 import { refuseForeignRequest } from "@/lib/server/request-guard.ts";
 import { sessionToken } from "@/lib/server/session.ts";
 
@@ -33,7 +33,7 @@ export async function POST(request: Request): Promise<Response> {
     throw error;
   }
   try {
-    const res = await gatewayFor(token).send(body);
+    const res = await gatewayFor(token, await forwardedFor()).send(body);
     return json(await res.text(), res.status);
   } catch (error) {
     if (error instanceof GraftConnectionError) {

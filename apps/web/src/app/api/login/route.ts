@@ -2,7 +2,7 @@ import { CreateSessionDocument, GraftApiError, GraftConnectionError, RevokeSessi
 import { cookies } from "next/headers";
 import { BodyTooLargeError, readBodyText } from "@/lib/server/body.ts";
 import { loginCookieName, loginCookieOptions, newLoginSecret, tokenFor, verifyLoginToken } from "@/lib/server/csrf.ts";
-import { gatewayFor, gatewayUnreachable } from "@/lib/server/gateway.ts";
+import { forwardedFor, gatewayFor, gatewayUnreachable } from "@/lib/server/gateway.ts";
 import { clientAddress, loginBlockedFor, loginFailed } from "@/lib/server/login-limits.ts";
 import { refuseForeignRequest } from "@/lib/server/request-guard.ts";
 import { sessionCookieName, sessionCookieOptions, sessionToken } from "@/lib/server/session.ts";
@@ -58,7 +58,7 @@ export async function POST(request: Request): Promise<Response> {
   if (!apiKey) return answer({ error: "Enter an API key" }, 400);
   try {
     if (!API_KEY_SHAPE.test(apiKey)) throw new GraftApiError("UNAUTHENTICATED", "not an API key");
-    const { createSession } = await gatewayFor(null).request(CreateSessionDocument, { apiKey });
+    const { createSession } = await gatewayFor(null, await forwardedFor()).request(CreateSessionDocument, { apiKey });
     jar.set(sessionCookieName(), createSession.token, sessionCookieOptions(new Date(createSession.expiresAt)));
     jar.delete(loginCookieName());
     return answer({ projectName: createSession.viewer.projectName });
@@ -78,7 +78,7 @@ export async function DELETE(request: Request): Promise<Response> {
   if (refused) return refused;
   const token = await sessionToken();
   if (token) {
-    await gatewayFor(token)
+    await gatewayFor(token, await forwardedFor())
       .request(RevokeSessionDocument)
       .catch(() => {
         // An expired or revoked session is already over; an unreachable gateway keeps it

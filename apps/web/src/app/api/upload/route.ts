@@ -1,5 +1,5 @@
 import { GraftConnectionError } from "@graft/client";
-import { gatewayFor, gatewayUnreachable } from "@/lib/server/gateway.ts";
+import { forwardedFor, gatewayFor, gatewayUnreachable } from "@/lib/server/gateway.ts";
 import { refuseForeignRequest } from "@/lib/server/request-guard.ts";
 import { sessionToken } from "@/lib/server/session.ts";
 
@@ -27,7 +27,7 @@ export async function POST(request: Request): Promise<Response> {
     return Response.json({ error: "Send a zip, CSV or JSONL file" }, { status: 415 });
   }
   if (!request.body) return Response.json({ error: "Empty upload" }, { status: 400 });
-  const gateway = gatewayFor(token);
+  const gateway = gatewayFor(token, await forwardedFor());
   try {
     const res = await gateway.send(request.body, { url: gateway.uploadsUrl, contentType });
     const text = await res.text();
