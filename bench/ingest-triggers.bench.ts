@@ -41,7 +41,7 @@ try {
     { name: "without either", off: [...dvTriggers, "run_epoch_blocks_add"] },
   ];
   const batch = async (runIds: string[], firstEpoch: number) => {
-    const rows = [];
+    const rows: Record<string, unknown>[] = [];
     for (let epoch = firstEpoch; rows.length < ROWS; epoch++)
       for (const runId of runIds) rows.push({ runId, epoch, attempt: 1, ...epochMetrics(epoch) });
     await h.db.transaction(async (tx) => {
