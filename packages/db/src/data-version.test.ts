@@ -117,4 +117,36 @@ describeEachDriver((driver) => {
     assert.equal(await moves(rolledBack), 0);
     assert.equal(await moves(run(sql`truncate run_epochs`)), 1, "a truncate");
   });
+
+  // The bump is queued by a transaction's first changed row only (migration 0017): what comes
+  // before that row, or is rolled back with it, must not take the bump away from what follows.
+  test("a change after an update that changed nothing, or after a rolled-back savepoint, still moves it", async () => {
+    const { db } = database;
+    const afterNoChange = () =>
+      db.transaction(async (tx) => {
+        await tx.execute(sql`update runs set status = status where id = ${runId}`);
+        await tx.execute(sql`update models set name = 'after nothing' where id = ${modelId}`);
+      });
+    assert.equal(await moves(afterNoChange), 1, "a no-op update, then a change");
+    const afterRollback = (thenChange: boolean) => () =>
+      db.transaction(async (tx) => {
+        await tx
+          .transaction(async (savepoint) => {
+            await savepoint.execute(sql`update datasets set name = 'rolled back' where id = ${datasetId}`);
+            throw new Error("roll back to the savepoint");
+          })
+          .catch(() => {});
+        if (thenChange) await tx.execute(sql`update datasets set name = 'kept' where id = ${datasetId}`);
+      });
+    assert.equal(await moves(afterRollback(true)), 1, "a rolled-back savepoint, then a change");
+    assert.equal(await moves(afterRollback(false)), 0, "only a rolled-back savepoint");
+    const released = () =>
+      db.transaction(async (tx) => {
+        await tx.transaction((savepoint) =>
+          savepoint.execute(sql`update datasets set name = 'released' where id = ${datasetId}`),
+        );
+        await tx.execute(sql`update models set name = 'after the savepoint' where id = ${modelId}`);
+      });
+    assert.equal(await moves(released), 1, "a released savepoint's change, then another");
+  });
 });

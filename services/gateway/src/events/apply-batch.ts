@@ -9,8 +9,8 @@ import {
   type RunUpdate,
   TERMINAL_RUN_STATUSES,
 } from "@graft/contracts";
-import { artifacts, type Db, models, rowsOf, runAttempts, runEpochs, runs, trainers } from "@graft/db";
-import { eq, getTableColumns, inArray, sql } from "drizzle-orm";
+import { artifacts, type Db, models, pipelinedTransaction, runAttempts, runEpochs, runs } from "@graft/db";
+import { eq, getTableColumns, type SQL, sql } from "drizzle-orm";
 import { toLayerRows } from "./lineage.ts";
 import { type AttemptState, applyEvent, type RunContext, type RunState } from "./run-state.ts";
 import { judgeLineage, type OutputCheck } from "./verify-output.ts";
@@ -35,7 +35,8 @@ export interface BatchResult {
 /** Reads a run's output back from the object store (see verify-output.ts). */
 export type OutputChecker = (key: string, claimed: SucceededEvent["outputModel"]) => Promise<OutputCheck>;
 
-type Tx = Parameters<Parameters<Db["transaction"]>[0]>[0];
+/** The transaction's connection (see pipelinedTransaction). */
+type Tx = Db;
 type SucceededEvent = Extract<RunEvent, { type: "succeeded" }>;
 type EpochEvent = Extract<RunEvent, { type: "epoch" }>;
 type ProgressEvent = Extract<RunEvent, { type: "progress" }>;
@@ -56,7 +57,9 @@ interface RunMeta {
 /**
  * Persists a batch of validated run events in one transaction. The batch's runs are locked
  * (in id order, so replicas never deadlock), events are applied through the fenced state
- * machine, epochs go in with one multi-row INSERT ... ON CONFLICT DO NOTHING.
+ * machine, epochs go in with one multi-row INSERT ... ON CONFLICT DO NOTHING. The locking read
+ * goes out with BEGIN and the insert with COMMIT (pipelinedTransaction): a batch of epochs is
+ * two round trips on PostgreSQL.
  */
 export async function applyBatch(
   db: Db,
@@ -68,8 +71,8 @@ export async function applyBatch(
   if (runIds.length === 0) return { verdicts: events.map(unknownRun), updates: [], superseded: [], ended: [] };
   // The transaction holds only what must be in it; the announcements are built once it has
   // committed, so that JS work overlaps nothing that holds the runs' locks or the connection.
-  const applied = await db.transaction(async (tx) => {
-    const { contexts, metas, knownTrainers } = await loadRuns(tx, runIds, events);
+  const { value: applied, lastRows } = await pipelinedTransaction(db, lockRuns(runIds, events), async (tx, locked) => {
+    const { contexts, metas, knownTrainers } = readLockedRuns(locked);
     const trainer = (id: string) => (knownTrainers.has(id.toLowerCase()) ? id.toLowerCase() : null);
 
     const verdicts: Verdict[] = [];
@@ -119,9 +122,9 @@ export async function applyBatch(
       }
     }
 
-    const inserted = await insertEpochs(tx, [...epochRows.values()]);
     // One statement each for every run and attempt the batch moved (a batch of new runs used to
-    // spend two round trips per run here).
+    // spend two round trips per run here). They touch other columns than the epochs' insert and
+    // its run summaries, so going before it changes nothing but lets the insert ride with COMMIT.
     await writeRuns(tx, [...contexts.values()]);
     await writeAttempts(tx, [...contexts.values()]);
     for (const event of succeeded) {
@@ -129,9 +132,14 @@ export async function applyBatch(
       const meta = metas.get(event.runId.toLowerCase());
       if (ctx && meta && !meta.outputModelCreated) await createChildModel(tx, ctx.run, meta, event, checkOutput);
     }
-    return { contexts, verdicts, pending, epochRows, inserted, progress, superseded, ended };
+    const last = insertEpochs([...epochRows.values()]);
+    return {
+      value: { contexts, verdicts, pending, epochRows, progress, superseded, ended },
+      ...(last ? { last } : {}),
+    };
   });
-  const { contexts, verdicts, pending, epochRows, inserted, progress, superseded, ended } = applied;
+  const { contexts, verdicts, pending, epochRows, progress, superseded, ended } = applied;
+  const inserted = insertedStamps(lastRows);
 
   // Each stored epoch is announced once: a duplicate (redelivery, second Nats-Msg-Id) is silent.
   const announced = new Set<string>();
@@ -193,61 +201,79 @@ const REPORTS_WORK: ReadonlySet<RunEvent["type"]> = new Set(["assigned", "starte
 
 const unknownRun = (): Verdict => ({ stored: false, reason: "no such run", unknownRun: true });
 
-const RUN_COLUMNS = {
-  id: runs.id,
-  status: runs.status,
-  currentAttempt: runs.currentAttempt,
-  attemptCount: runs.attemptCount,
-  trainerId: runs.trainerId,
-  trainingPath: runs.trainingPath,
-  assignedAt: runs.assignedAt,
-  startedAt: runs.startedAt,
-  finishedAt: runs.finishedAt,
-  error: runs.error,
-  projectId: runs.projectId,
-  name: runs.name,
-  baseModelId: runs.baseModelId,
-  datasetId: runs.datasetId,
-  outputModelId: runs.outputModelId,
-  outputModelCreated: runs.outputModelCreated,
-  // One key of the hyperparameters JSON, not the whole document (see loadRuns).
-  initialization: sql<string | null>`${runs.hyperparameters}->>'initialization'`,
-  freezeStrategy: sql<string | null>`${runs.hyperparameters}->'freeze'->>'strategy'`,
-  unfreezeSteps: sql<number>`jsonb_array_length(coalesce(${runs.hyperparameters}->'unfreezeSchedule', '[]'::jsonb))`,
-  // The run's attempts in the same statement: one round trip fewer per batch (see insertEpochs).
-  attempts: sql<AttemptJson[]>`coalesce((
-    SELECT json_agg(json_build_object(
-      'attempt', a.attempt, 'trainerId', a.trainer_id, 'status', a.status, 'resumedFromEpoch', a.resumed_from_epoch,
-      'error', a.error, 'startedAt', a.started_at, 'endedAt', a.ended_at))
-    FROM ${runAttempts} a WHERE a.run_id = ${runs.id}), '[]'::json)`,
-};
-
 /** An attempt row as json_build_object writes it: timestamps as ISO 8601 text. */
 type AttemptJson = Omit<AttemptState, "startedAt" | "endedAt"> & { startedAt: string; endedAt: string | null };
 
+/** A locked run as lockRuns reads it: one JSON document per run (timestamps as ISO 8601 text). */
+interface LockedRunJson {
+  id: string;
+  status: RunState["status"];
+  currentAttempt: number;
+  attemptCount: number;
+  trainerId: string | null;
+  trainingPath: RunState["trainingPath"];
+  assignedAt: string | null;
+  startedAt: string | null;
+  finishedAt: string | null;
+  error: RunState["error"];
+  projectId: string;
+  name: string | null;
+  baseModelId: string;
+  datasetId: string;
+  outputModelId: string;
+  outputModelCreated: boolean;
+  initialization: string | null;
+  freezeStrategy: string | null;
+  unfreezeSteps: number;
+  attempts: AttemptJson[];
+}
+
 /**
- * Locks the batch's runs and reads them with their attempts, and which of the events' trainers
- * are registered, in one statement (the trainers as an uncorrelated subquery, evaluated once:
- * a round trip fewer per batch). Trainers matter only for events of a run that exists.
+ * Locks the batch's runs (in id order) and reads them with their attempts, and which of the
+ * events' trainers are registered, in one statement (the trainers as an uncorrelated subquery,
+ * evaluated once). Each run comes as one JSON text, read the same on both drivers. Only the
+ * columns the state machine and a child model need: a run row also holds its hyperparameters
+ * (JSON), of which two keys are read here rather than the whole document. Trainers matter only
+ * for events of a run that exists. The ids are UUIDs (checked by the caller and here).
  */
-async function loadRuns(tx: Tx, runIds: string[], events: readonly RunEvent[]) {
+function lockRuns(runIds: string[], events: readonly RunEvent[]): SQL {
   const trainerIds = [...new Set(events.map((e) => e.trainerId.toLowerCase()).filter(isUuid))];
-  // Only the columns the state machine and a child model need: a run row also holds its
-  // hyperparameters (JSON), which every batch would otherwise decode for nothing.
-  const rows = await tx
-    .select({
-      ...RUN_COLUMNS,
-      knownTrainers: sql<string[]>`(SELECT coalesce(json_agg(${trainers.id}), '[]'::json) FROM ${trainers}
-        WHERE ${trainerIds.length > 0 ? inArray(trainers.id, trainerIds) : sql`false`})`,
-    })
-    .from(runs)
-    .where(inArray(runs.id, runIds))
-    .orderBy(runs.id)
-    .for("update");
+  const list = (ids: string[]) =>
+    sql.join(
+      ids.filter(isUuid).map((id) => sql`${id}`),
+      sql`, `,
+    );
+  return sql`
+    SELECT json_build_object(
+        'id', r.id, 'status', r.status, 'currentAttempt', r.current_attempt, 'attemptCount', r.attempt_count,
+        'trainerId', r.trainer_id, 'trainingPath', r.training_path, 'assignedAt', r.assigned_at,
+        'startedAt', r.started_at, 'finishedAt', r.finished_at, 'error', r.error, 'projectId', r.project_id,
+        'name', r.name, 'baseModelId', r.base_model_id, 'datasetId', r.dataset_id, 'outputModelId', r.output_model_id,
+        'outputModelCreated', r.output_model_created,
+        'initialization', r.hyperparameters->>'initialization',
+        'freezeStrategy', r.hyperparameters->'freeze'->>'strategy',
+        'unfreezeSteps', jsonb_array_length(coalesce(r.hyperparameters->'unfreezeSchedule', '[]'::jsonb)),
+        'attempts', coalesce((
+          SELECT json_agg(json_build_object(
+            'attempt', a.attempt, 'trainerId', a.trainer_id, 'status', a.status, 'resumedFromEpoch', a.resumed_from_epoch,
+            'error', a.error, 'startedAt', a.started_at, 'endedAt', a.ended_at))
+          FROM run_attempts a WHERE a.run_id = r.id), '[]'::json))::text AS run,
+      (SELECT coalesce(json_agg(t.id), '[]'::json) FROM trainers t
+        WHERE ${trainerIds.length > 0 ? sql`t.id IN (${list(trainerIds)})` : sql`false`})::text AS known_trainers
+    FROM runs r WHERE r.id IN (${list(runIds)})
+    ORDER BY r.id
+    FOR UPDATE OF r`;
+}
+
+/** The state machine's contexts and the child models' metadata from lockRuns' rows. */
+function readLockedRuns(rows: Record<string, unknown>[]) {
   const contexts = new Map<string, RunContext>();
   const metas = new Map<string, RunMeta>();
-  const knownTrainers = new Set<string>(rows[0]?.knownTrainers ?? []);
-  for (const r of rows) {
+  const known = rows[0]?.known_trainers;
+  const knownTrainers = new Set<string>(typeof known === "string" ? (JSON.parse(known) as string[]) : []);
+  const date = (iso: string | null) => (iso === null ? null : new Date(iso));
+  for (const row of rows) {
+    const r = JSON.parse(String(row.run)) as LockedRunJson;
     const run: RunState = {
       id: r.id,
       status: r.status,
@@ -255,9 +281,9 @@ async function loadRuns(tx: Tx, runIds: string[], events: readonly RunEvent[]) {
       attemptCount: r.attemptCount,
       trainerId: r.trainerId,
       trainingPath: r.trainingPath,
-      assignedAt: r.assignedAt,
-      startedAt: r.startedAt,
-      finishedAt: r.finishedAt,
+      assignedAt: date(r.assignedAt),
+      startedAt: date(r.startedAt),
+      finishedAt: date(r.finishedAt),
       error: r.error,
     };
     const attempts = new Map<number, AttemptState>();
@@ -317,12 +343,12 @@ const INSERT_EPOCHS = {
  * that were not there yet come back, so duplicates are neither counted nor announced: one row
  * per run and stamp with its inserted epochs (recorded_at defaults to the transaction's now(),
  * so that is one row per run), not a row per epoch for the driver to decode.
- * Returns the ISO stamp of every inserted row by `${runId}:${epoch}`.
+ * The statement goes out with COMMIT; `insertedStamps` reads what it returns. None when no
+ * epoch is to be stored.
  */
-async function insertEpochs(tx: Tx, rows: NewEpochRow[]): Promise<Map<string, string>> {
-  const stamps = new Map<string, string>();
-  if (rows.length === 0) return stamps;
-  const result = await tx.execute(sql`
+function insertEpochs(rows: NewEpochRow[]): SQL | undefined {
+  if (rows.length === 0) return undefined;
+  return sql`
     WITH inserted AS (
       INSERT INTO ${runEpochs} (${INSERT_EPOCHS.target})
       SELECT ${INSERT_EPOCHS.fields} FROM json_to_recordset(${JSON.stringify(rows)}::json) AS x(${INSERT_EPOCHS.record})
@@ -337,8 +363,13 @@ async function insertEpochs(tx: Tx, rows: NewEpochRow[]): Promise<Map<string, st
             FROM inserted GROUP BY run_id) AS v
       WHERE runs.id = v.run_id
     )
-    SELECT run_id, recorded_at, json_agg(epoch) AS epochs FROM inserted GROUP BY run_id, recorded_at`);
-  for (const stored of rowsOf<{ run_id: string; recorded_at: Date | string; epochs: number[] | string }>(result)) {
+    SELECT run_id, recorded_at, json_agg(epoch) AS epochs FROM inserted GROUP BY run_id, recorded_at`;
+}
+
+/** The ISO stamp of every inserted epoch row by `${runId}:${epoch}`, from insertEpochs' rows. */
+function insertedStamps(rows: Record<string, unknown>[]): Map<string, string> {
+  const stamps = new Map<string, string>();
+  for (const stored of rows as { run_id: string; recorded_at: Date | string; epochs: number[] | string }[]) {
     const at = new Date(stored.recorded_at).toISOString();
     const epochs: number[] = typeof stored.epochs === "string" ? JSON.parse(stored.epochs) : stored.epochs;
     for (const epoch of epochs) stamps.set(`${stored.run_id}:${epoch}`, at);
