@@ -221,19 +221,27 @@ if (mode === "--bare" || mode === "--data-floor" || mode === "--answer-floor") {
  * directory this process has closed), with its response cache off: what one request's read
  * path costs. No built-in models are seeded, so the database's own bases are the only ones.
  */
-export async function startGatewayOver(database: { databaseUrl?: string; pgliteDir?: string }) {
+export async function startGatewayOver(
+  database: { databaseUrl?: string; pgliteDir?: string },
+  nodeArgs: readonly string[] = [],
+) {
   const nats = await startNatsServer();
-  const gateway = await startGatewayProcess({
-    port: 0,
-    natsUrl: nats.url,
-    natsAuth: nats.auth,
-    bootstrapKey: API_KEY,
-    joinToken: JOIN_TOKEN,
-    builtinModels: [],
-    memoryStorage: true,
-    responseCacheBytes: 0,
-    ...database,
-  }).catch(async (error: unknown) => {
+  const gateway = await startGatewayProcess(
+    {
+      port: 0,
+      natsUrl: nats.url,
+      natsAuth: nats.auth,
+      bootstrapKey: API_KEY,
+      joinToken: JOIN_TOKEN,
+      builtinModels: [],
+      memoryStorage: true,
+      responseCacheBytes: 0,
+      ...database,
+    },
+    "gateway",
+    false,
+    nodeArgs,
+  ).catch(async (error: unknown) => {
     await nats.stop();
     throw error;
   });

@@ -216,7 +216,7 @@ async function lineageGraphqlBench(name: string, database: { databaseUrl?: strin
   } finally {
     await seeded.close();
   }
-  const gateway = await startGatewayOver(database);
+  const gateway = await startGatewayOver(database, process.env.READS_GATEWAY_NODE_ARGS?.split(" ").filter(Boolean));
   try {
     const ask = async (query: string, variables: Record<string, unknown>): Promise<number> => {
       const response = await fetch(gateway.url, {
@@ -355,7 +355,14 @@ async function graphqlBench(name: string, databaseUrls?: { uncached: string; cac
   }
 }
 
-if (values.only !== "graphql") {
+if (values.only === "lineage-graphql") {
+  const pgliteDir = await mkdtemp(join(tmpdir(), "graft-reads-lineage-"));
+  try {
+    await lineageGraphqlBench("PGlite (data directory)", { pgliteDir });
+  } finally {
+    await rm(pgliteDir, { recursive: true, force: true });
+  }
+} else if (values.only !== "graphql") {
   const pglite = await createDatabase();
   try {
     await bench("PGlite (in memory)", pglite.db);
@@ -390,7 +397,7 @@ if (values.only !== "graphql") {
   }
 }
 
-if (values.only !== "db") {
+if (values.only === undefined || values.only === "graphql") {
   await graphqlBench("PGlite (gateway process, in memory)");
   if (testPostgresServer()) {
     const uncached = await createTestDatabaseTarget("postgres");
