@@ -1,7 +1,9 @@
 /**
  * Read paths against the 50 ms p95 target: a page of 50 runs out of 100,000 (keyset), the
- * lineage subtree of a 10,000-model tree's root, and a 1,000,000-point metric series reduced
- * to 2,000 points. On PGlite, and also on PostgreSQL when DATABASE_URL is set.
+ * lineage subtree of a 10,000-model tree's root and of a model two generations down (1,364
+ * models), and a 1,000,000-point metric series reduced to 2,000 points. On PGlite, and also on
+ * PostgreSQL when DATABASE_URL is set. Then the dashboard's `Lineage` query and the CLI's
+ * `ModelTree` of the same tree through a gateway process (`--only lineage-graphql`: these alone).
  *
  * Then the GraphQL runs page (`--graphql-runs` runs with base model, dataset and best epoch)
  * served by a gateway process, in req/s and p99 at `--connections` concurrent requests, side
@@ -10,7 +12,7 @@
  * page is measured on a gateway with its response cache off, then on one with it on: with no
  * writes, and while a live run stores an epoch every `--epoch-every-ms` (its hit rate shown).
  *
- *   npx tsx bench/reads.bench.ts [--only db|graphql] [--runs 100000] [--models 10000] [--points 1000000]
+ *   npx tsx bench/reads.bench.ts [--only db|graphql|lineage-graphql] [--runs 100000] [--models 10000] [--points 1000000]
  *     [--iterations 40] [--graphql-runs 50] [--connections 16] [--seconds 5] [--epoch-every-ms 100]
  *   (READS_GATEWAY_NODE_ARGS adds node flags to the gateway process, e.g. --cpu-prof.)
  */
@@ -243,6 +245,23 @@ async function lineageGraphqlBench(name: string, database: { databaseUrl?: strin
   }
 }
 
+/** lineageGraphqlBench on PGlite and, with DATABASE_URL, on PostgreSQL. */
+async function lineageGraphqlBenches(): Promise<void> {
+  const pgliteDir = await mkdtemp(join(tmpdir(), "graft-reads-lineage-"));
+  try {
+    await lineageGraphqlBench("PGlite (data directory)", { pgliteDir });
+  } finally {
+    await rm(pgliteDir, { recursive: true, force: true });
+  }
+  if (!testPostgresServer()) return;
+  const target = await createTestDatabaseTarget("postgres");
+  try {
+    await lineageGraphqlBench("PostgreSQL (fresh database)", { databaseUrl: target.databaseUrl });
+  } finally {
+    await target.cleanup();
+  }
+}
+
 /** Starts a floor or ceiling server (graphql-reads.ts), drives it with `body`, stops it. */
 async function driveServer(mode: Parameters<typeof startServerProcess>[0], args: string[], body: string) {
   const server = await startServerProcess(mode, args);
@@ -356,24 +375,13 @@ async function graphqlBench(name: string, databaseUrls?: { uncached: string; cac
 }
 
 if (values.only === "lineage-graphql") {
-  const pgliteDir = await mkdtemp(join(tmpdir(), "graft-reads-lineage-"));
-  try {
-    await lineageGraphqlBench("PGlite (data directory)", { pgliteDir });
-  } finally {
-    await rm(pgliteDir, { recursive: true, force: true });
-  }
+  await lineageGraphqlBenches();
 } else if (values.only !== "graphql") {
   const pglite = await createDatabase();
   try {
     await bench("PGlite (in memory)", pglite.db);
   } finally {
     await pglite.close();
-  }
-  const pgliteDir = await mkdtemp(join(tmpdir(), "graft-reads-lineage-"));
-  try {
-    await lineageGraphqlBench("PGlite (data directory)", { pgliteDir });
-  } finally {
-    await rm(pgliteDir, { recursive: true, force: true });
   }
 
   if (testPostgresServer()) {
@@ -388,13 +396,8 @@ if (values.only === "lineage-graphql") {
     } finally {
       await target.cleanup();
     }
-    const lineageTarget = await createTestDatabaseTarget("postgres");
-    try {
-      await lineageGraphqlBench("PostgreSQL (fresh database)", { databaseUrl: lineageTarget.databaseUrl });
-    } finally {
-      await lineageTarget.cleanup();
-    }
   }
+  await lineageGraphqlBenches();
 }
 
 if (values.only === undefined || values.only === "graphql") {
