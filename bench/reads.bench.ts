@@ -26,6 +26,7 @@ import {
   type Db,
   decodeCursor,
   descendantNodes,
+  descendantSummaries,
   descendants,
   encodeCursor,
   projectScope,
@@ -185,6 +186,9 @@ async function bench(name: string, db: Db): Promise<void> {
   });
   await measure("lineage subtree of the root (full rows)", async () => {
     subtree = (await descendants(db, scope, rootId)).length;
+  });
+  await measure("lineage subtree of the root (summaries)", async () => {
+    subtree = (await descendantSummaries(db, scope, rootId)).length;
   });
   let midSubtree = 0;
   await measure("lineage subtree of a depth-2 model (shape)", async () => {
