@@ -217,6 +217,45 @@ if (mode === "--bare" || mode === "--data-floor" || mode === "--answer-floor") {
 }
 
 /**
+ * A gateway process over a database this process seeded (`databaseUrl`, or a PGlite data
+ * directory this process has closed), with its response cache off: what one request's read
+ * path costs. No built-in models are seeded, so the database's own bases are the only ones.
+ */
+export async function startGatewayOver(
+  database: { databaseUrl?: string; pgliteDir?: string },
+  nodeArgs: readonly string[] = [],
+) {
+  const nats = await startNatsServer();
+  const gateway = await startGatewayProcess(
+    {
+      port: 0,
+      natsUrl: nats.url,
+      natsAuth: nats.auth,
+      bootstrapKey: API_KEY,
+      joinToken: JOIN_TOKEN,
+      builtinModels: [],
+      memoryStorage: true,
+      responseCacheBytes: 0,
+      ...database,
+    },
+    "gateway",
+    false,
+    nodeArgs,
+  ).catch(async (error: unknown) => {
+    await nats.stop();
+    throw error;
+  });
+  return {
+    url: gateway.url,
+    apiKey: API_KEY,
+    stop: async () => {
+      await stopGatewayProcess(gateway);
+      await nats.stop();
+    },
+  };
+}
+
+/**
  * A gateway process with `runs` runs of one base model, each with `epochs` epochs stored
  * through the real ingest (a trainer's events over JetStream), and one more run of that
  * base that is still training: `storeEpochs` plays its trainer.

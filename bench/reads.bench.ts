@@ -1,7 +1,9 @@
 /**
  * Read paths against the 50 ms p95 target: a page of 50 runs out of 100,000 (keyset), the
- * lineage subtree of a 10,000-model tree's root, and a 1,000,000-point metric series reduced
- * to 2,000 points. On PGlite, and also on PostgreSQL when DATABASE_URL is set.
+ * lineage subtree of a 10,000-model tree's root and of a model two generations down (1,364
+ * models), and a 1,000,000-point metric series reduced to 2,000 points. On PGlite, and also on
+ * PostgreSQL when DATABASE_URL is set. Then the dashboard's `Lineage` query and the CLI's
+ * `ModelTree` of the same tree through a gateway process (`--only lineage-graphql`: these alone).
  *
  * Then the GraphQL runs page (`--graphql-runs` runs with base model, dataset and best epoch)
  * served by a gateway process, in req/s and p99 at `--connections` concurrent requests, side
@@ -10,7 +12,7 @@
  * page is measured on a gateway with its response cache off, then on one with it on: with no
  * writes, and while a live run stores an epoch every `--epoch-every-ms` (its hit rate shown).
  *
- *   npx tsx bench/reads.bench.ts [--only db|graphql] [--runs 100000] [--models 10000] [--points 1000000]
+ *   npx tsx bench/reads.bench.ts [--only db|graphql|lineage-graphql] [--runs 100000] [--models 10000] [--points 1000000]
  *     [--iterations 40] [--graphql-runs 50] [--connections 16] [--seconds 5] [--epoch-every-ms 100]
  *   (READS_GATEWAY_NODE_ARGS adds node flags to the gateway process, e.g. --cpu-prof.)
  */
@@ -18,11 +20,13 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { parseArgs } from "node:util";
+import { LineageDocument, ModelTreeDocument } from "@graft/client";
 import {
   createDatabase,
   type Db,
   decodeCursor,
   descendantNodes,
+  descendantSummaries,
   descendants,
   encodeCursor,
   projectScope,
@@ -37,6 +41,7 @@ import {
   type Load,
   runsPageBody,
   startBareApollo,
+  startGatewayOver,
   startSeededGateway,
   startServerProcess,
 } from "./graphql-reads.ts";
@@ -67,7 +72,35 @@ const PROJECT = "00000000-0000-4000-8000-000000000001";
 const DATASET = "00000000-0000-4000-8000-000000000002";
 const SERIES_RUN = "00000000-0000-4000-8000-000000000003";
 
-async function seed(db: Db): Promise<{ rootId: string }> {
+/**
+ * A tree of MODELS models, BRANCHING children each: model n's parent is (n - 1) / BRANCHING, so
+ * model 0 is the root (a base, in no project) and model 5 is at depth 2. `project` owns the rest.
+ */
+async function seedTree(db: Db, project: ReturnType<typeof sql>): Promise<void> {
+  const modelColumns = sql`id, project_id, name, kind, parent_id, architecture, task, input_shape, labels,
+    preprocessing, layers, param_count, size_bytes, artifact_key`;
+  const NO_PARENT = sql`'BASE'`;
+  const modelValues = (n: ReturnType<typeof sql>, inProject: ReturnType<typeof sql>, parent: ReturnType<typeof sql>) =>
+    sql`${modelId(n)}, ${inProject}, 'm' || (${n}), ${parent}::model_kind, ${parent === NO_PARENT ? sql`null` : modelId(sql`((${n}) - 1) / ${BRANCHING}`)},
+      'digits-cnn', 'image-classification', '[28,28,1]', '["0","1"]', '{"inputRange":[0,1],"channels":1}', '[]', 10, 40, 'models/' || (${n})`;
+  await db.execute(sql`insert into models (${modelColumns}) select ${modelValues(sql`0`, sql`null::uuid`, NO_PARENT)}`);
+  // One INSERT per generation: the lineage trigger reads each row's parent, so parents go first.
+  for (let lo = 1, width = BRANCHING; lo < MODELS; lo += width, width *= BRANCHING) {
+    const hi = Math.min(lo + width - 1, MODELS - 1);
+    await db.execute(sql`insert into models (${modelColumns})
+      select ${modelValues(sql`i`, project, sql`'FINE_TUNED'`)} from generate_series(${lo}::int, ${hi}::int) as i`);
+  }
+}
+
+/** The tree's root and a model two generations below it (its subtree is ~1/16 of the tree). */
+async function treeIds(db: Db): Promise<{ rootId: string; midId: string }> {
+  const [row] = rowsOf<{ root: string; mid: string }>(
+    await db.execute(sql`select ${modelId(sql`0`)}::text as root, ${modelId(sql`5`)}::text as mid`),
+  );
+  return { rootId: row?.root ?? "", midId: row?.mid ?? "" };
+}
+
+async function seed(db: Db): Promise<void> {
   const timed = async (label: string, work: () => Promise<unknown>) => {
     const started = performance.now();
     await work();
@@ -77,23 +110,9 @@ async function seed(db: Db): Promise<{ rootId: string }> {
   await db.execute(sql`insert into datasets (id, project_id, name, task, labels, class_counts, sample_count, sample_shape, source)
     values (${DATASET}::uuid, null, 'bench', 'image-classification', '["0","1"]', '[1,1]', 2, '[28,28,1]', '{"kind":"BUILTIN","name":"mnist"}')`);
 
-  const modelColumns = sql`id, project_id, name, kind, parent_id, architecture, task, input_shape, labels,
-    preprocessing, layers, param_count, size_bytes, artifact_key`;
-  const modelValues = (n: ReturnType<typeof sql>, project: ReturnType<typeof sql>, parent: ReturnType<typeof sql>) =>
-    sql`${modelId(n)}, ${project}, 'm' || (${n}), ${parent}::model_kind, ${parent === NO_PARENT ? sql`null` : modelId(sql`((${n}) - 1) / ${BRANCHING}`)},
-      'digits-cnn', 'image-classification', '[28,28,1]', '["0","1"]', '{"inputRange":[0,1],"channels":1}', '[]', 10, 40, 'models/' || (${n})`;
-  const NO_PARENT = sql`'BASE'`;
-  await timed(`a ${MODELS}-model lineage tree (${BRANCHING} children per model)`, async () => {
-    await db.execute(
-      sql`insert into models (${modelColumns}) select ${modelValues(sql`0`, sql`null::uuid`, NO_PARENT)}`,
-    );
-    // One INSERT per generation: the lineage trigger reads each row's parent, so parents go first.
-    for (let lo = 1, width = BRANCHING; lo < MODELS; lo += width, width *= BRANCHING) {
-      const hi = Math.min(lo + width - 1, MODELS - 1);
-      await db.execute(sql`insert into models (${modelColumns})
-        select ${modelValues(sql`i`, sql`${PROJECT}::uuid`, sql`'FINE_TUNED'`)} from generate_series(${lo}::int, ${hi}::int) as i`);
-    }
-  });
+  await timed(`a ${MODELS}-model lineage tree (${BRANCHING} children per model)`, () =>
+    seedTree(db, sql`${PROJECT}::uuid`),
+  );
 
   await timed(`${RUNS} runs`, () =>
     db.execute(sql`insert into runs (id, project_id, base_model_id, dataset_id, pool, status, epochs, batch_size, optimizer,
@@ -116,7 +135,6 @@ async function seed(db: Db): Promise<{ rootId: string }> {
     }
   });
   await db.execute(sql`analyze`);
-  return { rootId: rowsOf<{ id: string }>(await db.execute(sql`select ${modelId(sql`0`)}::text as id`))[0]?.id ?? "" };
 }
 
 async function measure(label: string, work: (i: number) => Promise<unknown>): Promise<void> {
@@ -137,7 +155,8 @@ async function measure(label: string, work: (i: number) => Promise<unknown>): Pr
 
 async function bench(name: string, db: Db): Promise<void> {
   console.log(`\n${name}`);
-  const { rootId } = await seed(db);
+  await seed(db);
+  const { rootId, midId } = await treeIds(db);
   const scope = projectScope(PROJECT);
 
   // Cursors at random depths, so pages deep in the list are measured, not only the first.
@@ -168,11 +187,83 @@ async function bench(name: string, db: Db): Promise<void> {
   await measure("lineage subtree of the root (full rows)", async () => {
     subtree = (await descendants(db, scope, rootId)).length;
   });
+  await measure("lineage subtree of the root (summaries)", async () => {
+    subtree = (await descendantSummaries(db, scope, rootId)).length;
+  });
+  let midSubtree = 0;
+  await measure("lineage subtree of a depth-2 model (shape)", async () => {
+    midSubtree = (await descendantNodes(db, scope, midId)).length;
+  });
+  await measure("lineage subtree of a depth-2 model (full rows)", async () => {
+    midSubtree = (await descendants(db, scope, midId)).length;
+  });
   let points = 0;
   await measure(`${POINTS}-point series reduced to 2000`, async () => {
     points = (await reduceEpochSeries(db, SERIES_RUN, "loss", 2000)).length;
   });
-  console.log(`  (last page held ${pageSize} runs, subtree ${subtree} models, series ${points} points)`);
+  console.log(
+    `  (last page held ${pageSize} runs, subtree ${subtree} models, depth-2 subtree ${midSubtree}, series ${points} points)`,
+  );
+}
+
+/**
+ * The dashboard's `Lineage` query (every base with its whole subtree, the fields its graph
+ * draws) and the CLI's `ModelTree` of the depth-2 model, sent one at a time to a gateway
+ * process over a database holding only the tree (in no project, so the gateway's key sees it).
+ */
+async function lineageGraphqlBench(name: string, database: { databaseUrl?: string; pgliteDir?: string }) {
+  console.log(`\n${name}: GraphQL lineage through a gateway process (response cache off)`);
+  const seeded = await createDatabase({ url: database.databaseUrl, pgliteDir: database.pgliteDir });
+  let ids: { rootId: string; midId: string };
+  try {
+    await seedTree(seeded.db, sql`null::uuid`);
+    await seeded.db.execute(sql`analyze`);
+    ids = await treeIds(seeded.db);
+  } finally {
+    await seeded.close();
+  }
+  const gateway = await startGatewayOver(database, process.env.READS_GATEWAY_NODE_ARGS?.split(" ").filter(Boolean));
+  try {
+    const ask = async (query: string, variables: Record<string, unknown>): Promise<number> => {
+      const response = await fetch(gateway.url, {
+        method: "POST",
+        headers: { "content-type": "application/json", authorization: `Bearer ${gateway.apiKey}` },
+        body: JSON.stringify({ query, variables }),
+      });
+      const text = await response.text();
+      const json = JSON.parse(text) as { errors?: unknown[] };
+      if (!response.ok || json.errors) throw new Error(`lineage query failed: ${text.slice(0, 500)}`);
+      return text.length;
+    };
+    let bytes = 0;
+    await measure("Lineage query (root's 10,000 + bases)", async () => {
+      bytes = await ask(String(LineageDocument), {});
+    });
+    let midBytes = 0;
+    await measure("ModelTree of the depth-2 model", async () => {
+      midBytes = await ask(String(ModelTreeDocument), { id: ids.midId });
+    });
+    console.log(`  (answers of ${bytes} and ${midBytes} bytes)`);
+  } finally {
+    await gateway.stop();
+  }
+}
+
+/** lineageGraphqlBench on PGlite and, with DATABASE_URL, on PostgreSQL. */
+async function lineageGraphqlBenches(): Promise<void> {
+  const pgliteDir = await mkdtemp(join(tmpdir(), "graft-reads-lineage-"));
+  try {
+    await lineageGraphqlBench("PGlite (data directory)", { pgliteDir });
+  } finally {
+    await rm(pgliteDir, { recursive: true, force: true });
+  }
+  if (!testPostgresServer()) return;
+  const target = await createTestDatabaseTarget("postgres");
+  try {
+    await lineageGraphqlBench("PostgreSQL (fresh database)", { databaseUrl: target.databaseUrl });
+  } finally {
+    await target.cleanup();
+  }
 }
 
 /** Starts a floor or ceiling server (graphql-reads.ts), drives it with `body`, stops it. */
@@ -287,7 +378,9 @@ async function graphqlBench(name: string, databaseUrls?: { uncached: string; cac
   }
 }
 
-if (values.only !== "graphql") {
+if (values.only === "lineage-graphql") {
+  await lineageGraphqlBenches();
+} else if (values.only !== "graphql") {
   const pglite = await createDatabase();
   try {
     await bench("PGlite (in memory)", pglite.db);
@@ -308,9 +401,10 @@ if (values.only !== "graphql") {
       await target.cleanup();
     }
   }
+  await lineageGraphqlBenches();
 }
 
-if (values.only !== "db") {
+if (values.only === undefined || values.only === "graphql") {
   await graphqlBench("PGlite (gateway process, in memory)");
   if (testPostgresServer()) {
     const uncached = await createTestDatabaseTarget("postgres");

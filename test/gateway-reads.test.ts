@@ -160,6 +160,89 @@ describeEachDriver((driver) => {
     }
   });
 
+  test("descendants with the lineage graph's fields read summaries, no layers, each parent without a query: the full rows' answer", async () => {
+    // A grandchild of the base: a fine-tune of the first run's output model.
+    const { run } = await s.gqlData<{ run: { outputModel: { id: string; layers: typeof baseLayers } } }>(
+      "query ($id: ID!) { run(id: $id) { outputModel { id layers { name className weightHash params } } } }",
+      { id: runs[0]?.id },
+    );
+    const childId = run.outputModel.id;
+    const { startFineTune } = await s.gqlData<{ startFineTune: { id: string } }>(
+      "mutation ($input: StartFineTuneInput!) { startFineTune(input: $input) { id } }",
+      { input: { baseModelId: childId, datasetId, epochs: 1, pool: "reads" } },
+    );
+    const job = await lastJob(s, "reads");
+    await completeRun({
+      nats: s.nats,
+      jobToken: job.jobToken,
+      runId: startFineTune.id,
+      trainerId,
+      outputModelId: job.outputModelId,
+      baseLayers: run.outputModel.layers,
+      featureLayer: "features",
+      inputShape: [8, 8, 1],
+      labels: ["p", "q"],
+      valAccuracies: [0.7],
+    });
+    for (let i = 0; ; i++) {
+      const { model } = await s.gqlData<{ model: { children: unknown[] } }>(
+        "query ($id: ID!) { model(id: $id) { children { id } } }",
+        { id: childId },
+      );
+      if (model.children.length === 1) break;
+      if (i > 300) throw new Error("the ingest never created the grandchild");
+      await new Promise((r) => setTimeout(r, 100));
+    }
+
+    const fields = `id name kind architecture bestMetric verifiedLineage lineageReason initialization createdAt
+      producedBy { id } forkedFrom { epoch } parent { id name kind }`;
+    type Node = Record<string, unknown> & { id: string; layers?: unknown };
+    const subtree = (id: string, selection: string, fragments = "") =>
+      counted(() =>
+        s.gqlData<{ model: { descendants: Node[] } }>(
+          `query ($id: ID!) { model(id: $id) { descendants { ${selection} } } } ${fragments}`,
+          { id },
+        ),
+      );
+    for (const [from, size] of [
+      [baseId, "the base's subtree"],
+      [childId, "an inner model's subtree"],
+      [job.outputModelId, "a leaf's"],
+    ] as const) {
+      const summaries = await subtree(from, fields);
+      const full = await subtree(from, `${fields} layers { name }`);
+      const viaFragment = await subtree(from, "...M", `fragment M on Model { ${fields} }`);
+      assert.deepEqual(
+        summaries.result.model.descendants,
+        full.result.model.descendants.map(({ layers: _, ...rest }) => rest),
+        size,
+      );
+      assert.deepEqual(viaFragment.result, summaries.result, size);
+      // The model asked about, its subtree's start row, the subtree's document: no layers in the
+      // subtree's read, and no query for the parents (each is the model asked about or in the subtree).
+      const reads = on("models", summaries.statements);
+      assert.equal(reads.length, 3, reads.join("\n"));
+      assert.match(reads[2] ?? "", /json_agg/);
+      assert.doesNotMatch(reads[2] ?? "", /"layers"|"labels"|"provenance"/);
+      assert.match(on("models", full.statements).join("\n"), /"layers"/);
+    }
+    const fromBase = (await subtree(baseId, fields)).result.model.descendants;
+    const grandchild = fromBase.find((m) => m.id === job.outputModelId);
+    assert.deepEqual(grandchild?.parent, {
+      id: childId,
+      name: fromBase.find((m) => m.id === childId)?.name,
+      kind: "FINE_TUNED",
+    });
+    assert.deepEqual(grandchild?.producedBy, { id: startFineTune.id });
+    assert.equal(grandchild?.bestMetric, 0.7);
+    assert.equal(fromBase.at(-1)?.id, job.outputModelId, "the deepest generation comes last");
+    assert.deepEqual(
+      (await subtree(childId, fields)).result.model.descendants.map((m) => m.id),
+      [job.outputModelId],
+    );
+    assert.deepEqual((await subtree(job.outputModelId, fields)).result.model.descendants, []);
+  });
+
   test("a GraphQL answer is per caller: no-store, with or without a key", async () => {
     const post = (authorization?: string) =>
       fetch(s.gateway.url, {

@@ -13,11 +13,14 @@ export {
   children,
   type DescendantsOptions,
   descendantNodes,
+  descendantSummaries,
   descendants,
   type LineageEntry,
   type LineageNode,
   lineageFieldsForChild,
+  MODEL_SUMMARY_KEYS,
   type ModelRow,
+  type ModelSummary,
   siblings,
 } from "./lineage.ts";
 export { migrationsFolder } from "./migrate.ts";

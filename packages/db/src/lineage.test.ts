@@ -1,7 +1,16 @@
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import { eq, sql } from "drizzle-orm";
-import { ancestors, children, descendantNodes, descendants, type LineageEntry, siblings } from "./lineage.ts";
+import {
+  ancestors,
+  children,
+  descendantNodes,
+  descendantSummaries,
+  descendants,
+  type LineageEntry,
+  MODEL_SUMMARY_KEYS,
+  siblings,
+} from "./lineage.ts";
 import { models } from "./schema.ts";
 import { projectScope } from "./scope.ts";
 import { insertModel, insertProject } from "./test-fixtures.ts";
@@ -188,6 +197,41 @@ describeEachDriver((driver) => {
       (await descendantNodes(database.db, Q, String(id.base))).map((n) => n.name),
       ["q1"],
     );
+  });
+
+  test("descendant summaries are the full rows' summary columns, in the same subtree and order", async () => {
+    const { db } = database;
+    // Every summary column set on one model (a scratch fine-tune whose frozen layers differed).
+    await db.execute(sql`update models set verified_lineage = false, lineage_reason = 'features differs',
+        initialization = 'SCRATCH', produced_by_run_id = gen_random_uuid(), architecture = 'cnn-b'
+      where id = ${id.a1a}::uuid`);
+    const summaryOf = (model: Record<string, unknown>) =>
+      Object.fromEntries(MODEL_SUMMARY_KEYS.map((key) => [key, model[key]]));
+    for (const [scope, from, maxDepth, what] of [
+      [P, id.base, undefined, "a root"],
+      [P, id.a1, undefined, "an inner model"],
+      [P, id.base, 2, "a root, two generations"],
+      [P, id.a1, 1, "an inner model, its children"],
+      [Q, id.base, undefined, "another project's view"],
+      [P, id.a1a1, undefined, "a leaf"],
+      [Q, id.a1, undefined, "a model the project cannot see"],
+    ] as const) {
+      const summaries = await descendantSummaries(db, scope, String(from), { maxDepth });
+      const full = await descendants(db, scope, String(from), { maxDepth });
+      assert.deepEqual(
+        summaries,
+        full.map((e) => ({ model: summaryOf(e.model), distance: e.distance })),
+        what,
+      );
+    }
+    const [a1a] = (await descendantSummaries(db, P, String(id.a1), { maxDepth: 1 })).filter(
+      (e) => e.model.id === id.a1a,
+    );
+    assert.equal(a1a?.model.initialization, "SCRATCH");
+    assert.equal(a1a?.model.verifiedLineage, false);
+    assert.equal("layers" in (a1a?.model ?? {}), false);
+    assert.equal(a1a?.model.createdAt instanceof Date, true);
+    assert.deepEqual(await descendantSummaries(db, P, "not-a-uuid"), []);
   });
 
   test("siblings created in the same millisecond keep the database's order: microseconds, then id", async () => {

@@ -59,27 +59,50 @@ export async function descendants(
   return joined(db, subtree);
 }
 
-/** The lineage shape of a model without its heavy columns (layers, labels, provenance...). */
-export interface LineageNode {
-  id: string;
-  parentId: string | null;
-  projectId: string | null;
-  name: string;
-  kind: ModelRow["kind"];
-  createdAt: Date;
+/**
+ * Columns of `models` a lineage view draws (who a model is, where it sits in its tree, how it
+ * was made), besides created_at: each one's JSON value is the value Drizzle maps it to, so a
+ * JSON document of them needs no decoding. The heavy ones (layers, labels, provenance...) are
+ * not here.
+ */
+const SUMMARY_COLUMNS = {
+  id: models.id,
+  projectId: models.projectId,
+  name: models.name,
+  kind: models.kind,
+  parentId: models.parentId,
+  rootId: models.rootId,
+  depth: models.depth,
+  producedByRunId: models.producedByRunId,
+  architecture: models.architecture,
+  verifiedLineage: models.verifiedLineage,
+  lineageReason: models.lineageReason,
+  initialization: models.initialization,
+};
+type SummaryColumn = keyof typeof SUMMARY_COLUMNS;
+
+/** A model row without its heavy columns: what drawing or listing a lineage needs. */
+export type ModelSummary = Pick<ModelRow, SummaryColumn | "createdAt">;
+
+/** The keys of a ModelSummary. */
+export const MODEL_SUMMARY_KEYS: readonly (keyof ModelSummary)[] = [
+  ...(Object.keys(SUMMARY_COLUMNS) as SummaryColumn[]),
+  "createdAt",
+];
+
+/** The lineage shape of a model: its summary's identity and place in the tree. */
+export type LineageNode = Pick<ModelSummary, "id" | "parentId" | "projectId" | "name" | "kind" | "createdAt"> & {
   distance: number;
-}
+};
+
+/** Besides id, which every read has. */
+type OtherColumn = Exclude<SummaryColumn, "id">;
+const NODE_COLUMNS = ["parentId", "projectId", "name", "kind"] as const satisfies readonly OtherColumn[];
+const OTHER_SUMMARY_COLUMNS = Object.keys(SUMMARY_COLUMNS).filter((key) => key !== "id") as OtherColumn[];
 
 /**
  * Same subtree and order as `descendants`, but only the tree's shape: for drawing a large
  * tree, where full rows (per-layer records of every model) would be most of the cost.
- *
- * The database answers one JSON document of columns (one array per field): json_agg looks
- * each column's type up once, where an array per row does so for every row and field, and
- * decoding 10,000 rows field by field costs more than the query (both drivers). The rows are
- * sorted here, not in SQL: on PGlite the sort of 10,000 rows by (distance, created_at, id)
- * was ~22 of 58 ms CPU, against ~3 ms in JS (bench/README.md, issue 13). created_at travels
- * as integer microseconds, so the order is exactly the database's.
  */
 export async function descendantNodes(
   db: Db,
@@ -88,33 +111,96 @@ export async function descendantNodes(
   options: DescendantsOptions = {},
 ): Promise<LineageNode[]> {
   const subtree = await subtreeOf(db, scope, modelId, options);
-  if (subtree === null) return [];
-  const [row] = rowsOf<{ doc: string | null }>(
-    await db.execute(sql`
-      select json_build_array(json_agg(${models.id}), json_agg(${models.parentId}), json_agg(${models.projectId}),
-               json_agg(${models.name}), json_agg(${models.kind}), json_agg(${epochMicros}), json_agg(${subtree.distance}))::text as doc
-        from ${fromLineage(subtree)}`),
-  );
-  if (row?.doc == null) return [];
-  const [ids, parentIds, projectIds, names, kinds, micros, distances] = JSON.parse(row.doc) as [
-    string[] | null,
-    (string | null)[],
-    (string | null)[],
-    string[],
-    ModelRow["kind"][],
-    number[],
-    number[],
-  ];
-  if (ids === null) return [];
-  return lineageOrder(ids, micros, distances).map((i) => ({
+  const read = subtree && (await readColumns(db, subtree, NODE_COLUMNS));
+  if (!read) return [];
+  const { ids, micros, distances, values } = read;
+  const { parentId, projectId, name, kind } = values;
+  // One object literal per model (not keys set in a loop): V8 keeps them one shape, and
+  // 10,000 of them are a measurable part of the call.
+  return read.order.map((i) => ({
     id: ids[i] as string,
-    parentId: parentIds[i] ?? null,
-    projectId: projectIds[i] ?? null,
-    name: names[i] as string,
-    kind: kinds[i] as ModelRow["kind"],
+    parentId: parentId[i] ?? null,
+    projectId: projectId[i] ?? null,
+    name: name[i] as string,
+    kind: kind[i] as ModelRow["kind"],
     createdAt: dateOfMicros(micros[i] as number),
     distance: distances[i] as number,
   }));
+}
+
+/**
+ * Same subtree and order as `descendants`, each model's summary instead of its full row: for
+ * readers that need no layers, labels or provenance (the dashboard's lineage graph).
+ */
+export async function descendantSummaries(
+  db: Db,
+  scope: ProjectScope,
+  modelId: string,
+  options: DescendantsOptions = {},
+): Promise<{ model: ModelSummary; distance: number }[]> {
+  const subtree = await subtreeOf(db, scope, modelId, options);
+  const read = subtree && (await readColumns(db, subtree, OTHER_SUMMARY_COLUMNS));
+  if (!read) return [];
+  const { ids, micros, distances, values: v } = read;
+  return read.order.map((i) => ({
+    model: {
+      id: ids[i] as string,
+      projectId: v.projectId[i] ?? null,
+      name: v.name[i] as string,
+      kind: v.kind[i] as ModelRow["kind"],
+      parentId: v.parentId[i] ?? null,
+      rootId: v.rootId[i] ?? null,
+      depth: v.depth[i] as number,
+      producedByRunId: v.producedByRunId[i] ?? null,
+      architecture: v.architecture[i] as string,
+      verifiedLineage: v.verifiedLineage[i] ?? null,
+      lineageReason: v.lineageReason[i] ?? null,
+      initialization: v.initialization[i] ?? null,
+      createdAt: dateOfMicros(micros[i] as number),
+    },
+    distance: distances[i] as number,
+  }));
+}
+
+/**
+ * The lineage's `columns` (and ids, created_at as microseconds, distances), one array each,
+ * and the order of their rows; null when the lineage is empty.
+ *
+ * The database answers one JSON document of columns (one array per field): json_agg looks
+ * each column's type up once, where an array per row does so for every row and field, and
+ * decoding 10,000 rows field by field costs more than the query (both drivers). The rows are
+ * sorted here, not in SQL: on PGlite the sort of 10,000 rows by (distance, created_at, id)
+ * was ~22 of 58 ms CPU, against ~3 ms in JS (bench/README.md, issue 13). created_at travels
+ * as integer microseconds, so the order is exactly the database's.
+ */
+async function readColumns<C extends OtherColumn>(
+  db: Db,
+  lineage: Lineage,
+  columns: readonly C[],
+): Promise<{
+  order: number[];
+  ids: string[];
+  micros: number[];
+  distances: number[];
+  values: { [K in C]: ModelSummary[K][] };
+} | null> {
+  const aggregates = columns.map((column) => sql`json_agg(${SUMMARY_COLUMNS[column]})`);
+  const [row] = rowsOf<{ doc: string | null }>(
+    await db.execute(sql`
+      select json_build_array(json_agg(${models.id}), json_agg(${epochMicros}), json_agg(${lineage.distance}),
+               ${sql.join(aggregates, sql`, `)})::text as doc
+        from ${fromLineage(lineage)}`),
+  );
+  if (row?.doc == null) return null;
+  const [ids, micros, distances, ...arrays] = JSON.parse(row.doc) as [
+    string[] | null,
+    number[],
+    number[],
+    ...unknown[][],
+  ];
+  if (ids === null) return null;
+  const values = Object.fromEntries(columns.map((column, c) => [column, arrays[c]])) as { [K in C]: ModelSummary[K][] };
+  return { order: lineageOrder(ids, micros, distances), ids, micros, distances, values };
 }
 
 /**

@@ -4,7 +4,9 @@ import {
   children,
   countModels,
   type Db,
+  descendantSummaries,
   descendants,
+  MODEL_SUMMARY_KEYS,
   type ModelFilter,
   models,
   modelsPage,
@@ -77,4 +79,35 @@ export class ModelQueries {
     const found = await descendants(this.db, this.scope, model.id, maxDepth ? { maxDepth } : {});
     return found.map((e) => e.model);
   }
+
+  /**
+   * Like descendants, each model's summary only (@graft/db ModelSummary): for selections that
+   * read nothing else (graphql/light-selection.ts), such as the dashboard's lineage graph. A
+   * column the summary leaves out throws when read, so a selection check that let too much
+   * through fails loudly instead of answering an empty value.
+   */
+  async descendantSummaries(model: ModelRow, maxDepth?: number | null): Promise<ModelRow[]> {
+    if (maxDepth !== null && maxDepth !== undefined && maxDepth < 1) return [];
+    const found = await descendantSummaries(this.db, this.scope, model.id, maxDepth ? { maxDepth } : {});
+    return found.map((e) => Object.assign(Object.create(NOT_IN_SUMMARY) as ModelRow, e.model));
+  }
 }
+
+/** The prototype of a summary handed on as a ModelRow: each column a summary lacks throws when read. */
+const NOT_IN_SUMMARY: object = Object.defineProperties(
+  {},
+  Object.fromEntries(
+    Object.keys(getTableColumns(models))
+      .filter((key) => !(MODEL_SUMMARY_KEYS as readonly string[]).includes(key))
+      .map((key) => [
+        key,
+        {
+          get() {
+            throw new Error(
+              `Model.${key} is not in a lineage summary: the selection check let a field through that reads it`,
+            );
+          },
+        },
+      ]),
+  ),
+);

@@ -6,7 +6,7 @@ import type { Domain } from "../domain/index.ts";
 import type { AttemptRow, DatasetRow, EpochRow, ExperimentRow, ModelRow, RunRow, TrainerRow } from "../domain/rows.ts";
 import type { StudyRow } from "../domain/studies.ts";
 import type { SweepRow, SweepTrialRow } from "../domain/sweep-ledger.ts";
-import { selectsOnlyLightModelFields } from "./light-selection.ts";
+import { selectsOnlyLightModelFields, selectsOnlySummaryModelFields } from "./light-selection.ts";
 
 const byKey = <V>(load: (ids: readonly string[]) => Promise<Map<string, V>>) =>
   new DataLoader<string, V | null>(async (ids) => {
@@ -29,6 +29,12 @@ export function createLoaders(domain: Domain) {
     model: byKey<ModelRow>((ids) => domain.models.byIds(ids)),
     /** Rows without layers and provenance, for selections that read neither (light-selection.ts). */
     lightModel: byKey<ModelRow>((ids) => domain.models.lightByIds(ids)),
+    /**
+     * Models this request read as summaries (a `descendants` read) and the models whose
+     * descendants they are: each descendant's parent is one of them, so `parent { id }` on
+     * 10,000 descendants needs no query and no promise (see `modelFor`).
+     */
+    summaries: new Map<string, ModelRow>(),
     dataset: byKey<DatasetRow>((ids) => domain.datasets.byIds(ids)),
     experiment: byKey<ExperimentRow>((ids) => domain.experiments.byIds(ids)),
     run: byKey<RunRow>((ids) => domain.runs.byIds(ids)),
@@ -67,4 +73,15 @@ export type Loaders = ReturnType<typeof createLoaders>;
 /** The light model loader when the field's selection needs no layers, else the full one. */
 export function modelLoader(loaders: Loaders, info: GraphQLResolveInfo): Loaders["model"] {
   return selectsOnlyLightModelFields(info) ? loaders.lightModel : loaders.model;
+}
+
+/**
+ * The model for this field's selection: at once when the request has read it as a summary and
+ * the selection needs no more (graphql-js then completes the object without a promise), else
+ * through modelLoader.
+ */
+export function modelFor(loaders: Loaders, info: GraphQLResolveInfo, id: string): ModelRow | Promise<ModelRow | null> {
+  const known = loaders.summaries.get(id);
+  if (known && selectsOnlySummaryModelFields(info)) return known;
+  return modelLoader(loaders, info).load(id);
 }

@@ -1,22 +1,34 @@
-import { modelLoader } from "../loaders.ts";
+import { selectsOnlySummaryModelFields } from "../light-selection.ts";
+import { modelFor } from "../loaders.ts";
 import type { LayerResolvers, ModelResolvers, PreprocessingResolvers } from "../resolvers.generated.ts";
 import { forkOf } from "./run.ts";
 
 export const Model: ModelResolvers = {
-  parent: (m, _, { loaders }, info) => (m.parentId ? modelLoader(loaders, info).load(m.parentId) : null),
+  parent: (m, _, { loaders }, info) => (m.parentId ? modelFor(loaders, info, m.parentId) : null),
   children: (m, _, { domain }) => domain.models.children(m),
   ancestors: (m, _, { domain }) => domain.models.ancestors(m),
-  descendants: (m, { maxDepth }, { domain }) => domain.models.descendants(m, maxDepth),
+  descendants: async (m, { maxDepth }, { domain, loaders }, info) => {
+    if (!selectsOnlySummaryModelFields(info)) return domain.models.descendants(m, maxDepth);
+    const found = await domain.models.descendantSummaries(m, maxDepth);
+    // Each one's parent is the model asked about or another of them.
+    loaders.summaries.set(m.id, m);
+    for (const model of found) loaders.summaries.set(model.id, model);
+    return found;
+  },
   siblings: (m, _, { domain }) => domain.models.siblings(m),
   producedBy: (m, _, { loaders }) => (m.producedByRunId ? loaders.run.load(m.producedByRunId) : null),
   forkedFrom: async (m, _, { loaders }) => {
     const run = m.producedByRunId ? await loaders.run.load(m.producedByRunId) : null;
     return run ? forkOf(run, loaders) : null;
   },
-  bestMetric: async (m, { metric }, { loaders }) => {
+  // Not async: a model no run produced answers null at once, without a promise per model.
+  bestMetric: (m, { metric }, { loaders }) => {
     if (!m.producedByRunId) return null;
     const name = metric ?? "valAccuracy";
-    return (await loaders.bestEpoch(name).load(m.producedByRunId))?.[name] ?? null;
+    return loaders
+      .bestEpoch(name)
+      .load(m.producedByRunId)
+      .then((epoch) => epoch?.[name] ?? null);
   },
   provenance: (m) => m.provenance ?? null,
   featureLayerCandidates: (m, _, { domain }) => domain.fineTuning.featureLayerCandidates(m),
