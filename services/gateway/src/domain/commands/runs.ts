@@ -22,7 +22,7 @@ import { BadUserInputError, ConflictError } from "../errors.ts";
 import type { ExperimentQueries } from "../experiments.ts";
 import { fineTuneDefaultsOf } from "../fine-tune-defaults.ts";
 import { checkName, checkPool, parseInput } from "../input.ts";
-import { enqueueJobs } from "../job-outbox.ts";
+import { insertQueuedRuns } from "../job-outbox.ts";
 import type { ModelQueries } from "../models.ts";
 import type { DatasetRow, ModelRow, RunRow } from "../rows.ts";
 import type { RunQueries } from "../runs.ts";
@@ -348,29 +348,23 @@ export class RunCommands {
   }
 
   /**
-   * Stores the planned runs QUEUED in one transaction (after `before`, which may insert what
-   * they reference) together with their jobs in the outbox, then publishes the jobs. A job that
-   * cannot go out now (NATS away) stays in the outbox and goes out later: the runs are stored
-   * QUEUED either way, and this throws only when they were not stored.
+   * Stores the planned runs QUEUED together with their jobs in the outbox (one statement; in
+   * one transaction after `before`, which may insert what they reference), then publishes the
+   * jobs. A job that cannot go out now (NATS away) stays in the outbox and goes out later: the
+   * runs are stored QUEUED either way, and this throws only when they were not stored.
    */
   async storeAndDispatch(planned: readonly PlannedRun[], before?: (tx: Tx) => Promise<void>): Promise<RunRow[]> {
-    const { stored, jobs } = await this.deps.db.transaction(async (tx) => {
-      await before?.(tx);
-      const out: RunRow[] = [];
-      for (const p of planned) {
-        const [inserted] = await tx
-          .insert(runs)
-          .values({ ...p.values, controlOf: p.controlOf, controlKind: p.controlKind })
-          .returning();
-        if (!inserted) throw new Error("insert into runs returned nothing");
-        out.push(inserted);
-      }
-      const entries = await enqueueJobs(
-        tx,
-        out.map((run, i) => ({ run, ...(planned[i] as PlannedRun) })),
-      );
-      return { stored: out, jobs: entries };
-    });
+    const items = planned.map((p) => ({
+      run: { ...p.values, controlOf: p.controlOf, controlKind: p.controlKind },
+      base: p.base,
+      dataset: p.dataset,
+    }));
+    const { runs: stored, jobs } = before
+      ? await this.deps.db.transaction(async (tx) => {
+          await before(tx);
+          return await insertQueuedRuns(tx, items);
+        })
+      : await insertQueuedRuns(this.deps.db, items);
     await this.deps.jobs.publishNow(jobs);
     // Not awaited: the flush waits for NATS, and the runs are stored whether or not NATS is
     // there. The notices carry the rows as stored, so they are in the connection's buffer
