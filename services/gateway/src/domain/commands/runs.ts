@@ -16,14 +16,12 @@ import { jetstreamManager } from "@nats-io/jetstream";
 import { and, eq, inArray } from "drizzle-orm";
 import { z } from "zod";
 import { checkFineTunable, checkResizable } from "../compatibility.ts";
-import type { DatasetQueries } from "../datasets.ts";
 import type { DomainDeps, RunStatusNotice } from "../deps.ts";
 import { BadUserInputError, ConflictError } from "../errors.ts";
-import type { ExperimentQueries } from "../experiments.ts";
 import { fineTuneDefaultsOf } from "../fine-tune-defaults.ts";
+import { fineTuneSources } from "../fine-tune-sources.ts";
 import { checkName, checkPool, parseInput } from "../input.ts";
 import { insertQueuedRuns } from "../job-outbox.ts";
-import type { ModelQueries } from "../models.ts";
 import type { DatasetRow, ModelRow, RunRow } from "../rows.ts";
 import type { RunQueries } from "../runs.ts";
 
@@ -169,12 +167,7 @@ export class RunCommands {
   constructor(
     private readonly deps: DomainDeps,
     private readonly scope: ProjectScope,
-    private readonly q: {
-      models: ModelQueries;
-      datasets: DatasetQueries;
-      experiments: ExperimentQueries;
-      runs: RunQueries;
-    },
+    private readonly q: { runs: RunQueries },
   ) {}
 
   /**
@@ -286,13 +279,7 @@ export class RunCommands {
     const requestedControls = parseControls(input.controls);
     const pool = checkPool(input.pool, "input.pool");
     const name = input.name === null || input.name === undefined ? null : checkName(input.name, "input.name");
-    // Read side by side (on PostgreSQL one round trip's wait instead of three); when several
-    // ids are wrong, the first in input order is the one reported.
-    const [base, dataset, experiment] = await allInOrder([
-      this.q.models.get(input.baseModelId, "input.baseModelId"),
-      this.q.datasets.get(input.datasetId, "input.datasetId"),
-      input.experimentId ? this.q.experiments.get(input.experimentId, "input.experimentId") : null,
-    ] as const);
+    const { base, dataset, experiment } = await fineTuneSources(this.deps.db, this.scope, input);
     // What the input leaves out comes from the base's measured defaults (docs/transfer-defaults.md).
     const defaults = fineTuneDefaultsOf(base);
     const hyperparameters: Hyperparameters = parseInput(
@@ -434,15 +421,6 @@ export class RunCommands {
     const seq = await findJobSeq(jsm, pool, runId);
     if (seq !== undefined) await jsm.streams.deleteMessage(JOBS_STREAM, seq, false);
   }
-}
-
-/** Awaits every promise; throws the first failure in the given order (not the first in time). */
-async function allInOrder<T extends readonly unknown[]>(work: T): Promise<{ -readonly [K in keyof T]: Awaited<T[K]> }> {
-  const settled = await Promise.allSettled(work);
-  for (const result of settled) if (result.status === "rejected") throw result.reason;
-  return settled.map((result) => (result as PromiseFulfilledResult<unknown>).value) as {
-    -readonly [K in keyof T]: Awaited<T[K]>;
-  };
 }
 
 /** How long cancelRun waits for a queued job's removal before it answers. */
