@@ -282,7 +282,7 @@ describeEachDriver((driver) => {
       [{ inputSize: 64 }, "BAD_USER_INPUT", "input.inputSize"],
       [{ baseModelId: "00000000-0000-4000-8000-000000000000" }, "NOT_FOUND", "input.baseModelId"],
       [{ datasetId: "not-a-uuid" }, "NOT_FOUND", "input.datasetId"],
-      // Looked up side by side; the first wrong id in input order is the one reported.
+      // Read in one statement; the first wrong id in input order is the one reported.
       [
         { baseModelId: "00000000-0000-4000-8000-000000000000", datasetId: "not-a-uuid" },
         "NOT_FOUND",

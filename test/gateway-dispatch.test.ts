@@ -14,6 +14,7 @@ import { connect } from "@nats-io/transport-node";
 import { imageFolderZip, tinyModel, zipFiles } from "./support/fixtures.ts";
 import { setup } from "./support/gateway.ts";
 import { startGatewayProcess, stopGatewayProcess } from "./support/gateway-process.ts";
+import { lastJob } from "./support/run-events.ts";
 
 const START =
   "mutation ($m: ID!, $d: ID!) { startFineTune(input: { baseModelId: $m, datasetId: $d, epochs: 1 }) { id status } }";
@@ -70,6 +71,36 @@ async function modelAndDataset(client: GraftFetcher): Promise<{ m: string; d: st
 }
 
 describeEachDriver((driver) => {
+  test("startFineTune is one read of its sources and one insert of the run with its job; the job was enqueued when the run was queued", async () => {
+    let statements: string[] | null = null;
+    const s = await setup(driver, { onQuery: (sql) => statements?.push(sql) });
+    try {
+      const client = new GraftFetcher({ url: s.gateway.url, apiKey: s.gateway.apiKey, timeoutMs: null });
+      const ids = await modelAndDataset(client);
+      statements = [];
+      const { startFineTune: run } = await s.gqlData<{ startFineTune: { id: string } }>(START, ids);
+      const sent = statements;
+      statements = null;
+      // Background work (liveness, the outbox's passes, the limiter's lease) queries too: look at what dispatch does.
+      const inserts = sent.filter((q) => /insert into "(runs|job_outbox)"/.test(q));
+      assert.equal(inserts.length, 1, inserts.join("\n"));
+      assert.match(inserts[0] ?? "", /insert into "runs".*insert into "job_outbox"/s, "the run and its job together");
+      const reads = sent.filter((q) => /from "(models|datasets)"|join "(models|datasets)"/.test(q));
+      assert.equal(reads.length, 1, reads.join("\n"));
+      assert.match(reads[0] ?? "", /"models".*"datasets"/s, "the base model and the dataset together");
+
+      const job = await lastJob(s);
+      assert.equal(job.runId, run.id);
+      const { run: stored } = await s.gqlData<{ run: { queuedAt: string } }>(
+        "query ($id: ID!) { run(id: $id) { queuedAt } }",
+        { id: run.id },
+      );
+      assert.equal(new Date(job.enqueuedAt).getTime(), new Date(stored.queuedAt).getTime());
+    } finally {
+      await s.cleanup();
+    }
+  });
+
   test("with NATS down, startFineTune stores the run QUEUED; once NATS is back its job goes out once, a cancelled run's never", async () => {
     // File storage: the jobs stream outlives the nats-server restart, as in a deployment.
     const s = await setup(driver, { memoryStorage: false, jobOutbox: { everyMs: 500 } });

@@ -45,7 +45,7 @@ export function createDomain(deps: DomainDeps, caller: Caller | null, origin: Re
   const studies = scoped((c) => new StudyQueries(deps.db, c, { runs, datasets }));
   const sweeps = scoped((c) => new SweepQueries(deps.db, c));
   const trainers = new TrainerQueries(deps.db);
-  const runCommands = scoped((c) => new RunCommands(deps, c, { models, datasets, experiments, runs }));
+  const runCommands = scoped((c) => new RunCommands(deps, c, { runs }));
   return {
     caller,
     models,

@@ -13,6 +13,7 @@ import { type Db, jobOutbox, rowsOf, runs } from "@graft/db";
 import { type JetStreamClient, jetstreamManager } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { and, asc, eq, inArray, lte, sql } from "drizzle-orm";
+import type { z } from "zod";
 import type { DatasetRow, ModelRow, RunRow } from "./rows.ts";
 
 /**
@@ -25,18 +26,27 @@ import type { DatasetRow, ModelRow, RunRow } from "./rows.ts";
 
 type Tx = Parameters<Parameters<Db["transaction"]>[0]>[0];
 
-/** A job as the outbox keeps it: all of it but the token, which is a capability and derived again at publish. */
-const storedJobSchema = jobMessageSchema.omit({ jobToken: true });
+/**
+ * A job as the outbox keeps it: all of it but the token, which is a capability and derived
+ * again at publish, and `enqueuedAt`, which is the entry's `createdAt` (the outbox entry is
+ * written with its run, so both are the transaction's `now()`, the run's `queuedAt`).
+ */
+const storedJobSchema = jobMessageSchema.omit({ jobToken: true, enqueuedAt: true });
+type StoredJob = z.infer<typeof storedJobSchema>;
 
-/** A stored run and the rows its job names. */
+/** What a run's job names of the run (its row, or the values about to be inserted). */
+type JobRun = Pick<RunRow, "id" | "projectId" | "pool" | "outputModelId" | "hyperparameters"> &
+  Partial<Pick<RunRow, "forkedFromRunId" | "forkedFromEpoch">>;
+
+/** A run and the rows its job names. */
 export interface JobSource {
-  run: RunRow;
+  run: JobRun;
   base: ModelRow;
   dataset: DatasetRow;
 }
 
-/** The job message of a stored run, without its token. Throws (a bug, not bad input) when it does not fit the contract. */
-function storedJob({ run, base, dataset }: JobSource): Omit<JobMessage, "jobToken"> {
+/** The job message of a run, as stored. Throws (a bug, not bad input) when it does not fit the contract. */
+function storedJob({ run, base, dataset }: JobSource): StoredJob {
   return storedJobSchema.parse({
     runId: run.id,
     projectId: run.projectId,
@@ -59,10 +69,9 @@ function storedJob({ run, base, dataset }: JobSource): Omit<JobMessage, "jobToke
       labels: dataset.labels,
     },
     hyperparameters: run.hyperparameters as Hyperparameters,
-    enqueuedAt: run.queuedAt.toISOString(),
     forkedFrom:
       run.forkedFromRunId && run.forkedFromEpoch ? { runId: run.forkedFromRunId, epoch: run.forkedFromEpoch } : null,
-  } satisfies Omit<JobMessage, "jobToken">);
+  } satisfies StoredJob);
 }
 
 /**
@@ -71,6 +80,13 @@ function storedJob({ run, base, dataset }: JobSource): Omit<JobMessage, "jobToke
  */
 const FAST_PATH_LEASE_MS = 15_000;
 
+const outboxValues = (items: readonly JobSource[]) =>
+  items.map((item) => ({
+    runId: item.run.id,
+    message: storedJob(item),
+    nextTryAt: sql`now() + ${FAST_PATH_LEASE_MS} * interval '1 millisecond'`,
+  }));
+
 /**
  * Writes the jobs of runs just inserted in `tx` to the outbox, in that same transaction: the
  * run and its job commit together or not at all. Publish them after commit with
@@ -78,16 +94,40 @@ const FAST_PATH_LEASE_MS = 15_000;
  */
 export async function enqueueJobs(tx: Tx, items: readonly JobSource[]): Promise<OutboxEntry[]> {
   if (items.length === 0) return [];
-  return await tx
-    .insert(jobOutbox)
-    .values(
-      items.map((item) => ({
-        runId: item.run.id,
-        message: storedJob(item),
-        nextTryAt: sql`now() + ${FAST_PATH_LEASE_MS} * interval '1 millisecond'`,
-      })),
-    )
-    .returning();
+  return await tx.insert(jobOutbox).values(outboxValues(items)).returning();
+}
+
+/** A run to store QUEUED (its row's values) and the rows its job names. */
+export interface RunToQueue extends JobSource {
+  run: typeof runs.$inferInsert & JobRun;
+}
+
+/**
+ * Stores runs QUEUED and their jobs in the outbox in one statement (two inserts as
+ * data-modifying CTEs): they commit together or not at all, with one round trip and, outside a
+ * transaction, one commit. Returns the rows in `items`' order. Publish the jobs after commit
+ * with `JobPublisher.publishNow`.
+ */
+export async function insertQueuedRuns(
+  db: Db | Tx,
+  items: readonly RunToQueue[],
+): Promise<{ runs: RunRow[]; jobs: OutboxEntry[] }> {
+  if (items.length === 0) return { runs: [], jobs: [] };
+  const stored = db.$with("stored_runs").as(
+    db
+      .insert(runs)
+      .values(items.map((item) => item.run))
+      .returning(),
+  );
+  const queued = db.$with("queued_jobs").as(db.insert(jobOutbox).values(outboxValues(items)).returning());
+  const rows = await db.with(stored, queued).select().from(stored).innerJoin(queued, eq(queued.runId, stored.id));
+  const byId = new Map(rows.map((row) => [row.stored_runs.id, row]));
+  const inOrder = items.map((item) => {
+    const row = byId.get(item.run.id);
+    if (!row) throw new Error(`insert of run ${item.run.id} with its job returned nothing`);
+    return row;
+  });
+  return { runs: inOrder.map((row) => row.stored_runs), jobs: inOrder.map((row) => row.queued_jobs) };
 }
 
 export interface JobPublisherOptions {
@@ -114,6 +154,13 @@ type Acked = { runId: string; pool: string; seq: number };
 
 /** Entries one pass takes at most (a pass repeats while it finds a full batch). */
 const BATCH = 100;
+
+/**
+ * How long jobs published on the fast path wait for their entries' clean-up, so the jobs of a
+ * burst of mutations leave the outbox in one statement, after their answers. Far below
+ * FAST_PATH_LEASE_MS: no periodic pass takes them meanwhile.
+ */
+const SETTLE_AFTER_MS = 200;
 
 export type OutboxEntry = typeof jobOutbox.$inferSelect;
 type Entry = OutboxEntry;
@@ -165,6 +212,9 @@ export class JobPublisher {
   private readonly inFlight = new Set<Promise<void>>();
   private stopped = false;
   private connected = true;
+  /** Fast-path jobs acked and not yet settled (`settleSoon`). */
+  private toSettle: Acked[] = [];
+  private settleTimer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly deps: JobPublisherDeps,
@@ -186,6 +236,7 @@ export class JobPublisher {
     clearInterval(this.timer);
     await this.pass;
     await Promise.all(this.inFlight);
+    await this.settlePending();
   }
 
   /**
@@ -269,9 +320,23 @@ export class JobPublisher {
     if (settled.length > 0) await this.deps.db.delete(jobOutbox).where(inArray(jobOutbox.runId, settled));
     // On the fast path the caller (a mutation) goes on once JetStream has the jobs: the clean-up
     // is a commit of its own, and until it lands an entry is at worst published again (deduplicated).
-    if (options.fresh) void this.track(this.settleAcked(acked), "settling published jobs");
+    if (options.fresh) this.settleSoon(acked);
     else await this.settleAcked(acked);
     return settled.length + acked.length;
+  }
+
+  /** Settles these fast-path jobs a moment later, together with any others acked meanwhile. */
+  private settleSoon(acked: readonly Acked[]): void {
+    if (acked.length === 0) return;
+    this.toSettle.push(...acked);
+    this.settleTimer ??= setTimeout(() => void this.settlePending(), SETTLE_AFTER_MS);
+  }
+
+  private settlePending(): Promise<void> {
+    clearTimeout(this.settleTimer);
+    this.settleTimer = undefined;
+    const acked = this.toSettle.splice(0);
+    return this.track(this.settleAcked(acked), "settling published jobs");
   }
 
   /** Entries with nothing left to send: the run was cancelled (or ended) first, or a trainer already reported it. */
@@ -324,7 +389,11 @@ export class JobPublisher {
   /** Publishes one entry's job and returns where JetStream stored it. */
   private async publishOne(entry: Entry): Promise<Acked> {
     if (!this.connected || this.deps.nc.isClosed()) throw new NotConnectedError();
-    const job = jobMessageSchema.parse({ ...entry.message, jobToken: this.deps.jobToken(entry.runId) });
+    const job = jobMessageSchema.parse({
+      ...entry.message,
+      enqueuedAt: entry.createdAt.toISOString(),
+      jobToken: this.deps.jobToken(entry.runId),
+    });
     const { runId, pool } = job;
     // Beyond the duplicate window JetStream would queue a second copy of a publish whose ack was lost.
     if (Date.now() - entry.createdAt.getTime() > DEDUP_TRUST_MS) {

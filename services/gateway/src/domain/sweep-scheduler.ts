@@ -2,23 +2,15 @@ import { type RunUpdate, TERMINAL_RUN_STATUSES } from "@graft/contracts";
 import { projectScope, sweeps, sweepTrials } from "@graft/db";
 import { eq, inArray } from "drizzle-orm";
 import { RunCommands } from "./commands/runs.ts";
-import { DatasetQueries } from "./datasets.ts";
 import type { DomainDeps } from "./deps.ts";
 import { ConflictError } from "./errors.ts";
-import { ExperimentQueries } from "./experiments.ts";
-import { ModelQueries } from "./models.ts";
 import { RunQueries } from "./runs.ts";
 import { advanceSweep, type SweepAdvance } from "./sweep-ledger.ts";
 
 /** Run commands on behalf of a sweep's project (the scheduler acts for no request). */
 function runCommandsOf(deps: DomainDeps, projectId: string): RunCommands {
   const scope = projectScope(projectId);
-  return new RunCommands(deps, scope, {
-    models: new ModelQueries(deps.db, scope),
-    datasets: new DatasetQueries(deps.db, scope),
-    experiments: new ExperimentQueries(deps.db, scope),
-    runs: new RunQueries(deps.db, scope),
-  });
+  return new RunCommands(deps, scope, { runs: new RunQueries(deps.db, scope) });
 }
 
 /**

@@ -16,14 +16,12 @@ import { jetstreamManager } from "@nats-io/jetstream";
 import { and, eq, inArray } from "drizzle-orm";
 import { z } from "zod";
 import { checkFineTunable, checkResizable } from "../compatibility.ts";
-import type { DatasetQueries } from "../datasets.ts";
 import type { DomainDeps, RunStatusNotice } from "../deps.ts";
 import { BadUserInputError, ConflictError } from "../errors.ts";
-import type { ExperimentQueries } from "../experiments.ts";
 import { fineTuneDefaultsOf } from "../fine-tune-defaults.ts";
+import { fineTuneSources } from "../fine-tune-sources.ts";
 import { checkName, checkPool, parseInput } from "../input.ts";
-import { enqueueJobs } from "../job-outbox.ts";
-import type { ModelQueries } from "../models.ts";
+import { insertQueuedRuns } from "../job-outbox.ts";
 import type { DatasetRow, ModelRow, RunRow } from "../rows.ts";
 import type { RunQueries } from "../runs.ts";
 
@@ -169,12 +167,7 @@ export class RunCommands {
   constructor(
     private readonly deps: DomainDeps,
     private readonly scope: ProjectScope,
-    private readonly q: {
-      models: ModelQueries;
-      datasets: DatasetQueries;
-      experiments: ExperimentQueries;
-      runs: RunQueries;
-    },
+    private readonly q: { runs: RunQueries },
   ) {}
 
   /**
@@ -286,13 +279,7 @@ export class RunCommands {
     const requestedControls = parseControls(input.controls);
     const pool = checkPool(input.pool, "input.pool");
     const name = input.name === null || input.name === undefined ? null : checkName(input.name, "input.name");
-    // Read side by side (on PostgreSQL one round trip's wait instead of three); when several
-    // ids are wrong, the first in input order is the one reported.
-    const [base, dataset, experiment] = await allInOrder([
-      this.q.models.get(input.baseModelId, "input.baseModelId"),
-      this.q.datasets.get(input.datasetId, "input.datasetId"),
-      input.experimentId ? this.q.experiments.get(input.experimentId, "input.experimentId") : null,
-    ] as const);
+    const { base, dataset, experiment } = await fineTuneSources(this.deps.db, this.scope, input);
     // What the input leaves out comes from the base's measured defaults (docs/transfer-defaults.md).
     const defaults = fineTuneDefaultsOf(base);
     const hyperparameters: Hyperparameters = parseInput(
@@ -348,29 +335,23 @@ export class RunCommands {
   }
 
   /**
-   * Stores the planned runs QUEUED in one transaction (after `before`, which may insert what
-   * they reference) together with their jobs in the outbox, then publishes the jobs. A job that
-   * cannot go out now (NATS away) stays in the outbox and goes out later: the runs are stored
-   * QUEUED either way, and this throws only when they were not stored.
+   * Stores the planned runs QUEUED together with their jobs in the outbox (one statement; in
+   * one transaction after `before`, which may insert what they reference), then publishes the
+   * jobs. A job that cannot go out now (NATS away) stays in the outbox and goes out later: the
+   * runs are stored QUEUED either way, and this throws only when they were not stored.
    */
   async storeAndDispatch(planned: readonly PlannedRun[], before?: (tx: Tx) => Promise<void>): Promise<RunRow[]> {
-    const { stored, jobs } = await this.deps.db.transaction(async (tx) => {
-      await before?.(tx);
-      const out: RunRow[] = [];
-      for (const p of planned) {
-        const [inserted] = await tx
-          .insert(runs)
-          .values({ ...p.values, controlOf: p.controlOf, controlKind: p.controlKind })
-          .returning();
-        if (!inserted) throw new Error("insert into runs returned nothing");
-        out.push(inserted);
-      }
-      const entries = await enqueueJobs(
-        tx,
-        out.map((run, i) => ({ run, ...(planned[i] as PlannedRun) })),
-      );
-      return { stored: out, jobs: entries };
-    });
+    const items = planned.map((p) => ({
+      run: { ...p.values, controlOf: p.controlOf, controlKind: p.controlKind },
+      base: p.base,
+      dataset: p.dataset,
+    }));
+    const { runs: stored, jobs } = before
+      ? await this.deps.db.transaction(async (tx) => {
+          await before(tx);
+          return await insertQueuedRuns(tx, items);
+        })
+      : await insertQueuedRuns(this.deps.db, items);
     await this.deps.jobs.publishNow(jobs);
     // Not awaited: the flush waits for NATS, and the runs are stored whether or not NATS is
     // there. The notices carry the rows as stored, so they are in the connection's buffer
@@ -440,15 +421,6 @@ export class RunCommands {
     const seq = await findJobSeq(jsm, pool, runId);
     if (seq !== undefined) await jsm.streams.deleteMessage(JOBS_STREAM, seq, false);
   }
-}
-
-/** Awaits every promise; throws the first failure in the given order (not the first in time). */
-async function allInOrder<T extends readonly unknown[]>(work: T): Promise<{ -readonly [K in keyof T]: Awaited<T[K]> }> {
-  const settled = await Promise.allSettled(work);
-  for (const result of settled) if (result.status === "rejected") throw result.reason;
-  return settled.map((result) => (result as PromiseFulfilledResult<unknown>).value) as {
-    -readonly [K in keyof T]: Awaited<T[K]>;
-  };
 }
 
 /** How long cancelRun waits for a queued job's removal before it answers. */
