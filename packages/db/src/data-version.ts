@@ -33,6 +33,9 @@ const followers = new WeakMap<Db, Promise<() => string>>();
  * once (data-version.test.ts commits through Drizzle, a transaction and raw PGlite and reads
  * right after). NOTIFY is transactional: a rolled-back write announces nothing, as it bumps
  * nothing. Versions only grow, so a late or repeated announcement can never move it back.
+ * One way loses an announcement: a multi-statement `exec` (simple protocol) in which a
+ * statement after a COMMIT fails (PGlite drops the messages after an error). Nothing sends
+ * that: Drizzle sends one statement per message, and the client stays inside this package.
  *
  * On PostgreSQL other replicas write too and their NOTIFY reaches this one late, so a caller
  * that saw another replica's write committed could still get the old version: not exact.
