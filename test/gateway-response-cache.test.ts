@@ -36,9 +36,15 @@ describeEachDriver((driver) => {
   let baseLayers: Parameters<typeof completeRun>[0]["baseLayers"] = [];
   let otherKey = "";
   let otherProjectId = "";
+  // Statements that read the data version (PGlite keeps it in memory and should send none).
+  let versionReads = 0;
 
   before(async () => {
-    s = await setup(driver);
+    s = await setup(driver, {
+      onQuery: (statement) => {
+        if (/from "?data_version"?/.test(statement)) versionReads++;
+      },
+    });
     const uploaded = await s.upload(zipFiles(tinyModel().files));
     const { registerModel } = await s.gqlData<{ registerModel: { id: string; layers: typeof baseLayers } }>(
       `mutation ($input: RegisterModelInput!) { registerModel(input: $input) { id layers { name className weightHash params } } }`,
@@ -181,6 +187,14 @@ describeEachDriver((driver) => {
     const { page: after, hit } = await page();
     assert.ok(hit, "the page still hits: nothing it shows changed");
     assert.deepEqual(after, cached);
+  });
+
+  test(`the version ${driver === "pglite" ? "is kept in memory on PGlite" : "is read from PostgreSQL"}`, async () => {
+    await cachedPage();
+    versionReads = 0;
+    await cachedPage();
+    if (driver === "pglite") assert.equal(versionReads, 0, "no statement: the bump's NOTIFY keeps it");
+    else assert.ok(versionReads > 0, "read from the database: other replicas write too");
   });
 
   if (driver === "postgres") {

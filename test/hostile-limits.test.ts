@@ -277,6 +277,10 @@ describeEachDriver((driver) => {
       refusedWith(big.json, "GRAPHQL_VALIDATION_FAILED", /could return \d+ objects/);
       const small = await postRaw(s, JSON.stringify({ query, variables: { n: 5 } }));
       assert.equal(small.status, 200, JSON.stringify(small.json));
+      // Costs are remembered per document and variables: the same document asked big again is still refused.
+      const again = await attack(s, () => postRaw(s, JSON.stringify({ query, variables: { n: 500 } })));
+      assert.equal(again.status, 400);
+      refusedWith(again.json, "GRAPHQL_VALIDATION_FAILED", /could return \d+ objects/);
     });
 
     test("field suggestions are masked", async () => {

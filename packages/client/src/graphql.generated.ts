@@ -675,17 +675,6 @@ export type RunsQuery = { runs: { totalCount: number, pageInfo: { hasNextPage: b
 
 export type RunPageFragment = { totalCount: number, pageInfo: { hasNextPage: boolean, endCursor: string | null }, edges: Array<{ cursor: string, node: { id: string, name: string | null, status: RunStatus, pool: string, attemptCount: number, trainingPath: TrainingPath | null, queuedAt: string, startedAt: string | null, finishedAt: string | null, baseModel: { id: string, name: string }, dataset: { id: string, name: string }, experiment: { id: string, name: string } | null, trainer: { id: string, name: string } | null, hyperparameters: { epochs: number, batchSize: number, optimizer: Optimizer, learningRate: number, freezeStrategy: FreezeStrategy, freezeLayers: number | null }, bestEpoch: { epoch: number, valAccuracy: number | null, valLoss: number | null, accuracy: number | null, loss: number } | null, outputModel: { id: string, name: string } | null, error: { code: RunErrorCode, message: string } | null } }> };
 
-export type RunsPageQueryVariables = Exact<{
-  filter?: RunFilter | null | undefined;
-  first?: number | null | undefined;
-  after?: string | null | undefined;
-  orderBy?: RunOrder | null | undefined;
-  modelsFirst?: number | null | undefined;
-}>;
-
-
-export type RunsPageQuery = { runs: { totalCount: number, pageInfo: { hasNextPage: boolean, endCursor: string | null }, edges: Array<{ cursor: string, node: { id: string, name: string | null, status: RunStatus, pool: string, attemptCount: number, trainingPath: TrainingPath | null, queuedAt: string, startedAt: string | null, finishedAt: string | null, baseModel: { id: string, name: string }, dataset: { id: string, name: string }, experiment: { id: string, name: string } | null, trainer: { id: string, name: string } | null, hyperparameters: { epochs: number, batchSize: number, optimizer: Optimizer, learningRate: number, freezeStrategy: FreezeStrategy, freezeLayers: number | null }, bestEpoch: { epoch: number, valAccuracy: number | null, valLoss: number | null, accuracy: number | null, loss: number } | null, outputModel: { id: string, name: string } | null, error: { code: RunErrorCode, message: string } | null } }> }, models: { edges: Array<{ node: { id: string, name: string, kind: ModelKind } }> }, datasets: Array<{ id: string, name: string, version: number, labels: Array<string>, sampleCount: number }>, experiments: Array<{ id: string, name: string }>, trainers: Array<{ id: string, name: string, pool: string, status: TrainerStatus }> };
-
 export type RunQueryVariables = Exact<{
   id: string;
   full?: boolean;
@@ -1956,104 +1945,6 @@ fragment RunPage on RunConnection {
     }
   }
 }`) as unknown as TypedDocumentString<RunsQuery, RunsQueryVariables>;
-export const RunsPageDocument = new TypedDocumentString(`
-    query RunsPage($filter: RunFilter, $first: Int, $after: String, $orderBy: RunOrder, $modelsFirst: Int = 200) {
-  runs(filter: $filter, first: $first, after: $after, orderBy: $orderBy) {
-    ...RunPage
-  }
-  ...FilterOptionFields
-}
-    fragment RunSummary on Run {
-  id
-  name
-  status
-  pool
-  baseModel {
-    id
-    name
-  }
-  dataset {
-    id
-    name
-  }
-  experiment {
-    id
-    name
-  }
-  trainer {
-    id
-    name
-  }
-  hyperparameters {
-    epochs
-    batchSize
-    optimizer
-    learningRate
-    freezeStrategy
-    freezeLayers
-  }
-  bestEpoch(metric: valAccuracy) {
-    epoch
-    valAccuracy
-    valLoss
-    accuracy
-    loss
-  }
-  attemptCount
-  trainingPath
-  outputModel {
-    id
-    name
-  }
-  error {
-    code
-    message
-  }
-  queuedAt
-  startedAt
-  finishedAt
-}
-fragment RunPage on RunConnection {
-  totalCount
-  pageInfo {
-    hasNextPage
-    endCursor
-  }
-  edges {
-    cursor
-    node {
-      ...RunSummary
-    }
-  }
-}
-fragment FilterOptionFields on Query {
-  models(first: $modelsFirst) {
-    edges {
-      node {
-        id
-        name
-        kind
-      }
-    }
-  }
-  datasets {
-    id
-    name
-    version
-    labels
-    sampleCount
-  }
-  experiments {
-    id
-    name
-  }
-  trainers {
-    id
-    name
-    pool
-    status
-  }
-}`) as unknown as TypedDocumentString<RunsPageQuery, RunsPageQueryVariables>;
 export const RunDocument = new TypedDocumentString(`
     query Run($id: ID!, $full: Boolean! = true, $maxPoints: Int, $targetAccuracy: Float) {
   run(id: $id) {

@@ -35,14 +35,20 @@ export interface DatabaseOptions {
   onQuery?: (sql: string) => void;
 }
 
-const pgliteDbs = new WeakSet<Db>();
+/** Each PGlite database's client, for what Drizzle does not expose (LISTEN, in data-version.ts). */
+const pgliteClients = new WeakMap<Db, PGlite>();
 
 /**
  * Whether `db` runs on PGlite. PGlite decodes results field by field in WebAssembly, so
  * queries returning thousands of rows read them as one JSON document there instead.
  */
 export function usesPglite(db: Db): boolean {
-  return pgliteDbs.has(db);
+  return pgliteClients.has(db);
+}
+
+/** The PGlite client under `db`; undefined on PostgreSQL. */
+export function pgliteClientOf(db: Db): PGlite | undefined {
+  return pgliteClients.get(db);
 }
 
 /** Opens the database and applies pending migrations before returning it. */
@@ -75,7 +81,7 @@ export async function openPglite(
     throw error;
   }
   const db = drizzlePglite({ client, schema, logger: queryLogger(onQuery) }) as unknown as Db;
-  pgliteDbs.add(db);
+  pgliteClients.set(db, client);
   return {
     db,
     driver: "pglite",

@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import { sql } from "drizzle-orm";
-import { dataVersion } from "./data-version.ts";
+import { pgliteClientOf } from "./client.ts";
+import { dataVersion, followDataVersion } from "./data-version.ts";
 import { rowsOf } from "./rows.ts";
 import { insertDataset, insertModel, insertProject, insertRun } from "./test-fixtures.ts";
 import { createTestDatabase, describeEachDriver, type TestDatabase } from "./testing.ts";
@@ -150,3 +151,110 @@ describeEachDriver((driver) => {
     assert.equal(await moves(released), 1, "a released savepoint's change, then another");
   });
 });
+
+/**
+ * On PGlite the version is kept in memory from the bump's NOTIFY (migration 0018), never read:
+ * it must be exact the moment a commit's promise resolves, whichever way the write came. Each
+ * check below reads it synchronously right after the awaited write, before anything else runs.
+ */
+describeEachDriver(
+  (driver) => {
+    let database: TestDatabase;
+    let current: () => string;
+    let runId = "";
+
+    before(async () => {
+      database = await createTestDatabase(driver);
+      const projectId = await insertProject(database.db, "p");
+      const baseModelId = await insertModel(database.db, { name: "m", projectId });
+      runId = await insertRun(database.db, {
+        projectId,
+        baseModelId,
+        datasetId: await insertDataset(database.db, projectId),
+      });
+      const followed = await followDataVersion(database.db);
+      assert.ok(followed, "PGlite keeps the version in memory");
+      current = followed;
+    });
+    after(async () => {
+      await database?.close();
+    });
+
+    const epoch = (n: number) =>
+      `insert into run_epochs (run_id, epoch, attempt, loss, learning_rate, duration_ms, samples_per_second, trainable_params, frozen_layers)
+        values ('${runId}', ${n}, 1, 0.5, 0.001, 10, 100, 10, 0)`;
+    /** The in-memory version right after `write` resolves (no await in between), and the stored one. */
+    const observe = async (write: () => Promise<unknown>) => {
+      const was = current();
+      await write();
+      const seen = current();
+      return { was, seen, stored: await dataVersion(database.db) };
+    };
+
+    test("starts at the stored version, and every committed write shows the moment it resolves", async () => {
+      assert.equal(current(), await dataVersion(database.db));
+      const client = pgliteClientOf(database.db);
+      assert.ok(client);
+      const writes: [string, () => Promise<unknown>][] = [
+        ["Drizzle, one statement", () => database.db.execute(sql.raw(epoch(1)))],
+        [
+          "a Drizzle transaction",
+          () =>
+            database.db.transaction(async (tx) => {
+              await tx.execute(sql.raw(epoch(2)));
+              await tx.execute(sql`update runs set last_epoch = 2 where id = ${runId}`);
+            }),
+        ],
+        ["straight SQL on the same PGlite (query)", () => client.query(epoch(3))],
+        ["straight SQL on the same PGlite (exec, a batch)", () => client.exec(`begin; ${epoch(4)}; commit; select 1`)],
+        ["a PGlite transaction", () => client.transaction((tx) => tx.query(epoch(5)))],
+        ["a truncate", () => client.query("truncate run_epochs")],
+      ];
+      for (const [what, write] of writes) {
+        const { was, seen, stored } = await observe(write);
+        assert.equal(seen, stored, what);
+        assert.equal(BigInt(seen), BigInt(was) + 1n, what);
+      }
+    });
+
+    test("a rolled-back write or one that changes nothing does not move it", async () => {
+      const client = pgliteClientOf(database.db);
+      assert.ok(client);
+      const unmoved: [string, () => Promise<unknown>][] = [
+        [
+          "a rolled-back Drizzle transaction",
+          () =>
+            database.db
+              .transaction(async (tx) => {
+                await tx.execute(sql.raw(epoch(6)));
+                throw new Error("roll back");
+              })
+              .catch(() => {}),
+        ],
+        ["a statement that fails", () => client.query(`${epoch(7)} returning 1 / 0`).catch(() => {})],
+        ["straight SQL rolled back", () => client.exec(`begin; ${epoch(8)}; rollback`)],
+        ["a heartbeat", () => client.query("update trainers set last_heartbeat_at = now()")],
+      ];
+      for (const [what, write] of unmoved) {
+        const { was, seen, stored } = await observe(write);
+        assert.equal(seen, was, what);
+        assert.equal(stored, was, what);
+      }
+    });
+  },
+  { drivers: ["pglite"] },
+);
+
+describeEachDriver(
+  () => {
+    test("PostgreSQL keeps no version in memory: replicas' announcements arrive late, so it is read", async () => {
+      const database = await createTestDatabase("postgres");
+      try {
+        assert.equal(await followDataVersion(database.db), null);
+      } finally {
+        await database.close();
+      }
+    });
+  },
+  { drivers: ["postgres"] },
+);

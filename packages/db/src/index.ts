@@ -1,6 +1,6 @@
 // Public API of @graft/db: the lineage store's schema, client factory and queries.
 export { createDatabase, type Database, type DatabaseOptions, type Db } from "./client.ts";
-export { dataVersion } from "./data-version.ts";
+export { dataVersion, followDataVersion } from "./data-version.ts";
 export {
   DatabaseMigrationError,
   DatabaseUnavailableError,

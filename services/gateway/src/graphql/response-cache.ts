@@ -1,6 +1,6 @@
 import { type ApolloServerPlugin, type GraphQLRequestContext, HeaderMap } from "@apollo/server";
 import { InMemoryLRUCache } from "@apollo/utils.keyvaluecache";
-import { type Db, dataVersion } from "@graft/db";
+import { type Db, dataVersion, followDataVersion } from "@graft/db";
 import {
   type DocumentNode,
   type FormattedExecutionResult,
@@ -116,17 +116,31 @@ export function selectsOnlyCacheableFields(
 }
 
 /**
- * Reads `data_version`, one statement for all the requests that wait together. A request only
- * joins a read that had not been sent when it arrived: one already in flight may have seen
- * the database before a write this caller already saw committed (read-your-writes).
+ * The data version for a request that has just arrived. On PGlite it is kept in memory,
+ * exact with no statement (`followDataVersion`: every commit is this process's own, and its
+ * version is known before the commit's promise resolves); until that is set up, and if it
+ * cannot be, it is read like on PostgreSQL.
+ *
+ * On PostgreSQL it is read, one statement for all the requests that wait together. A request
+ * only joins a read that had not been sent when it arrived: one already in flight may have
+ * seen the database before a write this caller already saw committed (read-your-writes).
  */
 export class DataVersionReader {
   private inFlight: Promise<string> | null = null;
   private queued: Promise<string> | null = null;
+  private followed: (() => string) | null = null;
 
-  constructor(private readonly db: Db) {}
+  constructor(private readonly db: Db) {
+    followDataVersion(db).then(
+      (current) => {
+        this.followed = current;
+      },
+      () => {}, // reads stay right, only slower
+    );
+  }
 
-  read(): Promise<string> {
+  read(): string | Promise<string> {
+    if (this.followed) return this.followed();
     if (!this.inFlight) return this.start();
     this.queued ??= this.inFlight
       .catch(() => {})

@@ -1,4 +1,4 @@
-import { RunsPageDocument } from "@graft/client";
+import { FilterOptionsDocument, RunsDocument } from "@graft/client";
 import type { Metadata } from "next";
 import { Suspense } from "react";
 import { Loading } from "@/components/states.tsx";
@@ -9,9 +9,11 @@ import { RunsTable } from "./runs-table.tsx";
 export const metadata: Metadata = { title: "Runs" };
 
 /**
- * The first page of runs and the filters' choices are read here, in one request while the
- * server renders, so the table comes with the HTML; the browser asks again only for a view
- * the server did not read (or could not).
+ * The first page of runs and the filters' choices are read here while the server renders, so
+ * the table comes with the HTML; the browser asks again only for a view the server did not
+ * read (or could not). Two requests side by side, not one: the runs are then the browser's
+ * own `Runs` query, which the gateway's response cache answers (the choices include trainer
+ * status, which it never caches).
  */
 export default async function RunsPage({
   searchParams,
@@ -23,18 +25,16 @@ export default async function RunsPage({
     for (const one of typeof value === "string" ? [value] : (value ?? [])) params.append(key, one);
   }
   const variables = runsVariables(viewFromParams(params));
-  const read = await readForPage(RunsPageDocument, variables);
-  if (!read) {
-    return (
-      <Suspense fallback={<Loading />}>
-        <RunsTable initialRuns={null} initialOptions={null} />
-      </Suspense>
-    );
-  }
-  const { runs, ...options } = read;
+  const [runs, options] = await Promise.all([
+    readForPage(RunsDocument, variables),
+    readForPage(FilterOptionsDocument, {}),
+  ]);
   return (
     <Suspense fallback={<Loading />}>
-      <RunsTable initialRuns={{ variables, data: { runs } }} initialOptions={{ variables: {}, data: options }} />
+      <RunsTable
+        initialRuns={runs && { variables, data: runs }}
+        initialOptions={options && { variables: {}, data: options }}
+      />
     </Suspense>
   );
 }
