@@ -6,6 +6,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import type { RequestListener } from "node:http";
 import { GraftFetcher, RunsDocument } from "@graft/client";
+import type { GatewayConfig } from "@graft/gateway";
 import { startNatsServer } from "@graft/natsd";
 import { gatewayConnectOptions } from "@graft/natsd/testing";
 import { imageFolderZip, tinyModel, zipFiles } from "../test/support/fixtures.ts";
@@ -225,6 +226,12 @@ export async function startGatewayOver(
   database: { databaseUrl?: string; pgliteDir?: string },
   nodeArgs: readonly string[] = [],
 ) {
+  const { gateway, stop } = await launchGateway({ responseCacheBytes: 0, ...database }, nodeArgs);
+  return { url: gateway.url, apiKey: API_KEY, stop };
+}
+
+/** A gateway process with the bench's key and join token, no built-in models, on a nats-server of its own. */
+async function launchGateway(config: Partial<GatewayConfig>, nodeArgs: readonly string[] = []) {
   const nats = await startNatsServer();
   const gateway = await startGatewayProcess(
     {
@@ -235,8 +242,7 @@ export async function startGatewayOver(
       joinToken: JOIN_TOKEN,
       builtinModels: [],
       memoryStorage: true,
-      responseCacheBytes: 0,
-      ...database,
+      ...config,
     },
     "gateway",
     false,
@@ -245,14 +251,11 @@ export async function startGatewayOver(
     await nats.stop();
     throw error;
   });
-  return {
-    url: gateway.url,
-    apiKey: API_KEY,
-    stop: async () => {
-      await stopGatewayProcess(gateway);
-      await nats.stop();
-    },
+  const stop = async () => {
+    await stopGatewayProcess(gateway);
+    await nats.stop();
   };
+  return { gateway, nats, stop };
 }
 
 /**
@@ -268,33 +271,16 @@ export async function startSeededGateway(options: {
   /** The gateway's response cache; 0 turns it off. @default the gateway's default */
   responseCacheBytes?: number;
 }) {
-  const nats = await startNatsServer();
-  const gateway = await startGatewayProcess(
+  const { gateway, nats, stop } = await launchGateway(
     {
-      port: 0,
-      natsUrl: nats.url,
-      natsAuth: nats.auth,
-      bootstrapKey: API_KEY,
-      joinToken: JOIN_TOKEN,
-      builtinModels: [],
-      memoryStorage: true,
       // The per-key limit (1,200 a minute) is what a faster gateway hits first under this load:
       // refused requests are cheap and would pass for throughput.
       requestRate: { requests: 10_000_000, windowMs: 60_000 },
       ...(options.databaseUrl ? { databaseUrl: options.databaseUrl } : {}),
       ...(options.responseCacheBytes !== undefined ? { responseCacheBytes: options.responseCacheBytes } : {}),
     },
-    "gateway",
-    false,
     options.nodeArgs,
-  ).catch(async (error: unknown) => {
-    await nats.stop();
-    throw error;
-  });
-  const stop = async () => {
-    await stopGatewayProcess(gateway);
-    await nats.stop();
-  };
+  );
   try {
     const client = new GraftFetcher({ url: gateway.url, apiKey: API_KEY, timeoutMs: null });
     const data = async <T>(query: string, variables: Record<string, unknown> = {}) => {

@@ -103,6 +103,31 @@ describeEachDriver((driver) => {
     return startFineTune.id;
   }
 
+  test("the cache holds at most its byte limit: distinct answers past it evict the oldest, which is executed again", async () => {
+    // Each answer of an empty page costs about 1 KB with its key and overhead: 16 KB holds a
+    // dozen or so, so forty distinct variables must evict the first (with no bound it would hit).
+    const small = await setup(driver, { responseCacheBytes: 16 * 1024 });
+    try {
+      const read = async (first: number) => {
+        const response = await fetch(small.gateway.url, {
+          method: "POST",
+          headers: { "content-type": "application/json", authorization: `Bearer ${small.gateway.apiKey}` },
+          body: JSON.stringify({ query: String(RunsDocument), variables: { first } }),
+        });
+        assert.equal(response.status, 200);
+        await response.text();
+        return response.headers.has("age");
+      };
+      assert.equal(await read(1), false);
+      assert.equal(await read(1), true, "the first answer is cached while the cache has room");
+      for (let first = 2; first <= 40; first++) await read(first);
+      assert.equal(await read(40), true, "the newest answer is still cached");
+      assert.equal(await read(1), false, "the oldest answer was evicted and executed again");
+    } finally {
+      await small.cleanup();
+    }
+  });
+
   let finishedRunId = "";
 
   test("a new run shows on the next read of a cached page", async () => {
