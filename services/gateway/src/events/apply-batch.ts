@@ -204,8 +204,11 @@ const unknownRun = (): Verdict => ({ stored: false, reason: "no such run", unkno
 /** An attempt row as json_build_object writes it: timestamps as ISO 8601 text. */
 type AttemptJson = Omit<AttemptState, "startedAt" | "endedAt"> & { startedAt: string; endedAt: string | null };
 
-/** A locked run as lockRuns reads it: one JSON document per run (timestamps as ISO 8601 text). */
-interface LockedRunJson {
+/**
+ * A locked run as lockRuns reads it: one JSON document per run (timestamps as ISO 8601 text),
+ * with RunMeta's columns as stored (initialization as text, the freeze as its two parts).
+ */
+interface LockedRunJson extends Omit<RunMeta, "initialization" | "everyBaseLayerFrozen"> {
   id: string;
   status: RunState["status"];
   currentAttempt: number;
@@ -216,12 +219,6 @@ interface LockedRunJson {
   startedAt: string | null;
   finishedAt: string | null;
   error: RunState["error"];
-  projectId: string;
-  name: string | null;
-  baseModelId: string;
-  datasetId: string;
-  outputModelId: string;
-  outputModelCreated: boolean;
   initialization: string | null;
   freezeStrategy: string | null;
   unfreezeSteps: number;
