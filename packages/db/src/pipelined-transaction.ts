@@ -64,6 +64,41 @@ export async function pipelinedTransaction<T>(
   }
 }
 
+/**
+ * A transaction sent whole: on PostgreSQL `BEGIN; s1; ...; sn; COMMIT` as one simple-query
+ * message, one round trip, for a transaction whose statements do not depend on each other's
+ * results in JavaScript (a statement may still read what the ones before it wrote). Returns each
+ * statement's rows, in order. Parameters become literals as in `pipelinedTransaction`. A failed
+ * statement makes PostgreSQL skip the rest of the message, COMMIT included: everything is
+ * rolled back and the error rethrown. On PGlite it is Drizzle's `transaction()`.
+ */
+export async function oneMessageTransaction(db: Db, statements: readonly SQL[]): Promise<Row[][]> {
+  if (usesPglite(db)) {
+    return db.transaction(async (tx) => {
+      const results: Row[][] = [];
+      for (const statement of statements) results.push(rowsOf<Row>(await tx.execute(statement)));
+      return results;
+    });
+  }
+  const pool = (db as unknown as { $client: pg.Pool }).$client;
+  const client = await pool.connect();
+  let broken: Error | undefined;
+  try {
+    const text = ["BEGIN", ...statements.map((s) => inline(client, s)), "COMMIT"].join("; ");
+    const results = await simpleQuery(client, text);
+    if (results.at(-1)?.command !== "COMMIT") throw new Error("the transaction was rolled back at COMMIT");
+    // Results of BEGIN and COMMIT left out.
+    return results.slice(1, -1).map((r) => r.rows ?? []);
+  } catch (error) {
+    await client.query("ROLLBACK").catch((rollbackError: Error) => {
+      broken = rollbackError;
+    });
+    throw error;
+  } finally {
+    client.release(broken);
+  }
+}
+
 const dialect = new PgDialect();
 
 /** A simple query's results, one per statement (pg returns a lone result unwrapped). */
