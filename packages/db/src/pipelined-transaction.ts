@@ -40,28 +40,15 @@ export async function pipelinedTransaction<T>(
       return { value, lastRows: last ? rowsOf<Row>(await tx.execute(last)) : [] };
     });
   }
-  const pool = (db as unknown as { $client: pg.Pool }).$client;
-  const client = await pool.connect();
-  let broken: Error | undefined;
-  try {
+  return inTransaction(db, async (client) => {
     const opened = await simpleQuery(client, `BEGIN; ${inline(client, first)}`);
     // Statements in between run on this connection, inside the transaction. The relational
     // query API (db.query) is not set up on it: the bodies use the query builders and execute.
     const tx = drizzlePg({ client }) as unknown as Db;
     const { value, last } = await body(tx, opened[1]?.rows ?? []);
-    const closed = await simpleQuery(client, last ? `${inline(client, last)}; COMMIT` : "COMMIT");
-    // COMMIT of a transaction that failed on the way answers ROLLBACK instead of an error.
-    if (closed.at(-1)?.command !== "COMMIT") throw new Error("the transaction was rolled back at COMMIT");
+    const closed = await committed(simpleQuery(client, last ? `${inline(client, last)}; COMMIT` : "COMMIT"));
     return { value, lastRows: last ? (closed[0]?.rows ?? []) : [] };
-  } catch (error) {
-    await client.query("ROLLBACK").catch((rollbackError: Error) => {
-      broken = rollbackError;
-    });
-    throw error;
-  } finally {
-    // A connection that could not roll back is closed rather than reused.
-    client.release(broken);
-  }
+  });
 }
 
 /**
@@ -80,15 +67,22 @@ export async function oneMessageTransaction(db: Db, statements: readonly SQL[]):
       return results;
     });
   }
-  const pool = (db as unknown as { $client: pg.Pool }).$client;
-  const client = await pool.connect();
+  return inTransaction(db, async (client) => {
+    const text = ["BEGIN", ...statements.map((s) => inline(client, s)), "COMMIT"].join("; ");
+    // Results of BEGIN and COMMIT left out.
+    return (await committed(simpleQuery(client, text))).slice(1, -1).map((r) => r.rows ?? []);
+  });
+}
+
+/**
+ * Runs `work` (which opens and commits a transaction) on a pooled PostgreSQL connection; if it
+ * fails, rolls back and rethrows. A connection that could not roll back is closed, not reused.
+ */
+async function inTransaction<T>(db: Db, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+  const client = await (db as unknown as { $client: pg.Pool }).$client.connect();
   let broken: Error | undefined;
   try {
-    const text = ["BEGIN", ...statements.map((s) => inline(client, s)), "COMMIT"].join("; ");
-    const results = await simpleQuery(client, text);
-    if (results.at(-1)?.command !== "COMMIT") throw new Error("the transaction was rolled back at COMMIT");
-    // Results of BEGIN and COMMIT left out.
-    return results.slice(1, -1).map((r) => r.rows ?? []);
+    return await work(client);
   } catch (error) {
     await client.query("ROLLBACK").catch((rollbackError: Error) => {
       broken = rollbackError;
@@ -97,6 +91,13 @@ export async function oneMessageTransaction(db: Db, statements: readonly SQL[]):
   } finally {
     client.release(broken);
   }
+}
+
+/** The results of a message that ends with COMMIT; a transaction that failed on the way answers ROLLBACK to it instead of an error. */
+async function committed(results: Promise<pg.QueryResult<Row>[]>): Promise<pg.QueryResult<Row>[]> {
+  const done = await results;
+  if (done.at(-1)?.command !== "COMMIT") throw new Error("the transaction was rolled back at COMMIT");
+  return done;
 }
 
 const dialect = new PgDialect();
