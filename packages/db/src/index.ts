@@ -34,7 +34,7 @@ export {
   type Page,
   type SortDirection,
 } from "./pagination.ts";
-export { type PipelinedBody, pipelinedTransaction } from "./pipelined-transaction.ts";
+export { oneMessageTransaction, type PipelinedBody, pipelinedTransaction } from "./pipelined-transaction.ts";
 export { rowsOf } from "./rows.ts";
 export {
   countRuns,

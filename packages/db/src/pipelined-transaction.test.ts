@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import { sql } from "drizzle-orm";
-import { pipelinedTransaction } from "./pipelined-transaction.ts";
+import { oneMessageTransaction, pipelinedTransaction } from "./pipelined-transaction.ts";
 import { rowsOf } from "./rows.ts";
 import { createTestDatabase, describeEachDriver, type TestDatabase } from "./testing.ts";
 
@@ -95,5 +95,30 @@ describeEachDriver((driver) => {
       pipelinedTransaction(database.db, sql`select ${Number.NaN}::float8`, async () => ({ value: null })),
       TypeError,
     );
+  });
+
+  test("a one-message transaction returns each statement's rows; a statement sees what the ones before it wrote", async () => {
+    const [inserted, read] = await oneMessageTransaction(database.db, [
+      sql`insert into pipelined values (${1}, ${"it's one message"}) returning id`,
+      sql`select note, now() = statement_timestamp() as same_message from pipelined where id = ${1}`,
+    ]);
+    assert.deepEqual(inserted, [{ id: 1 }]);
+    assert.equal(read?.[0]?.note, "it's one message");
+    // On PostgreSQL every statement shares the message's receipt time, which BEGIN's transaction
+    // started with: sent as separate messages, the SELECT would be stamped later than now().
+    if (driver === "postgres") assert.equal(read?.[0]?.same_message, true);
+    await database.db.execute(sql`delete from pipelined`);
+  });
+
+  test("a failing statement of a one-message transaction rolls it all back and the database stays usable", async () => {
+    await assert.rejects(
+      oneMessageTransaction(database.db, [
+        sql`insert into pipelined values (1, 'first')`,
+        sql`insert into pipelined values (${1}, ${"duplicate"})`,
+        sql`insert into pipelined values (2, 'after the failure')`,
+      ]),
+    );
+    assert.deepEqual(await notes(), []);
+    await Promise.all(Array.from({ length: 12 }, (_, i) => database.db.execute(sql`select ${i}::integer as i`)));
   });
 });

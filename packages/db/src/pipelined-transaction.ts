@@ -40,28 +40,64 @@ export async function pipelinedTransaction<T>(
       return { value, lastRows: last ? rowsOf<Row>(await tx.execute(last)) : [] };
     });
   }
-  const pool = (db as unknown as { $client: pg.Pool }).$client;
-  const client = await pool.connect();
-  let broken: Error | undefined;
-  try {
+  return inTransaction(db, async (client) => {
     const opened = await simpleQuery(client, `BEGIN; ${inline(client, first)}`);
     // Statements in between run on this connection, inside the transaction. The relational
     // query API (db.query) is not set up on it: the bodies use the query builders and execute.
     const tx = drizzlePg({ client }) as unknown as Db;
     const { value, last } = await body(tx, opened[1]?.rows ?? []);
-    const closed = await simpleQuery(client, last ? `${inline(client, last)}; COMMIT` : "COMMIT");
-    // COMMIT of a transaction that failed on the way answers ROLLBACK instead of an error.
-    if (closed.at(-1)?.command !== "COMMIT") throw new Error("the transaction was rolled back at COMMIT");
+    const closed = await committed(simpleQuery(client, last ? `${inline(client, last)}; COMMIT` : "COMMIT"));
     return { value, lastRows: last ? (closed[0]?.rows ?? []) : [] };
+  });
+}
+
+/**
+ * A transaction sent whole: on PostgreSQL `BEGIN; s1; ...; sn; COMMIT` as one simple-query
+ * message, one round trip, for a transaction whose statements do not depend on each other's
+ * results in JavaScript (a statement may still read what the ones before it wrote). Returns each
+ * statement's rows, in order. Parameters become literals as in `pipelinedTransaction`. A failed
+ * statement makes PostgreSQL skip the rest of the message, COMMIT included: everything is
+ * rolled back and the error rethrown. On PGlite it is Drizzle's `transaction()`.
+ */
+export async function oneMessageTransaction(db: Db, statements: readonly SQL[]): Promise<Row[][]> {
+  if (usesPglite(db)) {
+    return db.transaction(async (tx) => {
+      const results: Row[][] = [];
+      for (const statement of statements) results.push(rowsOf<Row>(await tx.execute(statement)));
+      return results;
+    });
+  }
+  return inTransaction(db, async (client) => {
+    const text = ["BEGIN", ...statements.map((s) => inline(client, s)), "COMMIT"].join("; ");
+    // Results of BEGIN and COMMIT left out.
+    return (await committed(simpleQuery(client, text))).slice(1, -1).map((r) => r.rows ?? []);
+  });
+}
+
+/**
+ * Runs `work` (which opens and commits a transaction) on a pooled PostgreSQL connection; if it
+ * fails, rolls back and rethrows. A connection that could not roll back is closed, not reused.
+ */
+async function inTransaction<T>(db: Db, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+  const client = await (db as unknown as { $client: pg.Pool }).$client.connect();
+  let broken: Error | undefined;
+  try {
+    return await work(client);
   } catch (error) {
     await client.query("ROLLBACK").catch((rollbackError: Error) => {
       broken = rollbackError;
     });
     throw error;
   } finally {
-    // A connection that could not roll back is closed rather than reused.
     client.release(broken);
   }
+}
+
+/** The results of a message that ends with COMMIT; a transaction that failed on the way answers ROLLBACK to it instead of an error. */
+async function committed(results: Promise<pg.QueryResult<Row>[]>): Promise<pg.QueryResult<Row>[]> {
+  const done = await results;
+  if (done.at(-1)?.command !== "COMMIT") throw new Error("the transaction was rolled back at COMMIT");
+  return done;
 }
 
 const dialect = new PgDialect();

@@ -9,7 +9,16 @@ import {
   type RunUpdate,
   TERMINAL_RUN_STATUSES,
 } from "@graft/contracts";
-import { artifacts, type Db, models, pipelinedTransaction, runAttempts, runEpochs, runs } from "@graft/db";
+import {
+  artifacts,
+  type Db,
+  models,
+  oneMessageTransaction,
+  pipelinedTransaction,
+  runAttempts,
+  runEpochs,
+  runs,
+} from "@graft/db";
 import { eq, getTableColumns, type SQL, sql } from "drizzle-orm";
 import { toLayerRows } from "./lineage.ts";
 import { type AttemptState, applyEvent, type RunContext, type RunState } from "./run-state.ts";
@@ -66,6 +75,7 @@ export async function applyBatch(
   events: readonly RunEvent[],
   checkOutput: OutputChecker,
   now = new Date(),
+  runStates?: RunStates,
 ): Promise<BatchResult> {
   const runIds = [...new Set(events.map((e) => e.runId).filter(isUuid))].sort();
   if (runIds.length === 0) return { verdicts: events.map(unknownRun), updates: [], superseded: [], ended: [] };
@@ -74,71 +84,184 @@ export async function applyBatch(
   const { value: applied, lastRows } = await pipelinedTransaction(db, lockRuns(runIds, events), async (tx, locked) => {
     const { contexts, metas, knownTrainers } = readLockedRuns(locked);
     const trainer = (id: string) => (knownTrainers.has(id.toLowerCase()) ? id.toLowerCase() : null);
-
-    const verdicts: Verdict[] = [];
-    const pending: Pending[] = [];
-    const epochRows = new Map<string, NewEpochRow>();
-    const succeeded: SucceededEvent[] = [];
-    /** Per run, the newest attempt that took over in this batch: it tells every older holder to stop. */
-    const superseded = new Map<string, number>();
-    /** The newest progress event per run: a batch that caught up on several announces only the last. */
-    const progress = new Map<string, ProgressEvent>();
-    const ended = new Map<string, RunStatus>();
-
-    for (const event of events) {
-      const ctx = isUuid(event.runId) ? contexts.get(event.runId.toLowerCase()) : undefined;
-      if (!ctx) {
-        verdicts.push(unknownRun());
-        continue;
-      }
-      const attemptBefore = ctx.run.currentAttempt;
-      if (TERMINAL_RUN_STATUSES.has(ctx.run.status) && REPORTS_WORK.has(event.type))
-        ended.set(ctx.run.id, ctx.run.status);
-      const outcome = applyEvent(ctx, event, trainer, now);
-      if (outcome.kind === "dropped") {
-        verdicts.push({ stored: false, reason: outcome.reason, ...(outcome.refused ? { refused: true } : {}) });
-        continue;
-      }
-      if (ctx.run.currentAttempt > attemptBefore && attemptBefore > 0) {
-        superseded.set(ctx.run.id, ctx.run.currentAttempt);
-      }
-      verdicts.push({ stored: true });
-      if (outcome.kind === "epoch" && event.type === "epoch") {
-        const key = `${ctx.run.id}:${event.epoch}`;
-        if (!epochRows.has(key)) epochRows.set(key, epochRow(ctx.run.id, event));
-        pending.push({ update: runUpdate(ctx.run, event, "EPOCH", null), epochKey: key });
-      } else if (outcome.kind === "applied" && outcome.announce) {
-        pending.push({ update: runUpdate(ctx.run, event, outcome.announce, outcome.message) });
-      }
-      if (event.type === "succeeded" && outcome.kind === "applied") succeeded.push(event);
-      if (outcome.kind === "progress" && event.type === "progress") {
-        const newest = progress.get(ctx.run.id);
-        if (
-          !newest ||
-          newest.attempt < event.attempt ||
-          (newest.attempt === event.attempt && Date.parse(newest.at) <= Date.parse(event.at))
-        )
-          progress.set(ctx.run.id, event);
-      }
-    }
+    const applied = applyEvents(events, contexts, trainer, now);
+    // What the next batches may plan on (see RunStates): the state this batch leaves its runs in.
+    for (const ctx of contexts.values()) runStates?.remember(ctx);
 
     // One statement each for every run and attempt the batch moved (a batch of new runs used to
     // spend two round trips per run here). They touch other columns than the epochs' insert and
     // its run summaries, so going before it changes nothing but lets the insert ride with COMMIT.
     await writeRuns(tx, [...contexts.values()]);
     await writeAttempts(tx, [...contexts.values()]);
-    for (const event of succeeded) {
+    for (const event of applied.succeeded) {
       const ctx = contexts.get(event.runId.toLowerCase());
       const meta = metas.get(event.runId.toLowerCase());
       if (ctx && meta && !meta.outputModelCreated) await createChildModel(tx, ctx.run, meta, event, checkOutput);
     }
-    const last = insertEpochs([...epochRows.values()]);
-    return {
-      value: { contexts, verdicts, pending, epochRows, progress, superseded, ended },
-      ...(last ? { last } : {}),
-    };
+    const last = insertEpochs([...applied.epochRows.values()]);
+    return { value: applied, ...(last ? { last } : {}) };
   });
-  const { contexts, verdicts, pending, epochRows, progress, superseded, ended } = applied;
+  return announce(applied, lastRows);
+}
+
+/**
+ * A batch planned to run ahead of the ones before it (`planAhead`): its events applied to the
+ * states in `RunStates`, and what of those states its verdicts rest on, for each run and attempt
+ * it names: `commitAhead` checks it under lock.
+ */
+export interface AheadPlan {
+  runIds: string[];
+  expected: ExpectedAttempt[];
+  applied: Applied;
+}
+
+interface ExpectedAttempt {
+  runId: string;
+  status: RunStatus;
+  currentAttempt: number;
+  attempt: number;
+  attemptStatus: AttemptState["status"];
+  holder: string;
+}
+
+/**
+ * Plans a batch that needs nothing from the database to be applied: every event is stored
+ * (epochs, logs, progress of the open current attempt of a run that is not over, from that
+ * attempt's holder), no run or attempt changes, and every run's state is known from
+ * `runStates`. Such a batch is one transaction of one round trip (`commitAhead`), which may go
+ * out while the batch before it still writes. Undefined when the batch is not such a batch.
+ */
+export function planAhead(events: readonly RunEvent[], runStates: RunStates, now = new Date()): AheadPlan | undefined {
+  const contexts = new Map<string, RunContext>();
+  for (const event of events) {
+    const id = event.runId.toLowerCase();
+    if (contexts.has(id)) continue;
+    const context = isUuid(id) ? runStates.context(id) : undefined;
+    if (!context) return undefined;
+    contexts.set(id, context);
+  }
+  // What the verdicts rest on, taken before the events are applied: an attempt whose holder is
+  // not recorded yet would take one from the trainers table (a change), so only attempts with
+  // a holder are planned, and no trainer lookup is needed.
+  const expected = new Map<string, ExpectedAttempt>();
+  for (const event of events) {
+    const ctx = contexts.get(event.runId.toLowerCase());
+    const attempt = ctx?.attempts.get(event.attempt);
+    if (!ctx || !attempt?.trainerId) return undefined;
+    expected.set(`${ctx.run.id}:${attempt.attempt}`, {
+      runId: ctx.run.id,
+      status: ctx.run.status,
+      currentAttempt: ctx.run.currentAttempt,
+      attempt: attempt.attempt,
+      attemptStatus: attempt.status,
+      holder: attempt.trainerId,
+    });
+  }
+  const applied = applyEvents(events, contexts, () => null, now);
+  const changed = [...contexts.values()].some((ctx) => ctx.runChanged || ctx.changedAttempts.size > 0);
+  if (
+    changed ||
+    applied.epochRows.size === 0 ||
+    applied.succeeded.length > 0 ||
+    applied.superseded.size > 0 ||
+    applied.ended.size > 0 ||
+    applied.verdicts.some((v) => !v.stored)
+  )
+    return undefined;
+  return { runIds: [...contexts.keys()].sort(), expected: [...expected.values()], applied };
+}
+
+/**
+ * Writes a planned batch in one message: BEGIN, lock its runs, insert its epochs only if every
+ * run and attempt is still as planned (the insert's snapshot is taken after the locks are held,
+ * so it sees whatever committed before), COMMIT. Undefined when one had moved: nothing was
+ * written, and the batch must go the ordinary way (`applyBatch`).
+ */
+export async function commitAhead(db: Db, plan: AheadPlan): Promise<BatchResult | undefined> {
+  const [, rows = []] = await oneMessageTransaction(db, [
+    sql`SELECT r.id FROM runs r WHERE r.id IN (${uuidList(plan.runIds)}) ORDER BY r.id FOR UPDATE`,
+    insertEpochs([...plan.applied.epochRows.values()], plan.expected) as SQL,
+  ]);
+  if (rows.some((row) => row.stale === true)) return undefined;
+  return announce(plan.applied, rows);
+}
+
+/** What applying a batch's events to its runs' contexts gave, before anything is written. */
+interface Applied {
+  contexts: Map<string, RunContext>;
+  verdicts: Verdict[];
+  pending: Pending[];
+  epochRows: Map<string, NewEpochRow>;
+  succeeded: SucceededEvent[];
+  /** Per run, the newest attempt that took over in this batch: it tells every older holder to stop. */
+  superseded: Map<string, number>;
+  /** The newest progress event per run: a batch that caught up on several announces only the last. */
+  progress: Map<string, ProgressEvent>;
+  ended: Map<string, RunStatus>;
+}
+
+/** Runs the events through the fenced state machine, in order, on the given contexts. */
+function applyEvents(
+  events: readonly RunEvent[],
+  contexts: Map<string, RunContext>,
+  trainer: (id: string) => string | null,
+  now: Date,
+): Applied {
+  const applied: Applied = {
+    contexts,
+    verdicts: [],
+    pending: [],
+    epochRows: new Map(),
+    succeeded: [],
+    superseded: new Map(),
+    progress: new Map(),
+    ended: new Map(),
+  };
+  const { verdicts, pending, epochRows, superseded, progress, ended } = applied;
+  for (const event of events) {
+    const ctx = isUuid(event.runId) ? contexts.get(event.runId.toLowerCase()) : undefined;
+    if (!ctx) {
+      verdicts.push(unknownRun());
+      continue;
+    }
+    const attemptBefore = ctx.run.currentAttempt;
+    if (TERMINAL_RUN_STATUSES.has(ctx.run.status) && REPORTS_WORK.has(event.type))
+      ended.set(ctx.run.id, ctx.run.status);
+    const outcome = applyEvent(ctx, event, trainer, now);
+    if (outcome.kind === "dropped") {
+      verdicts.push({ stored: false, reason: outcome.reason, ...(outcome.refused ? { refused: true } : {}) });
+      continue;
+    }
+    if (ctx.run.currentAttempt > attemptBefore && attemptBefore > 0) {
+      superseded.set(ctx.run.id, ctx.run.currentAttempt);
+    }
+    verdicts.push(STORED);
+    if (outcome.kind === "epoch" && event.type === "epoch") {
+      const key = `${ctx.run.id}:${event.epoch}`;
+      if (!epochRows.has(key)) epochRows.set(key, epochRow(ctx.run.id, event));
+      pending.push({ update: runUpdate(ctx.run, event, "EPOCH", null), epochKey: key });
+    } else if (outcome.kind === "applied" && outcome.announce) {
+      pending.push({ update: runUpdate(ctx.run, event, outcome.announce, outcome.message) });
+    }
+    if (event.type === "succeeded" && outcome.kind === "applied") applied.succeeded.push(event);
+    if (outcome.kind === "progress" && event.type === "progress") {
+      const newest = progress.get(ctx.run.id);
+      if (
+        !newest ||
+        newest.attempt < event.attempt ||
+        (newest.attempt === event.attempt && Date.parse(newest.at) <= Date.parse(event.at))
+      )
+        progress.set(ctx.run.id, event);
+    }
+  }
+  return applied;
+}
+
+/** The batch's result once committed: what to announce, from the rows the epochs' insert returned. */
+function announce(
+  { contexts, verdicts, pending, epochRows, progress, superseded, ended }: Applied,
+  lastRows: Record<string, unknown>[],
+): BatchResult {
   const inserted = insertedStamps(lastRows);
 
   // Each stored epoch is announced once: a duplicate (redelivery, second Nats-Msg-Id) is silent.
@@ -182,6 +305,39 @@ export async function applyBatch(
   };
 }
 
+/**
+ * The state this process's last transaction on each run left it in, for batches that can be
+ * applied without reading it again (`planAhead`). It may be out of date (a cancel, another
+ * replica's ingest, a transaction that rolled back): `commitAhead` checks what a plan rests on
+ * against the rows under lock. Bounded: past `capacity` runs it starts over.
+ */
+export class RunStates {
+  readonly #runs = new Map<string, { run: RunState; attempts: AttemptState[] }>();
+  constructor(private readonly capacity = 10_000) {}
+
+  remember(ctx: RunContext): void {
+    if (this.#runs.size >= this.capacity && !this.#runs.has(ctx.run.id)) this.#runs.clear();
+    // Copies: the state machine changes the contexts it is given.
+    this.#runs.set(ctx.run.id, { run: { ...ctx.run }, attempts: [...ctx.attempts.values()].map((a) => ({ ...a })) });
+  }
+
+  forget(runId: string): void {
+    this.#runs.delete(runId);
+  }
+
+  /** A fresh context to apply events to (a copy). */
+  context(runId: string): RunContext | undefined {
+    const known = this.#runs.get(runId);
+    if (!known) return undefined;
+    return {
+      run: { ...known.run },
+      attempts: new Map(known.attempts.map((a) => [a.attempt, { ...a }])),
+      runChanged: false,
+      changedAttempts: new Set(),
+    };
+  }
+}
+
 /** An update waiting for the commit; an epoch's is announced only if its row was inserted (its `epoch` is set then). */
 type Pending = { update: RunUpdate; epochKey?: string };
 
@@ -200,6 +356,9 @@ const runUpdate = (run: RunState, event: RunEvent, kind: RunUpdate["kind"], mess
 const REPORTS_WORK: ReadonlySet<RunEvent["type"]> = new Set(["assigned", "started", "epoch", "progress"]);
 
 const unknownRun = (): Verdict => ({ stored: false, reason: "no such run", unknownRun: true });
+
+/** The verdict of most events, shared: one object per event was measurable garbage. */
+const STORED: Verdict = Object.freeze({ stored: true });
 
 /** An attempt row as json_build_object writes it: timestamps as ISO 8601 text. */
 type AttemptJson = Omit<AttemptState, "startedAt" | "endedAt"> & { startedAt: string; endedAt: string | null };
@@ -225,6 +384,13 @@ interface LockedRunJson extends Omit<RunMeta, "initialization" | "everyBaseLayer
   attempts: AttemptJson[];
 }
 
+/** UUIDs as a comma-separated SQL list (anything else is left out). */
+const uuidList = (ids: readonly string[]) =>
+  sql.join(
+    ids.filter(isUuid).map((id) => sql`${id}`),
+    sql`, `,
+  );
+
 /**
  * Locks the batch's runs (in id order) and reads them with their attempts, and which of the
  * events' trainers are registered, in one statement (the trainers as an uncorrelated subquery,
@@ -235,11 +401,6 @@ interface LockedRunJson extends Omit<RunMeta, "initialization" | "everyBaseLayer
  */
 function lockRuns(runIds: string[], events: readonly RunEvent[]): SQL {
   const trainerIds = [...new Set(events.map((e) => e.trainerId.toLowerCase()).filter(isUuid))];
-  const list = (ids: string[]) =>
-    sql.join(
-      ids.filter(isUuid).map((id) => sql`${id}`),
-      sql`, `,
-    );
   return sql`
     SELECT json_build_object(
         'id', r.id, 'status', r.status, 'currentAttempt', r.current_attempt, 'attemptCount', r.attempt_count,
@@ -256,8 +417,8 @@ function lockRuns(runIds: string[], events: readonly RunEvent[]): SQL {
             'error', a.error, 'startedAt', a.started_at, 'endedAt', a.ended_at))
           FROM run_attempts a WHERE a.run_id = r.id), '[]'::json))::text AS run,
       (SELECT coalesce(json_agg(t.id), '[]'::json) FROM trainers t
-        WHERE ${trainerIds.length > 0 ? sql`t.id IN (${list(trainerIds)})` : sql`false`})::text AS known_trainers
-    FROM runs r WHERE r.id IN (${list(runIds)})
+        WHERE ${trainerIds.length > 0 ? sql`t.id IN (${uuidList(trainerIds)})` : sql`false`})::text AS known_trainers
+    FROM runs r WHERE r.id IN (${uuidList(runIds)})
     ORDER BY r.id
     FOR UPDATE OF r`;
 }
@@ -309,8 +470,23 @@ function readLockedRuns(rows: Record<string, unknown>[]) {
 /** An epoch row before the database stamps `recordedAt`. */
 type NewEpochRow = Omit<typeof runEpochs.$inferSelect, "recordedAt">;
 
-function epochRow(runId: string, event: EpochEvent): NewEpochRow {
-  return { runId, epoch: event.epoch, attempt: event.attempt, ...event.metrics };
+function epochRow(runId: string, { epoch, attempt, metrics: m }: EpochEvent): NewEpochRow {
+  // Field by field rather than spread: this runs once per stored epoch, and V8 builds a literal
+  // of known shape several times faster than it copies an object's properties.
+  return {
+    runId,
+    epoch,
+    attempt,
+    loss: m.loss,
+    accuracy: m.accuracy,
+    valLoss: m.valLoss,
+    valAccuracy: m.valAccuracy,
+    learningRate: m.learningRate,
+    durationMs: m.durationMs,
+    samplesPerSecond: m.samplesPerSecond,
+    trainableParams: m.trainableParams,
+    frozenLayers: m.frozenLayers,
+  };
 }
 
 // The columns the batch insert writes, taken from the table: (key, SQL name, SQL type) each.
@@ -343,12 +519,28 @@ const INSERT_EPOCHS = {
  * The statement goes out with COMMIT; `insertedStamps` reads what it returns. None when no
  * epoch is to be stored.
  */
-function insertEpochs(rows: NewEpochRow[]): SQL | undefined {
+function insertEpochs(rows: NewEpochRow[], expected?: AheadPlan["expected"]): SQL | undefined {
   if (rows.length === 0) return undefined;
+  // Planned ahead: insert only if every run and attempt is still as planned, and say so with a
+  // row of its own when one was not (nothing is written then).
+  const fresh = expected
+    ? sql`(SELECT count(*) = ${expected.length}
+           FROM (VALUES ${sql.join(
+             expected.map(
+               (e) =>
+                 sql`(${e.runId}::uuid, ${e.status}, ${e.currentAttempt}::integer, ${e.attempt}::integer, ${e.attemptStatus}, ${e.holder}::uuid)`,
+             ),
+             sql`, `,
+           )}) AS e(run_id, status, current_attempt, attempt, attempt_status, holder)
+           JOIN runs r ON r.id = e.run_id AND r.status::text = e.status AND r.current_attempt = e.current_attempt
+           JOIN run_attempts a ON a.run_id = e.run_id AND a.attempt = e.attempt
+             AND a.status::text = e.attempt_status AND a.trainer_id = e.holder)`
+    : undefined;
   return sql`
-    WITH inserted AS (
+    WITH ${fresh ? sql`fresh AS (SELECT ${fresh} AS ok),` : sql``} inserted AS (
       INSERT INTO ${runEpochs} (${INSERT_EPOCHS.target})
       SELECT ${INSERT_EPOCHS.fields} FROM json_to_recordset(${JSON.stringify(rows)}::json) AS x(${INSERT_EPOCHS.record})
+      ${fresh ? sql`WHERE (SELECT ok FROM fresh)` : sql``}
       ON CONFLICT (run_id, epoch) DO NOTHING
       RETURNING run_id, epoch, val_accuracy, val_loss, recorded_at
     ), summaries AS (
@@ -360,7 +552,8 @@ function insertEpochs(rows: NewEpochRow[]): SQL | undefined {
             FROM inserted GROUP BY run_id) AS v
       WHERE runs.id = v.run_id
     )
-    SELECT run_id, recorded_at, json_agg(epoch) AS epochs FROM inserted GROUP BY run_id, recorded_at`;
+    SELECT run_id, recorded_at, json_agg(epoch) AS epochs, false AS stale FROM inserted GROUP BY run_id, recorded_at
+    ${fresh ? sql`UNION ALL SELECT NULL, NULL, NULL, true WHERE NOT (SELECT ok FROM fresh)` : sql``}`;
 }
 
 /** The ISO stamp of every inserted epoch row by `${runId}:${epoch}`, from insertEpochs' rows. */
@@ -374,9 +567,22 @@ function insertedStamps(rows: Record<string, unknown>[]): Map<string, string> {
   return stamps;
 }
 
-/** A stored epoch row as subscribers get it: the row without its run id, stamped in ISO time. */
-function epochPayload({ runId: _, ...record }: NewEpochRow, recordedAt: string): EpochRecord {
-  return { ...record, recordedAt };
+/** A stored epoch row as subscribers get it: the row without its run id, stamped in ISO time (field by field, see epochRow). */
+function epochPayload(row: NewEpochRow, recordedAt: string): EpochRecord {
+  return {
+    epoch: row.epoch,
+    attempt: row.attempt,
+    loss: row.loss,
+    accuracy: row.accuracy,
+    valLoss: row.valLoss,
+    valAccuracy: row.valAccuracy,
+    learningRate: row.learningRate,
+    durationMs: row.durationMs,
+    samplesPerSecond: row.samplesPerSecond,
+    trainableParams: row.trainableParams,
+    frozenLayers: row.frozenLayers,
+    recordedAt,
+  };
 }
 
 /** Status and attempt fields of runs whose state machine moved, in one UPDATE. */

@@ -16,7 +16,7 @@ import { type Db, eventDrops, isDatabaseUnreachable } from "@graft/db";
 import { type ConsumerMessages, type JsMsg, jetstream, jetstreamManager } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { sql } from "drizzle-orm";
-import { applyBatch, type BatchResult, type Verdict } from "./apply-batch.ts";
+import { applyBatch, type BatchResult, commitAhead, planAhead, RunStates, type Verdict } from "./apply-batch.ts";
 import { checkOutput } from "./verify-output.ts";
 
 export interface IngestOptions {
@@ -191,6 +191,12 @@ export async function startIngest(options: IngestOptions): Promise<Ingest> {
 
   /** Stores whole messages, at most about `maxBatch` events per transaction. */
   const persistAll = async (items: Parsed[]): Promise<void> => {
+    for (const transaction of transactionsOf(items)) await persist(transaction);
+    await published;
+  };
+  /** Whole messages in groups of at most about `maxBatch` events: one transaction each. */
+  const transactionsOf = (items: Parsed[]): Parsed[][] => {
+    const groups: Parsed[][] = [];
     let from = 0;
     while (from < items.length) {
       let to = from;
@@ -200,10 +206,10 @@ export async function startIngest(options: IngestOptions): Promise<Ingest> {
         to++
       )
         events += items[to]?.events.length ?? 0;
-      await persist(items.slice(from, to));
+      groups.push(items.slice(from, to));
       from = to;
     }
-    await published;
+    return groups;
   };
 
   /**
@@ -226,6 +232,8 @@ export async function startIngest(options: IngestOptions): Promise<Ingest> {
         db,
         items.flatMap((i) => i.events),
         (key, claimed) => checkOutput(options.store, key, claimed),
+        new Date(),
+        runStates,
       );
       afterCommit(() => publish(items, result));
     } catch (error) {
@@ -319,7 +327,7 @@ export async function startIngest(options: IngestOptions): Promise<Ingest> {
       await new Promise((r) => setTimeout(r, unreachableRetryDelayMs(attempt)));
       if (Date.now() - lastKeptAlive >= 10_000) {
         // Well inside the 30 s ack wait: JetStream must not hand these to another replica meanwhile.
-        for (const msg of [...held, ...staged, ...queue]) msg.working();
+        for (const msg of [...held, ...aheadMessages, ...staged, ...queue]) msg.working();
         lastKeptAlive = Date.now();
       }
       try {
@@ -406,6 +414,63 @@ export async function startIngest(options: IngestOptions): Promise<Ingest> {
       log(`ingest: ${describe(error)}`);
       return [];
     });
+
+  /**
+   * Batches written ahead: a batch that changes no run's state, on runs whose state is known
+   * (`planAhead`), goes out in one message while the batches before it are still being written,
+   * on its own connection; the database orders it behind them by the runs' locks, and its
+   * insert checks that the runs have not moved. Meanwhile this thread validates and plans the
+   * next one, so JavaScript and the database work at the same time. A batch that cannot be
+   * written ahead, or whose runs had moved, goes the ordinary way once everything before it is done.
+   */
+  const runStates = new RunStates();
+  const writingAhead = new Set<Promise<void>>();
+  /** Messages of batches written ahead and not settled yet (kept alive while the database is away). */
+  const aheadMessages = new Set<JsMsg>();
+  /** An ordinary batch is being written: the states of its runs are not known until it is. */
+  let ordinaryInFlight = false;
+  /** Writes ahead the batch's first transactions that can be (see above); returns the rest. */
+  const writeAheadWhatCan = async (parsed: Parsed[]): Promise<Parsed[]> => {
+    const transactions = transactionsOf(parsed);
+    let written = 0;
+    while (written < transactions.length && (await writeAhead(transactions[written] as Parsed[]))) written++;
+    return transactions.slice(written).flat();
+  };
+  const writeAhead = async (parsed: Parsed[]): Promise<boolean> => {
+    // The runs' states are known once the ordinary batch before has applied its events.
+    if (ordinaryInFlight) await committing;
+    while (writingAhead.size >= MAX_WRITING_AHEAD) await Promise.race(writingAhead);
+    const plan = planAhead(
+      parsed.flatMap((item) => item.events),
+      runStates,
+    );
+    if (!plan) return false;
+    for (const item of parsed) aheadMessages.add(item.msg);
+    const before = committing;
+    const written = commitAhead(db, plan).then(
+      (result) => {
+        if (result) afterCommit(() => publish(parsed, result));
+        else for (const id of plan.runIds) runStates.forget(id); // a run moved under us
+        return result;
+      },
+      (error: unknown) => {
+        // Whatever failed (the database away, a bad row), the ordinary way handles it.
+        log(`ingest: a batch written ahead goes the ordinary way: ${describe(error)}`);
+        return undefined;
+      },
+    );
+    const settled = written.then(() => {});
+    writingAhead.add(settled);
+    void settled.finally(() => writingAhead.delete(settled));
+    committing = (async () => {
+      const result = await written;
+      await before;
+      if (!result) await persistAll(parsed);
+      for (const item of parsed) aheadMessages.delete(item.msg);
+    })().catch((error: unknown) => log(`ingest: ${describe(error)}`));
+    return true;
+  };
+
   const writer = (async () => {
     for (;;) {
       if (queue.length === 0) {
@@ -417,9 +482,14 @@ export async function startIngest(options: IngestOptions): Promise<Ingest> {
       await gather();
       const batch = take(maxBatch);
       // The next batch is parsed while the previous one's transaction waits on the database,
-      // and written only once that one has committed (and been acked), so order is kept.
+      // and written once that one has committed (and been acked), so order is kept, unless it
+      // can be written ahead (see writeAhead).
       staged = batch;
-      const parsed = await validateLogged(batch);
+      const parsed = await writeAheadWhatCan(await validateLogged(batch));
+      if (parsed.length === 0) {
+        staged = [];
+        continue;
+      }
       await committing;
       staged = [];
       if (eventsIn(parsed) < maxBatch && queue.length > 0) {
@@ -429,8 +499,14 @@ export async function startIngest(options: IngestOptions): Promise<Ingest> {
         const more = take(maxBatch - batch.length);
         parsed.push(...(await validateLogged(more)));
       }
-      if (parsed.length > 0)
-        committing = persistAll(parsed).catch((error: unknown) => log(`ingest: ${describe(error)}`));
+      if (parsed.length > 0) {
+        ordinaryInFlight = true;
+        committing = persistAll(parsed)
+          .catch((error: unknown) => log(`ingest: ${describe(error)}`))
+          .finally(() => {
+            ordinaryInFlight = false;
+          });
+      }
     }
   })().finally(() => committing);
   const loop = Promise.all([reader, writer]);
@@ -446,6 +522,9 @@ export async function startIngest(options: IngestOptions): Promise<Ingest> {
 
 /** Verified claims remembered (one per run attempt and sender). */
 const VERIFIED_CLAIMS_KEPT = 10_000;
+
+/** Batches written ahead at once (each holds a connection while it waits for the runs' locks). */
+const MAX_WRITING_AHEAD = 2;
 
 /** Events validated between two event-loop turns (a trainer's batch message holds up to 500). */
 const VALIDATE_SLICE_EVENTS = 100;
