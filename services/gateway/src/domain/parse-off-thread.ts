@@ -1,11 +1,19 @@
+import { Worker } from "node:worker_threads";
 import { UnsafeArchiveError } from "@graft/artifacts";
-import { tsxWorker } from "../tsx-worker.ts";
 import { deserializeError, type ParseJob, type ParseResult, runParseJob, type SerializedError } from "./parse-jobs.ts";
 
 /** Workers parsing at once; more jobs wait their turn. The machine's cores are shared with requests. */
 const MAX_WORKERS = 2;
 /** A worker's JS heap; past it the worker dies (an error for its request), never the gateway. */
 const WORKER_HEAP_MB = 1024;
+
+/**
+ * Graft runs its TypeScript source through tsx, which registers its loader per thread; a
+ * worker registers it first, then loads the job runner.
+ */
+const BOOTSTRAP = `import(${JSON.stringify(import.meta.resolve("tsx/esm/api"))}).then((tsx) => tsx.tsImport(${JSON.stringify(
+  new URL("./parse-worker.ts", import.meta.url).href,
+)}, ${JSON.stringify(import.meta.url)}))`;
 
 let running = 0;
 const waiting: (() => void)[] = [];
@@ -33,9 +41,7 @@ export async function parseOffThread<J extends ParseJob>(
 
 function inWorker(job: ParseJob): Promise<unknown> {
   return new Promise((resolve, reject) => {
-    const worker = tsxWorker(new URL("./parse-worker.ts", import.meta.url), {
-      resourceLimits: { maxOldGenerationSizeMb: WORKER_HEAP_MB },
-    });
+    const worker = new Worker(BOOTSTRAP, { eval: true, resourceLimits: { maxOldGenerationSizeMb: WORKER_HEAP_MB } });
     let settled = false;
     worker.once("message", (reply: { ok: true; value: unknown } | { ok: false; error: SerializedError }) => {
       settled = true;

@@ -6,6 +6,7 @@ import {
   GATEWAY_INGEST_CONSUMER,
   idsFromEventsSubject,
   type JetStreamOptions,
+  parseRunEvents,
   RUN_EVENTS_STREAM,
   type RunEvent,
   type RunUpdate,
@@ -16,8 +17,6 @@ import { type ConsumerMessages, type JsMsg, jetstream, jetstreamManager } from "
 import type { NatsConnection } from "@nats-io/transport-node";
 import { sql } from "drizzle-orm";
 import { applyBatch, type BatchResult, type Verdict } from "./apply-batch.ts";
-import { batchReason, checkRunEventsMessage, firstOf } from "./run-events-check.ts";
-import { eventsOf, type Judged, RunEventsValidator } from "./run-events-validator.ts";
 import { checkOutput } from "./verify-output.ts";
 
 export interface IngestOptions {
@@ -43,8 +42,6 @@ export interface IngestOptions {
    */
   maxDropsPerTrainer?: number;
   jetStream?: JetStreamOptions;
-  /** Judges messages off this thread; ingest makes (and closes) its own unless given one (tests). */
-  validator?: RunEventsValidator;
 }
 
 /** The window `maxDropsPerTrainer` counts over. */
@@ -120,6 +117,22 @@ export async function startIngest(options: IngestOptions): Promise<Ingest> {
   };
 
   /**
+   * Who sent it: NATS pins each trainer to `graft.events.<its id>.*`, so the subject names the
+   * sender; the body must agree, and its claim must be made with the run's job token, which
+   * only the trainers delivered the job have. Every event of a batch is checked.
+   */
+  const identityProblem = (ids: ReturnType<typeof idsFromEventsSubject>, event: RunEvent): string | undefined => {
+    if (!ids) return "not a run events subject";
+    if (ids.trainerId.toLowerCase() !== event.trainerId.toLowerCase()) {
+      return `sent on trainer ${ids.trainerId}'s subject but names trainer ${event.trainerId}`;
+    }
+    if (ids.runId.toLowerCase() !== event.runId.toLowerCase()) {
+      return `sent on run ${ids.runId}'s subject but names run ${event.runId}`;
+    }
+    if (!verifiedClaim(event)) return `trainer ${ids.trainerId} cannot prove it was given run ${event.runId}`;
+    return undefined;
+  };
+  /**
    * A claim depends only on run, attempt and trainer, so every event of an attempt carries the
    * same one: remember those that verified instead of computing two HMACs per event. Only
    * successes are kept (a forger cannot fill the cache), and the map is bounded.
@@ -133,103 +146,47 @@ export async function startIngest(options: IngestOptions): Promise<Ingest> {
     verifiedClaims.add(key);
     return true;
   };
-  // Loads while the streams are set up; consuming waits for it (bounded), or the first batches
-  // of a backlog would be judged on this thread while it loads beside them.
-  const validator = options.validator ?? new RunEventsValidator(log);
-  const validatorReady = validator.ready(VALIDATOR_START_WAIT_MS);
-  const consume = async (): Promise<ConsumerMessages> => {
-    const jsm = await ensureStreams(nc, options.jetStream).catch(async (error: unknown) => {
-      // Another process may have created the streams with other settings (e.g. memory storage): use them.
-      const jsm = await jetstreamManager(nc);
-      await jsm.streams.info(RUN_EVENTS_STREAM).catch(() => {
-        throw error;
-      });
-      return jsm;
+  const jsm = await ensureStreams(nc, options.jetStream).catch(async (error: unknown) => {
+    // Another process may have created the streams with other settings (e.g. memory storage): use them.
+    const jsm = await jetstreamManager(nc);
+    await jsm.streams.info(RUN_EVENTS_STREAM).catch(() => {
+      throw error;
     });
-    await ensureIngestConsumer(jsm);
-    const consumer = await jetstream(nc).consumers.get(RUN_EVENTS_STREAM, GATEWAY_INGEST_CONSUMER);
-    await validatorReady;
-    return consumer.consume({ max_messages: maxBatch * 2 });
-  };
-  const messages = await consume().catch(async (error: unknown) => {
-    if (!options.validator) await validator.close();
-    throw error;
+    return jsm;
   });
+  await ensureIngestConsumer(jsm);
+  const consumer = await jetstream(nc).consumers.get(RUN_EVENTS_STREAM, GATEWAY_INGEST_CONSUMER);
+  const messages: ConsumerMessages = await consumer.consume({ max_messages: maxBatch * 2 });
 
   /**
-   * Parses and checks a batch's messages (decoding and zod on the validator's worker thread,
-   * the claims here); refuses (records and terminates) those that fail. It runs while the previous batch's transaction waits on the database, so it gives the
+   * Parses and checks a batch's messages; refuses (records and terminates) those that fail.
+   * It runs while the previous batch's transaction waits on the database, so it gives the
    * event loop a turn every `VALIDATE_SLICE_EVENTS` events: without it each of that
    * transaction's replies waited for the whole batch's validation before the next statement
    * could go out, and the database sat idle meanwhile.
    */
   const validate = async (batch: JsMsg[]) => {
-    // One turn first, so verdicts the worker has already posted are delivered.
-    await new Promise((r) => setImmediate(r));
-    const verdicts = batch.map((msg) => {
-      const verdict = judged.get(msg)?.verdict;
-      judged.delete(msg);
-      // Not judged yet (the worker is behind, loading, or busy elsewhere): judged here rather
-      // than waited for, so this thread never idles on the worker. Its late verdict is dropped.
-      return verdict ?? checkRunEventsMessage(msg.subject, msg.data);
-    });
     const parsed: Parsed[] = [];
     let sinceYield = 0;
-    for (const [i, msg] of batch.entries()) {
+    for (const msg of batch) {
       if (sinceYield >= VALIDATE_SLICE_EVENTS) {
         sinceYield = 0;
         await new Promise((r) => setImmediate(r));
       }
-      const verdict = verdicts[i] ?? { reason: "not judged" };
-      if ("reason" in verdict) {
-        await refuse(msg, verdict.reason, verdict.event);
+      let events: RunEvent[];
+      try {
+        events = parseRunEvents(msg.subject, msg.data);
+      } catch (error) {
+        await refuse(msg, (error as Error).message.slice(0, 1_000));
         continue;
       }
-      const events = eventsOf(verdict);
       sinceYield += events.length;
-      // The subject's checks passed (the validator's); what is left is the claim. A batch's
-      // events share run, attempt and trainer, so an event with the claim just verified passes.
-      const sender = idsFromEventsSubject(msg.subject)?.trainerId;
-      let verified: string | undefined;
-      const refusal = firstOf(events, (event) => {
-        if (event.claim === verified) return undefined;
-        if (!verifiedClaim(event)) return `trainer ${sender} cannot prove it was given run ${event.runId}`;
-        verified = event.claim;
-        return undefined;
-      });
+      const ids = idsFromEventsSubject(msg.subject);
+      const refusal = firstOf(events, (event) => identityProblem(ids, event));
       if (refusal) await refuse(msg, batchReason(events, refusal), refusal.event);
       else parsed.push({ msg, events });
     }
     return parsed;
-  };
-
-  /**
-   * Messages go to the validator as they arrive (one chunk per event-loop turn, or per
-   * `JUDGE_CHUNK_BYTES`), so its worker judges a backlog while this thread writes the batches
-   * before it; `validate` takes the verdicts that are in and judges the rest itself.
-   */
-  const judged = new WeakMap<JsMsg, { verdict?: Judged }>();
-  let arrived: JsMsg[] = [];
-  let arrivedBytes = 0;
-  const judgeArrived = () => {
-    if (arrived.length === 0) return;
-    const chunk = arrived;
-    arrived = [];
-    arrivedBytes = 0;
-    const entries = chunk.map((msg) => {
-      const entry: { verdict?: Judged } = {};
-      judged.set(msg, entry);
-      return entry;
-    });
-    void validator.check(chunk).then((verdicts) => {
-      for (const [i, entry] of entries.entries()) entry.verdict = verdicts[i];
-    });
-  };
-  const toJudge = (msg: JsMsg) => {
-    arrived.push(msg);
-    arrivedBytes += msg.data.length;
-    if (arrived.length === 1) setImmediate(judgeArrived);
-    else if (arrivedBytes >= JUDGE_CHUNK_BYTES) judgeArrived();
   };
 
   /** Stores whole messages, at most about `maxBatch` events per transaction. */
@@ -407,7 +364,6 @@ export async function startIngest(options: IngestOptions): Promise<Ingest> {
     for await (const msg of messages) {
       queue.push(msg);
       queuedBytes += msg.data.length;
-      toJudge(msg);
       wake?.();
       if (queue.length >= maxBatch * 4 || queuedBytes >= QUEUED_BYTES_MAX)
         await new Promise<void>((r) => (drained = r));
@@ -484,16 +440,9 @@ export async function startIngest(options: IngestOptions): Promise<Ingest> {
       stopping = true;
       await messages.close().catch(() => {});
       await loop.catch(() => {});
-      if (!options.validator) await validator.close();
     },
   };
 }
-
-/** Payload bytes sent to the validator in one request at most (about two trainer batch messages). */
-const JUDGE_CHUNK_BYTES = 128 * 1024;
-
-/** Longest ingest's start waits for its validation worker to load. */
-const VALIDATOR_START_WAIT_MS = 5_000;
 
 /** Verified claims remembered (one per run attempt and sender). */
 const VERIFIED_CLAIMS_KEPT = 10_000;
@@ -514,6 +463,22 @@ const TAKEN_BYTES_PER_EVENT = 1024;
 const QUEUED_BYTES_MAX = 32 * 2 ** 20;
 
 const eventsIn = (items: readonly Parsed[]) => items.reduce((n, item) => n + item.events.length, 0);
+
+/** The first item `problem` finds fault with, and what it found. */
+function firstOf(
+  events: readonly RunEvent[],
+  problem: (event: RunEvent, index: number) => string | undefined,
+): { event: RunEvent; index: number; reason: string } | undefined {
+  for (const [index, event] of events.entries()) {
+    const reason = problem(event, index);
+    if (reason) return { event, index, reason };
+  }
+  return undefined;
+}
+
+/** A refusal's reason, saying which event of a batch caused it (a bare event's reason is unchanged). */
+const batchReason = (events: readonly RunEvent[], refusal: { index: number; reason: string }) =>
+  events.length === 1 ? refusal.reason : `event ${refusal.index + 1} of a batch of ${events.length}: ${refusal.reason}`;
 
 /** The event a drop is recorded under when its message could not be parsed: the first of a batch, or the message. */
 function firstEventOf(json: unknown): Partial<RunEvent> | undefined {
