@@ -241,7 +241,11 @@ test("a run's updates are announced as the JSON text of one RunUpdates, byte for
   const nc = await connect(gatewayConnectOptions(server));
   try {
     const heard: Uint8Array[] = [];
-    nc.subscribe(runUpdatesSubject(runId), { callback: (_e, msg) => heard.push(msg.data) });
+    nc.subscribe(runUpdatesSubject(runId), {
+      callback: (_e, msg) => {
+        heard.push(msg.data);
+      },
+    });
     await nc.flush();
     const sent = [update(1), { ...update(2), message: 'quote " and é' }];
     publishRunUpdates(nc, sent);
