@@ -5,7 +5,9 @@ import {
   parseRunEvents,
   RUN_EVENT_BATCH_MAX_EVENTS,
   type RunEvent,
+  runEventBatchSchema,
   runEventBatchText,
+  runEventSchema,
 } from "./messages.ts";
 
 const runId = "6f1c3c1e-8f0a-4c7e-9d3b-2a1b0c9d8e7f";
@@ -64,4 +66,66 @@ test("a malformed batch is refused with InvalidMessageError and its reason", () 
     () => parseRunEvents("s", bytes(`{"type":"epoch","events":[${JSON.stringify(epoch(1))}]}`)),
     refusal(/invalid message/),
   );
+});
+
+/** What zod alone makes of a message (the text of its result, keys in order, or its refusal). */
+const byZod = (json: unknown) => {
+  const batched = typeof json === "object" && json !== null && "events" in json && !("type" in json);
+  const result = batched ? runEventBatchSchema.safeParse(json) : runEventSchema.safeParse(json);
+  if (!result.success) return "refused";
+  return JSON.stringify(batched ? (result.data as { events: unknown }).events : [result.data]);
+};
+const byParse = (json: unknown) => {
+  try {
+    return JSON.stringify(parseRunEvents("s", bytes(JSON.stringify(json))));
+  } catch (error) {
+    assert.ok(error instanceof InvalidMessageError);
+    return "refused";
+  }
+};
+
+test("epoch events checked by hand are judged exactly as zod judges them, keys in zod's order", () => {
+  const odd = [null, "", "x", "a b", "x".repeat(129), 0, -0, -1, 1, 1.5, 2 ** 31 - 1, 2 ** 31, 2 ** 53, 1e308, true];
+  const values = [
+    ...odd,
+    [],
+    {},
+    "2026-12-03T06:00:00Z",
+    "2026-12-03T06:00:00+01:00",
+    "2026-12-03T06:00:00",
+    "2026-02-30T06:00:00Z",
+    "2024-02-29T06:00:00.5Z",
+    "c".repeat(63),
+    "C".repeat(64),
+    "epoch",
+    "log",
+  ];
+  const base = epoch(3) as unknown as Record<string, unknown>;
+  const metrics = base.metrics as Record<string, unknown>;
+  const cases: unknown[] = [
+    base,
+    { ...base, extra: 1 },
+    { ...metrics, ...base },
+    Object.fromEntries(Object.entries(base).reverse()),
+  ];
+  for (const key of Object.keys(base)) {
+    const { [key]: _, ...without } = base;
+    cases.push(without);
+    for (const value of values) cases.push({ ...base, [key]: value });
+  }
+  for (const key of Object.keys(metrics)) {
+    const { [key]: _, ...without } = metrics;
+    cases.push({ ...base, metrics: without }, { ...base, metrics: { ...metrics, extra: 1 } });
+    for (const value of values) cases.push({ ...base, metrics: { ...metrics, [key]: value } });
+  }
+  let accepted = 0;
+  for (const json of cases) {
+    const expected = byZod(json);
+    if (expected !== "refused") accepted++;
+    assert.equal(byParse(json), expected, JSON.stringify(json));
+    assert.equal(byParse({ events: [epoch(1), json] }), byZod({ events: [epoch(1), json] }), JSON.stringify(json));
+    assert.equal(byParse({ events: [json], extra: 1 }), byZod({ events: [json], extra: 1 }), JSON.stringify(json));
+  }
+  // The cases reach both verdicts, or the comparison would prove little.
+  assert.ok(accepted > 20 && accepted < cases.length - 100, `${accepted} of ${cases.length} accepted`);
 });

@@ -235,3 +235,24 @@ test("listened subscribers (the websocket path) hear every update in order, and 
     await server.stop();
   }
 });
+
+test("a run's updates are announced as the JSON text of one RunUpdates, byte for byte", async () => {
+  const server = await startNatsServer();
+  const nc = await connect(gatewayConnectOptions(server));
+  try {
+    const heard: Uint8Array[] = [];
+    nc.subscribe(runUpdatesSubject(runId), {
+      callback: (_e, msg) => {
+        heard.push(msg.data);
+      },
+    });
+    await nc.flush();
+    const sent = [update(1), { ...update(2), message: 'quote " and é' }];
+    publishRunUpdates(nc, sent);
+    await waitFor("the announcement", async () => heard.length === 1);
+    assert.deepEqual(Buffer.from(heard[0] as Uint8Array), Buffer.from(encodeMessage({ updates: sent })));
+  } finally {
+    await nc.close();
+    await server.stop();
+  }
+});

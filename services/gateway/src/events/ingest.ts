@@ -182,7 +182,21 @@ export async function startIngest(options: IngestOptions): Promise<Ingest> {
       }
       sinceYield += events.length;
       const ids = idsFromEventsSubject(msg.subject);
-      const refusal = firstOf(events, (event) => identityProblem(ids, event));
+      // A batch's events share run, attempt and trainer (its schema), and mostly the claim: an
+      // event naming the same four as the one before, which passed, passes too.
+      let passed: RunEvent | undefined;
+      const refusal = firstOf(events, (event) => {
+        if (
+          event.claim === passed?.claim &&
+          event.runId === passed.runId &&
+          event.trainerId === passed.trainerId &&
+          event.attempt === passed.attempt
+        )
+          return undefined;
+        const problem = identityProblem(ids, event);
+        if (!problem) passed = event;
+        return problem;
+      });
       if (refusal) await refuse(msg, batchReason(events, refusal), refusal.event);
       else parsed.push({ msg, events });
     }
