@@ -17,42 +17,25 @@ export function epochEventFast(value: unknown, timestamp: RegExp): EpochEvent | 
   if (typeof at !== "string" || !timestamp.test(at) || typeof claim !== "string" || !CLAIM.test(claim))
     return undefined;
   if (!isRecord(metrics)) return undefined;
-  const {
-    loss,
-    accuracy,
-    valLoss,
-    valAccuracy,
-    learningRate,
-    durationMs,
-    samplesPerSecond,
-    trainableParams,
-    frozenLayers,
-  } = metrics;
-  if (!finite(loss) || !finiteOrNull(accuracy) || !finiteOrNull(valLoss) || !finiteOrNull(valAccuracy))
-    return undefined;
-  if (!finite(learningRate) || !(finite(durationMs) && durationMs >= 0)) return undefined;
-  if (!(finite(samplesPerSecond) && samplesPerSecond >= 0)) return undefined;
-  if (!nonNegativeInt(trainableParams) || !nonNegativeInt(frozenLayers)) return undefined;
-  return {
-    type: "epoch",
-    runId,
-    attempt,
-    trainerId,
-    at,
-    claim,
-    epoch,
-    metrics: {
-      loss,
-      accuracy,
-      valLoss,
-      valAccuracy,
-      learningRate,
-      durationMs,
-      samplesPerSecond,
-      trainableParams,
-      frozenLayers,
-    },
+  // zod's output: the schema's keys in its order, unknown ones dropped.
+  const m = {
+    loss: metrics.loss,
+    accuracy: metrics.accuracy,
+    valLoss: metrics.valLoss,
+    valAccuracy: metrics.valAccuracy,
+    learningRate: metrics.learningRate,
+    durationMs: metrics.durationMs,
+    samplesPerSecond: metrics.samplesPerSecond,
+    trainableParams: metrics.trainableParams,
+    frozenLayers: metrics.frozenLayers,
   };
+  if (!finite(m.loss) || !finiteOrNull(m.accuracy) || !finiteOrNull(m.valLoss) || !finiteOrNull(m.valAccuracy))
+    return undefined;
+  if (!finite(m.learningRate) || !(finite(m.durationMs) && m.durationMs >= 0)) return undefined;
+  if (!(finite(m.samplesPerSecond) && m.samplesPerSecond >= 0)) return undefined;
+  if (!nonNegativeInt(m.trainableParams) || !nonNegativeInt(m.frozenLayers)) return undefined;
+  // Every field was checked just above; TypeScript does not carry those checks to the object.
+  return { type: "epoch", runId, attempt, trainerId, at, claim, epoch, metrics: m as EpochEvent["metrics"] };
 }
 
 /** The epoch event as `runEventSchema` returns it (spelled out here: messages.ts imports this file). */
