@@ -438,7 +438,7 @@ export async function startIngest(options: IngestOptions): Promise<Ingest> {
    * written ahead, or whose runs had moved, goes the ordinary way once everything before it is done.
    */
   const runStates = new RunStates();
-  const writingAhead = new Set<Promise<void>>();
+  const writingAhead = new Set<Promise<unknown>>();
   /** Messages of batches written ahead and not settled yet (kept alive while the database is away). */
   const aheadMessages = new Set<JsMsg>();
   /** An ordinary batch is being written: the states of its runs are not known until it is. */
@@ -473,9 +473,9 @@ export async function startIngest(options: IngestOptions): Promise<Ingest> {
         return undefined;
       },
     );
-    const settled = written.then(() => {});
-    writingAhead.add(settled);
-    void settled.finally(() => writingAhead.delete(settled));
+    // `written` never rejects: a failure resolves it to undefined (the ordinary way, below).
+    writingAhead.add(written);
+    void written.finally(() => writingAhead.delete(written));
     committing = (async () => {
       const result = await written;
       await before;
