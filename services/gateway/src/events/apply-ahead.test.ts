@@ -73,7 +73,7 @@ describeEachDriver((driver) => {
     const unwritten = await seedRun(db);
     const plans = {
       succeeded: planAhead([e.epoch(2), e.succeeded()], states),
-      cancelled: planAhead([e.cancelled()], states),
+      "a cancel after an epoch": planAhead([e.epoch(2), e.cancelled()], states),
       "a newer attempt": planAhead([events(s, 2).epoch(1)], states),
       "a stale attempt": planAhead([events(s, 0).epoch(1)], states),
       "another trainer's event": planAhead([events({ ...s, trainerId: crypto.randomUUID() }).epoch(2)], states),

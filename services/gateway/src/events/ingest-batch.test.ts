@@ -165,4 +165,27 @@ describeEachDriver((driver) => {
       await h.cleanup();
     }
   });
+
+  test("a batch written ahead on a run another replica has moved stores nothing there, and goes the ordinary way", async () => {
+    const h = await setup(driver);
+    try {
+      const s = await seedRun(h.db);
+      const e = events(s);
+      await h.startPlane();
+      await publishBatch(h, s, [e.assigned(), e.started(), e.epoch(1)]);
+      // Ingest now knows the run's state: this one is written ahead.
+      await publishBatch(h, s, [e.epoch(2)]);
+      await waitFor("epochs 1 and 2", async () => (await runRow(h, s.runId)).lastEpoch === 2);
+      // Another replica (with its own knowledge of runs) sees attempt 2 take the run over.
+      await applyBatch(h.db, [events(s, 2).assigned()], (key, claimed) => checkOutput(h.store, key, claimed));
+      // Attempt 1's trainer, not told yet, reports epoch 3: planned on attempt 1, refused by the
+      // check under lock, then judged on the run as it is (a stale attempt) and settled.
+      await publishBatch(h, s, [e.epoch(3)]);
+      await waitFor("the consumer to drain", () => drained(h));
+      assert.deepEqual(await epochsOf(h, s.runId), [1, 2]);
+      assert.equal((await runRow(h, s.runId)).currentAttempt, 2);
+    } finally {
+      await h.cleanup();
+    }
+  });
 });
