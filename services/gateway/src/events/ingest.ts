@@ -438,7 +438,8 @@ export async function startIngest(options: IngestOptions): Promise<Ingest> {
    * written ahead, or whose runs had moved, goes the ordinary way once everything before it is done.
    */
   const runStates = new RunStates();
-  const writingAhead = new Set<Promise<unknown>>();
+  /** Batches written ahead and not settled yet, with their runs. */
+  const writingAhead = new Map<Promise<void>, ReadonlySet<string>>();
   /** Messages of batches written ahead and not settled yet (kept alive while the database is away). */
   const aheadMessages = new Set<JsMsg>();
   /** An ordinary batch is being written: the states of its runs are not known until it is. */
@@ -453,12 +454,17 @@ export async function startIngest(options: IngestOptions): Promise<Ingest> {
   const writeAhead = async (parsed: Parsed[]): Promise<boolean> => {
     // The runs' states are known once the ordinary batch before has applied its events.
     if (ordinaryInFlight) await committing;
-    while (writingAhead.size >= MAX_WRITING_AHEAD) await Promise.race(writingAhead);
+    while (writingAhead.size >= MAX_WRITING_AHEAD) await Promise.race(writingAhead.keys());
     const plan = planAhead(
       parsed.flatMap((item) => item.events),
       runStates,
     );
     if (!plan) return false;
+    // One still being written that shares a run goes first: sent on another connection, this
+    // one could take the run's lock before it, and store and announce later events first.
+    for (const [pending, runIds] of [...writingAhead]) {
+      if (plan.runIds.some((id) => runIds.has(id))) await pending;
+    }
     for (const item of parsed) aheadMessages.add(item.msg);
     const before = committing;
     const written = commitAhead(db, plan).then(
@@ -473,15 +479,20 @@ export async function startIngest(options: IngestOptions): Promise<Ingest> {
         return undefined;
       },
     );
-    // `written` never rejects: a failure resolves it to undefined (the ordinary way, below).
-    writingAhead.add(written);
-    void written.finally(() => writingAhead.delete(written));
-    committing = (async () => {
-      const result = await written;
-      await before;
-      if (!result) await persistAll(parsed);
+    // Settled once its events are stored: ahead, or else the ordinary way after all before it.
+    const settled = written
+      .then(async (result) => {
+        if (!result) {
+          await before;
+          await persistAll(parsed);
+        }
+      })
+      .catch((error: unknown) => log(`ingest: ${describe(error)}`));
+    writingAhead.set(settled, new Set(plan.runIds));
+    void settled.finally(() => writingAhead.delete(settled));
+    committing = Promise.all([settled, before]).then(() => {
       for (const item of parsed) aheadMessages.delete(item.msg);
-    })().catch((error: unknown) => log(`ingest: ${describe(error)}`));
+    });
     return true;
   };
 
